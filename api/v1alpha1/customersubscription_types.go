@@ -1,0 +1,430 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ChannelType is where a subscription was bought.
+// +kubebuilder:validation:Enum=Direct;Advisor;Open;EnterpriseAgreement;ThirdParty;CSP;Syndication
+type ChannelType string
+
+const (
+	// ChannelDirect: bought directly from Microsoft.
+	ChannelDirect ChannelType = "Direct"
+	// ChannelAdvisor: bought through the Advisor program.
+	ChannelAdvisor ChannelType = "Advisor"
+	// ChannelOpen: bought through the Open program.
+	ChannelOpen ChannelType = "Open"
+	// ChannelEnterpriseAgreement: bought through an Enterprise Agreement.
+	ChannelEnterpriseAgreement ChannelType = "EnterpriseAgreement"
+	// ChannelThirdParty: bought from a reseller in neither the CSP program nor Microsoft Syndication.
+	ChannelThirdParty ChannelType = "ThirdParty"
+	// ChannelCSP: bought from another CSP partner.
+	ChannelCSP ChannelType = "CSP"
+	// ChannelSyndication: bought from a Microsoft Syndication partner.
+	ChannelSyndication ChannelType = "Syndication"
+)
+
+// ServiceType says whether a service is sold by seat or by consumption.
+// +kubebuilder:validation:Enum=LicenseBased;UsageBased
+type ServiceType string
+
+const (
+	// ServiceLicenseBased: seats, such as Microsoft 365 or Dynamics 365.
+	ServiceLicenseBased ServiceType = "LicenseBased"
+	// ServiceUsageBased: consumption, such as Azure.
+	ServiceUsageBased ServiceType = "UsageBased"
+)
+
+// Commerce is the commerce platform a subscription was sold on.
+// +kubebuilder:validation:Enum=Legacy;NewCommerce
+type Commerce string
+
+const (
+	// CommerceLegacy: the classic platform.
+	CommerceLegacy Commerce = "Legacy"
+	// CommerceNewCommerce: new commerce, where license subscriptions may move
+	// between CSP partners mid-term when both partners approve.
+	CommerceNewCommerce Commerce = "NewCommerce"
+)
+
+// SubscriptionState is the state of a subscription in its source channel.
+// +kubebuilder:validation:Enum=Active;Suspended;Cancelled;Expired
+type SubscriptionState string
+
+const (
+	SubscriptionActive    SubscriptionState = "Active"
+	SubscriptionSuspended SubscriptionState = "Suspended"
+	SubscriptionCancelled SubscriptionState = "Cancelled"
+	SubscriptionExpired   SubscriptionState = "Expired"
+)
+
+// SourceDisposition is what happens to an Azure subscription in its source
+// channel once the partner's Azure plan exists.
+// +kubebuilder:validation:Enum=Coexist;CancelServices;CancelSubscription
+type SourceDisposition string
+
+const (
+	// SourceCoexist: Azure CSP coexists with the source channel; nothing is cancelled.
+	SourceCoexist SourceDisposition = "Coexist"
+	// SourceCancelServices: the services listed in azure.services are cancelled at the source.
+	SourceCancelServices SourceDisposition = "CancelServices"
+	// SourceCancelSubscription: the whole source subscription is cancelled.
+	SourceCancelSubscription SourceDisposition = "CancelSubscription"
+)
+
+// SwitchPath is how a partner can take a subscription on.
+// +kubebuilder:validation:Enum=None;ResellerRelationship;NewAzureSubscription;PartnerSwitch;NewLicenseSubscription;WaitForTermEnd
+type SwitchPath string
+
+const (
+	// PathNone: nothing to do, either because the subscription is ineligible or already managed.
+	PathNone SwitchPath = "None"
+	// PathResellerRelationship: an approved reseller relationship is enough.
+	PathResellerRelationship SwitchPath = "ResellerRelationship"
+	// PathNewAzureSubscription: an Azure plan is created with the partner.
+	PathNewAzureSubscription SwitchPath = "NewAzureSubscription"
+	// PathPartnerSwitch: the subscription is transferred from its CSP partner.
+	PathPartnerSwitch SwitchPath = "PartnerSwitch"
+	// PathNewLicenseSubscription: the same offer and quantity is bought with the partner.
+	PathNewLicenseSubscription SwitchPath = "NewLicenseSubscription"
+	// PathWaitForTermEnd: nothing can happen before the source term ends.
+	PathWaitForTermEnd SwitchPath = "WaitForTermEnd"
+)
+
+// EligibilityReason is the stable code of the eligibility rule that decided.
+// +kubebuilder:validation:Enum=SubscriptionExpired;CustomerIsCSPPartner;SyndicationChannel;TargetNotCSP;ResellerWithoutProvider;CloudMismatch;RegionMismatch;AlreadyManaged;SourceCancelled;SubscriptionSuspended;AzurePartnerSwitch;NewCommerceTransfer;SourceTermEnded;LicenseTermActive;MultichannelLicense;MultichannelAzure
+type EligibilityReason string
+
+// The reasons of the decision table, in rule order.
+const (
+	ReasonSubscriptionExpired     EligibilityReason = "SubscriptionExpired"
+	ReasonCustomerIsCSPPartner    EligibilityReason = "CustomerIsCSPPartner"
+	ReasonSyndicationChannel      EligibilityReason = "SyndicationChannel"
+	ReasonTargetNotCSP            EligibilityReason = "TargetNotCSP"
+	ReasonResellerWithoutProvider EligibilityReason = "ResellerWithoutProvider"
+	ReasonCloudMismatch           EligibilityReason = "CloudMismatch"
+	ReasonRegionMismatch          EligibilityReason = "RegionMismatch"
+	ReasonAlreadyManaged          EligibilityReason = "AlreadyManaged"
+	ReasonSourceCancelled         EligibilityReason = "SourceCancelled"
+	ReasonSubscriptionSuspended   EligibilityReason = "SubscriptionSuspended"
+	ReasonAzurePartnerSwitch      EligibilityReason = "AzurePartnerSwitch"
+	ReasonNewCommerceTransfer     EligibilityReason = "NewCommerceTransfer"
+	ReasonSourceTermEnded         EligibilityReason = "SourceTermEnded"
+	ReasonLicenseTermActive       EligibilityReason = "LicenseTermActive"
+	ReasonMultichannelLicense     EligibilityReason = "MultichannelLicense"
+	ReasonMultichannelAzure       EligibilityReason = "MultichannelAzure"
+)
+
+// SubscriptionPhase is where a subscription is in the request, approval and switch workflow.
+// +kubebuilder:validation:Enum=Pending;Evaluated;Ineligible;Scheduled;AwaitingApproval;Switching;Completed;Failed
+type SubscriptionPhase string
+
+const (
+	// PhasePending: not evaluated yet.
+	PhasePending SubscriptionPhase = "Pending"
+	// PhaseEvaluated: no support partner is named; eligibility is reported only.
+	PhaseEvaluated SubscriptionPhase = "Evaluated"
+	// PhaseIneligible: the support partner cannot take the subscription on.
+	PhaseIneligible SubscriptionPhase = "Ineligible"
+	// PhaseScheduled: waiting until status.eligibility.notBefore.
+	PhaseScheduled SubscriptionPhase = "Scheduled"
+	// PhaseAwaitingApproval: waiting for the customer to approve the reseller relationship.
+	PhaseAwaitingApproval SubscriptionPhase = "AwaitingApproval"
+	// PhaseSwitching: the switch step is under way in Partner Center.
+	PhaseSwitching SubscriptionPhase = "Switching"
+	// PhaseCompleted: the support partner manages and supports the subscription.
+	PhaseCompleted SubscriptionPhase = "Completed"
+	// PhaseFailed: a terminal error; see the Stalled condition.
+	PhaseFailed SubscriptionPhase = "Failed"
+)
+
+// Condition types of a CustomerSubscription, besides Ready, Reconciling and Stalled.
+const (
+	ConditionEligible             = "Eligible"
+	ConditionRelationshipApproved = "RelationshipApproved"
+	ConditionSwitched             = "Switched"
+)
+
+// OperationType is the kind of Partner Center operation a subscription's switch step runs.
+// +kubebuilder:validation:Enum=CreateAzurePlan;CreateLicenseSubscription;CreateTransfer
+type OperationType string
+
+const (
+	OperationCreateAzurePlan           OperationType = "CreateAzurePlan"
+	OperationCreateLicenseSubscription OperationType = "CreateLicenseSubscription"
+	OperationCreateTransfer            OperationType = "CreateTransfer"
+)
+
+// Offer identifies what was bought.
+type Offer struct {
+	// id is the offer's identifier in the source channel or Partner Center catalog,
+	// such as a product/SKU ID.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	ID string `json:"id"`
+
+	// displayName is the offer's name as people know it, such as "Microsoft 365 E3".
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	DisplayName string `json:"displayName,omitempty"`
+}
+
+// Channel says where a subscription was bought.
+// +kubebuilder:validation:XValidation:rule="self.type == 'CSP' ? has(self.partnerRef) : !has(self.partnerRef)",message="partnerRef names the CSP partner the subscription was bought from: it is required when type is CSP and not allowed for any other channel",fieldPath=".partnerRef"
+type Channel struct {
+	// type is where the subscription was bought: Direct (from Microsoft),
+	// Advisor, Open, EnterpriseAgreement, ThirdParty (a reseller in neither the
+	// CSP program nor Microsoft Syndication), CSP (another CSP partner), or
+	// Syndication (a Microsoft Syndication partner).
+	// +required
+	Type ChannelType `json:"type"`
+
+	// partnerRef is the name of the Partner the subscription was bought from.
+	// Required exactly when type is CSP.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	PartnerRef string `json:"partnerRef,omitempty"`
+
+	// agreementNumber is the agreement the subscription was bought under, such as
+	// an Enterprise Agreement enrollment number.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	AgreementNumber string `json:"agreementNumber,omitempty"`
+}
+
+// Term is a subscription's commitment term.
+// +kubebuilder:validation:XValidation:rule="!has(self.startDate) || !has(self.endDate) || self.endDate > self.startDate",message="endDate must be after startDate",fieldPath=".endDate"
+type Term struct {
+	// startDate is when the term began (RFC 3339, such as 2026-01-01T00:00:00Z).
+	// +optional
+	StartDate *metav1.Time `json:"startDate,omitempty"`
+
+	// endDate is when the term ends (RFC 3339). Required for LicenseBased
+	// subscriptions: a license bought from another CSP partner cannot move before it.
+	// +optional
+	EndDate *metav1.Time `json:"endDate,omitempty"`
+
+	// autoRenew is true when the term renews by itself at endDate.
+	// +optional
+	AutoRenew bool `json:"autoRenew,omitempty"`
+}
+
+// AzureSource says what happens to a usage-based subscription at its source.
+// +kubebuilder:validation:XValidation:rule="self.sourceDisposition == 'CancelServices' ? has(self.services) && size(self.services) > 0 : !has(self.services)",message="services lists what is cancelled at the source: it is required when sourceDisposition is CancelServices and not allowed otherwise",fieldPath=".services"
+type AzureSource struct {
+	// sourceDisposition is what happens at the source once the partner's Azure
+	// plan exists: Coexist (default: Azure CSP coexists with other channels),
+	// CancelServices (the services listed in services are cancelled), or
+	// CancelSubscription (the whole source subscription is cancelled). Cancelling
+	// an EA or direct subscription happens outside Partner Center: the operator
+	// waits until spec.state is Cancelled.
+	// +optional
+	// +kubebuilder:default=Coexist
+	SourceDisposition SourceDisposition `json:"sourceDisposition,omitempty"`
+
+	// services names the Azure services cancelled at the source. Required exactly
+	// when sourceDisposition is CancelServices.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=256
+	Services []string `json:"services,omitempty"`
+}
+
+// CustomerSubscriptionSpec describes a subscription a customer owns.
+// +kubebuilder:validation:XValidation:rule="self.serviceType != 'LicenseBased' || (has(self.term) && has(self.term.endDate))",message="term.endDate is required for LicenseBased subscriptions",fieldPath=".term"
+// +kubebuilder:validation:XValidation:rule="self.serviceType == 'LicenseBased' || !has(self.quantity)",message="quantity applies only to LicenseBased subscriptions",fieldPath=".quantity"
+// +kubebuilder:validation:XValidation:rule="self.serviceType == 'UsageBased' || !has(self.azure)",message="azure applies only to UsageBased subscriptions",fieldPath=".azure"
+type CustomerSubscriptionSpec struct {
+	// customerRef is the name of the Customer, in the same namespace, that owns the subscription.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	CustomerRef string `json:"customerRef"`
+
+	// subscriptionID is the subscription's identifier in its source channel.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	SubscriptionID string `json:"subscriptionID"`
+
+	// offer is what was bought.
+	// +required
+	Offer Offer `json:"offer"`
+
+	// serviceType is LicenseBased (seats: Microsoft 365, Dynamics 365) or
+	// UsageBased (Azure).
+	// +required
+	ServiceType ServiceType `json:"serviceType"`
+
+	// quantity is the number of licenses. LicenseBased only.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	Quantity *int32 `json:"quantity,omitempty"`
+
+	// commerce is the platform the subscription was sold on: Legacy (default) or
+	// NewCommerce, where license subscriptions may move between CSP partners
+	// mid-term when both partners approve.
+	// +optional
+	// +kubebuilder:default=Legacy
+	Commerce Commerce `json:"commerce,omitempty"`
+
+	// channel is where the subscription was bought.
+	// +required
+	Channel Channel `json:"channel"`
+
+	// term is the subscription's commitment term. endDate is required for LicenseBased.
+	// +optional
+	Term *Term `json:"term,omitempty"`
+
+	// state is the subscription's state in its source channel: Active (default),
+	// Suspended, Cancelled or Expired. Set it to Cancelled once the source
+	// subscription is cancelled; the operator cannot see outside Partner Center.
+	// +optional
+	// +kubebuilder:default=Active
+	State SubscriptionState `json:"state,omitempty"`
+
+	// supportPartnerRef is the name of the Partner that should manage and support
+	// the subscription. When absent the operator only evaluates eligibility for a
+	// generic CSP partner and changes nothing.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	SupportPartnerRef string `json:"supportPartnerRef,omitempty"`
+
+	// azure says what happens at the source of a UsageBased subscription. UsageBased only.
+	// +optional
+	Azure *AzureSource `json:"azure,omitempty"`
+}
+
+// Eligibility is the result of the multichannel decision table for a subscription.
+type Eligibility struct {
+	// eligible is true when the support partner can take the subscription on now.
+	// +required
+	Eligible bool `json:"eligible"`
+
+	// path is how the support partner takes the subscription on.
+	// +required
+	Path SwitchPath `json:"path"`
+
+	// reason is the stable code of the rule that decided.
+	// +required
+	Reason EligibilityReason `json:"reason"`
+
+	// message says, in one sentence, what is blocked and what would unblock it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
+
+	// notBefore is the earliest time the path can proceed (WaitForTermEnd).
+	// +optional
+	NotBefore *metav1.Time `json:"notBefore,omitempty"`
+}
+
+// Operation records a Partner Center call that creates something, written
+// before the call so that it happens exactly once across crashes and retries.
+type Operation struct {
+	// id is the operation's deterministic identifier, sent as the MS-RequestId
+	// header (Partner Center's idempotency key).
+	// +required
+	// +kubebuilder:validation:MaxLength=64
+	ID string `json:"id"`
+
+	// type is what the operation creates.
+	// +required
+	Type OperationType `json:"type"`
+
+	// startedAt is when the operation was first recorded.
+	// +optional
+	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+
+	// completedAt is when Partner Center confirmed the operation.
+	// +optional
+	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+
+	// externalID is what Partner Center created: an order or transfer ID.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	ExternalID string `json:"externalID,omitempty"`
+}
+
+// CustomerSubscriptionStatus is what the operator last decided and observed.
+type CustomerSubscriptionStatus struct {
+	// observedGeneration is the spec generation this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// phase is where the subscription is in the request, approval and switch workflow.
+	// +optional
+	Phase SubscriptionPhase `json:"phase,omitempty"`
+
+	// eligibility is the result of the decision table.
+	// +optional
+	Eligibility *Eligibility `json:"eligibility,omitempty"`
+
+	// relationshipRef is the name of the ResellerRelationship this subscription waits on.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	RelationshipRef string `json:"relationshipRef,omitempty"`
+
+	// operation is the Partner Center operation of the switch step.
+	// +optional
+	Operation *Operation `json:"operation,omitempty"`
+
+	// targetSubscriptionID is the subscription's ID with the support partner.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	TargetSubscriptionID string `json:"targetSubscriptionID,omitempty"`
+
+	// conditions: Eligible, RelationshipApproved, Switched, Ready, and the kstatus
+	// pair Reconciling and Stalled (present only while abnormal).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// CustomerSubscription is a Microsoft subscription a customer owns, bought in
+// some channel, and the partner that should manage and support it.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Namespaced,shortName=csub,categories=multichannel
+// +kubebuilder:printcolumn:name="Customer",type=string,JSONPath=`.spec.customerRef`
+// +kubebuilder:printcolumn:name="Channel",type=string,JSONPath=`.spec.channel.type`
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.serviceType`,priority=1
+// +kubebuilder:printcolumn:name="Target",type=string,JSONPath=`.spec.supportPartnerRef`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Path",type=string,JSONPath=`.status.eligibility.path`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.eligibility.reason`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.eligibility.message`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type CustomerSubscription struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec describes the subscription and who should support it.
+	// +required
+	Spec CustomerSubscriptionSpec `json:"spec"`
+
+	// status is what the operator last decided and observed.
+	// +optional
+	Status CustomerSubscriptionStatus `json:"status,omitempty"`
+}
+
+// CustomerSubscriptionList is a list of CustomerSubscriptions.
+// +kubebuilder:object:root=true
+type CustomerSubscriptionList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []CustomerSubscription `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&CustomerSubscription{}, &CustomerSubscriptionList{})
+}

@@ -1,0 +1,196 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// CSPType is how an organisation takes part in the Cloud Solution Provider program.
+// +kubebuilder:validation:Enum=DirectBill;IndirectProvider;IndirectReseller;None
+type CSPType string
+
+const (
+	// CSPTypeDirectBill bills its customers directly and buys from Microsoft.
+	CSPTypeDirectBill CSPType = "DirectBill"
+	// CSPTypeIndirectProvider (a distributor) sells through indirect resellers.
+	CSPTypeIndirectProvider CSPType = "IndirectProvider"
+	// CSPTypeIndirectReseller sells through an indirect provider.
+	CSPTypeIndirectReseller CSPType = "IndirectReseller"
+	// CSPTypeNone is an organisation outside the CSP program.
+	CSPTypeNone CSPType = "None"
+)
+
+// Defaults for a partner's Partner Center connection.
+const (
+	// DefaultPartnerCenterEndpoint is the public Partner Center REST API.
+	DefaultPartnerCenterEndpoint = "https://api.partnercenter.microsoft.com"
+	// DefaultAuthorityHostPublic is Entra ID's token service in the public cloud.
+	DefaultAuthorityHostPublic = "https://login.microsoftonline.com"
+	// DefaultAuthorityHostUSGovernment is Entra ID's token service for US Government.
+	DefaultAuthorityHostUSGovernment = "https://login.microsoftonline.us"
+)
+
+// Keys of a partner's credentials Secret.
+const (
+	SecretKeyClientID     = "clientID"
+	SecretKeyClientSecret = "clientSecret"
+	SecretKeyRefreshToken = "refreshToken"
+)
+
+// Reasons of a Partner's Ready condition.
+const (
+	// ReasonReferenceOnly: the partner has no credentials; it is reference data.
+	ReasonReferenceOnly = "ReferenceOnly"
+	// ReasonTokenObtained: the credentials were accepted by the token service.
+	ReasonTokenObtained = "TokenObtained"
+	// ReasonCredentialsNotFound: the Secret or one of its keys is missing.
+	ReasonCredentialsNotFound = "CredentialsNotFound"
+	// ReasonTokenFailed: the token service refused the credentials or could not be reached.
+	ReasonTokenFailed = "TokenFailed"
+)
+
+// SecretReference names a Secret in a given namespace.
+type SecretReference struct {
+	// namespace of the Secret.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Namespace string `json:"namespace"`
+
+	// name of the Secret.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// PartnerCenterConnection says how the operator reaches Partner Center on behalf of a partner.
+type PartnerCenterConnection struct {
+	// endpoint is the base URL of the Partner Center REST API. When empty the
+	// operator uses the public Partner Center API, https://api.partnercenter.microsoft.com.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:Pattern=`^https?://[^\s]+$`
+	Endpoint string `json:"endpoint,omitempty"`
+
+	// authorityHost is the base URL of the Entra ID token service; tokens are
+	// requested from {authorityHost}/{tenantID}/oauth2/v2.0/token. When empty it
+	// follows spec.cloud: https://login.microsoftonline.com for Public,
+	// https://login.microsoftonline.us for USGovernment.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:Pattern=`^https?://[^\s]+$`
+	AuthorityHost string `json:"authorityHost,omitempty"`
+
+	// credentialsSecretRef names the Secret holding the partner's application
+	// credentials: keys clientID and clientSecret, and optionally refreshToken
+	// (needed for App+User calls such as the reseller request link). When absent
+	// the partner is reference data only and the operator calls nothing on its behalf.
+	// +optional
+	CredentialsSecretRef *SecretReference `json:"credentialsSecretRef,omitempty"`
+}
+
+// PartnerSpec describes a CSP partner organisation: ours, or the one a customer bought from.
+// +kubebuilder:validation:XValidation:rule="self.cspType != 'IndirectReseller' || has(self.indirectProviderRef)",message="indirectProviderRef is required when cspType is IndirectReseller: name the Partner that is its indirect provider",fieldPath=".indirectProviderRef"
+type PartnerSpec struct {
+	// displayName is the organisation's name as people know it.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	DisplayName string `json:"displayName"`
+
+	// tenantID is the partner's Entra ID tenant, a GUID.
+	// +required
+	// +kubebuilder:validation:MaxLength=36
+	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
+	TenantID string `json:"tenantID"`
+
+	// partnerID is the partner's Partner ID (formerly MPN ID), digits only.
+	// +optional
+	// +kubebuilder:validation:MaxLength=16
+	// +kubebuilder:validation:Pattern=`^[0-9]+$`
+	PartnerID string `json:"partnerID,omitempty"`
+
+	// cspType is how the partner takes part in the Cloud Solution Provider
+	// program: DirectBill, IndirectProvider, IndirectReseller, or None for an
+	// organisation outside it (such a partner cannot take on subscriptions).
+	// +required
+	CSPType CSPType `json:"cspType"`
+
+	// cloud is the Microsoft cloud the partner operates in: Public (default) or
+	// USGovernment. A partner can only support customers in its own cloud.
+	// +optional
+	// +kubebuilder:default=Public
+	Cloud Cloud `json:"cloud,omitempty"`
+
+	// country is the partner's country as an ISO 3166-1 alpha-2 code, such as US
+	// or DE. A partner can only support customers in its own country.
+	// +required
+	// +kubebuilder:validation:MaxLength=2
+	// +kubebuilder:validation:Pattern=`^[A-Z]{2}$`
+	Country string `json:"country"`
+
+	// indirectProviderRef is the name of the Partner acting as this partner's
+	// indirect provider. Required when cspType is IndirectReseller; that Partner
+	// must have cspType IndirectProvider.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	IndirectProviderRef string `json:"indirectProviderRef,omitempty"`
+
+	// partnerCenter says how the operator reaches Partner Center for this partner.
+	// Absent, or without credentialsSecretRef: the partner is reference data only.
+	// +optional
+	PartnerCenter *PartnerCenterConnection `json:"partnerCenter,omitempty"`
+}
+
+// PartnerStatus is what the operator last observed of a Partner.
+type PartnerStatus struct {
+	// observedGeneration is the spec generation this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Ready is True when the credentials are present and a token was
+	// obtained, or when the partner is reference data only (reason ReferenceOnly).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// Partner is a CSP partner organisation: ours, one that sells through us, or one
+// a customer bought a subscription from.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=pt,categories=multichannel
+// +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
+// +kubebuilder:printcolumn:name="CSP Type",type=string,JSONPath=`.spec.cspType`
+// +kubebuilder:printcolumn:name="Cloud",type=string,JSONPath=`.spec.cloud`
+// +kubebuilder:printcolumn:name="Country",type=string,JSONPath=`.spec.country`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Partner struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec describes the partner organisation.
+	// +required
+	Spec PartnerSpec `json:"spec"`
+
+	// status is what the operator last observed.
+	// +optional
+	Status PartnerStatus `json:"status,omitempty"`
+}
+
+// PartnerList is a list of Partners.
+// +kubebuilder:object:root=true
+type PartnerList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Partner `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Partner{}, &PartnerList{})
+}

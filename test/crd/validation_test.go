@@ -1,0 +1,261 @@
+package crd
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/rand"
+	"sigs.k8s.io/yaml"
+)
+
+// Valid objects of each kind; each invalid case below patches one of them.
+var valid = map[string]string{
+	"Partner": `
+apiVersion: multichannel.partnerops.io/v1alpha1
+kind: Partner
+spec:
+  displayName: Contoso
+  tenantID: 6f1bd5c1-0d3b-4c5e-9bb1-7f4f9d2b6a10
+  cspType: DirectBill
+  country: US
+  partnerCenter:
+    endpoint: https://api.partnercenter.microsoft.com
+`,
+	"Customer": `
+apiVersion: multichannel.partnerops.io/v1alpha1
+kind: Customer
+spec:
+  displayName: Woodgrove
+  tenantID: 2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e
+  country: US
+`,
+	"License": `
+apiVersion: multichannel.partnerops.io/v1alpha1
+kind: CustomerSubscription
+spec:
+  customerRef: woodgrove
+  subscriptionID: sub-1
+  offer: {id: CFQ7TTC0LFLX}
+  serviceType: LicenseBased
+  quantity: 10
+  channel: {type: CSP, partnerRef: fabrikam}
+  term: {startDate: "2026-01-01T00:00:00Z", endDate: "2027-01-01T00:00:00Z"}
+`,
+	"Azure": `
+apiVersion: multichannel.partnerops.io/v1alpha1
+kind: CustomerSubscription
+spec:
+  customerRef: woodgrove
+  subscriptionID: sub-2
+  offer: {id: MS-AZR-0003P}
+  serviceType: UsageBased
+  channel: {type: Direct}
+  azure: {sourceDisposition: Coexist}
+`,
+	"ResellerRelationship": `
+apiVersion: multichannel.partnerops.io/v1alpha1
+kind: ResellerRelationship
+spec:
+  partnerRef: contoso
+  customerRef: woodgrove
+`,
+	"ApprovalPolicy": `
+apiVersion: multichannel.partnerops.io/v1alpha1
+kind: ApprovalPolicy
+spec:
+  partnerRefs: [contoso]
+`,
+}
+
+// TestInvalidManifestsRejected creates one invalid object per validation rule and
+// checks that the API server rejects it naming the field and the reason.
+func TestInvalidManifestsRejected(t *testing.T) {
+	ns := newNamespace(t)
+	cases := []struct {
+		name  string
+		base  string
+		patch string // a JSON merge patch, in YAML, applied to the base
+		field string // the field the error must name
+		msg   string // what the error must say
+	}{
+		{"tenant ID is not a GUID", "Partner", `spec: {tenantID: contoso}`, "spec.tenantID", "should match"},
+		{"partner country is not ISO 3166-1 alpha-2", "Partner", `spec: {country: us}`, "spec.country", "should match"},
+		{"unknown CSP type", "Partner", `spec: {cspType: Gold}`, "spec.cspType", "Unsupported value"},
+		{"indirect reseller without provider", "Partner", `spec: {cspType: IndirectReseller}`, "spec.indirectProviderRef", "indirectProviderRef is required when cspType is IndirectReseller"},
+		{"endpoint is not a URL", "Partner", `spec: {partnerCenter: {endpoint: "ftp://pc"}}`, "spec.partnerCenter.endpoint", "should match"},
+		{"customer country too long", "Customer", `spec: {country: USA}`, "spec.country", "Too long"},
+		{"unknown cloud", "Customer", `spec: {cloud: China}`, "spec.cloud", "Unsupported value"},
+		{"customer without tenant ID", "Customer", `spec: {tenantID: null}`, "spec.tenantID", "Required value"},
+		{"display name too long", "Customer", `spec: {displayName: "` + strings.Repeat("x", 257) + `"}`, "spec.displayName", "Too long"},
+		{"CSP channel without partnerRef", "License", `spec: {channel: {partnerRef: null}}`, "spec.channel.partnerRef", "required when type is CSP"},
+		{"partnerRef on a non-CSP channel", "Azure", `spec: {channel: {partnerRef: fabrikam}}`, "spec.channel.partnerRef", "not allowed for any other channel"},
+		{"unknown channel type", "Azure", `spec: {channel: {type: Reseller}}`, "spec.channel.type", "Unsupported value"},
+		{"license without term", "License", `spec: {term: null}`, "spec.term", "term.endDate is required for LicenseBased"},
+		{"license without term end", "License", `spec: {term: {endDate: null}}`, "spec.term", "term.endDate is required for LicenseBased"},
+		{"term ends before it starts", "License", `spec: {term: {endDate: "2025-12-31T00:00:00Z"}}`, "spec.term.endDate", "endDate must be after startDate"},
+		{"quantity zero", "License", `spec: {quantity: 0}`, "spec.quantity", "should be greater than or equal to 1"},
+		{"quantity on usage-based", "Azure", `spec: {quantity: 3}`, "spec.quantity", "quantity applies only to LicenseBased"},
+		{"azure on license-based", "License", `spec: {azure: {sourceDisposition: Coexist}}`, "spec.azure", "azure applies only to UsageBased"},
+		{"CancelServices without services", "Azure", `spec: {azure: {sourceDisposition: CancelServices}}`, "spec.azure.services", "required when sourceDisposition is CancelServices"},
+		{"services with Coexist", "Azure", `spec: {azure: {services: [vm-1]}}`, "spec.azure.services", "not allowed otherwise"},
+		{"unknown state", "Azure", `spec: {state: Deleted}`, "spec.state", "Unsupported value"},
+		{"unknown commerce", "License", `spec: {commerce: Modern}`, "spec.commerce", "Unsupported value"},
+		{"policy naming no partner", "ApprovalPolicy", `spec: {partnerRefs: null}`, "spec", "set partnerSelector, partnerRefs, or both"},
+		{"policy with too many partners", "ApprovalPolicy", `spec: {partnerRefs: [` + strings.Repeat("p,", 64) + `p65]}`, "spec.partnerRefs", "Too many"},
+		{"relationship without partner", "ResellerRelationship", `spec: {partnerRef: null}`, "spec.partnerRef", "Required value"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			obj := patched(t, valid[tc.base], tc.patch)
+			obj.SetName("invalid-" + rand.String(6))
+			if obj.GetKind() != "Partner" {
+				obj.SetNamespace(ns)
+			}
+			err := k8sClient.Create(context.Background(), obj)
+			if err == nil {
+				t.Fatalf("the API server accepted it")
+			}
+			if !apierrors.IsInvalid(err) {
+				t.Fatalf("want an Invalid error, got %v", err)
+			}
+			assertCause(t, err, tc.field, tc.msg)
+		})
+	}
+}
+
+// TestValidBasesAccepted proves the cases above fail for their patch alone.
+func TestValidBasesAccepted(t *testing.T) {
+	ns := newNamespace(t)
+	for name, base := range valid {
+		obj := patched(t, base, "{}")
+		obj.SetName("valid-" + strings.ToLower(name))
+		if obj.GetKind() != "Partner" {
+			obj.SetNamespace(ns)
+		}
+		if err := k8sClient.Create(context.Background(), obj); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestResellerRelationshipImmutable: a changed request is a new object.
+func TestResellerRelationshipImmutable(t *testing.T) {
+	ns := newNamespace(t)
+	ctx := context.Background()
+	obj := patched(t, valid["ResellerRelationship"], "{}")
+	obj.SetNamespace(ns)
+	obj.SetName("immutable")
+	if err := k8sClient.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	if err := unstructured.SetNestedField(obj.Object, false, "spec", "delegatedAdmin"); err != nil {
+		t.Fatal(err)
+	}
+	err := k8sClient.Update(ctx, obj)
+	if err == nil {
+		t.Fatal("the API server accepted a change to the spec")
+	}
+	assertCause(t, err, "spec", "spec is immutable")
+
+	// Metadata stays editable.
+	obj = patched(t, valid["ResellerRelationship"], "{}")
+	if err := k8sClient.Get(ctx, keyOf(ns, "immutable"), obj); err != nil {
+		t.Fatal(err)
+	}
+	obj.SetLabels(map[string]string{"team": "platform"})
+	if err := k8sClient.Update(ctx, obj); err != nil {
+		t.Errorf("a label change was rejected: %v", err)
+	}
+}
+
+// TestManualDecisionConditions: a person's Approved or Denied condition is
+// write-once, and the two are mutually exclusive.
+func TestManualDecisionConditions(t *testing.T) {
+	ns := newNamespace(t)
+	ctx := context.Background()
+	obj := patched(t, valid["ResellerRelationship"], "{}")
+	obj.SetNamespace(ns)
+	obj.SetName("decided")
+	if err := k8sClient.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	cond := func(typ, status string) map[string]any {
+		return map[string]any{"type": typ, "status": status, "reason": "RecordedByHand",
+			"message": "customer confirmed by phone", "lastTransitionTime": "2026-11-24T10:00:00Z"}
+	}
+	setConditions := func(conds ...map[string]any) error {
+		list := make([]any, len(conds))
+		for i, c := range conds {
+			list[i] = c
+		}
+		if err := unstructured.SetNestedSlice(obj.Object, list, "status", "conditions"); err != nil {
+			t.Fatal(err)
+		}
+		return k8sClient.Status().Update(ctx, obj)
+	}
+
+	err := setConditions(cond("Approved", "True"), cond("Denied", "True"))
+	if err == nil {
+		t.Fatal("Approved and Denied both True were accepted")
+	}
+	assertCause(t, err, "status", "mutually exclusive")
+
+	if err := setConditions(cond("Approved", "True")); err != nil {
+		t.Fatalf("recording an approval: %v", err)
+	}
+	err = setConditions(cond("Approved", "False"))
+	if err == nil {
+		t.Fatal("an approval was changed")
+	}
+	assertCause(t, err, "status", "write-once")
+
+	if err := k8sClient.Get(ctx, keyOf(ns, "decided"), obj); err != nil {
+		t.Fatal(err)
+	}
+	err = setConditions()
+	if err == nil {
+		t.Fatal("an approval was removed")
+	}
+	assertCause(t, err, "status", "write-once")
+}
+
+func patched(t *testing.T, base, patch string) *unstructured.Unstructured {
+	t.Helper()
+	baseJSON, err := yaml.YAMLToJSON([]byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	patchJSON, err := yaml.YAMLToJSON([]byte(patch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := jsonpatch.MergePatch(baseJSON, patchJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := &unstructured.Unstructured{}
+	if err := obj.UnmarshalJSON(out); err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
+
+// assertCause checks that an API error has a cause naming field whose message contains msg.
+func assertCause(t *testing.T, err error, field, msg string) {
+	t.Helper()
+	var status *apierrors.StatusError
+	if !errors.As(err, &status) || status.ErrStatus.Details == nil {
+		t.Fatalf("want an API status error with details, got %v", err)
+	}
+	for _, c := range status.ErrStatus.Details.Causes {
+		if c.Field == field && strings.Contains(c.Message, msg) {
+			return
+		}
+	}
+	t.Errorf("no cause names field %q with %q; the error was: %v", field, msg, err)
+}
