@@ -36,6 +36,9 @@ func TestSamplesAccepted(t *testing.T) {
 			if obj.GetKind() != "Partner" {
 				obj.SetNamespace(ns)
 			}
+			if errs := offlineValidator.Validate(context.Background(), obj.DeepCopy()); len(errs) > 0 {
+				t.Errorf("%s, document %d (%s %s): the offline validator rejects it: %v", file, i+1, obj.GetKind(), obj.GetName(), errs)
+			}
 			if err := k8sClient.Create(context.Background(), obj); err != nil {
 				t.Errorf("%s, document %d (%s %s) was rejected: %v", file, i+1, obj.GetKind(), obj.GetName(), err)
 				continue

@@ -16,16 +16,17 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/rand"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/crdschema"
 )
 
 var (
 	k8sClient client.Client
-	restCfg   *rest.Config
+	// offlineValidator is what kubectl multichannel check validates with.
+	offlineValidator *crdschema.Validator
 	root      = filepath.Join("..", "..")
 )
 
@@ -44,7 +45,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer func() { _ = env.Stop() }()
-	restCfg = cfg
+	if offlineValidator, err = crdschema.New(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 
 	scheme := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme, apiextensionsv1.AddToScheme} {

@@ -116,6 +116,7 @@ func TestInvalidManifestsRejected(t *testing.T) {
 			if obj.GetKind() != "Partner" {
 				obj.SetNamespace(ns)
 			}
+			offline := offlineValidator.Validate(context.Background(), obj.DeepCopy())
 			err := k8sClient.Create(context.Background(), obj)
 			if err == nil {
 				t.Fatalf("the API server accepted it")
@@ -124,6 +125,15 @@ func TestInvalidManifestsRejected(t *testing.T) {
 				t.Fatalf("want an Invalid error, got %v", err)
 			}
 			assertCause(t, err, tc.field, tc.msg)
+
+			// kubectl multichannel check validates offline with the same CRDs: it must agree.
+			agrees := false
+			for _, fe := range offline {
+				agrees = agrees || (fe.Field == tc.field && strings.Contains(fe.ErrorBody(), tc.msg))
+			}
+			if !agrees {
+				t.Errorf("the offline validator does not report %s %q; it reported %v", tc.field, tc.msg, offline)
+			}
 		})
 	}
 }
@@ -136,6 +146,9 @@ func TestValidBasesAccepted(t *testing.T) {
 		obj.SetName("valid-" + strings.ToLower(name))
 		if obj.GetKind() != "Partner" {
 			obj.SetNamespace(ns)
+		}
+		if errs := offlineValidator.Validate(context.Background(), obj.DeepCopy()); len(errs) > 0 {
+			t.Errorf("%s: the offline validator rejects it: %v", name, errs)
 		}
 		if err := k8sClient.Create(context.Background(), obj); err != nil {
 			t.Errorf("%s: %v", name, err)
