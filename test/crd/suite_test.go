@@ -27,7 +27,7 @@ var (
 	k8sClient client.Client
 	// offlineValidator is what kubectl multichannel check validates with.
 	offlineValidator *crdschema.Validator
-	root      = filepath.Join("..", "..")
+	root             = filepath.Join("..", "..")
 )
 
 func TestMain(m *testing.M) {
