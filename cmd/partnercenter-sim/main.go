@@ -1,0 +1,111 @@
+// Command partnercenter-sim serves a Partner Center simulator: the REST subset
+// the multichannel operator uses, an Entra ID token endpoint, endpoints to act
+// as the customer and as a source partner, fault injection and counters. Point
+// a Partner's spec.partnerCenter.endpoint and authorityHost at it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
+)
+
+// credentialFlags collects repeated --client-credentials id:secret flags.
+type credentialFlags map[string]string
+
+func (c credentialFlags) String() string { return fmt.Sprintf("%d pairs", len(c)) }
+func (c credentialFlags) Set(v string) error {
+	id, secret, ok := strings.Cut(v, ":")
+	if !ok || id == "" || secret == "" {
+		return errors.New("want CLIENT_ID:CLIENT_SECRET")
+	}
+	c[id] = secret
+	return nil
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "partnercenter-sim:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("partnercenter-sim", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: partnercenter-sim [flags]
+
+Serves a Partner Center simulator. The same URL is a Partner's endpoint and
+its authorityHost: tokens come from POST /{tenant}/oauth2/v2.0/token.
+
+Acting as the other parties:
+  POST /sim/v1/relationships/accept   {"partnerTenantId": "...", "customerTenantId": "..."}
+  POST /sim/v1/relationships/decline  (same body): the customer's Global admin answers a request
+  POST /sim/v1/transfers/{id}/accept
+  POST /sim/v1/transfers/{id}/reject  the source partner answers a transfer
+  POST /sim/v1/clock/advance          {"duration": "720h"}: move the simulator's clock
+  GET  /sim/stats                     counters; GET /healthz
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	listen := fs.String("listen", "127.0.0.1:8090", "Address to listen on.")
+	statePath := fs.String("state", "", "File that holds the simulator's state, written atomically after every change so that it outlives a restart (default: in memory only).")
+	autoApprove := fs.Duration("auto-approve-after", 0, "Customers accept reseller requests, and source partners accept transfers, this long after the request (0: never by themselves).")
+	throttleRate := fs.Float64("throttle-rate", 0, "Share of API requests answered 429 Too Many Requests with Retry-After, from 0 to 1.")
+	retryAfter := fs.Duration("retry-after", time.Second, "Retry-After of throttled responses (whole seconds).")
+	errorRate := fs.Float64("error-rate", 0, "Share of API requests answered 503 Service Unavailable, from 0 to 1.")
+	latency := fs.Duration("latency", 0, "Delay added to every API request.")
+	tokenLifetime := fs.Duration("token-lifetime", time.Hour, "How long issued access tokens last.")
+	creds := credentialFlags{}
+	fs.Var(creds, "client-credentials", "CLIENT_ID:CLIENT_SECRET the token endpoint accepts; repeatable. Without it, any non-empty pair is accepted.")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	for name, rate := range map[string]float64{"throttle-rate": *throttleRate, "error-rate": *errorRate} {
+		if rate < 0 || rate > 1 {
+			return fmt.Errorf("--%s must be between 0 and 1", name)
+		}
+	}
+
+	srv, err := sim.New(sim.Options{
+		StatePath: *statePath, AutoApproveAfter: *autoApprove, ThrottleRate: *throttleRate, RetryAfter: *retryAfter,
+		ErrorRate: *errorRate, Latency: *latency, Credentials: creds, TokenLifetime: *tokenLifetime,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = httpSrv.Shutdown(shutdown)
+	}()
+	slog.Info("partner center simulator listening", "address", "http://"+ln.Addr().String(), "state", *statePath, "autoApproveAfter", autoApprove.String())
+	if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return srv.Close()
+}

@@ -1,0 +1,382 @@
+// Package partnercenter is a client for the subset of the Partner Center REST
+// API the operator uses: the reseller relationship request link, customers,
+// subscriptions, cart and checkout, and transfers. It authenticates with Entra
+// ID (client credentials, and a refresh token for App+User calls), sends
+// MS-RequestId and MS-CorrelationId on every call, retries what is safe to
+// retry (honouring Retry-After on 429), and limits its own request rate per
+// partner tenant. It knows nothing of Kubernetes.
+package partnercenter
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/google/uuid"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/time/rate"
+)
+
+// Header names Partner Center reads.
+const (
+	HeaderRequestID     = "MS-RequestId"
+	HeaderCorrelationID = "MS-CorrelationId"
+)
+
+// Scope is the Partner Center API's OAuth2 scope.
+const Scope = "https://api.partnercenter.microsoft.com/.default"
+
+// DefaultRequestsPerMinute is Partner Center's documented limit on customer and
+// subscription calls per partner tenant.
+const DefaultRequestsPerMinute = 500
+
+// Credentials are a partner application's secrets. RefreshToken is needed only
+// for App+User calls (the reseller relationship request link).
+type Credentials struct {
+	ClientID     string
+	ClientSecret string
+	RefreshToken string
+}
+
+// String never prints the secrets.
+func (c Credentials) String() string { return "Credentials{ClientID:" + c.ClientID + "}" }
+
+// RetryPolicy bounds retries; the call's context bounds them too.
+type RetryPolicy struct {
+	MaxAttempts     uint
+	InitialInterval time.Duration
+	MaxInterval     time.Duration
+}
+
+// DefaultRetryPolicy retries five times, from half a second up to 30 seconds apart.
+var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 6, InitialInterval: 500 * time.Millisecond, MaxInterval: 30 * time.Second}
+
+// Config configures a Client for one partner tenant.
+type Config struct {
+	// Endpoint is the API's base URL, such as https://api.partnercenter.microsoft.com.
+	Endpoint string
+	// AuthorityHost is Entra ID's base URL; tokens come from {AuthorityHost}/{TenantID}/oauth2/v2.0/token.
+	AuthorityHost string
+	// TenantID is the partner's tenant.
+	TenantID    string
+	Credentials Credentials
+	// HTTPClient sends the requests; nil uses a client with a 30 second timeout.
+	HTTPClient *http.Client
+	// RequestsPerMinute limits the client's own request rate; 0 means DefaultRequestsPerMinute.
+	RequestsPerMinute int
+	// Retry bounds retries; the zero value means DefaultRetryPolicy.
+	Retry RetryPolicy
+	// Metrics records requests; nil uses DefaultMetrics.
+	Metrics *Metrics
+}
+
+// Client calls Partner Center on behalf of one partner tenant. It is safe for
+// concurrent use; tokens are cached until shortly before they expire.
+type Client struct {
+	endpoint *url.URL
+	tenantID string
+	http     *http.Client
+	app      oauth2.TokenSource // client credentials
+	user     oauth2.TokenSource // App+User: refresh token; nil without one
+	limiter  *rate.Limiter
+	retry    RetryPolicy
+	metrics  *Metrics
+}
+
+// New returns a Client for cfg.
+func New(cfg Config) (*Client, error) {
+	endpoint, err := url.Parse(strings.TrimRight(cfg.Endpoint, "/"))
+	if err != nil || endpoint.Scheme == "" || endpoint.Host == "" {
+		return nil, fmt.Errorf("partner center endpoint %q is not an absolute URL", cfg.Endpoint)
+	}
+	authority, err := url.Parse(strings.TrimRight(cfg.AuthorityHost, "/"))
+	if err != nil || authority.Scheme == "" || authority.Host == "" {
+		return nil, fmt.Errorf("authority host %q is not an absolute URL", cfg.AuthorityHost)
+	}
+	if cfg.TenantID == "" {
+		return nil, errors.New("partner tenant ID is empty")
+	}
+	if cfg.Credentials.ClientID == "" || cfg.Credentials.ClientSecret == "" {
+		return nil, errors.New("client ID and client secret are required")
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	rpm := cfg.RequestsPerMinute
+	if rpm <= 0 {
+		rpm = DefaultRequestsPerMinute
+	}
+	retry := cfg.Retry
+	if retry == (RetryPolicy{}) {
+		retry = DefaultRetryPolicy
+	}
+	metrics := cfg.Metrics
+	if metrics == nil {
+		metrics = DefaultMetrics
+	}
+
+	tokenURL := authority.String() + "/" + url.PathEscape(cfg.TenantID) + "/oauth2/v2.0/token"
+	// Token requests go through the same HTTP client, bounded by its timeout.
+	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
+	app := (&clientcredentials.Config{
+		ClientID: cfg.Credentials.ClientID, ClientSecret: cfg.Credentials.ClientSecret,
+		TokenURL: tokenURL, Scopes: []string{Scope}, AuthStyle: oauth2.AuthStyleInParams,
+	}).TokenSource(tokenCtx)
+	var user oauth2.TokenSource
+	if cfg.Credentials.RefreshToken != "" {
+		user = (&oauth2.Config{
+			ClientID: cfg.Credentials.ClientID, ClientSecret: cfg.Credentials.ClientSecret,
+			Endpoint: oauth2.Endpoint{TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams},
+			Scopes:   []string{Scope},
+		}).TokenSource(tokenCtx, &oauth2.Token{RefreshToken: cfg.Credentials.RefreshToken})
+	}
+	return &Client{
+		endpoint: endpoint, tenantID: cfg.TenantID, http: hc, app: app, user: user,
+		limiter: rate.NewLimiter(rate.Limit(float64(rpm)/60), max(1, rpm/60)),
+		retry:   retry, metrics: metrics,
+	}, nil
+}
+
+// TenantID is the partner tenant the client acts for.
+func (c *Client) TenantID() string { return c.tenantID }
+
+// CheckCredentials obtains an application token, proving the credentials work.
+func (c *Client) CheckCredentials(ctx context.Context) error {
+	if _, err := c.app.Token(); err != nil {
+		return fmt.Errorf("obtaining a token for tenant %s: %w", c.tenantID, tokenError(err))
+	}
+	return nil
+}
+
+// Error is an error response from Partner Center.
+type Error struct {
+	Operation   string
+	StatusCode  int
+	Code        int
+	Description string
+	RequestID   string
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("partner center %s: HTTP %d", e.Operation, e.StatusCode)
+	if e.Code != 0 {
+		msg += fmt.Sprintf(", code %d", e.Code)
+	}
+	if e.Description != "" {
+		msg += ": " + e.Description
+	}
+	return msg
+}
+
+// IsNotFound reports whether err is Partner Center's 404.
+func IsNotFound(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.StatusCode == http.StatusNotFound
+}
+
+// ErrUserCredentialsRequired: the call needs App+User credentials (a refresh token).
+var ErrUserCredentialsRequired = errors.New("this call needs App+User credentials: add refreshToken to the partner's credentials Secret")
+
+// call is one logical API call, which may be sent several times.
+type call struct {
+	op        string // operation name, for errors and metrics
+	method    string
+	path      string // below /v1
+	query     url.Values
+	body      any
+	requestID string // idempotency key; creates supply it, reads get a new one
+	user      bool   // App+User token
+	// retryable: reads, and creates that carry a caller's request ID, may be sent again.
+	retryable bool
+}
+
+type correlationKey struct{}
+
+// WithCorrelationID makes calls made with ctx carry id as MS-CorrelationId.
+func WithCorrelationID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, correlationKey{}, id)
+}
+
+func (c *Client) do(ctx context.Context, k call, out any) error {
+	if k.requestID == "" {
+		k.requestID = uuid.NewString()
+	}
+	correlationID, _ := ctx.Value(correlationKey{}).(string)
+	if correlationID == "" {
+		correlationID = uuid.NewString()
+	}
+	var body []byte
+	if k.body != nil {
+		var err error
+		if body, err = json.Marshal(k.body); err != nil {
+			return fmt.Errorf("partner center %s: encoding the request: %w", k.op, err)
+		}
+	}
+	exp := backoff.NewExponentialBackOff()
+	exp.InitialInterval = c.retry.InitialInterval
+	exp.MaxInterval = c.retry.MaxInterval
+	attempt := 0
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		attempt++
+		if attempt > 1 {
+			c.metrics.retries.WithLabelValues(k.op).Inc()
+		}
+		return struct{}{}, c.send(ctx, k, body, correlationID, out)
+	}, backoff.WithBackOff(exp), backoff.WithMaxTries(c.retry.MaxAttempts), backoff.WithMaxElapsedTime(0))
+	return err
+}
+
+// send sends one attempt and classifies its outcome for the retry loop.
+func (c *Client) send(ctx context.Context, k call, body []byte, correlationID string, out any) error {
+	if err := c.limiter.Wait(ctx); err != nil {
+		return backoff.Permanent(fmt.Errorf("partner center %s: waiting for the rate limiter: %w", k.op, err))
+	}
+	ts := c.app
+	if k.user {
+		if c.user == nil {
+			return backoff.Permanent(fmt.Errorf("partner center %s: %w", k.op, ErrUserCredentialsRequired))
+		}
+		ts = c.user
+	}
+	tok, err := ts.Token()
+	if err != nil {
+		err = fmt.Errorf("partner center %s: obtaining a token: %w", k.op, tokenError(err))
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
+			return backoff.Permanent(err) // refused credentials do not get better
+		}
+		return err
+	}
+
+	u := *c.endpoint
+	u.Path += "/v1" + k.path
+	u.RawQuery = k.query.Encode()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, k.method, u.String(), rd)
+	if err != nil {
+		return backoff.Permanent(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set(HeaderRequestID, k.requestID)
+	req.Header.Set(HeaderCorrelationID, correlationID)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.metrics.requests.WithLabelValues(k.op, "error").Inc()
+		err = fmt.Errorf("partner center %s: %w", k.op, err)
+		if !k.retryable || ctx.Err() != nil {
+			return backoff.Permanent(err)
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	c.metrics.requests.WithLabelValues(k.op, strconv.Itoa(resp.StatusCode)).Inc()
+	if err != nil {
+		err = fmt.Errorf("partner center %s: reading the response: %w", k.op, err)
+		if !k.retryable {
+			return backoff.Permanent(err)
+		}
+		return err
+	}
+
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if out == nil || len(data) == 0 {
+			return nil
+		}
+		if err := json.Unmarshal(data, out); err != nil {
+			return backoff.Permanent(fmt.Errorf("partner center %s: decoding the response: %w", k.op, err))
+		}
+		return nil
+	}
+
+	apiErr := &Error{Operation: k.op, StatusCode: resp.StatusCode, RequestID: k.requestID}
+	var eb ErrorBody
+	if json.Unmarshal(data, &eb) == nil {
+		apiErr.Code, apiErr.Description = eb.Code, eb.Description
+	}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		c.metrics.throttled.WithLabelValues(k.op).Inc()
+		// Throttled requests were not processed: retrying is always safe.
+		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			return &throttled{err: apiErr, after: d}
+		}
+		return apiErr
+	case resp.StatusCode >= 500 && k.retryable:
+		return apiErr
+	default:
+		return backoff.Permanent(apiErr)
+	}
+}
+
+// throttled is a 429 that names when to retry; the retry loop waits that long.
+type throttled struct {
+	err   *Error
+	after time.Duration
+}
+
+func (t *throttled) Error() string { return t.err.Error() }
+func (t *throttled) Unwrap() error { return t.err }
+func (t *throttled) As(target any) bool {
+	if ra, ok := target.(**backoff.RetryAfterError); ok {
+		*ra = &backoff.RetryAfterError{Duration: t.after}
+		return true
+	}
+	return false
+}
+
+// retryAfter reads a Retry-After header: seconds, or an HTTP date.
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, t.Sub(now)), true
+	}
+	return 0, false
+}
+
+// tokenError keeps the token service's answer and drops the response body,
+// which may echo request parameters.
+func tokenError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		code := 0
+		if re.Response != nil {
+			code = re.Response.StatusCode
+		}
+		msg := re.ErrorCode
+		if re.ErrorDescription != "" {
+			msg += ": " + re.ErrorDescription
+		}
+		return fmt.Errorf("token service answered HTTP %d %s: %w", code, msg, &tokenRefused{re})
+	}
+	return err
+}
+
+type tokenRefused struct{ re *oauth2.RetrieveError }
+
+func (t *tokenRefused) Error() string { return "credentials refused" }
+func (t *tokenRefused) Unwrap() error { return t.re }

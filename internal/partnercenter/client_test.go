@@ -1,0 +1,630 @@
+package partnercenter_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
+)
+
+const (
+	contoso   = "6f1bd5c1-0d3b-4c5e-9bb1-7f4f9d2b6a10" // the target partner
+	fabrikam  = "0b4e8e3a-7c1d-4f0e-a0d2-3f9a1c6e5b21" // the source partner
+	woodgrove = "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e" // the customer
+)
+
+var fastRetry = pc.RetryPolicy{MaxAttempts: 5, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
+
+// startSim serves a simulator on 127.0.0.1, optionally behind a middleware.
+func startSim(t *testing.T, opts sim.Options, wrap ...func(http.Handler) http.Handler) (*sim.Server, *httptest.Server) {
+	t.Helper()
+	s, err := sim.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h http.Handler = s
+	for _, w := range wrap {
+		h = w(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return s, srv
+}
+
+type clientOption func(*pc.Config)
+
+func newClient(t *testing.T, url, tenant string, opts ...clientOption) (*pc.Client, *pc.Metrics) {
+	t.Helper()
+	m := pc.NewMetrics()
+	cfg := pc.Config{
+		Endpoint: url, AuthorityHost: url, TenantID: tenant,
+		Credentials: pc.Credentials{ClientID: "app-" + tenant[:8], ClientSecret: "s3cret", RefreshToken: "refresh-" + tenant[:8]},
+		Retry:       fastRetry, Metrics: m, RequestsPerMinute: 60000,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	c, err := pc.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, m
+}
+
+func simPost(t *testing.T, url, path string, body any) *http.Response {
+	t.Helper()
+	data, _ := json.Marshal(body)
+	resp, err := http.Post(url+path, "application/json", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func accept(t *testing.T, url, partner, customer string) {
+	t.Helper()
+	if resp := simPost(t, url, "/sim/v1/relationships/accept", map[string]string{"partnerTenantId": partner, "customerTenantId": customer}); resp.StatusCode != 200 {
+		t.Fatalf("accepting the relationship: HTTP %d", resp.StatusCode)
+	}
+}
+
+// TestEveryOperation walks the operator's whole use of Partner Center.
+func TestEveryOperation(t *testing.T) {
+	ctx := context.Background()
+	_, srv := startSim(t, sim.Options{})
+	target, _ := newClient(t, srv.URL, contoso)
+	source, _ := newClient(t, srv.URL, fabrikam)
+
+	if err := target.CheckCredentials(ctx); err != nil {
+		t.Fatal(err)
+	}
+	link, err := target.RelationshipRequest(ctx, pc.RelationshipRequestOptions{IndirectResellerID: "reseller-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(link.URL, "partnerId="+contoso) || !strings.Contains(link.URL, "indirectResellerId=reseller-1") || link.Attributes.ObjectType != "RelationshipRequest" {
+		t.Errorf("request link = %+v", link)
+	}
+
+	if _, err := target.GetCustomer(ctx, woodgrove); !pc.IsNotFound(err) {
+		t.Fatalf("before the customer accepts, GetCustomer = %v, want not found", err)
+	}
+	accept(t, srv.URL, contoso, woodgrove)
+	cust, err := target.GetCustomer(ctx, woodgrove)
+	if err != nil || cust.RelationshipToPartner != pc.RelationshipReseller || cust.CompanyProfile.TenantID != woodgrove {
+		t.Fatalf("GetCustomer = %+v, %v", cust, err)
+	}
+
+	order, err := target.CreateOrder(ctx, woodgrove, "op-1", []pc.CartLineItem{
+		{CatalogItemID: "DZH318Z0BPS6:0001", FriendlyName: "Azure plan", Quantity: 1},
+		{CatalogItemID: "CFQ7TTC0LFLX:0001", FriendlyName: "Microsoft 365 E3", Quantity: 25, TermDuration: "P1Y", BillingCycle: "monthly"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(order.LineItems) != 2 || order.LineItems[0].SubscriptionID == "" {
+		t.Fatalf("order = %+v", order)
+	}
+	subs, err := target.ListSubscriptions(ctx, woodgrove)
+	if err != nil || len(subs) != 2 {
+		t.Fatalf("ListSubscriptions = %v, %v", subs, err)
+	}
+	azure, err := target.GetSubscription(ctx, woodgrove, order.LineItems[0].SubscriptionID)
+	if err != nil || azure.BillingType != pc.BillingUsage || azure.Status != pc.SubscriptionActive {
+		t.Fatalf("Azure plan subscription = %+v, %v", azure, err)
+	}
+	license, err := target.GetSubscription(ctx, woodgrove, order.LineItems[1].SubscriptionID)
+	if err != nil || license.BillingType != pc.BillingLicense || license.Quantity != 25 || license.CommitmentEndDate == nil {
+		t.Fatalf("license subscription = %+v, %v", license, err)
+	}
+	suspended, err := target.UpdateSubscriptionStatus(ctx, woodgrove, license.ID, pc.SubscriptionSuspended)
+	if err != nil || suspended.Status != pc.SubscriptionSuspended {
+		t.Fatalf("suspending: %+v, %v", suspended, err)
+	}
+
+	// Transfers: the target creates, the source accepts; another is cancelled by the target.
+	tr, err := target.CreateTransfer(ctx, woodgrove, "op-2", pc.Transfer{SourcePartnerTenantID: fabrikam,
+		LineItems: []pc.TransferLineItem{{SubscriptionID: "fabrikam-azure-1", Quantity: 1}}})
+	if err != nil || tr.Status != pc.TransferActive || tr.ExpirationTime == nil || tr.ExpirationTime.Sub(*tr.CreatedTime) != 30*24*time.Hour {
+		t.Fatalf("CreateTransfer = %+v, %v", tr, err)
+	}
+	if got, err := target.GetTransfer(ctx, woodgrove, tr.ID); err != nil || got.Status != pc.TransferActive {
+		t.Fatalf("GetTransfer = %+v, %v", got, err)
+	}
+	if _, err := target.AcceptTransfer(ctx, woodgrove, tr.ID); err == nil {
+		t.Error("the target partner accepted its own transfer")
+	}
+	done, err := source.AcceptTransfer(ctx, woodgrove, tr.ID)
+	if err != nil || done.Status != pc.TransferCompleted || done.CompletedTime == nil {
+		t.Fatalf("AcceptTransfer = %+v, %v", done, err)
+	}
+	if moved, err := target.GetSubscription(ctx, woodgrove, "fabrikam-azure-1"); err != nil || moved.ID != "fabrikam-azure-1" {
+		t.Fatalf("after the transfer the target does not own the subscription: %+v, %v", moved, err)
+	}
+
+	tr2, err := target.CreateTransfer(ctx, woodgrove, "op-3", pc.Transfer{SourcePartnerTenantID: fabrikam,
+		LineItems: []pc.TransferLineItem{{SubscriptionID: "fabrikam-azure-2", Quantity: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := target.CancelTransfer(ctx, woodgrove, tr2.ID); err != nil || c.Status != pc.TransferCancelled {
+		t.Fatalf("CancelTransfer = %+v, %v", c, err)
+	}
+}
+
+func TestErrorsAreTyped(t *testing.T) {
+	ctx := context.Background()
+	_, srv := startSim(t, sim.Options{})
+	c, _ := newClient(t, srv.URL, contoso)
+	_, err := c.CreateOrder(ctx, woodgrove, "op", []pc.CartLineItem{{CatalogItemID: "X", Quantity: 1}})
+	var pcErr *pc.Error
+	if !errors.As(err, &pcErr) || pcErr.StatusCode != http.StatusForbidden || pcErr.Code != 800002 || !strings.Contains(pcErr.Description, "reseller relationship") {
+		t.Fatalf("buying without a relationship: %v", err)
+	}
+	if pcErr.Operation != "CreateCart" || !strings.Contains(err.Error(), "HTTP 403") {
+		t.Errorf("error %q does not say what was done", err)
+	}
+}
+
+func TestRelationshipRequestNeedsUserCredentials(t *testing.T) {
+	ctx := context.Background()
+	s, srv := startSim(t, sim.Options{})
+	appOnly, _ := newClient(t, srv.URL, contoso, func(c *pc.Config) { c.Credentials.RefreshToken = "" })
+	if _, err := appOnly.RelationshipRequest(ctx, pc.RelationshipRequestOptions{}); !errors.Is(err, pc.ErrUserCredentialsRequired) {
+		t.Fatalf("without a refresh token: %v", err)
+	}
+	if n := s.Stats().RequestsByRoute["GetRelationshipRequest"]; n != 0 {
+		t.Errorf("%d requests were sent without App+User credentials", n)
+	}
+
+	// The simulator itself refuses an application-only token on that route.
+	tok := token(t, srv.URL, contoso, "client_credentials")
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/customers/relationshiprequests", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("app-only token on the request link: HTTP %d, want 403", resp.StatusCode)
+	}
+}
+
+func token(t *testing.T, url, tenant, grant string) string {
+	t.Helper()
+	form := "grant_type=" + grant + "&client_id=a&client_secret=b&refresh_token=r"
+	resp, err := http.Post(url+"/"+tenant+"/oauth2/v2.0/token", "application/x-www-form-urlencoded", strings.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tr pc.TokenResponse
+	if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil || tr.AccessToken == "" {
+		t.Fatalf("token: HTTP %d, %v", resp.StatusCode, err)
+	}
+	return tr.AccessToken
+}
+
+func TestAuthentication(t *testing.T) {
+	ctx := context.Background()
+	s, srv := startSim(t, sim.Options{Credentials: map[string]string{"operator": "right"}})
+	wrong, _ := newClient(t, srv.URL, contoso, func(c *pc.Config) { c.Credentials = pc.Credentials{ClientID: "operator", ClientSecret: "wrong"} })
+	err := wrong.CheckCredentials(ctx)
+	if err == nil || !strings.Contains(err.Error(), "invalid_client") || strings.Contains(err.Error(), "wrong") {
+		t.Errorf("refused credentials: %v (must name the refusal and not echo the secret)", err)
+	}
+	if _, err := wrong.GetCustomer(ctx, woodgrove); err == nil {
+		t.Error("a call with refused credentials succeeded")
+	}
+	if n := s.Stats().RequestsByRoute["GetCustomer"]; n != 0 {
+		t.Errorf("%d API requests were sent without a token", n)
+	}
+	right, _ := newClient(t, srv.URL, contoso, func(c *pc.Config) { c.Credentials = pc.Credentials{ClientID: "operator", ClientSecret: "right"} })
+	if err := right.CheckCredentials(ctx); err != nil {
+		t.Errorf("accepted credentials: %v", err)
+	}
+
+	for name, auth := range map[string]string{"no token": "", "forged token": "Bearer sim1.eyJ0aWQiOiJ4In0.AAAA"} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/customers/"+woodgrove, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s: HTTP %d, want 401", name, resp.StatusCode)
+		}
+	}
+}
+
+// TestTokenCachedAndRefreshed: one token serves many calls until it nears expiry.
+func TestTokenCachedAndRefreshed(t *testing.T) {
+	ctx := context.Background()
+	// x/oauth2 renews a token 10s before it expires: an 11s token is reused for about 1s.
+	s, srv := startSim(t, sim.Options{TokenLifetime: 11 * time.Second})
+	accept(t, srv.URL, contoso, woodgrove)
+	c, _ := newClient(t, srv.URL, contoso)
+	for range 5 {
+		if _, err := c.GetCustomer(ctx, woodgrove); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.Stats().RequestsByRoute["Token"]; n != 1 {
+		t.Fatalf("5 calls fetched %d tokens, want 1", n)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	if _, err := c.GetCustomer(ctx, woodgrove); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Stats().RequestsByRoute["Token"]; n != 2 {
+		t.Fatalf("after the token neared expiry, %d tokens were fetched, want 2", n)
+	}
+}
+
+// failFirst answers the first n API requests (not token requests) with status.
+func failFirst(n int32, status int, header map[string]string) (func(http.Handler) http.Handler, *atomic.Int32) {
+	seen := &atomic.Int32{}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/v1/") && seen.Add(1) <= n {
+				for k, v := range header {
+					w.Header().Set(k, v)
+				}
+				w.WriteHeader(status)
+				_, _ = io.WriteString(w, `{"code":1,"description":"injected"}`)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}, seen
+}
+
+func TestThrottledCallWaitsForRetryAfter(t *testing.T) {
+	ctx := context.Background()
+	mw, seen := failFirst(1, http.StatusTooManyRequests, map[string]string{"Retry-After": "1"})
+	_, srv := startSim(t, sim.Options{}, mw)
+	accept(t, srv.URL, contoso, woodgrove)
+	c, m := newClient(t, srv.URL, contoso)
+	_ = c.CheckCredentials(ctx)
+
+	start := time.Now()
+	if _, err := c.GetCustomer(ctx, woodgrove); err != nil {
+		t.Fatal(err)
+	}
+	// fastRetry would wait 10ms; only Retry-After explains a wait of a second.
+	if waited := time.Since(start); waited < time.Second {
+		t.Errorf("the retry came after %v, before Retry-After's 1s", waited)
+	}
+	if seen.Load() != 2 || testutil.ToFloat64(m.Throttled("GetCustomer")) != 1 || testutil.ToFloat64(m.Retries("GetCustomer")) != 1 {
+		t.Errorf("requests %d, throttled %v, retries %v; want 2, 1, 1", seen.Load(),
+			testutil.ToFloat64(m.Throttled("GetCustomer")), testutil.ToFloat64(m.Retries("GetCustomer")))
+	}
+}
+
+func TestServerErrorsRetried(t *testing.T) {
+	ctx := context.Background()
+	mw, seen := failFirst(2, http.StatusServiceUnavailable, nil)
+	_, srv := startSim(t, sim.Options{}, mw)
+	accept(t, srv.URL, contoso, woodgrove)
+	c, m := newClient(t, srv.URL, contoso)
+	if _, err := c.GetCustomer(ctx, woodgrove); err != nil {
+		t.Fatal(err)
+	}
+	if seen.Load() != 3 || testutil.ToFloat64(m.Requests("GetCustomer", "503")) != 2 || testutil.ToFloat64(m.Requests("GetCustomer", "200")) != 1 {
+		t.Errorf("sent %d requests; want two 503s then a 200", seen.Load())
+	}
+
+	// Past the policy's attempts, the last error comes back.
+	mw, _ = failFirst(100, http.StatusInternalServerError, nil)
+	_, srv = startSim(t, sim.Options{}, mw)
+	c, _ = newClient(t, srv.URL, contoso)
+	_, err := c.GetCustomer(ctx, woodgrove)
+	var pcErr *pc.Error
+	if !errors.As(err, &pcErr) || pcErr.StatusCode != 500 {
+		t.Errorf("after %d attempts: %v", fastRetry.MaxAttempts, err)
+	}
+}
+
+func TestClientErrorsNotRetried(t *testing.T) {
+	ctx := context.Background()
+	s, srv := startSim(t, sim.Options{})
+	accept(t, srv.URL, contoso, woodgrove)
+	c, m := newClient(t, srv.URL, contoso)
+	_, err := c.GetSubscription(ctx, woodgrove, "no-such-subscription")
+	if !pc.IsNotFound(err) {
+		t.Fatalf("want not found, got %v", err)
+	}
+	if n := s.Stats().RequestsByRoute["GetSubscription"]; n != 1 || testutil.ToFloat64(m.Retries("GetSubscription")) != 0 {
+		t.Errorf("a 404 was sent %d times", n)
+	}
+}
+
+func TestRetriesBoundedByContext(t *testing.T) {
+	mw, _ := failFirst(1000, http.StatusTooManyRequests, map[string]string{"Retry-After": "30"})
+	_, srv := startSim(t, sim.Options{}, mw)
+	c, _ := newClient(t, srv.URL, contoso)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.GetCustomer(ctx, woodgrove)
+	if err == nil || time.Since(start) > 5*time.Second {
+		t.Errorf("a 30s Retry-After under a 300ms context: %v after %v", err, time.Since(start))
+	}
+}
+
+// dropFirstResponse lets the first request whose path ends with suffix reach
+// the server, then loses its response, as a broken connection would.
+type dropFirstResponse struct {
+	suffix  string
+	dropped atomic.Bool
+}
+
+func (d *dropFirstResponse) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil && strings.HasSuffix(r.URL.Path, d.suffix) && d.dropped.CompareAndSwap(false, true) {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return nil, errors.New("connection reset by peer (injected after the server answered)")
+	}
+	return resp, err
+}
+
+func TestLostResponseCreatesExactlyOnce(t *testing.T) {
+	ctx := context.Background()
+	for _, step := range []string{"/carts", "/checkout", "/transfers"} {
+		t.Run(step, func(t *testing.T) {
+			s, srv := startSim(t, sim.Options{})
+			accept(t, srv.URL, contoso, woodgrove)
+			drop := &dropFirstResponse{suffix: step}
+			c, m := newClient(t, srv.URL, contoso, func(cfg *pc.Config) { cfg.HTTPClient = &http.Client{Transport: drop} })
+
+			var first, again string
+			if step == "/transfers" {
+				tr := pc.Transfer{SourcePartnerTenantID: fabrikam, LineItems: []pc.TransferLineItem{{SubscriptionID: "s1"}}}
+				a, err := c.CreateTransfer(ctx, woodgrove, "op-lost", tr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := c.CreateTransfer(ctx, woodgrove, "op-lost", tr) // a resumed operation
+				if err != nil {
+					t.Fatal(err)
+				}
+				first, again = a.ID, b.ID
+			} else {
+				items := []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1}}
+				a, err := c.CreateOrder(ctx, woodgrove, "op-lost", items)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := c.CreateOrder(ctx, woodgrove, "op-lost", items)
+				if err != nil {
+					t.Fatal(err)
+				}
+				first, again = a.ID, b.ID
+			}
+			if !drop.dropped.Load() {
+				t.Fatal("no response was lost: the test did not exercise the retry")
+			}
+			if first != again {
+				t.Errorf("the resumed operation got %s, the first %s", again, first)
+			}
+			st := s.Stats()
+			created := st.ObjectsCreated["transfer"]
+			if step != "/transfers" {
+				created = st.ObjectsCreated["order"]
+				if st.ObjectsCreated["cart"] != 1 || st.ObjectsCreated["subscription"] != 1 {
+					t.Errorf("created %d carts and %d subscriptions, want 1 and 1", st.ObjectsCreated["cart"], st.ObjectsCreated["subscription"])
+				}
+			}
+			if created != 1 || st.DuplicatesSuppressed < 2 {
+				t.Errorf("created %d, duplicates suppressed %d; want 1 and at least 2", created, st.DuplicatesSuppressed)
+			}
+			var retries float64
+			for _, op := range []string{"CreateCart", "CheckoutCart", "CreateTransfer"} {
+				retries += testutil.ToFloat64(m.Retries(op))
+			}
+			if retries != 1 {
+				t.Errorf("%v retries, want 1", retries)
+			}
+		})
+	}
+}
+
+func TestStateSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sim.json")
+	s1, srv1 := startSim(t, sim.Options{StatePath: path})
+	accept(t, srv1.URL, contoso, woodgrove)
+	c1, _ := newClient(t, srv1.URL, contoso)
+	order, err := c1.CreateOrder(ctx, woodgrove, "op-restart", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := token(t, srv1.URL, contoso, "client_credentials")
+	srv1.Close()
+	if err := s1.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s2, srv2 := startSim(t, sim.Options{StatePath: path})
+	c2, _ := newClient(t, srv2.URL, contoso)
+	subs, err := c2.ListSubscriptions(ctx, woodgrove)
+	if err != nil || len(subs) != 1 || subs[0].ID != order.LineItems[0].SubscriptionID {
+		t.Fatalf("after a restart: %v, %v", subs, err)
+	}
+	again, err := c2.CreateOrder(ctx, woodgrove, "op-restart", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1}})
+	if err != nil || again.ID != order.ID {
+		t.Errorf("the idempotency record did not survive: %v, %v", again, err)
+	}
+	if got := s2.Stats().ObjectsCreated["order"]; got != 1 {
+		t.Errorf("orders created = %d, want 1", got)
+	}
+	// A token issued before the restart is still good.
+	req, _ := http.NewRequest(http.MethodGet, srv2.URL+"/v1/customers/"+woodgrove, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("a token from before the restart: HTTP %d", resp.StatusCode)
+	}
+}
+
+func TestTransferExpiresAfter30Days(t *testing.T) {
+	ctx := context.Background()
+	_, srv := startSim(t, sim.Options{})
+	accept(t, srv.URL, contoso, woodgrove)
+	c, _ := newClient(t, srv.URL, contoso)
+	tr, err := c.CreateTransfer(ctx, woodgrove, "op-exp", pc.Transfer{SourcePartnerTenantID: fabrikam, LineItems: []pc.TransferLineItem{{SubscriptionID: "s"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	simPost(t, srv.URL, "/sim/v1/clock/advance", map[string]string{"duration": "719h"})
+	if got, _ := c.GetTransfer(ctx, woodgrove, tr.ID); got.Status != pc.TransferActive {
+		t.Fatalf("after 29 days 23 hours: %s, want Active", got.Status)
+	}
+	simPost(t, srv.URL, "/sim/v1/clock/advance", map[string]string{"duration": "1h"})
+	if got, _ := c.GetTransfer(ctx, woodgrove, tr.ID); got.Status != pc.TransferExpired {
+		t.Fatalf("after 30 days: %s, want Expired", got.Status)
+	}
+	if resp := simPost(t, srv.URL, "/sim/v1/transfers/"+tr.ID+"/accept", nil); resp.StatusCode != http.StatusConflict {
+		t.Errorf("accepting an expired transfer: HTTP %d, want 409", resp.StatusCode)
+	}
+}
+
+func TestSourcePartnerRejects(t *testing.T) {
+	ctx := context.Background()
+	_, srv := startSim(t, sim.Options{})
+	accept(t, srv.URL, contoso, woodgrove)
+	c, _ := newClient(t, srv.URL, contoso)
+	tr, _ := c.CreateTransfer(ctx, woodgrove, "op-rej", pc.Transfer{SourcePartnerTenantID: fabrikam, LineItems: []pc.TransferLineItem{{SubscriptionID: "s"}}})
+	if resp := simPost(t, srv.URL, "/sim/v1/transfers/"+tr.ID+"/reject", nil); resp.StatusCode != 200 {
+		t.Fatalf("reject: HTTP %d", resp.StatusCode)
+	}
+	if got, _ := c.GetTransfer(ctx, woodgrove, tr.ID); got.Status != pc.TransferFailed {
+		t.Errorf("rejected transfer is %s, want Failed", got.Status)
+	}
+}
+
+func TestAutoApproval(t *testing.T) {
+	ctx := context.Background()
+	_, srv := startSim(t, sim.Options{AutoApproveAfter: time.Hour})
+	c, _ := newClient(t, srv.URL, contoso)
+	if _, err := c.GetCustomer(ctx, woodgrove); !pc.IsNotFound(err) {
+		t.Fatalf("before any request link: %v", err)
+	}
+	if _, err := c.RelationshipRequest(ctx, pc.RelationshipRequestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetCustomer(ctx, woodgrove); !pc.IsNotFound(err) {
+		t.Fatalf("right after the request: %v", err)
+	}
+	simPost(t, srv.URL, "/sim/v1/clock/advance", map[string]string{"duration": "1h"})
+	cust, err := c.GetCustomer(ctx, woodgrove)
+	if err != nil || cust.RelationshipToPartner != pc.RelationshipReseller {
+		t.Fatalf("an hour after the request: %+v, %v", cust, err)
+	}
+	// A customer who declined is not approved by the delay.
+	simPost(t, srv.URL, "/sim/v1/relationships/decline", map[string]string{"partnerTenantId": contoso, "customerTenantId": "declined-customer"})
+	if _, err := c.GetCustomer(ctx, "declined-customer"); !pc.IsNotFound(err) {
+		t.Errorf("a declined customer is visible: %v", err)
+	}
+
+	tr, err := c.CreateTransfer(ctx, woodgrove, "op-auto", pc.Transfer{SourcePartnerTenantID: fabrikam, LineItems: []pc.TransferLineItem{{SubscriptionID: "s"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	simPost(t, srv.URL, "/sim/v1/clock/advance", map[string]string{"duration": "1h"})
+	if got, _ := c.GetTransfer(ctx, woodgrove, tr.ID); got.Status != pc.TransferCompleted {
+		t.Errorf("an hour after creation the transfer is %s, want Completed", got.Status)
+	}
+}
+
+func TestSimulatorFaultsAndStats(t *testing.T) {
+	s, srv := startSim(t, sim.Options{ThrottleRate: 1, RetryAfter: 2 * time.Second})
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/customers/"+woodgrove, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "2" {
+		t.Errorf("throttle-rate 1: HTTP %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+
+	_, srvErr := startSim(t, sim.Options{ErrorRate: 1})
+	resp, err = http.Get(srvErr.URL + "/v1/customers/" + woodgrove)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("error-rate 1: HTTP %d", resp.StatusCode)
+	}
+
+	resp, err = http.Get(srv.URL + "/sim/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st sim.Stats
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Throttled != 1 || st.RequestsByRoute["GetCustomer"] != 1 || s.Stats().Throttled != 1 {
+		t.Errorf("stats = %+v", st)
+	}
+	if resp, _ := http.Get(srv.URL + "/healthz"); resp == nil || resp.StatusCode != 200 {
+		t.Error("healthz")
+	}
+}
+
+func TestLatency(t *testing.T) {
+	_, srv := startSim(t, sim.Options{Latency: 200 * time.Millisecond})
+	start := time.Now()
+	resp, err := http.Get(srv.URL + "/v1/customers/" + woodgrove)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Errorf("answered after %v, before the 200ms latency", d)
+	}
+}
+
+func TestRateLimitedPerClient(t *testing.T) {
+	ctx := context.Background()
+	_, srv := startSim(t, sim.Options{})
+	accept(t, srv.URL, contoso, woodgrove)
+	// 1200 a minute is 20 a second with a burst of 20: 40 calls need at least a second.
+	c, _ := newClient(t, srv.URL, contoso, func(cfg *pc.Config) { cfg.RequestsPerMinute = 1200 })
+	start := time.Now()
+	for range 40 {
+		if _, err := c.GetCustomer(ctx, woodgrove); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Errorf("40 calls at 20/s took %v", d)
+	}
+}

@@ -1,0 +1,236 @@
+package sim
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+)
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	m.HandleFunc("GET /sim/stats", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.Stats()) })
+	m.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
+
+	// Acting parties.
+	m.HandleFunc("POST /sim/v1/relationships/accept", s.decideRelationship(true))
+	m.HandleFunc("POST /sim/v1/relationships/decline", s.decideRelationship(false))
+	m.HandleFunc("POST /sim/v1/transfers/{id}/accept", s.answerTransfer(true))
+	m.HandleFunc("POST /sim/v1/transfers/{id}/reject", s.answerTransfer(false))
+	m.HandleFunc("POST /sim/v1/clock/advance", s.advanceClock)
+
+	// The Partner Center REST subset.
+	m.HandleFunc("GET /v1/customers/relationshiprequests", s.api("GetRelationshipRequest", appUser, s.relationshipRequest))
+	m.HandleFunc("GET /v1/customers/{customer}", s.api("GetCustomer", app, s.getCustomer))
+	m.HandleFunc("GET /v1/customers/{customer}/subscriptions", s.api("ListSubscriptions", app, s.listSubscriptions))
+	m.HandleFunc("GET /v1/customers/{customer}/subscriptions/{id}", s.api("GetSubscription", app, s.getSubscription))
+	m.HandleFunc("PATCH /v1/customers/{customer}/subscriptions/{id}", s.api("UpdateSubscription", app, s.updateSubscription))
+	m.HandleFunc("POST /v1/customers/{customer}/carts", s.api("CreateCart", create, s.createCart))
+	m.HandleFunc("POST /v1/customers/{customer}/carts/{id}/checkout", s.api("CheckoutCart", create, s.checkout))
+	m.HandleFunc("POST /v1/customers/{customer}/transfers", s.api("CreateTransfer", create, s.createTransfer))
+	m.HandleFunc("GET /v1/customers/{customer}/transfers/{id}", s.api("GetTransfer", app, s.getTransfer))
+	m.HandleFunc("PATCH /v1/customers/{customer}/transfers/{id}", s.api("UpdateTransfer", app, s.updateTransfer))
+	s.mux = m
+}
+
+// routeKind says how a route is authorised and whether it creates something.
+type routeKind int
+
+const (
+	app     routeKind = iota // any token
+	appUser                  // a token from the refresh-token grant (App+User)
+	create                   // any token; repeated MS-RequestId returns the first response
+)
+
+// reply is what an API handler answers; mutated says the state changed.
+type reply struct {
+	status  int
+	body    any
+	mutated bool
+}
+
+func ok(body any, mutated bool) reply { return reply{http.StatusOK, body, mutated} }
+func created(body any) reply          { return reply{http.StatusCreated, body, true} }
+func fail(status, code int, format string, args ...any) reply {
+	return reply{status, pc.ErrorBody{Code: code, Description: fmt.Sprintf(format, args...), Source: "PartnerCenterSimulator"}, false}
+}
+
+// api wraps a handler with what every API call goes through: latency, the
+// counters, injected faults, authentication, idempotency and persistence.
+func (s *Server) api(route string, kind routeKind, h func(r *http.Request, partner string) reply) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.Latency > 0 {
+			select {
+			case <-time.After(s.opts.Latency):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.st.Stats.RequestsByRoute[route]++
+
+		if chance(s.opts.ThrottleRate) {
+			s.st.Stats.Throttled++
+			w.Header().Set("Retry-After", strconv.Itoa(int((s.opts.RetryAfter+time.Second-1)/time.Second)))
+			writeJSON(w, http.StatusTooManyRequests, pc.ErrorBody{Code: 429, Description: "Too many requests: retry after the interval in Retry-After."})
+			return
+		}
+		if chance(s.opts.ErrorRate) {
+			s.st.Stats.ErrorsInjected++
+			writeJSON(w, http.StatusServiceUnavailable, pc.ErrorBody{Code: 503, Description: "Service unavailable (injected by the simulator)."})
+			return
+		}
+
+		claims, err := s.verifyToken(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			writeJSON(w, http.StatusUnauthorized, pc.ErrorBody{Code: 401, Description: "Unauthorized: " + err.Error()})
+			return
+		}
+		if kind == appUser && claims.Grant != "refresh_token" {
+			writeJSON(w, http.StatusForbidden, pc.ErrorBody{Code: 403, Description: "This operation supports App+User credentials only."})
+			return
+		}
+
+		var key string
+		if requestID := r.Header.Get(pc.HeaderRequestID); kind == create && requestID != "" {
+			key = claims.Tenant + "|" + route + "|" + r.PathValue("customer") + "|" + requestID
+			if prev, ok := s.st.Responses[key]; ok {
+				s.st.Stats.DuplicatesSuppressed++
+				_ = s.save()
+				writeRaw(w, prev.Status, prev.Body)
+				return
+			}
+		}
+
+		rep := h(r, claims.Tenant)
+		body, err := json.Marshal(rep.body)
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, pc.ErrorBody{Code: 500, Description: err.Error()})
+			return
+		}
+		if key != "" && rep.status < 300 {
+			s.st.Responses[key] = &storedResponse{Status: rep.status, Body: body}
+		}
+		if rep.mutated {
+			if err := s.save(); err != nil {
+				writeJSON(w, http.StatusInternalServerError, pc.ErrorBody{Code: 500, Description: err.Error()})
+				return
+			}
+		}
+		writeRaw(w, rep.status, body)
+	}
+}
+
+// Tokens are signed with the state's key, so they stay valid across restarts.
+type tokenClaims struct {
+	Tenant string `json:"tid"`
+	Grant  string `json:"grant"`
+	Expiry int64  `json:"exp"`
+}
+
+func (s *Server) signToken(c tokenClaims) string {
+	payload, _ := json.Marshal(c)
+	p := base64.RawURLEncoding.EncodeToString(payload)
+	return "sim1." + p + "." + base64.RawURLEncoding.EncodeToString(s.mac(p))
+}
+
+func (s *Server) mac(p string) []byte {
+	h := hmac.New(sha256.New, s.st.Key)
+	h.Write([]byte(p))
+	return h.Sum(nil)
+}
+
+func (s *Server) verifyToken(tok string) (tokenClaims, error) {
+	var c tokenClaims
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 || parts[0] != "sim1" {
+		return c, fmt.Errorf("no bearer token")
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || !hmac.Equal(sig, s.mac(parts[1])) {
+		return c, fmt.Errorf("the token's signature is not valid")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil || json.Unmarshal(payload, &c) != nil {
+		return c, fmt.Errorf("the token is malformed")
+	}
+	// Tokens expire on the wall clock: moving the simulator's clock does not expire them.
+	if s.opts.Now().Unix() >= c.Expiry {
+		return c, fmt.Errorf("the token has expired")
+	}
+	return c, nil
+}
+
+// token is Entra ID's v2.0 token endpoint for the client-credentials and
+// refresh-token grants.
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	tenant := r.PathValue("tenant")
+	if err := r.ParseForm(); err != nil {
+		writeJSON(w, http.StatusBadRequest, oauthError("invalid_request", err.Error()))
+		return
+	}
+	id, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	if u, p, ok := r.BasicAuth(); ok {
+		id, secret = u, p
+	}
+	grant := r.PostForm.Get("grant_type")
+	s.mu.Lock()
+	s.st.Stats.RequestsByRoute["Token"]++
+	s.mu.Unlock()
+	switch {
+	case grant != "client_credentials" && grant != "refresh_token":
+		writeJSON(w, http.StatusBadRequest, oauthError("unsupported_grant_type", "grant_type must be client_credentials or refresh_token"))
+		return
+	case id == "" || secret == "":
+		writeJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "client_id and client_secret are required"))
+		return
+	case len(s.opts.Credentials) > 0 && subtle.ConstantTimeCompare([]byte(s.opts.Credentials[id]), []byte(secret)) != 1:
+		writeJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "the client credentials are not valid"))
+		return
+	case grant == "refresh_token" && r.PostForm.Get("refresh_token") == "":
+		writeJSON(w, http.StatusBadRequest, oauthError("invalid_grant", "refresh_token is required"))
+		return
+	}
+	lifetime := s.opts.TokenLifetime
+	s.mu.Lock()
+	tok := s.signToken(tokenClaims{Tenant: tenant, Grant: grant, Expiry: s.opts.Now().Add(lifetime).Unix()})
+	s.mu.Unlock()
+	resp := pc.TokenResponse{TokenType: "Bearer", AccessToken: tok, ExpiresIn: int(lifetime / time.Second), Scope: r.PostForm.Get("scope")}
+	if grant == "refresh_token" {
+		resp.RefreshToken = r.PostForm.Get("refresh_token")
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func oauthError(code, desc string) map[string]string {
+	return map[string]string{"error": code, "error_description": desc}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, _ := json.Marshal(v)
+	writeRaw(w, status, body)
+}
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+	return dec.Decode(v)
+}

@@ -1,0 +1,250 @@
+// Package sim is a Partner Center simulator: an http.Handler speaking the
+// subset of the Partner Center REST API the operator uses, with an Entra ID
+// style token endpoint, endpoints to act as the customer and as a source
+// partner, a clock that can be moved forward, fault injection and counters.
+// Its state can live in a file so that it outlives a restart. It stands in for
+// Partner Center in make dev, the tests and the benchmarks.
+package sim
+
+import (
+	crand "crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+)
+
+// Options configure a simulator.
+type Options struct {
+	// StatePath is the file the state lives in; empty keeps it in memory.
+	StatePath string
+	// AutoApproveAfter, when positive, makes customers accept a partner's
+	// reseller request, and source partners accept transfers, this long after
+	// the request. The request link names no customer, so a customer the partner
+	// asks about after requesting a link counts as having accepted once the delay passed.
+	AutoApproveAfter time.Duration
+	// ThrottleRate is the share of API requests answered 429 with Retry-After.
+	ThrottleRate float64
+	// RetryAfter is the Retry-After of throttled responses; default 1s.
+	RetryAfter time.Duration
+	// ErrorRate is the share of API requests answered 503.
+	ErrorRate float64
+	// Latency is added to every API request.
+	Latency time.Duration
+	// Credentials, when not empty, are the only client ID → secret pairs the
+	// token endpoint accepts; empty accepts any non-empty pair.
+	Credentials map[string]string
+	// TokenLifetime is how long issued tokens last; default 1h.
+	TokenLifetime time.Duration
+	// Now is the wall clock; default time.Now. The simulator's own clock is
+	// Now plus what /sim/v1/clock/advance added.
+	Now func() time.Time
+}
+
+// TransferLifetime is how long a source partner has to accept a transfer.
+const TransferLifetime = 30 * 24 * time.Hour
+
+// Server is the simulator. It is an http.Handler.
+type Server struct {
+	opts Options
+	mux  *http.ServeMux
+
+	mu sync.Mutex
+	st *state
+}
+
+// New returns a simulator, loading its state from opts.StatePath when the file exists.
+func New(opts Options) (*Server, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = time.Second
+	}
+	if opts.TokenLifetime <= 0 {
+		opts.TokenLifetime = time.Hour
+	}
+	s := &Server{opts: opts, st: newState()}
+	if opts.StatePath != "" {
+		data, err := os.ReadFile(opts.StatePath)
+		switch {
+		case err == nil:
+			if err := json.Unmarshal(data, s.st); err != nil {
+				return nil, fmt.Errorf("reading simulator state %s: %w", opts.StatePath, err)
+			}
+			s.st.init()
+		case errors.Is(err, os.ErrNotExist):
+		default:
+			return nil, fmt.Errorf("reading simulator state: %w", err)
+		}
+	}
+	if len(s.st.Key) == 0 {
+		s.st.Key = make([]byte, 32)
+		if _, err := crand.Read(s.st.Key); err != nil {
+			return nil, err
+		}
+	}
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP serves the simulator's routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Stats returns a copy of the counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.Stats.clone()
+}
+
+// Close writes the state (counters included) to its file.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.save()
+}
+
+// now is the simulator's clock.
+func (s *Server) now() time.Time { return s.opts.Now().Add(s.st.ClockOffset).UTC() }
+
+// save writes the state atomically: a reader never sees a half-written file.
+// The caller holds s.mu.
+func (s *Server) save() error {
+	if s.opts.StatePath == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(s.st, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(s.opts.StatePath)
+	tmp, err := os.CreateTemp(dir, ".partnercenter-sim-*")
+	if err != nil {
+		return fmt.Errorf("writing simulator state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing simulator state: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), s.opts.StatePath)
+}
+
+// state is everything the simulator knows; it is what the state file holds.
+type state struct {
+	Key         []byte        `json:"key"`
+	ClockOffset time.Duration `json:"clockOffset"`
+	// LinkRequests: when each partner tenant first asked for its request link.
+	LinkRequests map[string]time.Time `json:"linkRequests"`
+	// Relationships by partner|customer tenant: a customer's decision.
+	Relationships map[string]*relationship      `json:"relationships"`
+	Customers     map[string]*pc.CompanyProfile `json:"customers"`
+	Subscriptions map[string]*ownedSubscription `json:"subscriptions"`
+	Carts         map[string]*cartRecord        `json:"carts"`
+	Transfers     map[string]*pc.Transfer       `json:"transfers"`
+	Responses     map[string]*storedResponse    `json:"responses"` // idempotency: partner|route|MS-RequestId
+	Stats         Stats                         `json:"stats"`
+}
+
+type relationship struct {
+	Partner  string    `json:"partner"`
+	Customer string    `json:"customer"`
+	Accepted bool      `json:"accepted"`
+	At       time.Time `json:"at"`
+	Source   string    `json:"source"` // "customer" or "auto"
+}
+
+type ownedSubscription struct {
+	Owner        string          `json:"owner"` // partner tenant
+	Customer     string          `json:"customer"`
+	Subscription pc.Subscription `json:"subscription"`
+}
+
+type cartRecord struct {
+	Partner  string  `json:"partner"`
+	Customer string  `json:"customer"`
+	Cart     pc.Cart `json:"cart"`
+	OrderID  string  `json:"orderId,omitempty"`
+}
+
+type storedResponse struct {
+	Status int             `json:"status"`
+	Body   json.RawMessage `json:"body"`
+}
+
+// Stats are the simulator's counters (GET /sim/stats).
+type Stats struct {
+	RequestsByRoute      map[string]int `json:"requestsByRoute"`
+	ObjectsCreated       map[string]int `json:"objectsCreated"`
+	DuplicatesSuppressed int            `json:"duplicatesSuppressed"`
+	Throttled            int            `json:"throttled"`
+	ErrorsInjected       int            `json:"errorsInjected"`
+}
+
+func (s Stats) clone() Stats {
+	c := s
+	c.RequestsByRoute = map[string]int{}
+	for k, v := range s.RequestsByRoute {
+		c.RequestsByRoute[k] = v
+	}
+	c.ObjectsCreated = map[string]int{}
+	for k, v := range s.ObjectsCreated {
+		c.ObjectsCreated[k] = v
+	}
+	return c
+}
+
+func newState() *state {
+	st := &state{}
+	st.init()
+	return st
+}
+
+// init makes every map of a loaded or new state usable.
+func (st *state) init() {
+	if st.LinkRequests == nil {
+		st.LinkRequests = map[string]time.Time{}
+	}
+	if st.Relationships == nil {
+		st.Relationships = map[string]*relationship{}
+	}
+	if st.Customers == nil {
+		st.Customers = map[string]*pc.CompanyProfile{}
+	}
+	if st.Subscriptions == nil {
+		st.Subscriptions = map[string]*ownedSubscription{}
+	}
+	if st.Carts == nil {
+		st.Carts = map[string]*cartRecord{}
+	}
+	if st.Transfers == nil {
+		st.Transfers = map[string]*pc.Transfer{}
+	}
+	if st.Responses == nil {
+		st.Responses = map[string]*storedResponse{}
+	}
+	if st.Stats.RequestsByRoute == nil {
+		st.Stats.RequestsByRoute = map[string]int{}
+	}
+	if st.Stats.ObjectsCreated == nil {
+		st.Stats.ObjectsCreated = map[string]int{}
+	}
+}
+
+// chance is true with probability p.
+func chance(p float64) bool { return p > 0 && rand.Float64() < p }
