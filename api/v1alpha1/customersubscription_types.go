@@ -236,7 +236,7 @@ type AzureSource struct {
 
 // CustomerSubscriptionSpec describes a subscription a customer owns.
 // +kubebuilder:validation:XValidation:rule="self.serviceType != 'LicenseBased' || (has(self.term) && has(self.term.endDate))",message="term.endDate is required for LicenseBased subscriptions",fieldPath=".term"
-// +kubebuilder:validation:XValidation:rule="self.serviceType == 'LicenseBased' || !has(self.quantity)",message="quantity applies only to LicenseBased subscriptions",fieldPath=".quantity"
+// +kubebuilder:validation:XValidation:rule="self.serviceType == 'LicenseBased' ? has(self.quantity) : !has(self.quantity)",message="quantity is the number of licenses: it is required for LicenseBased subscriptions and not allowed for UsageBased ones",fieldPath=".quantity"
 // +kubebuilder:validation:XValidation:rule="self.serviceType == 'UsageBased' || !has(self.azure)",message="azure applies only to UsageBased subscriptions",fieldPath=".azure"
 type CustomerSubscriptionSpec struct {
 	// customerRef is the name of the Customer, in the same namespace, that owns the subscription.
@@ -260,7 +260,8 @@ type CustomerSubscriptionSpec struct {
 	// +required
 	ServiceType ServiceType `json:"serviceType"`
 
-	// quantity is the number of licenses. LicenseBased only.
+	// quantity is the number of licenses: required for LicenseBased, not allowed
+	// for UsageBased. A new license subscription is bought with this quantity.
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000000

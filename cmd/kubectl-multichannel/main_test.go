@@ -197,7 +197,7 @@ func TestCheckBadInput(t *testing.T) {
 			[]string{"document 3", "Partner northwind", "spec.indirectProviderRef", `Partner "tailspin"`}},
 		{"a CEL rule: CSP channel without partnerRef", base + subscription("s", strings.Replace(azureDirect, "{type: Direct}", "{type: CSP}", 1)),
 			[]string{"document 3", "spec.channel.partnerRef", "required when type is CSP"}},
-		{"a CEL rule: license without term end", base + subscription("s", strings.Replace(azureDirect, "UsageBased", "LicenseBased", 1)),
+		{"a CEL rule: license without term end", base + subscription("s", strings.Replace(azureDirect, "UsageBased", "LicenseBased, quantity: 5", 1)),
 			[]string{"document 3", "spec.term", "term.endDate is required for LicenseBased"}},
 		{"a pattern: tenant ID", strings.Replace(customer, "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e", "woodgrove", 1),
 			[]string{"document 1", "Customer woodgrove", "spec.tenantID", "should match"}},

@@ -5,6 +5,7 @@ package crdschema
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -19,6 +20,7 @@ import (
 	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
@@ -119,6 +121,16 @@ func (v *Validator) Validate(ctx context.Context, obj *unstructured.Unstructured
 		return field.ErrorList{field.NotSupported(field.NewPath("kind"), gvk.String(), v.kindNames())}
 	}
 	var errs field.ErrorList
+
+	// Decoders that yield float64 for every number (encoding/json, most YAML
+	// libraries) would make integer fields fail CEL's type checks: hold numbers
+	// as the API server does, integers as int64.
+	if data, err := json.Marshal(obj.Object); err == nil {
+		normalised := map[string]any{}
+		if err := utiljson.Unmarshal(data, &normalised); err == nil {
+			obj.Object = normalised
+		}
+	}
 
 	// Unknown fields: kubectl's strict field validation rejects them.
 	unknown := structuralpruning.PruneWithOptions(obj.Object, k.structural, true,
