@@ -2,42 +2,376 @@ package controllers
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/eligibility"
 )
 
-// CustomerSubscriptionReconciler reconciles CustomerSubscription objects.
+// Reasons of a CustomerSubscription's conditions, besides the eligibility
+// reasons (which the Eligible condition and an Ineligible Stalled carry).
+const (
+	ReasonNoSupportPartner           = "NoSupportPartner"
+	ReasonScheduled                  = "Scheduled"
+	ReasonSwitching                  = "Switching"
+	ReasonAwaitingTransfer           = "AwaitingTransferAcceptance"
+	ReasonAwaitingSourceCancellation = "AwaitingSourceCancellation"
+	ReasonCompleted                  = "Completed"
+	ReasonTransferExpired            = "TransferExpired"
+	ReasonTransferFailed             = "TransferFailed"
+	ReasonPartnerCenterRejected      = "PartnerCenterRejected"
+	ReasonRelationshipMismatch       = "RelationshipNameTaken"
+)
+
+// CustomerSubscriptionReconciler works out a subscription's multichannel
+// path and drives it: the reseller relationship, then the switch.
 type CustomerSubscriptionReconciler struct {
 	client.Client
+	clients  *partnerClients
+	recorder recorder.EventRecorder
+	opts     Options
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customersubscriptions,verbs=get;list;watch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customersubscriptions/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships,verbs=get;list;watch;create
 
-// Reconcile brings one CustomerSubscription towards its desired state.
-func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	obj := &v1alpha1.CustomerSubscription{}
-	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
-		if apierrors.IsNotFound(err) {
-			return ctrl.Result{}, nil
-		}
-		return ctrl.Result{}, err
-	}
-	before := obj.DeepCopy()
-	obj.Status.ObservedGeneration = obj.Generation
-	return ctrl.Result{}, patchStatus(ctx, r.Client, before, obj)
+// subscriptionScope is what one pass over a CustomerSubscription has read and decided.
+type subscriptionScope struct {
+	sub            *v1alpha1.CustomerSubscription
+	customer       *v1alpha1.Customer
+	channelPartner *v1alpha1.Partner
+	target         *v1alpha1.Partner
+	targetProvider *v1alpha1.Partner
+	result         eligibility.Result
+	relationship   *v1alpha1.ResellerRelationship
+	conds          conditions
+	now            time.Time
 }
 
-// SetupWithManager registers the reconciler with mgr.
+// Reconcile runs the workflow's phases in order; the first that decides ends the pass.
+func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+	sub := &v1alpha1.CustomerSubscription{}
+	if err := r.Get(ctx, req.NamespacedName, sub); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !sub.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // nothing in Partner Center is undone
+	}
+	before := sub.DeepCopy()
+	s := &subscriptionScope{sub: sub, now: r.opts.Clock.Now(), conds: conditions{list: &sub.Status.Conditions, generation: sub.Generation}}
+	defer func() {
+		if retErr == nil {
+			sub.Status.ObservedGeneration = sub.Generation
+		}
+		r.eventOnPhaseChange(before, sub)
+		if err := patchStatus(ctx, r.Client, before, sub); err != nil {
+			retErr = errors.Join(retErr, fmt.Errorf("writing CustomerSubscription %s status: %w", req, err))
+		}
+	}()
+
+	phases := []func(context.Context, *subscriptionScope) (*ctrl.Result, error){
+		r.keepFinalOutcome,
+		r.loadReferences,
+		r.evaluate,
+		r.stopWhenOnlyEvaluated,
+		r.stopWhenIneligible,
+		r.waitForTermEnd,
+		r.stopWhenAlreadyManaged,
+		r.ensureRelationship,
+		r.awaitApproval,
+		r.switchSubscription,
+	}
+	for _, phase := range phases {
+		if res, err := phase(ctx, s); res != nil || err != nil {
+			if res == nil {
+				res = &ctrl.Result{}
+			}
+			return *res, err
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+// keepFinalOutcome: Completed, and Failed after a terminal Partner Center
+// outcome, stay as they are until the spec changes.
+func (r *CustomerSubscriptionReconciler) keepFinalOutcome(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	st := s.sub.Status
+	if st.ObservedGeneration != s.sub.Generation {
+		return nil, nil
+	}
+	terminalFailure := st.Phase == v1alpha1.PhaseFailed && st.Operation != nil && st.Operation.CompletedAt != nil
+	if st.Phase == v1alpha1.PhaseCompleted || terminalFailure {
+		return done, nil
+	}
+	return nil, nil
+}
+
+func (r *CustomerSubscriptionReconciler) loadReferences(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	if s.sub.Status.Phase == "" {
+		s.sub.Status.Phase = v1alpha1.PhasePending
+	}
+	s.customer = &v1alpha1.Customer{}
+	if found, err := r.getRef(ctx, s, client.ObjectKey{Namespace: s.sub.Namespace, Name: s.sub.Spec.CustomerRef}, s.customer, ReasonCustomerNotFound,
+		"Customer %s named by spec.customerRef does not exist in namespace %s; the subscription waits until it does.", s.sub.Spec.CustomerRef, s.sub.Namespace); !found {
+		return done, err
+	}
+	if ref := s.sub.Spec.Channel.PartnerRef; ref != "" {
+		s.channelPartner = &v1alpha1.Partner{}
+		if found, err := r.getRef(ctx, s, client.ObjectKey{Name: ref}, s.channelPartner, ReasonPartnerNotFound,
+			"Partner %s named by spec.channel.partnerRef does not exist; the subscription waits until it does.", ref); !found {
+			return done, err
+		}
+	}
+	if ref := s.sub.Spec.SupportPartnerRef; ref != "" {
+		s.target = &v1alpha1.Partner{}
+		if found, err := r.getRef(ctx, s, client.ObjectKey{Name: ref}, s.target, ReasonPartnerNotFound,
+			"Partner %s named by spec.supportPartnerRef does not exist; the subscription waits until it does.", ref); !found {
+			return done, err
+		}
+		// A missing indirect provider is not waited for: the decision table reports it.
+		if prov := s.target.Spec.IndirectProviderRef; prov != "" {
+			p := &v1alpha1.Partner{}
+			if err := r.Get(ctx, client.ObjectKey{Name: prov}, p); err == nil {
+				s.targetProvider = p
+			} else if !apierrors.IsNotFound(err) {
+				return nil, err
+			}
+		}
+	}
+	return nil, nil
+}
+
+// getRef reads a referenced object; when it does not exist the subscription
+// waits for it (GitOps tools apply objects in any order).
+func (r *CustomerSubscriptionReconciler) getRef(ctx context.Context, s *subscriptionScope, key client.ObjectKey, obj client.Object, reason, format string, args ...any) (bool, error) {
+	err := r.Get(ctx, key, obj)
+	if apierrors.IsNotFound(err) {
+		s.conds.progressing(reason, fmt.Sprintf(format, args...))
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// evaluate applies the decision table.
+func (r *CustomerSubscriptionReconciler) evaluate(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	s.result = eligibility.Evaluate(eligibility.Input{
+		Subscription: s.sub, Customer: s.customer, ChannelPartner: s.channelPartner,
+		Target: s.target, TargetProvider: s.targetProvider, Now: s.now,
+	})
+	e := &v1alpha1.Eligibility{Eligible: s.result.Eligible, Path: s.result.Path, Reason: s.result.Reason, Message: s.result.Message}
+	if s.result.NotBefore != nil {
+		nb := metav1.NewTime(*s.result.NotBefore)
+		e.NotBefore = &nb
+	}
+	s.sub.Status.Eligibility = e
+	s.conds.set(v1alpha1.ConditionEligible, boolStatus(e.Eligible), string(e.Reason), e.Message)
+	return nil, nil
+}
+
+// stopWhenOnlyEvaluated: without a support partner nothing is driven.
+func (r *CustomerSubscriptionReconciler) stopWhenOnlyEvaluated(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	if s.target != nil {
+		return nil, nil
+	}
+	s.sub.Status.Phase = v1alpha1.PhaseEvaluated
+	s.conds.ready(ReasonNoSupportPartner, "No support partner is named (spec.supportPartnerRef), so eligibility is reported for a generic CSP partner and nothing is driven.")
+	return done, nil
+}
+
+func (r *CustomerSubscriptionReconciler) stopWhenIneligible(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	if s.result.Eligible || s.result.Path != v1alpha1.PathNone {
+		return nil, nil
+	}
+	s.sub.Status.Phase = v1alpha1.PhaseIneligible
+	s.conds.stalled(string(s.result.Reason), s.result.Message)
+	return done, nil
+}
+
+// waitForTermEnd: a license with another CSP partner moves when its term ends.
+func (r *CustomerSubscriptionReconciler) waitForTermEnd(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	if s.result.Path != v1alpha1.PathWaitForTermEnd {
+		return nil, nil
+	}
+	s.sub.Status.Phase = v1alpha1.PhaseScheduled
+	s.conds.progressing(ReasonScheduled, fmt.Sprintf("Scheduled for %s: %s", s.result.NotBefore.UTC().Format(time.RFC3339), s.result.Message))
+	wait := s.result.NotBefore.Sub(s.now)
+	if wait > r.opts.MaxRequeue {
+		wait = r.opts.MaxRequeue
+	}
+	return &ctrl.Result{RequeueAfter: max(wait, time.Second)}, nil
+}
+
+func (r *CustomerSubscriptionReconciler) stopWhenAlreadyManaged(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	if s.result.Path != v1alpha1.PathNone {
+		return nil, nil
+	}
+	r.complete(s, s.result.Message)
+	return done, nil
+}
+
+// relationshipName is the name of the ResellerRelationship the operator creates.
+func relationshipName(customer, partner string) string { return customer + "-" + partner }
+
+// ensureRelationship finds the customer's relationship with the support
+// partner, or creates one.
+func (r *CustomerSubscriptionReconciler) ensureRelationship(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	list := &v1alpha1.ResellerRelationshipList{}
+	if err := r.List(ctx, list, client.InNamespace(s.sub.Namespace), client.MatchingFields{indexCustomerRef: s.customer.Name}); err != nil {
+		return nil, err
+	}
+	s.relationship = bestRelationship(list.Items, s.target.Name)
+	if s.relationship != nil {
+		s.sub.Status.RelationshipRef = s.relationship.Name
+		return nil, nil
+	}
+
+	rr := &v1alpha1.ResellerRelationship{}
+	rr.Namespace, rr.Name = s.sub.Namespace, relationshipName(s.customer.Name, s.target.Name)
+	rr.Labels = map[string]string{v1alpha1.LabelCreatedBy: v1alpha1.LabelCreatedByValue}
+	rr.Spec = v1alpha1.ResellerRelationshipSpec{PartnerRef: s.target.Name, CustomerRef: s.customer.Name}
+	err := r.Create(ctx, rr)
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		existing := &v1alpha1.ResellerRelationship{}
+		if err := r.Get(ctx, client.ObjectKeyFromObject(rr), existing); err == nil &&
+			(existing.Spec.PartnerRef != s.target.Name || existing.Spec.CustomerRef != s.customer.Name) {
+			s.conds.stalled(ReasonRelationshipMismatch, fmt.Sprintf("ResellerRelationship %s exists but is not between customer %s and partner %s; rename it, or create one for this pair.", rr.Name, s.customer.Name, s.target.Name))
+			return done, nil
+		}
+		return &ctrl.Result{RequeueAfter: time.Second}, nil // the cache has not seen it yet
+	case err != nil:
+		return nil, fmt.Errorf("creating ResellerRelationship %s/%s: %w", rr.Namespace, rr.Name, err)
+	}
+	r.recorder.Eventf(s.sub, rr, "Normal", "RelationshipRequested", "CreateResellerRelationship",
+		"Created ResellerRelationship %s: partner %s asks customer %s to approve it as reseller", rr.Name, s.target.Name, s.customer.Name)
+	s.relationship = rr
+	s.sub.Status.RelationshipRef = rr.Name
+	return nil, nil
+}
+
+// bestRelationship prefers an approved relationship, then one still waiting,
+// then a final refusal, newest first within each.
+func bestRelationship(items []v1alpha1.ResellerRelationship, partner string) *v1alpha1.ResellerRelationship {
+	rank := func(p v1alpha1.RelationshipPhase) int {
+		switch p {
+		case v1alpha1.RelationshipApproved:
+			return 0
+		case v1alpha1.RelationshipDenied, v1alpha1.RelationshipExpired:
+			return 2
+		default:
+			return 1
+		}
+	}
+	var best *v1alpha1.ResellerRelationship
+	for i := range items {
+		rr := &items[i]
+		if rr.Spec.PartnerRef != partner || !rr.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if best == nil || rank(rr.Status.Phase) < rank(best.Status.Phase) ||
+			(rank(rr.Status.Phase) == rank(best.Status.Phase) && best.CreationTimestamp.Before(&rr.CreationTimestamp)) {
+			best = rr
+		}
+	}
+	return best
+}
+
+func (r *CustomerSubscriptionReconciler) awaitApproval(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	rr := s.relationship
+	phase := rr.Status.Phase
+	if phase == "" {
+		phase = v1alpha1.RelationshipPending
+	}
+	approved := phase == v1alpha1.RelationshipApproved
+	s.conds.set(v1alpha1.ConditionRelationshipApproved, boolStatus(approved), string(phase),
+		fmt.Sprintf("ResellerRelationship %s is %s.", rr.Name, phase))
+	switch phase {
+	case v1alpha1.RelationshipApproved:
+		return nil, nil
+	case v1alpha1.RelationshipDenied:
+		s.sub.Status.Phase = v1alpha1.PhaseFailed
+		s.conds.stalled(ReasonRelationshipDenied, fmt.Sprintf("Customer %s denied ResellerRelationship %s with partner %s; nothing can move without it.", s.customer.Name, rr.Name, s.target.Name))
+	case v1alpha1.RelationshipExpired:
+		s.sub.Status.Phase = v1alpha1.PhaseFailed
+		s.conds.stalled(ReasonRelationshipExpired, fmt.Sprintf("ResellerRelationship %s expired before customer %s answered; delete it to ask again.", rr.Name, s.customer.Name))
+	default:
+		s.sub.Status.Phase = v1alpha1.PhaseAwaitingApproval
+		msg := fmt.Sprintf("Waiting for customer %s to approve ResellerRelationship %s with partner %s.", s.customer.Name, rr.Name, s.target.Name)
+		if rr.Status.InvitationURL != "" {
+			msg = fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at %s (ResellerRelationship %s).", s.customer.Name, rr.Status.InvitationURL, rr.Name)
+		}
+		s.conds.progressing(ReasonAwaitingApproval, msg)
+	}
+	// The relationship is watched: its change requeues this subscription.
+	return done, nil
+}
+
+func (r *CustomerSubscriptionReconciler) complete(s *subscriptionScope, message string) {
+	s.sub.Status.Phase = v1alpha1.PhaseCompleted
+	s.conds.set(v1alpha1.ConditionSwitched, metav1.ConditionTrue, ReasonCompleted, message)
+	s.conds.ready(ReasonCompleted, message)
+}
+
+func (r *CustomerSubscriptionReconciler) fail(s *subscriptionScope, reason, message string) {
+	s.sub.Status.Phase = v1alpha1.PhaseFailed
+	s.conds.set(v1alpha1.ConditionSwitched, metav1.ConditionFalse, reason, message)
+	s.conds.stalled(reason, message)
+}
+
+func (r *CustomerSubscriptionReconciler) eventOnPhaseChange(before, after *v1alpha1.CustomerSubscription) {
+	if before.Status.Phase == after.Status.Phase || after.Status.Phase == "" || after.Status.Phase == v1alpha1.PhasePending {
+		return
+	}
+	eventType := "Normal"
+	if after.Status.Phase == v1alpha1.PhaseFailed || after.Status.Phase == v1alpha1.PhaseIneligible {
+		eventType = "Warning"
+	}
+	msg := string(after.Status.Phase)
+	if c := readyReason(after.Status.Conditions); c != nil {
+		msg = c.Message
+	}
+	r.recorder.Eventf(after, nil, eventType, string(after.Status.Phase), "Reconcile", "%s", msg)
+}
+
+// SetupWithManager registers the reconciler and what it watches with mgr.
 func (r *CustomerSubscriptionReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
+	r.opts = opts
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.CustomerSubscription{}).
-		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
+		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
+			return requestsFor(ctx, r.Client, &v1alpha1.CustomerSubscriptionList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
+		})).
+		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(r.subscriptionsOfPartner)).
+		Watches(&v1alpha1.ResellerRelationship{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
+			rr := o.(*v1alpha1.ResellerRelationship)
+			return requestsFor(ctx, r.Client, &v1alpha1.CustomerSubscriptionList{}, client.InNamespace(rr.Namespace),
+				client.MatchingFields{indexCustomerRef: rr.Spec.CustomerRef})
+		})).
+		WithOptions(opts.controllerOptions()).
 		Complete(r)
+}
+
+// subscriptionsOfPartner: the subscriptions a Partner's change can affect,
+// as support partner, channel partner, or indirect provider of the support partner.
+func (r *CustomerSubscriptionReconciler) subscriptionsOfPartner(ctx context.Context, o client.Object) []ctrl.Request {
+	reqs := requestsFor(ctx, r.Client, &v1alpha1.CustomerSubscriptionList{}, client.MatchingFields{indexSupportPartnerRef: o.GetName()})
+	reqs = append(reqs, requestsFor(ctx, r.Client, &v1alpha1.CustomerSubscriptionList{}, client.MatchingFields{indexChannelPartnerRef: o.GetName()})...)
+	resellers := &v1alpha1.PartnerList{}
+	if err := r.List(ctx, resellers, client.MatchingFields{indexProviderRef: o.GetName()}); err == nil {
+		for _, p := range resellers.Items {
+			reqs = append(reqs, requestsFor(ctx, r.Client, &v1alpha1.CustomerSubscriptionList{}, client.MatchingFields{indexSupportPartnerRef: p.Name})...)
+		}
+	}
+	return reqs
 }

@@ -2,42 +2,100 @@ package controllers
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 )
 
-// PartnerReconciler reconciles Partner objects.
+// PartnerReconciler checks that a Partner's Partner Center credentials work.
 type PartnerReconciler struct {
 	client.Client
+	clients  *partnerClients
+	recorder recorder.EventRecorder
+	opts     Options
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=partners,verbs=get;list;watch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=partners/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile brings one Partner towards its desired state.
-func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	obj := &v1alpha1.Partner{}
-	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+// Reconcile sets Ready: ReferenceOnly without credentials, TokenObtained when
+// the credentials earn a token, and why not otherwise.
+func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+	partner := &v1alpha1.Partner{}
+	if err := r.Get(ctx, req.NamespacedName, partner); err != nil {
 		if apierrors.IsNotFound(err) {
-			return ctrl.Result{}, nil
+			r.clients.forget(req.Name)
 		}
-		return ctrl.Result{}, err
+		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	before := obj.DeepCopy()
-	obj.Status.ObservedGeneration = obj.Generation
-	return ctrl.Result{}, patchStatus(ctx, r.Client, before, obj)
+	before := partner.DeepCopy()
+	defer func() {
+		if err := patchStatus(ctx, r.Client, before, partner); err != nil {
+			retErr = errors.Join(retErr, fmt.Errorf("writing Partner %s status: %w", partner.Name, err))
+		}
+	}()
+	conds := conditions{list: &partner.Status.Conditions, generation: partner.Generation}
+
+	pcClient, err := r.clients.refresh(ctx, partner)
+	var credErr *credentialsError
+	switch {
+	case errors.Is(err, errReferenceOnly):
+		conds.ready(v1alpha1.ReasonReferenceOnly, "The partner has no Partner Center credentials; it is reference data and nothing is called on its behalf.")
+	case errors.As(err, &credErr):
+		conds.stalled(v1alpha1.ReasonCredentialsNotFound, credErr.Error()+".")
+		r.eventOnChange(before, partner, "Warning", "ReadCredentials")
+		// The Secret is not watched: look again later.
+		return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
+	case err != nil:
+		return ctrl.Result{}, err
+	default:
+		if err := pcClient.CheckCredentials(ctx); err != nil {
+			conds.stalled(v1alpha1.ReasonTokenFailed, fmt.Sprintf("The token service refused the credentials of Secret %s/%s: %v.",
+				partner.Spec.PartnerCenter.CredentialsSecretRef.Namespace, partner.Spec.PartnerCenter.CredentialsSecretRef.Name, err))
+			r.eventOnChange(before, partner, "Warning", "ObtainToken")
+			return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
+		}
+		conds.ready(v1alpha1.ReasonTokenObtained, "The credentials obtained a Partner Center token.")
+	}
+	partner.Status.ObservedGeneration = partner.Generation
+	r.eventOnChange(before, partner, "Normal", "ObtainToken")
+	return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
+}
+
+// eventOnChange records an Event when the Ready reason changed in this pass.
+func (r *PartnerReconciler) eventOnChange(before, after *v1alpha1.Partner, eventType, action string) {
+	was := readyReason(before.Status.Conditions)
+	now := readyReason(after.Status.Conditions)
+	if now == nil || (was != nil && was.Reason == now.Reason && was.Status == now.Status) {
+		return
+	}
+	r.recorder.Eventf(after, nil, eventType, now.Reason, action, "%s", now.Message)
+}
+
+func readyReason(conds []metav1.Condition) *metav1.Condition {
+	for i := range conds {
+		if conds[i].Type == v1alpha1.ConditionReady {
+			return &conds[i]
+		}
+	}
+	return nil
 }
 
 // SetupWithManager registers the reconciler with mgr.
 func (r *PartnerReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
+	r.opts = opts
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Partner{}).
-		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
+		WithOptions(opts.controllerOptions()).
 		Complete(r)
 }

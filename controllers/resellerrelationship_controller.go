@@ -2,42 +2,372 @@ package controllers
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
-// ResellerRelationshipReconciler reconciles ResellerRelationship objects.
+// Reasons of a ResellerRelationship's conditions.
+const (
+	ReasonAwaitingApproval       = "AwaitingApproval"
+	ReasonAwaitingManualApproval = "AwaitingManualApproval"
+	ReasonRelationshipApproved   = "RelationshipApproved"
+	ReasonRelationshipDenied     = "RelationshipDenied"
+	ReasonRelationshipExpired    = "RelationshipExpired"
+	ReasonDelegatedAdminRequired = "DelegatedAdminRequired"
+	ReasonPartnerNotFound        = "PartnerNotFound"
+	ReasonCustomerNotFound       = "CustomerNotFound"
+	ReasonPartnerNotReady        = "PartnerNotReady"
+	ReasonApprovedInPartnerCtr   = "ApprovedInPartnerCenter"
+	ReasonApprovedByPolicy       = "ApprovedByPolicy"
+)
+
+// ResellerRelationshipReconciler drives a reseller relationship request: it
+// gets the request link from Partner Center, then waits for the customer's
+// decision, observed in Partner Center, granted by an ApprovalPolicy, or
+// recorded by a person as an Approved or Denied condition.
 type ResellerRelationshipReconciler struct {
 	client.Client
+	clients  *partnerClients
+	recorder recorder.EventRecorder
+	opts     Options
 }
 
-// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships,verbs=get;list;watch
+// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers,verbs=get;list;watch
+// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=approvalpolicies,verbs=get;list;watch
 
-// Reconcile brings one ResellerRelationship towards its desired state.
-func (r *ResellerRelationshipReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	obj := &v1alpha1.ResellerRelationship{}
-	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
-		if apierrors.IsNotFound(err) {
-			return ctrl.Result{}, nil
-		}
-		return ctrl.Result{}, err
-	}
-	before := obj.DeepCopy()
-	obj.Status.ObservedGeneration = obj.Generation
-	return ctrl.Result{}, patchStatus(ctx, r.Client, before, obj)
+// relationshipScope is what one pass over a ResellerRelationship has read.
+type relationshipScope struct {
+	rr       *v1alpha1.ResellerRelationship
+	partner  *v1alpha1.Partner
+	customer *v1alpha1.Customer
+	conds    conditions
+	now      time.Time
 }
 
-// SetupWithManager registers the reconciler with mgr.
+// Reconcile runs the request's phases in order; the first that decides ends the pass.
+func (r *ResellerRelationshipReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+	rr := &v1alpha1.ResellerRelationship{}
+	if err := r.Get(ctx, req.NamespacedName, rr); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !rr.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	before := rr.DeepCopy()
+	s := &relationshipScope{rr: rr, now: r.opts.Clock.Now(), conds: conditions{list: &rr.Status.Conditions, generation: rr.Generation}}
+	defer func() {
+		if retErr == nil {
+			rr.Status.ObservedGeneration = rr.Generation
+		}
+		r.eventOnPhaseChange(before, rr)
+		if err := patchStatus(ctx, r.Client, before, rr); err != nil {
+			retErr = errors.Join(retErr, fmt.Errorf("writing ResellerRelationship %s status: %w", req, err))
+		}
+	}()
+
+	phases := []func(context.Context, *relationshipScope) (*ctrl.Result, error){
+		r.keepFinalDecision,
+		r.recordManualDecision,
+		r.loadReferences,
+		r.requireDelegatedAdminForUSGovernment,
+		r.applyApprovalPolicy,
+		r.requestLink,
+		r.observePartnerCenter,
+		r.expire,
+	}
+	for _, phase := range phases {
+		if res, err := phase(ctx, s); res != nil || err != nil {
+			if res == nil {
+				res = &ctrl.Result{}
+			}
+			return *res, err
+		}
+	}
+	// Still waiting for the customer: poll, but wake up for the expiry.
+	wait := r.opts.PollInterval
+	if untilExpiry := expiresAt(rr).Sub(s.now); untilExpiry > 0 && untilExpiry < wait {
+		wait = untilExpiry
+	}
+	return ctrl.Result{RequeueAfter: wait}, nil
+}
+
+var done = &ctrl.Result{}
+
+// keepFinalDecision: Approved, Denied and Expired are final.
+func (r *ResellerRelationshipReconciler) keepFinalDecision(_ context.Context, s *relationshipScope) (*ctrl.Result, error) {
+	switch s.rr.Status.Phase {
+	case v1alpha1.RelationshipApproved:
+		s.conds.ready(ReasonRelationshipApproved, approvedMessage(s.rr))
+	case v1alpha1.RelationshipDenied:
+		s.conds.stalled(ReasonRelationshipDenied, "The customer denied the reseller relationship request; a new request is a new ResellerRelationship.")
+	case v1alpha1.RelationshipExpired:
+		s.conds.stalled(ReasonRelationshipExpired, fmt.Sprintf("The customer did not answer within %s; a new request is a new ResellerRelationship.", expiresAfter(s.rr)))
+	default:
+		return nil, nil
+	}
+	return done, nil
+}
+
+// recordManualDecision: a person recorded the customer's decision as a condition.
+func (r *ResellerRelationshipReconciler) recordManualDecision(ctx context.Context, s *relationshipScope) (*ctrl.Result, error) {
+	for _, typ := range []string{v1alpha1.ConditionApproved, v1alpha1.ConditionDenied} {
+		c := meta.FindStatusCondition(s.rr.Status.Conditions, typ)
+		if c == nil || c.Status != metav1.ConditionTrue {
+			continue
+		}
+		at := c.LastTransitionTime
+		by := c.Reason
+		if c.Message != "" {
+			by = c.Message
+		}
+		if len(by) > 256 {
+			by = by[:256]
+		}
+		if typ == v1alpha1.ConditionApproved {
+			r.approve(s, v1alpha1.ApprovalManual, by, at)
+		} else {
+			s.rr.Status.Phase = v1alpha1.RelationshipDenied
+			s.rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionDenied, By: by, At: &at, Source: v1alpha1.ApprovalManual}
+		}
+		return r.keepFinalDecision(ctx, s)
+	}
+	return nil, nil
+}
+
+func (r *ResellerRelationshipReconciler) loadReferences(ctx context.Context, s *relationshipScope) (*ctrl.Result, error) {
+	if s.rr.Status.Phase == "" {
+		s.rr.Status.Phase = v1alpha1.RelationshipPending
+	}
+	s.partner = &v1alpha1.Partner{}
+	if err := r.Get(ctx, client.ObjectKey{Name: s.rr.Spec.PartnerRef}, s.partner); err != nil {
+		if apierrors.IsNotFound(err) {
+			s.conds.progressing(ReasonPartnerNotFound, fmt.Sprintf("Partner %s named by spec.partnerRef does not exist; the request waits until it does.", s.rr.Spec.PartnerRef))
+			return done, nil
+		}
+		return nil, err
+	}
+	s.customer = &v1alpha1.Customer{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: s.rr.Namespace, Name: s.rr.Spec.CustomerRef}, s.customer); err != nil {
+		if apierrors.IsNotFound(err) {
+			s.conds.progressing(ReasonCustomerNotFound, fmt.Sprintf("Customer %s named by spec.customerRef does not exist in namespace %s; the request waits until it does.", s.rr.Spec.CustomerRef, s.rr.Namespace))
+			return done, nil
+		}
+		return nil, err
+	}
+	return nil, nil
+}
+
+// requireDelegatedAdminForUSGovernment: in the US Government cloud the
+// relationship comes with delegated administration.
+func (r *ResellerRelationshipReconciler) requireDelegatedAdminForUSGovernment(_ context.Context, s *relationshipScope) (*ctrl.Result, error) {
+	if s.customer.Spec.Cloud == v1alpha1.CloudUSGovernment && !delegatedAdmin(s.rr) {
+		s.conds.stalled(ReasonDelegatedAdminRequired, fmt.Sprintf(
+			"Customer %s is in the USGovernment cloud, where a reseller relationship requires delegated administration; create a new ResellerRelationship with spec.delegatedAdmin true.", s.customer.Name))
+		return done, nil
+	}
+	return nil, nil
+}
+
+// applyApprovalPolicy: the customer's standing consent, declared in its namespace.
+func (r *ResellerRelationshipReconciler) applyApprovalPolicy(ctx context.Context, s *relationshipScope) (*ctrl.Result, error) {
+	policies := &v1alpha1.ApprovalPolicyList{}
+	if err := r.List(ctx, policies, client.InNamespace(s.rr.Namespace)); err != nil {
+		return nil, err
+	}
+	for i := range policies.Items {
+		p := &policies.Items[i]
+		if policyMatches(p, s.partner) && (p.Spec.AllowDelegatedAdmin || !delegatedAdmin(s.rr)) {
+			r.approve(s, v1alpha1.ApprovalFromPolicy, "ApprovalPolicy "+p.Name, metav1.NewTime(s.now))
+			return r.keepFinalDecision(ctx, s)
+		}
+	}
+	return nil, nil
+}
+
+// requestLink asks Partner Center for the link the customer opens to accept.
+func (r *ResellerRelationshipReconciler) requestLink(ctx context.Context, s *relationshipScope) (*ctrl.Result, error) {
+	if s.rr.Status.InvitationURL != "" {
+		return nil, nil
+	}
+	pcClient, err := r.partnerClient(ctx, s)
+	if pcClient == nil {
+		return done, err
+	}
+	opts := pc.RelationshipRequestOptions{}
+	if s.partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller && s.partner.Spec.IndirectProviderRef != "" {
+		provider := &v1alpha1.Partner{}
+		if err := r.Get(ctx, client.ObjectKey{Name: s.partner.Spec.IndirectProviderRef}, provider); err == nil {
+			opts.IndirectCSPID = provider.Spec.TenantID
+		}
+	}
+	link, err := pcClient.RelationshipRequest(ctx, opts)
+	if err != nil {
+		return r.partnerCenterFailed(s, "requesting the reseller relationship link", err)
+	}
+	now := metav1.NewTime(s.now)
+	s.rr.Status.InvitationURL = link.URL
+	s.rr.Status.RequestedAt = &now
+	s.rr.Status.Phase = v1alpha1.RelationshipRequested
+	s.conds.progressing(ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
+	return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
+}
+
+// observePartnerCenter: the customer accepted once it appears for the partner as reseller.
+func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Context, s *relationshipScope) (*ctrl.Result, error) {
+	pcClient, err := r.partnerClient(ctx, s)
+	if pcClient == nil {
+		return done, err
+	}
+	cust, err := pcClient.GetCustomer(ctx, s.customer.Spec.TenantID)
+	switch {
+	case pc.IsNotFound(err):
+		s.conds.progressing(ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
+		return nil, nil
+	case err != nil:
+		return r.partnerCenterFailed(s, "looking up the customer", err)
+	case cust.RelationshipToPartner == pc.RelationshipReseller:
+		r.approve(s, v1alpha1.ApprovalFromPartnerCenter, "customer tenant "+s.customer.Spec.TenantID, metav1.NewTime(s.now))
+		return r.keepFinalDecision(ctx, s)
+	}
+	return nil, nil
+}
+
+// expire: no decision within spec.expiresAfter of the request.
+func (r *ResellerRelationshipReconciler) expire(ctx context.Context, s *relationshipScope) (*ctrl.Result, error) {
+	if s.rr.Status.RequestedAt != nil && !s.now.Before(expiresAt(s.rr)) {
+		s.rr.Status.Phase = v1alpha1.RelationshipExpired
+		return r.keepFinalDecision(ctx, s)
+	}
+	return nil, nil
+}
+
+// partnerClient returns the partner's Partner Center client, or nil with the
+// conditions saying why there is none.
+func (r *ResellerRelationshipReconciler) partnerClient(ctx context.Context, s *relationshipScope) (*pc.Client, error) {
+	c, err := r.clients.get(ctx, s.partner)
+	var credErr *credentialsError
+	switch {
+	case errors.Is(err, errReferenceOnly):
+		s.conds.progressing(ReasonAwaitingManualApproval, fmt.Sprintf(
+			"Partner %s has no Partner Center credentials, so the decision cannot be observed; record it as an Approved or Denied condition, or with an ApprovalPolicy.", s.partner.Name))
+		return nil, nil
+	case errors.As(err, &credErr):
+		s.conds.progressing(ReasonPartnerNotReady, credErr.Error()+".")
+		return nil, nil
+	}
+	return c, err
+}
+
+// partnerCenterFailed reports a failed call; it is retried with backoff.
+func (r *ResellerRelationshipReconciler) partnerCenterFailed(s *relationshipScope, doing string, err error) (*ctrl.Result, error) {
+	msg := fmt.Sprintf("Partner Center failed while %s: %v.", doing, err)
+	if errors.Is(err, pc.ErrUserCredentialsRequired) {
+		s.conds.stalled(ReasonPartnerNotReady, msg)
+		return done, nil
+	}
+	s.conds.progressing(ReasonPartnerCenterError, msg)
+	return nil, fmt.Errorf("%s for ResellerRelationship %s/%s: %w", doing, s.rr.Namespace, s.rr.Name, err)
+}
+
+// ReasonPartnerCenterError: a Partner Center call failed and is retried.
+const ReasonPartnerCenterError = "PartnerCenterError"
+
+func (r *ResellerRelationshipReconciler) approve(s *relationshipScope, source v1alpha1.ApprovalSource, by string, at metav1.Time) {
+	s.rr.Status.Phase = v1alpha1.RelationshipApproved
+	s.rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionApproved, By: by, At: &at, Source: source}
+	if source != v1alpha1.ApprovalManual {
+		reason := ReasonApprovedInPartnerCtr
+		if source == v1alpha1.ApprovalFromPolicy {
+			reason = ReasonApprovedByPolicy
+		}
+		s.conds.set(v1alpha1.ConditionApproved, metav1.ConditionTrue, reason, approvedMessage(s.rr))
+	}
+}
+
+func approvedMessage(rr *v1alpha1.ResellerRelationship) string {
+	if a := rr.Status.Approval; a != nil {
+		return fmt.Sprintf("Approved (%s: %s).", a.Source, a.By)
+	}
+	return "Approved."
+}
+
+func (r *ResellerRelationshipReconciler) eventOnPhaseChange(before, after *v1alpha1.ResellerRelationship) {
+	if before.Status.Phase == after.Status.Phase || after.Status.Phase == "" {
+		return
+	}
+	eventType := "Normal"
+	if after.Status.Phase == v1alpha1.RelationshipDenied || after.Status.Phase == v1alpha1.RelationshipExpired {
+		eventType = "Warning"
+	}
+	msg := "Reseller relationship with partner " + after.Spec.PartnerRef + " is " + string(after.Status.Phase)
+	if c := readyReason(after.Status.Conditions); c != nil {
+		msg += ": " + c.Message
+	}
+	r.recorder.Eventf(after, nil, eventType, string(after.Status.Phase), "Reconcile", "%s", msg)
+}
+
+func delegatedAdmin(rr *v1alpha1.ResellerRelationship) bool {
+	return rr.Spec.DelegatedAdmin == nil || *rr.Spec.DelegatedAdmin
+}
+
+func expiresAfter(rr *v1alpha1.ResellerRelationship) time.Duration {
+	if rr.Spec.ExpiresAfter == nil {
+		return 720 * time.Hour
+	}
+	return rr.Spec.ExpiresAfter.Duration
+}
+
+func expiresAt(rr *v1alpha1.ResellerRelationship) time.Time {
+	if rr.Status.RequestedAt == nil {
+		return time.Time{}
+	}
+	return rr.Status.RequestedAt.Add(expiresAfter(rr))
+}
+
+// policyMatches: the policy names the partner, or its selector matches the partner's labels.
+func policyMatches(p *v1alpha1.ApprovalPolicy, partner *v1alpha1.Partner) bool {
+	for _, ref := range p.Spec.PartnerRefs {
+		if ref == partner.Name {
+			return true
+		}
+	}
+	if p.Spec.PartnerSelector == nil {
+		return false
+	}
+	sel, err := metav1.LabelSelectorAsSelector(p.Spec.PartnerSelector)
+	return err == nil && sel.Matches(labels.Set(partner.Labels))
+}
+
+// SetupWithManager registers the reconciler and what it watches with mgr.
 func (r *ResellerRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
+	r.opts = opts
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.ResellerRelationship{}).
-		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
+		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
+			return requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
+		})).
+		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
+			return requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.MatchingFields{indexPartnerRef: o.GetName()})
+		})).
+		Watches(&v1alpha1.ApprovalPolicy{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
+			return requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.InNamespace(o.GetNamespace()))
+		})).
+		WithOptions(opts.controllerOptions()).
 		Complete(r)
 }

@@ -8,24 +8,47 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
-// Options are the knobs every reconciler shares; main binds them to flags.
+// Options are the knobs every reconciler shares; main binds most to flags.
 type Options struct {
 	// MaxConcurrentReconciles is how many objects of one kind reconcile at once.
 	MaxConcurrentReconciles int
-	// PollInterval is how often the operator asks Partner Center about something
-	// another party must do (a customer's approval, a source partner's answer).
+	// PollInterval is how often the operator asks Partner Center about what
+	// another party must do: a customer's approval, a source partner's answer.
 	PollInterval time.Duration
+	// MaxRequeue bounds how long a scheduled subscription waits before it is
+	// evaluated again, even when its notBefore is further away.
+	MaxRequeue time.Duration
+	// CredentialsRefresh is how often a Partner's Secret is read again, so that
+	// rotated credentials are picked up.
+	CredentialsRefresh time.Duration
+
+	// Clock tells the time; nil is the real clock. Tests move a fake one.
+	Clock clock.PassiveClock
+	// PartnerCenter adjusts every Partner Center client's configuration (such
+	// as its retry policy); nil leaves the defaults.
+	PartnerCenter func(pc.Config) pc.Config
+	// SkipNameValidation lets tests start several managers in one process.
+	SkipNameValidation bool
 }
 
-// BindFlags registers the options on fs with their defaults.
+// BindFlags registers the options that are flags, with their defaults.
 func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 4,
 		"How many objects of each kind are reconciled at once.")
 	fs.DurationVar(&o.PollInterval, "poll-interval", time.Minute,
 		"How often to ask Partner Center about what another party must do (approvals, transfers).")
+	fs.DurationVar(&o.MaxRequeue, "max-requeue", 12*time.Hour,
+		"Longest a scheduled subscription waits before it is evaluated again.")
+	fs.DurationVar(&o.CredentialsRefresh, "credentials-refresh", 10*time.Minute,
+		"How often each Partner's credentials Secret is read again.")
 }
 
 func (o Options) withDefaults() Options {
@@ -35,20 +58,53 @@ func (o Options) withDefaults() Options {
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Minute
 	}
+	if o.MaxRequeue <= 0 {
+		o.MaxRequeue = 12 * time.Hour
+	}
+	if o.CredentialsRefresh <= 0 {
+		o.CredentialsRefresh = 10 * time.Minute
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
 	return o
 }
 
-// SetupWithManager registers every reconciler with mgr.
+func (o Options) controllerOptions() controller.Options {
+	opts := controller.Options{MaxConcurrentReconciles: o.MaxConcurrentReconciles}
+	if o.SkipNameValidation {
+		skip := true
+		opts.SkipNameValidation = &skip
+	}
+	return opts
+}
+
+// eventRecorderName names the operator in the Events it writes.
+const eventRecorderName = "multichannel-operator"
+
+// SetupWithManager registers every reconciler, the field indexes they share
+// and the metrics with mgr.
 func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	opts = opts.withDefaults()
+	if err := registerIndexes(mgr); err != nil {
+		return err
+	}
+	if err := pc.DefaultMetrics.Register(metrics.Registry); err != nil {
+		return fmt.Errorf("registering Partner Center metrics: %w", err)
+	}
+	if err := registerSubscriptionMetrics(mgr.GetCache()); err != nil {
+		return fmt.Errorf("registering subscription metrics: %w", err)
+	}
+	clients := newPartnerClients(mgr.GetAPIReader(), opts.PartnerCenter)
+	recorder := mgr.GetEventRecorder(eventRecorderName)
 	setups := []struct {
 		kind  string
 		setup func(ctrl.Manager, Options) error
 	}{
-		{"Partner", (&PartnerReconciler{}).SetupWithManager},
+		{"Partner", (&PartnerReconciler{clients: clients, recorder: recorder}).SetupWithManager},
 		{"Customer", (&CustomerReconciler{}).SetupWithManager},
-		{"CustomerSubscription", (&CustomerSubscriptionReconciler{}).SetupWithManager},
-		{"ResellerRelationship", (&ResellerRelationshipReconciler{}).SetupWithManager},
+		{"CustomerSubscription", (&CustomerSubscriptionReconciler{clients: clients, recorder: recorder}).SetupWithManager},
+		{"ResellerRelationship", (&ResellerRelationshipReconciler{clients: clients, recorder: recorder}).SetupWithManager},
 		{"ApprovalPolicy", (&ApprovalPolicyReconciler{}).SetupWithManager},
 	}
 	for _, s := range setups {

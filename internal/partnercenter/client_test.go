@@ -168,7 +168,7 @@ func TestEveryOperation(t *testing.T) {
 
 func TestErrorsAreTyped(t *testing.T) {
 	ctx := context.Background()
-	_, srv := startSim(t, sim.Options{})
+	_, srv := startSim(t, sim.Options{RequireRelationship: true})
 	c, _ := newClient(t, srv.URL, contoso)
 	_, err := c.CreateOrder(ctx, woodgrove, "op", []pc.CartLineItem{{CatalogItemID: "X", Quantity: 1}})
 	var pcErr *pc.Error

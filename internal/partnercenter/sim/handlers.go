@@ -148,6 +148,12 @@ func (s *Server) updateSubscription(r *http.Request, partner string) reply {
 }
 
 func (s *Server) requireReseller(partner, customer string) (reply, bool) {
+	if !s.opts.RequireRelationship {
+		if _, ok := s.st.Customers[customer]; !ok {
+			s.st.Customers[customer] = &pc.CompanyProfile{TenantID: customer}
+		}
+		return reply{}, true
+	}
 	rel, _ := s.relationshipOf(partner, customer)
 	if rel != pc.RelationshipReseller {
 		return fail(http.StatusForbidden, codeNoRelationship, "The partner has no reseller relationship with customer %s.", customer), false

@@ -1,0 +1,260 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/google/uuid"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+)
+
+// azurePlanCatalogItem is the Azure plan in the Partner Center catalog.
+const azurePlanCatalogItem = "DZH318Z0BPS6:0001"
+
+// switchSubscription runs the switch step of the subscription's path, once
+// the reseller relationship is approved.
+func (r *CustomerSubscriptionReconciler) switchSubscription(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	switch s.result.Path {
+	case v1alpha1.PathResellerRelationship:
+		r.complete(s, fmt.Sprintf("Customer %s approved partner %s as reseller, so %s now manages and supports the subscription.", s.customer.Name, s.target.Name, s.target.Name))
+		return done, nil
+	case v1alpha1.PathNewAzureSubscription:
+		op, res, err := r.runOperation(ctx, s, v1alpha1.OperationCreateAzurePlan)
+		if op == nil {
+			return res, err
+		}
+		return r.settleSource(s)
+	case v1alpha1.PathNewLicenseSubscription:
+		op, res, err := r.runOperation(ctx, s, v1alpha1.OperationCreateLicenseSubscription)
+		if op == nil {
+			return res, err
+		}
+		r.complete(s, fmt.Sprintf("Partner %s bought %d of %s for customer %s as subscription %s.", s.target.Name, quantity(s.sub), offerName(s.sub), s.customer.Name, s.sub.Status.TargetSubscriptionID))
+		return done, nil
+	case v1alpha1.PathPartnerSwitch:
+		op, res, err := r.runOperation(ctx, s, v1alpha1.OperationCreateTransfer)
+		if op == nil {
+			return res, err
+		}
+		return r.followTransfer(ctx, s, op)
+	}
+	return nil, fmt.Errorf("CustomerSubscription %s/%s: no switch step for path %q", s.sub.Namespace, s.sub.Name, s.result.Path)
+}
+
+// settleSource: Azure CSP coexists with other channels; when the source is
+// to be cancelled, that happens outside Partner Center and a person records it.
+func (r *CustomerSubscriptionReconciler) settleSource(s *subscriptionScope) (*ctrl.Result, error) {
+	disposition := v1alpha1.SourceCoexist
+	if a := s.sub.Spec.Azure; a != nil && a.SourceDisposition != "" {
+		disposition = a.SourceDisposition
+	}
+	if disposition == v1alpha1.SourceCoexist || s.sub.Spec.State == v1alpha1.SubscriptionCancelled {
+		r.complete(s, fmt.Sprintf("Partner %s created Azure subscription %s for customer %s.", s.target.Name, s.sub.Status.TargetSubscriptionID, s.customer.Name))
+		return done, nil
+	}
+	what := "the source subscription " + s.sub.Spec.SubscriptionID
+	if disposition == v1alpha1.SourceCancelServices {
+		what = fmt.Sprintf("the services %v of source subscription %s", s.sub.Spec.Azure.Services, s.sub.Spec.SubscriptionID)
+	}
+	s.sub.Status.Phase = v1alpha1.PhaseSwitching
+	s.conds.progressing(ReasonAwaitingSourceCancellation, fmt.Sprintf(
+		"Azure subscription %s exists with partner %s; cancel %s in its channel (outside Partner Center), then set spec.state to Cancelled.",
+		s.sub.Status.TargetSubscriptionID, s.target.Name, what))
+	return done, nil // the spec change requeues it
+}
+
+// followTransfer polls the transfer until the source partner answers or it expires.
+func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *subscriptionScope, op *v1alpha1.Operation) (*ctrl.Result, error) {
+	pcClient, res, err := r.targetClient(ctx, s)
+	if pcClient == nil {
+		return res, err
+	}
+	t, err := pcClient.GetTransfer(ctx, s.customer.Spec.TenantID, op.ExternalID)
+	if err != nil {
+		return r.partnerCenterFailed(s, "following transfer "+op.ExternalID, err)
+	}
+	source := s.channelPartner.Name
+	switch t.Status {
+	case pc.TransferCompleted:
+		op.CompletedAt = timePtr(t.CompletedTime, s.now)
+		s.sub.Status.TargetSubscriptionID = s.sub.Spec.SubscriptionID
+		r.complete(s, fmt.Sprintf("Partner %s accepted transfer %s: subscription %s is now with %s.", source, t.ID, s.sub.Spec.SubscriptionID, s.target.Name))
+		return done, nil
+	case pc.TransferExpired:
+		op.CompletedAt = timePtr(t.LastModifiedTime, s.now)
+		r.fail(s, ReasonTransferExpired, fmt.Sprintf("Partner %s did not accept transfer %s within 30 days; it expired.", source, t.ID))
+		return done, nil
+	case pc.TransferFailed, pc.TransferCancelled:
+		op.CompletedAt = timePtr(t.LastModifiedTime, s.now)
+		r.fail(s, ReasonTransferFailed, fmt.Sprintf("Transfer %s from partner %s ended %s without moving the subscription.", t.ID, source, t.Status))
+		return done, nil
+	}
+	s.sub.Status.Phase = v1alpha1.PhaseSwitching
+	s.conds.progressing(ReasonAwaitingTransfer, fmt.Sprintf("Waiting for partner %s to accept transfer %s (it expires %s).", source, t.ID, formatTime(t.ExpirationTime)))
+	return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
+}
+
+// runOperation makes the Partner Center call that creates something exactly
+// once. The first pass only records status.operation, with an ID derived from
+// the subscription and the operation type, and ends: the record is written
+// before anything is sent. The next pass sends the call with that ID as
+// MS-RequestId; a pass after a crash, a lost response or an error sends it
+// again with the same ID, and Partner Center returns the first result.
+// It returns the operation once the call succeeded.
+func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *subscriptionScope, typ v1alpha1.OperationType) (*v1alpha1.Operation, *ctrl.Result, error) {
+	op := s.sub.Status.Operation
+	if op != nil && op.ExternalID == "" && op.CompletedAt == nil && op.Type != typ {
+		// An operation of another path was recorded but its call is unconfirmed:
+		// finish it first, so that nothing it may have created goes unrecorded.
+		if res, err := r.sendOperation(ctx, s, op); res != nil || err != nil {
+			return nil, res, err
+		}
+	}
+	if op == nil || op.Type != typ {
+		now := metav1.NewTime(s.now)
+		s.sub.Status.Operation = &v1alpha1.Operation{ID: operationID(s.sub, typ), Type: typ, StartedAt: &now}
+		s.sub.Status.Phase = v1alpha1.PhaseSwitching
+		s.conds.progressing(ReasonSwitching, fmt.Sprintf("Recorded operation %s (%s) for partner %s; Partner Center is called next.", s.sub.Status.Operation.ID, typ, s.target.Name))
+		// Writing this status triggers the next pass.
+		return nil, done, nil
+	}
+	if op.ExternalID == "" && op.CompletedAt == nil {
+		if res, err := r.sendOperation(ctx, s, op); res != nil || err != nil {
+			return nil, res, err
+		}
+	}
+	if s.sub.Status.Phase == v1alpha1.PhaseFailed {
+		return nil, done, nil
+	}
+	return op, nil, nil
+}
+
+// sendOperation sends op's call and records what Partner Center created. It
+// returns a result when the pass must end here.
+func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *subscriptionScope, op *v1alpha1.Operation) (*ctrl.Result, error) {
+	s.sub.Status.Phase = v1alpha1.PhaseSwitching
+	pcClient, res, err := r.targetClient(ctx, s)
+	if pcClient == nil {
+		return res, err
+	}
+	customer := s.customer.Spec.TenantID
+	switch op.Type {
+	case v1alpha1.OperationCreateAzurePlan, v1alpha1.OperationCreateLicenseSubscription:
+		item := pc.CartLineItem{CatalogItemID: azurePlanCatalogItem, FriendlyName: offerName(s.sub), Quantity: 1}
+		if op.Type == v1alpha1.OperationCreateLicenseSubscription {
+			item = pc.CartLineItem{CatalogItemID: s.sub.Spec.Offer.ID, FriendlyName: offerName(s.sub), Quantity: int(quantity(s.sub)),
+				TermDuration: "P1Y", BillingCycle: "monthly"}
+		}
+		order, err := pcClient.CreateOrder(ctx, customer, op.ID, []pc.CartLineItem{item})
+		if err != nil {
+			return r.operationFailed(s, op, err)
+		}
+		op.ExternalID = order.ID
+		op.CompletedAt = timePtr(order.CreationDate, s.now)
+		if len(order.LineItems) > 0 {
+			s.sub.Status.TargetSubscriptionID = order.LineItems[0].SubscriptionID
+		}
+	case v1alpha1.OperationCreateTransfer:
+		transferType := "3" // ModernAzure
+		if s.sub.Spec.ServiceType == v1alpha1.ServiceLicenseBased {
+			transferType = "5" // NewCommerce
+		}
+		t, err := pcClient.CreateTransfer(ctx, customer, op.ID, pc.Transfer{
+			SourcePartnerTenantID: s.channelPartner.Spec.TenantID, SourcePartnerName: s.channelPartner.Spec.DisplayName,
+			CustomerName: s.customer.Spec.DisplayName, TransferType: transferType,
+			LineItems: []pc.TransferLineItem{{ID: 0, SubscriptionID: s.sub.Spec.SubscriptionID, Quantity: int(quantity(s.sub)), FriendlyName: offerName(s.sub)}},
+		})
+		if err != nil {
+			return r.operationFailed(s, op, err)
+		}
+		op.ExternalID = t.ID
+	}
+	r.recorder.Eventf(s.sub, nil, "Normal", string(op.Type), "CallPartnerCenter", "Partner Center confirmed operation %s (%s): %s", op.ID, op.Type, op.ExternalID)
+	return nil, nil
+}
+
+// operationFailed: a refusal ends the subscription as Failed; a 403 waits
+// for a person; anything else is retried with backoff. Every retry sends the
+// same request ID.
+func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, op *v1alpha1.Operation, err error) (*ctrl.Result, error) {
+	var pcErr *pc.Error
+	if errors.As(err, &pcErr) && pcErr.StatusCode == http.StatusForbidden {
+		// Partner Center does not (yet) see the partner as the customer's
+		// reseller, or the application lacks the role: a person can fix either.
+		s.conds.progressing(ReasonRelationshipNotInPartnerCenter, fmt.Sprintf(
+			"Partner Center refused operation %s (%s) with 403: %s. The relationship was approved (%s); the customer's Global admin must also accept partner %s's request link in Partner Center, and the application needs the Admin agent role. Retrying every %s.",
+			op.ID, op.Type, pcErr.Description, approvalSource(s.relationship), s.target.Name, r.opts.PollInterval))
+		return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
+	}
+	if errors.As(err, &pcErr) && pcErr.StatusCode >= 400 && pcErr.StatusCode < 500 && pcErr.StatusCode != http.StatusTooManyRequests &&
+		pcErr.StatusCode != http.StatusUnauthorized {
+		now := metav1.NewTime(s.now)
+		op.CompletedAt = &now
+		r.fail(s, ReasonPartnerCenterRejected, fmt.Sprintf("Partner Center refused operation %s (%s): %v.", op.ID, op.Type, err))
+		return done, nil
+	}
+	return r.partnerCenterFailed(s, fmt.Sprintf("running operation %s (%s)", op.ID, op.Type), err)
+}
+
+func (r *CustomerSubscriptionReconciler) partnerCenterFailed(s *subscriptionScope, doing string, err error) (*ctrl.Result, error) {
+	s.conds.progressing(ReasonPartnerCenterError, fmt.Sprintf("Partner Center failed while %s: %v; retrying.", doing, err))
+	return nil, fmt.Errorf("%s for CustomerSubscription %s/%s: %w", doing, s.sub.Namespace, s.sub.Name, err)
+}
+
+// targetClient returns the support partner's Partner Center client, or nil
+// with the conditions saying why there is none.
+func (r *CustomerSubscriptionReconciler) targetClient(ctx context.Context, s *subscriptionScope) (*pc.Client, *ctrl.Result, error) {
+	c, err := r.clients.get(ctx, s.target)
+	var credErr *credentialsError
+	switch {
+	case errors.Is(err, errReferenceOnly):
+		s.conds.stalled(ReasonPartnerNotReady, fmt.Sprintf("Partner %s has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef), so the %s step cannot run.", s.target.Name, s.result.Path))
+		return nil, done, nil
+	case errors.As(err, &credErr):
+		s.conds.progressing(ReasonPartnerNotReady, credErr.Error()+".")
+		return nil, &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
+	case err != nil:
+		return nil, nil, err
+	}
+	return c, nil, nil
+}
+
+// ReasonRelationshipNotInPartnerCenter: an approved relationship Partner Center does not see yet.
+const ReasonRelationshipNotInPartnerCenter = "RelationshipNotInPartnerCenter"
+
+func approvalSource(rr *v1alpha1.ResellerRelationship) string {
+	if rr != nil && rr.Status.Approval != nil {
+		return "by " + string(rr.Status.Approval.Source)
+	}
+	return "in the cluster"
+}
+
+// operationNamespace derives operation IDs.
+var operationNamespace = uuid.MustParse("8f14e45f-ceea-4e7a-9f5b-2c1d0a6b3e94")
+
+// operationID is deterministic: the same subscription and operation type give
+// the same ID, so two managers, or a manager and its successor, can never
+// create two objects for one operation.
+func operationID(sub *v1alpha1.CustomerSubscription, typ v1alpha1.OperationType) string {
+	return uuid.NewSHA1(operationNamespace, []byte(string(sub.UID)+"/"+string(typ))).String()
+}
+
+func quantity(sub *v1alpha1.CustomerSubscription) int32 {
+	if sub.Spec.Quantity != nil {
+		return *sub.Spec.Quantity
+	}
+	return 1
+}
+
+func offerName(sub *v1alpha1.CustomerSubscription) string {
+	if sub.Spec.Offer.DisplayName != "" {
+		return sub.Spec.Offer.DisplayName
+	}
+	return sub.Spec.Offer.ID
+}

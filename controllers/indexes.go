@@ -1,0 +1,79 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+)
+
+// Field indexes over the cache, so that a change to one object finds the
+// objects that refer to it without listing everything.
+const (
+	indexCustomerRef       = "spec.customerRef"
+	indexSupportPartnerRef = "spec.supportPartnerRef"
+	indexChannelPartnerRef = "spec.channel.partnerRef"
+	indexPartnerRef        = "spec.partnerRef"
+	indexProviderRef       = "spec.indirectProviderRef"
+)
+
+func registerIndexes(mgr ctrl.Manager) error {
+	idx := mgr.GetFieldIndexer()
+	ctx := context.Background()
+	indexes := []struct {
+		obj   client.Object
+		field string
+		value func(client.Object) string
+	}{
+		{&v1alpha1.CustomerSubscription{}, indexCustomerRef, func(o client.Object) string { return o.(*v1alpha1.CustomerSubscription).Spec.CustomerRef }},
+		{&v1alpha1.CustomerSubscription{}, indexSupportPartnerRef, func(o client.Object) string { return o.(*v1alpha1.CustomerSubscription).Spec.SupportPartnerRef }},
+		{&v1alpha1.CustomerSubscription{}, indexChannelPartnerRef, func(o client.Object) string { return o.(*v1alpha1.CustomerSubscription).Spec.Channel.PartnerRef }},
+		{&v1alpha1.ResellerRelationship{}, indexCustomerRef, func(o client.Object) string { return o.(*v1alpha1.ResellerRelationship).Spec.CustomerRef }},
+		{&v1alpha1.ResellerRelationship{}, indexPartnerRef, func(o client.Object) string { return o.(*v1alpha1.ResellerRelationship).Spec.PartnerRef }},
+		{&v1alpha1.Partner{}, indexProviderRef, func(o client.Object) string { return o.(*v1alpha1.Partner).Spec.IndirectProviderRef }},
+	}
+	for _, i := range indexes {
+		value := i.value
+		if err := idx.IndexField(ctx, i.obj, i.field, func(o client.Object) []string {
+			if v := value(o); v != "" {
+				return []string{v}
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("indexing %T by %s: %w", i.obj, i.field, err)
+		}
+	}
+	return nil
+}
+
+// requestsFor lists the objects of list matching the field index, as reconcile requests.
+func requestsFor(ctx context.Context, c client.Client, list client.ObjectList, opts ...client.ListOption) []reconcile.Request {
+	if err := c.List(ctx, list, opts...); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing objects to requeue")
+		return nil
+	}
+	var reqs []reconcile.Request
+	switch l := list.(type) {
+	case *v1alpha1.CustomerSubscriptionList:
+		for i := range l.Items {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&l.Items[i])})
+		}
+	case *v1alpha1.ResellerRelationshipList:
+		for i := range l.Items {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&l.Items[i])})
+		}
+	case *v1alpha1.ApprovalPolicyList:
+		for i := range l.Items {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&l.Items[i])})
+		}
+	case *v1alpha1.PartnerList:
+		for i := range l.Items {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&l.Items[i])})
+		}
+	}
+	return reqs
+}

@@ -1,0 +1,143 @@
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+)
+
+// errReferenceOnly: the Partner has no credentials, so nothing is called on its behalf.
+var errReferenceOnly = errors.New("the partner has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef)")
+
+// credentialsError: the Secret or one of its keys is missing; a person must fix it.
+type credentialsError struct{ msg string }
+
+func (e *credentialsError) Error() string { return e.msg }
+
+// partnerClients keeps one Partner Center client per Partner, so that tokens
+// and the per-tenant rate limit are shared by every reconciler. Credentials are
+// read with an uncached get of the one Secret a Partner names: the operator
+// neither caches nor lists Secrets.
+type partnerClients struct {
+	secrets client.Reader // uncached
+	newCfg  func(pc.Config) pc.Config
+
+	mu      sync.Mutex
+	clients map[string]partnerClient // by Partner name
+}
+
+type partnerClient struct {
+	spec   string // specFingerprint of the Partner the client was built for
+	secret string // secretFingerprint of its credentials
+	client *pc.Client
+}
+
+func newPartnerClients(secrets client.Reader, configure func(pc.Config) pc.Config) *partnerClients {
+	if configure == nil {
+		configure = func(c pc.Config) pc.Config { return c }
+	}
+	return &partnerClients{secrets: secrets, newCfg: configure, clients: map[string]partnerClient{}}
+}
+
+// get returns the Partner's client, building it on first use.
+func (p *partnerClients) get(ctx context.Context, partner *v1alpha1.Partner) (*pc.Client, error) {
+	p.mu.Lock()
+	c, ok := p.clients[partner.Name]
+	p.mu.Unlock()
+	if ok && c.spec == specFingerprint(partner) {
+		return c.client, nil
+	}
+	return p.refresh(ctx, partner)
+}
+
+// refresh reads the Partner's Secret again and rebuilds its client when
+// anything it was built from changed (a rotated secret, a new endpoint).
+func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner) (*pc.Client, error) {
+	conn := partner.Spec.PartnerCenter
+	if conn == nil || conn.CredentialsSecretRef == nil {
+		p.forget(partner.Name)
+		return nil, errReferenceOnly
+	}
+	ref := conn.CredentialsSecretRef
+	secret := &corev1.Secret{}
+	if err := p.secrets.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, secret); err != nil {
+		if client.IgnoreNotFound(err) == nil {
+			return nil, &credentialsError{fmt.Sprintf("Secret %s/%s named by spec.partnerCenter.credentialsSecretRef does not exist", ref.Namespace, ref.Name)}
+		}
+		return nil, fmt.Errorf("reading Secret %s/%s: %w", ref.Namespace, ref.Name, err)
+	}
+	creds := pc.Credentials{
+		ClientID:     string(secret.Data[v1alpha1.SecretKeyClientID]),
+		ClientSecret: string(secret.Data[v1alpha1.SecretKeyClientSecret]),
+		RefreshToken: string(secret.Data[v1alpha1.SecretKeyRefreshToken]),
+	}
+	if creds.ClientID == "" || creds.ClientSecret == "" {
+		return nil, &credentialsError{fmt.Sprintf("Secret %s/%s needs the keys %s and %s", ref.Namespace, ref.Name, v1alpha1.SecretKeyClientID, v1alpha1.SecretKeyClientSecret)}
+	}
+	cfg := pc.Config{
+		Endpoint: endpointOf(partner), AuthorityHost: authorityOf(partner),
+		TenantID: partner.Spec.TenantID, Credentials: creds,
+	}
+	spec, sec := specFingerprint(partner), secretFingerprint(creds)
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.clients[partner.Name]; ok && c.spec == spec && c.secret == sec {
+		return c.client, nil // unchanged: keep its cached token and rate limiter
+	}
+	c, err := pc.New(p.newCfg(cfg))
+	if err != nil {
+		return nil, &credentialsError{fmt.Sprintf("partner %s: %v", partner.Name, err)}
+	}
+	// get reuses the client while the Partner's spec is unchanged; a rotated
+	// secret is picked up by the Partner reconciler's periodic refresh.
+	p.clients[partner.Name] = partnerClient{spec: spec, secret: sec, client: c}
+	return c, nil
+}
+
+func (p *partnerClients) forget(name string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.clients, name)
+}
+
+func endpointOf(p *v1alpha1.Partner) string {
+	if c := p.Spec.PartnerCenter; c != nil && c.Endpoint != "" {
+		return c.Endpoint
+	}
+	return v1alpha1.DefaultPartnerCenterEndpoint
+}
+
+func authorityOf(p *v1alpha1.Partner) string {
+	if c := p.Spec.PartnerCenter; c != nil && c.AuthorityHost != "" {
+		return c.AuthorityHost
+	}
+	if p.Spec.Cloud == v1alpha1.CloudUSGovernment {
+		return v1alpha1.DefaultAuthorityHostUSGovernment
+	}
+	return v1alpha1.DefaultAuthorityHostPublic
+}
+
+// specFingerprint covers what a client is built from in the Partner's spec.
+func specFingerprint(p *v1alpha1.Partner) string {
+	ref := ""
+	if c := p.Spec.PartnerCenter; c != nil && c.CredentialsSecretRef != nil {
+		ref = c.CredentialsSecretRef.Namespace + "/" + c.CredentialsSecretRef.Name
+	}
+	return endpointOf(p) + "|" + authorityOf(p) + "|" + p.Spec.TenantID + "|" + ref
+}
+
+// secretFingerprint tells credentials apart without keeping them in clear.
+func secretFingerprint(c pc.Credentials) string {
+	sum := sha256.Sum256([]byte(c.ClientID + "\x00" + c.ClientSecret + "\x00" + c.RefreshToken))
+	return hex.EncodeToString(sum[:8])
+}

@@ -1,0 +1,384 @@
+package controllers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/rand"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	clocktesting "k8s.io/utils/clock/testing"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers"
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
+)
+
+const (
+	contosoTenant   = "6f1bd5c1-0d3b-4c5e-9bb1-7f4f9d2b6a10"
+	fabrikamTenant  = "0b4e8e3a-7c1d-4f0e-a0d2-3f9a1c6e5b21"
+	woodgroveTenant = "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e"
+	timeout         = 30 * time.Second
+)
+
+var (
+	cfg       *rest.Config
+	scheme    = runtime.NewScheme()
+	k8sClient client.Client
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	if os.Getenv("TEST_LOG") != "" {
+		ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
+	}
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
+	var err error
+	if cfg, err = env.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "starting envtest (run 'make test', which sets KUBEBUILDER_ASSETS): %v\n", err)
+		return 1
+	}
+	defer func() { _ = env.Stop() }()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	if k8sClient, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
+
+// harness is one test's world: a namespace, a Partner Center simulator over
+// HTTP, and a manager running every reconciler.
+type harness struct {
+	t      *testing.T
+	ctx    context.Context
+	ns     string
+	sim    *sim.Server
+	simURL string
+	clock  *clocktesting.FakePassiveClock
+	// statusWrites counts the manager's status patches.
+	statusWrites atomic.Int64
+	stopManager  func()
+}
+
+type harnessOption func(*harnessConfig)
+
+type harnessConfig struct {
+	sim        sim.Options
+	middleware func(http.Handler) http.Handler
+}
+
+func withSim(o sim.Options) harnessOption { return func(c *harnessConfig) { c.sim = o } }
+func withMiddleware(m func(http.Handler) http.Handler) harnessOption {
+	return func(c *harnessConfig) { c.middleware = m }
+}
+
+// start makes a harness and starts its manager.
+func start(t *testing.T, opts ...harnessOption) *harness {
+	t.Helper()
+	var hc harnessConfig
+	for _, o := range opts {
+		o(&hc)
+	}
+	h := &harness{t: t, ctx: context.Background(), ns: "t-" + rand.String(6),
+		clock: clocktesting.NewFakePassiveClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))}
+	if err := k8sClient.Create(h.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.ns}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.ns}}) })
+
+	s, err := sim.New(hc.sim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var handler http.Handler = s
+	if hc.middleware != nil {
+		handler = hc.middleware(s)
+	}
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	h.sim, h.simURL = s, srv.URL
+
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "partner-center"},
+		StringData: map[string]string{"clientID": "operator", "clientSecret": "s3cret", "refreshToken": "user-refresh-token"}}
+	h.create(secret)
+	h.startManager()
+	return h
+}
+
+func (h *harness) startManager() {
+	h.t.Helper()
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache: cache.Options{
+			DefaultNamespaces: map[string]cache.Config{h.ns: {}},
+			DefaultTransform:  cache.TransformStripManagedFields(),
+		},
+		NewClient: func(config *rest.Config, options client.Options) (client.Client, error) {
+			c, err := client.NewWithWatch(config, options)
+			if err != nil {
+				return nil, err
+			}
+			return interceptor.NewClient(c, interceptor.Funcs{
+				SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+					h.statusWrites.Add(1)
+					return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+				},
+			}), nil
+		},
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	err = controllers.SetupWithManager(mgr, controllers.Options{
+		MaxConcurrentReconciles: 2,
+		PollInterval:            100 * time.Millisecond,
+		MaxRequeue:              200 * time.Millisecond,
+		CredentialsRefresh:      time.Hour,
+		Clock:                   h.clock,
+		SkipNameValidation:      true,
+		PartnerCenter: func(c pc.Config) pc.Config {
+			c.Retry = pc.RetryPolicy{MaxAttempts: 3, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
+			return c
+		},
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		if err := mgr.Start(ctx); err != nil {
+			h.t.Errorf("manager: %v", err)
+		}
+	}()
+	h.stopManager = func() {
+		cancel()
+		<-stopped
+	}
+	h.t.Cleanup(func() { h.stopManager() })
+}
+
+func (h *harness) create(obj client.Object) {
+	h.t.Helper()
+	if err := k8sClient.Create(h.ctx, obj); err != nil {
+		h.t.Fatalf("creating %T %s: %v", obj, obj.GetName(), err)
+	}
+}
+
+// partner creates a cluster-scoped Partner named for this test; with
+// credentials it talks to the simulator.
+func (h *harness) partner(name, tenant string, cspType v1alpha1.CSPType, withCredentials bool, mutate ...func(*v1alpha1.Partner)) *v1alpha1.Partner {
+	h.t.Helper()
+	p := &v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: h.ns + "-" + name},
+		Spec: v1alpha1.PartnerSpec{DisplayName: name, TenantID: tenant, CSPType: cspType, Country: "US"}}
+	if withCredentials {
+		p.Spec.PartnerCenter = &v1alpha1.PartnerCenterConnection{Endpoint: h.simURL, AuthorityHost: h.simURL,
+			CredentialsSecretRef: &v1alpha1.SecretReference{Namespace: h.ns, Name: "partner-center"}}
+	}
+	for _, m := range mutate {
+		m(p)
+	}
+	h.create(p)
+	h.t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), p) })
+	return p
+}
+
+// contoso is our partner (with credentials); fabrikam the CSP partner customers bought from.
+func (h *harness) contoso(mutate ...func(*v1alpha1.Partner)) *v1alpha1.Partner {
+	return h.partner("contoso", contosoTenant, v1alpha1.CSPTypeDirectBill, true, mutate...)
+}
+
+func (h *harness) fabrikam() *v1alpha1.Partner {
+	return h.partner("fabrikam", fabrikamTenant, v1alpha1.CSPTypeDirectBill, false)
+}
+
+func (h *harness) customer(name string, mutate ...func(*v1alpha1.Customer)) *v1alpha1.Customer {
+	h.t.Helper()
+	c := &v1alpha1.Customer{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: name},
+		Spec: v1alpha1.CustomerSpec{DisplayName: name, TenantID: woodgroveTenant, Country: "US"}}
+	for _, m := range mutate {
+		m(c)
+	}
+	h.create(c)
+	return c
+}
+
+func (h *harness) policy(partner string, allowDelegatedAdmin bool) {
+	h.t.Helper()
+	h.create(&v1alpha1.ApprovalPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "trust-" + partner},
+		Spec: v1alpha1.ApprovalPolicySpec{PartnerRefs: []string{partner}, AllowDelegatedAdmin: allowDelegatedAdmin}})
+}
+
+func (h *harness) subscription(name string, spec v1alpha1.CustomerSubscriptionSpec) *v1alpha1.CustomerSubscription {
+	h.t.Helper()
+	s := &v1alpha1.CustomerSubscription{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: name}, Spec: spec}
+	h.create(s)
+	return s
+}
+
+// eventually polls check until it returns nil or the timeout passes.
+func (h *harness) eventually(what string, check func() error) {
+	h.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = check(); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	h.t.Fatalf("%s: still not so after %v: %v", what, timeout, err)
+}
+
+// waitPhase waits for a subscription to reach phase, and returns it.
+func (h *harness) waitPhase(name string, phase v1alpha1.SubscriptionPhase) *v1alpha1.CustomerSubscription {
+	h.t.Helper()
+	sub := &v1alpha1.CustomerSubscription{}
+	h.eventually(fmt.Sprintf("CustomerSubscription %s is %s", name, phase), func() error {
+		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, sub); err != nil {
+			return err
+		}
+		if sub.Status.Phase != phase || sub.Status.ObservedGeneration != sub.Generation {
+			return fmt.Errorf("phase %q (observed generation %d of %d), conditions %v", sub.Status.Phase, sub.Status.ObservedGeneration, sub.Generation, sub.Status.Conditions)
+		}
+		return nil
+	})
+	return sub
+}
+
+func (h *harness) waitRelationship(name string, phase v1alpha1.RelationshipPhase) *v1alpha1.ResellerRelationship {
+	h.t.Helper()
+	rr := &v1alpha1.ResellerRelationship{}
+	h.eventually(fmt.Sprintf("ResellerRelationship %s is %s", name, phase), func() error {
+		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, rr); err != nil {
+			return err
+		}
+		if rr.Status.Phase != phase {
+			return fmt.Errorf("phase %q, conditions %v", rr.Status.Phase, rr.Status.Conditions)
+		}
+		return nil
+	})
+	return rr
+}
+
+// simPost acts as a party in the simulator.
+func (h *harness) simPost(path string, body any) {
+	h.t.Helper()
+	data, _ := json.Marshal(body)
+	resp, err := http.Post(h.simURL+path, "application/json", bytes.NewReader(data))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		h.t.Fatalf("POST %s: HTTP %d", path, resp.StatusCode)
+	}
+}
+
+func (h *harness) customerAccepts(partnerTenant string) {
+	h.simPost("/sim/v1/relationships/accept", map[string]string{"partnerTenantId": partnerTenant, "customerTenantId": woodgroveTenant})
+}
+
+// kstatus computes what GitOps tools (Flux, Argo CD, kpt) read from obj.
+func kstatus(t *testing.T, obj client.Object) status.Status {
+	t.Helper()
+	gvk, err := apiutil.GVKForObject(obj, scheme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{Object: m}
+	u.SetGroupVersionKind(gvk)
+	res, err := status.Compute(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Status
+}
+
+func condition(conds []metav1.Condition, typ string) *metav1.Condition {
+	for i := range conds {
+		if conds[i].Type == typ {
+			return &conds[i]
+		}
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func date(s string) *metav1.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return &metav1.Time{Time: t}
+}
+
+func errf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// recordDecision writes a person's Approved or Denied condition on a relationship.
+func recordDecision(t *testing.T, h *harness, rr *v1alpha1.ResellerRelationship, typ, by string) {
+	t.Helper()
+	h.eventually("recording "+typ, func() error {
+		fresh := &v1alpha1.ResellerRelationship{}
+		if err := k8sClient.Get(h.ctx, client.ObjectKeyFromObject(rr), fresh); err != nil {
+			return err
+		}
+		fresh.Status.Conditions = append(fresh.Status.Conditions, metav1.Condition{Type: typ, Status: metav1.ConditionTrue,
+			Reason: "RecordedByHand", Message: by, LastTransitionTime: metav1.Now()})
+		return k8sClient.Status().Update(h.ctx, fresh)
+	})
+}
+
+// contosoClient calls the simulator as contoso.
+func contosoClient(t *testing.T, h *harness) *pc.Client {
+	t.Helper()
+	c, err := pc.New(pc.Config{Endpoint: h.simURL, AuthorityHost: h.simURL, TenantID: contosoTenant,
+		Credentials: pc.Credentials{ClientID: "test", ClientSecret: "test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
