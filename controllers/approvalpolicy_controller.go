@@ -22,7 +22,7 @@ type ApprovalPolicyReconciler struct {
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=approvalpolicies,verbs=get;list;watch
-// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=approvalpolicies/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=approvalpolicies/status,verbs=get;patch
 
 // Reconcile sets Ready when the selector is valid, and status.matched.
 func (r *ApprovalPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {

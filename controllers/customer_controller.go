@@ -22,7 +22,7 @@ type CustomerReconciler struct {
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers,verbs=get;list;watch
-// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers/status,verbs=get;patch
 
 // Reconcile sets Ready and status.relationships: one entry per partner, with
 // the phase of its most relevant relationship (approved, then waiting, then refused).

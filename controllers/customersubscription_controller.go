@@ -42,7 +42,7 @@ type CustomerSubscriptionReconciler struct {
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customersubscriptions,verbs=get;list;watch
-// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customersubscriptions/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customersubscriptions/status,verbs=get;patch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships,verbs=get;list;watch;create
 
 // subscriptionScope is what one pass over a CustomerSubscription has read and decided.

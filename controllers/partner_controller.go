@@ -23,7 +23,7 @@ type PartnerReconciler struct {
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=partners,verbs=get;list;watch
-// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=partners/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=partners/status,verbs=get;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 

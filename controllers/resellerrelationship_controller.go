@@ -46,7 +46,7 @@ type ResellerRelationshipReconciler struct {
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships,verbs=get;list;watch;create
-// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships/status,verbs=get;patch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers,verbs=get;list;watch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=approvalpolicies,verbs=get;list;watch
 

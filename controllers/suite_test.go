@@ -45,6 +45,7 @@ const (
 )
 
 var (
+	testEnv   *envtest.Environment
 	cfg       *rest.Config
 	scheme    = runtime.NewScheme()
 	k8sClient client.Client
@@ -62,6 +63,7 @@ func run(m *testing.M) int {
 		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
+	testEnv = env
 	var err error
 	if cfg, err = env.Start(); err != nil {
 		fmt.Fprintf(os.Stderr, "starting envtest (run 'make test', which sets KUBEBUILDER_ASSETS): %v\n", err)
@@ -93,6 +95,7 @@ type harness struct {
 	// statusWrites counts the manager's status patches.
 	statusWrites atomic.Int64
 	stopManager  func()
+	managerCfg   *rest.Config
 }
 
 type harnessOption func(*harnessConfig)
@@ -100,7 +103,11 @@ type harnessOption func(*harnessConfig)
 type harnessConfig struct {
 	sim        sim.Options
 	middleware func(http.Handler) http.Handler
+	managerCfg *rest.Config
 }
+
+// asUser runs the manager with another identity's REST config.
+func asUser(c *rest.Config) harnessOption { return func(hc *harnessConfig) { hc.managerCfg = c } }
 
 func withSim(o sim.Options) harnessOption { return func(c *harnessConfig) { c.sim = o } }
 func withMiddleware(m func(http.Handler) http.Handler) harnessOption {
@@ -114,7 +121,7 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 	for _, o := range opts {
 		o(&hc)
 	}
-	h := &harness{t: t, ctx: context.Background(), ns: "t-" + rand.String(6),
+	h := &harness{t: t, ctx: context.Background(), ns: "t-" + rand.String(6), managerCfg: cfg,
 		clock: clocktesting.NewFakePassiveClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))}
 	if err := k8sClient.Create(h.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.ns}}); err != nil {
 		t.Fatal(err)
@@ -134,6 +141,9 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	h.sim, h.simURL = s, srv.URL
+	if hc.managerCfg != nil {
+		h.managerCfg = hc.managerCfg
+	}
 
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "partner-center"},
 		StringData: map[string]string{"clientID": "operator", "clientSecret": "s3cret", "refreshToken": "user-refresh-token"}}
@@ -144,7 +154,7 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 
 func (h *harness) startManager() {
 	h.t.Helper()
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	mgr, err := ctrl.NewManager(h.managerCfg, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",

@@ -1,0 +1,203 @@
+package controllers_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	eventsv1 "k8s.io/api/events/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+)
+
+// holdFirst lets the first request whose path ends with suffix reach the
+// simulator, which processes it, and then withholds the answer until the
+// caller gives up: a manager that stops while its call is in flight.
+func holdFirst(suffix string, held *atomic.Bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, suffix) && held.CompareAndSwap(false, true) {
+				next.ServeHTTP(httptest.NewRecorder(), r) // processed, answer lost
+				<-r.Context().Done()
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// TestExactlyOnceAcrossManagerRestart stops the manager after the operation
+// was recorded in status and while its call is in flight, starts a new one,
+// and finds exactly one object created in Partner Center.
+func TestExactlyOnceAcrossManagerRestart(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		suffix string
+		kind   string
+		spec   func(customer, target, source string) v1alpha1.CustomerSubscriptionSpec
+	}{
+		{"order", "/checkout", "order", func(c, tgt, _ string) v1alpha1.CustomerSubscriptionSpec {
+			return azure(c, tgt, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, "")
+		}},
+		{"transfer", "/transfers", "transfer", func(c, tgt, src string) v1alpha1.CustomerSubscriptionSpec {
+			return azure(c, tgt, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: src}, "")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			held := &atomic.Bool{}
+			h := start(t, withMiddleware(holdFirst(tc.suffix, held)))
+			contoso, fabrikam := h.contoso(), h.fabrikam()
+			h.customer("woodgrove")
+			h.policy(contoso.Name, true)
+			h.subscription("azure", tc.spec("woodgrove", contoso.Name, fabrikam.Name))
+
+			h.eventually("the call reached Partner Center and its answer is held", func() error {
+				if !held.Load() || h.sim.Stats().ObjectsCreated[tc.kind] != 1 {
+					return errf("held %v, created %v", held.Load(), h.sim.Stats().ObjectsCreated)
+				}
+				return nil
+			})
+			sub := &v1alpha1.CustomerSubscription{}
+			if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "azure"}, sub); err != nil {
+				t.Fatal(err)
+			}
+			op := sub.Status.Operation
+			if op == nil || op.ID == "" || op.ExternalID != "" {
+				t.Fatalf("before the restart the operation should be recorded and unconfirmed: %+v", op)
+			}
+
+			h.stopManager()
+			h.startManager()
+
+			if tc.kind == "transfer" {
+				h.eventually("the transfer is recorded", func() error {
+					if err := k8sClient.Get(h.ctx, client.ObjectKeyFromObject(sub), sub); err != nil {
+						return err
+					}
+					if sub.Status.Operation.ExternalID == "" {
+						return errf("operation = %+v", sub.Status.Operation)
+					}
+					return nil
+				})
+				h.simPost("/sim/v1/transfers/"+sub.Status.Operation.ExternalID+"/accept", nil)
+			}
+			sub = h.waitPhase("azure", v1alpha1.PhaseCompleted)
+			st := h.sim.Stats()
+			if st.ObjectsCreated[tc.kind] != 1 || st.DuplicatesSuppressed < 1 {
+				t.Errorf("created %v with %d duplicates suppressed; want one %s and a suppressed duplicate", st.ObjectsCreated, st.DuplicatesSuppressed, tc.kind)
+			}
+			if sub.Status.Operation.ID != op.ID {
+				t.Errorf("the new manager used operation %s, the first %s", sub.Status.Operation.ID, op.ID)
+			}
+		})
+	}
+}
+
+// TestNoWritesOnResync: a new manager reconciling objects that are done
+// writes no status at all.
+func TestNoWritesOnResync(t *testing.T) {
+	h := start(t)
+	contoso, fabrikam := h.contoso(), h.fabrikam()
+	h.customer("woodgrove")
+	h.policy(contoso.Name, true)
+	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, ""))
+	h.subscription("m365", licenseFromEA("woodgrove", contoso.Name))
+	h.subscription("switch", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, ""))
+	h.subscription("expired", withState(licenseFromEA("woodgrove", contoso.Name), v1alpha1.SubscriptionExpired))
+	h.subscription("evaluated", licenseFromEA("woodgrove", ""))
+	h.eventually("the transfer exists", func() error {
+		sub := &v1alpha1.CustomerSubscription{}
+		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "switch"}, sub); err != nil {
+			return err
+		}
+		if sub.Status.Operation == nil || sub.Status.Operation.ExternalID == "" {
+			return errf("operation %+v", sub.Status.Operation)
+		}
+		h.simPost("/sim/v1/transfers/"+sub.Status.Operation.ExternalID+"/accept", nil)
+		return nil
+	})
+	for name, phase := range map[string]v1alpha1.SubscriptionPhase{"azure": v1alpha1.PhaseCompleted, "m365": v1alpha1.PhaseCompleted,
+		"switch": v1alpha1.PhaseCompleted, "expired": v1alpha1.PhaseIneligible, "evaluated": v1alpha1.PhaseEvaluated} {
+		h.waitPhase(name, phase)
+	}
+	// Let the other kinds settle (Customer and ApprovalPolicy summaries).
+	time.Sleep(time.Second)
+	if h.statusWrites.Load() == 0 {
+		t.Fatal("the first manager wrote no status: the counter does not count")
+	}
+	calls := h.sim.Stats().RequestsByRoute
+
+	h.stopManager()
+	h.statusWrites.Store(0)
+	h.startManager()
+	// The new manager lists every object and reconciles each at least once.
+	time.Sleep(3 * time.Second)
+	if n := h.statusWrites.Load(); n != 0 {
+		t.Errorf("resyncing finished objects wrote status %d times, want 0", n)
+	}
+	after := h.sim.Stats().RequestsByRoute
+	for _, route := range []string{"CreateCart", "CheckoutCart", "CreateTransfer"} {
+		if after[route] != calls[route] {
+			t.Errorf("the resync called %s again (%d → %d)", route, calls[route], after[route])
+		}
+	}
+}
+
+// TestEventsAndMetrics: every phase change is an Event; the gauge counts
+// subscriptions by phase and path.
+func TestEventsAndMetrics(t *testing.T) {
+	h := start(t)
+	contoso := h.contoso()
+	h.customer("woodgrove")
+	h.subscription("m365", licenseFromEA("woodgrove", contoso.Name))
+	h.waitPhase("m365", v1alpha1.PhaseAwaitingApproval)
+	h.customerAccepts(contosoTenant)
+	h.waitPhase("m365", v1alpha1.PhaseCompleted)
+
+	h.eventually("events name each phase", func() error {
+		list := &eventsv1.EventList{}
+		if err := k8sClient.List(h.ctx, list, client.InNamespace(h.ns)); err != nil {
+			return err
+		}
+		reasons := map[string]string{}
+		for _, e := range list.Items {
+			if e.Regarding.Name == "m365" {
+				reasons[e.Reason] = e.Note
+			}
+		}
+		for _, want := range []string{"AwaitingApproval", "Completed", "RelationshipRequested"} {
+			if reasons[want] == "" {
+				return errf("no %s event with a note; events: %v", want, reasons)
+			}
+		}
+		return nil
+	})
+
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range families {
+		if f.GetName() != "multichannel_subscriptions" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["phase"] == "Completed" && labels["path"] == "ResellerRelationship" && m.GetGauge().GetValue() == 1 {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Error("multichannel_subscriptions{phase=Completed,path=ResellerRelationship} is not 1")
+	}
+}
