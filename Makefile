@@ -93,3 +93,10 @@ $(CONTROLLER_GEN):
 	@mkdir -p $(LOCALBIN)
 	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
 	mv $(LOCALBIN)/controller-gen $(CONTROLLER_GEN)
+
+##@ Local
+
+.PHONY: dev
+dev: manifests generate envtest ## Run a local control plane, the Partner Center simulator, the samples and the operator; Ctrl-C stops all.
+	go build -o $(LOCALBIN)/multichannel-dev ./hack/dev
+	KUBEBUILDER_ASSETS="$$(./hack/envtest.sh)" $(LOCALBIN)/multichannel-dev $(DEV_ARGS)
