@@ -79,7 +79,7 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 		}
 	}()
 
-	phases := []func(context.Context, *subscriptionScope) (*ctrl.Result, error){
+	return runPhases(ctx, s,
 		r.keepFinalOutcome,
 		r.loadReferences,
 		r.evaluate,
@@ -90,16 +90,7 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 		r.ensureRelationship,
 		r.awaitApproval,
 		r.switchSubscription,
-	}
-	for _, phase := range phases {
-		if res, err := phase(ctx, s); res != nil || err != nil {
-			if res == nil {
-				res = &ctrl.Result{}
-			}
-			return *res, err
-		}
-	}
-	return ctrl.Result{}, nil
+	)
 }
 
 // keepFinalOutcome: Completed, and Failed after a terminal Partner Center
@@ -337,7 +328,7 @@ func (r *CustomerSubscriptionReconciler) eventOnPhaseChange(before, after *v1alp
 		eventType = "Warning"
 	}
 	msg := string(after.Status.Phase)
-	if c := readyReason(after.Status.Conditions); c != nil {
+	if c := readyCondition(after.Status.Conditions); c != nil {
 		msg = c.Message
 	}
 	r.recorder.Eventf(after, nil, eventType, string(after.Status.Phase), "Reconcile", "%s", msg)

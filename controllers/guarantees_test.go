@@ -75,15 +75,7 @@ func TestExactlyOnceAcrossManagerRestart(t *testing.T) {
 			h.startManager()
 
 			if tc.kind == "transfer" {
-				h.eventually("the transfer is recorded", func() error {
-					if err := k8sClient.Get(h.ctx, client.ObjectKeyFromObject(sub), sub); err != nil {
-						return err
-					}
-					if sub.Status.Operation.ExternalID == "" {
-						return errf("operation = %+v", sub.Status.Operation)
-					}
-					return nil
-				})
+				sub = h.waitOperationSent("azure")
 				h.simPost("/sim/v1/transfers/"+sub.Status.Operation.ExternalID+"/accept", nil)
 			}
 			sub = h.waitPhase("azure", v1alpha1.PhaseCompleted)
@@ -110,17 +102,8 @@ func TestNoWritesOnResync(t *testing.T) {
 	h.subscription("switch", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, ""))
 	h.subscription("expired", withState(licenseFromEA("woodgrove", contoso.Name), v1alpha1.SubscriptionExpired))
 	h.subscription("evaluated", licenseFromEA("woodgrove", ""))
-	h.eventually("the transfer exists", func() error {
-		sub := &v1alpha1.CustomerSubscription{}
-		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "switch"}, sub); err != nil {
-			return err
-		}
-		if sub.Status.Operation == nil || sub.Status.Operation.ExternalID == "" {
-			return errf("operation %+v", sub.Status.Operation)
-		}
-		h.simPost("/sim/v1/transfers/"+sub.Status.Operation.ExternalID+"/accept", nil)
-		return nil
-	})
+	sw := h.waitOperationSent("switch")
+	h.simPost("/sim/v1/transfers/"+sw.Status.Operation.ExternalID+"/accept", nil)
 	for name, phase := range map[string]v1alpha1.SubscriptionPhase{"azure": v1alpha1.PhaseCompleted, "m365": v1alpha1.PhaseCompleted,
 		"switch": v1alpha1.PhaseCompleted, "expired": v1alpha1.PhaseIneligible, "evaluated": v1alpha1.PhaseEvaluated} {
 		h.waitPhase(name, phase)

@@ -73,15 +73,15 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 
 // eventOnChange records an Event when the Ready reason changed in this pass.
 func (r *PartnerReconciler) eventOnChange(before, after *v1alpha1.Partner, eventType, action string) {
-	was := readyReason(before.Status.Conditions)
-	now := readyReason(after.Status.Conditions)
+	was := readyCondition(before.Status.Conditions)
+	now := readyCondition(after.Status.Conditions)
 	if now == nil || (was != nil && was.Reason == now.Reason && was.Status == now.Status) {
 		return
 	}
 	r.recorder.Eventf(after, nil, eventType, now.Reason, action, "%s", now.Message)
 }
 
-func readyReason(conds []metav1.Condition) *metav1.Condition {
+func readyCondition(conds []metav1.Condition) *metav1.Condition {
 	for i := range conds {
 		if conds[i].Type == v1alpha1.ConditionReady {
 			return &conds[i]

@@ -177,14 +177,8 @@ func TestPartnerSwitchAccepted(t *testing.T) {
 		t.Errorf("approval = %+v", rr.Status.Approval)
 	}
 
-	var sub *v1alpha1.CustomerSubscription
-	h.eventually("a transfer awaits the source partner", func() error {
-		sub = h.waitPhase("azure-csp", v1alpha1.PhaseSwitching)
-		if sub.Status.Operation == nil || sub.Status.Operation.ExternalID == "" {
-			return errf("operation = %+v", sub.Status.Operation)
-		}
-		return nil
-	})
+	h.waitOperationSent("azure-csp")
+	sub := h.waitPhase("azure-csp", v1alpha1.PhaseSwitching)
 	if kstatus(t, sub) != status.InProgressStatus {
 		t.Errorf("awaiting the transfer: kstatus %s", kstatus(t, sub))
 	}
@@ -209,16 +203,10 @@ func TestPartnerSwitchExpired(t *testing.T) {
 	spec.Commerce = v1alpha1.CommerceNewCommerce
 	h.subscription("nce", spec)
 
-	var sub *v1alpha1.CustomerSubscription
-	h.eventually("the transfer exists", func() error {
-		sub = h.waitPhase("nce", v1alpha1.PhaseSwitching)
-		if sub.Status.Operation == nil || sub.Status.Operation.ExternalID == "" {
-			return errf("operation = %+v", sub.Status.Operation)
-		}
-		return nil
-	})
+	h.waitOperationSent("nce")
+	h.waitPhase("nce", v1alpha1.PhaseSwitching)
 	h.simPost("/sim/v1/clock/advance", map[string]string{"duration": "720h"})
-	sub = h.waitPhase("nce", v1alpha1.PhaseFailed)
+	sub := h.waitPhase("nce", v1alpha1.PhaseFailed)
 	if c := condition(sub.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Reason != "TransferExpired" {
 		t.Errorf("stalled = %+v", c)
 	}

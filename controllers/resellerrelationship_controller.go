@@ -80,7 +80,7 @@ func (r *ResellerRelationshipReconciler) Reconcile(ctx context.Context, req ctrl
 		}
 	}()
 
-	phases := []func(context.Context, *relationshipScope) (*ctrl.Result, error){
+	return runPhases(ctx, s,
 		r.keepFinalDecision,
 		r.recordManualDecision,
 		r.loadReferences,
@@ -89,24 +89,18 @@ func (r *ResellerRelationshipReconciler) Reconcile(ctx context.Context, req ctrl
 		r.requestLink,
 		r.observePartnerCenter,
 		r.expire,
-	}
-	for _, phase := range phases {
-		if res, err := phase(ctx, s); res != nil || err != nil {
-			if res == nil {
-				res = &ctrl.Result{}
-			}
-			return *res, err
-		}
-	}
-	// Still waiting for the customer: poll, but wake up for the expiry.
-	wait := r.opts.PollInterval
-	if untilExpiry := expiresAt(rr).Sub(s.now); untilExpiry > 0 && untilExpiry < wait {
-		wait = untilExpiry
-	}
-	return ctrl.Result{RequeueAfter: wait}, nil
+		r.pollAgain,
+	)
 }
 
-var done = &ctrl.Result{}
+// pollAgain: still waiting for the customer; ask again, but wake up for the expiry.
+func (r *ResellerRelationshipReconciler) pollAgain(_ context.Context, s *relationshipScope) (*ctrl.Result, error) {
+	wait := r.opts.PollInterval
+	if untilExpiry := expiresAt(s.rr).Sub(s.now); untilExpiry > 0 && untilExpiry < wait {
+		wait = untilExpiry
+	}
+	return &ctrl.Result{RequeueAfter: wait}, nil
+}
 
 // keepFinalDecision: Approved, Denied and Expired are final.
 func (r *ResellerRelationshipReconciler) keepFinalDecision(_ context.Context, s *relationshipScope) (*ctrl.Result, error) {
@@ -315,7 +309,7 @@ func (r *ResellerRelationshipReconciler) eventOnPhaseChange(before, after *v1alp
 		eventType = "Warning"
 	}
 	msg := "Reseller relationship with partner " + after.Spec.PartnerRef + " is " + string(after.Status.Phase)
-	if c := readyReason(after.Status.Conditions); c != nil {
+	if c := readyCondition(after.Status.Conditions); c != nil {
 		msg += ": " + c.Message
 	}
 	r.recorder.Eventf(after, nil, eventType, string(after.Status.Phase), "Reconcile", "%s", msg)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -17,4 +18,25 @@ func patchStatus[T client.Object](ctx context.Context, c client.Client, before, 
 		return nil
 	}
 	return c.Status().Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+}
+
+// phase is one step of a reconcile pass over a scope S. It returns a result
+// when it decided how the pass ends, or nil to go on to the next phase.
+type phase[S any] func(context.Context, S) (*ctrl.Result, error)
+
+// done ends a pass without a requeue.
+var done = &ctrl.Result{}
+
+// runPhases runs phases in order until one decides or fails.
+func runPhases[S any](ctx context.Context, s S, phases ...phase[S]) (ctrl.Result, error) {
+	for _, p := range phases {
+		res, err := p(ctx, s)
+		if res != nil || err != nil {
+			if res == nil {
+				res = &ctrl.Result{}
+			}
+			return *res, err
+		}
+	}
+	return ctrl.Result{}, nil
 }

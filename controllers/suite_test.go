@@ -394,3 +394,20 @@ func contosoClient(t *testing.T, h *harness) *pc.Client {
 	}
 	return c
 }
+
+// waitOperationSent waits until Partner Center confirmed the subscription's
+// operation (status.operation.externalID is set), and returns the subscription.
+func (h *harness) waitOperationSent(name string) *v1alpha1.CustomerSubscription {
+	h.t.Helper()
+	sub := &v1alpha1.CustomerSubscription{}
+	h.eventually("CustomerSubscription "+name+"'s operation reached Partner Center", func() error {
+		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, sub); err != nil {
+			return err
+		}
+		if sub.Status.Operation == nil || sub.Status.Operation.ExternalID == "" {
+			return errf("phase %s, operation %+v", sub.Status.Phase, sub.Status.Operation)
+		}
+		return nil
+	})
+	return sub
+}
