@@ -74,6 +74,9 @@ func main() {
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         enableLeaderElection,
 		LeaderElectionID:       "multichannel.partnerops.io",
+		// The process exits right after the manager stops, so the lease can be
+		// released at once and a standby takes over without waiting for it to expire.
+		LeaderElectionReleaseOnCancel: true,
 		// managedFields are never read by the controllers: keep them out of the cache.
 		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
 	})
