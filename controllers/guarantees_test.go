@@ -108,8 +108,7 @@ func TestNoWritesOnResync(t *testing.T) {
 		"switch": v1alpha1.PhaseCompleted, "expired": v1alpha1.PhaseIneligible, "evaluated": v1alpha1.PhaseEvaluated} {
 		h.waitPhase(name, phase)
 	}
-	// Let the other kinds settle (Customer and ApprovalPolicy summaries).
-	time.Sleep(time.Second)
+	h.waitQuiet()
 	if h.statusWrites.Load() == 0 {
 		t.Fatal("the first manager wrote no status: the counter does not count")
 	}
@@ -117,9 +116,20 @@ func TestNoWritesOnResync(t *testing.T) {
 
 	h.stopManager()
 	h.statusWrites.Store(0)
+	before := reconciles(t)
 	h.startManager()
 	// The new manager lists every object and reconciles each at least once.
-	time.Sleep(3 * time.Second)
+	h.eventually("the new manager reconciled every object", func() error {
+		after := reconciles(t)
+		for controller, objects := range map[string]float64{"customersubscription": 5, "resellerrelationship": 1,
+			"partner": 2, "customer": 1, "approvalpolicy": 1} {
+			if after[controller]-before[controller] < objects {
+				return errf("%s reconciled %v times, want at least %v", controller, after[controller]-before[controller], objects)
+			}
+		}
+		return nil
+	})
+	h.waitQuiet()
 	if n := h.statusWrites.Load(); n != 0 {
 		t.Errorf("resyncing finished objects wrote status %d times, want 0", n)
 	}
@@ -183,4 +193,42 @@ func TestEventsAndMetrics(t *testing.T) {
 	if !found {
 		t.Error("multichannel_subscriptions{phase=Completed,path=ResellerRelationship} is not 1")
 	}
+}
+
+// reconciles reads controller-runtime's reconcile counters, by controller.
+func reconciles(t *testing.T) map[string]float64 {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "controller_runtime_reconcile_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "controller" {
+					out[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out
+}
+
+// waitQuiet waits until the manager has written no status for a second.
+func (h *harness) waitQuiet() {
+	h.t.Helper()
+	last := h.statusWrites.Load()
+	quietSince := time.Now()
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if n := h.statusWrites.Load(); n != last {
+			last, quietSince = n, time.Now()
+		} else if time.Since(quietSince) >= time.Second {
+			return
+		}
+	}
+	h.t.Fatal("the manager kept writing status")
 }

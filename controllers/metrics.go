@@ -33,7 +33,8 @@ func (c *subscriptionCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	list := &v1alpha1.CustomerSubscriptionList{}
 	if err := (*cache).List(context.Background(), list); err != nil {
-		ch <- prometheus.NewInvalidMetric(subscriptionsDesc, err)
+		// The cache is not started yet (or stopping): report nothing rather
+		// than an error, which would fail the whole scrape.
 		return
 	}
 	type key struct{ phase, path string }

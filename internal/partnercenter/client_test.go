@@ -258,8 +258,8 @@ func TestAuthentication(t *testing.T) {
 // TestTokenCachedAndRefreshed: one token serves many calls until it nears expiry.
 func TestTokenCachedAndRefreshed(t *testing.T) {
 	ctx := context.Background()
-	// x/oauth2 renews a token 10s before it expires: an 11s token is reused for about 1s.
-	s, srv := startSim(t, sim.Options{TokenLifetime: 11 * time.Second})
+	// x/oauth2 renews a token 10s before it expires: a 13s token is reused for about 3s.
+	s, srv := startSim(t, sim.Options{TokenLifetime: 13 * time.Second})
 	accept(t, srv.URL, contoso, woodgrove)
 	c, _ := newClient(t, srv.URL, contoso)
 	for range 5 {
@@ -270,7 +270,7 @@ func TestTokenCachedAndRefreshed(t *testing.T) {
 	if n := s.Stats().RequestsByRoute["Token"]; n != 1 {
 		t.Fatalf("5 calls fetched %d tokens, want 1", n)
 	}
-	time.Sleep(1200 * time.Millisecond)
+	time.Sleep(3200 * time.Millisecond)
 	if _, err := c.GetCustomer(ctx, woodgrove); err != nil {
 		t.Fatal(err)
 	}
