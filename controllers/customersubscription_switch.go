@@ -161,6 +161,12 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 			s.sub.Status.TargetSubscriptionID = order.LineItems[0].SubscriptionID
 		}
 	case v1alpha1.OperationCreateTransfer:
+		if s.channelPartner == nil {
+			// The spec no longer names the source partner of an unconfirmed transfer.
+			r.fail(s, ReasonPartnerCenterRejected, fmt.Sprintf(
+				"Operation %s (CreateTransfer) was recorded but not confirmed, and spec.channel no longer names its source partner; check Partner Center for a transfer with request ID %s, then recreate the subscription.", op.ID, op.ID))
+			return done, nil
+		}
 		transferType := "3" // ModernAzure
 		if s.sub.Spec.ServiceType == v1alpha1.ServiceLicenseBased {
 			transferType = "5" // NewCommerce

@@ -129,8 +129,8 @@ func (r *ResellerRelationshipReconciler) recordManualDecision(ctx context.Contex
 		if c.Message != "" {
 			by = c.Message
 		}
-		if len(by) > 256 {
-			by = by[:256]
+		if r := []rune(by); len(r) > 256 {
+			by = string(r[:256]) // the schema allows 256 characters
 		}
 		if typ == v1alpha1.ConditionApproved {
 			r.approve(s, v1alpha1.ApprovalManual, by, at)
