@@ -46,6 +46,7 @@ const (
 
 type options struct {
 	dir          string
+	crds         string
 	samples      string
 	simAddr      string
 	autoApprove  time.Duration
@@ -56,6 +57,7 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.dir, "dir", filepath.Join("bin", "dev"), "Directory for the cluster's and the simulator's state, the kubeconfig and the env file.")
+	flag.StringVar(&o.crds, "crds", filepath.Join("config", "crd", "bases"), "CRDs to install.")
 	flag.StringVar(&o.samples, "samples", filepath.Join("config", "samples"), "Manifests to apply.")
 	flag.StringVar(&o.simAddr, "sim-address", "127.0.0.1:18090", "Address of the Partner Center simulator (fixed, because the Partner objects name it).")
 	flag.DurationVar(&o.autoApprove, "auto-approve-after", 3*time.Second, "The simulator's customers and source partners accept this long after a request.")
@@ -87,7 +89,7 @@ func run(ctx context.Context, o options) error {
 
 	// The control plane; etcd keeps its data under bin/dev/etcd across runs.
 	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("config", "crd", "bases")},
+		CRDDirectoryPaths:     []string{o.crds},
 		ErrorIfCRDPathMissing: true,
 		BinaryAssetsDirectory: assets,
 		ControlPlane:          envtest.ControlPlane{Etcd: &envtest.Etcd{DataDir: filepath.Join(dir, "etcd")}},

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+)
+
+// TestDevBringsSamplesToTheirPhases runs make dev's program: every sample
+// reaches the phase its comment documents, and cancelling (Ctrl-C) stops
+// every process it started.
+func TestDevBringsSamplesToTheirPhases(t *testing.T) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		t.Fatal("KUBEBUILDER_ASSETS is not set: run 'make test'")
+	}
+	dir := t.TempDir()
+	o := options{
+		dir: dir, crds: filepath.Join("..", "..", "config", "crd", "bases"), samples: filepath.Join("..", "..", "config", "samples"),
+		simAddr: "127.0.0.1:0", autoApprove: time.Second, pollInterval: 200 * time.Millisecond, namespace: "default",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	start := time.Now()
+	go func() { stopped <- run(ctx, o) }()
+	defer cancel()
+
+	c := devClient(t, filepath.Join(dir, "kubeconfig"), stopped)
+	want := map[string]v1alpha1.SubscriptionPhase{
+		"woodgrove-m365-ea": "Completed", "woodgrove-azure-direct": "Completed", "woodgrove-azure-ea": "Switching",
+		"woodgrove-azure-fabrikam": "Completed", "woodgrove-d365-fabrikam": "Completed", "woodgrove-visio-fabrikam": "Completed",
+		"woodgrove-project-cancelled": "Completed", "woodgrove-m365-fabrikam": "Scheduled", "woodgrove-teams-open": "Evaluated",
+		"margie-travel-m365": "Ineligible", "woodgrove-exchange-syndication": "Ineligible", "woodgrove-azure-litware": "Ineligible",
+		"woodgrove-m365-msp": "Ineligible", "woodgrove-powerbi-expired": "Ineligible",
+	}
+	var last map[string]v1alpha1.SubscriptionPhase
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		list := &v1alpha1.CustomerSubscriptionList{}
+		if err := c.List(ctx, list); err == nil {
+			last = map[string]v1alpha1.SubscriptionPhase{}
+			for _, s := range list.Items {
+				last[s.Name] = s.Status.Phase
+			}
+			if equal(last, want) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 2 minutes the samples are %v, want %v", last, want)
+		}
+	}
+	t.Logf("every sample reached its documented phase %v after make dev started", time.Since(start).Round(time.Second))
+
+	// etcd runs with its data under dir: the check below can see it.
+	if running := processesUsing(dir); len(running) == 0 {
+		t.Fatal("no process names the state directory while make dev runs: the check for leftovers would see nothing")
+	}
+	cancel()
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Fatalf("make dev stopped with %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("make dev did not stop within a minute of Ctrl-C")
+	}
+	if left := processesUsing(dir); len(left) > 0 {
+		t.Errorf("processes still running after Ctrl-C: %v", left)
+	}
+	for _, f := range []string{"kubeconfig", "env", "partnercenter.json", "etcd"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s was not kept for the next run: %v", f, err)
+		}
+	}
+}
+
+func devClient(t *testing.T, kubeconfig string, stopped <-chan error) client.Client {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		select {
+		case err := <-stopped:
+			t.Fatalf("make dev stopped early: %v", err)
+		default:
+		}
+		cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+		if err != nil {
+			continue
+		}
+		scheme := runtime.NewScheme()
+		if err := v1alpha1.AddToScheme(scheme); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := client.New(cfg, client.Options{Scheme: scheme}); err == nil {
+			return c
+		}
+	}
+	t.Fatal("no kubeconfig within a minute")
+	return nil
+}
+
+func equal(a, b map[string]v1alpha1.SubscriptionPhase) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range b {
+		if a[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// processesUsing lists the processes whose command line names dir.
+func processesUsing(dir string) []string {
+	entries, _ := os.ReadDir("/proc")
+	var found []string
+	for _, e := range entries {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		if cmd := strings.ReplaceAll(string(cmdline), "\x00", " "); strings.Contains(cmd, dir) {
+			found = append(found, e.Name()+": "+cmd)
+		}
+	}
+	return found
+}
