@@ -29,7 +29,7 @@ const (
 	ReasonTransferExpired            = "TransferExpired"
 	ReasonTransferFailed             = "TransferFailed"
 	ReasonPartnerCenterRejected      = "PartnerCenterRejected"
-	ReasonRelationshipMismatch       = "RelationshipNameTaken"
+	ReasonRelationshipNameTaken      = "RelationshipNameTaken"
 )
 
 // CustomerSubscriptionReconciler works out a subscription's multichannel
@@ -236,7 +236,7 @@ func (r *CustomerSubscriptionReconciler) ensureRelationship(ctx context.Context,
 		existing := &v1alpha1.ResellerRelationship{}
 		if err := r.Get(ctx, client.ObjectKeyFromObject(rr), existing); err == nil &&
 			(existing.Spec.PartnerRef != s.target.Name || existing.Spec.CustomerRef != s.customer.Name) {
-			s.conds.stalled(ReasonRelationshipMismatch, fmt.Sprintf("ResellerRelationship %s exists but is not between customer %s and partner %s; rename it, or create one for this pair.", rr.Name, s.customer.Name, s.target.Name))
+			s.conds.stalled(ReasonRelationshipNameTaken, fmt.Sprintf("ResellerRelationship %s exists but is not between customer %s and partner %s; rename it, or create one for this pair.", rr.Name, s.customer.Name, s.target.Name))
 			return done, nil
 		}
 		return &ctrl.Result{RequeueAfter: time.Second}, nil // the cache has not seen it yet

@@ -21,17 +21,17 @@ import (
 
 // Reasons of a ResellerRelationship's conditions.
 const (
-	ReasonAwaitingApproval       = "AwaitingApproval"
-	ReasonAwaitingManualApproval = "AwaitingManualApproval"
-	ReasonRelationshipApproved   = "RelationshipApproved"
-	ReasonRelationshipDenied     = "RelationshipDenied"
-	ReasonRelationshipExpired    = "RelationshipExpired"
-	ReasonDelegatedAdminRequired = "DelegatedAdminRequired"
-	ReasonPartnerNotFound        = "PartnerNotFound"
-	ReasonCustomerNotFound       = "CustomerNotFound"
-	ReasonPartnerNotReady        = "PartnerNotReady"
-	ReasonApprovedInPartnerCtr   = "ApprovedInPartnerCenter"
-	ReasonApprovedByPolicy       = "ApprovedByPolicy"
+	ReasonAwaitingApproval        = "AwaitingApproval"
+	ReasonAwaitingManualApproval  = "AwaitingManualApproval"
+	ReasonRelationshipApproved    = "RelationshipApproved"
+	ReasonRelationshipDenied      = "RelationshipDenied"
+	ReasonRelationshipExpired     = "RelationshipExpired"
+	ReasonDelegatedAdminRequired  = "DelegatedAdminRequired"
+	ReasonPartnerNotFound         = "PartnerNotFound"
+	ReasonCustomerNotFound        = "CustomerNotFound"
+	ReasonPartnerNotReady         = "PartnerNotReady"
+	ReasonApprovedInPartnerCenter = "ApprovedInPartnerCenter"
+	ReasonApprovedByPolicy        = "ApprovedByPolicy"
 )
 
 // ResellerRelationshipReconciler drives a reseller relationship request: it
@@ -285,7 +285,7 @@ func (r *ResellerRelationshipReconciler) approve(s *relationshipScope, source v1
 	s.rr.Status.Phase = v1alpha1.RelationshipApproved
 	s.rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionApproved, By: by, At: &at, Source: source}
 	if source != v1alpha1.ApprovalManual {
-		reason := ReasonApprovedInPartnerCtr
+		reason := ReasonApprovedInPartnerCenter
 		if source == v1alpha1.ApprovalFromPolicy {
 			reason = ReasonApprovedByPolicy
 		}

@@ -114,7 +114,3 @@ type CustomerList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Customer `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&Customer{}, &CustomerList{})
-}

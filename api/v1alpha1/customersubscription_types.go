@@ -425,7 +425,3 @@ type CustomerSubscriptionList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []CustomerSubscription `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&CustomerSubscription{}, &CustomerSubscriptionList{})
-}

@@ -190,7 +190,3 @@ type PartnerList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Partner `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&Partner{}, &PartnerList{})
-}

@@ -176,7 +176,3 @@ type ResellerRelationshipList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ResellerRelationship `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&ResellerRelationship{}, &ResellerRelationshipList{})
-}
