@@ -39,6 +39,10 @@ type partnerClient struct {
 	spec   string // specFingerprint of the Partner the client was built for
 	secret string // secretFingerprint of its credentials
 	client *pc.Client
+	// err says why there is no client (the Secret is missing or incomplete).
+	// It is kept like a client, so that reconcilers do not read the Secret
+	// again on every pass; the Partner reconciler's refresh replaces it.
+	err error
 }
 
 func newPartnerClients(secrets client.Reader, configure func(pc.Config) pc.Config) *partnerClients {
@@ -48,13 +52,14 @@ func newPartnerClients(secrets client.Reader, configure func(pc.Config) pc.Confi
 	return &partnerClients{secrets: secrets, newCfg: configure, clients: map[string]partnerClient{}}
 }
 
-// get returns the Partner's client, building it on first use.
+// get returns the Partner's client, or why there is none, building it on
+// first use. Only a first use, or a changed Partner spec, reads the Secret.
 func (p *partnerClients) get(ctx context.Context, partner *v1alpha1.Partner) (*pc.Client, error) {
 	p.mu.Lock()
 	c, ok := p.clients[partner.Name]
 	p.mu.Unlock()
 	if ok && c.spec == specFingerprint(partner) {
-		return c.client, nil
+		return c.client, c.err
 	}
 	return p.refresh(ctx, partner)
 }
@@ -71,7 +76,7 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 	secret := &corev1.Secret{}
 	if err := p.secrets.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, secret); err != nil {
 		if client.IgnoreNotFound(err) == nil {
-			return nil, &credentialsError{fmt.Sprintf("Secret %s/%s named by spec.partnerCenter.credentialsSecretRef does not exist", ref.Namespace, ref.Name)}
+			return nil, p.failed(partner, &credentialsError{fmt.Sprintf("Secret %s/%s named by spec.partnerCenter.credentialsSecretRef does not exist", ref.Namespace, ref.Name)})
 		}
 		return nil, fmt.Errorf("reading Secret %s/%s: %w", ref.Namespace, ref.Name, err)
 	}
@@ -81,7 +86,7 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 		RefreshToken: string(secret.Data[v1alpha1.SecretKeyRefreshToken]),
 	}
 	if creds.ClientID == "" || creds.ClientSecret == "" {
-		return nil, &credentialsError{fmt.Sprintf("Secret %s/%s needs the keys %s and %s", ref.Namespace, ref.Name, v1alpha1.SecretKeyClientID, v1alpha1.SecretKeyClientSecret)}
+		return nil, p.failed(partner, &credentialsError{fmt.Sprintf("Secret %s/%s needs the keys %s and %s", ref.Namespace, ref.Name, v1alpha1.SecretKeyClientID, v1alpha1.SecretKeyClientSecret)})
 	}
 	cfg := pc.Config{
 		Endpoint: endpointOf(partner), AuthorityHost: authorityOf(partner),
@@ -96,12 +101,22 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 	}
 	c, err := pc.New(p.newCfg(cfg))
 	if err != nil {
-		return nil, &credentialsError{fmt.Sprintf("partner %s: %v", partner.Name, err)}
+		err := &credentialsError{fmt.Sprintf("partner %s: %v", partner.Name, err)}
+		p.clients[partner.Name] = partnerClient{spec: spec, err: err}
+		return nil, err
 	}
 	// get reuses the client while the Partner's spec is unchanged; a rotated
 	// secret is picked up by the Partner reconciler's periodic refresh.
 	p.clients[partner.Name] = partnerClient{spec: spec, secret: sec, client: c}
 	return c, nil
+}
+
+// failed remembers why the Partner has no client, and returns err.
+func (p *partnerClients) failed(partner *v1alpha1.Partner, err error) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clients[partner.Name] = partnerClient{spec: specFingerprint(partner), err: err}
+	return err
 }
 
 func (p *partnerClients) forget(name string) {
