@@ -15,6 +15,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/eligibility"
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
 // Reasons of a CustomerSubscription's conditions, besides the eligibility
@@ -68,6 +69,9 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 		return ctrl.Result{}, nil // nothing in Partner Center is undone
 	}
 	before := sub.DeepCopy()
+	// Every Partner Center call made for this object carries its UID, so
+	// they can be followed together in Partner Center's logs.
+	ctx = pc.WithCorrelationID(ctx, string(sub.UID))
 	s := &subscriptionScope{sub: sub, now: r.opts.Clock.Now(), conds: conditions{list: &sub.Status.Conditions, generation: sub.Generation}}
 	defer func() {
 		if retErr == nil {

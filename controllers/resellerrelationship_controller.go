@@ -69,6 +69,9 @@ func (r *ResellerRelationshipReconciler) Reconcile(ctx context.Context, req ctrl
 		return ctrl.Result{}, nil
 	}
 	before := rr.DeepCopy()
+	// Every Partner Center call made for this object carries its UID, so
+	// they can be followed together in Partner Center's logs.
+	ctx = pc.WithCorrelationID(ctx, string(rr.UID))
 	s := &relationshipScope{rr: rr, now: r.opts.Clock.Now(), conds: conditions{list: &rr.Status.Conditions, generation: rr.Generation}}
 	defer func() {
 		if retErr == nil {

@@ -26,7 +26,6 @@ type Options struct {
 
 // Row is the evaluation of one subscription.
 type Row struct {
-	Source      Source
 	Namespace   string
 	Name        string
 	Customer    string
@@ -62,7 +61,7 @@ func Evaluate(ctx context.Context, docs []Document, opts Options) ([]Row, []erro
 		}
 		input.Now = opts.Now
 		rows = append(rows, Row{
-			Source: s.source, Namespace: s.obj.Namespace, Name: s.obj.Name,
+			Namespace: s.obj.Namespace, Name: s.obj.Name,
 			Customer: s.obj.Spec.CustomerRef, Channel: s.obj.Spec.Channel.Type,
 			ServiceType: s.obj.Spec.ServiceType, Target: s.obj.Spec.SupportPartnerRef,
 			Result: eligibility.Evaluate(input),

@@ -6,7 +6,6 @@ package check
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +16,6 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
@@ -140,18 +138,12 @@ func decode(file string, data []byte) ([]Document, error) {
 	var docs []Document
 	// n counts the documents that hold something, as a person reading the file would.
 	for n := 1; ; {
-		var doc json.RawMessage
-		if err := dec.Decode(&doc); err != nil {
+		var raw map[string]any
+		if err := dec.Decode(&raw); err != nil {
 			if errors.Is(err, io.EOF) {
 				return docs, nil
 			}
 			return nil, &InputError{Source: Source{file, n}, Reason: "not valid YAML or JSON: " + err.Error()}
-		}
-		// apimachinery's JSON keeps integers as int64, as the API server does;
-		// CEL rules compare them as integers.
-		var raw map[string]any
-		if err := utiljson.Unmarshal(doc, &raw); err != nil {
-			return nil, &InputError{Source: Source{file, n}, Reason: "not a YAML or JSON object: " + err.Error()}
 		}
 		if len(raw) == 0 {
 			continue

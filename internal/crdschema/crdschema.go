@@ -100,12 +100,6 @@ func newKind(crd *apiextensionsv1.CustomResourceDefinition, ver apiextensionsv1.
 	}, nil
 }
 
-// Knows reports whether gvk is one of the Validator's kinds.
-func (v *Validator) Knows(gvk schema.GroupVersionKind) bool {
-	_, ok := v.kinds[gvk]
-	return ok
-}
-
 // Namespaced reports whether gvk is a namespaced kind.
 func (v *Validator) Namespaced(gvk schema.GroupVersionKind) bool {
 	k := v.kinds[gvk]

@@ -148,9 +148,6 @@ func New(cfg Config) (*Client, error) {
 	}, nil
 }
 
-// TenantID is the partner tenant the client acts for.
-func (c *Client) TenantID() string { return c.tenantID }
-
 // CheckCredentials obtains an application token, proving the credentials work.
 func (c *Client) CheckCredentials(ctx context.Context) error {
 	if _, err := c.app.Token(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -626,5 +627,47 @@ func TestRateLimitedPerClient(t *testing.T) {
 	}
 	if d := time.Since(start); d < 900*time.Millisecond {
 		t.Errorf("40 calls at 20/s took %v", d)
+	}
+}
+
+// TestRequestHeaders: every call carries MS-RequestId and MS-CorrelationId;
+// the steps of one order carry the IDs derived from its request ID, and the
+// caller's correlation ID.
+func TestRequestHeaders(t *testing.T) {
+	type seen struct{ path, requestID, correlationID string }
+	var mu sync.Mutex
+	var calls []seen
+	record := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/v1/") {
+				mu.Lock()
+				calls = append(calls, seen{r.URL.Path, r.Header.Get(pc.HeaderRequestID), r.Header.Get(pc.HeaderCorrelationID)})
+				mu.Unlock()
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	_, srv := startSim(t, sim.Options{}, record)
+	c, _ := newClient(t, srv.URL, contoso)
+	ctx := pc.WithCorrelationID(context.Background(), "subscription-uid-1")
+	if _, err := c.CreateOrder(ctx, woodgrove, "op-9", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c.GetCustomer(context.Background(), woodgrove)
+
+	if len(calls) != 3 {
+		t.Fatalf("calls = %+v", calls)
+	}
+	wantIDs := []string{pc.StepRequestID("op-9", "cart"), pc.StepRequestID("op-9", "checkout")}
+	for i, call := range calls[:2] {
+		if call.requestID != wantIDs[i] || call.correlationID != "subscription-uid-1" {
+			t.Errorf("%s: MS-RequestId %q, MS-CorrelationId %q; want %q and the caller's", call.path, call.requestID, call.correlationID, wantIDs[i])
+		}
+	}
+	if wantIDs[0] == wantIDs[1] {
+		t.Error("cart and checkout share a request ID")
+	}
+	if last := calls[2]; last.requestID == "" || last.correlationID == "" || last.correlationID == "subscription-uid-1" {
+		t.Errorf("a read without a correlation ID: %+v, want fresh IDs", last)
 	}
 }
