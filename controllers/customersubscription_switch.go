@@ -209,8 +209,7 @@ func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, o
 }
 
 func (r *CustomerSubscriptionReconciler) partnerCenterFailed(s *subscriptionScope, doing string, err error) (*ctrl.Result, error) {
-	s.conds.progressing(ReasonPartnerCenterError, fmt.Sprintf("Partner Center failed while %s: %v; retrying.", doing, err))
-	return nil, fmt.Errorf("%s for CustomerSubscription %s/%s: %w", doing, s.sub.Namespace, s.sub.Name, err)
+	return retryPartnerCenter(s.conds, "CustomerSubscription "+s.sub.Namespace+"/"+s.sub.Name, doing, err)
 }
 
 // targetClient returns the support partner's Partner Center client, or nil

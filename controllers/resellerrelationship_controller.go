@@ -272,17 +272,8 @@ func (r *ResellerRelationshipReconciler) partnerClient(ctx context.Context, s *r
 
 // partnerCenterFailed reports a failed call; it is retried with backoff.
 func (r *ResellerRelationshipReconciler) partnerCenterFailed(s *relationshipScope, doing string, err error) (*ctrl.Result, error) {
-	msg := fmt.Sprintf("Partner Center failed while %s: %v.", doing, err)
-	if errors.Is(err, pc.ErrUserCredentialsRequired) {
-		s.conds.stalled(ReasonPartnerNotReady, msg)
-		return done, nil
-	}
-	s.conds.progressing(ReasonPartnerCenterError, msg)
-	return nil, fmt.Errorf("%s for ResellerRelationship %s/%s: %w", doing, s.rr.Namespace, s.rr.Name, err)
+	return retryPartnerCenter(s.conds, "ResellerRelationship "+s.rr.Namespace+"/"+s.rr.Name, doing, err)
 }
-
-// ReasonPartnerCenterError: a Partner Center call failed and is retried.
-const ReasonPartnerCenterError = "PartnerCenterError"
 
 func (r *ResellerRelationshipReconciler) approve(s *relationshipScope, source v1alpha1.ApprovalSource, by string, at metav1.Time) {
 	s.rr.Status.Phase = v1alpha1.RelationshipApproved

@@ -154,15 +154,28 @@ func TestArgoCDHealth(t *testing.T) {
 	}
 }
 
-// TestArgoCDHealthCoversEveryPhase: each phase of the API maps to a status.
+// TestArgoCDHealthCoversEveryPhase: each phase of the API maps to the status
+// the header of argocd-cm-health.yaml promises: waiting on another party is
+// Suspended, needing a person Degraded.
 func TestArgoCDHealthCoversEveryPhase(t *testing.T) {
 	scripts := healthScripts(t)
-	phases := []v1alpha1.SubscriptionPhase{v1alpha1.PhasePending, v1alpha1.PhaseEvaluated, v1alpha1.PhaseIneligible, v1alpha1.PhaseScheduled,
-		v1alpha1.PhaseAwaitingApproval, v1alpha1.PhaseSwitching, v1alpha1.PhaseCompleted, v1alpha1.PhaseFailed}
-	for _, p := range phases {
-		status, _ := health(t, scripts["CustomerSubscription"], object(1, map[string]any{"observedGeneration": int64(1), "phase": string(p)}))
-		if !slices.Contains([]string{"Healthy", "Progressing", "Degraded", "Suspended"}, status) {
-			t.Errorf("phase %s: %q", p, status)
+	subscription := map[v1alpha1.SubscriptionPhase]string{
+		v1alpha1.PhasePending: "Progressing", v1alpha1.PhaseEvaluated: "Healthy", v1alpha1.PhaseIneligible: "Degraded",
+		v1alpha1.PhaseScheduled: "Suspended", v1alpha1.PhaseAwaitingApproval: "Suspended", v1alpha1.PhaseSwitching: "Progressing",
+		v1alpha1.PhaseCompleted: "Healthy", v1alpha1.PhaseFailed: "Degraded",
+	}
+	for p, want := range subscription {
+		if got, _ := health(t, scripts["CustomerSubscription"], object(1, map[string]any{"observedGeneration": int64(1), "phase": string(p)})); got != want {
+			t.Errorf("CustomerSubscription %s: %s, want %s", p, got, want)
+		}
+	}
+	relationship := map[v1alpha1.RelationshipPhase]string{
+		v1alpha1.RelationshipPending: "Suspended", v1alpha1.RelationshipRequested: "Suspended", v1alpha1.RelationshipApproved: "Healthy",
+		v1alpha1.RelationshipDenied: "Degraded", v1alpha1.RelationshipExpired: "Degraded",
+	}
+	for p, want := range relationship {
+		if got, _ := health(t, scripts["ResellerRelationship"], object(1, map[string]any{"phase": string(p)})); got != want {
+			t.Errorf("ResellerRelationship %s: %s, want %s", p, got, want)
 		}
 	}
 }

@@ -358,8 +358,7 @@ func (s *Server) decideRelationship(accept bool) http.HandlerFunc {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.decide(req.PartnerTenantID, req.CustomerTenantID, accept, "customer")
-		if err := s.save(); err != nil {
-			writeJSON(w, http.StatusInternalServerError, pc.ErrorBody{Code: 500, Description: err.Error()})
+		if !s.persist(w) {
 			return
 		}
 		writeJSON(w, http.StatusOK, s.st.Relationships[req.PartnerTenantID+"|"+req.CustomerTenantID])
@@ -386,8 +385,7 @@ func (s *Server) answerTransfer(accept bool) http.HandlerFunc {
 			now := s.now()
 			t.Status, t.LastModifiedTime = pc.TransferFailed, &now
 		}
-		if err := s.save(); err != nil {
-			writeJSON(w, http.StatusInternalServerError, pc.ErrorBody{Code: 500, Description: err.Error()})
+		if !s.persist(w) {
 			return
 		}
 		writeJSON(w, http.StatusOK, t)
@@ -410,8 +408,7 @@ func (s *Server) advanceClock(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st.ClockOffset += d
-	if err := s.save(); err != nil {
-		writeJSON(w, http.StatusInternalServerError, pc.ErrorBody{Code: 500, Description: err.Error()})
+	if !s.persist(w) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"now": s.now(), "offset": s.st.ClockOffset.String()})

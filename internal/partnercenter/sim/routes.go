@@ -124,11 +124,8 @@ func (s *Server) api(route string, kind routeKind, h func(r *http.Request, partn
 		if key != "" && rep.status < 300 {
 			s.st.Responses[key] = &storedResponse{Status: rep.status, Body: body}
 		}
-		if rep.mutated {
-			if err := s.save(); err != nil {
-				writeJSON(w, http.StatusInternalServerError, pc.ErrorBody{Code: 500, Description: err.Error()})
-				return
-			}
+		if rep.mutated && !s.persist(w) {
+			return
 		}
 		writeRaw(w, rep.status, body)
 	}
@@ -217,6 +214,16 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 
 func oauthError(code, desc string) map[string]string {
 	return map[string]string{"error": code, "error_description": desc}
+}
+
+// persist writes the state after a change; when it cannot, it answers 500
+// and returns false. The caller holds s.mu.
+func (s *Server) persist(w http.ResponseWriter) bool {
+	if err := s.save(); err != nil {
+		writeJSON(w, http.StatusInternalServerError, pc.ErrorBody{Code: 500, Description: "saving the simulator's state: " + err.Error()})
+		return false
+	}
+	return true
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
