@@ -671,3 +671,18 @@ func TestRequestHeaders(t *testing.T) {
 		t.Errorf("a read without a correlation ID: %+v, want fresh IDs", last)
 	}
 }
+
+// TestCustomerKnownThroughSubscriptionsOnly: a partner that bought for a
+// customer without a recorded relationship sees it, with relationship "none".
+func TestCustomerKnownThroughSubscriptionsOnly(t *testing.T) {
+	ctx := context.Background()
+	_, srv := startSim(t, sim.Options{})
+	c, _ := newClient(t, srv.URL, contoso)
+	if _, err := c.CreateOrder(ctx, woodgrove, "op-1", []pc.CartLineItem{{CatalogItemID: "CFQ7TTC0LFLX:0001", Quantity: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	cust, err := c.GetCustomer(ctx, woodgrove)
+	if err != nil || cust.RelationshipToPartner != pc.RelationshipNone || cust.CompanyProfile.TenantID != woodgrove {
+		t.Fatalf("GetCustomer = %+v, %v", cust, err)
+	}
+}

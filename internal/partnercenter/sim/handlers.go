@@ -81,9 +81,10 @@ func (s *Server) getCustomer(r *http.Request, partner string) reply {
 	if rel == "" {
 		return customerNotFound(customer)
 	}
-	profile := *s.st.Customers[customer]
-	if profile.TenantID == "" {
-		profile.TenantID = customer
+	// A customer known only through subscriptions has no profile but its tenant.
+	profile := pc.CompanyProfile{TenantID: customer}
+	if p := s.st.Customers[customer]; p != nil {
+		profile = *p
 	}
 	return ok(pc.Customer{
 		ID: customer, CompanyProfile: profile, RelationshipToPartner: rel,
@@ -149,9 +150,6 @@ func (s *Server) updateSubscription(r *http.Request, partner string) reply {
 
 func (s *Server) requireReseller(partner, customer string) (reply, bool) {
 	if !s.opts.RequireRelationship {
-		if _, ok := s.st.Customers[customer]; !ok {
-			s.st.Customers[customer] = &pc.CompanyProfile{TenantID: customer}
-		}
 		return reply{}, true
 	}
 	rel, _ := s.relationshipOf(partner, customer)
