@@ -253,7 +253,7 @@ func TestUSGovernmentRequiresDelegatedAdmin(t *testing.T) {
 // refuses purchases without the relationship, a policy approval waits for the
 // customer's acceptance there, then completes, buying exactly once.
 func TestApprovalStillNeededInPartnerCenter(t *testing.T) {
-	h := start(t, withSim(sim.Options{RequireRelationship: true}))
+	h := start(t, withSim(sim.Options{}))
 	contoso := h.contoso()
 	h.customer("woodgrove")
 	h.policy(contoso.Name, true)

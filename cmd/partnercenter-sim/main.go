@@ -68,7 +68,7 @@ Flags:
 	retryAfter := fs.Duration("retry-after", time.Second, "Retry-After of throttled responses (whole seconds).")
 	errorRate := fs.Float64("error-rate", 0, "Share of API requests answered 503 Service Unavailable, from 0 to 1.")
 	latency := fs.Duration("latency", 0, "Delay added to every API request.")
-	requireRel := fs.Bool("require-relationship", false, "Refuse purchases and transfers (403) until the customer accepted the partner in the simulator, as Partner Center does; off, an approval recorded in the cluster is enough.")
+	skipRel := fs.Bool("skip-relationship-check", false, "Allow purchases and transfers before the customer accepted the partner's reseller request. Off (the default), they are refused with 403, as Partner Center refuses them.")
 	tokenLifetime := fs.Duration("token-lifetime", time.Hour, "How long issued access tokens last.")
 	creds := credentialFlags{}
 	fs.Var(creds, "client-credentials", "CLIENT_ID:CLIENT_SECRET the token endpoint accepts; repeatable. Without it, any non-empty pair is accepted.")
@@ -86,7 +86,7 @@ Flags:
 
 	srv, err := sim.New(sim.Options{
 		StatePath: *statePath, AutoApproveAfter: *autoApprove, ThrottleRate: *throttleRate, RetryAfter: *retryAfter,
-		ErrorRate: *errorRate, Latency: *latency, Credentials: creds, TokenLifetime: *tokenLifetime, RequireRelationship: *requireRel,
+		ErrorRate: *errorRate, Latency: *latency, Credentials: creds, TokenLifetime: *tokenLifetime, SkipRelationshipCheck: *skipRel,
 	})
 	if err != nil {
 		return err

@@ -169,7 +169,7 @@ func TestEveryOperation(t *testing.T) {
 
 func TestErrorsAreTyped(t *testing.T) {
 	ctx := context.Background()
-	_, srv := startSim(t, sim.Options{RequireRelationship: true})
+	_, srv := startSim(t, sim.Options{})
 	c, _ := newClient(t, srv.URL, contoso)
 	_, err := c.CreateOrder(ctx, woodgrove, "op", []pc.CartLineItem{{CatalogItemID: "X", Quantity: 1}})
 	var pcErr *pc.Error
@@ -647,7 +647,7 @@ func TestRequestHeaders(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	}
-	_, srv := startSim(t, sim.Options{}, record)
+	_, srv := startSim(t, sim.Options{SkipRelationshipCheck: true}, record)
 	c, _ := newClient(t, srv.URL, contoso)
 	ctx := pc.WithCorrelationID(context.Background(), "subscription-uid-1")
 	if _, err := c.CreateOrder(ctx, woodgrove, "op-9", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1}}); err != nil {
@@ -673,10 +673,11 @@ func TestRequestHeaders(t *testing.T) {
 }
 
 // TestCustomerKnownThroughSubscriptionsOnly: a partner that bought for a
-// customer without a recorded relationship sees it, with relationship "none".
+// customer without a recorded relationship (possible only with the check
+// off) sees it, with relationship "none".
 func TestCustomerKnownThroughSubscriptionsOnly(t *testing.T) {
 	ctx := context.Background()
-	_, srv := startSim(t, sim.Options{})
+	_, srv := startSim(t, sim.Options{SkipRelationshipCheck: true})
 	c, _ := newClient(t, srv.URL, contoso)
 	if _, err := c.CreateOrder(ctx, woodgrove, "op-1", []pc.CartLineItem{{CatalogItemID: "CFQ7TTC0LFLX:0001", Quantity: 3}}); err != nil {
 		t.Fatal(err)

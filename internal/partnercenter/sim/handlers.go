@@ -149,7 +149,7 @@ func (s *Server) updateSubscription(r *http.Request, partner string) reply {
 }
 
 func (s *Server) requireReseller(partner, customer string) (reply, bool) {
-	if !s.opts.RequireRelationship {
+	if s.opts.SkipRelationshipCheck {
 		return reply{}, true
 	}
 	rel, _ := s.relationshipOf(partner, customer)

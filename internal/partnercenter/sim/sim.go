@@ -30,11 +30,11 @@ type Options struct {
 	// the request. The request link names no customer, so a customer the partner
 	// asks about after requesting a link counts as having accepted once the delay passed.
 	AutoApproveAfter time.Duration
-	// RequireRelationship makes purchases and transfers fail with 403 unless the
-	// customer accepted the partner's request in the simulator, as Partner Center
-	// does. Off, an approval the operator records (by ApprovalPolicy or by hand)
-	// is enough.
-	RequireRelationship bool
+	// SkipRelationshipCheck lets purchases and transfers through without the
+	// customer having accepted the partner's reseller request. By default they
+	// fail with 403, as Partner Center refuses them; only tests of something
+	// else should turn the check off.
+	SkipRelationshipCheck bool
 	// ThrottleRate is the share of API requests answered 429 with Retry-After.
 	ThrottleRate float64
 	// RetryAfter is the Retry-After of throttled responses; default 1s.
