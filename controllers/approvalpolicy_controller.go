@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -16,13 +17,14 @@ import (
 // ReasonInvalidSelector: spec.partnerSelector cannot be parsed.
 const ReasonInvalidSelector = "InvalidSelector"
 
-// ApprovalPolicyReconciler checks a policy and counts the relationships it matches.
+// ApprovalPolicyReconciler checks a policy and counts the subscriptions it authorized.
 type ApprovalPolicyReconciler struct {
 	client.Client
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=approvalpolicies,verbs=get;list;watch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=approvalpolicies/status,verbs=get;patch
+// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customersubscriptions,verbs=get;list;watch
 
 // Reconcile sets Ready when the selector is valid, and status.matched.
 func (r *ApprovalPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
@@ -46,22 +48,20 @@ func (r *ApprovalPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			return ctrl.Result{}, nil
 		}
 	}
-	list := &v1alpha1.ResellerRelationshipList{}
-	if err := r.List(ctx, list, client.InNamespace(policy.Namespace)); err != nil {
-		return ctrl.Result{}, err
+	subs := &v1alpha1.CustomerSubscriptionList{}
+	if err := r.List(ctx, subs, client.InNamespace(policy.Namespace)); err != nil {
+		return ctrl.Result{}, fmt.Errorf("listing CustomerSubscriptions in %s: %w", policy.Namespace, err)
 	}
 	var matched int32
-	for _, rr := range list.Items {
-		partner := &v1alpha1.Partner{}
-		if err := r.Get(ctx, client.ObjectKey{Name: rr.Spec.PartnerRef}, partner); err != nil {
-			continue
-		}
-		if policyMatches(policy, partner) {
+	by := policyAuthorizationBy(policy.Name)
+	for i := range subs.Items {
+		a := subs.Items[i].Status.Authorization
+		if a != nil && a.Source == v1alpha1.AuthorizationFromPolicy && a.By == by && a.Generation == subs.Items[i].Generation {
 			matched++
 		}
 	}
 	policy.Status.Matched = matched
-	conds.ready(ReasonValid, fmt.Sprintf("The policy matches %d reseller relationship request(s) in this namespace.", matched))
+	conds.ready(ReasonValid, fmt.Sprintf("The policy authorized %d subscription(s) in this namespace.", matched))
 	return ctrl.Result{}, nil
 }
 
@@ -70,11 +70,13 @@ func (r *ApprovalPolicyReconciler) SetupWithManager(mgr ctrl.Manager, opts Optio
 	r.Client = mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.ApprovalPolicy{}).
-		Watches(&v1alpha1.ResellerRelationship{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
-			return requestsFor(ctx, r.Client, &v1alpha1.ApprovalPolicyList{}, client.InNamespace(o.GetNamespace()))
-		})).
-		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, _ client.Object) []ctrl.Request {
-			return requestsFor(ctx, r.Client, &v1alpha1.ApprovalPolicyList{})
+		// A subscription's authorization changes what the policy counts.
+		Watches(&v1alpha1.CustomerSubscription{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
+			a := o.(*v1alpha1.CustomerSubscription).Status.Authorization
+			if a == nil || a.Source != v1alpha1.AuthorizationFromPolicy {
+				return nil
+			}
+			return []ctrl.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: strings.TrimPrefix(a.By, policyAuthorizationBy(""))}}}
 		})).
 		WithOptions(opts.controllerOptions()).
 		Complete(r)

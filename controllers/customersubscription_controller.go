@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -45,6 +48,10 @@ type CustomerSubscriptionReconciler struct {
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customersubscriptions,verbs=get;list;watch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customersubscriptions/status,verbs=get;patch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=approvalpolicies,verbs=get;list;watch
+// The verb reconcile marks the operator to the admission check on decisions
+// (config/admission): it alone may write what it observed or computed.
+// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customersubscriptions;resellerrelationships,verbs=reconcile
 
 // subscriptionScope is what one pass over a CustomerSubscription has read and decided.
 type subscriptionScope struct {
@@ -92,6 +99,7 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 		r.waitForTermEnd,
 		r.stopWhenAlreadyManaged,
 		r.ensureRelationship,
+		r.authorize,
 		r.awaitApproval,
 		r.switchSubscription,
 	)
@@ -234,6 +242,10 @@ func (r *CustomerSubscriptionReconciler) ensureRelationship(ctx context.Context,
 	rr.Namespace, rr.Name = s.sub.Namespace, relationshipName(s.customer.Name, s.target.Name)
 	rr.Labels = map[string]string{v1alpha1.LabelCreatedBy: v1alpha1.LabelCreatedByValue}
 	rr.Spec = v1alpha1.ResellerRelationshipSpec{PartnerRef: s.target.Name, CustomerRef: s.customer.Name}
+	if s.customer.Spec.Cloud == v1alpha1.CloudUSGovernment {
+		// In the US Government cloud the request comes with delegated administration.
+		rr.Spec.DelegatedAdmin = ptr.To(true)
+	}
 	err := r.Create(ctx, rr)
 	switch {
 	case apierrors.IsAlreadyExists(err):
@@ -281,33 +293,61 @@ func bestRelationship(items []v1alpha1.ResellerRelationship, partner string) *v1
 	return best
 }
 
+// awaitApproval waits for both gates: the customer's consent (the
+// relationship approved) and the partner's own authority (Authorized). The
+// conditions say which is still open.
 func (r *CustomerSubscriptionReconciler) awaitApproval(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
 	rr := s.relationship
 	phase := rr.Status.Phase
 	if phase == "" {
 		phase = v1alpha1.RelationshipPending
 	}
-	approved := phase == v1alpha1.RelationshipApproved
-	s.conds.set(v1alpha1.ConditionRelationshipApproved, boolStatus(approved), string(phase),
-		fmt.Sprintf("ResellerRelationship %s is %s.", rr.Name, phase))
+	consented := phase == v1alpha1.RelationshipApproved
+	consentMsg := fmt.Sprintf("ResellerRelationship %s is %s.", rr.Name, phase)
+	if a := rr.Status.Approval; consented && a != nil {
+		consentMsg = fmt.Sprintf("ResellerRelationship %s was approved (%s: %s).", rr.Name, a.Source, a.By)
+	}
+	s.conds.set(v1alpha1.ConditionRelationshipApproved, boolStatus(consented), string(phase), consentMsg)
 	switch phase {
-	case v1alpha1.RelationshipApproved:
-		return nil, nil
 	case v1alpha1.RelationshipDenied:
 		s.sub.Status.Phase = v1alpha1.PhaseFailed
 		s.conds.stalled(ReasonRelationshipDenied, fmt.Sprintf("Customer %s denied ResellerRelationship %s with partner %s; nothing can move without it.", s.customer.Name, rr.Name, s.target.Name))
+		return done, nil
 	case v1alpha1.RelationshipExpired:
 		s.sub.Status.Phase = v1alpha1.PhaseFailed
 		s.conds.stalled(ReasonRelationshipExpired, fmt.Sprintf("ResellerRelationship %s expired before customer %s answered; delete it to ask again.", rr.Name, s.customer.Name))
-	default:
-		s.sub.Status.Phase = v1alpha1.PhaseAwaitingApproval
-		msg := fmt.Sprintf("Waiting for customer %s to approve ResellerRelationship %s with partner %s.", s.customer.Name, rr.Name, s.target.Name)
-		if rr.Status.InvitationURL != "" {
-			msg = fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at %s (ResellerRelationship %s).", s.customer.Name, rr.Status.InvitationURL, rr.Name)
-		}
-		s.conds.progressing(ReasonAwaitingApproval, msg)
+		return done, nil
 	}
-	// The relationship is watched: its change requeues this subscription.
+	authorized := meta.FindStatusCondition(s.sub.Status.Conditions, v1alpha1.ConditionAuthorized)
+	if consented && authorized != nil && authorized.Status == metav1.ConditionTrue {
+		return nil, nil
+	}
+	if op := s.sub.Status.Operation; op != nil && op.ExternalID != "" {
+		return nil, nil // already sent under both gates: follow it to its end
+	}
+
+	var waiting []string
+	reason := ReasonAwaitingApproval
+	if !consented {
+		msg := fmt.Sprintf("customer %s to approve ResellerRelationship %s with partner %s", s.customer.Name, rr.Name, s.target.Name)
+		if rr.Status.InvitationURL != "" {
+			msg = fmt.Sprintf("customer %s's Global admin to accept the request at %s (ResellerRelationship %s)", s.customer.Name, rr.Status.InvitationURL, rr.Name)
+		}
+		if c := meta.FindStatusCondition(rr.Status.Conditions, v1alpha1.ConditionReady); c != nil && c.Reason != ReasonAwaitingApproval && c.Message != "" {
+			// The relationship is blocked by something else: say what.
+			msg += "; the relationship says: " + c.Message
+		}
+		waiting = append(waiting, msg)
+	}
+	if authorized != nil && authorized.Status != metav1.ConditionTrue {
+		if consented {
+			reason = v1alpha1.ReasonAwaitingAuthorization
+		}
+		waiting = append(waiting, "the partner's authorization: "+authorized.Message)
+	}
+	s.sub.Status.Phase = v1alpha1.PhaseAwaitingApproval
+	s.conds.progressing(reason, "Waiting for "+strings.Join(waiting, "; and for "))
+	// The relationship and the policies are watched: their change requeues this subscription.
 	return done, nil
 }
 
@@ -348,6 +388,9 @@ func (r *CustomerSubscriptionReconciler) SetupWithManager(mgr ctrl.Manager, opts
 			return requestsFor(ctx, r.Client, &v1alpha1.CustomerSubscriptionList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
 		})).
 		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(r.subscriptionsOfPartner)).
+		Watches(&v1alpha1.ApprovalPolicy{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
+			return requestsFor(ctx, r.Client, &v1alpha1.CustomerSubscriptionList{}, client.InNamespace(o.GetNamespace()))
+		})).
 		Watches(&v1alpha1.ResellerRelationship{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			rr := o.(*v1alpha1.ResellerRelationship)
 			return requestsFor(ctx, r.Client, &v1alpha1.CustomerSubscriptionList{}, client.InNamespace(rr.Namespace),

@@ -53,7 +53,8 @@ func TestExactlyOnceAcrossManagerRestart(t *testing.T) {
 			h := start(t, withMiddleware(holdFirst(tc.suffix, held)))
 			contoso, fabrikam := h.contoso(), h.fabrikam()
 			h.customer("woodgrove")
-			h.policy(contoso.Name, true)
+			h.policy(contoso.Name)
+			h.customerAccepts(contosoTenant)
 			h.subscription("azure", tc.spec("woodgrove", contoso.Name, fabrikam.Name))
 
 			h.eventually("the call reached Partner Center and its answer is held", func() error {
@@ -96,7 +97,8 @@ func TestNoWritesOnResync(t *testing.T) {
 	h := start(t)
 	contoso, fabrikam := h.contoso(), h.fabrikam()
 	h.customer("woodgrove")
-	h.policy(contoso.Name, true)
+	h.policy(contoso.Name)
+	h.customerAccepts(contosoTenant)
 	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, ""))
 	h.subscription("m365", licenseFromEA("woodgrove", contoso.Name))
 	h.subscription("switch", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, ""))

@@ -112,16 +112,21 @@ func TestWaitsForMissingReferences(t *testing.T) {
 	h.waitPhase("m365", v1alpha1.PhaseAwaitingApproval)
 }
 
+// TestRelationshipDeniedByHand: a global admin records that the customer
+// declined (by phone); the denial is final even for a partner with credentials.
 func TestRelationshipDeniedByHand(t *testing.T) {
 	h := start(t)
 	contoso := h.contoso()
 	h.customer("woodgrove")
+	h.grant("ana@contoso.example", "global-admin")
 	h.subscription("m365", licenseFromEA("woodgrove", contoso.Name))
 	rr := h.waitRelationship("woodgrove-"+contoso.Name, v1alpha1.RelationshipRequested)
-	recordDecision(t, h, rr, v1alpha1.ConditionDenied, "declined on the phone")
+	if err := recordDecision(t, h, rr, v1alpha1.ConditionDenied, "ana@contoso.example"); err != nil {
+		t.Fatalf("a global admin's decision was refused: %v", err)
+	}
 
 	rr = h.waitRelationship(rr.Name, v1alpha1.RelationshipDenied)
-	if kstatus(t, rr) != status.FailedStatus || rr.Status.Approval == nil || rr.Status.Approval.Decision != v1alpha1.DecisionDenied {
+	if a := rr.Status.Approval; kstatus(t, rr) != status.FailedStatus || a == nil || a.Decision != v1alpha1.DecisionDenied || a.By != "ana@contoso.example" {
 		t.Errorf("relationship: kstatus %s, approval %+v", kstatus(t, rr), rr.Status.Approval)
 	}
 	sub := h.waitPhase("m365", v1alpha1.PhaseFailed)
@@ -162,55 +167,6 @@ func TestRelationshipExpired(t *testing.T) {
 	}
 }
 
-// TestPolicyBoundsDelegatedAdmin: a policy without allowDelegatedAdmin approves
-// only requests that do not ask for delegated administration.
-func TestPolicyBoundsDelegatedAdmin(t *testing.T) {
-	h := start(t)
-	contoso := h.contoso()
-	northwind := h.partner("northwind", "9d2c7f4e-1a3b-4c5d-8e6f-0a1b2c3d4e5f", v1alpha1.CSPTypeDirectBill, false,
-		func(p *v1alpha1.Partner) { p.Labels = map[string]string{"trusted": "yes"} })
-	h.customer("woodgrove")
-	h.create(&v1alpha1.ApprovalPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "trusted"},
-		Spec: v1alpha1.ApprovalPolicySpec{PartnerRefs: []string{contoso.Name},
-			PartnerSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"trusted": "yes"}}}})
-	h.create(&v1alpha1.ResellerRelationship{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "with-dap"},
-		Spec: v1alpha1.ResellerRelationshipSpec{PartnerRef: contoso.Name, CustomerRef: "woodgrove"}})
-	h.create(&v1alpha1.ResellerRelationship{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "without-dap"},
-		Spec: v1alpha1.ResellerRelationshipSpec{PartnerRef: northwind.Name, CustomerRef: "woodgrove", DelegatedAdmin: ptr(false)}})
-
-	rr := h.waitRelationship("without-dap", v1alpha1.RelationshipApproved)
-	if rr.Status.Approval.Source != v1alpha1.ApprovalFromPolicy || rr.Status.Approval.By != "ApprovalPolicy trusted" {
-		t.Errorf("approval = %+v", rr.Status.Approval)
-	}
-	h.waitRelationship("with-dap", v1alpha1.RelationshipRequested) // asked in Partner Center instead
-
-	policy := &v1alpha1.ApprovalPolicy{}
-	h.eventually("the policy counts both relationships", func() error {
-		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "trusted"}, policy); err != nil {
-			return err
-		}
-		if policy.Status.Matched != 2 || kstatus(t, policy) != status.CurrentStatus {
-			return errf("matched %d, conditions %v", policy.Status.Matched, policy.Status.Conditions)
-		}
-		return nil
-	})
-
-	cust := &v1alpha1.Customer{}
-	h.eventually("the customer summarises both partners", func() error {
-		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "woodgrove"}, cust); err != nil {
-			return err
-		}
-		got := map[string]v1alpha1.RelationshipPhase{}
-		for _, r := range cust.Status.Relationships {
-			got[r.Partner] = r.Phase
-		}
-		if got[contoso.Name] != v1alpha1.RelationshipRequested || got[northwind.Name] != v1alpha1.RelationshipApproved {
-			return errf("relationships = %+v", cust.Status.Relationships)
-		}
-		return nil
-	})
-}
-
 func TestApprovalPolicyInvalidSelector(t *testing.T) {
 	h := start(t)
 	h.create(&v1alpha1.ApprovalPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "broken"},
@@ -249,25 +205,36 @@ func TestUSGovernmentRequiresDelegatedAdmin(t *testing.T) {
 	}
 }
 
-// TestApprovalStillNeededInPartnerCenter: against a Partner Center that
-// refuses purchases without the relationship, a policy approval waits for the
-// customer's acceptance there, then completes, buying exactly once.
-func TestApprovalStillNeededInPartnerCenter(t *testing.T) {
-	h := start(t, withSim(sim.Options{}))
+// TestNothingBoughtBeforeCustomerAccepts: a policy authorizes the purchase,
+// but only the customer approves the relationship: until Partner Center shows
+// it, the subscription waits, nothing is bought, and the link was requested.
+func TestNothingBoughtBeforeCustomerAccepts(t *testing.T) {
+	h := start(t)
 	contoso := h.contoso()
 	h.customer("woodgrove")
-	h.policy(contoso.Name, true)
+	h.policy(contoso.Name)
 	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, ""))
+	rr := h.waitRelationship("woodgrove-"+contoso.Name, v1alpha1.RelationshipRequested)
+	if rr.Status.InvitationURL == "" {
+		t.Error("the request link was not asked for")
+	}
 	sub := &v1alpha1.CustomerSubscription{}
-	h.eventually("the subscription waits for Partner Center", func() error {
-		sub = h.waitPhase("azure", v1alpha1.PhaseSwitching)
-		if c := condition(sub.Status.Conditions, v1alpha1.ConditionReconciling); c == nil || c.Reason != "RelationshipNotInPartnerCenter" {
-			return errf("reconciling = %+v", c)
+	h.eventually("the subscription waits for the customer, authorized", func() error {
+		sub = h.waitPhase("azure", v1alpha1.PhaseAwaitingApproval)
+		authorized := condition(sub.Status.Conditions, v1alpha1.ConditionAuthorized)
+		consent := condition(sub.Status.Conditions, v1alpha1.ConditionRelationshipApproved)
+		reconciling := condition(sub.Status.Conditions, v1alpha1.ConditionReconciling)
+		if authorized == nil || authorized.Status != "True" || consent == nil || consent.Status != "False" ||
+			reconciling == nil || !strings.Contains(reconciling.Message, rr.Status.InvitationURL) {
+			return errf("authorized %+v, consent %+v, reconciling %+v", authorized, consent, reconciling)
 		}
 		return nil
 	})
 	if kstatus(t, sub) != status.InProgressStatus {
 		t.Errorf("kstatus %s, want InProgress", kstatus(t, sub))
+	}
+	if st := h.sim.Stats(); st.ObjectsCreated["order"] != 0 || st.RequestsByRoute["CreateCart"] != 0 {
+		t.Errorf("bought before the customer accepted: %v, %v", st.ObjectsCreated, st.RequestsByRoute)
 	}
 	h.customerAccepts(contosoTenant)
 	h.waitPhase("azure", v1alpha1.PhaseCompleted)

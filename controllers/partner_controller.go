@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
 // PartnerReconciler checks that a Partner's Partner Center credentials work.
@@ -24,7 +25,7 @@ type PartnerReconciler struct {
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=partners,verbs=get;list;watch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=partners/status,verbs=get;patch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups="",namespace=multichannel-system,resources=secrets,verbs=get
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile sets Ready: ReferenceOnly without credentials, TokenObtained when
@@ -49,9 +50,11 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	var credErr *credentialsError
 	switch {
 	case errors.Is(err, errReferenceOnly):
+		conds.remove(v1alpha1.ConditionAppUserCalls)
 		conds.ready(v1alpha1.ReasonReferenceOnly, "The partner has no Partner Center credentials; it is reference data and nothing is called on its behalf.")
 	case errors.As(err, &credErr):
-		conds.stalled(v1alpha1.ReasonCredentialsNotFound, credErr.Error()+".")
+		conds.remove(v1alpha1.ConditionAppUserCalls)
+		conds.stalled(credErr.reason, credErr.Error()+".")
 		r.eventOnChange(before, partner, "Warning", "ReadCredentials")
 		// The Secret is not watched: look again later.
 		return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
@@ -59,16 +62,34 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		return ctrl.Result{}, err
 	default:
 		if err := pcClient.CheckCredentials(ctx); err != nil {
+			conds.remove(v1alpha1.ConditionAppUserCalls)
 			conds.stalled(v1alpha1.ReasonTokenFailed, fmt.Sprintf("The token service refused the credentials of Secret %s/%s: %v.",
-				partner.Spec.PartnerCenter.CredentialsSecretRef.Namespace, partner.Spec.PartnerCenter.CredentialsSecretRef.Name, err))
+				r.opts.OperatorNamespace, partner.Spec.PartnerCenter.CredentialsSecretRef.Name, err))
 			r.eventOnChange(before, partner, "Warning", "ObtainToken")
 			return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 		}
+		setAppUserCalls(conds, pcClient.CheckUserCredentials(ctx))
 		conds.ready(v1alpha1.ReasonTokenObtained, "The credentials obtained a Partner Center token.")
 	}
 	partner.Status.ObservedGeneration = partner.Generation
 	r.eventOnChange(before, partner, "Normal", "ObtainToken")
 	return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
+}
+
+// setAppUserCalls says which calls the credentials cannot make: without a
+// working refresh token, no App+User call (the reseller request link).
+func setAppUserCalls(conds conditions, err error) {
+	switch {
+	case err == nil:
+		conds.set(v1alpha1.ConditionAppUserCalls, metav1.ConditionTrue, v1alpha1.ReasonUserTokenObtained,
+			"The refresh token obtained an App+User token: reseller request links can be asked for.")
+	case errors.Is(err, pc.ErrUserCredentialsRequired):
+		conds.set(v1alpha1.ConditionAppUserCalls, metav1.ConditionFalse, v1alpha1.ReasonNoRefreshToken,
+			"The credentials Secret has no refreshToken, so App+User calls are impossible: reseller request links cannot be asked for. Add refreshToken to the Secret.")
+	default:
+		conds.set(v1alpha1.ConditionAppUserCalls, metav1.ConditionFalse, v1alpha1.ReasonRefreshTokenFailed,
+			fmt.Sprintf("The token service refused the refresh token: %v. Reseller request links cannot be asked for until it is replaced.", err))
+	}
 }
 
 // eventOnChange records an Event when the Ready reason changed in this pass.

@@ -18,18 +18,25 @@ import (
 // errReferenceOnly: the Partner has no credentials, so nothing is called on its behalf.
 var errReferenceOnly = errors.New("the partner has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef)")
 
-// credentialsError: the Secret or one of its keys is missing; a person must fix it.
-type credentialsError struct{ msg string }
+// credentialsError: the partner's credentials cannot be used as declared (the
+// Secret or a key is missing, it is outside the operator's namespace, or the
+// endpoint is not allowed); a person must fix it. reason is the Partner's
+// Ready reason.
+type credentialsError struct{ reason, msg string }
 
 func (e *credentialsError) Error() string { return e.msg }
 
 // partnerClients keeps one Partner Center client per Partner, so that tokens
 // and the per-tenant rate limit are shared by every reconciler. Credentials are
-// read with an uncached get of the one Secret a Partner names: the operator
-// neither caches nor lists Secrets.
+// read with an uncached get of the one Secret a Partner names, only in the
+// operator's own namespace, and only for a Partner whose endpoints are allowed:
+// the operator neither caches nor lists Secrets, and sends a credential
+// nowhere but its cloud's hosts and the origins its own flags add.
 type partnerClients struct {
-	secrets client.Reader // uncached
-	newCfg  func(pc.Config) pc.Config
+	secrets   client.Reader // uncached
+	namespace string        // the operator's namespace, the only one Secrets are read in
+	origins   Origins       // extra origins credentials may go to
+	newCfg    func(pc.Config) pc.Config
 
 	mu      sync.Mutex
 	clients map[string]partnerClient // by Partner name
@@ -45,11 +52,13 @@ type partnerClient struct {
 	err error
 }
 
-func newPartnerClients(secrets client.Reader, configure func(pc.Config) pc.Config) *partnerClients {
+func newPartnerClients(secrets client.Reader, opts Options) *partnerClients {
+	configure := opts.PartnerCenter
 	if configure == nil {
 		configure = func(c pc.Config) pc.Config { return c }
 	}
-	return &partnerClients{secrets: secrets, newCfg: configure, clients: map[string]partnerClient{}}
+	return &partnerClients{secrets: secrets, namespace: opts.OperatorNamespace, origins: opts.AllowedOrigins,
+		newCfg: configure, clients: map[string]partnerClient{}}
 }
 
 // get returns the Partner's client, or why there is none, building it on
@@ -72,13 +81,27 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 		p.forget(partner.Name)
 		return nil, errReferenceOnly
 	}
-	ref := conn.CredentialsSecretRef
-	secret := &corev1.Secret{}
-	if err := p.secrets.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, secret); err != nil {
-		if client.IgnoreNotFound(err) == nil {
-			return nil, p.failed(partner, &credentialsError{fmt.Sprintf("Secret %s/%s named by spec.partnerCenter.credentialsSecretRef does not exist", ref.Namespace, ref.Name)})
+	// Where the credentials would go is checked before they are read.
+	for _, d := range []struct{ field, url string }{
+		{"spec.partnerCenter.endpoint", endpointOf(partner)},
+		{"spec.partnerCenter.authorityHost", authorityOf(partner)},
+	} {
+		if err := checkDestination(partner.Spec.Cloud, d.field, d.url, p.origins); err != nil {
+			return nil, p.failed(partner, &credentialsError{v1alpha1.ReasonEndpointNotAllowed, err.Error() + "; no credential is sent there"})
 		}
-		return nil, fmt.Errorf("reading Secret %s/%s: %w", ref.Namespace, ref.Name, err)
+	}
+	ref := conn.CredentialsSecretRef
+	if ref.Namespace != "" && ref.Namespace != p.namespace {
+		return nil, p.failed(partner, &credentialsError{v1alpha1.ReasonSecretNamespaceNotAllowed, fmt.Sprintf(
+			"spec.partnerCenter.credentialsSecretRef names namespace %s, but the operator reads Secrets only in its own namespace %s; move Secret %s there and leave namespace empty",
+			ref.Namespace, p.namespace, ref.Name)})
+	}
+	secret := &corev1.Secret{}
+	if err := p.secrets.Get(ctx, client.ObjectKey{Namespace: p.namespace, Name: ref.Name}, secret); err != nil {
+		if client.IgnoreNotFound(err) == nil {
+			return nil, p.failed(partner, &credentialsError{v1alpha1.ReasonCredentialsNotFound, fmt.Sprintf("Secret %s/%s named by spec.partnerCenter.credentialsSecretRef does not exist", p.namespace, ref.Name)})
+		}
+		return nil, fmt.Errorf("reading Secret %s/%s: %w", p.namespace, ref.Name, err)
 	}
 	creds := pc.Credentials{
 		ClientID:     string(secret.Data[v1alpha1.SecretKeyClientID]),
@@ -86,7 +109,7 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 		RefreshToken: string(secret.Data[v1alpha1.SecretKeyRefreshToken]),
 	}
 	if creds.ClientID == "" || creds.ClientSecret == "" {
-		return nil, p.failed(partner, &credentialsError{fmt.Sprintf("Secret %s/%s needs the keys %s and %s", ref.Namespace, ref.Name, v1alpha1.SecretKeyClientID, v1alpha1.SecretKeyClientSecret)})
+		return nil, p.failed(partner, &credentialsError{v1alpha1.ReasonCredentialsNotFound, fmt.Sprintf("Secret %s/%s needs the keys %s and %s", p.namespace, ref.Name, v1alpha1.SecretKeyClientID, v1alpha1.SecretKeyClientSecret)})
 	}
 	cfg := pc.Config{
 		Endpoint: endpointOf(partner), AuthorityHost: authorityOf(partner),
@@ -101,7 +124,7 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 	}
 	c, err := pc.New(p.newCfg(cfg))
 	if err != nil {
-		err := &credentialsError{fmt.Sprintf("partner %s: %v", partner.Name, err)}
+		err := &credentialsError{v1alpha1.ReasonEndpointNotAllowed, fmt.Sprintf("partner %s: %v", partner.Name, err)}
 		p.clients[partner.Name] = partnerClient{spec: spec, err: err}
 		return nil, err
 	}
@@ -148,7 +171,7 @@ func specFingerprint(p *v1alpha1.Partner) string {
 	if c := p.Spec.PartnerCenter; c != nil && c.CredentialsSecretRef != nil {
 		ref = c.CredentialsSecretRef.Namespace + "/" + c.CredentialsSecretRef.Name
 	}
-	return endpointOf(p) + "|" + authorityOf(p) + "|" + p.Spec.TenantID + "|" + ref
+	return endpointOf(p) + "|" + authorityOf(p) + "|" + p.Spec.TenantID + "|" + ref + "|" + string(p.Spec.Cloud)
 }
 
 // secretFingerprint tells credentials apart without keeping them in clear.

@@ -36,7 +36,7 @@ func (s *secretStore) Get(_ context.Context, key client.ObjectKey, obj client.Ob
 func TestPartnerClientsReadSecretsOffTheHotPath(t *testing.T) {
 	ctx := context.Background()
 	store := &secretStore{secrets: map[string]*corev1.Secret{}}
-	clients := newPartnerClients(store, nil)
+	clients := newPartnerClients(store, Options{OperatorNamespace: "ops", AllowedOrigins: Origins{"http://127.0.0.1:1", "http://127.0.0.1:2"}})
 	partner := &v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}, Spec: v1alpha1.PartnerSpec{TenantID: "t",
 		PartnerCenter: &v1alpha1.PartnerCenterConnection{Endpoint: "http://127.0.0.1:1", AuthorityHost: "http://127.0.0.1:1",
 			CredentialsSecretRef: &v1alpha1.SecretReference{Namespace: "ops", Name: "pc"}}}}
@@ -73,5 +73,92 @@ func TestPartnerClientsReadSecretsOffTheHotPath(t *testing.T) {
 	partner.Spec.PartnerCenter.Endpoint = "http://127.0.0.1:2"
 	if changed, _ := clients.get(ctx, partner); changed == first || changed == nil {
 		t.Error("a changed endpoint kept the old client")
+	}
+}
+
+// TestCredentialsStayHome: a Partner whose endpoints are not allowed, or whose
+// Secret is in another namespace, gets no client, and its Secret is never read.
+func TestCredentialsStayHome(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name       string
+		conn       v1alpha1.PartnerCenterConnection
+		cloud      v1alpha1.Cloud
+		wantReason string
+	}{
+		{"foreign endpoint", v1alpha1.PartnerCenterConnection{Endpoint: "https://evil.example.com"}, v1alpha1.CloudPublic, v1alpha1.ReasonEndpointNotAllowed},
+		{"foreign token service", v1alpha1.PartnerCenterConnection{AuthorityHost: "https://login.evil.example.com"}, v1alpha1.CloudPublic, v1alpha1.ReasonEndpointNotAllowed},
+		{"plain http to a cloud host", v1alpha1.PartnerCenterConnection{AuthorityHost: "http://login.microsoftonline.com"}, v1alpha1.CloudPublic, v1alpha1.ReasonEndpointNotAllowed},
+		{"another cloud's token service", v1alpha1.PartnerCenterConnection{AuthorityHost: "https://login.microsoftonline.us"}, v1alpha1.CloudPublic, v1alpha1.ReasonEndpointNotAllowed},
+		{"cloud host on another port", v1alpha1.PartnerCenterConnection{Endpoint: "https://api.partnercenter.microsoft.com:8443"}, v1alpha1.CloudPublic, v1alpha1.ReasonEndpointNotAllowed},
+		{"loopback not in the flags", v1alpha1.PartnerCenterConnection{Endpoint: "http://127.0.0.1:9"}, v1alpha1.CloudPublic, v1alpha1.ReasonEndpointNotAllowed},
+		{"Secret in another namespace", v1alpha1.PartnerCenterConnection{}, v1alpha1.CloudPublic, v1alpha1.ReasonSecretNamespaceNotAllowed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := &secretStore{secrets: map[string]*corev1.Secret{
+				"ops/pc":   {Data: map[string][]byte{"clientID": []byte("id"), "clientSecret": []byte("secret")}},
+				"other/pc": {Data: map[string][]byte{"clientID": []byte("id"), "clientSecret": []byte("secret")}},
+			}}
+			clients := newPartnerClients(store, Options{OperatorNamespace: "ops", AllowedOrigins: Origins{"http://127.0.0.1:1"}})
+			conn := tc.conn
+			conn.CredentialsSecretRef = &v1alpha1.SecretReference{Name: "pc"}
+			if tc.wantReason == v1alpha1.ReasonSecretNamespaceNotAllowed {
+				conn.CredentialsSecretRef.Namespace = "other"
+			}
+			partner := &v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}, Spec: v1alpha1.PartnerSpec{TenantID: "t", Cloud: tc.cloud, PartnerCenter: &conn}}
+			c, err := clients.refresh(ctx, partner)
+			var credErr *credentialsError
+			if c != nil || !errors.As(err, &credErr) || credErr.reason != tc.wantReason {
+				t.Fatalf("refresh = %v, %v; want no client and reason %s", c, err, tc.wantReason)
+			}
+			if store.reads != 0 {
+				t.Errorf("the Secret was read %d times; a refused partner's Secret must not be read", store.reads)
+			}
+		})
+	}
+}
+
+func TestCheckDestination(t *testing.T) {
+	extra := Origins{"http://127.0.0.1:18090"}
+	for _, tc := range []struct {
+		cloud v1alpha1.Cloud
+		url   string
+		ok    bool
+	}{
+		{v1alpha1.CloudPublic, "https://api.partnercenter.microsoft.com", true},
+		{v1alpha1.CloudPublic, "https://login.microsoftonline.com/", true},
+		{v1alpha1.CloudPublic, "https://LOGIN.microsoftonline.com", true},
+		{v1alpha1.CloudPublic, "https://api.partnercenter.microsoft.com:443", true},
+		{v1alpha1.CloudUSGovernment, "https://login.microsoftonline.us", true},
+		{v1alpha1.CloudUSGovernment, "https://api.partnercenter.microsoft.com", true},
+		{"", "https://graph.microsoft.com", true},
+		{v1alpha1.CloudPublic, "http://127.0.0.1:18090", true},
+		{v1alpha1.CloudPublic, "http://127.0.0.1:18091", false},
+		{v1alpha1.CloudPublic, "https://127.0.0.1:18090", false},
+		{v1alpha1.CloudUSGovernment, "https://login.microsoftonline.com", false},
+		{v1alpha1.CloudPublic, "https://api.partnercenter.microsoft.com.evil.example", false},
+		{v1alpha1.CloudPublic, "https://user:pw@api.partnercenter.microsoft.com", false},
+		{v1alpha1.CloudPublic, "http://api.partnercenter.microsoft.com", false},
+		{v1alpha1.CloudPublic, "not a url", false},
+	} {
+		err := checkDestination(tc.cloud, "spec.partnerCenter.endpoint", tc.url, extra)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s in %q: err = %v, want ok=%v", tc.url, tc.cloud, err, tc.ok)
+		}
+	}
+}
+
+func TestOriginsFlag(t *testing.T) {
+	var o Origins
+	if err := o.Set("http://127.0.0.1:18090, https://pc.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if o.String() != "http://127.0.0.1:18090,https://pc.example.com" {
+		t.Errorf("origins = %q", o.String())
+	}
+	for _, bad := range []string{"127.0.0.1:18090", "http://127.0.0.1/path", "ftp://x", "https://u:p@x"} {
+		if err := (&Origins{}).Set(bad); err == nil {
+			t.Errorf("%q accepted as an origin", bad)
+		}
 	}
 }

@@ -103,7 +103,8 @@ func TestNewAzureSubscriptionCoexist(t *testing.T) {
 	h := start(t)
 	contoso := h.contoso()
 	h.customer("woodgrove")
-	h.policy(contoso.Name, true)
+	h.policy(contoso.Name)
+	h.customerAccepts(contosoTenant)
 	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist))
 
 	sub := h.waitPhase("azure", v1alpha1.PhaseCompleted)
@@ -121,9 +122,17 @@ func TestNewAzureSubscriptionCoexist(t *testing.T) {
 	if sub.Status.TargetSubscriptionID == "" {
 		t.Error("no targetSubscriptionID")
 	}
+	// The customer's consent came from Partner Center, the partner's authority from its policy.
 	rr := h.waitRelationship(sub.Status.RelationshipRef, v1alpha1.RelationshipApproved)
-	if a := rr.Status.Approval; a == nil || a.Source != v1alpha1.ApprovalFromPolicy || !strings.Contains(a.By, "trust-") {
+	if a := rr.Status.Approval; a == nil || a.Source != v1alpha1.ApprovalFromPartnerCenter || !strings.Contains(a.By, woodgroveTenant) {
 		t.Errorf("approval = %+v", rr.Status.Approval)
+	}
+	if a := sub.Status.Authorization; a == nil || a.Source != v1alpha1.AuthorizationFromPolicy || a.By != "ApprovalPolicy trust-"+contoso.Name ||
+		a.Decision != v1alpha1.DecisionAuthorized || a.Generation != sub.Generation || a.At == nil {
+		t.Errorf("authorization = %+v", sub.Status.Authorization)
+	}
+	if c := condition(sub.Status.Conditions, v1alpha1.ConditionAuthorized); c == nil || c.Status != "True" || c.Reason != v1alpha1.ReasonAuthorizedByPolicy {
+		t.Errorf("authorized = %+v", c)
 	}
 }
 
@@ -133,7 +142,8 @@ func TestNewAzureSubscriptionCancelSubscription(t *testing.T) {
 	h := start(t)
 	contoso := h.contoso()
 	h.customer("woodgrove")
-	h.policy(contoso.Name, true)
+	h.policy(contoso.Name)
+	h.customerAccepts(contosoTenant)
 	h.subscription("azure-ea", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelEnterpriseAgreement}, v1alpha1.SourceCancelSubscription))
 
 	var sub *v1alpha1.CustomerSubscription
@@ -162,19 +172,28 @@ func TestNewAzureSubscriptionCancelSubscription(t *testing.T) {
 }
 
 // TestPartnerSwitchAccepted: Azure from another CSP partner is transferred;
-// the relationship is approved by hand, the source partner accepts.
+// the customer accepts in Partner Center, a global admin authorizes the
+// transfer by hand, and the source partner accepts.
 func TestPartnerSwitchAccepted(t *testing.T) {
 	h := start(t)
 	contoso, fabrikam := h.contoso(), h.fabrikam()
 	h.customer("woodgrove")
+	h.grant("jane@contoso.example", "global-admin")
 	h.subscription("azure-csp", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, ""))
 
 	rrName := "woodgrove-" + contoso.Name
-	rr := h.waitRelationship(rrName, v1alpha1.RelationshipRequested)
-	recordDecision(t, h, rr, v1alpha1.ConditionApproved, "Jane Doe, Woodgrove IT")
-	rr = h.waitRelationship(rrName, v1alpha1.RelationshipApproved)
-	if a := rr.Status.Approval; a == nil || a.Source != v1alpha1.ApprovalManual || a.By != "Jane Doe, Woodgrove IT" {
-		t.Errorf("approval = %+v", rr.Status.Approval)
+	h.waitRelationship(rrName, v1alpha1.RelationshipRequested)
+	h.customerAccepts(contosoTenant)
+	h.waitRelationship(rrName, v1alpha1.RelationshipApproved)
+	h.eventually("the subscription waits for the partner's authorization only", func() error {
+		sub := h.waitPhase("azure-csp", v1alpha1.PhaseAwaitingApproval)
+		if c := condition(sub.Status.Conditions, v1alpha1.ConditionReconciling); c == nil || c.Reason != v1alpha1.ReasonAwaitingAuthorization {
+			return errf("reconciling = %+v", c)
+		}
+		return nil
+	})
+	if err := authorizeAs(t, h, "azure-csp", "jane@contoso.example", v1alpha1.DecisionAuthorized, "jane@contoso.example"); err != nil {
+		t.Fatalf("a global admin's authorization was refused: %v", err)
 	}
 
 	h.waitOperationSent("azure-csp")
@@ -198,7 +217,8 @@ func TestPartnerSwitchExpired(t *testing.T) {
 	h := start(t)
 	contoso, fabrikam := h.contoso(), h.fabrikam()
 	h.customer("woodgrove")
-	h.policy(contoso.Name, true)
+	h.policy(contoso.Name)
+	h.customerAccepts(contosoTenant)
 	spec := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2027-06-30T00:00:00Z")
 	spec.Commerce = v1alpha1.CommerceNewCommerce
 	h.subscription("nce", spec)
@@ -221,7 +241,8 @@ func TestNewLicenseSubscriptionAfterTermEnd(t *testing.T) {
 	h := start(t)
 	contoso, fabrikam := h.contoso(), h.fabrikam()
 	h.customer("woodgrove")
-	h.policy(contoso.Name, true)
+	h.policy(contoso.Name)
+	h.customerAccepts(contosoTenant)
 	h.subscription("visio", licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2025-06-30T00:00:00Z"))
 
 	sub := h.waitPhase("visio", v1alpha1.PhaseCompleted)
@@ -233,7 +254,8 @@ func TestNewLicenseSubscriptionAfterCancellation(t *testing.T) {
 	h := start(t)
 	contoso, fabrikam := h.contoso(), h.fabrikam()
 	h.customer("woodgrove")
-	h.policy(contoso.Name, true)
+	h.policy(contoso.Name)
+	h.customerAccepts(contosoTenant)
 	spec := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2027-06-30T00:00:00Z")
 	spec.State = v1alpha1.SubscriptionCancelled
 	h.subscription("project", spec)
@@ -267,7 +289,8 @@ func TestWaitForTermEndThenCompleted(t *testing.T) {
 	h := start(t)
 	contoso, fabrikam := h.contoso(), h.fabrikam()
 	h.customer("woodgrove")
-	h.policy(contoso.Name, true)
+	h.policy(contoso.Name)
+	h.customerAccepts(contosoTenant)
 	end := h.clock.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)
 	h.subscription("m365", licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, end))
 

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -13,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers"
 )
 
 // TestGeneratedRBACIsEnoughAndNoMore runs the operator as a user bound to
@@ -22,9 +24,21 @@ func TestGeneratedRBACIsEnoughAndNoMore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	role := &rbacv1.ClusterRole{}
-	if err := yaml.UnmarshalStrict(data, role); err != nil {
-		t.Fatal(err)
+	role, secretsRole := &rbacv1.ClusterRole{}, &rbacv1.Role{}
+	for _, doc := range strings.Split(string(data), "\n---\n") {
+		if strings.TrimSpace(strings.Trim(doc, "-\n")) == "" {
+			continue
+		}
+		var into any = role
+		if strings.Contains(doc, "kind: Role\n") {
+			into = secretsRole
+		}
+		if err := yaml.UnmarshalStrict([]byte(doc), into); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if secretsRole.Namespace != controllers.DefaultOperatorNamespace {
+		t.Errorf("the Secrets Role is in namespace %q, want the operator's %q", secretsRole.Namespace, controllers.DefaultOperatorNamespace)
 	}
 	for _, rule := range role.Rules {
 		for _, list := range [][]string{rule.APIGroups, rule.Resources, rule.Verbs} {
@@ -32,9 +46,12 @@ func TestGeneratedRBACIsEnoughAndNoMore(t *testing.T) {
 				t.Errorf("rule %+v has a wildcard", rule)
 			}
 		}
-		if slices.Contains(rule.Resources, "secrets") && !slices.Equal(rule.Verbs, []string{"get"}) {
-			t.Errorf("secrets: verbs %v, want only get", rule.Verbs)
+		if slices.Contains(rule.Resources, "secrets") {
+			t.Errorf("the ClusterRole grants Secrets (%v): the operator reads them only in its namespace, through a Role", rule.Verbs)
 		}
+	}
+	if len(secretsRole.Rules) != 1 || !slices.Equal(secretsRole.Rules[0].Resources, []string{"secrets"}) || !slices.Equal(secretsRole.Rules[0].Verbs, []string{"get"}) {
+		t.Errorf("the Secrets Role = %+v, want get on secrets only", secretsRole.Rules)
 	}
 
 	user := "multichannel-operator-" + rand.String(4)
@@ -54,11 +71,25 @@ func TestGeneratedRBACIsEnoughAndNoMore(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	h := start(t, asUser(operator.Config()))
+	// The Secrets Role, bound in the operator's namespace (each test's own).
+	h := start(t, asUser(operator.Config()), beforeManager(func(h *harness) {
+		r := secretsRole.DeepCopy()
+		r.Namespace, r.Name = h.ns, user
+		h.create(r)
+		h.create(&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: user},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: user},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}})
+	}))
 	contoso := h.contoso()
 	h.customer("woodgrove")
+	h.policy(contoso.Name)
 	h.subscription("m365", licenseFromEA("woodgrove", contoso.Name)) // creates a relationship
+	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, ""))
 	h.waitPhase("m365", v1alpha1.PhaseAwaitingApproval)
 	h.customerAccepts(contosoTenant)
 	h.waitPhase("m365", v1alpha1.PhaseCompleted)
+	// The policy's authorization passes the admission check: the role holds verb reconcile.
+	if sub := h.waitPhase("azure", v1alpha1.PhaseCompleted); sub.Status.Authorization == nil || sub.Status.Authorization.Source != v1alpha1.AuthorizationFromPolicy {
+		t.Errorf("authorization = %+v", sub.Status.Authorization)
+	}
 }

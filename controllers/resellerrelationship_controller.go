@@ -9,10 +9,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
@@ -31,13 +31,19 @@ const (
 	ReasonCustomerNotFound        = "CustomerNotFound"
 	ReasonPartnerNotReady         = "PartnerNotReady"
 	ReasonApprovedInPartnerCenter = "ApprovedInPartnerCenter"
-	ReasonApprovedByPolicy        = "ApprovedByPolicy"
+	// ReasonManualApprovalNotUsed: a person recorded Approved for a partner
+	// with credentials, whose customer's consent only Partner Center shows.
+	ReasonManualApprovalNotUsed = "ManualApprovalNotUsed"
+	// ReasonDecisionWithoutRecord: an Approved or Denied condition without a
+	// status.approval naming who recorded it; it is not used.
+	ReasonDecisionWithoutRecord = "DecisionWithoutRecord"
 )
 
 // ResellerRelationshipReconciler drives a reseller relationship request: it
 // gets the request link from Partner Center, then waits for the customer's
-// decision, observed in Partner Center, granted by an ApprovalPolicy, or
-// recorded by a person as an Approved or Denied condition.
+// decision. Only the customer approves: for a partner with credentials the
+// decision is what Partner Center shows; for a reference-only partner a person
+// with verb approve records it as an Approved or Denied condition.
 type ResellerRelationshipReconciler struct {
 	client.Client
 	clients  *partnerClients
@@ -48,7 +54,6 @@ type ResellerRelationshipReconciler struct {
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships/status,verbs=get;patch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers,verbs=get;list;watch
-// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=approvalpolicies,verbs=get;list;watch
 
 // relationshipScope is what one pass over a ResellerRelationship has read.
 type relationshipScope struct {
@@ -57,6 +62,9 @@ type relationshipScope struct {
 	customer *v1alpha1.Customer
 	conds    conditions
 	now      time.Time
+	// ignoredApproval says why a manual approval was not used, for the
+	// message while the operator waits for Partner Center.
+	ignoredApproval string
 }
 
 // Reconcile runs the request's phases in order; the first that decides ends the pass.
@@ -85,10 +93,9 @@ func (r *ResellerRelationshipReconciler) Reconcile(ctx context.Context, req ctrl
 
 	return runPhases(ctx, s,
 		r.keepFinalDecision,
-		r.recordManualDecision,
 		r.loadReferences,
+		r.recordManualDecision,
 		r.requireDelegatedAdminForUSGovernment,
-		r.applyApprovalPolicy,
 		r.requestLink,
 		r.observePartnerCenter,
 		r.expire,
@@ -120,27 +127,35 @@ func (r *ResellerRelationshipReconciler) keepFinalDecision(_ context.Context, s 
 	return done, nil
 }
 
-// recordManualDecision: a person recorded the customer's decision as a condition.
+// recordManualDecision: a person recorded the customer's decision as a
+// condition, and the admission check put who they are in status.approval. For
+// a partner with credentials only a denial is taken: the customer's consent is
+// what Partner Center shows.
 func (r *ResellerRelationshipReconciler) recordManualDecision(ctx context.Context, s *relationshipScope) (*ctrl.Result, error) {
-	for _, typ := range []string{v1alpha1.ConditionApproved, v1alpha1.ConditionDenied} {
+	for _, typ := range []string{v1alpha1.ConditionDenied, v1alpha1.ConditionApproved} {
 		c := meta.FindStatusCondition(s.rr.Status.Conditions, typ)
 		if c == nil || c.Status != metav1.ConditionTrue {
 			continue
 		}
-		at := c.LastTransitionTime
-		by := c.Reason
-		if c.Message != "" {
-			by = c.Message
+		a := s.rr.Status.Approval
+		if a == nil || a.Source != v1alpha1.ApprovalManual || a.By == "" || string(a.Decision) != typ {
+			s.conds.stalled(ReasonDecisionWithoutRecord, fmt.Sprintf(
+				"A %s condition was written without status.approval naming who recorded it, so it is not used; record the decision with kubectl multichannel %s resellerrelationship/%s.",
+				typ, map[string]string{v1alpha1.ConditionApproved: "approve", v1alpha1.ConditionDenied: "deny"}[typ], s.rr.Name))
+			return done, nil
 		}
-		if r := []rune(by); len(r) > 256 {
-			by = string(r[:256]) // the schema allows 256 characters
+		if typ == v1alpha1.ConditionApproved && hasCredentials(s.partner) {
+			s.ignoredApproval = fmt.Sprintf(
+				"%s recorded an approval by hand, but partner %s has Partner Center credentials: the customer's consent is only what Partner Center shows, so the operator waits for customer %s's Global admin to accept the request at status.invitationURL.",
+				a.By, s.partner.Name, s.customer.Name)
+			return nil, nil // the request link and Partner Center still decide
 		}
 		if typ == v1alpha1.ConditionApproved {
-			r.approve(s, v1alpha1.ApprovalManual, by, at)
+			s.rr.Status.Phase = v1alpha1.RelationshipApproved
 		} else {
 			s.rr.Status.Phase = v1alpha1.RelationshipDenied
-			s.rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionDenied, By: by, At: &at, Source: v1alpha1.ApprovalManual}
 		}
+		log.FromContext(ctx).Info("customer's decision recorded by hand", "decision", a.Decision, "by", a.By)
 		return r.keepFinalDecision(ctx, s)
 	}
 	return nil, nil
@@ -176,22 +191,6 @@ func (r *ResellerRelationshipReconciler) requireDelegatedAdminForUSGovernment(_ 
 		s.conds.stalled(ReasonDelegatedAdminRequired, fmt.Sprintf(
 			"Customer %s is in the USGovernment cloud, where a reseller relationship requires delegated administration; create a new ResellerRelationship with spec.delegatedAdmin true.", s.customer.Name))
 		return done, nil
-	}
-	return nil, nil
-}
-
-// applyApprovalPolicy: the customer's standing consent, declared in its namespace.
-func (r *ResellerRelationshipReconciler) applyApprovalPolicy(ctx context.Context, s *relationshipScope) (*ctrl.Result, error) {
-	policies := &v1alpha1.ApprovalPolicyList{}
-	if err := r.List(ctx, policies, client.InNamespace(s.rr.Namespace)); err != nil {
-		return nil, err
-	}
-	for i := range policies.Items {
-		p := &policies.Items[i]
-		if policyMatches(p, s.partner) && (p.Spec.AllowDelegatedAdmin || !delegatedAdmin(s.rr)) {
-			r.approve(s, v1alpha1.ApprovalFromPolicy, "ApprovalPolicy "+p.Name, metav1.NewTime(s.now))
-			return r.keepFinalDecision(ctx, s)
-		}
 	}
 	return nil, nil
 }
@@ -232,6 +231,9 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 	}
 	cust, err := pcClient.GetCustomer(ctx, s.customer.Spec.TenantID)
 	switch {
+	case pc.IsNotFound(err) && s.ignoredApproval != "":
+		s.conds.progressing(ReasonManualApprovalNotUsed, s.ignoredApproval)
+		return nil, nil
 	case pc.IsNotFound(err):
 		s.conds.progressing(ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
 		return nil, nil
@@ -261,10 +263,11 @@ func (r *ResellerRelationshipReconciler) partnerClient(ctx context.Context, s *r
 	switch {
 	case errors.Is(err, errReferenceOnly):
 		s.conds.progressing(ReasonAwaitingManualApproval, fmt.Sprintf(
-			"Partner %s has no Partner Center credentials, so the decision cannot be observed; record it as an Approved or Denied condition, or with an ApprovalPolicy.", s.partner.Name))
+			"Partner %s has no Partner Center credentials, so the customer's decision cannot be observed; once customer %s answers, a person with verb approve records it: kubectl multichannel approve (or deny) resellerrelationship/%s -n %s.",
+			s.partner.Name, s.customer.Name, s.rr.Name, s.rr.Namespace))
 		return nil, nil
 	case errors.As(err, &credErr):
-		s.conds.progressing(ReasonPartnerNotReady, credErr.Error()+".")
+		s.conds.progressing(ReasonPartnerNotReady, fmt.Sprintf("Partner %s cannot call Partner Center: %s.", s.partner.Name, credErr.Error()))
 		return nil, nil
 	}
 	return c, err
@@ -278,12 +281,8 @@ func (r *ResellerRelationshipReconciler) partnerCenterFailed(s *relationshipScop
 func (r *ResellerRelationshipReconciler) approve(s *relationshipScope, source v1alpha1.ApprovalSource, by string, at metav1.Time) {
 	s.rr.Status.Phase = v1alpha1.RelationshipApproved
 	s.rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionApproved, By: by, At: &at, Source: source}
-	if source != v1alpha1.ApprovalManual {
-		reason := ReasonApprovedInPartnerCenter
-		if source == v1alpha1.ApprovalFromPolicy {
-			reason = ReasonApprovedByPolicy
-		}
-		s.conds.set(v1alpha1.ConditionApproved, metav1.ConditionTrue, reason, approvedMessage(s.rr))
+	if source == v1alpha1.ApprovalFromPartnerCenter {
+		s.conds.set(v1alpha1.ConditionApproved, metav1.ConditionTrue, ReasonApprovedInPartnerCenter, approvedMessage(s.rr))
 	}
 }
 
@@ -327,18 +326,9 @@ func expiresAt(rr *v1alpha1.ResellerRelationship) time.Time {
 	return rr.Status.RequestedAt.Add(expiresAfter(rr))
 }
 
-// policyMatches: the policy names the partner, or its selector matches the partner's labels.
-func policyMatches(p *v1alpha1.ApprovalPolicy, partner *v1alpha1.Partner) bool {
-	for _, ref := range p.Spec.PartnerRefs {
-		if ref == partner.Name {
-			return true
-		}
-	}
-	if p.Spec.PartnerSelector == nil {
-		return false
-	}
-	sel, err := metav1.LabelSelectorAsSelector(p.Spec.PartnerSelector)
-	return err == nil && sel.Matches(labels.Set(partner.Labels))
+// hasCredentials: the operator can call Partner Center for the partner.
+func hasCredentials(p *v1alpha1.Partner) bool {
+	return p.Spec.PartnerCenter != nil && p.Spec.PartnerCenter.CredentialsSecretRef != nil
 }
 
 // SetupWithManager registers the reconciler and what it watches with mgr.
@@ -352,9 +342,6 @@ func (r *ResellerRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts
 		})).
 		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.MatchingFields{indexPartnerRef: o.GetName()})
-		})).
-		Watches(&v1alpha1.ApprovalPolicy{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
-			return requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.InNamespace(o.GetNamespace()))
 		})).
 		WithOptions(opts.controllerOptions()).
 		Complete(r)

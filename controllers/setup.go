@@ -6,6 +6,8 @@ package controllers
 import (
 	"flag"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -30,6 +32,13 @@ type Options struct {
 	// rotated credentials are picked up.
 	CredentialsRefresh time.Duration
 
+	// OperatorNamespace is the operator's own namespace, the only one where it
+	// reads Secrets (partners' credentials).
+	OperatorNamespace string
+	// AllowedOrigins are origins (scheme://host[:port]) credentials may be
+	// sent to besides the hosts of each partner's cloud, such as a simulator.
+	AllowedOrigins Origins
+
 	// Clock tells the time; nil is the real clock. Tests move a fake one.
 	Clock clock.PassiveClock
 	// PartnerCenter adjusts every Partner Center client's configuration (such
@@ -49,6 +58,10 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"Longest a scheduled subscription waits before it is evaluated again.")
 	fs.DurationVar(&o.CredentialsRefresh, "credentials-refresh", 10*time.Minute,
 		"How often each Partner's credentials Secret is read again.")
+	fs.StringVar(&o.OperatorNamespace, "operator-namespace", os.Getenv("POD_NAMESPACE"),
+		"The operator's own namespace, the only one where it reads Partners' credentials Secrets (default: $POD_NAMESPACE, else the service account's namespace).")
+	fs.Var(&o.AllowedOrigins, "allowed-origins",
+		"Origins (scheme://host[:port], comma-separated or repeated) that Partners' credentials may be sent to besides their cloud's Microsoft hosts, such as a Partner Center simulator.")
 }
 
 func (o Options) withDefaults() Options {
@@ -67,8 +80,19 @@ func (o Options) withDefaults() Options {
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
 	}
+	if o.OperatorNamespace == "" {
+		o.OperatorNamespace = DefaultOperatorNamespace
+		if ns, err := os.ReadFile(serviceAccountNamespaceFile); err == nil && len(ns) > 0 {
+			o.OperatorNamespace = strings.TrimSpace(string(ns))
+		}
+	}
 	return o
 }
+
+// DefaultOperatorNamespace is where config/default installs the operator.
+const DefaultOperatorNamespace = "multichannel-system"
+
+const serviceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
 func (o Options) controllerOptions() controller.Options {
 	opts := controller.Options{MaxConcurrentReconciles: o.MaxConcurrentReconciles}
@@ -95,7 +119,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if err := registerSubscriptionMetrics(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering subscription metrics: %w", err)
 	}
-	clients := newPartnerClients(mgr.GetAPIReader(), opts.PartnerCenter)
+	clients := newPartnerClients(mgr.GetAPIReader(), opts)
 	recorder := mgr.GetEventRecorder(eventRecorderName)
 	setups := []struct {
 		kind  string

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -33,6 +36,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/controllers"
+	"github.com/partnerops/multichannel-operator/internal/install"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
@@ -80,8 +84,23 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	// The admission check on decisions and the seed's roles, as config/default installs them.
+	objs, err := install.Objects()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	for _, o := range objs {
+		if err := k8sClient.Create(context.Background(), o); err != nil {
+			fmt.Fprintf(os.Stderr, "installing %s %s: %v\n", o.GetKind(), o.GetName(), err)
+			return 1
+		}
+	}
 	return m.Run()
 }
+
+// namePrefix is the prefix config/default gives every object's name.
+const namePrefix = install.NamePrefix
 
 // harness is one test's world: a namespace, a Partner Center simulator over
 // HTTP, and a manager running every reconciler.
@@ -96,11 +115,14 @@ type harness struct {
 	statusWrites atomic.Int64
 	stopManager  func()
 	managerCfg   *rest.Config
+	logs         io.Writer
 }
 
 type harnessOption func(*harnessConfig)
 
 type harnessConfig struct {
+	before     func(*harness)
+	logs       io.Writer
 	sim        sim.Options
 	middleware func(http.Handler) http.Handler
 	managerCfg *rest.Config
@@ -110,6 +132,12 @@ type harnessConfig struct {
 func asUser(c *rest.Config) harnessOption { return func(hc *harnessConfig) { hc.managerCfg = c } }
 
 func withSim(o sim.Options) harnessOption { return func(c *harnessConfig) { c.sim = o } }
+
+// beforeManager runs f once the namespace and simulator exist, before the manager starts.
+func beforeManager(f func(*harness)) harnessOption { return func(c *harnessConfig) { c.before = f } }
+
+// withLogs sends the manager's logs to w.
+func withLogs(w io.Writer) harnessOption { return func(c *harnessConfig) { c.logs = w } }
 func withMiddleware(m func(http.Handler) http.Handler) harnessOption {
 	return func(c *harnessConfig) { c.middleware = m }
 }
@@ -148,13 +176,22 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "partner-center"},
 		StringData: map[string]string{"clientID": "operator", "clientSecret": "s3cret", "refreshToken": "user-refresh-token"}}
 	h.create(secret)
+	if hc.before != nil {
+		hc.before(h)
+	}
+	h.logs = hc.logs
 	h.startManager()
 	return h
 }
 
 func (h *harness) startManager() {
 	h.t.Helper()
+	logger := ctrl.Log
+	if h.logs != nil {
+		logger = zap.New(zap.WriteTo(h.logs), zap.UseDevMode(true))
+	}
 	mgr, err := ctrl.NewManager(h.managerCfg, ctrl.Options{
+		Logger:                 logger,
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
@@ -179,6 +216,8 @@ func (h *harness) startManager() {
 		h.t.Fatal(err)
 	}
 	err = controllers.SetupWithManager(mgr, controllers.Options{
+		OperatorNamespace:       h.ns,
+		AllowedOrigins:          controllers.Origins{h.simURL},
 		MaxConcurrentReconciles: 2,
 		PollInterval:            100 * time.Millisecond,
 		MaxRequeue:              200 * time.Millisecond,
@@ -253,10 +292,17 @@ func (h *harness) customer(name string, mutate ...func(*v1alpha1.Customer)) *v1a
 	return c
 }
 
-func (h *harness) policy(partner string, allowDelegatedAdmin bool) {
+// policy declares the partner's standing authorization for partner in this
+// test's namespace, by default for every path, offer and quantity, and source
+// cancellation.
+func (h *harness) policy(partner string, mutate ...func(*v1alpha1.ApprovalPolicySpec)) {
 	h.t.Helper()
-	h.create(&v1alpha1.ApprovalPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "trust-" + partner},
-		Spec: v1alpha1.ApprovalPolicySpec{PartnerRefs: []string{partner}, AllowDelegatedAdmin: allowDelegatedAdmin}})
+	p := &v1alpha1.ApprovalPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "trust-" + partner},
+		Spec: v1alpha1.ApprovalPolicySpec{PartnerRefs: []string{partner}, AllowSourceCancellation: true}}
+	for _, m := range mutate {
+		m(&p.Spec)
+	}
+	h.create(p)
 }
 
 func (h *harness) subscription(name string, spec v1alpha1.CustomerSubscriptionSpec) *v1alpha1.CustomerSubscription {
@@ -370,18 +416,72 @@ func date(s string) *metav1.Time {
 
 func errf(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
-// recordDecision writes a person's Approved or Denied condition on a relationship.
-func recordDecision(t *testing.T, h *harness, rr *v1alpha1.ResellerRelationship, typ, by string) {
+// recordDecision writes a person's Approved or Denied condition on a
+// relationship as user, with status.approval naming them, as kubectl
+// multichannel approve does. It returns the API server's answer to the last try.
+func recordDecision(t *testing.T, h *harness, rr *v1alpha1.ResellerRelationship, typ, user string) error {
 	t.Helper()
-	h.eventually("recording "+typ, func() error {
+	c := h.as(user)
+	var err error
+	for range 20 { // retried on conflicts with the operator's own writes
 		fresh := &v1alpha1.ResellerRelationship{}
-		if err := k8sClient.Get(h.ctx, client.ObjectKeyFromObject(rr), fresh); err != nil {
+		if err = c.Get(h.ctx, client.ObjectKeyFromObject(rr), fresh); err != nil {
 			return err
 		}
+		now := metav1.Now()
 		fresh.Status.Conditions = append(fresh.Status.Conditions, metav1.Condition{Type: typ, Status: metav1.ConditionTrue,
-			Reason: "RecordedByHand", Message: by, LastTransitionTime: metav1.Now()})
-		return k8sClient.Status().Update(h.ctx, fresh)
-	})
+			Reason: "RecordedByHand", Message: "The customer answered by phone.", LastTransitionTime: now})
+		fresh.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.ApprovalDecision(typ), By: user, At: &now, Source: v1alpha1.ApprovalManual}
+		if err = c.Status().Update(h.ctx, fresh); !apierrors.IsConflict(err) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return err
+}
+
+// authorizeAs writes a person's decision on a subscription's current
+// generation as user, as kubectl multichannel approve does.
+func authorizeAs(t *testing.T, h *harness, name, user string, decision v1alpha1.AuthorizationDecision, by string) error {
+	t.Helper()
+	c := h.as(user)
+	var err error
+	for range 20 {
+		sub := &v1alpha1.CustomerSubscription{}
+		if err = c.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, sub); err != nil {
+			return err
+		}
+		now := metav1.Now()
+		sub.Status.Authorization = &v1alpha1.Authorization{Decision: decision, By: by, At: &now,
+			Source: v1alpha1.AuthorizationManual, Generation: sub.Generation, Reason: "checked with the customer"}
+		if err = c.Status().Update(h.ctx, sub); !apierrors.IsConflict(err) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return err
+}
+
+// as returns a client that impersonates user.
+func (h *harness) as(user string) client.Client {
+	h.t.Helper()
+	c := rest.CopyConfig(cfg)
+	c.Impersonate = rest.ImpersonationConfig{UserName: user}
+	cl, err := client.New(c, client.Options{Scheme: scheme})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return cl
+}
+
+// grant binds one of the seed's ClusterRoles (without its prefix) to user.
+func (h *harness) grant(user, role string) {
+	h.t.Helper()
+	b := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: h.ns + "-" + role + "-" + rand.String(4)},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: namePrefix + role},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}}
+	h.create(b)
+	h.t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), b) })
 }
 
 // contosoClient calls the simulator as contoso.

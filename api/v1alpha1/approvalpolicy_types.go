@@ -4,29 +4,62 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// ApprovalPolicySpec is a customer's standing consent to reseller relationship
-// requests from some partners.
-// +kubebuilder:validation:XValidation:rule="has(self.partnerSelector) || (has(self.partnerRefs) && size(self.partnerRefs) > 0)",message="name the partners whose requests are approved: set partnerSelector, partnerRefs, or both"
+// ActingPath is a switch path on which the operator acts in Partner Center
+// (buys or transfers), and so needs the partner's authorization.
+// +kubebuilder:validation:Enum=NewAzureSubscription;PartnerSwitch;NewLicenseSubscription
+type ActingPath string
+
+// ApprovalPolicySpec is the partner's standing authorization: which
+// subscriptions in this namespace the operator may act on (buy, transfer,
+// cancel the source) without a person approving each one. It never stands in
+// for the customer: only the customer accepts a reseller relationship, in
+// Partner Center.
+// +kubebuilder:validation:XValidation:rule="has(self.partnerSelector) || (has(self.partnerRefs) && size(self.partnerRefs) > 0)",message="name the support partners the policy covers: set partnerSelector, partnerRefs, or both"
 type ApprovalPolicySpec struct {
-	// partnerSelector selects, by label, the Partners whose requests are approved.
-	// An empty selector ({}) matches every Partner.
+	// partnerSelector selects, by label, the support Partners
+	// (CustomerSubscription spec.supportPartnerRef) whose subscriptions the
+	// policy authorizes. An empty selector ({}) matches every Partner.
 	// +optional
 	PartnerSelector *metav1.LabelSelector `json:"partnerSelector,omitempty"`
 
-	// partnerRefs names Partners whose requests are approved, in addition to
-	// those partnerSelector matches.
+	// partnerRefs names support Partners whose subscriptions the policy
+	// authorizes, in addition to those partnerSelector matches.
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=253
 	PartnerRefs []string `json:"partnerRefs,omitempty"`
 
-	// allowDelegatedAdmin bounds what the policy approves: when false (the
-	// default) only requests without delegated administration privileges
-	// (delegatedAdmin: false) are approved; when true, those with them too.
+	// paths limits the policy to these switch paths: NewAzureSubscription,
+	// PartnerSwitch or NewLicenseSubscription. Absent: every path that buys or
+	// transfers. (The ResellerRelationship path buys nothing and needs no
+	// authorization.)
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=3
+	Paths []ActingPath `json:"paths,omitempty"`
+
+	// offers limits the policy to subscriptions whose spec.offer.id is listed.
+	// Absent: any offer.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=256
+	Offers []string `json:"offers,omitempty"`
+
+	// maxQuantity is the largest LicenseBased quantity the policy authorizes; a
+	// subscription with more licenses needs a person's approval. Absent: no limit.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	MaxQuantity *int32 `json:"maxQuantity,omitempty"`
+
+	// allowSourceCancellation lets the policy authorize UsageBased subscriptions
+	// whose azure.sourceDisposition is CancelServices or CancelSubscription.
+	// Default false: those need a person's approval.
 	// +optional
 	// +kubebuilder:default=false
-	AllowDelegatedAdmin bool `json:"allowDelegatedAdmin,omitempty"`
+	AllowSourceCancellation bool `json:"allowSourceCancellation,omitempty"`
 }
 
 // ApprovalPolicyStatus is what the operator last observed of the policy.
@@ -35,8 +68,8 @@ type ApprovalPolicyStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// matched is the number of ResellerRelationships in this namespace whose
-	// partner the policy matches.
+	// matched is the number of CustomerSubscriptions in this namespace whose
+	// current authorization this policy gave.
 	// +optional
 	Matched int32 `json:"matched,omitempty"`
 
@@ -48,12 +81,15 @@ type ApprovalPolicyStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
-// ApprovalPolicy is declarative consent that can live in Git: in a customer's
-// namespace, reseller relationship requests from the partners it names are approved.
+// ApprovalPolicy is the partner's standing authorization, reviewed in Git like
+// any manifest: the operator may buy, transfer or cancel the source for the
+// subscriptions in this namespace that it matches, without a person approving
+// each one. It never approves anything on the customer's behalf.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=ap,categories=multichannel
-// +kubebuilder:printcolumn:name="Delegated Admin",type=boolean,JSONPath=`.spec.allowDelegatedAdmin`
+// +kubebuilder:printcolumn:name="Max Quantity",type=integer,JSONPath=`.spec.maxQuantity`
+// +kubebuilder:printcolumn:name="Source Cancellation",type=boolean,JSONPath=`.spec.allowSourceCancellation`
 // +kubebuilder:printcolumn:name="Matched",type=integer,JSONPath=`.status.matched`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
@@ -61,7 +97,7 @@ type ApprovalPolicy struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	// spec names the partners whose requests are approved.
+	// spec says which subscriptions the policy authorizes.
 	// +required
 	Spec ApprovalPolicySpec `json:"spec"`
 

@@ -141,10 +141,88 @@ const (
 
 // Condition types of a CustomerSubscription, besides Ready, Reconciling and Stalled.
 const (
-	ConditionEligible             = "Eligible"
+	ConditionEligible = "Eligible"
+	// ConditionRelationshipApproved is the customer's gate: True once the
+	// customer accepted the support partner as reseller.
 	ConditionRelationshipApproved = "RelationshipApproved"
-	ConditionSwitched             = "Switched"
+	// ConditionAuthorized is the partner's own gate: True once an
+	// ApprovalPolicy or a person with verb approve authorized the current
+	// generation of the spec.
+	ConditionAuthorized = "Authorized"
+	ConditionSwitched   = "Switched"
 )
+
+// Reasons of a CustomerSubscription's Authorized condition, and of Ready and
+// Stalled while authorization blocks it.
+const (
+	// ReasonAuthorizationNotRequired: the path buys and transfers nothing.
+	ReasonAuthorizationNotRequired = "NotRequired"
+	// ReasonAuthorizedByPolicy: an ApprovalPolicy in the namespace matched.
+	ReasonAuthorizedByPolicy = "AuthorizedByPolicy"
+	// ReasonAuthorizedByPerson: a person with verb approve authorized it.
+	ReasonAuthorizedByPerson = "AuthorizedByPerson"
+	// ReasonAwaitingAuthorization: no policy matches and nobody decided yet.
+	ReasonAwaitingAuthorization = "AwaitingAuthorization"
+	// ReasonAuthorizationDenied: a person denied it; the subscription stops.
+	ReasonAuthorizationDenied = "AuthorizationDenied"
+)
+
+// AuthorizationDecision is the partner's answer to whether the operator may act.
+// +kubebuilder:validation:Enum=Authorized;Denied
+type AuthorizationDecision string
+
+const (
+	DecisionAuthorized          AuthorizationDecision = "Authorized"
+	DecisionAuthorizationDenied AuthorizationDecision = "Denied"
+)
+
+// AuthorizationSource is who gave an authorization decision.
+// +kubebuilder:validation:Enum=Policy;Manual
+type AuthorizationSource string
+
+const (
+	// AuthorizationFromPolicy: an ApprovalPolicy matched; the operator recorded it.
+	AuthorizationFromPolicy AuthorizationSource = "Policy"
+	// AuthorizationManual: a person with verb approve decided.
+	AuthorizationManual AuthorizationSource = "Manual"
+)
+
+// Authorization is the partner's own decision that the operator may buy,
+// transfer or cancel the source for one generation of a subscription's spec.
+// A person's decision passes an admission check: the user needs verb approve
+// on the subscription, by must be that user, and a decision is final for its
+// generation.
+type Authorization struct {
+	// decision is Authorized or Denied.
+	// +required
+	Decision AuthorizationDecision `json:"decision"`
+
+	// by is who decided: the user name the API server authenticated (for a
+	// person), or "ApprovalPolicy <name>" (for a policy).
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	By string `json:"by"`
+
+	// at is when the decision was made.
+	// +optional
+	At *metav1.Time `json:"at,omitempty"`
+
+	// source is Policy or Manual (a person).
+	// +required
+	Source AuthorizationSource `json:"source"`
+
+	// generation is the metadata.generation of the spec the decision is
+	// about; a spec change asks again.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	Generation int64 `json:"generation"`
+
+	// reason says why, in the approver's words, or which policy rule matched.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Reason string `json:"reason,omitempty"`
+}
 
 // OperationType is the kind of Partner Center operation a subscription's switch step runs.
 // +kubebuilder:validation:Enum=CreateAzurePlan;CreateLicenseSubscription;CreateTransfer
@@ -372,6 +450,11 @@ type CustomerSubscriptionStatus struct {
 	// +kubebuilder:validation:MaxLength=253
 	RelationshipRef string `json:"relationshipRef,omitempty"`
 
+	// authorization is the partner's own decision that the operator may act
+	// (buy, transfer, cancel the source) on this generation of the spec.
+	// +optional
+	Authorization *Authorization `json:"authorization,omitempty"`
+
 	// operation is the Partner Center operation of the switch step.
 	// +optional
 	Operation *Operation `json:"operation,omitempty"`
@@ -381,7 +464,7 @@ type CustomerSubscriptionStatus struct {
 	// +kubebuilder:validation:MaxLength=128
 	TargetSubscriptionID string `json:"targetSubscriptionID,omitempty"`
 
-	// conditions: Eligible, RelationshipApproved, Switched, Ready, and the kstatus
+	// conditions: Eligible, RelationshipApproved, Authorized, Switched, Ready, and the kstatus
 	// pair Reconciling and Stalled (present only while abnormal).
 	// +optional
 	// +listType=map
@@ -402,8 +485,10 @@ type CustomerSubscriptionStatus struct {
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Path",type=string,JSONPath=`.status.eligibility.path`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.eligibility.reason`
+// +kubebuilder:printcolumn:name="Authorized",type=string,JSONPath=`.status.conditions[?(@.type=="Authorized")].status`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
-// +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.eligibility.message`,priority=1
+// +kubebuilder:printcolumn:name="Authorized By",type=string,JSONPath=`.status.authorization.by`,priority=1
+// +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type CustomerSubscription struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -46,16 +46,40 @@ const (
 	ReasonCredentialsNotFound = "CredentialsNotFound"
 	// ReasonTokenFailed: the token service refused the credentials or could not be reached.
 	ReasonTokenFailed = "TokenFailed"
+	// ReasonEndpointNotAllowed: endpoint or authorityHost is not an https URL on
+	// a host of the partner's cloud, nor an origin the operator's flags allow;
+	// no credential is sent there.
+	ReasonEndpointNotAllowed = "EndpointNotAllowed"
+	// ReasonSecretNamespaceNotAllowed: credentialsSecretRef names a namespace
+	// other than the operator's own, the only one where it reads Secrets.
+	ReasonSecretNamespaceNotAllowed = "SecretNamespaceNotAllowed"
 )
 
-// SecretReference names a Secret in a given namespace.
+// ConditionAppUserCalls says whether the partner's credentials can make App+User
+// calls (the reseller request link needs one): True when the Secret holds a
+// refreshToken that the token service accepted.
+const ConditionAppUserCalls = "AppUserCalls"
+
+// Reasons of a Partner's AppUserCalls condition.
+const (
+	// ReasonUserTokenObtained: the refresh token earned an App+User token.
+	ReasonUserTokenObtained = "UserTokenObtained"
+	// ReasonNoRefreshToken: the Secret has no refreshToken, so only App-only
+	// calls are possible; reseller request links cannot be asked for.
+	ReasonNoRefreshToken = "NoRefreshToken"
+	// ReasonRefreshTokenFailed: the token service refused the refresh token.
+	ReasonRefreshTokenFailed = "RefreshTokenFailed"
+)
+
+// SecretReference names a Secret in the operator's own namespace.
 type SecretReference struct {
-	// namespace of the Secret.
-	// +required
-	// +kubebuilder:validation:MinLength=1
+	// namespace of the Secret. The operator reads Secrets only in its own
+	// namespace; leave this empty, or name that namespace. Any other is refused
+	// (Ready False, reason SecretNamespaceNotAllowed).
+	// +optional
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
-	Namespace string `json:"namespace"`
+	Namespace string `json:"namespace,omitempty"`
 
 	// name of the Secret.
 	// +required
@@ -68,6 +92,9 @@ type SecretReference struct {
 type PartnerCenterConnection struct {
 	// endpoint is the base URL of the Partner Center REST API. When empty the
 	// operator uses the public Partner Center API, https://api.partnercenter.microsoft.com.
+	// It must be an https URL on a host of the partner's cloud, or an origin the
+	// operator's --allowed-origins flag adds; otherwise nothing is sent
+	// (Ready False, reason EndpointNotAllowed).
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:Pattern=`^https?://[^\s]+$`
@@ -76,16 +103,18 @@ type PartnerCenterConnection struct {
 	// authorityHost is the base URL of the Entra ID token service; tokens are
 	// requested from {authorityHost}/{tenantID}/oauth2/v2.0/token. When empty it
 	// follows spec.cloud: https://login.microsoftonline.com for Public,
-	// https://login.microsoftonline.us for USGovernment.
+	// https://login.microsoftonline.us for USGovernment. The same host rule as
+	// endpoint applies: the client secret goes only to an allowed token service.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:Pattern=`^https?://[^\s]+$`
 	AuthorityHost string `json:"authorityHost,omitempty"`
 
-	// credentialsSecretRef names the Secret holding the partner's application
-	// credentials: keys clientID and clientSecret, and optionally refreshToken
-	// (needed for App+User calls such as the reseller request link). When absent
-	// the partner is reference data only and the operator calls nothing on its behalf.
+	// credentialsSecretRef names the Secret, in the operator's own namespace,
+	// holding the partner's application credentials: keys clientID and
+	// clientSecret, and optionally refreshToken (needed for App+User calls such
+	// as the reseller request link). When absent the partner is reference data
+	// only and the operator calls nothing on its behalf.
 	// +optional
 	CredentialsSecretRef *SecretReference `json:"credentialsSecretRef,omitempty"`
 }
@@ -150,7 +179,8 @@ type PartnerStatus struct {
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// conditions: Ready is True when the credentials are present and a token was
-	// obtained, or when the partner is reference data only (reason ReferenceOnly).
+	// obtained, or when the partner is reference data only (reason ReferenceOnly);
+	// AppUserCalls says whether App+User calls (the request link) are possible.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -168,6 +198,7 @@ type PartnerStatus struct {
 // +kubebuilder:printcolumn:name="Cloud",type=string,JSONPath=`.spec.cloud`
 // +kubebuilder:printcolumn:name="Country",type=string,JSONPath=`.spec.country`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="App+User",type=string,JSONPath=`.status.conditions[?(@.type=="AppUserCalls")].status`,priority=1
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Partner struct {

@@ -22,8 +22,9 @@ const (
 )
 
 // Condition types a person may write on a ResellerRelationship's status to
-// record the customer's decision by hand. Each is write-once, and at most one of
-// them may be True.
+// record the customer's decision by hand, for a partner without Partner Center
+// credentials. Each is write-once, at most one of them may be True, and the
+// admission check requires verb approve and status.approval naming the writer.
 const (
 	ConditionApproved = "Approved"
 	ConditionDenied   = "Denied"
@@ -36,7 +37,8 @@ type ApprovalSource string
 const (
 	// ApprovalFromPartnerCenter: the customer accepted the request link in Partner Center.
 	ApprovalFromPartnerCenter ApprovalSource = "PartnerCenter"
-	// ApprovalFromPolicy: an ApprovalPolicy in the customer's namespace granted it.
+	// ApprovalFromPolicy is kept for objects written by earlier versions: an
+	// ApprovalPolicy no longer stands in for the customer.
 	ApprovalFromPolicy ApprovalSource = "Policy"
 	// ApprovalManual: a person recorded the decision as a condition.
 	ApprovalManual ApprovalSource = "Manual"
@@ -74,10 +76,13 @@ type ResellerRelationshipSpec struct {
 	// +kubebuilder:validation:MaxLength=253
 	CustomerRef string `json:"customerRef"`
 
-	// delegatedAdmin asks for delegated administration privileges along with the
-	// reseller relationship. Default true; must be true for USGovernment customers.
+	// delegatedAdmin asks for delegated administration privileges (DAP) along
+	// with the reseller relationship. Default false. Since October 2023 a
+	// reseller relationship grants no admin rights outside the USGovernment
+	// cloud: admin access to support a customer is a GDAP relationship
+	// (DelegatedAdminRelationship). Must be true for USGovernment customers.
 	// +optional
-	// +kubebuilder:default=true
+	// +kubebuilder:default=false
 	DelegatedAdmin *bool `json:"delegatedAdmin,omitempty"`
 
 	// expiresAfter is how long the request waits for the customer's decision
@@ -94,8 +99,9 @@ type Approval struct {
 	// +required
 	Decision ApprovalDecision `json:"decision"`
 
-	// by says who decided: the ApprovalPolicy's name, the person's name, or the
-	// customer tenant as seen in Partner Center.
+	// by says who recorded the decision: the customer tenant as seen in
+	// Partner Center, or the user name of the person who recorded it by hand
+	// (the admission check makes it the authenticated user).
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
 	By string `json:"by,omitempty"`

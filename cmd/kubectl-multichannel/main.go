@@ -1,7 +1,9 @@
 // Command kubectl-multichannel is a kubectl plugin (kubectl multichannel ...)
 // for the multichannel operator. Its check command evaluates committed
 // Partner, Customer and CustomerSubscription manifests with no cluster, so a
-// GitOps pipeline can see each subscription's path before it merges.
+// GitOps pipeline can see each subscription's path before it merges; approve,
+// deny and status record and show a person's decisions, as cert-manager's
+// cmctl approve does for certificate requests.
 package main
 
 import (
@@ -51,7 +53,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newCheckCommand(clock))
+	root.AddCommand(newCheckCommand(clock), newDecideCommand(true, clock), newDecideCommand(false, clock), newStatusCommand())
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -36,6 +36,7 @@ import (
 	"github.com/partnerops/multichannel-operator/controllers"
 	"github.com/partnerops/multichannel-operator/internal/check"
 	"github.com/partnerops/multichannel-operator/internal/crdschema"
+	"github.com/partnerops/multichannel-operator/internal/install"
 	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
 
@@ -141,6 +142,9 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	if err := installAdmissionAndRoles(ctx, c); err != nil {
+		return err
+	}
 	applied, err := applySamples(ctx, c, o, simURL)
 	if err != nil {
 		return err
@@ -155,7 +159,8 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	if err := controllers.SetupWithManager(mgr, controllers.Options{PollInterval: o.pollInterval, MaxRequeue: time.Minute}); err != nil {
+	if err := controllers.SetupWithManager(mgr, controllers.Options{PollInterval: o.pollInterval, MaxRequeue: time.Minute,
+		OperatorNamespace: systemNamespace, AllowedOrigins: controllers.Origins{simURL}}); err != nil {
 		return err
 	}
 	printNextSteps(o, envFile, simURL, applied)
@@ -176,6 +181,21 @@ func writeKubeconfig(env *envtest.Environment, path string) error {
 		return err
 	}
 	return os.WriteFile(path, data, 0o600)
+}
+
+// installAdmissionAndRoles installs the admission check on decisions, the
+// admission warnings and the seed's roles, as config/default does.
+func installAdmissionAndRoles(ctx context.Context, c client.Client) error {
+	objs, err := install.Objects()
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(o), client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
+			return fmt.Errorf("applying %s %s: %w", o.GetKind(), o.GetName(), err)
+		}
+	}
+	return nil
 }
 
 // applySamples applies the samples with server-side apply, pointing the
@@ -216,7 +236,8 @@ func applySamples(ctx context.Context, c client.Client, o options, simURL string
 }
 
 // pointAtSimulator makes a Partner with credentials talk to the simulator, and
-// creates the Secret it names with credentials the simulator accepts.
+// creates the Secret it names, in the operator's namespace, with credentials
+// the simulator accepts.
 func pointAtSimulator(ctx context.Context, c client.Client, u *unstructured.Unstructured, simURL string) error {
 	ref, found, _ := unstructured.NestedStringMap(u.Object, "spec", "partnerCenter", "credentialsSecretRef")
 	if !found {
@@ -228,20 +249,17 @@ func pointAtSimulator(ctx context.Context, c client.Client, u *unstructured.Unst
 	if err := unstructured.SetNestedField(u.Object, simURL, "spec", "partnerCenter", "authorityHost"); err != nil {
 		return err
 	}
-	if ref["namespace"] != systemNamespace {
-		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ref["namespace"]}}
-		if err := c.Create(ctx, ns); client.IgnoreAlreadyExists(err) != nil {
-			return err
-		}
+	if ns := ref["namespace"]; ns != "" && ns != systemNamespace {
+		return fmt.Errorf("Partner %s names a Secret in namespace %s; the operator reads Secrets only in %s", u.GetName(), ns, systemNamespace)
 	}
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ref["namespace"], Name: ref["name"]},
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: systemNamespace, Name: ref["name"]},
 		StringData: map[string]string{
 			v1alpha1.SecretKeyClientID:     "dev-" + u.GetName(),
 			v1alpha1.SecretKeyClientSecret: "dev-secret",
 			v1alpha1.SecretKeyRefreshToken: "dev-refresh-token",
 		}}
 	if err := c.Create(ctx, secret); client.IgnoreAlreadyExists(err) != nil {
-		return fmt.Errorf("creating Secret %s/%s: %w", ref["namespace"], ref["name"], err)
+		return fmt.Errorf("creating Secret %s/%s: %w", systemNamespace, ref["name"], err)
 	}
 	return nil
 }
@@ -257,11 +275,19 @@ In another terminal:
   kubectl get multichannel -A
   kubectl get csub -A -w
   kubectl describe csub woodgrove-azure-fabrikam
-  go run ./cmd/kubectl-multichannel check -f %s
+
+woodgrove-azure-ea waits for a person: the ApprovalPolicy does not allow
+cancelling a source subscription. Authorize it, then record the cancellation:
+
+  go run ./cmd/kubectl-multichannel status woodgrove-azure-ea -n %[6]s
+  go run ./cmd/kubectl-multichannel approve woodgrove-azure-ea -n %[6]s --reason "EA cancellation agreed"
+  kubectl patch csub woodgrove-azure-ea -n %[6]s --type merge -p '{"spec":{"state":"Cancelled"}}'
+
+  go run ./cmd/kubectl-multichannel check -f %[5]s
   curl -s $PARTNER_CENTER_ENDPOINT/sim/stats
 
 Ctrl-C stops the operator, the simulator, kube-apiserver and etcd; the next
-make dev resumes the same cluster (delete %s to start afresh).
+make dev resumes the same cluster (delete %[7]s to start afresh).
 
-`, applied, simURL, o.autoApprove, envFile, o.samples, o.dir)
+`, applied, simURL, o.autoApprove, envFile, o.samples, o.namespace, o.dir)
 }

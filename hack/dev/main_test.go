@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/decide"
 )
 
 // TestDevBringsSamplesToTheirPhases runs make dev's program: every sample
@@ -35,7 +37,7 @@ func TestDevBringsSamplesToTheirPhases(t *testing.T) {
 
 	c := devClient(t, filepath.Join(dir, "kubeconfig"), stopped)
 	want := map[string]v1alpha1.SubscriptionPhase{
-		"woodgrove-m365-ea": "Completed", "woodgrove-azure-direct": "Completed", "woodgrove-azure-ea": "Switching",
+		"woodgrove-m365-ea": "Completed", "woodgrove-azure-direct": "Completed", "woodgrove-azure-ea": "AwaitingApproval",
 		"woodgrove-azure-fabrikam": "Completed", "woodgrove-d365-fabrikam": "Completed", "woodgrove-visio-fabrikam": "Completed",
 		"woodgrove-project-cancelled": "Completed", "woodgrove-m365-fabrikam": "Scheduled", "woodgrove-teams-open": "Evaluated",
 		"margie-travel-m365": "Ineligible", "woodgrove-exchange-syndication": "Ineligible", "woodgrove-azure-litware": "Ineligible",
@@ -58,6 +60,33 @@ func TestDevBringsSamplesToTheirPhases(t *testing.T) {
 		}
 	}
 	t.Logf("every sample reached its documented phase %v after make dev started", time.Since(start).Round(time.Second))
+
+	// The README's flow: a person authorizes the source cancellation the
+	// policy does not allow, then records it; the subscription completes.
+	user, err := decide.WhoAmI(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := client.ObjectKey{Namespace: o.namespace, Name: "woodgrove-azure-ea"}
+	if err := decide.CheckAllowed(ctx, c, decide.Subscription, key.Namespace, key.Name, user); err != nil {
+		t.Fatal(err)
+	}
+	if err := decide.Record(ctx, c, decide.Subscription, key, decide.Decision{Approve: true, User: user, Reason: "EA cancellation agreed", Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	waitPhase(t, c, key, v1alpha1.PhaseSwitching)
+	sub := &v1alpha1.CustomerSubscription{}
+	if err := c.Get(ctx, key, sub); err != nil {
+		t.Fatal(err)
+	}
+	if a := sub.Status.Authorization; a == nil || a.By != user || a.Source != v1alpha1.AuthorizationManual {
+		t.Errorf("authorization = %+v, want by %s", sub.Status.Authorization, user)
+	}
+	sub.Spec.State = v1alpha1.SubscriptionCancelled
+	if err := c.Update(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	waitPhase(t, c, key, v1alpha1.PhaseCompleted)
 
 	// etcd runs with its data under dir: the check below can see it.
 	if running := processesUsing(dir); len(running) == 0 {
@@ -98,12 +127,26 @@ func devClient(t *testing.T, kubeconfig string, stopped <-chan error) client.Cli
 		if err := v1alpha1.AddToScheme(scheme); err != nil {
 			t.Fatal(err)
 		}
+		if err := clientgoscheme.AddToScheme(scheme); err != nil {
+			t.Fatal(err)
+		}
 		if c, err := client.New(cfg, client.Options{Scheme: scheme}); err == nil {
 			return c
 		}
 	}
 	t.Fatal("no kubeconfig within a minute")
 	return nil
+}
+
+func waitPhase(t *testing.T, c client.Client, key client.ObjectKey, phase v1alpha1.SubscriptionPhase) {
+	t.Helper()
+	sub := &v1alpha1.CustomerSubscription{}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if err := c.Get(context.Background(), key, sub); err == nil && sub.Status.Phase == phase && sub.Status.ObservedGeneration == sub.Generation {
+			return
+		}
+	}
+	t.Fatalf("%s is %s, want %s: %v", key, sub.Status.Phase, phase, sub.Status.Conditions)
 }
 
 func equal(a, b map[string]v1alpha1.SubscriptionPhase) bool {

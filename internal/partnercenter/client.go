@@ -156,6 +156,19 @@ func (c *Client) CheckCredentials(ctx context.Context) error {
 	return nil
 }
 
+// CheckUserCredentials obtains an App+User token with the refresh token, so
+// that a partner can tell whether App+User calls (the request link) are
+// possible. It returns ErrUserCredentialsRequired without a refresh token.
+func (c *Client) CheckUserCredentials(ctx context.Context) error {
+	if c.user == nil {
+		return ErrUserCredentialsRequired
+	}
+	if _, err := c.user.Token(); err != nil {
+		return fmt.Errorf("obtaining an App+User token for tenant %s: %w", c.tenantID, tokenError(err))
+	}
+	return nil
+}
+
 // Error is an error response from Partner Center.
 type Error struct {
 	Operation   string

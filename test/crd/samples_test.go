@@ -80,8 +80,8 @@ func TestDefaults(t *testing.T) {
 	if err := k8sClient.Create(ctx, rr); err != nil {
 		t.Fatal(err)
 	}
-	if rr.Spec.DelegatedAdmin == nil || !*rr.Spec.DelegatedAdmin || rr.Spec.ExpiresAfter == nil || rr.Spec.ExpiresAfter.Duration.Hours() != 720 {
-		t.Errorf("ResellerRelationship defaults: delegatedAdmin=%v expiresAfter=%v, want true, 720h", rr.Spec.DelegatedAdmin, rr.Spec.ExpiresAfter)
+	if rr.Spec.DelegatedAdmin == nil || *rr.Spec.DelegatedAdmin || rr.Spec.ExpiresAfter == nil || rr.Spec.ExpiresAfter.Duration.Hours() != 720 {
+		t.Errorf("ResellerRelationship defaults: delegatedAdmin=%v expiresAfter=%v, want false (DAP is retired), 720h", rr.Spec.DelegatedAdmin, rr.Spec.ExpiresAfter)
 	}
 
 	cust := &v1alpha1.Customer{}

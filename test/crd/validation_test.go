@@ -108,6 +108,8 @@ func TestInvalidManifestsRejected(t *testing.T) {
 		{"unknown commerce", "License", `spec: {commerce: Modern}`, "spec.commerce", "Unsupported value"},
 		{"policy naming no partner", "ApprovalPolicy", `spec: {partnerRefs: null}`, "spec", "set partnerSelector, partnerRefs, or both"},
 		{"policy with too many partners", "ApprovalPolicy", `spec: {partnerRefs: [` + strings.Repeat("p,", 64) + `p65]}`, "spec.partnerRefs", "Too many"},
+		{"policy for a path that buys nothing", "ApprovalPolicy", `spec: {paths: [ResellerRelationship]}`, "spec.paths[0]", "Unsupported value"},
+		{"policy with a zero maximum", "ApprovalPolicy", `spec: {maxQuantity: 0}`, "spec.maxQuantity", "should be greater than or equal to 1"},
 		{"relationship without partner", "ResellerRelationship", `spec: {partnerRef: null}`, "spec.partnerRef", "Required value"},
 	}
 	for _, tc := range cases {
@@ -167,7 +169,7 @@ func TestResellerRelationshipImmutable(t *testing.T) {
 	if err := k8sClient.Create(ctx, obj); err != nil {
 		t.Fatal(err)
 	}
-	if err := unstructured.SetNestedField(obj.Object, false, "spec", "delegatedAdmin"); err != nil {
+	if err := unstructured.SetNestedField(obj.Object, true, "spec", "delegatedAdmin"); err != nil {
 		t.Fatal(err)
 	}
 	err := k8sClient.Update(ctx, obj)

@@ -132,7 +132,8 @@ func TestDefaultAppliesWithServerSideDryRun(t *testing.T) {
 		}
 	}
 	for kind, want := range map[string]int{"CustomResourceDefinition": 5, "Deployment": 1, "Namespace": 1, "ServiceAccount": 1,
-		"ClusterRole": 3, "ClusterRoleBinding": 2, "Role": 1, "RoleBinding": 1, "Service": 1} {
+		"ClusterRole": 7, "ClusterRoleBinding": 2, "Role": 2, "RoleBinding": 2, "Service": 1,
+		"ValidatingAdmissionPolicy": 3, "ValidatingAdmissionPolicyBinding": 3} {
 		if kinds[kind] != want {
 			t.Errorf("config/default renders %d %s, want %d", kinds[kind], kind, want)
 		}

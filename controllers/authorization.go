@@ -1,0 +1,149 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+)
+
+// The partner's own gate (DOMAIN.md section 5, Approval): before anything is
+// bought, transferred or the source cancelled, an ApprovalPolicy or a person
+// with verb approve authorizes the subscription, bound to the generation of
+// the spec it saw.
+
+// needsAuthorization: every path that buys or transfers. The
+// ResellerRelationship path only needs the customer's consent.
+func needsAuthorization(path v1alpha1.SwitchPath) bool {
+	switch path {
+	case v1alpha1.PathNewAzureSubscription, v1alpha1.PathPartnerSwitch, v1alpha1.PathNewLicenseSubscription:
+		return true
+	}
+	return false
+}
+
+// cancelsSource: the subscription's disposition asks for the source to be cancelled.
+func cancelsSource(sub *v1alpha1.CustomerSubscription) bool {
+	a := sub.Spec.Azure
+	return a != nil && (a.SourceDisposition == v1alpha1.SourceCancelServices || a.SourceDisposition == v1alpha1.SourceCancelSubscription)
+}
+
+// policyCoversPartner: the policy names the support partner, or its selector
+// matches the partner's labels.
+func policyCoversPartner(p *v1alpha1.ApprovalPolicy, partner *v1alpha1.Partner) bool {
+	if slices.Contains(p.Spec.PartnerRefs, partner.Name) {
+		return true
+	}
+	if p.Spec.PartnerSelector == nil {
+		return false
+	}
+	sel, err := metav1.LabelSelectorAsSelector(p.Spec.PartnerSelector)
+	return err == nil && sel.Matches(labels.Set(partner.Labels))
+}
+
+// policyAuthorizes says whether the policy authorizes the subscription on
+// path with its support partner, and if not, the first rule that refuses.
+func policyAuthorizes(p *v1alpha1.ApprovalPolicy, sub *v1alpha1.CustomerSubscription, target *v1alpha1.Partner, path v1alpha1.SwitchPath) (bool, string) {
+	switch {
+	case !policyCoversPartner(p, target):
+		return false, fmt.Sprintf("does not cover partner %s", target.Name)
+	case len(p.Spec.Paths) > 0 && !slices.Contains(p.Spec.Paths, v1alpha1.ActingPath(path)):
+		return false, fmt.Sprintf("does not cover path %s", path)
+	case len(p.Spec.Offers) > 0 && !slices.Contains(p.Spec.Offers, sub.Spec.Offer.ID):
+		return false, fmt.Sprintf("does not cover offer %s", sub.Spec.Offer.ID)
+	case p.Spec.MaxQuantity != nil && sub.Spec.Quantity != nil && *sub.Spec.Quantity > *p.Spec.MaxQuantity:
+		return false, fmt.Sprintf("allows at most %d licenses, the subscription has %d", *p.Spec.MaxQuantity, *sub.Spec.Quantity)
+	case cancelsSource(sub) && !p.Spec.AllowSourceCancellation:
+		return false, fmt.Sprintf("does not allow source cancellation (%s)", sub.Spec.Azure.SourceDisposition)
+	}
+	return true, ""
+}
+
+// policyAuthorizationBy is what status.authorization.by says of a policy.
+func policyAuthorizationBy(policy string) string { return "ApprovalPolicy " + policy }
+
+// authorize is the subscription's authorization phase. It keeps a decision
+// already recorded for this generation, records a matching policy's
+// authorization, or reports that a person must decide. It ends the pass only
+// on a denial; whether the gate is open is left in the Authorized condition
+// for awaitApproval, which waits for both gates.
+func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	sub := s.sub
+	if !needsAuthorization(s.result.Path) {
+		s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionTrue, v1alpha1.ReasonAuthorizationNotRequired,
+			fmt.Sprintf("The %s path buys and transfers nothing, so it needs only the customer's consent.", s.result.Path))
+		return nil, nil
+	}
+	if op := sub.Status.Operation; op != nil && op.ExternalID != "" {
+		// Sent under an authorization already checked: what Partner Center
+		// created is followed to its end whatever the spec says now.
+		return nil, nil
+	}
+	if a := sub.Status.Authorization; a != nil && a.Generation == sub.Generation {
+		if a.Decision == v1alpha1.DecisionAuthorizationDenied {
+			msg := fmt.Sprintf("%s denied the operator's authority to act on generation %d%s; change the spec to ask again.", a.By, a.Generation, because(a.Reason))
+			s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionFalse, v1alpha1.ReasonAuthorizationDenied, msg)
+			sub.Status.Phase = v1alpha1.PhaseFailed
+			s.conds.stalled(v1alpha1.ReasonAuthorizationDenied, msg)
+			return done, nil
+		}
+		reason := v1alpha1.ReasonAuthorizedByPerson
+		if a.Source == v1alpha1.AuthorizationFromPolicy {
+			reason = v1alpha1.ReasonAuthorizedByPolicy
+		}
+		s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionTrue, reason,
+			fmt.Sprintf("Authorized by %s for generation %d%s.", a.By, a.Generation, because(a.Reason)))
+		return nil, nil
+	}
+
+	policies := &v1alpha1.ApprovalPolicyList{}
+	if err := r.List(ctx, policies, client.InNamespace(sub.Namespace)); err != nil {
+		return nil, fmt.Errorf("listing ApprovalPolicies in %s: %w", sub.Namespace, err)
+	}
+	sort.Slice(policies.Items, func(i, j int) bool { return policies.Items[i].Name < policies.Items[j].Name })
+	var refusals []string
+	for i := range policies.Items {
+		p := &policies.Items[i]
+		ok, why := policyAuthorizes(p, sub, s.target, s.result.Path)
+		if !ok {
+			refusals = append(refusals, fmt.Sprintf("%s %s", p.Name, why))
+			continue
+		}
+		now := metav1.NewTime(s.now)
+		sub.Status.Authorization = &v1alpha1.Authorization{
+			Decision: v1alpha1.DecisionAuthorized, By: policyAuthorizationBy(p.Name), At: &now,
+			Source: v1alpha1.AuthorizationFromPolicy, Generation: sub.Generation,
+			Reason: fmt.Sprintf("The policy covers partner %s, path %s and offer %s.", s.target.Name, s.result.Path, sub.Spec.Offer.ID),
+		}
+		s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionTrue, v1alpha1.ReasonAuthorizedByPolicy,
+			fmt.Sprintf("Authorized by ApprovalPolicy %s for generation %d.", p.Name, sub.Generation))
+		log.FromContext(ctx).Info("subscription authorized by policy", "policy", p.Name, "generation", sub.Generation, "path", s.result.Path)
+		return nil, nil
+	}
+	msg := fmt.Sprintf("No ApprovalPolicy in namespace %s authorizes %s with partner %s", sub.Namespace, s.result.Path, s.target.Name)
+	if len(refusals) > 0 {
+		msg += " (" + strings.Join(refusals, "; ") + ")"
+	}
+	if a := sub.Status.Authorization; a != nil {
+		msg = fmt.Sprintf("The spec changed since %s decided on generation %d. %s", a.By, a.Generation, msg)
+	}
+	msg += fmt.Sprintf("; a person with verb approve can decide: kubectl multichannel approve %s -n %s.", sub.Name, sub.Namespace)
+	s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionFalse, v1alpha1.ReasonAwaitingAuthorization, msg)
+	return nil, nil
+}
+
+func because(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return " (" + reason + ")"
+}
