@@ -247,20 +247,27 @@ func TestPartnerReadiness(t *testing.T) {
 	h := start(t, withSim(sim.Options{Credentials: map[string]string{"operator": "s3cret"}}))
 	h.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "wrong"},
 		StringData: map[string]string{"clientID": "operator", "clientSecret": "not-it"}})
+	h.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "app-only"},
+		StringData: map[string]string{"clientID": "operator", "clientSecret": "s3cret"}})
 	cases := []struct {
 		partner *v1alpha1.Partner
 		ready   metav1.ConditionStatus
 		reason  string
 		kstatus status.Status
+		// appUser is the AppUserCalls condition's reason, "" when it must be absent.
+		appUser string
 	}{
-		{h.contoso(), metav1.ConditionTrue, "TokenObtained", status.CurrentStatus},
-		{h.fabrikam(), metav1.ConditionTrue, "ReferenceOnly", status.CurrentStatus},
+		{h.contoso(), metav1.ConditionTrue, "TokenObtained", status.CurrentStatus, v1alpha1.ReasonUserTokenObtained},
+		{h.partner("app-only", "6a7b8c9d-0e1f-4a3b-9c4d-5e6f7a8b9c0d", v1alpha1.CSPTypeDirectBill, true,
+			func(p *v1alpha1.Partner) { p.Spec.PartnerCenter.CredentialsSecretRef.Name = "app-only" }),
+			metav1.ConditionTrue, "TokenObtained", status.CurrentStatus, v1alpha1.ReasonNoRefreshToken},
+		{h.fabrikam(), metav1.ConditionTrue, "ReferenceOnly", status.CurrentStatus, ""},
 		{h.partner("no-secret", "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", v1alpha1.CSPTypeDirectBill, true,
 			func(p *v1alpha1.Partner) { p.Spec.PartnerCenter.CredentialsSecretRef.Name = "missing" }),
-			metav1.ConditionFalse, "CredentialsNotFound", status.FailedStatus},
+			metav1.ConditionFalse, "CredentialsNotFound", status.FailedStatus, ""},
 		{h.partner("refused", "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d", v1alpha1.CSPTypeDirectBill, true,
 			func(p *v1alpha1.Partner) { p.Spec.PartnerCenter.CredentialsSecretRef.Name = "wrong" }),
-			metav1.ConditionFalse, "TokenFailed", status.FailedStatus},
+			metav1.ConditionFalse, "TokenFailed", status.FailedStatus, ""},
 	}
 	for _, tc := range cases {
 		p := &v1alpha1.Partner{}
@@ -271,6 +278,13 @@ func TestPartnerReadiness(t *testing.T) {
 			c := condition(p.Status.Conditions, v1alpha1.ConditionReady)
 			if c == nil || c.Status != tc.ready || c.Reason != tc.reason {
 				return errf("ready = %+v", c)
+			}
+			appUser := condition(p.Status.Conditions, v1alpha1.ConditionAppUserCalls)
+			switch {
+			case tc.appUser == "" && appUser != nil:
+				return errf("AppUserCalls = %+v, want none", appUser)
+			case tc.appUser != "" && (appUser == nil || appUser.Reason != tc.appUser || (appUser.Status == "True") != (tc.appUser == v1alpha1.ReasonUserTokenObtained)):
+				return errf("AppUserCalls = %+v, want reason %s", appUser, tc.appUser)
 			}
 			return nil
 		})

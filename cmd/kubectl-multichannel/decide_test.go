@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	corev1 "k8s.io/api/core/v1"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/install"
+)
+
+// TestApproveDenyStatus runs the plugin against a real API server with the
+// admission check and roles installed, as people holding different roles.
+func TestApproveDenyStatus(t *testing.T) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		t.Fatal("KUBEBUILDER_ASSETS is not set: run 'make test'")
+	}
+	env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("..", "..", "config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
+	cfg, err := env.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	objs, err := install.Objects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for user, role := range map[string]string{"sam@contoso.example": "sales-agent", "ana@contoso.example": "global-admin"} {
+		if err := c.Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: role},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: install.NamePrefix + role},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "woodgrove"}}); err != nil {
+		t.Fatal(err)
+	}
+	sub := &v1alpha1.CustomerSubscription{ObjectMeta: metav1.ObjectMeta{Namespace: "woodgrove", Name: "azure-ea"},
+		Spec: v1alpha1.CustomerSubscriptionSpec{CustomerRef: "woodgrove", SubscriptionID: "s", Offer: v1alpha1.Offer{ID: "MS-AZR-0017P"},
+			ServiceType: v1alpha1.ServiceUsageBased, Channel: v1alpha1.Channel{Type: v1alpha1.ChannelEnterpriseAgreement}, SupportPartnerRef: "contoso"}}
+	rr := &v1alpha1.ResellerRelationship{ObjectMeta: metav1.ObjectMeta{Namespace: "woodgrove", Name: "woodgrove-northwind"},
+		Spec: v1alpha1.ResellerRelationshipSpec{PartnerRef: "northwind", CustomerRef: "woodgrove"}}
+	for _, o := range []client.Object{sub, rr} {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kubeconfig := writeKubeconfig(t, env)
+
+	plugin := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := run(ctx, append(args, "--kubeconfig", kubeconfig, "-n", "woodgrove"), strings.NewReader(""), &out, &errOut, fixedClock)
+		return code, out.String(), errOut.String()
+	}
+
+	code, _, errOut := plugin("approve", "azure-ea", "--as", "sam@contoso.example")
+	if code != exitBadInput || !strings.Contains(errOut, "user sam@contoso.example lacks verb approve on customersubscriptions.multichannel.partnerops.io azure-ea") {
+		t.Errorf("a sales agent's approve: exit %d, %q", code, errOut)
+	}
+	code, out, errOut := plugin("approve", "azure-ea", "--as", "ana@contoso.example", "--reason", "EA cancellation agreed")
+	if code != exitOK || !strings.Contains(out, "approved by ana@contoso.example") {
+		t.Fatalf("a global admin's approve: exit %d, %q %q", code, out, errOut)
+	}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(sub), sub); err != nil {
+		t.Fatal(err)
+	}
+	if a := sub.Status.Authorization; a == nil || a.By != "ana@contoso.example" || a.Source != v1alpha1.AuthorizationManual ||
+		a.Decision != v1alpha1.DecisionAuthorized || a.Generation != sub.Generation || a.Reason != "EA cancellation agreed" {
+		t.Errorf("authorization = %+v", sub.Status.Authorization)
+	}
+	if code, _, errOut := plugin("deny", "azure-ea", "--as", "ana@contoso.example"); code != exitBadInput || !strings.Contains(errOut, "deny needs --reason") {
+		t.Errorf("deny without a reason: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := plugin("deny", "azure-ea", "--as", "ana@contoso.example", "--reason", "changed my mind"); code != exitBadInput || !strings.Contains(errOut, "a decision is final") {
+		t.Errorf("a second, different decision: exit %d, %q", code, errOut)
+	}
+	if code, out, _ := plugin("status", "csub/azure-ea", "--as", "sam@contoso.example"); code != exitOK ||
+		!strings.Contains(out, "Authorized by ana@contoso.example (Manual) for generation 1") {
+		t.Errorf("status: exit %d, %q", code, out)
+	}
+
+	if code, out, errOut := plugin("deny", "rr/woodgrove-northwind", "--as", "ana@contoso.example", "--reason", "declined by phone"); code != exitOK || !strings.Contains(out, "denied by ana@contoso.example") {
+		t.Fatalf("recording the customer's decision: exit %d, %q %q", code, out, errOut)
+	}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(rr), rr); err != nil {
+		t.Fatal(err)
+	}
+	if a := rr.Status.Approval; a == nil || a.Decision != v1alpha1.DecisionDenied || a.By != "ana@contoso.example" || a.Source != v1alpha1.ApprovalManual {
+		t.Errorf("approval = %+v", rr.Status.Approval)
+	}
+	if code, _, errOut := plugin("approve", "widget/x"); code != exitBadInput || !strings.Contains(errOut, "is not a CustomerSubscription") {
+		t.Errorf("an unknown type: exit %d, %q", code, errOut)
+	}
+}
+
+// writeKubeconfig writes a kubeconfig for an admin who may impersonate (--as).
+func writeKubeconfig(t *testing.T, env *envtest.Environment) string {
+	t.Helper()
+	admin, err := env.AddUser(envtest.User{Name: "plugin-admin", Groups: []string{"system:masters"}}, &rest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := admin.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
