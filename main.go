@@ -35,6 +35,7 @@ func main() {
 		metricsSecure        bool
 		probeAddr            string
 		enableLeaderElection bool
+		leaderElectionNS     string
 		enableHTTP2          bool
 		opts                 controllers.Options
 	)
@@ -45,6 +46,8 @@ func main() {
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the liveness and readiness probes bind to.")
 	flag.BoolVar(&enableLeaderElection, "leader-elect", false,
 		"Elect a leader so that only one replica reconciles at a time.")
+	flag.StringVar(&leaderElectionNS, "leader-election-namespace", "",
+		"Namespace of the leader election Lease (default: the operator's namespace when running outside a cluster, the pod's inside).")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"Serve the metrics endpoint over HTTP/2 as well (off: HTTP/2 Stream Cancellation and Rapid Reset CVEs).")
 	opts.BindFlags(flag.CommandLine)
@@ -69,11 +72,12 @@ func main() {
 	}
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsOptions,
-		HealthProbeBindAddress: probeAddr,
-		LeaderElection:         enableLeaderElection,
-		LeaderElectionID:       "multichannel.partnerops.io",
+		Scheme:                  scheme,
+		Metrics:                 metricsOptions,
+		HealthProbeBindAddress:  probeAddr,
+		LeaderElection:          enableLeaderElection,
+		LeaderElectionNamespace: leaderElectionNamespace(leaderElectionNS, opts.OperatorNamespace),
+		LeaderElectionID:        "multichannel.partnerops.io",
 		// The process exits right after the manager stops, so the lease can be
 		// released at once and a standby takes over without waiting for it to expire.
 		LeaderElectionReleaseOnCancel: true,
@@ -104,4 +108,14 @@ func main() {
 		setupLog.Error(err, "the manager stopped with an error")
 		os.Exit(1)
 	}
+}
+
+// leaderElectionNamespace is the flag's value, else the operator's namespace
+// when one was given, else empty: in a cluster controller-runtime then uses the
+// pod's own namespace.
+func leaderElectionNamespace(flagValue, operatorNamespace string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	return operatorNamespace
 }
