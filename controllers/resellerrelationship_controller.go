@@ -232,7 +232,7 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 	}
 	cust, err := pcClient.GetCustomer(ctx, s.customer.Spec.TenantID)
 	switch {
-	case pc.IsNotFound(err):
+	case pc.IsNotFound(err) || pc.IsNoCommerceRelationship(err): // which of the two Partner Center answers is not documented
 		s.conds.progressing(ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
 		return nil, nil
 	case err != nil:
