@@ -124,7 +124,11 @@ func (c *Client) CreateOrder(ctx context.Context, customerID, requestID string, 
 	}
 	cart := &Cart{}
 	base := "/customers/" + url.PathEscape(customerID) + "/carts"
-	if err := c.do(ctx, call{op: "CreateCart", method: http.MethodPost, path: base, body: Cart{LineItems: items},
+	// The request is the documented cart body: its line items, nothing else.
+	body := struct {
+		LineItems []CartLineItem `json:"lineItems"`
+	}{items}
+	if err := c.do(ctx, call{op: "CreateCart", method: http.MethodPost, path: base, body: body,
 		requestID: StepRequestID(requestID, "cart"), retryable: true}, cart); err != nil {
 		return nil, err
 	}

@@ -83,7 +83,7 @@ const (
 // examples show (an update must not blank what the client did not read).
 type Subscription struct {
 	ID                   string     `json:"id"`
-	OfferID              string     `json:"offerId"`
+	OfferID              string     `json:"offerId,omitempty"`
 	OfferName            string     `json:"offerName,omitempty"`
 	FriendlyName         string     `json:"friendlyName,omitempty"`
 	Quantity             int        `json:"quantity"`
