@@ -189,8 +189,9 @@ func (s *Server) updateSubscription(r *http.Request, partner string) reply {
 		return fail(http.StatusBadRequest, codeInvalidProperty, "The request body is not a subscription: %v", err)
 	}
 	switch {
-	case sub.ID == "" || sub.OfferID == "" || sub.Quantity < 1:
-		return fail(http.StatusBadRequest, codeInvalidProperty, "A full Subscription resource is required: id, offerId and quantity are missing.")
+	case sub.ID == "" || sub.Quantity < 1 || sub.BillingType == "":
+		// The documented example sends no offerId, so that is not asked for.
+		return fail(http.StatusBadRequest, codeInvalidProperty, "A full Subscription resource is required: id, quantity or billingType is missing.")
 	case !strings.EqualFold(sub.ID, o.Subscription.ID):
 		return fail(http.StatusBadRequest, codeInvalidProperty, "The body's id %s is not subscription %s.", sub.ID, o.Subscription.ID)
 	case !settableStatuses[sub.Status]:
