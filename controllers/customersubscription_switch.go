@@ -221,7 +221,7 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 // same request ID.
 func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, op *v1alpha1.Operation, err error) (*ctrl.Result, error) {
 	var pcErr *pc.Error
-	if errors.As(err, &pcErr) && pcErr.StatusCode == http.StatusForbidden {
+	if forbidden := errors.As(err, &pcErr) && pcErr.StatusCode == http.StatusForbidden; forbidden || errors.Is(err, pc.ErrCustomerNotVisible) {
 		// Partner Center does not (yet) see the partner as the customer's
 		// reseller, or the application lacks the role: a person can fix either.
 		s.conds.progressing(ReasonRelationshipNotInPartnerCenter, fmt.Sprintf(

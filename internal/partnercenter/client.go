@@ -226,13 +226,19 @@ func IsNoCommerceRelationship(err error) bool {
 	return errors.As(err, &e) && e.StatusCode == http.StatusForbidden && e.Code == CodeNoCommerceRelationship
 }
 
+// ErrCustomerNotVisible: a call that must read the customer first found it
+// not visible to the partner (404, or 403 with code 20002): the customer has
+// not accepted the partner's reseller request, or not yet.
+var ErrCustomerNotVisible = errors.New("the customer is not visible to the partner: it has not accepted the reseller relationship (yet)")
+
 // IsRefused reports whether Partner Center refused the request itself, so
 // that sending it again cannot succeed: a 4xx other than 401 (the token),
 // 403 (a relationship or role a person can still grant) and 429
-// (throttling), or an order group checkout could not order.
+// (throttling), or an order group checkout could not order. A customer not
+// visible yet (ErrCustomerNotVisible) is not a refusal: it may accept later.
 func IsRefused(err error) bool {
 	var e *Error
-	if !errors.As(err, &e) {
+	if !errors.As(err, &e) || errors.Is(err, ErrCustomerNotVisible) {
 		return false
 	}
 	switch {

@@ -189,6 +189,9 @@ func (c *Client) CreateTransfer(ctx context.Context, customerID, requestID strin
 	}
 	if body.CustomerEmailID == "" {
 		cust, err := c.GetCustomer(ctx, customerID)
+		if IsNotFound(err) || IsNoCommerceRelationship(err) {
+			return nil, fmt.Errorf("partner center CreateTransfer: reading the customer's contact address: %w: %w", ErrCustomerNotVisible, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("partner center CreateTransfer: reading the customer's contact address: %w", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -237,5 +238,16 @@ func TestTransferTypeDecoding(t *testing.T) {
 		if (err != nil) != tc.err || tr.TransferType != tc.want {
 			t.Errorf("%s: %v, %v; want %v (error %v)", tc.json, tr.TransferType, err, tc.want, tc.err)
 		}
+	}
+}
+
+// TestTransferBeforeTheCustomerAccepted: the customer's contact address
+// cannot be read before it accepted; that is "not yet", not a refusal.
+func TestTransferBeforeTheCustomerAccepted(t *testing.T) {
+	_, srv := startSim(t, sim.Options{})
+	c, _ := newClient(t, srv.URL, contoso)
+	_, err := c.CreateTransfer(context.Background(), woodgrove, "op-early", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam"})
+	if !errors.Is(err, pc.ErrCustomerNotVisible) || !pc.IsNotFound(err) || pc.IsRefused(err) {
+		t.Fatalf("CreateTransfer = %v: want the customer not visible yet, not refused", err)
 	}
 }
