@@ -307,7 +307,7 @@ func (s *Server) checkout(r *http.Request, partner string) reply {
 		result.Orders = append(result.Orders, o.Order)
 	}
 	rec.Cart.Status = "Ordered"
-	return ok(result, true)
+	return created(result) // 201, as the documented checkout answers
 }
 
 // refreshOrder provisions a pending order's subscriptions once it is due.
