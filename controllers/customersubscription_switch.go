@@ -225,8 +225,8 @@ func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, o
 		// Partner Center does not (yet) see the partner as the customer's
 		// reseller, or the application lacks the role: a person can fix either.
 		s.conds.progressing(ReasonRelationshipNotInPartnerCenter, fmt.Sprintf(
-			"Partner Center refused operation %s (%s) with 403: %s. The relationship was approved (%s); the customer's Global admin must also accept partner %s's request link in Partner Center, and the application needs the Admin agent role. Retrying every %s.",
-			op.ID, op.Type, pcErr.Description, approvalSource(s.relationship), s.target.Name, r.opts.PollInterval))
+			"Partner Center refused operation %s (%s) with HTTP %d: %s. The relationship was approved (%s); the customer's Global admin must also accept partner %s's request link in Partner Center, and the application needs the Admin agent role. Retrying every %s.",
+			op.ID, op.Type, pcErr.StatusCode, pcErr.Description, approvalSource(s.relationship), s.target.Name, r.opts.PollInterval))
 		return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
 	}
 	if pc.IsRefused(err) {
