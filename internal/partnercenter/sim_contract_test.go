@@ -251,3 +251,90 @@ func TestTransferBeforeTheCustomerAccepted(t *testing.T) {
 		t.Fatalf("CreateTransfer = %v: want the customer not visible yet, not refused", err)
 	}
 }
+
+// keyPaths lists the key paths of a JSON value (lower case, array elements
+// merged), such as "lineitems.subscriptionid".
+func keyPaths(v any, prefix string, into map[string]bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			p := strings.ToLower(k)
+			if prefix != "" {
+				p = prefix + "." + p
+			}
+			into[p] = true
+			if strings.HasSuffix(p, "links") {
+				continue // links are named per resource; their shape is checked by decoding
+			}
+			keyPaths(e, p, into)
+		}
+	case []any:
+		for _, e := range x {
+			keyPaths(e, prefix, into)
+		}
+	}
+}
+
+// TestSimulatorSpeaksTheDocumentedShapes: every field the simulator answers
+// with is one the documented examples show (or, for the new-commerce
+// transfer fields whose example is cut short, the TransferEntity table lists).
+func TestSimulatorSpeaksTheDocumentedShapes(t *testing.T) {
+	url, sub, tr := simWithTransfer(t)
+	documented := func(extra []string, files ...string) map[string]bool {
+		m := map[string]bool{}
+		for _, f := range files {
+			var v any
+			if err := json.Unmarshal(example(t, f), &v); err != nil {
+				t.Fatal(err)
+			}
+			keyPaths(v, "", m)
+		}
+		for _, k := range extra {
+			m[k] = true
+		}
+		return m
+	}
+	cart := map[string]any{"lineItems": []any{map[string]any{"id": 0, "catalogItemId": "CFQ7TTC0LFLX:0001", "quantity": 1, "billingCycle": "monthly", "termDuration": "P1M"}}}
+	cartBody, _ := json.Marshal(cart)
+	_, createdCart := send(t, url, contoso, "POST", "/v1/customers/"+woodgrove+"/carts", nil, string(cartBody))
+	_, checkout := send(t, url, contoso, "POST", "/v1/customers/"+woodgrove+"/carts/"+createdCart["id"].(string)+"/checkout", nil, "")
+	tests := []struct {
+		name string
+		got  map[string]any
+		want map[string]bool
+	}{
+		{"customer", get(t, url, contoso, "/v1/customers/"+woodgrove), documented(nil, "get-customer.response.json")},
+		{"subscription", get(t, url, contoso, "/v1/customers/"+woodgrove+"/subscriptions/"+sub.ID),
+			// billingCycle and termDuration: the Subscription table and the page's new-commerce example.
+			documented([]string{"billingcycle", "termduration"}, "get-subscription.response.json", "list-subscriptions.response.json")},
+		{"cart", createdCart, documented(nil, "create-cart.response.json")},
+		{"checkout", checkout, documented([]string{"attributes", "attributes.objecttype"}, "checkout.response.json", "checkout.new-commerce-order.json")},
+		{"transfer", get(t, url, contoso, "/v1/customers/"+woodgrove+"/transfers/"+tr.ID),
+			// The new-commerce fields of the TransferEntity table.
+			documented([]string{"transfertype", "customeremailid", "expirationtime", "completedtime"}, "get-transfer.response.json", "create-transfer.legacy.response.json")},
+		{"error", get(t, url, contoso, "/v1/customers/"+woodgrove+"/transfers/no-such-transfer"), documented(nil, "error.response.json")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string]bool{}
+			keyPaths(tc.got, "", got)
+			if len(got) == 0 {
+				t.Fatal("empty answer")
+			}
+			for k := range got {
+				if !tc.want[k] && !tc.want["orders."+k] && !strings.HasPrefix(k, "orders.") {
+					t.Errorf("the simulator answers %q, which no documented example shows", k)
+				}
+				if strings.HasPrefix(k, "orders.") && !tc.want[k] && !tc.want[strings.TrimPrefix(k, "orders.")] {
+					t.Errorf("the simulator answers %q, which no documented order shows", k)
+				}
+			}
+		})
+	}
+}
+
+func get(t *testing.T, url, partner, path string) map[string]any {
+	t.Helper()
+	_, body := send(t, url, partner, "GET", path, nil, "")
+	return body
+}
