@@ -29,10 +29,16 @@ func (r *CustomerSubscriptionReconciler) switchSubscription(ctx context.Context,
 		if op == nil {
 			return res, err
 		}
+		if res, err := r.awaitOrder(ctx, s, op); res != nil || err != nil {
+			return res, err
+		}
 		return r.settleSource(s)
 	case v1alpha1.PathNewLicenseSubscription:
 		op, res, err := r.runOperation(ctx, s, v1alpha1.OperationCreateLicenseSubscription)
 		if op == nil {
+			return res, err
+		}
+		if res, err := r.awaitOrder(ctx, s, op); res != nil || err != nil {
 			return res, err
 		}
 		r.complete(s, fmt.Sprintf("Partner %s bought %d of %s for customer %s as subscription %s.", s.target.Name, quantity(s.sub), offerName(s.sub), s.customer.Name, s.sub.Status.TargetSubscriptionID))
@@ -69,6 +75,30 @@ func (r *CustomerSubscriptionReconciler) settleSource(s *subscriptionScope) (*ct
 	return done, nil // the spec change requeues it
 }
 
+// awaitOrder: a pending order has no subscription ID yet; the subscription
+// stays Switching, polling the order, until Partner Center provisions it.
+func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subscriptionScope, op *v1alpha1.Operation) (*ctrl.Result, error) {
+	if s.sub.Status.TargetSubscriptionID != "" {
+		return nil, nil
+	}
+	pcClient, res, err := r.targetClient(ctx, s)
+	if pcClient == nil {
+		return res, err
+	}
+	order, err := pcClient.GetOrder(ctx, s.customer.Spec.TenantID, op.ExternalID)
+	if err != nil {
+		return r.partnerCenterFailed(s, "following order "+op.ExternalID, err)
+	}
+	if _, subscriptionID := pc.OrderedSubscription([]pc.Order{*order}); subscriptionID != "" {
+		s.sub.Status.TargetSubscriptionID = subscriptionID
+		op.CompletedAt = timePtr(order.CreationDate, s.now)
+		return nil, nil
+	}
+	s.sub.Status.Phase = v1alpha1.PhaseSwitching
+	s.conds.progressing(ReasonAwaitingOrder, fmt.Sprintf("Order %s is %s: Partner Center has not provisioned the subscription yet.", order.ID, order.Status))
+	return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
+}
+
 // followTransfer polls the transfer until the source partner answers or it expires.
 func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *subscriptionScope, op *v1alpha1.Operation) (*ctrl.Result, error) {
 	pcClient, res, err := r.targetClient(ctx, s)
@@ -90,7 +120,10 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 		op.CompletedAt = timePtr(t.LastModifiedTime, s.now)
 		r.fail(s, ReasonTransferExpired, fmt.Sprintf("Partner %s did not accept transfer %s within 30 days; it expired.", source, t.ID))
 		return done, nil
-	case pc.TransferFailed, pc.TransferCancelled:
+	case pc.TransferActive, pc.TransferInProgress:
+	default:
+		// Rejected, cancelled, failed, or a status Partner Center does not
+		// document: none of them completes, so waiting longer cannot help.
 		op.CompletedAt = timePtr(t.LastModifiedTime, s.now)
 		r.fail(s, ReasonTransferFailed, fmt.Sprintf("Transfer %s from partner %s ended %s without moving the subscription.", t.ID, source, t.Status))
 		return done, nil
@@ -146,19 +179,21 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 	customer := s.customer.Spec.TenantID
 	switch op.Type {
 	case v1alpha1.OperationCreateAzurePlan, v1alpha1.OperationCreateLicenseSubscription:
-		item := pc.CartLineItem{CatalogItemID: azurePlanCatalogItem, FriendlyName: offerName(s.sub), Quantity: 1}
+		item := pc.CartLineItem{CatalogItemID: azurePlanCatalogItem, FriendlyName: offerName(s.sub), Quantity: 1, BillingCycle: pc.BillingCycleMonthly}
 		if op.Type == v1alpha1.OperationCreateLicenseSubscription {
 			item = pc.CartLineItem{CatalogItemID: s.sub.Spec.Offer.ID, FriendlyName: offerName(s.sub), Quantity: int(quantity(s.sub)),
 				TermDuration: "P1Y", BillingCycle: "monthly"}
 		}
-		order, err := pcClient.CreateOrder(ctx, customer, op.ID, []pc.CartLineItem{item})
+		orders, err := pcClient.CreateOrder(ctx, customer, op.ID, []pc.CartLineItem{item})
 		if err != nil {
 			return r.operationFailed(s, op, err)
 		}
-		op.ExternalID = order.ID
-		op.CompletedAt = timePtr(order.CreationDate, s.now)
-		if len(order.LineItems) > 0 {
-			s.sub.Status.TargetSubscriptionID = order.LineItems[0].SubscriptionID
+		// A pending order has no subscription ID yet: awaitOrder follows it.
+		orderID, subscriptionID := pc.OrderedSubscription(orders)
+		op.ExternalID = orderID
+		if subscriptionID != "" {
+			op.CompletedAt = timePtr(orders[0].CreationDate, s.now)
+			s.sub.Status.TargetSubscriptionID = subscriptionID
 		}
 	case v1alpha1.OperationCreateTransfer:
 		if s.channelPartner == nil {
@@ -167,13 +202,9 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 				"Operation %s (CreateTransfer) was recorded but not confirmed, and spec.channel no longer names its source partner; check Partner Center for a transfer with request ID %s, then recreate the subscription.", op.ID, op.ID))
 			return done, nil
 		}
-		transferType := "3" // ModernAzure
-		if s.sub.Spec.ServiceType == v1alpha1.ServiceLicenseBased {
-			transferType = "5" // NewCommerce
-		}
 		t, err := pcClient.CreateTransfer(ctx, customer, op.ID, pc.Transfer{
 			SourcePartnerTenantID: s.channelPartner.Spec.TenantID, SourcePartnerName: s.channelPartner.Spec.DisplayName,
-			CustomerName: s.customer.Spec.DisplayName, TransferType: transferType,
+			CustomerName: s.customer.Spec.DisplayName, TransferType: pc.PartnerTransferType,
 			LineItems: []pc.TransferLineItem{{ID: 0, SubscriptionID: s.sub.Spec.SubscriptionID, Quantity: int(quantity(s.sub)), FriendlyName: offerName(s.sub)}},
 		})
 		if err != nil {
@@ -190,16 +221,15 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 // same request ID.
 func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, op *v1alpha1.Operation, err error) (*ctrl.Result, error) {
 	var pcErr *pc.Error
-	if errors.As(err, &pcErr) && pcErr.StatusCode == http.StatusForbidden {
+	if forbidden := errors.As(err, &pcErr) && pcErr.StatusCode == http.StatusForbidden; forbidden || errors.Is(err, pc.ErrCustomerNotVisible) {
 		// Partner Center does not (yet) see the partner as the customer's
 		// reseller, or the application lacks the role: a person can fix either.
 		s.conds.progressing(ReasonRelationshipNotInPartnerCenter, fmt.Sprintf(
-			"Partner Center refused operation %s (%s) with 403: %s. The relationship was approved (%s); the customer's Global admin must also accept partner %s's request link in Partner Center, and the application needs the Admin agent role. Retrying every %s.",
-			op.ID, op.Type, pcErr.Description, approvalSource(s.relationship), s.target.Name, r.opts.PollInterval))
+			"Partner Center refused operation %s (%s) with HTTP %d: %s. The relationship was approved (%s); the customer's Global admin must also accept partner %s's request link in Partner Center, and the application needs the Admin agent role. Retrying every %s.",
+			op.ID, op.Type, pcErr.StatusCode, pcErr.Description, approvalSource(s.relationship), s.target.Name, r.opts.PollInterval))
 		return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
 	}
-	if errors.As(err, &pcErr) && pcErr.StatusCode >= 400 && pcErr.StatusCode < 500 && pcErr.StatusCode != http.StatusTooManyRequests &&
-		pcErr.StatusCode != http.StatusUnauthorized {
+	if pc.IsRefused(err) {
 		now := metav1.NewTime(s.now)
 		op.CompletedAt = &now
 		r.fail(s, ReasonPartnerCenterRejected, fmt.Sprintf("Partner Center refused operation %s (%s): %v.", op.ID, op.Type, err))
@@ -232,6 +262,9 @@ func (r *CustomerSubscriptionReconciler) targetClient(ctx context.Context, s *su
 
 // ReasonRelationshipNotInPartnerCenter: an approved relationship Partner Center does not see yet.
 const ReasonRelationshipNotInPartnerCenter = "RelationshipNotInPartnerCenter"
+
+// ReasonAwaitingOrder: the order was placed and is pending; its subscription is not provisioned yet.
+const ReasonAwaitingOrder = "AwaitingOrder"
 
 func approvalSource(rr *v1alpha1.ResellerRelationship) string {
 	if rr != nil && rr.Status.Approval != nil {

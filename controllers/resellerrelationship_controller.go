@@ -231,10 +231,10 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 	}
 	cust, err := pcClient.GetCustomer(ctx, s.customer.Spec.TenantID)
 	switch {
-	case pc.IsNotFound(err) && s.ignoredApproval != "":
+	case notYetReseller(err) && s.ignoredApproval != "":
 		s.conds.progressing(ReasonManualApprovalNotUsed, s.ignoredApproval)
 		return nil, nil
-	case pc.IsNotFound(err):
+	case notYetReseller(err):
 		s.conds.progressing(ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
 		return nil, nil
 	case err != nil:
@@ -325,6 +325,11 @@ func expiresAt(rr *v1alpha1.ResellerRelationship) time.Time {
 	}
 	return rr.Status.RequestedAt.Add(expiresAfter(rr))
 }
+
+// notYetReseller: Partner Center does not show the customer to the partner
+// yet. Whether it answers 404 or 403 with error 20002 (no commerce
+// relationship) is not documented, so both mean "not yet".
+func notYetReseller(err error) bool { return pc.IsNotFound(err) || pc.IsNoCommerceRelationship(err) }
 
 // hasCredentials: the operator can call Partner Center for the partner.
 func hasCredentials(p *v1alpha1.Partner) bool {

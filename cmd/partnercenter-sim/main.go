@@ -52,8 +52,9 @@ its authorityHost: tokens come from POST /{tenant}/oauth2/v2.0/token.
 Acting as the other parties:
   POST /sim/v1/relationships/accept   {"partnerTenantId": "...", "customerTenantId": "..."}
   POST /sim/v1/relationships/decline  (same body): the customer's Global admin answers a request
-  POST /sim/v1/transfers/{id}/accept
-  POST /sim/v1/transfers/{id}/reject  the source partner answers a transfer
+  POST /sim/v1/transfers/{id}/accept  optional {"lineItems": [{"subscriptionId": "..."}]}: the source
+                                      partner accepts (default: all its subscriptions with the customer)
+  POST /sim/v1/transfers/{id}/reject  the source partner rejects (status Reject)
   POST /sim/v1/clock/advance          {"duration": "720h"}: move the simulator's clock
   GET  /sim/stats                     counters; GET /healthz
 
@@ -68,6 +69,7 @@ Flags:
 	retryAfter := fs.Duration("retry-after", time.Second, "Retry-After of throttled responses (whole seconds).")
 	errorRate := fs.Float64("error-rate", 0, "Share of API requests answered 503 Service Unavailable, from 0 to 1.")
 	latency := fs.Duration("latency", 0, "Delay added to every API request.")
+	provisioning := fs.Duration("provisioning-delay", 0, "Orders stay pending, without subscription IDs, this long on the simulator's clock after checkout, as Partner Center provisions asynchronously (0: completed at checkout).")
 	skipRel := fs.Bool("skip-relationship-check", false, "Allow purchases and transfers before the customer accepted the partner's reseller request. Off (the default), they are refused with 403, as Partner Center refuses them.")
 	tokenLifetime := fs.Duration("token-lifetime", time.Hour, "How long issued access tokens last.")
 	creds := credentialFlags{}
@@ -83,10 +85,13 @@ Flags:
 			return fmt.Errorf("--%s must be between 0 and 1", name)
 		}
 	}
+	if *provisioning < 0 {
+		return errors.New("--provisioning-delay must not be negative")
+	}
 
 	srv, err := sim.New(sim.Options{
 		StatePath: *statePath, AutoApproveAfter: *autoApprove, ThrottleRate: *throttleRate, RetryAfter: *retryAfter,
-		ErrorRate: *errorRate, Latency: *latency, Credentials: creds, TokenLifetime: *tokenLifetime, SkipRelationshipCheck: *skipRel,
+		ErrorRate: *errorRate, Latency: *latency, ProvisioningDelay: *provisioning, Credentials: creds, TokenLifetime: *tokenLifetime, SkipRelationshipCheck: *skipRel,
 	})
 	if err != nil {
 		return err

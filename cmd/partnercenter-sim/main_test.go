@@ -9,6 +9,7 @@ func TestFlagsRejected(t *testing.T) {
 	for _, args := range [][]string{
 		{"--throttle-rate", "1.5"},
 		{"--error-rate", "-0.1"},
+		{"--provisioning-delay", "-1s"},
 		{"--client-credentials", "no-secret"},
 		{"--listen", "not-an-address"},
 		{"--no-such-flag"},

@@ -2,9 +2,12 @@
 // API the operator uses: the reseller relationship request link, customers,
 // subscriptions, cart and checkout, and transfers. It authenticates with Entra
 // ID (client credentials, and a refresh token for App+User calls), sends
-// MS-RequestId and MS-CorrelationId on every call, retries what is safe to
+// MS-RequestId, MS-CorrelationId and MS-Contract-Version on every call, retries what is safe to
 // retry (honouring Retry-After on 429), and limits its own request rate per
 // partner tenant. It knows nothing of Kubernetes.
+//
+// The shapes it sends and reads are held against the examples in Microsoft's
+// Partner Center documentation, kept in testdata/ (see docs/partnercenter.md).
 package partnercenter
 
 import (
@@ -29,9 +32,14 @@ import (
 
 // Header names Partner Center reads.
 const (
-	HeaderRequestID     = "MS-RequestId"
-	HeaderCorrelationID = "MS-CorrelationId"
+	HeaderRequestID       = "MS-RequestId"
+	HeaderCorrelationID   = "MS-CorrelationId"
+	HeaderContractVersion = "MS-Contract-Version"
 )
+
+// ContractVersion is the API version every call names; the headers page
+// marks MS-Contract-Version required, "generally api-version: v1".
+const ContractVersion = "v1"
 
 // Scope is the Partner Center API's OAuth2 scope.
 const Scope = "https://api.partnercenter.microsoft.com/.default"
@@ -169,22 +177,44 @@ func (c *Client) CheckUserCredentials(ctx context.Context) error {
 	return nil
 }
 
-// Error is an error response from Partner Center.
+// Error is an error response from Partner Center, or an order group a
+// checkout could not order (StatusCode is then the checkout's 2xx and
+// OrderGroupID names the group).
 type Error struct {
-	Operation   string
-	StatusCode  int
+	Operation  string
+	StatusCode int
+	// Code is Partner Center's error code; CodeText holds a code sent as a
+	// string that is not a number.
 	Code        int
+	CodeText    string
 	Description string
-	RequestID   string
+	// Data are the details some errors carry, as sent (strings unquoted).
+	Data []string
+	// Source is the Partner Center component that answered.
+	Source       string
+	OrderGroupID string
+	RequestID    string
+	// CorrelationID is the MS-CorrelationId the call was sent with, which
+	// Partner Center support asks for.
+	CorrelationID string
 }
 
 func (e *Error) Error() string {
 	msg := fmt.Sprintf("partner center %s: HTTP %d", e.Operation, e.StatusCode)
-	if e.Code != 0 {
+	switch {
+	case e.Code != 0:
 		msg += fmt.Sprintf(", code %d", e.Code)
+	case e.CodeText != "":
+		msg += ", code " + e.CodeText
+	}
+	if e.OrderGroupID != "" {
+		msg += ", order group " + e.OrderGroupID
 	}
 	if e.Description != "" {
 		msg += ": " + e.Description
+	}
+	if len(e.Data) > 0 {
+		msg += " (" + strings.Join(e.Data, "; ") + ")"
 	}
 	return msg
 }
@@ -193,6 +223,44 @@ func (e *Error) Error() string {
 func IsNotFound(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.StatusCode == http.StatusNotFound
+}
+
+// CodeNoCommerceRelationship is the documented error of a partner asking about
+// a customer it has no relationship with: 403, "The partner ID {0} has no
+// commerce relationship with the customer ID {1}."
+const CodeNoCommerceRelationship = 20002
+
+// IsNoCommerceRelationship reports whether err is Partner Center's 403 with
+// code 20002. Whether looking up a customer that has not accepted answers
+// this or 404 is not documented, so callers waiting for a customer treat both
+// as "not yet".
+func IsNoCommerceRelationship(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.StatusCode == http.StatusForbidden && e.Code == CodeNoCommerceRelationship
+}
+
+// ErrCustomerNotVisible: a call that must read the customer first found it
+// not visible to the partner (404, or 403 with code 20002): the customer has
+// not accepted the partner's reseller request, or not yet.
+var ErrCustomerNotVisible = errors.New("the customer is not visible to the partner: it has not accepted the reseller relationship (yet)")
+
+// IsRefused reports whether Partner Center refused the request itself, so
+// that sending it again cannot succeed: a 4xx other than 401 (the token),
+// 403 (a relationship or role a person can still grant) and 429
+// (throttling), or an order group checkout could not order. A customer not
+// visible yet (ErrCustomerNotVisible) is not a refusal: it may accept later.
+func IsRefused(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) || errors.Is(err, ErrCustomerNotVisible) {
+		return false
+	}
+	switch {
+	case e.OrderGroupID != "":
+		return true
+	case e.StatusCode == http.StatusUnauthorized, e.StatusCode == http.StatusForbidden, e.StatusCode == http.StatusTooManyRequests:
+		return false
+	}
+	return e.StatusCode >= 400 && e.StatusCode < 500
 }
 
 // ErrUserCredentialsRequired: the call needs App+User credentials (a refresh token).
@@ -206,6 +274,7 @@ type call struct {
 	query     url.Values
 	body      any
 	requestID string // idempotency key; creates supply it, reads get a new one
+	ifMatch   string // the ETag an update names
 	user      bool   // App+User token
 	// retryable: reads, and creates that carry a caller's request ID, may be sent again.
 	retryable bool
@@ -213,19 +282,28 @@ type call struct {
 
 type correlationKey struct{}
 
-// WithCorrelationID makes calls made with ctx carry id as MS-CorrelationId.
+// WithCorrelationID names the object (such as a subscription's UID) that calls
+// made with ctx are made for. Partner Center wants a fresh MS-CorrelationId
+// for every call ("The value should be reset for every call"), so the ID
+// is not sent: every call gets a fresh MS-CorrelationId, which its errors
+// carry (Error.CorrelationID); a log line holding both ties the call to
+// the object.
 func WithCorrelationID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, correlationKey{}, id)
+}
+
+// CorrelationIDFrom is the ID WithCorrelationID put in ctx, or "".
+func CorrelationIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(correlationKey{}).(string)
+	return id
 }
 
 func (c *Client) do(ctx context.Context, k call, out any) error {
 	if k.requestID == "" {
 		k.requestID = uuid.NewString()
 	}
-	correlationID, _ := ctx.Value(correlationKey{}).(string)
-	if correlationID == "" {
-		correlationID = uuid.NewString()
-	}
+	// One call, one MS-CorrelationId; its retries are the same call and keep it.
+	correlationID := uuid.NewString()
 	var body []byte
 	if k.body != nil {
 		var err error
@@ -284,6 +362,10 @@ func (c *Client) send(ctx context.Context, k call, body []byte, correlationID st
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set(HeaderRequestID, k.requestID)
 	req.Header.Set(HeaderCorrelationID, correlationID)
+	req.Header.Set(HeaderContractVersion, ContractVersion)
+	if k.ifMatch != "" {
+		req.Header.Set("If-Match", k.ifMatch)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -318,10 +400,17 @@ func (c *Client) send(ctx context.Context, k call, body []byte, correlationID st
 		return nil
 	}
 
-	apiErr := &Error{Operation: k.op, StatusCode: resp.StatusCode, RequestID: k.requestID}
+	apiErr := &Error{Operation: k.op, StatusCode: resp.StatusCode, RequestID: k.requestID, CorrelationID: correlationID}
 	var eb ErrorBody
 	if json.Unmarshal(data, &eb) == nil {
-		apiErr.Code, apiErr.Description = eb.Code, eb.Description
+		apiErr.Code, apiErr.CodeText, apiErr.Description, apiErr.Source = eb.Code.Number, eb.Code.Text, eb.Description, eb.Source
+		for _, d := range eb.Data {
+			var s string
+			if json.Unmarshal(d, &s) != nil {
+				s = string(d)
+			}
+			apiErr.Data = append(apiErr.Data, s)
+		}
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:

@@ -110,60 +110,76 @@ func TestEveryOperation(t *testing.T) {
 		t.Fatalf("GetCustomer = %+v, %v", cust, err)
 	}
 
-	order, err := target.CreateOrder(ctx, woodgrove, "op-1", []pc.CartLineItem{
-		{CatalogItemID: "DZH318Z0BPS6:0001", FriendlyName: "Azure plan", Quantity: 1},
+	orders, err := target.CreateOrder(ctx, woodgrove, "op-1", []pc.CartLineItem{
+		{CatalogItemID: "DZH318Z0BPS6:0001", FriendlyName: "Azure plan", Quantity: 1, BillingCycle: "monthly"},
 		{CatalogItemID: "CFQ7TTC0LFLX:0001", FriendlyName: "Microsoft 365 E3", Quantity: 25, TermDuration: "P1Y", BillingCycle: "monthly"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(order.LineItems) != 2 || order.LineItems[0].SubscriptionID == "" {
-		t.Fatalf("order = %+v", order)
+	// The Azure plan and the license are different order groups: two orders.
+	if len(orders) != 2 || len(orders[0].LineItems) != 1 || orders[0].LineItems[0].SubscriptionID == "" || orders[1].LineItems[0].SubscriptionID == "" {
+		t.Fatalf("orders = %+v", orders)
 	}
 	subs, err := target.ListSubscriptions(ctx, woodgrove)
 	if err != nil || len(subs) != 2 {
 		t.Fatalf("ListSubscriptions = %v, %v", subs, err)
 	}
-	azure, err := target.GetSubscription(ctx, woodgrove, order.LineItems[0].SubscriptionID)
+	azure, err := target.GetSubscription(ctx, woodgrove, orders[0].LineItems[0].SubscriptionID)
 	if err != nil || azure.BillingType != pc.BillingUsage || azure.Status != pc.SubscriptionActive {
 		t.Fatalf("Azure plan subscription = %+v, %v", azure, err)
 	}
-	license, err := target.GetSubscription(ctx, woodgrove, order.LineItems[1].SubscriptionID)
-	if err != nil || license.BillingType != pc.BillingLicense || license.Quantity != 25 || license.CommitmentEndDate == nil {
+	license, err := target.GetSubscription(ctx, woodgrove, orders[1].LineItems[0].SubscriptionID)
+	if err != nil || license.BillingType != pc.BillingLicense || license.Quantity != 25 || license.CommitmentEndDate == nil || license.Attributes.Etag == "" {
 		t.Fatalf("license subscription = %+v, %v", license, err)
 	}
 	suspended, err := target.UpdateSubscriptionStatus(ctx, woodgrove, license.ID, pc.SubscriptionSuspended)
-	if err != nil || suspended.Status != pc.SubscriptionSuspended {
+	if err != nil || suspended.Status != pc.SubscriptionSuspended || suspended.Quantity != 25 || suspended.Attributes.Etag == license.Attributes.Etag {
 		t.Fatalf("suspending: %+v, %v", suspended, err)
 	}
 
-	// Transfers: the target creates, the source accepts; another is cancelled by the target.
-	tr, err := target.CreateTransfer(ctx, woodgrove, "op-2", pc.Transfer{SourcePartnerTenantID: fabrikam,
-		LineItems: []pc.TransferLineItem{{SubscriptionID: "fabrikam-azure-1", Quantity: 1}}})
-	if err != nil || tr.Status != pc.TransferActive || tr.ExpirationTime == nil || tr.ExpirationTime.Sub(*tr.CreatedTime) != 30*24*time.Hour {
+	// Transfers: the target creates, the source accepts with the line items it
+	// chooses; another is cancelled by the target, a third rejected by the source.
+	accept(t, srv.URL, fabrikam, woodgrove)
+	if _, err := source.CreateOrder(ctx, woodgrove, "src-1", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1, BillingCycle: "monthly"}}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := target.CreateTransfer(ctx, woodgrove, "op-2", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", TransferType: pc.PartnerTransferType})
+	if err != nil || tr.Status != pc.TransferActive || tr.TransferType != pc.PartnerTransferType || tr.CustomerEmailID == "" ||
+		tr.ExpirationTime == nil || tr.ExpirationTime.Sub(*tr.CreatedTime) != 30*24*time.Hour {
 		t.Fatalf("CreateTransfer = %+v, %v", tr, err)
 	}
-	if got, err := target.GetTransfer(ctx, woodgrove, tr.ID); err != nil || got.Status != pc.TransferActive {
+	if got, err := target.GetTransfer(ctx, woodgrove, tr.ID); err != nil || got.Status != pc.TransferActive || !got.Pending() {
 		t.Fatalf("GetTransfer = %+v, %v", got, err)
 	}
 	if _, err := target.AcceptTransfer(ctx, woodgrove, tr.ID); err == nil {
 		t.Error("the target partner accepted its own transfer")
 	}
-	done, err := source.AcceptTransfer(ctx, woodgrove, tr.ID)
-	if err != nil || done.Status != pc.TransferCompleted || done.CompletedTime == nil {
-		t.Fatalf("AcceptTransfer = %+v, %v", done, err)
+	result, err := source.AcceptTransfer(ctx, woodgrove, tr.ID)
+	if err != nil || len(result.Orders) != 1 || len(result.Orders[0].LineItems) != 1 || len(result.TransferErrors) != 0 {
+		t.Fatalf("AcceptTransfer = %+v, %v", result, err)
 	}
-	if moved, err := target.GetSubscription(ctx, woodgrove, "fabrikam-azure-1"); err != nil || moved.ID != "fabrikam-azure-1" {
-		t.Fatalf("after the transfer the target does not own the subscription: %+v, %v", moved, err)
+	moved := result.Orders[0].LineItems[0].SubscriptionID
+	if got, err := target.GetSubscription(ctx, woodgrove, moved); err != nil || got.ID != moved {
+		t.Fatalf("after the transfer the target does not own the subscription: %+v, %v", got, err)
+	}
+	if done, err := target.GetTransfer(ctx, woodgrove, tr.ID); err != nil || done.Status != pc.TransferCompleted || done.CompletedTime == nil || len(done.LineItems) != 1 {
+		t.Fatalf("after acceptance GetTransfer = %+v, %v", done, err)
 	}
 
-	tr2, err := target.CreateTransfer(ctx, woodgrove, "op-3", pc.Transfer{SourcePartnerTenantID: fabrikam,
-		LineItems: []pc.TransferLineItem{{SubscriptionID: "fabrikam-azure-2", Quantity: 1}}})
+	tr2, err := target.CreateTransfer(ctx, woodgrove, "op-3", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c, err := target.CancelTransfer(ctx, woodgrove, tr2.ID); err != nil || c.Status != pc.TransferCancelled {
+	if c, err := target.CancelTransfer(ctx, woodgrove, tr2.ID); err != nil || c.Status != pc.TransferCancelled || c.Pending() {
 		t.Fatalf("CancelTransfer = %+v, %v", c, err)
+	}
+	tr3, err := target.CreateTransfer(ctx, woodgrove, "op-4", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := source.RejectTransfer(ctx, woodgrove, tr3.ID); err != nil || r.Status != pc.TransferRejected {
+		t.Fatalf("RejectTransfer = %+v, %v", r, err)
 	}
 }
 
@@ -171,9 +187,9 @@ func TestErrorsAreTyped(t *testing.T) {
 	ctx := context.Background()
 	_, srv := startSim(t, sim.Options{})
 	c, _ := newClient(t, srv.URL, contoso)
-	_, err := c.CreateOrder(ctx, woodgrove, "op", []pc.CartLineItem{{CatalogItemID: "X", Quantity: 1}})
+	_, err := c.CreateOrder(ctx, woodgrove, "op", []pc.CartLineItem{{CatalogItemID: "X", Quantity: 1, BillingCycle: "monthly"}})
 	var pcErr *pc.Error
-	if !errors.As(err, &pcErr) || pcErr.StatusCode != http.StatusForbidden || pcErr.Code != 800002 || !strings.Contains(pcErr.Description, "reseller relationship") {
+	if !errors.As(err, &pcErr) || pcErr.StatusCode != http.StatusForbidden || pcErr.Code != pc.CodeNoCommerceRelationship || !pc.IsNoCommerceRelationship(err) || !strings.Contains(pcErr.Description, "commerce relationship") {
 		t.Fatalf("buying without a relationship: %v", err)
 	}
 	if pcErr.Operation != "CreateCart" || !strings.Contains(err.Error(), "HTTP 403") {
@@ -214,7 +230,9 @@ func token(t *testing.T, url, tenant, grant string) string {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var tr pc.TokenResponse
+	var tr struct {
+		AccessToken string `json:"access_token"`
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil || tr.AccessToken == "" {
 		t.Fatalf("token: HTTP %d, %v", resp.StatusCode, err)
 	}
@@ -399,7 +417,7 @@ func TestLostResponseCreatesExactlyOnce(t *testing.T) {
 
 			var first, again string
 			if step == "/transfers" {
-				tr := pc.Transfer{SourcePartnerTenantID: fabrikam, LineItems: []pc.TransferLineItem{{SubscriptionID: "s1"}}}
+				tr := pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", LineItems: []pc.TransferLineItem{{SubscriptionID: "s1"}}}
 				a, err := c.CreateTransfer(ctx, woodgrove, "op-lost", tr)
 				if err != nil {
 					t.Fatal(err)
@@ -410,7 +428,7 @@ func TestLostResponseCreatesExactlyOnce(t *testing.T) {
 				}
 				first, again = a.ID, b.ID
 			} else {
-				items := []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1}}
+				items := []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1, BillingCycle: "monthly"}}
 				a, err := c.CreateOrder(ctx, woodgrove, "op-lost", items)
 				if err != nil {
 					t.Fatal(err)
@@ -419,7 +437,7 @@ func TestLostResponseCreatesExactlyOnce(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				first, again = a.ID, b.ID
+				first, again = a[0].ID, b[0].ID
 			}
 			if !drop.dropped.Load() {
 				t.Fatal("no response was lost: the test did not exercise the retry")
@@ -455,7 +473,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	s1, srv1 := startSim(t, sim.Options{StatePath: path})
 	accept(t, srv1.URL, contoso, woodgrove)
 	c1, _ := newClient(t, srv1.URL, contoso)
-	order, err := c1.CreateOrder(ctx, woodgrove, "op-restart", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1}})
+	order, err := c1.CreateOrder(ctx, woodgrove, "op-restart", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1, BillingCycle: "monthly"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,11 +486,11 @@ func TestStateSurvivesRestart(t *testing.T) {
 	s2, srv2 := startSim(t, sim.Options{StatePath: path})
 	c2, _ := newClient(t, srv2.URL, contoso)
 	subs, err := c2.ListSubscriptions(ctx, woodgrove)
-	if err != nil || len(subs) != 1 || subs[0].ID != order.LineItems[0].SubscriptionID {
+	if err != nil || len(subs) != 1 || subs[0].ID != order[0].LineItems[0].SubscriptionID {
 		t.Fatalf("after a restart: %v, %v", subs, err)
 	}
-	again, err := c2.CreateOrder(ctx, woodgrove, "op-restart", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1}})
-	if err != nil || again.ID != order.ID {
+	again, err := c2.CreateOrder(ctx, woodgrove, "op-restart", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1, BillingCycle: "monthly"}})
+	if err != nil || again[0].ID != order[0].ID {
 		t.Errorf("the idempotency record did not survive: %v, %v", again, err)
 	}
 	if got := s2.Stats().ObjectsCreated["order"]; got != 1 {
@@ -496,7 +514,7 @@ func TestTransferExpiresAfter30Days(t *testing.T) {
 	_, srv := startSim(t, sim.Options{})
 	accept(t, srv.URL, contoso, woodgrove)
 	c, _ := newClient(t, srv.URL, contoso)
-	tr, err := c.CreateTransfer(ctx, woodgrove, "op-exp", pc.Transfer{SourcePartnerTenantID: fabrikam, LineItems: []pc.TransferLineItem{{SubscriptionID: "s"}}})
+	tr, err := c.CreateTransfer(ctx, woodgrove, "op-exp", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", LineItems: []pc.TransferLineItem{{SubscriptionID: "s"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -518,12 +536,12 @@ func TestSourcePartnerRejects(t *testing.T) {
 	_, srv := startSim(t, sim.Options{})
 	accept(t, srv.URL, contoso, woodgrove)
 	c, _ := newClient(t, srv.URL, contoso)
-	tr, _ := c.CreateTransfer(ctx, woodgrove, "op-rej", pc.Transfer{SourcePartnerTenantID: fabrikam, LineItems: []pc.TransferLineItem{{SubscriptionID: "s"}}})
+	tr, _ := c.CreateTransfer(ctx, woodgrove, "op-rej", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", LineItems: []pc.TransferLineItem{{SubscriptionID: "s"}}})
 	if resp := simPost(t, srv.URL, "/sim/v1/transfers/"+tr.ID+"/reject", nil); resp.StatusCode != 200 {
 		t.Fatalf("reject: HTTP %d", resp.StatusCode)
 	}
-	if got, _ := c.GetTransfer(ctx, woodgrove, tr.ID); got.Status != pc.TransferFailed {
-		t.Errorf("rejected transfer is %s, want Failed", got.Status)
+	if got, _ := c.GetTransfer(ctx, woodgrove, tr.ID); got.Status != pc.TransferRejected || got.Pending() {
+		t.Errorf("rejected transfer is %s, want Reject", got.Status)
 	}
 }
 
@@ -551,7 +569,7 @@ func TestAutoApproval(t *testing.T) {
 		t.Errorf("a declined customer is visible: %v", err)
 	}
 
-	tr, err := c.CreateTransfer(ctx, woodgrove, "op-auto", pc.Transfer{SourcePartnerTenantID: fabrikam, LineItems: []pc.TransferLineItem{{SubscriptionID: "s"}}})
+	tr, err := c.CreateTransfer(ctx, woodgrove, "op-auto", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", LineItems: []pc.TransferLineItem{{SubscriptionID: "s"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -630,18 +648,18 @@ func TestRateLimitedPerClient(t *testing.T) {
 	}
 }
 
-// TestRequestHeaders: every call carries MS-RequestId and MS-CorrelationId;
-// the steps of one order carry the IDs derived from its request ID, and the
-// caller's correlation ID.
+// TestRequestHeaders: every call carries MS-RequestId, MS-Contract-Version
+// and its own MS-CorrelationId; the steps of one order carry the request IDs
+// derived from its request ID.
 func TestRequestHeaders(t *testing.T) {
-	type seen struct{ path, requestID, correlationID string }
+	type seen struct{ path, requestID, correlationID, contract string }
 	var mu sync.Mutex
 	var calls []seen
 	record := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if strings.HasPrefix(r.URL.Path, "/v1/") {
 				mu.Lock()
-				calls = append(calls, seen{r.URL.Path, r.Header.Get(pc.HeaderRequestID), r.Header.Get(pc.HeaderCorrelationID)})
+				calls = append(calls, seen{r.URL.Path, r.Header.Get(pc.HeaderRequestID), r.Header.Get(pc.HeaderCorrelationID), r.Header.Get(pc.HeaderContractVersion)})
 				mu.Unlock()
 			}
 			next.ServeHTTP(w, r)
@@ -650,25 +668,32 @@ func TestRequestHeaders(t *testing.T) {
 	_, srv := startSim(t, sim.Options{SkipRelationshipCheck: true}, record)
 	c, _ := newClient(t, srv.URL, contoso)
 	ctx := pc.WithCorrelationID(context.Background(), "subscription-uid-1")
-	if _, err := c.CreateOrder(ctx, woodgrove, "op-9", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1}}); err != nil {
+	if _, err := c.CreateOrder(ctx, woodgrove, "op-9", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1, BillingCycle: "monthly"}}); err != nil {
 		t.Fatal(err)
 	}
-	_, _ = c.GetCustomer(context.Background(), woodgrove)
+	_, _ = c.GetCustomer(ctx, woodgrove)
 
 	if len(calls) != 3 {
 		t.Fatalf("calls = %+v", calls)
 	}
 	wantIDs := []string{pc.StepRequestID("op-9", "cart"), pc.StepRequestID("op-9", "checkout")}
 	for i, call := range calls[:2] {
-		if call.requestID != wantIDs[i] || call.correlationID != "subscription-uid-1" {
-			t.Errorf("%s: MS-RequestId %q, MS-CorrelationId %q; want %q and the caller's", call.path, call.requestID, call.correlationID, wantIDs[i])
+		if call.requestID != wantIDs[i] {
+			t.Errorf("%s: MS-RequestId %q, want %q", call.path, call.requestID, wantIDs[i])
 		}
 	}
 	if wantIDs[0] == wantIDs[1] {
 		t.Error("cart and checkout share a request ID")
 	}
-	if last := calls[2]; last.requestID == "" || last.correlationID == "" || last.correlationID == "subscription-uid-1" {
-		t.Errorf("a read without a correlation ID: %+v, want fresh IDs", last)
+	correlations := map[string]bool{}
+	for _, call := range calls {
+		if call.contract != pc.ContractVersion || call.correlationID == "" || call.correlationID == "subscription-uid-1" || call.requestID == "" {
+			t.Errorf("%+v: want MS-Contract-Version v1 and fresh IDs", call)
+		}
+		correlations[call.correlationID] = true
+	}
+	if len(correlations) != len(calls) {
+		t.Errorf("calls share an MS-CorrelationId: %+v", calls)
 	}
 }
 
@@ -679,7 +704,7 @@ func TestCustomerKnownThroughSubscriptionsOnly(t *testing.T) {
 	ctx := context.Background()
 	_, srv := startSim(t, sim.Options{SkipRelationshipCheck: true})
 	c, _ := newClient(t, srv.URL, contoso)
-	if _, err := c.CreateOrder(ctx, woodgrove, "op-1", []pc.CartLineItem{{CatalogItemID: "CFQ7TTC0LFLX:0001", Quantity: 3}}); err != nil {
+	if _, err := c.CreateOrder(ctx, woodgrove, "op-1", []pc.CartLineItem{{CatalogItemID: "CFQ7TTC0LFLX:0001", Quantity: 3, BillingCycle: "monthly"}}); err != nil {
 		t.Fatal(err)
 	}
 	cust, err := c.GetCustomer(ctx, woodgrove)

@@ -57,12 +57,35 @@ func (c *Client) GetSubscription(ctx context.Context, customerID, subscriptionID
 }
 
 // UpdateSubscriptionStatus sets a subscription's status, such as suspended or
-// deleted (cancelled). Setting a status is idempotent, so it is retried.
+// deleted (cancelled). Partner Center takes the full subscription with its
+// ETag in If-Match, so the subscription is read first; when another update
+// came in between (412), it is read and sent again. Setting a status is
+// idempotent, so the call is retried.
 func (c *Client) UpdateSubscriptionStatus(ctx context.Context, customerID, subscriptionID, status string) (*Subscription, error) {
-	out := &Subscription{}
-	err := c.do(ctx, call{op: "UpdateSubscription", method: http.MethodPatch, path: subscriptionPath(customerID, subscriptionID),
-		body: map[string]string{"status": status}, retryable: true}, out)
-	return out, err
+	const attempts = 3
+	var err error
+	for range attempts {
+		var sub *Subscription
+		if sub, err = c.GetSubscription(ctx, customerID, subscriptionID); err != nil {
+			return nil, err
+		}
+		if sub.Attributes.Etag == "" {
+			return nil, fmt.Errorf("partner center UpdateSubscription: subscription %s came without an ETag, which an update must name", subscriptionID)
+		}
+		sub.Status = status
+		out := &Subscription{}
+		err = c.do(ctx, call{op: "UpdateSubscription", method: http.MethodPatch, path: subscriptionPath(customerID, subscriptionID),
+			body: sub, ifMatch: sub.Attributes.Etag, retryable: true}, out)
+		var e *Error
+		if errors.As(err, &e) && e.StatusCode == http.StatusPreconditionFailed {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	return nil, err
 }
 
 func subscriptionPath(customerID, subscriptionID string) string {
@@ -79,19 +102,33 @@ func StepRequestID(requestID, step string) string {
 }
 
 // CreateOrder buys items for a customer through a cart and its checkout, and
-// returns the order with the new subscriptions' IDs. requestID is the
-// operation's idempotency key: repeating CreateOrder with the same requestID
-// (after a crash or a lost response) returns the first order and buys nothing more.
-func (c *Client) CreateOrder(ctx context.Context, customerID, requestID string, items []CartLineItem) (*Order, error) {
+// returns the orders checkout made, one per order group. A pending order's
+// line items have no subscription ID yet: GetOrder shows it once Partner
+// Center has provisioned the subscription. requestID is the operation's
+// idempotency key: repeating CreateOrder with the same requestID (after a
+// crash or a lost response) returns the first orders and buys nothing more.
+// An order group checkout could not order is an *Error with OrderGroupID,
+// returned with the orders that were made.
+func (c *Client) CreateOrder(ctx context.Context, customerID, requestID string, items []CartLineItem) ([]Order, error) {
 	if requestID == "" {
 		return nil, errors.New("partner center CreateOrder: a request ID is required")
 	}
+	if len(items) == 0 {
+		return nil, errors.New("partner center CreateOrder: nothing to buy")
+	}
 	for i := range items {
 		items[i].ID = i
+		if items[i].CatalogItemID == "" || items[i].Quantity < 1 || items[i].BillingCycle == "" {
+			return nil, fmt.Errorf("partner center CreateOrder: line item %d needs catalogItemId, a quantity and billingCycle", i)
+		}
 	}
 	cart := &Cart{}
 	base := "/customers/" + url.PathEscape(customerID) + "/carts"
-	if err := c.do(ctx, call{op: "CreateCart", method: http.MethodPost, path: base, body: Cart{LineItems: items},
+	// The request is the documented cart body: its line items, nothing else.
+	body := struct {
+		LineItems []CartLineItem `json:"lineItems"`
+	}{items}
+	if err := c.do(ctx, call{op: "CreateCart", method: http.MethodPost, path: base, body: body,
 		requestID: StepRequestID(requestID, "cart"), retryable: true}, cart); err != nil {
 		return nil, err
 	}
@@ -102,22 +139,71 @@ func (c *Client) CreateOrder(ctx context.Context, customerID, requestID string, 
 	}
 	if len(result.OrderErrors) > 0 {
 		e := result.OrderErrors[0]
-		return nil, &Error{Operation: "CheckoutCart", StatusCode: http.StatusOK, Code: e.ErrorCode, Description: e.Description}
+		return result.Orders, &Error{Operation: "CheckoutCart", StatusCode: http.StatusOK, Code: e.Code, Description: e.Description,
+			OrderGroupID: e.OrderGroupID, RequestID: StepRequestID(requestID, "checkout")}
 	}
 	if len(result.Orders) == 0 {
 		return nil, fmt.Errorf("partner center CheckoutCart: cart %s produced no order", cart.ID)
 	}
-	return &result.Orders[0], nil
+	return result.Orders, nil
 }
 
-// CreateTransfer asks the source partner to transfer subscriptions to this
-// partner. requestID is the idempotency key.
+// GetOrder gets an order, to see a pending order's subscriptions once they
+// are provisioned.
+func (c *Client) GetOrder(ctx context.Context, customerID, orderID string) (*Order, error) {
+	out := &Order{}
+	err := c.do(ctx, call{op: "GetOrder", method: http.MethodGet, path: "/customers/" + url.PathEscape(customerID) + "/orders/" + url.PathEscape(orderID), retryable: true}, out)
+	return out, err
+}
+
+// transferRequest is the documented body of a new-commerce transfer request:
+// the target partner names the source partner and the customer's contact;
+// the source partner adds the line items when it accepts.
+type transferRequest struct {
+	SourcePartnerTenantID string       `json:"sourcePartnerTenantId"`
+	SourcePartnerName     string       `json:"sourcePartnerName"`
+	CustomerEmailID       string       `json:"customerEmailId"`
+	CustomerName          string       `json:"customerName,omitempty"`
+	TargetPartnerTenantID string       `json:"targetPartnerTenantId,omitempty"`
+	TransferType          TransferType `json:"transferType"`
+}
+
+// CreateTransfer asks the source partner to transfer the customer's
+// subscriptions to this partner (a new-commerce transfer). t needs
+// SourcePartnerTenantID and SourcePartnerName; TransferType 0 sends
+// PartnerTransferType; an empty CustomerEmailID is filled from the customer's
+// company profile (the operator has no other source for it). t.LineItems are
+// not sent: the source partner chooses them. requestID is the idempotency key.
 func (c *Client) CreateTransfer(ctx context.Context, customerID, requestID string, t Transfer) (*Transfer, error) {
 	if requestID == "" {
 		return nil, errors.New("partner center CreateTransfer: a request ID is required")
 	}
+	if t.SourcePartnerTenantID == "" || t.SourcePartnerName == "" {
+		return nil, errors.New("partner center CreateTransfer: the source partner's tenant ID and name are required")
+	}
+	body := transferRequest{SourcePartnerTenantID: t.SourcePartnerTenantID, SourcePartnerName: t.SourcePartnerName,
+		CustomerEmailID: t.CustomerEmailID, CustomerName: t.CustomerName, TargetPartnerTenantID: t.TargetPartnerTenantID,
+		TransferType: t.TransferType}
+	if body.TransferType == 0 {
+		body.TransferType = PartnerTransferType
+	}
+	if body.CustomerEmailID == "" {
+		cust, err := c.GetCustomer(ctx, customerID)
+		if IsNotFound(err) || IsNoCommerceRelationship(err) {
+			return nil, fmt.Errorf("partner center CreateTransfer: reading the customer's contact address: %w: %w", ErrCustomerNotVisible, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("partner center CreateTransfer: reading the customer's contact address: %w", err)
+		}
+		if body.CustomerEmailID = cust.CompanyProfile.Email; body.CustomerEmailID == "" {
+			return nil, fmt.Errorf("partner center CreateTransfer: customer %s has no email in its company profile, and a transfer needs customerEmailId", customerID)
+		}
+		if body.CustomerName == "" {
+			body.CustomerName = cust.CompanyProfile.CompanyName
+		}
+	}
 	out := &Transfer{}
-	err := c.do(ctx, call{op: "CreateTransfer", method: http.MethodPost, path: transfersPath(customerID), body: t,
+	err := c.do(ctx, call{op: "CreateTransfer", method: http.MethodPost, path: transfersPath(customerID), body: body,
 		requestID: requestID, retryable: true}, out)
 	return out, err
 }
@@ -125,27 +211,47 @@ func (c *Client) CreateTransfer(ctx context.Context, customerID, requestID strin
 // GetTransfer gets a transfer.
 func (c *Client) GetTransfer(ctx context.Context, customerID, transferID string) (*Transfer, error) {
 	out := &Transfer{}
-	err := c.do(ctx, call{op: "GetTransfer", method: http.MethodGet, path: transfersPath(customerID) + "/" + url.PathEscape(transferID), retryable: true}, out)
+	err := c.do(ctx, call{op: "GetTransfer", method: http.MethodGet, path: transferPath(customerID, transferID), retryable: true}, out)
 	return out, err
 }
 
-// CancelTransfer withdraws a transfer this partner created (target side).
+// CancelTransfer withdraws a pending transfer this partner created (target
+// side): the transfer, read first, is sent back with status Cancel.
 func (c *Client) CancelTransfer(ctx context.Context, customerID, transferID string) (*Transfer, error) {
-	return c.updateTransfer(ctx, "CancelTransfer", customerID, transferID, TransferCancelled)
-}
-
-// AcceptTransfer accepts a transfer away from this partner (source side).
-func (c *Client) AcceptTransfer(ctx context.Context, customerID, transferID string) (*Transfer, error) {
-	return c.updateTransfer(ctx, "AcceptTransfer", customerID, transferID, TransferCompleted)
-}
-
-func (c *Client) updateTransfer(ctx context.Context, op, customerID, transferID, status string) (*Transfer, error) {
+	t, err := c.GetTransfer(ctx, customerID, transferID)
+	if err != nil {
+		return nil, err
+	}
+	t.Status = TransferCancelled
 	out := &Transfer{}
-	err := c.do(ctx, call{op: op, method: http.MethodPatch, path: transfersPath(customerID) + "/" + url.PathEscape(transferID),
-		body: map[string]string{"id": transferID, "status": status}, retryable: true}, out)
+	err = c.do(ctx, call{op: "CancelTransfer", method: http.MethodPatch, path: transferPath(customerID, transferID),
+		body: t, retryable: true}, out)
+	return out, err
+}
+
+// RejectTransfer refuses a transfer away from this partner (source side), as
+// documented: {"id", "status": "reject"}; Partner Center answers status Reject.
+func (c *Client) RejectTransfer(ctx context.Context, customerID, transferID string) (*Transfer, error) {
+	out := &Transfer{}
+	err := c.do(ctx, call{op: "RejectTransfer", method: http.MethodPatch, path: transferPath(customerID, transferID),
+		body: map[string]string{"id": transferID, "status": "reject"}, retryable: true}, out)
+	return out, err
+}
+
+// AcceptTransfer accepts a transfer away from this partner (source side):
+// POST .../transfers/{id}/accept, answering the orders the target partner
+// gets and an error for each group that could not be ordered. Retries keep
+// the call's MS-RequestId, which is what makes them safe.
+func (c *Client) AcceptTransfer(ctx context.Context, customerID, transferID string) (*TransferSubmitResult, error) {
+	out := &TransferSubmitResult{}
+	err := c.do(ctx, call{op: "AcceptTransfer", method: http.MethodPost, path: transferPath(customerID, transferID) + "/accept", retryable: true}, out)
 	return out, err
 }
 
 func transfersPath(customerID string) string {
 	return "/customers/" + url.PathEscape(customerID) + "/transfers"
+}
+
+func transferPath(customerID, transferID string) string {
+	return transfersPath(customerID) + "/" + url.PathEscape(transferID)
 }

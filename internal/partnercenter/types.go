@@ -1,15 +1,25 @@
 package partnercenter
 
-import "time"
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
 
-// The JSON shapes of the Partner Center REST API subset the operator speaks.
-// Field names follow the public documentation: camelCase, collections as
-// items/totalCount, and attributes.objectType on every resource.
+// The JSON shapes of the Partner Center REST API subset the operator speaks,
+// held against the examples in Microsoft's documentation (testdata/ keeps
+// them; docs/partnercenter.md says where each comes from). Field names are
+// camelCase, collections are items/totalCount, and every resource has
+// attributes.objectType. Fields the operator never reads are left out: the
+// decoder ignores them.
 
 // Attributes is on every Partner Center resource.
 type Attributes struct {
 	ObjectType string `json:"objectType,omitempty"`
-	Etag       string `json:"etag,omitempty"`
+	// Etag is the version an update must name in If-Match.
+	Etag string `json:"etag,omitempty"`
 }
 
 // Collection is a list response.
@@ -31,6 +41,9 @@ type CompanyProfile struct {
 	TenantID    string `json:"tenantId"`
 	Domain      string `json:"domain,omitempty"`
 	CompanyName string `json:"companyName,omitempty"`
+	// Email is the customer's contact address; a new-commerce transfer sends
+	// its notifications there (customerEmailId).
+	Email string `json:"email,omitempty"`
 }
 
 // RelationshipToPartner values.
@@ -42,6 +55,7 @@ const (
 // Customer is a customer as its partner sees it (GET /v1/customers/{id}).
 type Customer struct {
 	ID                    string         `json:"id"`
+	CommerceID            string         `json:"commerceId,omitempty"`
 	CompanyProfile        CompanyProfile `json:"companyProfile"`
 	RelationshipToPartner string         `json:"relationshipToPartner"`
 	AllowDelegatedAccess  bool           `json:"allowDelegatedAccess"`
@@ -64,34 +78,56 @@ const (
 	BillingUsage   = "usage"
 )
 
-// Subscription is a customer's subscription with the calling partner.
+// Subscription is a customer's subscription with the calling partner. An
+// update sends it back whole, so it keeps the fields Partner Center's
+// examples show (an update must not blank what the client did not read).
 type Subscription struct {
-	ID                 string     `json:"id"`
-	OfferID            string     `json:"offerId"`
-	OfferName          string     `json:"offerName,omitempty"`
-	FriendlyName       string     `json:"friendlyName,omitempty"`
-	Quantity           int        `json:"quantity"`
-	UnitType           string     `json:"unitType,omitempty"`
-	CreationDate       *time.Time `json:"creationDate,omitempty"`
-	EffectiveStartDate *time.Time `json:"effectiveStartDate,omitempty"`
-	CommitmentEndDate  *time.Time `json:"commitmentEndDate,omitempty"`
-	Status             string     `json:"status"`
-	AutoRenewEnabled   bool       `json:"autoRenewEnabled"`
-	BillingType        string     `json:"billingType"`
-	BillingCycle       string     `json:"billingCycle,omitempty"`
-	TermDuration       string     `json:"termDuration,omitempty"`
-	OrderID            string     `json:"orderId,omitempty"`
-	Attributes         Attributes `json:"attributes"`
+	ID                   string     `json:"id"`
+	OfferID              string     `json:"offerId,omitempty"`
+	OfferName            string     `json:"offerName,omitempty"`
+	FriendlyName         string     `json:"friendlyName,omitempty"`
+	Quantity             int        `json:"quantity"`
+	UnitType             string     `json:"unitType,omitempty"`
+	ParentSubscriptionID string     `json:"parentSubscriptionId,omitempty"`
+	CreationDate         *time.Time `json:"creationDate,omitempty"`
+	EffectiveStartDate   *time.Time `json:"effectiveStartDate,omitempty"`
+	CommitmentEndDate    *time.Time `json:"commitmentEndDate,omitempty"`
+	Status               string     `json:"status"`
+	AutoRenewEnabled     bool       `json:"autoRenewEnabled"`
+	BillingType          string     `json:"billingType"`
+	BillingCycle         string     `json:"billingCycle,omitempty"`
+	TermDuration         string     `json:"termDuration,omitempty"`
+	ContractType         string     `json:"contractType,omitempty"`
+	PartnerID            string     `json:"partnerId,omitempty"`
+	OrderID              string     `json:"orderId,omitempty"`
+	Attributes           Attributes `json:"attributes"`
 }
 
-// CartLineItem is one thing to buy.
+// Billing cycles a cart line item names.
+const (
+	BillingCycleMonthly = "monthly"
+	BillingCycleAnnual  = "annual"
+)
+
+// CartLineItem is one thing to buy. billingCycle is required.
 type CartLineItem struct {
 	ID            int    `json:"id"`
 	CatalogItemID string `json:"catalogItemId"`
 	FriendlyName  string `json:"friendlyName,omitempty"`
 	Quantity      int    `json:"quantity"`
-	BillingCycle  string `json:"billingCycle,omitempty"`
+	BillingCycle  string `json:"billingCycle"`
 	TermDuration  string `json:"termDuration,omitempty"`
+	// OrderGroup: Partner Center groups line items into orders; checkout
+	// answers one order per group.
+	OrderGroup string `json:"orderGroup,omitempty"`
+	// Error is set on a line item Partner Center could not take.
+	Error *CartError `json:"error,omitempty"`
+}
+
+// CartError is the error of one cart line item (not of a checkout).
+type CartError struct {
+	ErrorCode   int    `json:"errorCode"`
+	Description string `json:"errorDescription"`
 }
 
 // Cart holds line items until checkout.
@@ -103,93 +139,223 @@ type Cart struct {
 	Attributes        Attributes     `json:"attributes"`
 }
 
-// OrderLineItem is a bought line item and the subscription it created.
+// OrderLineItem is a bought line item. SubscriptionID is empty until the
+// subscription is provisioned, which happens asynchronously.
 type OrderLineItem struct {
 	LineItemNumber int    `json:"lineItemNumber"`
 	OfferID        string `json:"offerId"`
-	SubscriptionID string `json:"subscriptionId"`
+	SubscriptionID string `json:"subscriptionId,omitempty"`
+	TermDuration   string `json:"termDuration,omitempty"`
 	FriendlyName   string `json:"friendlyName,omitempty"`
 	Quantity       int    `json:"quantity"`
 }
 
-// Order is the result of a checkout.
+// Order statuses.
+const (
+	OrderPending   = "pending"
+	OrderCompleted = "completed"
+	OrderCancelled = "cancelled"
+)
+
+// Order is one order group of a checkout.
 type Order struct {
 	ID                  string          `json:"id"`
+	AlternateID         string          `json:"alternateId,omitempty"`
 	ReferenceCustomerID string          `json:"referenceCustomerId"`
+	BillingCycle        string          `json:"billingCycle,omitempty"`
+	CurrencyCode        string          `json:"currencyCode,omitempty"`
 	LineItems           []OrderLineItem `json:"lineItems"`
 	Status              string          `json:"status"`
 	CreationDate        *time.Time      `json:"creationDate,omitempty"`
 	Attributes          Attributes      `json:"attributes"`
 }
 
-// CartError is a line item checkout refused.
-type CartError struct {
-	LineItemID  int    `json:"lineItemId"`
-	ErrorCode   int    `json:"errorCode"`
-	Description string `json:"errorDescription"`
+// OrderError is an order group checkout could not order.
+type OrderError struct {
+	OrderGroupID string `json:"orderGroupId"`
+	Code         int    `json:"code"`
+	Description  string `json:"description"`
 }
 
-// CartCheckoutResult is what checkout returns.
+// CartCheckoutResult is what checkout returns: one order per order group,
+// and an error for each group that could not be ordered.
 type CartCheckoutResult struct {
-	Orders      []Order     `json:"orders"`
-	OrderErrors []CartError `json:"orderErrors,omitempty"`
-	Attributes  Attributes  `json:"attributes"`
+	Orders      []Order      `json:"orders"`
+	OrderErrors []OrderError `json:"orderErrors,omitempty"`
+	Attributes  Attributes   `json:"attributes"`
 }
 
-// Transfer statuses. Partner Center documents Active and Completed, shows
-// InProgress in examples, and its UI shows expired and failed transfers.
+// OrderedSubscription finds the subscription an order of a one-item cart
+// created: the order holding the first line item, and that line item's
+// subscription ID, empty while the order is pending.
+func OrderedSubscription(orders []Order) (orderID, subscriptionID string) {
+	for _, o := range orders {
+		for _, li := range o.LineItems {
+			return o.ID, li.SubscriptionID
+		}
+	}
+	return "", ""
+}
+
+// TransferType is the kind of a transfer, a JSON number.
+type TransferType int
+
+// Transfer types. The documentation disagrees on their names: the
+// TransferEntity resource page says "3 resolves to ModernAzure and 5 resolves
+// to NewCommerce" and that partner-to-partner new-commerce transfers "can use
+// either but should standardize on 5"; the page of the create call itself
+// says "3 represents New Commerce and should be used for Azure plan and new
+// license-based subscriptions", and its example sends 3.
+const (
+	TransferTypeModernAzure TransferType = 3
+	TransferTypeNewCommerce TransferType = 5
+)
+
+// PartnerTransferType is what the operator sends for every partner-to-partner
+// transfer, Azure plan or license-based: 3, the one value both pages accept
+// for that transfer and the one the create call's example sends.
+const PartnerTransferType = TransferTypeModernAzure
+
+// UnmarshalJSON reads the documented number; the resource table types the
+// field as a string, so a numeric string is read too rather than failing a
+// response that confirms a transfer already made.
+func (t *TransferType) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		b = []byte(s)
+	}
+	n, err := strconv.Atoi(string(b))
+	if err != nil {
+		return fmt.Errorf("transferType %s is not a number", b)
+	}
+	*t = TransferType(n)
+	return nil
+}
+
+// Transfer statuses. Partner Center documents Active and Completed; its
+// examples show InProgress; a rejected transfer answers Reject and a
+// cancelled one is set to Cancel. Its UI shows expired and failed transfers.
+// Any other status is not one the operator can wait on: see Transfer.Pending.
 const (
 	TransferActive     = "Active"
 	TransferInProgress = "InProgress"
 	TransferCompleted  = "Completed"
 	TransferExpired    = "Expired"
 	TransferFailed     = "Failed"
-	TransferCancelled  = "Cancelled"
+	TransferRejected   = "Reject"
+	// TransferCancelled is the status the target partner sets to cancel.
+	TransferCancelled = "Cancel"
 )
 
-// TransferLineItem is a subscription to transfer.
+// TransferLineItem is a subscription in a transfer. In a new-commerce
+// transfer the source partner adds them when it accepts.
 type TransferLineItem struct {
-	ID             int    `json:"id"`
-	SubscriptionID string `json:"subscriptionId"`
-	Quantity       int    `json:"quantity,omitempty"`
-	BillingCycle   string `json:"billingCycle,omitempty"`
-	TermDuration   string `json:"termDuration,omitempty"`
-	FriendlyName   string `json:"friendlyName,omitempty"`
+	ID                int                `json:"id"`
+	SubscriptionID    string             `json:"subscriptionId"`
+	Quantity          int                `json:"quantity,omitempty"`
+	BillingCycle      string             `json:"billingCycle,omitempty"`
+	TermDuration      string             `json:"termDuration,omitempty"`
+	FriendlyName      string             `json:"friendlyName,omitempty"`
+	OfferID           string             `json:"offerId,omitempty"`
+	PartnerIDOnRecord string             `json:"partnerIdOnRecord,omitempty"`
+	AddonItems        []TransferLineItem `json:"addonItems,omitempty"`
+	TransferError     string             `json:"transferError,omitempty"`
+	Status            string             `json:"status,omitempty"`
 }
 
 // Transfer moves subscriptions from a source partner to a target partner;
-// the source partner must accept it within 30 days.
+// the source partner must accept it within 30 days. A new-commerce create
+// needs sourcePartnerTenantId, sourcePartnerName, customerEmailId and
+// transferType.
 type Transfer struct {
 	ID                    string             `json:"id,omitempty"`
 	Status                string             `json:"status,omitempty"`
-	TransferType          string             `json:"transferType,omitempty"`
+	TransferType          TransferType       `json:"transferType,omitempty"`
 	CustomerTenantID      string             `json:"customerTenantId,omitempty"`
 	CustomerName          string             `json:"customerName,omitempty"`
 	CustomerEmailID       string             `json:"customerEmailId,omitempty"`
 	SourcePartnerTenantID string             `json:"sourcePartnerTenantId"`
 	SourcePartnerName     string             `json:"sourcePartnerName,omitempty"`
 	TargetPartnerTenantID string             `json:"targetPartnerTenantId,omitempty"`
-	TargetPartnerEmailID  string             `json:"targetPartnerEmailId,omitempty"`
+	TargetPartnerName     string             `json:"targetPartnerName,omitempty"`
 	CreatedTime           *time.Time         `json:"createdTime,omitempty"`
 	LastModifiedTime      *time.Time         `json:"lastModifiedTime,omitempty"`
 	CompletedTime         *time.Time         `json:"completedTime,omitempty"`
 	ExpirationTime        *time.Time         `json:"expirationTime,omitempty"`
-	LineItems             []TransferLineItem `json:"lineItems"`
+	LineItems             []TransferLineItem `json:"lineItems,omitempty"`
 	Attributes            Attributes         `json:"attributes"`
 }
 
-// ErrorBody is Partner Center's error response.
-type ErrorBody struct {
-	Code        int    `json:"code"`
-	Description string `json:"description"`
-	Source      string `json:"source,omitempty"`
+// Pending reports whether the transfer may still complete: it is Active or
+// InProgress. Any other status, documented or not, is final.
+func (t *Transfer) Pending() bool {
+	return t.Status == TransferActive || t.Status == TransferInProgress
 }
 
-// TokenResponse is the Entra ID token endpoint's answer.
-type TokenResponse struct {
-	TokenType    string `json:"token_type"`
-	AccessToken  string `json:"access_token"`
-	ExpiresIn    int    `json:"expires_in"`
-	RefreshToken string `json:"refresh_token,omitempty"`
-	Scope        string `json:"scope,omitempty"`
+// TransferError is a transfer group accepting could not order.
+type TransferError struct {
+	TransferGroupID string             `json:"transferGroupId"`
+	Code            int                `json:"code"`
+	Description     string             `json:"description"`
+	LineItems       []TransferLineItem `json:"lineItems,omitempty"`
+}
+
+// TransferSubmitResult is what accepting a transfer returns.
+type TransferSubmitResult struct {
+	Orders         []Order         `json:"orders"`
+	TransferErrors []TransferError `json:"transferErrors,omitempty"`
+}
+
+// ErrorBody is Partner Center's error response: {code, description, data[],
+// source}. The schema table types code as a string, the examples send a
+// number: Code reads both.
+type ErrorBody struct {
+	Code        ErrorCode         `json:"code"`
+	Description string            `json:"description"`
+	Data        []json.RawMessage `json:"data,omitempty"`
+	Source      string            `json:"source,omitempty"`
+}
+
+// ErrorCode is an error body's code: a number, or a string (numeric or not).
+type ErrorCode struct {
+	Number int
+	// Text is a code sent as a string that is not a number.
+	Text string
+}
+
+// UnmarshalJSON reads a number or a string.
+func (c *ErrorCode) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case bytes.Equal(b, []byte("null")):
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		if n, err := strconv.Atoi(s); err == nil {
+			c.Number = n
+		} else {
+			c.Text = s
+		}
+		return nil
+	default:
+		return json.Unmarshal(b, &c.Number)
+	}
+}
+
+// MarshalJSON writes the number, or the text when there is no number.
+func (c ErrorCode) MarshalJSON() ([]byte, error) {
+	if c.Number == 0 && c.Text != "" {
+		return json.Marshal(c.Text)
+	}
+	return json.Marshal(c.Number)
 }

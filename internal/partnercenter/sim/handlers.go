@@ -1,28 +1,54 @@
 package sim
 
 import (
+	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
-
-	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
-// Partner Center error codes the simulator answers with.
+// Partner Center error codes the simulator answers with: the documented ones
+// (error-codes and TransferErrorCode tables) where there is one.
 const (
-	codeNotFound        = 600008
-	codeNoRelationship  = 800002
-	codeInvalidInput    = 400
-	codeAlreadyDone     = 800026
-	codeInvalidTransfer = 900001
+	codeNotFound             = 1000   // NotFound
+	codeInvalidProperty      = 3000   // BadRequest: invalid property
+	codeNoRelationship       = 20002  // Forbidden: no commerce relationship
+	codeSubscriptionNotFound = 20003  // NotFound: subscription
+	codeTransferNotFound     = 900100 // TransferIdNotFound
+	codeTransferInProgress   = 900101 // TransferNotAllowedIfStatusIsInProgress
+	codeTransferCompleted    = 900102 // TransferNotAllowedIfStatusIsCompleted
+	codePreconditionFailed   = 412    // undocumented: the simulator's own
 )
 
 // azurePlanProduct is the product ID of the Azure plan; what is bought with it is usage-based.
 const azurePlanProduct = "DZH318Z0BPS6"
+
+// Documented enumerations the simulator checks requests against.
+var (
+	// BillingCycleType values a cart line item may name.
+	billingCycles = map[string]bool{"monthly": true, "annual": true, "triennial": true, "one_time": true, "none": true}
+	// termDuration values cart-resources lists.
+	termDurations = map[string]bool{"": true, "P1M": true, "P1Y": true, "P3Y": true}
+	// Subscription statuses a partner may set.
+	settableStatuses = map[string]bool{"active": true, "suspended": true, "deleted": true}
+	// transferType: 3 and 5, the two values the TransferEntity page names.
+	transferTypes = map[int]bool{3: true, 5: true}
+)
+
+// Transfer statuses as Partner Center writes them.
+const (
+	transferActive    = "Active"
+	transferCompleted = "Completed"
+	transferExpired   = "Expired"
+	transferRejected  = "Reject"
+	transferCancelled = "Cancel"
+)
 
 func (s *Server) relationshipRequest(r *http.Request, partner string) reply {
 	_, seen := s.st.LinkRequests[partner]
@@ -36,11 +62,16 @@ func (s *Server) relationshipRequest(r *http.Request, partner string) reply {
 	if v := r.URL.Query().Get("indirectCloudSolutionProviderId"); v != "" {
 		q.Set("indirectCSPId", v)
 	}
-	return ok(pc.RelationshipRequest{
+	return ok(relationshipRequestBody{
 		URL:        "https://admin.microsoft.com/Adminportal/Home?" + q.Encode() + "#/BillingAccounts/partner-invitation",
-		Attributes: pc.Attributes{ObjectType: "RelationshipRequest"},
+		Attributes: attributes{ObjectType: "RelationshipRequest"},
 	}, !seen)
 }
+
+const (
+	relationshipReseller = "reseller"
+	relationshipNone     = "none"
+)
 
 // relationshipOf says how partner relates to customer, recording an automatic
 // acceptance when one is due. It returns the relationshipToPartner value, or ""
@@ -48,17 +79,17 @@ func (s *Server) relationshipRequest(r *http.Request, partner string) reply {
 func (s *Server) relationshipOf(partner, customer string) (rel string, mutated bool) {
 	if d := s.st.Relationships[partner+"|"+customer]; d != nil {
 		if d.Accepted {
-			return pc.RelationshipReseller, false
+			return relationshipReseller, false
 		}
 	} else if s.opts.AutoApproveAfter > 0 {
 		if asked, ok := s.st.LinkRequests[partner]; ok && !s.now().Before(asked.Add(s.opts.AutoApproveAfter)) {
 			s.decide(partner, customer, true, "auto")
-			return pc.RelationshipReseller, true
+			return relationshipReseller, true
 		}
 	}
 	for _, o := range s.st.Subscriptions {
 		if o.Owner == partner && o.Customer == customer {
-			return pc.RelationshipNone, false
+			return relationshipNone, false
 		}
 	}
 	return "", false
@@ -67,13 +98,17 @@ func (s *Server) relationshipOf(partner, customer string) (rel string, mutated b
 func (s *Server) decide(partner, customer string, accepted bool, source string) {
 	s.st.Relationships[partner+"|"+customer] = &relationship{Partner: partner, Customer: customer, Accepted: accepted, At: s.now(), Source: source}
 	if _, ok := s.st.Customers[customer]; !ok {
-		s.st.Customers[customer] = &pc.CompanyProfile{TenantID: customer}
+		s.st.Customers[customer] = &companyProfile{TenantID: customer}
 	}
 }
 
 func customerNotFound(customer string) reply {
 	return fail(http.StatusNotFound, codeNotFound, "Customer %s was not found: it has no relationship with the partner.", customer)
 }
+
+// simulatedEmail is the contact address of a simulated customer; a
+// new-commerce transfer needs one.
+func simulatedEmail(customer string) string { return "admin@" + customer + ".example.com" }
 
 func (s *Server) getCustomer(r *http.Request, partner string) reply {
 	customer := r.PathValue("customer")
@@ -82,69 +117,94 @@ func (s *Server) getCustomer(r *http.Request, partner string) reply {
 		return customerNotFound(customer)
 	}
 	// A customer known only through subscriptions has no profile but its tenant.
-	profile := pc.CompanyProfile{TenantID: customer}
+	profile := companyProfile{TenantID: customer}
 	if p := s.st.Customers[customer]; p != nil {
 		profile = *p
 	}
-	return ok(pc.Customer{
+	if profile.Email == "" {
+		profile.Email = simulatedEmail(customer)
+	}
+	profile.Attributes = attributes{ObjectType: "CustomerCompanyProfile"}
+	return ok(customerBody{
 		ID: customer, CompanyProfile: profile, RelationshipToPartner: rel,
-		AllowDelegatedAccess: rel == pc.RelationshipReseller,
-		Attributes:           pc.Attributes{ObjectType: "Customer"},
+		AllowDelegatedAccess: rel == relationshipReseller,
+		Links:                self("/customers/" + customer),
+		Attributes:           attributes{ObjectType: "Customer"},
 	}, mutated)
 }
 
 func (s *Server) listSubscriptions(r *http.Request, partner string) reply {
 	customer := r.PathValue("customer")
+	provisioned := s.provisionDue(partner, customer)
 	rel, mutated := s.relationshipOf(partner, customer)
 	if rel == "" {
 		return customerNotFound(customer)
 	}
-	items := []pc.Subscription{}
+	items := []subscription{}
 	for _, o := range s.st.Subscriptions {
 		if o.Owner == partner && o.Customer == customer {
 			items = append(items, o.Subscription)
 		}
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
-	return ok(pc.Collection[pc.Subscription]{TotalCount: len(items), Items: items, Attributes: pc.Attributes{ObjectType: "Collection"}}, mutated)
+	return ok(collection[subscription]{TotalCount: len(items), Items: items, Attributes: attributes{ObjectType: "Collection"}}, mutated || provisioned)
 }
 
 func (s *Server) ownedSubscription(r *http.Request, partner string) (*ownedSubscription, reply) {
 	o := s.st.Subscriptions[r.PathValue("id")]
 	if o == nil || o.Owner != partner || o.Customer != r.PathValue("customer") {
-		return nil, fail(http.StatusNotFound, codeNotFound, "Subscription %s was not found for customer %s.", r.PathValue("id"), r.PathValue("customer"))
+		return nil, fail(http.StatusNotFound, codeSubscriptionNotFound, "Subscription with ID %s not found.", r.PathValue("id"))
 	}
 	return o, reply{}
 }
 
 func (s *Server) getSubscription(r *http.Request, partner string) reply {
+	provisioned := s.provisionDue(partner, r.PathValue("customer"))
 	o, errReply := s.ownedSubscription(r, partner)
 	if o == nil {
 		return errReply
 	}
-	return ok(o.Subscription, false)
+	return ok(o.Subscription, provisioned)
 }
 
+// newEtag versions a subscription; an update must name the current one.
+func newEtag() string { return strconv.Quote(uuid.NewString()) }
+
+// updateSubscription takes the full subscription, as documented, with the
+// ETag of the version it was read at in If-Match.
 func (s *Server) updateSubscription(r *http.Request, partner string) reply {
 	o, errReply := s.ownedSubscription(r, partner)
 	if o == nil {
 		return errReply
 	}
-	var patch struct {
-		Status string `json:"status"`
+	ifMatch := r.Header.Get("If-Match")
+	if ifMatch == "" {
+		return fail(http.StatusPreconditionFailed, codePreconditionFailed, "An update of subscription %s needs its ETag in If-Match.", o.Subscription.ID)
 	}
-	if err := decode(r, &patch); err != nil {
-		return fail(http.StatusBadRequest, codeInvalidInput, "The request body is not valid JSON: %v", err)
+	if ifMatch != o.Subscription.Attributes.Etag {
+		return fail(http.StatusPreconditionFailed, codePreconditionFailed, "Subscription %s changed since ETag %s was read.", o.Subscription.ID, ifMatch)
 	}
-	switch patch.Status {
-	case pc.SubscriptionActive, pc.SubscriptionSuspended, pc.SubscriptionDeleted:
-	default:
-		return fail(http.StatusBadRequest, codeInvalidInput, "status %q cannot be set: use active, suspended or deleted.", patch.Status)
+	var sub subscription
+	if err := decode(r, &sub); err != nil {
+		return fail(http.StatusBadRequest, codeInvalidProperty, "The request body is not a subscription: %v", err)
 	}
-	if o.Subscription.Status == pc.SubscriptionDeleted && patch.Status != pc.SubscriptionDeleted {
-		return fail(http.StatusBadRequest, codeAlreadyDone, "Subscription %s is deleted and cannot be reactivated.", o.Subscription.ID)
+	switch {
+	case sub.ID == "" || sub.Quantity < 1 || sub.BillingType == "":
+		// The documented example sends no offerId, so that is not asked for.
+		return fail(http.StatusBadRequest, codeInvalidProperty, "A full Subscription resource is required: id, quantity or billingType is missing.")
+	case !strings.EqualFold(sub.ID, o.Subscription.ID):
+		return fail(http.StatusBadRequest, codeInvalidProperty, "The body's id %s is not subscription %s.", sub.ID, o.Subscription.ID)
+	case !settableStatuses[sub.Status]:
+		return fail(http.StatusBadRequest, codeInvalidProperty, "status %q cannot be set: use active, suspended or deleted.", sub.Status)
+	case o.Subscription.Status == "deleted" && sub.Status != "deleted":
+		return fail(http.StatusBadRequest, codeInvalidProperty, "Subscription %s is deleted and cannot be reactivated.", o.Subscription.ID)
 	}
-	o.Subscription.Status = patch.Status
+	// The simulator applies the status and the nickname; the rest is Partner Center's to change.
+	o.Subscription.Status = sub.Status
+	if sub.FriendlyName != "" {
+		o.Subscription.FriendlyName = sub.FriendlyName
+	}
+	o.Subscription.Attributes.Etag = newEtag()
 	return ok(o.Subscription, true)
 }
 
@@ -153,10 +213,18 @@ func (s *Server) requireReseller(partner, customer string) (reply, bool) {
 		return reply{}, true
 	}
 	rel, _ := s.relationshipOf(partner, customer)
-	if rel != pc.RelationshipReseller {
-		return fail(http.StatusForbidden, codeNoRelationship, "The partner has no reseller relationship with customer %s.", customer), false
+	if rel != relationshipReseller {
+		return fail(http.StatusForbidden, codeNoRelationship, "The partner ID %s has no commerce relationship with the customer ID %s.", partner, customer), false
 	}
 	return reply{}, true
+}
+
+// orderGroupOf groups line items into orders: the Azure plan apart from the rest.
+func orderGroupOf(li cartLineItem) string {
+	if strings.HasPrefix(li.CatalogItemID, azurePlanProduct) {
+		return "0"
+	}
+	return "1"
 }
 
 func (s *Server) createCart(r *http.Request, partner string) reply {
@@ -164,121 +232,197 @@ func (s *Server) createCart(r *http.Request, partner string) reply {
 	if rep, ok := s.requireReseller(partner, customer); !ok {
 		return rep
 	}
-	var cart pc.Cart
-	if err := decode(r, &cart); err != nil {
-		return fail(http.StatusBadRequest, codeInvalidInput, "The request body is not a cart: %v", err)
+	var req cartRequest
+	if err := decode(r, &req); err != nil {
+		return fail(http.StatusBadRequest, codeInvalidProperty, "The request body is not a cart: %v", err)
 	}
-	if len(cart.LineItems) == 0 {
-		return fail(http.StatusBadRequest, codeInvalidInput, "A cart needs at least one line item.")
+	if len(req.LineItems) == 0 {
+		return fail(http.StatusBadRequest, codeInvalidProperty, "lineItems is required: a cart needs at least one line item.")
 	}
-	for _, li := range cart.LineItems {
-		if li.CatalogItemID == "" || li.Quantity < 1 {
-			return fail(http.StatusBadRequest, codeInvalidInput, "Line item %d needs a catalogItemId and a quantity of at least 1.", li.ID)
+	for _, li := range req.LineItems {
+		switch {
+		case li.CatalogItemID == "" || li.Quantity < 1:
+			return fail(http.StatusBadRequest, codeInvalidProperty, "Line item %d needs a catalogItemId and a quantity of at least 1.", li.ID)
+		case li.BillingCycle == "":
+			return fail(http.StatusBadRequest, codeInvalidProperty, "Line item %d needs billingCycle.", li.ID)
+		case !billingCycles[li.BillingCycle]:
+			return fail(http.StatusBadRequest, codeInvalidProperty, "Line item %d: billingCycle %q is not a billing cycle.", li.ID, li.BillingCycle)
+		case !termDurations[li.TermDuration]:
+			return fail(http.StatusBadRequest, codeInvalidProperty, "Line item %d: termDuration %q is not P1M, P1Y or P3Y.", li.ID, li.TermDuration)
 		}
 	}
 	now := s.now()
-	cart.ID = uuid.NewString()
-	cart.CreationTimestamp = &now
-	cart.Status = "Active"
-	cart.Attributes = pc.Attributes{ObjectType: "Cart"}
-	s.st.Carts[cart.ID] = &cartRecord{Partner: partner, Customer: customer, Cart: cart}
+	expires := now.Add(15 * time.Minute)
+	c := cart{ID: uuid.NewString(), CreationTimestamp: &now, LastModifiedTimestamp: &now, ExpirationTimestamp: &expires,
+		Status: "Active", Attributes: attributes{ObjectType: "Cart"}}
+	for _, li := range req.LineItems {
+		li.CurrencyCode = "USD"
+		li.OrderGroup = orderGroupOf(li)
+		c.LineItems = append(c.LineItems, li)
+	}
+	c.Links = self("/customers/" + customer + "/carts/" + c.ID)
+	s.st.Carts[c.ID] = &cartRecord{Partner: partner, Customer: customer, Cart: c}
 	s.st.Stats.ObjectsCreated["cart"]++
-	return created(cart)
+	return created(c)
 }
 
+// checkout makes one order per order group. With ProvisioningDelay the
+// orders stay pending, without subscription IDs, until it has passed.
 func (s *Server) checkout(r *http.Request, partner string) reply {
 	customer := r.PathValue("customer")
 	rec := s.st.Carts[r.PathValue("id")]
 	if rec == nil || rec.Partner != partner || rec.Customer != customer {
 		return fail(http.StatusNotFound, codeNotFound, "Cart %s was not found for customer %s.", r.PathValue("id"), customer)
 	}
-	if rec.OrderID != "" {
-		return fail(http.StatusBadRequest, codeAlreadyDone, "Cart %s was already checked out as order %s.", rec.Cart.ID, rec.OrderID)
+	if rec.Cart.Status != "Active" {
+		return fail(http.StatusBadRequest, codeInvalidProperty, "Cart %s was already checked out as orders %v.", rec.Cart.ID, rec.OrderIDs)
+	}
+	if len(rec.Cart.LineItems) == 0 {
+		return fail(http.StatusBadRequest, codeInvalidProperty, "Cart %s is empty.", rec.Cart.ID)
 	}
 	now := s.now()
-	order := pc.Order{ID: uuid.NewString(), ReferenceCustomerID: customer, Status: "completed", CreationDate: &now,
-		Attributes: pc.Attributes{ObjectType: "Order"}}
-	for i, li := range rec.Cart.LineItems {
-		sub := pc.Subscription{
-			ID: uuid.NewString(), OfferID: li.CatalogItemID, OfferName: li.FriendlyName, FriendlyName: li.FriendlyName,
-			Quantity: li.Quantity, CreationDate: &now, EffectiveStartDate: &now, Status: pc.SubscriptionActive,
-			BillingCycle: li.BillingCycle, TermDuration: li.TermDuration, OrderID: order.ID,
-			Attributes: pc.Attributes{ObjectType: "Subscription"},
+	var groups []string
+	byGroup := map[string][]cartLineItem{}
+	for _, li := range rec.Cart.LineItems {
+		if _, seen := byGroup[li.OrderGroup]; !seen {
+			groups = append(groups, li.OrderGroup)
 		}
-		if strings.HasPrefix(li.CatalogItemID, azurePlanProduct) {
-			sub.BillingType, sub.UnitType = pc.BillingUsage, "Usage-based"
-		} else {
-			end := now.AddDate(1, 0, 0)
-			sub.BillingType, sub.UnitType, sub.CommitmentEndDate, sub.AutoRenewEnabled = pc.BillingLicense, "Licenses", &end, true
-		}
-		s.st.Subscriptions[sub.ID] = &ownedSubscription{Owner: partner, Customer: customer, Subscription: sub}
-		s.st.Stats.ObjectsCreated["subscription"]++
-		order.LineItems = append(order.LineItems, pc.OrderLineItem{LineItemNumber: i, OfferID: li.CatalogItemID,
-			SubscriptionID: sub.ID, FriendlyName: li.FriendlyName, Quantity: li.Quantity})
+		byGroup[li.OrderGroup] = append(byGroup[li.OrderGroup], li)
 	}
-	rec.OrderID = order.ID
+	result := cartCheckoutResult{Orders: []order{}, Attributes: attributes{ObjectType: "CartCheckoutResult"}}
+	for _, g := range groups {
+		id := uuid.NewString()
+		o := &orderRecord{Partner: partner, Customer: customer, ReadyAt: now.Add(s.opts.ProvisioningDelay), Items: byGroup[g],
+			Order: order{ID: id, AlternateID: id[:12], ReferenceCustomerID: customer, BillingCycle: byGroup[g][0].BillingCycle,
+				CurrencyCode: "USD", CreationDate: &now, Status: "pending", TransactionType: "UserPurchase",
+				Links: self("/customers/" + customer + "/orders/" + id), Attributes: attributes{ObjectType: "Order"}}}
+		for i, li := range byGroup[g] {
+			o.Order.LineItems = append(o.Order.LineItems, orderLineItem{LineItemNumber: i, OfferID: li.CatalogItemID,
+				TermDuration: li.TermDuration, TransactionType: "New", FriendlyName: li.FriendlyName, Quantity: li.Quantity})
+		}
+		s.st.Orders[id] = o
+		s.refreshOrder(o)
+		rec.OrderIDs = append(rec.OrderIDs, id)
+		s.st.Stats.ObjectsCreated["order"]++
+		result.Orders = append(result.Orders, o.Order)
+	}
 	rec.Cart.Status = "Ordered"
-	s.st.Stats.ObjectsCreated["order"]++
-	return ok(pc.CartCheckoutResult{Orders: []pc.Order{order}, Attributes: pc.Attributes{ObjectType: "CartCheckoutResult"}}, true)
+	return created(result) // 201, as the documented checkout answers
 }
 
+// refreshOrder provisions a pending order's subscriptions once it is due.
+func (s *Server) refreshOrder(o *orderRecord) (mutated bool) {
+	if o.Order.Status != "pending" || s.now().Before(o.ReadyAt) {
+		return false
+	}
+	now := s.now()
+	for i, li := range o.Items {
+		sub := subscription{
+			ID: uuid.NewString(), OfferID: li.CatalogItemID, OfferName: li.FriendlyName, FriendlyName: li.FriendlyName,
+			Quantity: li.Quantity, CreationDate: &now, EffectiveStartDate: &now, Status: "active",
+			BillingCycle: li.BillingCycle, TermDuration: li.TermDuration, ContractType: "subscription", OrderID: o.Order.ID,
+			Attributes: attributes{ObjectType: "Subscription", Etag: newEtag()},
+		}
+		if strings.HasPrefix(li.CatalogItemID, azurePlanProduct) {
+			sub.BillingType, sub.UnitType = "usage", "Usage-based"
+		} else {
+			end := now.AddDate(1, 0, 0)
+			sub.BillingType, sub.UnitType, sub.CommitmentEndDate, sub.AutoRenewEnabled = "license", "Licenses", &end, true
+		}
+		s.st.Subscriptions[sub.ID] = &ownedSubscription{Owner: o.Partner, Customer: o.Customer, Subscription: sub}
+		s.st.Stats.ObjectsCreated["subscription"]++
+		o.Order.LineItems[i].SubscriptionID = sub.ID
+	}
+	o.Order.Status = "completed"
+	o.Items = nil
+	return true
+}
+
+// provisionDue completes the partner's due orders for the customer, so that
+// reads of subscriptions see what has been provisioned.
+func (s *Server) provisionDue(partner, customer string) (mutated bool) {
+	for _, o := range s.st.Orders {
+		if o.Partner == partner && o.Customer == customer && s.refreshOrder(o) {
+			mutated = true
+		}
+	}
+	return mutated
+}
+
+func (s *Server) getOrder(r *http.Request, partner string) reply {
+	o := s.st.Orders[r.PathValue("id")]
+	if o == nil || o.Partner != partner || o.Customer != r.PathValue("customer") {
+		return fail(http.StatusNotFound, codeNotFound, "Order %s was not found for customer %s.", r.PathValue("id"), r.PathValue("customer"))
+	}
+	return ok(o.Order, s.refreshOrder(o))
+}
+
+// createTransfer is the target partner's new-commerce transfer request. It
+// names the source partner and the customer's contact; the source partner
+// adds the line items when it accepts.
 func (s *Server) createTransfer(r *http.Request, partner string) reply {
 	customer := r.PathValue("customer")
 	if rep, ok := s.requireReseller(partner, customer); !ok {
 		return rep
 	}
-	var t pc.Transfer
-	if err := decode(r, &t); err != nil {
-		return fail(http.StatusBadRequest, codeInvalidInput, "The request body is not a transfer: %v", err)
+	var req transferRequest
+	if err := decode(r, &req); err != nil {
+		return fail(http.StatusBadRequest, codeInvalidProperty, "The request body is not a transfer: %v", err)
 	}
 	switch {
-	case t.SourcePartnerTenantID == "":
-		return fail(http.StatusBadRequest, codeInvalidInput, "sourcePartnerTenantId is required.")
-	case t.SourcePartnerTenantID == partner:
-		return fail(http.StatusBadRequest, codeInvalidTransfer, "A partner cannot transfer subscriptions to itself.")
-	case len(t.LineItems) == 0:
-		return fail(http.StatusBadRequest, codeInvalidInput, "A transfer needs at least one line item.")
-	}
-	for _, li := range t.LineItems {
-		if li.SubscriptionID == "" {
-			return fail(http.StatusBadRequest, codeInvalidInput, "Line item %d needs a subscriptionId.", li.ID)
-		}
+	case req.SourcePartnerTenantID == "":
+		return fail(http.StatusBadRequest, codeInvalidProperty, "sourcePartnerTenantId is required.")
+	case req.SourcePartnerName == "":
+		return fail(http.StatusBadRequest, codeInvalidProperty, "sourcePartnerName is required.")
+	case req.CustomerEmailID == "":
+		return fail(http.StatusBadRequest, codeInvalidProperty, "customerEmailId is required.")
+	case req.TransferType == nil:
+		return fail(http.StatusBadRequest, codeInvalidProperty, "transferType is required.")
+	case !transferTypes[*req.TransferType]:
+		return fail(http.StatusBadRequest, codeInvalidProperty, "transferType %d is not a transfer type: 3 or 5.", *req.TransferType)
+	case req.SourcePartnerTenantID == partner:
+		return fail(http.StatusBadRequest, codeInvalidProperty, "A partner cannot transfer subscriptions to itself.")
+	case req.TargetPartnerTenantID != "" && req.TargetPartnerTenantID != partner:
+		return fail(http.StatusBadRequest, codeInvalidProperty, "targetPartnerTenantId %s is not the calling partner.", req.TargetPartnerTenantID)
 	}
 	now := s.now()
 	expires := now.Add(TransferLifetime)
-	t.ID = uuid.NewString()
-	t.Status = pc.TransferActive
-	t.CustomerTenantID = customer
-	t.TargetPartnerTenantID = partner
-	t.CreatedTime, t.LastModifiedTime, t.ExpirationTime, t.CompletedTime = &now, &now, &expires, nil
-	t.Attributes = pc.Attributes{ObjectType: "TransferEntity"}
-	s.st.Transfers[t.ID] = &t
+	t := &transfer{
+		ID: uuid.NewString(), Status: transferActive, TransferType: *req.TransferType, CustomerEmailID: req.CustomerEmailID,
+		CreatedTime: &now, LastModifiedTime: &now, ExpirationTime: &expires,
+		CustomerName: req.CustomerName, CustomerTenantID: customer, PartnerTenantID: partner,
+		SourcePartnerName: req.SourcePartnerName, SourcePartnerTenantID: req.SourcePartnerTenantID,
+		TargetPartnerTenantID: partner, LineItems: []transferLineItem{},
+		Attributes: attributes{ObjectType: "TransferEntity"},
+	}
+	t.Links = self("/customers/" + customer + "/transfers/" + t.ID)
+	s.st.Transfers[t.ID] = t
 	s.st.Stats.ObjectsCreated["transfer"]++
 	return created(t)
 }
 
 // visibleTransfer finds a transfer of the customer that partner is a party to,
 // bringing its status up to date with the clock first.
-func (s *Server) visibleTransfer(r *http.Request, partner string) (*pc.Transfer, bool, reply) {
+func (s *Server) visibleTransfer(r *http.Request, partner string) (*transfer, bool, reply) {
 	t := s.st.Transfers[r.PathValue("id")]
 	if t == nil || t.CustomerTenantID != r.PathValue("customer") || (t.TargetPartnerTenantID != partner && t.SourcePartnerTenantID != partner) {
-		return nil, false, fail(http.StatusNotFound, codeNotFound, "Transfer %s was not found for customer %s.", r.PathValue("id"), r.PathValue("customer"))
+		return nil, false, fail(http.StatusNotFound, codeTransferNotFound, "Transfer request %s not found for customer %s.", r.PathValue("id"), r.PathValue("customer"))
 	}
 	return t, s.refreshTransfer(t), reply{}
 }
 
 // refreshTransfer applies what time does to an active transfer: automatic
 // acceptance, or expiry 30 days after creation.
-func (s *Server) refreshTransfer(t *pc.Transfer) (mutated bool) {
-	if t.Status != pc.TransferActive {
+func (s *Server) refreshTransfer(t *transfer) (mutated bool) {
+	if t.Status != transferActive {
 		return false
 	}
 	now := s.now()
 	switch {
 	case s.opts.AutoApproveAfter > 0 && !now.Before(t.CreatedTime.Add(s.opts.AutoApproveAfter)) && now.Before(*t.ExpirationTime):
-		s.completeTransfer(t)
+		s.completeTransfer(t, nil)
 	case !now.Before(*t.ExpirationTime):
-		t.Status = pc.TransferExpired
+		t.Status = transferExpired
 		t.LastModifiedTime = t.ExpirationTime
 	default:
 		return false
@@ -286,22 +430,50 @@ func (s *Server) refreshTransfer(t *pc.Transfer) (mutated bool) {
 	return true
 }
 
-// completeTransfer moves each line item's subscription to the target partner;
-// the subscription keeps its ID.
-func (s *Server) completeTransfer(t *pc.Transfer) {
+// completeTransfer is the source partner's acceptance: the line items it
+// names (by default every subscription it has with the customer) move to
+// the target partner under the same IDs. It returns the target's order.
+func (s *Server) completeTransfer(t *transfer, items []transferLineItem) order {
 	now := s.now()
-	for _, li := range t.LineItems {
-		if o := s.st.Subscriptions[li.SubscriptionID]; o != nil {
-			o.Owner = t.TargetPartnerTenantID
-			continue
+	if len(items) == 0 {
+		var ids []string
+		for id, o := range s.st.Subscriptions {
+			if o.Owner == t.SourcePartnerTenantID && o.Customer == t.CustomerTenantID {
+				ids = append(ids, id)
+			}
 		}
-		s.st.Subscriptions[li.SubscriptionID] = &ownedSubscription{Owner: t.TargetPartnerTenantID, Customer: t.CustomerTenantID,
-			Subscription: pc.Subscription{ID: li.SubscriptionID, OfferID: li.FriendlyName, FriendlyName: li.FriendlyName,
-				Quantity: li.Quantity, Status: pc.SubscriptionActive, BillingType: pc.BillingUsage, CreationDate: &now,
-				Attributes: pc.Attributes{ObjectType: "Subscription"}}}
+		sort.Strings(ids)
+		for _, id := range ids {
+			sub := s.st.Subscriptions[id].Subscription
+			items = append(items, transferLineItem{SubscriptionID: id, OfferID: sub.OfferID, BillingCycle: sub.BillingCycle,
+				TermDuration: sub.TermDuration, FriendlyName: sub.FriendlyName, Quantity: sub.Quantity})
+		}
 	}
-	t.Status = pc.TransferCompleted
+	id := uuid.NewString()
+	o := order{ID: id, AlternateID: id[:12], ReferenceCustomerID: t.CustomerTenantID, CurrencyCode: "USD", CreationDate: &now,
+		Status: "completed", TransactionType: "UserPurchase", LineItems: []orderLineItem{}, Attributes: attributes{ObjectType: "Order"}}
+	for i := range items {
+		li := &items[i]
+		li.ID = i
+		if li.AddonItems == nil {
+			li.AddonItems = []transferLineItem{}
+		}
+		if own := s.st.Subscriptions[li.SubscriptionID]; own != nil {
+			own.Owner = t.TargetPartnerTenantID
+			own.Subscription.Attributes.Etag = newEtag()
+		} else {
+			s.st.Subscriptions[li.SubscriptionID] = &ownedSubscription{Owner: t.TargetPartnerTenantID, Customer: t.CustomerTenantID,
+				Subscription: subscription{ID: li.SubscriptionID, OfferID: li.OfferID, FriendlyName: li.FriendlyName,
+					Quantity: max(1, li.Quantity), Status: "active", BillingType: "usage", BillingCycle: li.BillingCycle, CreationDate: &now,
+					Attributes: attributes{ObjectType: "Subscription", Etag: newEtag()}}}
+		}
+		o.LineItems = append(o.LineItems, orderLineItem{LineItemNumber: i, OfferID: li.OfferID, SubscriptionID: li.SubscriptionID,
+			TermDuration: li.TermDuration, TransactionType: "New", FriendlyName: li.FriendlyName, Quantity: li.Quantity})
+	}
+	t.LineItems = items
+	t.Status = transferCompleted
 	t.CompletedTime, t.LastModifiedTime = &now, &now
+	return o
 }
 
 func (s *Server) getTransfer(r *http.Request, partner string) reply {
@@ -312,33 +484,64 @@ func (s *Server) getTransfer(r *http.Request, partner string) reply {
 	return ok(t, mutated)
 }
 
+// refuseChange answers a change to a transfer that is no longer pending.
+func refuseChange(t *transfer) reply {
+	if t.Status == transferCompleted {
+		return fail(http.StatusBadRequest, codeTransferCompleted, "The transfer request %s is already complete.", t.ID)
+	}
+	return fail(http.StatusBadRequest, codeTransferInProgress, "Transfer %s is %s and can no longer change.", t.ID, t.Status)
+}
+
+// updateTransfer takes the documented status changes: the target partner
+// cancels ("Cancel"), the source partner rejects ("reject", answered as
+// "Reject"). Anything else is refused.
 func (s *Server) updateTransfer(r *http.Request, partner string) reply {
 	t, _, errReply := s.visibleTransfer(r, partner)
 	if t == nil {
 		return errReply
 	}
-	var patch struct {
-		Status string `json:"status"`
-	}
+	var patch transferPatch
 	if err := decode(r, &patch); err != nil {
-		return fail(http.StatusBadRequest, codeInvalidInput, "The request body is not valid JSON: %v", err)
+		return fail(http.StatusBadRequest, codeInvalidProperty, "The request body is not a transfer: %v", err)
 	}
-	if patch.Status == t.Status {
-		return ok(t, true) // setting the status it has is a no-op, so retries are safe
+	if patch.ID != "" && patch.ID != t.ID {
+		return fail(http.StatusBadRequest, codeInvalidProperty, "The body's id %s is not transfer %s.", patch.ID, t.ID)
 	}
-	if t.Status != pc.TransferActive {
-		return fail(http.StatusBadRequest, codeInvalidTransfer, "Transfer %s is %s and can no longer change.", t.ID, t.Status)
+	var status string
+	switch {
+	case strings.EqualFold(patch.Status, transferCancelled) && partner == t.TargetPartnerTenantID:
+		status = transferCancelled
+	case strings.EqualFold(patch.Status, transferRejected) && partner == t.SourcePartnerTenantID:
+		status = transferRejected
+	default:
+		return fail(http.StatusBadRequest, codeInvalidProperty,
+			"status %q cannot be set by this partner: the target partner may set Cancel, the source partner reject.", patch.Status)
+	}
+	if t.Status == status {
+		return ok(t, false) // setting the status it has is a no-op, so retries are safe
+	}
+	if t.Status != transferActive {
+		return refuseChange(t)
 	}
 	now := s.now()
-	switch {
-	case patch.Status == pc.TransferCancelled && partner == t.TargetPartnerTenantID:
-		t.Status, t.LastModifiedTime = pc.TransferCancelled, &now
-	case patch.Status == pc.TransferCompleted && partner == t.SourcePartnerTenantID:
-		s.completeTransfer(t)
-	default:
-		return fail(http.StatusBadRequest, codeInvalidTransfer, "This partner cannot set transfer %s to %q: the target partner may cancel it, the source partner may complete it.", t.ID, patch.Status)
-	}
+	t.Status, t.LastModifiedTime = status, &now
 	return ok(t, true)
+}
+
+// acceptTransfer is the source partner's POST .../transfers/{id}/accept.
+func (s *Server) acceptTransfer(r *http.Request, partner string) reply {
+	t, _, errReply := s.visibleTransfer(r, partner)
+	if t == nil {
+		return errReply
+	}
+	if partner != t.SourcePartnerTenantID {
+		return fail(http.StatusForbidden, 2032, "Only the source partner can accept transfer %s.", t.ID)
+	}
+	if t.Status != transferActive {
+		return refuseChange(t)
+	}
+	o := s.completeTransfer(t, nil)
+	return ok(transferSubmitResult{Orders: []order{o}, TransferErrors: []transferError{}}, true)
 }
 
 // Acting parties: the customer answering a request, the source partner answering a transfer.
@@ -350,7 +553,7 @@ func (s *Server) decideRelationship(accept bool) http.HandlerFunc {
 			CustomerTenantID string `json:"customerTenantId"`
 		}
 		if err := decode(r, &req); err != nil || req.PartnerTenantID == "" || req.CustomerTenantID == "" {
-			writeJSON(w, http.StatusBadRequest, pc.ErrorBody{Code: codeInvalidInput, Description: "partnerTenantId and customerTenantId are required"})
+			writeJSON(w, http.StatusBadRequest, errorOf(codeInvalidProperty, "partnerTenantId and customerTenantId are required"))
 			return
 		}
 		s.mu.Lock()
@@ -363,25 +566,33 @@ func (s *Server) decideRelationship(accept bool) http.HandlerFunc {
 	}
 }
 
+// answerTransfer is the source partner's answer. Accepting may name the line
+// items ({"lineItems": [{"subscriptionId": ...}]}); without them every
+// subscription the source partner has with the customer moves.
 func (s *Server) answerTransfer(accept bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		var req acceptRequest
+		if err := decode(r, &req); err != nil && !errors.Is(err, io.EOF) {
+			writeJSON(w, http.StatusBadRequest, errorOf(codeInvalidProperty, `the body is not {"lineItems": [...]}: `+err.Error()))
+			return
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		t := s.st.Transfers[r.PathValue("id")]
 		if t == nil {
-			writeJSON(w, http.StatusNotFound, pc.ErrorBody{Code: codeNotFound, Description: "no such transfer"})
+			writeJSON(w, http.StatusNotFound, errorOf(codeTransferNotFound, "no such transfer"))
 			return
 		}
 		s.refreshTransfer(t)
-		if t.Status != pc.TransferActive {
-			writeJSON(w, http.StatusConflict, pc.ErrorBody{Code: codeInvalidTransfer, Description: "the transfer is " + t.Status})
+		if t.Status != transferActive {
+			writeJSON(w, http.StatusConflict, errorOf(codeTransferCompleted, "the transfer is "+t.Status))
 			return
 		}
 		if accept {
-			s.completeTransfer(t)
+			s.completeTransfer(t, req.LineItems)
 		} else {
 			now := s.now()
-			t.Status, t.LastModifiedTime = pc.TransferFailed, &now
+			t.Status, t.LastModifiedTime = transferRejected, &now
 		}
 		if !s.persist(w) {
 			return
@@ -400,7 +611,7 @@ func (s *Server) advanceClock(w http.ResponseWriter, r *http.Request) {
 		d, err = time.ParseDuration(req.Duration)
 	}
 	if err != nil || d < 0 {
-		writeJSON(w, http.StatusBadRequest, pc.ErrorBody{Code: codeInvalidInput, Description: `duration must be a non-negative Go duration such as "720h"`})
+		writeJSON(w, http.StatusBadRequest, errorOf(codeInvalidProperty, `duration must be a non-negative Go duration such as "720h"`))
 		return
 	}
 	s.mu.Lock()

@@ -11,9 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
+
+// headerRequestID is Partner Center's idempotency key.
+const headerRequestID = "MS-RequestId"
 
 func (s *Server) routes() {
 	m := http.NewServeMux()
@@ -38,9 +39,11 @@ func (s *Server) routes() {
 	m.HandleFunc("PATCH /v1/customers/{customer}/subscriptions/{id}", s.api("UpdateSubscription", app, s.updateSubscription))
 	m.HandleFunc("POST /v1/customers/{customer}/carts", s.api("CreateCart", create, s.createCart))
 	m.HandleFunc("POST /v1/customers/{customer}/carts/{id}/checkout", s.api("CheckoutCart", create, s.checkout))
+	m.HandleFunc("GET /v1/customers/{customer}/orders/{id}", s.api("GetOrder", app, s.getOrder))
 	m.HandleFunc("POST /v1/customers/{customer}/transfers", s.api("CreateTransfer", create, s.createTransfer))
 	m.HandleFunc("GET /v1/customers/{customer}/transfers/{id}", s.api("GetTransfer", app, s.getTransfer))
 	m.HandleFunc("PATCH /v1/customers/{customer}/transfers/{id}", s.api("UpdateTransfer", app, s.updateTransfer))
+	m.HandleFunc("POST /v1/customers/{customer}/transfers/{id}/accept", s.api("AcceptTransfer", create, s.acceptTransfer))
 	s.mux = m
 }
 
@@ -63,7 +66,12 @@ type reply struct {
 func ok(body any, mutated bool) reply { return reply{http.StatusOK, body, mutated} }
 func created(body any) reply          { return reply{http.StatusCreated, body, true} }
 func fail(status, code int, format string, args ...any) reply {
-	return reply{status, pc.ErrorBody{Code: code, Description: fmt.Sprintf(format, args...), Source: "PartnerCenterSimulator"}, false}
+	return reply{status, errorOf(code, fmt.Sprintf(format, args...)), false}
+}
+
+// errorOf is the documented error body.
+func errorOf(code int, description string) errorBody {
+	return errorBody{Code: code, Description: description, Data: []string{}, Source: "PartnerCenterSimulator"}
 }
 
 // api wraps a handler with what every API call goes through: latency, the
@@ -84,28 +92,28 @@ func (s *Server) api(route string, kind routeKind, h func(r *http.Request, partn
 		if chance(s.opts.ThrottleRate) {
 			s.st.Stats.Throttled++
 			w.Header().Set("Retry-After", strconv.Itoa(int((s.opts.RetryAfter+time.Second-1)/time.Second)))
-			writeJSON(w, http.StatusTooManyRequests, pc.ErrorBody{Code: 429, Description: "Too many requests: retry after the interval in Retry-After."})
+			writeJSON(w, http.StatusTooManyRequests, errorOf(429, "Too many requests: retry after the interval in Retry-After."))
 			return
 		}
 		if chance(s.opts.ErrorRate) {
 			s.st.Stats.ErrorsInjected++
-			writeJSON(w, http.StatusServiceUnavailable, pc.ErrorBody{Code: 503, Description: "Service unavailable (injected by the simulator)."})
+			writeJSON(w, http.StatusServiceUnavailable, errorOf(503, "Service unavailable (injected by the simulator)."))
 			return
 		}
 
 		claims, err := s.verifyToken(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			writeJSON(w, http.StatusUnauthorized, pc.ErrorBody{Code: 401, Description: "Unauthorized: " + err.Error()})
+			writeJSON(w, http.StatusUnauthorized, errorOf(400, "Unauthorized: "+err.Error()))
 			return
 		}
 		if kind == appUser && claims.Grant != "refresh_token" {
-			writeJSON(w, http.StatusForbidden, pc.ErrorBody{Code: 403, Description: "This operation supports App+User credentials only."})
+			writeJSON(w, http.StatusForbidden, errorOf(2032, "This operation supports App+User credentials only."))
 			return
 		}
 
 		var key string
-		if requestID := r.Header.Get(pc.HeaderRequestID); kind == create && requestID != "" {
+		if requestID := r.Header.Get(headerRequestID); kind == create && requestID != "" {
 			key = claims.Tenant + "|" + route + "|" + r.PathValue("customer") + "|" + requestID
 			if prev, ok := s.st.Responses[key]; ok {
 				s.st.Stats.DuplicatesSuppressed++
@@ -118,7 +126,7 @@ func (s *Server) api(route string, kind routeKind, h func(r *http.Request, partn
 		rep := h(r, claims.Tenant)
 		body, err := json.Marshal(rep.body)
 		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, pc.ErrorBody{Code: 500, Description: err.Error()})
+			writeJSON(w, http.StatusInternalServerError, errorOf(500, err.Error()))
 			return
 		}
 		if key != "" && rep.status < 300 {
@@ -205,7 +213,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	tok := s.signToken(tokenClaims{Tenant: tenant, Grant: grant, Expiry: s.opts.Now().Add(lifetime).Unix()})
 	s.mu.Unlock()
-	resp := pc.TokenResponse{TokenType: "Bearer", AccessToken: tok, ExpiresIn: int(lifetime / time.Second), Scope: r.PostForm.Get("scope")}
+	resp := tokenResponse{TokenType: "Bearer", AccessToken: tok, ExpiresIn: int(lifetime / time.Second), Scope: r.PostForm.Get("scope")}
 	if grant == "refresh_token" {
 		resp.RefreshToken = r.PostForm.Get("refresh_token")
 	}
@@ -220,7 +228,7 @@ func oauthError(code, desc string) map[string]string {
 // and returns false. The caller holds s.mu.
 func (s *Server) persist(w http.ResponseWriter) bool {
 	if err := s.save(); err != nil {
-		writeJSON(w, http.StatusInternalServerError, pc.ErrorBody{Code: 500, Description: "saving the simulator's state: " + err.Error()})
+		writeJSON(w, http.StatusInternalServerError, errorOf(500, "saving the simulator's state: "+err.Error()))
 		return false
 	}
 	return true

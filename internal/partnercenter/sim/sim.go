@@ -17,8 +17,6 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
-
-	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
 // Options configure a simulator.
@@ -43,6 +41,11 @@ type Options struct {
 	ErrorRate float64
 	// Latency is added to every API request.
 	Latency time.Duration
+	// ProvisioningDelay keeps a checkout's orders pending, their line items
+	// without subscription IDs, this long on the simulator's clock, as
+	// Partner Center provisions subscriptions asynchronously. Zero completes
+	// orders at checkout.
+	ProvisioningDelay time.Duration
 	// Credentials, when not empty, are the only client ID → secret pairs the
 	// token endpoint accepts; empty accepts any non-empty pair.
 	Credentials map[string]string
@@ -158,10 +161,11 @@ type state struct {
 	LinkRequests map[string]time.Time `json:"linkRequests"`
 	// Relationships by partner|customer tenant: a customer's decision.
 	Relationships map[string]*relationship      `json:"relationships"`
-	Customers     map[string]*pc.CompanyProfile `json:"customers"`
+	Customers     map[string]*companyProfile    `json:"customers"`
 	Subscriptions map[string]*ownedSubscription `json:"subscriptions"`
 	Carts         map[string]*cartRecord        `json:"carts"`
-	Transfers     map[string]*pc.Transfer       `json:"transfers"`
+	Orders        map[string]*orderRecord       `json:"orders"`
+	Transfers     map[string]*transfer          `json:"transfers"`
 	Responses     map[string]*storedResponse    `json:"responses"` // idempotency: partner|route|MS-RequestId
 	Stats         Stats                         `json:"stats"`
 }
@@ -175,16 +179,26 @@ type relationship struct {
 }
 
 type ownedSubscription struct {
-	Owner        string          `json:"owner"` // partner tenant
-	Customer     string          `json:"customer"`
-	Subscription pc.Subscription `json:"subscription"`
+	Owner        string       `json:"owner"` // partner tenant
+	Customer     string       `json:"customer"`
+	Subscription subscription `json:"subscription"`
 }
 
 type cartRecord struct {
-	Partner  string  `json:"partner"`
-	Customer string  `json:"customer"`
-	Cart     pc.Cart `json:"cart"`
-	OrderID  string  `json:"orderId,omitempty"`
+	Partner  string   `json:"partner"`
+	Customer string   `json:"customer"`
+	Cart     cart     `json:"cart"`
+	OrderIDs []string `json:"orderIds,omitempty"`
+}
+
+// orderRecord is an order and, while it is pending, the cart line items it
+// will provision once ReadyAt has passed.
+type orderRecord struct {
+	Partner  string         `json:"partner"`
+	Customer string         `json:"customer"`
+	Order    order          `json:"order"`
+	ReadyAt  time.Time      `json:"readyAt"`
+	Items    []cartLineItem `json:"items,omitempty"`
 }
 
 type storedResponse struct {
@@ -229,7 +243,7 @@ func (st *state) init() {
 		st.Relationships = map[string]*relationship{}
 	}
 	if st.Customers == nil {
-		st.Customers = map[string]*pc.CompanyProfile{}
+		st.Customers = map[string]*companyProfile{}
 	}
 	if st.Subscriptions == nil {
 		st.Subscriptions = map[string]*ownedSubscription{}
@@ -237,8 +251,11 @@ func (st *state) init() {
 	if st.Carts == nil {
 		st.Carts = map[string]*cartRecord{}
 	}
+	if st.Orders == nil {
+		st.Orders = map[string]*orderRecord{}
+	}
 	if st.Transfers == nil {
-		st.Transfers = map[string]*pc.Transfer{}
+		st.Transfers = map[string]*transfer{}
 	}
 	if st.Responses == nil {
 		st.Responses = map[string]*storedResponse{}

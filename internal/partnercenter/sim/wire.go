@@ -1,0 +1,226 @@
+package sim
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// The simulator's own JSON shapes, written from Microsoft's Partner Center
+// documentation (the examples in ../testdata) and not shared with the
+// client: a mistake in the client's types must show up as a refusal here,
+// not be agreed with. They double as the state file's records.
+
+type attributes struct {
+	ObjectType string `json:"objectType,omitempty"`
+	Etag       string `json:"etag,omitempty"`
+}
+
+type link struct {
+	URI     string   `json:"uri"`
+	Method  string   `json:"method"`
+	Headers []string `json:"headers"`
+}
+
+func self(uri string) map[string]link {
+	return map[string]link{"self": {URI: uri, Method: "GET", Headers: []string{}}}
+}
+
+type relationshipRequestBody struct {
+	URL        string     `json:"url"`
+	Attributes attributes `json:"attributes"`
+}
+
+type companyProfile struct {
+	TenantID    string     `json:"tenantId"`
+	Domain      string     `json:"domain,omitempty"`
+	CompanyName string     `json:"companyName,omitempty"`
+	Email       string     `json:"email,omitempty"`
+	Attributes  attributes `json:"attributes"`
+}
+
+type customerBody struct {
+	ID                    string          `json:"id"`
+	CompanyProfile        companyProfile  `json:"companyProfile"`
+	RelationshipToPartner string          `json:"relationshipToPartner"`
+	AllowDelegatedAccess  bool            `json:"allowDelegatedAccess"`
+	Links                 map[string]link `json:"links,omitempty"`
+	Attributes            attributes      `json:"attributes"`
+}
+
+type subscription struct {
+	ID                   string     `json:"id"`
+	OfferID              string     `json:"offerId"`
+	OfferName            string     `json:"offerName,omitempty"`
+	FriendlyName         string     `json:"friendlyName,omitempty"`
+	Quantity             int        `json:"quantity"`
+	UnitType             string     `json:"unitType,omitempty"`
+	ParentSubscriptionID string     `json:"parentSubscriptionId,omitempty"`
+	CreationDate         *time.Time `json:"creationDate,omitempty"`
+	EffectiveStartDate   *time.Time `json:"effectiveStartDate,omitempty"`
+	CommitmentEndDate    *time.Time `json:"commitmentEndDate,omitempty"`
+	Status               string     `json:"status"`
+	AutoRenewEnabled     bool       `json:"autoRenewEnabled"`
+	BillingType          string     `json:"billingType"`
+	BillingCycle         string     `json:"billingCycle,omitempty"`
+	TermDuration         string     `json:"termDuration,omitempty"`
+	ContractType         string     `json:"contractType,omitempty"`
+	OrderID              string     `json:"orderId,omitempty"`
+	Attributes           attributes `json:"attributes"`
+}
+
+type collection[T any] struct {
+	TotalCount int        `json:"totalCount"`
+	Items      []T        `json:"items"`
+	Attributes attributes `json:"attributes"`
+}
+
+type cartLineItem struct {
+	ID                  int               `json:"id"`
+	CatalogItemID       string            `json:"catalogItemId"`
+	FriendlyName        string            `json:"friendlyName,omitempty"`
+	Quantity            int               `json:"quantity"`
+	CurrencyCode        string            `json:"currencyCode,omitempty"`
+	BillingCycle        string            `json:"billingCycle"`
+	TermDuration        string            `json:"termDuration,omitempty"`
+	ProvisioningContext map[string]string `json:"provisioningContext,omitempty"`
+	OrderGroup          string            `json:"orderGroup,omitempty"`
+}
+
+type cart struct {
+	ID                    string          `json:"id,omitempty"`
+	CreationTimestamp     *time.Time      `json:"creationTimestamp,omitempty"`
+	LastModifiedTimestamp *time.Time      `json:"lastModifiedTimestamp,omitempty"`
+	ExpirationTimestamp   *time.Time      `json:"expirationTimestamp,omitempty"`
+	Status                string          `json:"status,omitempty"`
+	LineItems             []cartLineItem  `json:"lineItems"`
+	Links                 map[string]link `json:"links,omitempty"`
+	Attributes            attributes      `json:"attributes"`
+}
+
+type orderLineItem struct {
+	LineItemNumber  int    `json:"lineItemNumber"`
+	OfferID         string `json:"offerId"`
+	SubscriptionID  string `json:"subscriptionId,omitempty"`
+	TermDuration    string `json:"termDuration,omitempty"`
+	TransactionType string `json:"transactionType,omitempty"`
+	FriendlyName    string `json:"friendlyName,omitempty"`
+	Quantity        int    `json:"quantity"`
+}
+
+type order struct {
+	ID                  string          `json:"id"`
+	AlternateID         string          `json:"alternateId,omitempty"`
+	ReferenceCustomerID string          `json:"referenceCustomerId"`
+	BillingCycle        string          `json:"billingCycle,omitempty"`
+	CurrencyCode        string          `json:"currencyCode,omitempty"`
+	LineItems           []orderLineItem `json:"lineItems"`
+	CreationDate        *time.Time      `json:"creationDate,omitempty"`
+	Status              string          `json:"status"`
+	TransactionType     string          `json:"transactionType,omitempty"`
+	Links               map[string]link `json:"links,omitempty"`
+	Attributes          attributes      `json:"attributes"`
+}
+
+type orderError struct {
+	OrderGroupID string `json:"orderGroupId"`
+	Code         int    `json:"code"`
+	Description  string `json:"description"`
+}
+
+type cartCheckoutResult struct {
+	Orders      []order      `json:"orders"`
+	OrderErrors []orderError `json:"orderErrors,omitempty"`
+	Attributes  attributes   `json:"attributes"`
+}
+
+type transferLineItem struct {
+	ID                int                `json:"id"`
+	SubscriptionID    string             `json:"subscriptionId"`
+	OfferID           string             `json:"offerId,omitempty"`
+	BillingCycle      string             `json:"billingCycle,omitempty"`
+	TermDuration      string             `json:"termDuration,omitempty"`
+	FriendlyName      string             `json:"friendlyName,omitempty"`
+	Quantity          int                `json:"quantity,omitempty"`
+	PartnerIDOnRecord string             `json:"partnerIdOnRecord,omitempty"`
+	AddonItems        []transferLineItem `json:"addonItems"`
+	TransferError     string             `json:"transferError,omitempty"`
+	Status            string             `json:"status,omitempty"`
+}
+
+type transfer struct {
+	ID                    string             `json:"id"`
+	Status                string             `json:"status"`
+	TransferType          int                `json:"transferType"`
+	CustomerEmailID       string             `json:"customerEmailId"`
+	CreatedTime           *time.Time         `json:"createdTime,omitempty"`
+	LastModifiedTime      *time.Time         `json:"lastModifiedTime,omitempty"`
+	CompletedTime         *time.Time         `json:"completedTime,omitempty"`
+	ExpirationTime        *time.Time         `json:"expirationTime,omitempty"`
+	CustomerName          string             `json:"customerName,omitempty"`
+	CustomerTenantID      string             `json:"customerTenantId"`
+	PartnerTenantID       string             `json:"partnertenantid,omitempty"`
+	SourcePartnerName     string             `json:"sourcePartnerName"`
+	SourcePartnerTenantID string             `json:"sourcePartnerTenantId"`
+	TargetPartnerName     string             `json:"targetPartnerName,omitempty"`
+	TargetPartnerTenantID string             `json:"targetPartnerTenantId"`
+	LineItems             []transferLineItem `json:"lineItems"`
+	Links                 map[string]link    `json:"links,omitempty"`
+	Attributes            attributes         `json:"attributes"`
+}
+
+type transferError struct {
+	TransferGroupID string             `json:"transferGroupId"`
+	Code            int                `json:"code"`
+	Description     string             `json:"description"`
+	LineItems       []transferLineItem `json:"lineItems,omitempty"`
+}
+
+type transferSubmitResult struct {
+	Orders         []order         `json:"orders"`
+	TransferErrors []transferError `json:"transferErrors"`
+}
+
+// errorBody is the documented error response; data is an array, empty when
+// there is nothing to add.
+type errorBody struct {
+	Code        int      `json:"code"`
+	Description string   `json:"description"`
+	Data        []string `json:"data"`
+	Source      string   `json:"source"`
+}
+
+type tokenResponse struct {
+	TokenType    string `json:"token_type"`
+	AccessToken  string `json:"access_token"`
+	ExpiresIn    int    `json:"expires_in"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Scope        string `json:"scope,omitempty"`
+}
+
+// Requests, decoded strictly: a field of the wrong JSON type fails to decode
+// and is refused, as the service's typed model refuses it.
+
+type cartRequest struct {
+	LineItems []cartLineItem `json:"lineItems"`
+}
+
+type transferRequest struct {
+	SourcePartnerTenantID string `json:"sourcePartnerTenantId"`
+	SourcePartnerName     string `json:"sourcePartnerName"`
+	CustomerEmailID       string `json:"customerEmailId"`
+	CustomerName          string `json:"customerName"`
+	TargetPartnerTenantID string `json:"targetPartnerTenantId"`
+	TargetPartnerEmailID  string `json:"targetPartnerEmailId"`
+	// TransferType is a pointer so that a missing one is told from a wrong one.
+	TransferType *int            `json:"transferType"`
+	LineItems    json.RawMessage `json:"lineItems"`
+}
+
+type transferPatch struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+type acceptRequest struct {
+	LineItems []transferLineItem `json:"lineItems"`
+}

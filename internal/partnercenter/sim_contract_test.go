@@ -1,0 +1,340 @@
+package partnercenter_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
+)
+
+// send sends one raw API request to the simulator with partner's token.
+func send(t *testing.T, url, partner, method, path string, header map[string]string, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token(t, url, partner, "client_credentials"))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	_ = json.Unmarshal(data, &out)
+	return resp.StatusCode, out
+}
+
+// simWithTransfer starts a simulator where the customer accepted contoso,
+// contoso owns one subscription and has asked fabrikam for a transfer.
+func simWithTransfer(t *testing.T) (url string, sub *pc.Subscription, tr *pc.Transfer) {
+	t.Helper()
+	ctx := context.Background()
+	_, srv := startSim(t, sim.Options{})
+	accept(t, srv.URL, contoso, woodgrove)
+	c, _ := newClient(t, srv.URL, contoso)
+	orders, err := c.CreateOrder(ctx, woodgrove, "op-1", []pc.CartLineItem{{CatalogItemID: "CFQ7TTC0LFLX:0001", Quantity: 5, BillingCycle: "monthly", TermDuration: "P1Y"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub, err = c.GetSubscription(ctx, woodgrove, orders[0].LineItems[0].SubscriptionID); err != nil {
+		t.Fatal(err)
+	}
+	if tr, err = c.CreateTransfer(ctx, woodgrove, "op-2", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam"}); err != nil {
+		t.Fatal(err)
+	}
+	return srv.URL, sub, tr
+}
+
+// TestSimulatorRefusesUndocumentedRequests: what the documentation says is
+// wrong, including the shapes this client sent before it followed the
+// documentation, is refused as Partner Center refuses it.
+func TestSimulatorRefusesUndocumentedRequests(t *testing.T) {
+	url, sub, tr := simWithTransfer(t)
+	carts := "/v1/customers/" + woodgrove + "/carts"
+	transfers := "/v1/customers/" + woodgrove + "/transfers"
+	subscription := "/v1/customers/" + woodgrove + "/subscriptions/" + sub.ID
+	etag := map[string]string{"If-Match": sub.Attributes.Etag}
+	full, _ := json.Marshal(sub)
+	tests := []struct {
+		name    string
+		partner string
+		method  string
+		path    string
+		header  map[string]string
+		body    string
+		status  int
+	}{
+		{"transferType as a string, as the client once sent it", contoso, "POST", transfers, nil,
+			`{"sourcePartnerTenantId":"` + fabrikam + `","sourcePartnerName":"F","customerEmailId":"a@b.example","transferType":"3"}`, 400},
+		{"transfer without sourcePartnerName", contoso, "POST", transfers, nil,
+			`{"sourcePartnerTenantId":"` + fabrikam + `","customerEmailId":"a@b.example","transferType":3}`, 400},
+		{"transfer without customerEmailId", contoso, "POST", transfers, nil,
+			`{"sourcePartnerTenantId":"` + fabrikam + `","sourcePartnerName":"F","transferType":3}`, 400},
+		{"transfer without transferType", contoso, "POST", transfers, nil,
+			`{"sourcePartnerTenantId":"` + fabrikam + `","sourcePartnerName":"F","customerEmailId":"a@b.example"}`, 400},
+		{"transferType that is not 3 or 5", contoso, "POST", transfers, nil,
+			`{"sourcePartnerTenantId":"` + fabrikam + `","sourcePartnerName":"F","customerEmailId":"a@b.example","transferType":4}`, 400},
+		{"the legacy request: line items, no name, email or type", contoso, "POST", transfers, nil,
+			string(mustRead(t, "create-transfer.legacy.request.json")), 400},
+		{"cart line item without billingCycle, as the Azure plan item was sent", contoso, "POST", carts, nil,
+			`{"lineItems":[{"id":0,"catalogItemId":"DZH318Z0BPS6:0001","quantity":1}]}`, 400},
+		{"billingCycle that is not one", contoso, "POST", carts, nil,
+			`{"lineItems":[{"id":0,"catalogItemId":"DZH318Z0BPS6:0001","quantity":1,"billingCycle":"weekly"}]}`, 400},
+		{"termDuration that is not one", contoso, "POST", carts, nil,
+			`{"lineItems":[{"id":0,"catalogItemId":"CFQ7TTC0LFLX:0001","quantity":1,"billingCycle":"monthly","termDuration":"P2Y"}]}`, 400},
+		{"an empty cart", contoso, "POST", carts, nil, `{"lineItems":[]}`, 400},
+		{"subscription update without If-Match", contoso, "PATCH", subscription, nil, string(full), 412},
+		{"subscription update with a stale ETag", contoso, "PATCH", subscription, map[string]string{"If-Match": `"stale"`}, string(full), 412},
+		{"subscription update with only a status, as the client once sent it", contoso, "PATCH", subscription, etag, `{"status":"suspended"}`, 400},
+		{"subscription status that cannot be set", contoso, "PATCH", subscription, etag, strings.Replace(string(full), `"status":"active"`, `"status":"expired"`, 1), 400},
+		{"cancel as Cancelled, as the client once sent it", contoso, "PATCH", transfers + "/" + tr.ID, nil, `{"id":"` + tr.ID + `","status":"Cancelled"}`, 400},
+		{"accept as PATCH Completed, as the client once sent it", fabrikam, "PATCH", transfers + "/" + tr.ID, nil, `{"id":"` + tr.ID + `","status":"Completed"}`, 400},
+		{"the target partner rejecting", contoso, "PATCH", transfers + "/" + tr.ID, nil, `{"id":"` + tr.ID + `","status":"reject"}`, 400},
+		{"the source partner cancelling", fabrikam, "PATCH", transfers + "/" + tr.ID, nil, `{"id":"` + tr.ID + `","status":"Cancel"}`, 400},
+		{"the target partner accepting", contoso, "POST", transfers + "/" + tr.ID + "/accept", nil, "", 403},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := send(t, url, tc.partner, tc.method, tc.path, tc.header, tc.body)
+			if status != tc.status {
+				t.Errorf("HTTP %d %v, want %d", status, body, tc.status)
+			}
+			// The documented error body: code, description, data, source.
+			for _, k := range []string{"code", "description", "data", "source"} {
+				if _, ok := body[k]; !ok {
+					t.Errorf("the error body has no %q: %v", k, body)
+				}
+			}
+		})
+	}
+	// Nothing refused changed anything.
+	c, _ := newClient(t, url, contoso)
+	if got, err := c.GetTransfer(context.Background(), woodgrove, tr.ID); err != nil || got.Status != pc.TransferActive {
+		t.Errorf("after the refusals the transfer is %+v, %v", got, err)
+	}
+	if got, err := c.GetSubscription(context.Background(), woodgrove, sub.ID); err != nil || got.Status != pc.SubscriptionActive || got.Attributes.Etag != sub.Attributes.Etag {
+		t.Errorf("after the refusals the subscription is %+v, %v", got, err)
+	}
+}
+
+// TestSimulatorAcceptsDocumentedRequests: the documented request examples,
+// sent as they are (IDs and ETags put in), are taken.
+func TestSimulatorAcceptsDocumentedRequests(t *testing.T) {
+	url, sub, tr := simWithTransfer(t)
+	cases := []struct {
+		name    string
+		partner string
+		method  string
+		path    string
+		header  map[string]string
+		body    string
+		status  int
+		check   func(map[string]any) bool
+	}{
+		{"create a cart", contoso, "POST", "/v1/customers/" + woodgrove + "/carts", nil, string(mustRead(t, "create-cart.request.json")), 201,
+			func(b map[string]any) bool { return b["status"] == "Active" && len(b["lineItems"].([]any)) == 6 }},
+		{"update a subscription (PascalCase keys)", contoso, "PATCH", "/v1/customers/" + woodgrove + "/subscriptions/" + sub.ID,
+			map[string]string{"If-Match": sub.Attributes.Etag},
+			strings.NewReplacer("83ef9d05-4169-4ef9-9657-0e86b1eab1de", sub.ID, `"<etag>"`, `"`+strings.ReplaceAll(sub.Attributes.Etag, `"`, `\"`)+`"`).Replace(string(mustRead(t, "update-subscription.request.json"))), 200,
+			func(b map[string]any) bool { return b["status"] == "suspended" && b["quantity"] == float64(5) }},
+		{"reject a transfer (source partner)", fabrikam, "PATCH", "/v1/customers/" + woodgrove + "/transfers/" + tr.ID, nil,
+			strings.ReplaceAll(string(mustRead(t, "reject-transfer.request.json")), "ac4a9d22-ba07-444e-890f-cfe084eed498", tr.ID), 200,
+			func(b map[string]any) bool { return b["status"] == "Reject" }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := send(t, url, tc.partner, tc.method, tc.path, tc.header, tc.body)
+			if status != tc.status || !tc.check(body) {
+				t.Errorf("HTTP %d %v, want %d", status, body, tc.status)
+			}
+		})
+	}
+}
+
+func mustRead(t *testing.T, name string) []byte { return example(t, name) }
+
+// TestPendingOrder: with provisioning delayed, checkout answers a pending
+// order without a subscription ID; the order shows it once provisioned.
+func TestPendingOrder(t *testing.T) {
+	ctx := context.Background()
+	_, srv := startSim(t, sim.Options{ProvisioningDelay: time.Hour})
+	accept(t, srv.URL, contoso, woodgrove)
+	c, _ := newClient(t, srv.URL, contoso)
+	orders, err := c.CreateOrder(ctx, woodgrove, "op-p", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1, BillingCycle: "monthly"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orderID, subID := pc.OrderedSubscription(orders)
+	if orderID == "" || subID != "" || orders[0].Status != pc.OrderPending {
+		t.Fatalf("checkout = %+v", orders)
+	}
+	if o, err := c.GetOrder(ctx, woodgrove, orderID); err != nil || o.Status != pc.OrderPending || o.LineItems[0].SubscriptionID != "" {
+		t.Fatalf("GetOrder before provisioning = %+v, %v", o, err)
+	}
+	if subs, _ := c.ListSubscriptions(ctx, woodgrove); len(subs) != 0 {
+		t.Errorf("subscriptions before provisioning: %+v", subs)
+	}
+	simPost(t, srv.URL, "/sim/v1/clock/advance", map[string]string{"duration": "1h"})
+	o, err := c.GetOrder(ctx, woodgrove, orderID)
+	if err != nil || o.Status != pc.OrderCompleted {
+		t.Fatalf("GetOrder after provisioning = %+v, %v", o, err)
+	}
+	if _, subID = pc.OrderedSubscription([]pc.Order{*o}); subID == "" {
+		t.Fatalf("no subscription ID after provisioning: %+v", o)
+	}
+	if s, err := c.GetSubscription(ctx, woodgrove, subID); err != nil || s.BillingType != pc.BillingUsage {
+		t.Errorf("GetSubscription = %+v, %v", s, err)
+	}
+	// A resumed operation gets the first checkout's answer, still pending, and buys nothing more.
+	again, err := c.CreateOrder(ctx, woodgrove, "op-p", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1, BillingCycle: "monthly"}})
+	if err != nil || again[0].ID != orderID {
+		t.Errorf("resumed CreateOrder = %+v, %v", again, err)
+	}
+}
+
+// TestTransferPending: only Active and InProgress may still complete; any
+// other status, documented or not, is final, so nobody polls it forever.
+func TestTransferPending(t *testing.T) {
+	for status, pending := range map[string]bool{
+		pc.TransferActive: true, pc.TransferInProgress: true,
+		pc.TransferCompleted: false, pc.TransferRejected: false, pc.TransferCancelled: false, pc.TransferExpired: false,
+		pc.TransferFailed: false, "Cancelled": false, "SomethingNew": false, "": false,
+	} {
+		if got := (&pc.Transfer{Status: status}).Pending(); got != pending {
+			t.Errorf("status %q: Pending() = %v, want %v", status, got, pending)
+		}
+	}
+}
+
+func TestTransferTypeDecoding(t *testing.T) {
+	tests := []struct {
+		json string
+		want pc.TransferType
+		err  bool
+	}{
+		{`{"transferType":3}`, pc.TransferTypeModernAzure, false},
+		{`{"transferType":5}`, pc.TransferTypeNewCommerce, false},
+		{`{"transferType":"5"}`, pc.TransferTypeNewCommerce, false}, // the resource table types it as a string
+		{`{}`, 0, false},
+		{`{"transferType":"NewCommerce"}`, 0, true},
+	}
+	for _, tc := range tests {
+		var tr pc.Transfer
+		err := json.NewDecoder(bytes.NewReader([]byte(tc.json))).Decode(&tr)
+		if (err != nil) != tc.err || tr.TransferType != tc.want {
+			t.Errorf("%s: %v, %v; want %v (error %v)", tc.json, tr.TransferType, err, tc.want, tc.err)
+		}
+	}
+}
+
+// TestTransferBeforeTheCustomerAccepted: the customer's contact address
+// cannot be read before it accepted; that is "not yet", not a refusal.
+func TestTransferBeforeTheCustomerAccepted(t *testing.T) {
+	_, srv := startSim(t, sim.Options{})
+	c, _ := newClient(t, srv.URL, contoso)
+	_, err := c.CreateTransfer(context.Background(), woodgrove, "op-early", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam"})
+	if !errors.Is(err, pc.ErrCustomerNotVisible) || !pc.IsNotFound(err) || pc.IsRefused(err) {
+		t.Fatalf("CreateTransfer = %v: want the customer not visible yet, not refused", err)
+	}
+}
+
+// keyPaths lists the key paths of a JSON value (lower case, array elements
+// merged), such as "lineitems.subscriptionid".
+func keyPaths(v any, prefix string, into map[string]bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			p := strings.ToLower(k)
+			if prefix != "" {
+				p = prefix + "." + p
+			}
+			into[p] = true
+			if strings.HasSuffix(p, "links") {
+				continue // links are named per resource; their shape is checked by decoding
+			}
+			keyPaths(e, p, into)
+		}
+	case []any:
+		for _, e := range x {
+			keyPaths(e, prefix, into)
+		}
+	}
+}
+
+// TestSimulatorSpeaksTheDocumentedShapes: every field the simulator answers
+// with is one the documented examples show (or, for the new-commerce
+// transfer fields whose example is cut short, the TransferEntity table lists).
+func TestSimulatorSpeaksTheDocumentedShapes(t *testing.T) {
+	url, sub, tr := simWithTransfer(t)
+	documented := func(extra []string, files ...string) map[string]bool {
+		m := map[string]bool{}
+		for _, f := range files {
+			var v any
+			if err := json.Unmarshal(example(t, f), &v); err != nil {
+				t.Fatal(err)
+			}
+			keyPaths(v, "", m)
+		}
+		for _, k := range extra {
+			m[k] = true
+		}
+		return m
+	}
+	cart := map[string]any{"lineItems": []any{map[string]any{"id": 0, "catalogItemId": "CFQ7TTC0LFLX:0001", "quantity": 1, "billingCycle": "monthly", "termDuration": "P1M"}}}
+	cartBody, _ := json.Marshal(cart)
+	_, createdCart := send(t, url, contoso, "POST", "/v1/customers/"+woodgrove+"/carts", nil, string(cartBody))
+	_, checkout := send(t, url, contoso, "POST", "/v1/customers/"+woodgrove+"/carts/"+createdCart["id"].(string)+"/checkout", nil, "")
+	tests := []struct {
+		name string
+		got  map[string]any
+		want map[string]bool
+	}{
+		{"customer", get(t, url, contoso, "/v1/customers/"+woodgrove), documented(nil, "get-customer.response.json")},
+		{"subscription", get(t, url, contoso, "/v1/customers/"+woodgrove+"/subscriptions/"+sub.ID),
+			// billingCycle and termDuration: the Subscription table and the page's new-commerce example.
+			documented([]string{"billingcycle", "termduration"}, "get-subscription.response.json", "list-subscriptions.response.json")},
+		{"cart", createdCart, documented(nil, "create-cart.response.json")},
+		{"checkout", checkout, documented([]string{"attributes", "attributes.objecttype"}, "checkout.response.json", "checkout.new-commerce-order.json")},
+		{"transfer", get(t, url, contoso, "/v1/customers/"+woodgrove+"/transfers/"+tr.ID),
+			// The new-commerce fields of the TransferEntity table.
+			documented([]string{"transfertype", "customeremailid", "expirationtime", "completedtime"}, "get-transfer.response.json", "create-transfer.legacy.response.json")},
+		{"error", get(t, url, contoso, "/v1/customers/"+woodgrove+"/transfers/no-such-transfer"), documented(nil, "error.response.json")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string]bool{}
+			keyPaths(tc.got, "", got)
+			if len(got) == 0 {
+				t.Fatal("empty answer")
+			}
+			for k := range got {
+				if !tc.want[k] && !tc.want["orders."+k] && !strings.HasPrefix(k, "orders.") {
+					t.Errorf("the simulator answers %q, which no documented example shows", k)
+				}
+				if strings.HasPrefix(k, "orders.") && !tc.want[k] && !tc.want[strings.TrimPrefix(k, "orders.")] {
+					t.Errorf("the simulator answers %q, which no documented order shows", k)
+				}
+			}
+		})
+	}
+}
+
+func get(t *testing.T, url, partner, path string) map[string]any {
+	t.Helper()
+	_, body := send(t, url, partner, "GET", path, nil, "")
+	return body
+}
