@@ -96,13 +96,11 @@ func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subsc
 			s.conds.stalled(v1alpha1.ReasonAuthorizationDenied, msg)
 			return done, nil
 		}
-		reason := v1alpha1.ReasonAuthorizedByPerson
-		if a.Source == v1alpha1.AuthorizationFromPolicy {
-			reason = v1alpha1.ReasonAuthorizedByPolicy
+		if a.Source == v1alpha1.AuthorizationManual {
+			s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionTrue, v1alpha1.ReasonAuthorizedByPerson,
+				fmt.Sprintf("Authorized by %s for generation %d%s.", a.By, a.Generation, because(a.Reason)))
+			return nil, nil
 		}
-		s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionTrue, reason,
-			fmt.Sprintf("Authorized by %s for generation %d%s.", a.By, a.Generation, because(a.Reason)))
-		return nil, nil
 	}
 
 	policies := &v1alpha1.ApprovalPolicyList{}
@@ -110,6 +108,30 @@ func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subsc
 		return nil, fmt.Errorf("listing ApprovalPolicies in %s: %w", sub.Namespace, err)
 	}
 	sort.Slice(policies.Items, func(i, j int) bool { return policies.Items[i].Name < policies.Items[j].Name })
+	if a := sub.Status.Authorization; a != nil && a.Generation == sub.Generation && a.Source == v1alpha1.AuthorizationFromPolicy {
+		// A policy's authorization stands only while the policy still gives
+		// it: a policy deleted or narrowed before anything was sent no longer
+		// authorizes, and a person may then decide.
+		for i := range policies.Items {
+			p := &policies.Items[i]
+			if policyAuthorizationBy(p.Name) != a.By {
+				continue
+			}
+			if ok, why := policyAuthorizes(p, sub, s.target, s.result.Path); !ok {
+				s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionFalse, v1alpha1.ReasonAwaitingAuthorization, fmt.Sprintf(
+					"ApprovalPolicy %s authorized generation %d but no longer does (it %s); a person with verb approve can decide: kubectl multichannel approve %s -n %s.",
+					p.Name, a.Generation, why, sub.Name, sub.Namespace))
+				return nil, nil
+			}
+			s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionTrue, v1alpha1.ReasonAuthorizedByPolicy,
+				fmt.Sprintf("Authorized by %s for generation %d.", a.By, a.Generation))
+			return nil, nil
+		}
+		s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionFalse, v1alpha1.ReasonAwaitingAuthorization, fmt.Sprintf(
+			"%s authorized generation %d but the policy no longer exists; a person with verb approve can decide: kubectl multichannel approve %s -n %s.",
+			a.By, a.Generation, sub.Name, sub.Namespace))
+		return nil, nil
+	}
 	var refusals []string
 	for i := range policies.Items {
 		p := &policies.Items[i]
@@ -130,6 +152,9 @@ func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subsc
 		return nil, nil
 	}
 	msg := fmt.Sprintf("No ApprovalPolicy in namespace %s authorizes %s with partner %s", sub.Namespace, s.result.Path, s.target.Name)
+	if len(refusals) > maxRefusalsShown {
+		refusals = append(refusals[:maxRefusalsShown], fmt.Sprintf("and %d more", len(refusals)-maxRefusalsShown))
+	}
 	if len(refusals) > 0 {
 		msg += " (" + strings.Join(refusals, "; ") + ")"
 	}
@@ -140,6 +165,10 @@ func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subsc
 	s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionFalse, v1alpha1.ReasonAwaitingAuthorization, msg)
 	return nil, nil
 }
+
+// maxRefusalsShown bounds the policies a message explains, so that a
+// namespace with many policies keeps its condition message short.
+const maxRefusalsShown = 5
 
 func because(reason string) string {
 	if reason == "" {

@@ -207,10 +207,65 @@ func TestCustomerDecisionByHand(t *testing.T) {
 		}
 		return nil
 	})
+	// Once the customer accepts in Partner Center, that is what is recorded.
+	h.customerAccepts(contosoTenant)
+	cr = h.waitRelationship("contoso", v1alpha1.RelationshipApproved)
+	if a := cr.Status.Approval; a == nil || a.Source != v1alpha1.ApprovalFromPartnerCenter || !strings.Contains(a.By, woodgroveTenant) {
+		t.Errorf("approval after the customer accepted = %+v", cr.Status.Approval)
+	}
 }
 
-// TestRoles proves each seed role's can and cannot table with the API
-// server's own authorizer.
+// TestPolicyWithdrawnBeforeAnythingIsSent: a policy authorizes a purchase
+// while the customer has not consented yet; the policy is narrowed before
+// the customer accepts, so nothing is bought until a person decides.
+func TestPolicyWithdrawnBeforeAnythingIsSent(t *testing.T) {
+	h := start(t)
+	contoso, fabrikam := h.contoso(), h.fabrikam()
+	h.customer("woodgrove")
+	h.grant("ana@contoso.example", "global-admin")
+	h.policy(contoso.Name)
+	h.subscription("visio", newLicense("woodgrove", fabrikam.Name, contoso.Name, 40))
+	h.eventually("the policy authorizes while the customer has not consented", func() error {
+		sub := h.waitPhase("visio", v1alpha1.PhaseAwaitingApproval)
+		if a := sub.Status.Authorization; a == nil || a.Source != v1alpha1.AuthorizationFromPolicy {
+			return errf("authorization = %+v", a)
+		}
+		return nil
+	})
+	policy := &v1alpha1.ApprovalPolicy{}
+	if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "trust-" + contoso.Name}, policy); err != nil {
+		t.Fatal(err)
+	}
+	policy.Spec.MaxQuantity = ptr(int32(10))
+	if err := k8sClient.Update(h.ctx, policy); err != nil {
+		t.Fatal(err)
+	}
+	h.customerAccepts(contosoTenant)
+	h.eventually("the narrowed policy no longer authorizes", func() error {
+		sub := h.waitPhase("visio", v1alpha1.PhaseAwaitingApproval)
+		c := condition(sub.Status.Conditions, v1alpha1.ConditionAuthorized)
+		consent := condition(sub.Status.Conditions, v1alpha1.ConditionRelationshipApproved)
+		if c == nil || c.Status != "False" || !strings.Contains(c.Message, "no longer does (it allows at most 10 licenses, the subscription has 40)") ||
+			consent == nil || consent.Status != "True" {
+			return errf("authorized = %+v, consent %+v", c, consent)
+		}
+		return nil
+	})
+	if n := h.sim.Stats().RequestsByRoute["CreateCart"]; n != 0 {
+		t.Fatalf("%d carts after the policy was narrowed", n)
+	}
+	// A person may overrule the policy's standing authorization.
+	if err := authorizeAs(t, h, "visio", "ana@contoso.example", v1alpha1.DecisionAuthorized, "ana@contoso.example"); err != nil {
+		t.Fatalf("overruling the policy: %v", err)
+	}
+	sub := h.waitPhase("visio", v1alpha1.PhaseCompleted)
+	if a := sub.Status.Authorization; a == nil || a.By != "ana@contoso.example" {
+		t.Errorf("authorization = %+v", a)
+	}
+}
+
+// TestRoles proves each seed role's can and cannot table: each user, bound
+// to one role, asks the API server's authorizer itself (impersonated).
 func TestRoles(t *testing.T) {
 	h := start(t)
 	users := map[string]string{"global-admin": "ga@contoso.example", "user-management-admin": "uma@contoso.example",
@@ -255,13 +310,13 @@ func TestRoles(t *testing.T) {
 	}
 	for _, row := range rows {
 		for role, user := range users {
-			sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: user,
+			sar := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
 				ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: h.ns, Verb: row.action.verb, Group: row.action.group,
 					Resource: row.action.resource, Subresource: row.action.subresource, Name: row.action.name}}}
 			if row.action.group == "rbac.authorization.k8s.io" {
 				sar.Spec.ResourceAttributes.Namespace = ""
 			}
-			if err := k8sClient.Create(h.ctx, sar); err != nil {
+			if err := h.as(user).Create(h.ctx, sar); err != nil {
 				t.Fatal(err)
 			}
 			want := false
@@ -320,8 +375,9 @@ func TestCredentialsStayHome(t *testing.T) {
 	if n := foreign.Load(); n != 0 {
 		t.Errorf("the foreign host received %d requests", n)
 	}
+	// Events of every namespace: a Partner's (cluster-scoped) land in default.
 	events := &eventsv1.EventList{}
-	if err := k8sClient.List(h.ctx, events, client.InNamespace(h.ns)); err != nil {
+	if err := k8sClient.List(h.ctx, events); err != nil {
 		t.Fatal(err)
 	}
 	var text strings.Builder

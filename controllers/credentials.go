@@ -48,11 +48,12 @@ func (o *Origins) Set(v string) error {
 func checkDestination(cloud v1alpha1.Cloud, field, raw string, extra Origins) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("%s %q is not an absolute URL", field, raw)
+		return fmt.Errorf("%s is not an absolute URL", field)
 	}
 	if u.User != nil {
-		return fmt.Errorf("%s %q carries user information; credentials come only from the Secret", field, raw)
+		return fmt.Errorf("%s %q carries user information; credentials come only from the Secret", field, u.Redacted())
 	}
+	raw = u.Redacted()
 	if slices.Contains(extra, u.Scheme+"://"+u.Host) {
 		return nil
 	}

@@ -297,15 +297,21 @@ func bestRelationship(items []v1alpha1.ResellerRelationship, partner string) *v1
 // relationship approved) and the partner's own authority (Authorized). The
 // conditions say which is still open.
 func (r *CustomerSubscriptionReconciler) awaitApproval(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	if op := s.sub.Status.Operation; op != nil && op.ExternalID != "" {
+		return nil, nil // already sent under both gates: follow it to its end
+	}
 	rr := s.relationship
 	phase := rr.Status.Phase
 	if phase == "" {
 		phase = v1alpha1.RelationshipPending
 	}
-	consented := phase == v1alpha1.RelationshipApproved
+	consented := consentGiven(rr, s.target)
 	consentMsg := fmt.Sprintf("ResellerRelationship %s is %s.", rr.Name, phase)
-	if a := rr.Status.Approval; consented && a != nil {
+	if a := rr.Status.Approval; consented {
 		consentMsg = fmt.Sprintf("ResellerRelationship %s was approved (%s: %s).", rr.Name, a.Source, a.By)
+	} else if phase == v1alpha1.RelationshipApproved {
+		consentMsg = fmt.Sprintf("ResellerRelationship %s is Approved, but not by the customer in Partner Center (%s); partner %s's consent is only what Partner Center shows: request it again with a new ResellerRelationship.",
+			rr.Name, approvalSource(rr), s.target.Name)
 	}
 	s.conds.set(v1alpha1.ConditionRelationshipApproved, boolStatus(consented), string(phase), consentMsg)
 	switch phase {
@@ -321,9 +327,6 @@ func (r *CustomerSubscriptionReconciler) awaitApproval(_ context.Context, s *sub
 	authorized := meta.FindStatusCondition(s.sub.Status.Conditions, v1alpha1.ConditionAuthorized)
 	if consented && authorized != nil && authorized.Status == metav1.ConditionTrue {
 		return nil, nil
-	}
-	if op := s.sub.Status.Operation; op != nil && op.ExternalID != "" {
-		return nil, nil // already sent under both gates: follow it to its end
 	}
 
 	var waiting []string

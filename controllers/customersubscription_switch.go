@@ -222,11 +222,12 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, op *v1alpha1.Operation, err error) (*ctrl.Result, error) {
 	var pcErr *pc.Error
 	if forbidden := errors.As(err, &pcErr) && pcErr.StatusCode == http.StatusForbidden; forbidden || errors.Is(err, pc.ErrCustomerNotVisible) {
-		// Partner Center does not (yet) see the partner as the customer's
-		// reseller, or the application lacks the role: a person can fix either.
+		// Partner Center showed the relationship, yet refuses: the customer
+		// removed it since, or the application lacks the role. A person can
+		// fix either; nothing was created, and the same request ID is retried.
 		s.conds.progressing(ReasonRelationshipNotInPartnerCenter, fmt.Sprintf(
-			"Partner Center refused operation %s (%s) with HTTP %d: %s. The relationship was approved (%s); the customer's Global admin must also accept partner %s's request link in Partner Center, and the application needs the Admin agent role. Retrying every %s.",
-			op.ID, op.Type, pcErr.StatusCode, pcErr.Description, approvalSource(s.relationship), s.target.Name, r.opts.PollInterval))
+			"Partner Center refused operation %s (%s) with HTTP %d: %s. It showed customer %s with partner %s as reseller (%s), so either the customer removed the relationship since, or partner %s's application lacks the Admin agent role in Partner Center. Retrying every %s.",
+			op.ID, op.Type, statusCode(err), description(err), s.customer.Name, s.target.Name, approvalSource(s.relationship), s.target.Name, r.opts.PollInterval))
 		return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
 	}
 	if pc.IsRefused(err) {
@@ -295,4 +296,21 @@ func offerName(sub *v1alpha1.CustomerSubscription) string {
 		return sub.Spec.Offer.DisplayName
 	}
 	return sub.Spec.Offer.ID
+}
+
+// statusCode and description read a Partner Center error for a message.
+func statusCode(err error) int {
+	var pcErr *pc.Error
+	if errors.As(err, &pcErr) {
+		return pcErr.StatusCode
+	}
+	return 0
+}
+
+func description(err error) string {
+	var pcErr *pc.Error
+	if errors.As(err, &pcErr) && pcErr.Description != "" {
+		return pcErr.Description
+	}
+	return err.Error()
 }

@@ -240,7 +240,7 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 	case err != nil:
 		return r.partnerCenterFailed(s, "looking up the customer", err)
 	case cust.RelationshipToPartner == pc.RelationshipReseller:
-		r.approve(s, v1alpha1.ApprovalFromPartnerCenter, "customer tenant "+s.customer.Spec.TenantID, metav1.NewTime(s.now))
+		r.approvedInPartnerCenter(s)
 		return r.keepFinalDecision(ctx, s)
 	}
 	return nil, nil
@@ -278,12 +278,14 @@ func (r *ResellerRelationshipReconciler) partnerCenterFailed(s *relationshipScop
 	return retryPartnerCenter(s.conds, "ResellerRelationship "+s.rr.Namespace+"/"+s.rr.Name, doing, err)
 }
 
-func (r *ResellerRelationshipReconciler) approve(s *relationshipScope, source v1alpha1.ApprovalSource, by string, at metav1.Time) {
+// approvedInPartnerCenter records the customer's consent as Partner Center
+// shows it; it replaces an approval recorded by hand, which was not used.
+func (r *ResellerRelationshipReconciler) approvedInPartnerCenter(s *relationshipScope) {
+	now := metav1.NewTime(s.now)
 	s.rr.Status.Phase = v1alpha1.RelationshipApproved
-	s.rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionApproved, By: by, At: &at, Source: source}
-	if source == v1alpha1.ApprovalFromPartnerCenter {
-		s.conds.set(v1alpha1.ConditionApproved, metav1.ConditionTrue, ReasonApprovedInPartnerCenter, approvedMessage(s.rr))
-	}
+	s.rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionApproved, By: "customer tenant " + s.customer.Spec.TenantID,
+		At: &now, Source: v1alpha1.ApprovalFromPartnerCenter}
+	s.conds.set(v1alpha1.ConditionApproved, metav1.ConditionTrue, ReasonApprovedInPartnerCenter, approvedMessage(s.rr))
 }
 
 func approvedMessage(rr *v1alpha1.ResellerRelationship) string {
@@ -309,7 +311,19 @@ func (r *ResellerRelationshipReconciler) eventOnPhaseChange(before, after *v1alp
 }
 
 func delegatedAdmin(rr *v1alpha1.ResellerRelationship) bool {
-	return rr.Spec.DelegatedAdmin == nil || *rr.Spec.DelegatedAdmin
+	return rr.Spec.DelegatedAdmin != nil && *rr.Spec.DelegatedAdmin
+}
+
+// consentGiven: the relationship carries the customer's consent for partner:
+// what Partner Center showed, or, for a partner without credentials only, a
+// decision a person with verb approve recorded. (An approval recorded by an
+// ApprovalPolicy under earlier versions is not the customer's consent.)
+func consentGiven(rr *v1alpha1.ResellerRelationship, partner *v1alpha1.Partner) bool {
+	a := rr.Status.Approval
+	if rr.Status.Phase != v1alpha1.RelationshipApproved || a == nil || a.Decision != v1alpha1.DecisionApproved {
+		return false
+	}
+	return a.Source == v1alpha1.ApprovalFromPartnerCenter || (a.Source == v1alpha1.ApprovalManual && !hasCredentials(partner))
 }
 
 func expiresAfter(rr *v1alpha1.ResellerRelationship) time.Duration {

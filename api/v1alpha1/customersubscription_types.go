@@ -201,7 +201,7 @@ type Authorization struct {
 	// person), or "ApprovalPolicy <name>" (for a policy).
 	// +required
 	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:MaxLength=320
 	By string `json:"by"`
 
 	// at is when the decision was made.

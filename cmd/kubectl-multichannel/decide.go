@@ -58,6 +58,7 @@ func (f *clusterFlags) connect() (client.Client, string, error) {
 func newDecideCommand(approve bool, clock func() time.Time) *cobra.Command {
 	var flags clusterFlags
 	var reason string
+	var generation int64
 	verb, what := "approve", "Authorize"
 	if !approve {
 		verb, what = "deny", "Refuse"
@@ -94,17 +95,24 @@ server knows it, and it is final.`,
 			if err := decide.CheckAllowed(ctx, c, kind, ns, name, user); err != nil {
 				return &exitError{code: exitBadInput, err: err}
 			}
-			d := decide.Decision{Approve: approve, User: user, Reason: reason, Now: clock()}
-			if err := decide.Record(ctx, c, kind, client.ObjectKey{Namespace: ns, Name: name}, d); err != nil {
+			d := decide.Decision{Approve: approve, User: user, Reason: reason, Now: clock(), Generation: generation}
+			out, err := decide.Record(ctx, c, kind, client.ObjectKey{Namespace: ns, Name: name}, d)
+			if err != nil {
 				return &exitError{code: exitBadInput, err: err}
 			}
 			past := map[bool]string{true: "approved", false: "denied"}[approve]
-			fmt.Fprintf(cmd.OutOrStdout(), "%s/%s %s by %s\n", kind, name, past, user)
+			if !out.Written {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s/%s was already %s by you (%s): nothing to write\n", kind, name, past, out.What)
+				return nil
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s/%s %s by %s (%s)\n", kind, name, past, user, out.What)
 			return nil
 		},
 	}
 	flags.bind(cmd)
 	cmd.Flags().StringVar(&reason, "reason", "", "Why, in your words; recorded with the decision (required for deny).")
+	cmd.Flags().Int64Var(&generation, "generation", 0,
+		"The subscription's generation you reviewed (kubectl multichannel status shows it); the decision fails if the spec changed since. Default: the generation read now.")
 	return cmd
 }
 

@@ -97,6 +97,10 @@ func TestApproveDenyStatus(t *testing.T) {
 		a.Decision != v1alpha1.DecisionAuthorized || a.Generation != sub.Generation || a.Reason != "EA cancellation agreed" {
 		t.Errorf("authorization = %+v", sub.Status.Authorization)
 	}
+	if code, _, errOut := plugin("deny", "azure-ea", "--as", "ana@contoso.example", "--reason", "x", "--generation", "7"); code != exitBadInput ||
+		!strings.Contains(errOut, "changed (generation 1, you looked at 7)") {
+		t.Errorf("a decision on a generation nobody saw: exit %d, %q", code, errOut)
+	}
 	if code, _, errOut := plugin("deny", "azure-ea", "--as", "ana@contoso.example"); code != exitBadInput || !strings.Contains(errOut, "deny needs --reason") {
 		t.Errorf("deny without a reason: exit %d, %q", code, errOut)
 	}
@@ -116,6 +120,21 @@ func TestApproveDenyStatus(t *testing.T) {
 	}
 	if a := rr.Status.Approval; a == nil || a.Decision != v1alpha1.DecisionDenied || a.By != "ana@contoso.example" || a.Source != v1alpha1.ApprovalManual {
 		t.Errorf("approval = %+v", rr.Status.Approval)
+	}
+	// For a partner with credentials the customer's consent is only what Partner Center shows.
+	contoso := &v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}, Spec: v1alpha1.PartnerSpec{DisplayName: "Contoso",
+		TenantID: "6f1bd5c1-0d3b-4c5e-9bb1-7f4f9d2b6a10", CSPType: v1alpha1.CSPTypeDirectBill, Country: "US",
+		PartnerCenter: &v1alpha1.PartnerCenterConnection{CredentialsSecretRef: &v1alpha1.SecretReference{Name: "pc"}}}}
+	withCreds := &v1alpha1.ResellerRelationship{ObjectMeta: metav1.ObjectMeta{Namespace: "woodgrove", Name: "woodgrove-contoso"},
+		Spec: v1alpha1.ResellerRelationshipSpec{PartnerRef: "contoso", CustomerRef: "woodgrove"}}
+	for _, o := range []client.Object{contoso, withCreds} {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, _, errOut := plugin("approve", "rr/woodgrove-contoso", "--as", "ana@contoso.example"); code != exitBadInput ||
+		!strings.Contains(errOut, "consent is only what Partner Center shows") {
+		t.Errorf("approving for a partner with credentials: exit %d, %q", code, errOut)
 	}
 	if code, _, errOut := plugin("approve", "widget/x"); code != exitBadInput || !strings.Contains(errOut, "is not a CustomerSubscription") {
 		t.Errorf("an unknown type: exit %d, %q", code, errOut)

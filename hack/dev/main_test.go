@@ -71,7 +71,7 @@ func TestDevBringsSamplesToTheirPhases(t *testing.T) {
 	if err := decide.CheckAllowed(ctx, c, decide.Subscription, key.Namespace, key.Name, user); err != nil {
 		t.Fatal(err)
 	}
-	if err := decide.Record(ctx, c, decide.Subscription, key, decide.Decision{Approve: true, User: user, Reason: "EA cancellation agreed", Now: time.Now()}); err != nil {
+	if _, err := decide.Record(ctx, c, decide.Subscription, key, decide.Decision{Approve: true, User: user, Reason: "EA cancellation agreed", Now: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	waitPhase(t, c, key, v1alpha1.PhaseSwitching)

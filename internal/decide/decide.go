@@ -54,6 +54,18 @@ type Decision struct {
 	// Reason says why, in the person's words.
 	Reason string
 	Now    time.Time
+	// Generation is the generation of the subscription's spec the person
+	// looked at; 0 takes the one read first. A spec that changes meanwhile
+	// fails the decision instead of approving what nobody saw.
+	Generation int64
+}
+
+// Outcome says what Record did.
+type Outcome struct {
+	// Written is false when the same decision was already recorded.
+	Written bool
+	// What describes what was decided on, such as the path and quantity.
+	What string
 }
 
 // WhoAmI asks the API server who the client is (kubectl auth whoami).
@@ -83,58 +95,98 @@ func CheckAllowed(ctx context.Context, c client.Client, kind Kind, namespace, na
 
 // Record writes d on the object, retrying on conflicts with the operator's
 // own status writes. It refuses a second, different decision.
-func Record(ctx context.Context, c client.Client, kind Kind, key client.ObjectKey, d Decision) error {
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+func Record(ctx context.Context, c client.Client, kind Kind, key client.ObjectKey, d Decision) (Outcome, error) {
+	var out Outcome
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var err error
 		switch kind {
 		case Subscription:
-			return recordAuthorization(ctx, c, key, d)
+			out, err = recordAuthorization(ctx, c, key, &d)
 		case Relationship:
-			return recordCustomerDecision(ctx, c, key, d)
+			out, err = recordCustomerDecision(ctx, c, key, d)
+		default:
+			err = fmt.Errorf("unknown kind %q", kind)
 		}
-		return fmt.Errorf("unknown kind %q", kind)
+		return err
 	})
+	return out, err
 }
 
-func recordAuthorization(ctx context.Context, c client.Client, key client.ObjectKey, d Decision) error {
+func recordAuthorization(ctx context.Context, c client.Client, key client.ObjectKey, d *Decision) (Outcome, error) {
 	sub := &v1alpha1.CustomerSubscription{}
 	if err := c.Get(ctx, key, sub); err != nil {
-		return fmt.Errorf("reading CustomerSubscription %s: %w", key, err)
+		return Outcome{}, fmt.Errorf("reading CustomerSubscription %s: %w", key, err)
 	}
+	if d.Generation == 0 {
+		d.Generation = sub.Generation // pinned for the retries
+	}
+	if sub.Generation != d.Generation {
+		return Outcome{}, fmt.Errorf("the spec of CustomerSubscription %s changed (generation %d, you looked at %d): check it with kubectl multichannel status and decide again",
+			key, sub.Generation, d.Generation)
+	}
+	out := Outcome{What: describe(sub)}
 	decision := v1alpha1.DecisionAuthorized
 	if !d.Approve {
 		decision = v1alpha1.DecisionAuthorizationDenied
 	}
-	if a := sub.Status.Authorization; a != nil && a.Generation == sub.Generation {
+	if a := sub.Status.Authorization; a != nil && a.Generation == sub.Generation && a.Source == v1alpha1.AuthorizationManual {
 		if a.Decision == decision {
-			return nil // already so: nothing to write
+			return out, nil // already so: nothing to write
 		}
-		return fmt.Errorf("CustomerSubscription %s was already %s by %s for generation %d; a decision is final: change the spec to ask again",
+		return out, fmt.Errorf("CustomerSubscription %s was already %s by %s for generation %d; a decision is final: change the spec to ask again",
 			key, a.Decision, a.By, a.Generation)
 	}
 	now := metav1.NewTime(d.Now)
 	sub.Status.Authorization = &v1alpha1.Authorization{Decision: decision, By: d.User, At: &now,
 		Source: v1alpha1.AuthorizationManual, Generation: sub.Generation, Reason: d.Reason}
 	if err := c.Status().Update(ctx, sub); err != nil {
-		return fmt.Errorf("recording the decision on CustomerSubscription %s: %w", key, err)
+		return out, fmt.Errorf("recording the decision on CustomerSubscription %s: %w", key, err)
 	}
-	return nil
+	out.Written = true
+	return out, nil
 }
 
-func recordCustomerDecision(ctx context.Context, c client.Client, key client.ObjectKey, d Decision) error {
+// describe says what an authorization of sub lets the operator do.
+func describe(sub *v1alpha1.CustomerSubscription) string {
+	what := fmt.Sprintf("generation %d: offer %s", sub.Generation, sub.Spec.Offer.ID)
+	if q := sub.Spec.Quantity; q != nil {
+		what += fmt.Sprintf(", %d licenses", *q)
+	}
+	if e := sub.Status.Eligibility; e != nil {
+		what += ", path " + string(e.Path)
+	}
+	if a := sub.Spec.Azure; a != nil && a.SourceDisposition != "" {
+		what += ", source " + string(a.SourceDisposition)
+	}
+	return what + ", support partner " + sub.Spec.SupportPartnerRef
+}
+
+func recordCustomerDecision(ctx context.Context, c client.Client, key client.ObjectKey, d Decision) (Outcome, error) {
 	rr := &v1alpha1.ResellerRelationship{}
 	if err := c.Get(ctx, key, rr); err != nil {
-		return fmt.Errorf("reading ResellerRelationship %s: %w", key, err)
+		return Outcome{}, fmt.Errorf("reading ResellerRelationship %s: %w", key, err)
 	}
+	out := Outcome{What: fmt.Sprintf("partner %s as reseller of customer %s", rr.Spec.PartnerRef, rr.Spec.CustomerRef)}
 	typ, decision := v1alpha1.ConditionApproved, v1alpha1.DecisionApproved
 	if !d.Approve {
 		typ, decision = v1alpha1.ConditionDenied, v1alpha1.DecisionDenied
 	}
 	if a := rr.Status.Approval; a != nil {
-		if a.Decision == decision {
-			return nil
+		if a.Decision == decision && a.Source == v1alpha1.ApprovalManual {
+			return out, nil
 		}
-		return fmt.Errorf("ResellerRelationship %s already records %s by %s (%s); a decision is final: a new request is a new ResellerRelationship",
+		return out, fmt.Errorf("ResellerRelationship %s already records %s by %s (%s); a decision is final: a new request is a new ResellerRelationship",
 			key, a.Decision, a.By, a.Source)
+	}
+	if d.Approve {
+		// Only the customer approves: for a partner with credentials that is
+		// what Partner Center shows, never a record made by hand.
+		partner := &v1alpha1.Partner{}
+		if err := c.Get(ctx, client.ObjectKey{Name: rr.Spec.PartnerRef}, partner); err == nil &&
+			partner.Spec.PartnerCenter != nil && partner.Spec.PartnerCenter.CredentialsSecretRef != nil {
+			return out, fmt.Errorf("partner %s has Partner Center credentials, so customer %s's consent is only what Partner Center shows: its Global admin accepts %s (status.invitationURL); deny still records a refusal",
+				rr.Spec.PartnerRef, rr.Spec.CustomerRef, orLink(rr.Status.InvitationURL))
+		}
 	}
 	message := "Recorded by " + d.User
 	if d.Reason != "" {
@@ -145,7 +197,15 @@ func recordCustomerDecision(ctx context.Context, c client.Client, key client.Obj
 	now := metav1.NewTime(d.Now)
 	rr.Status.Approval = &v1alpha1.Approval{Decision: decision, By: d.User, At: &now, Source: v1alpha1.ApprovalManual}
 	if err := c.Status().Update(ctx, rr); err != nil {
-		return fmt.Errorf("recording the customer's decision on ResellerRelationship %s: %w", key, err)
+		return out, fmt.Errorf("recording the customer's decision on ResellerRelationship %s: %w", key, err)
 	}
-	return nil
+	out.Written = true
+	return out, nil
+}
+
+func orLink(url string) string {
+	if url == "" {
+		return "the request link once the operator has it"
+	}
+	return url
 }
