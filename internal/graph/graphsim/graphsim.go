@@ -340,3 +340,14 @@ func (s *Server) partnerOf(r *http.Request) (string, error) {
 func chance(p float64) bool { return p > 0 && rand.Float64() < p }
 
 func newID() string { return uuid.NewString() }
+
+// Compose serves the Graph simulator and another handler (the Partner Center
+// simulator, whose token endpoint both use) on one listener: /v1.0/ and
+// /sim/graph/ go to graphSim, everything else to other.
+func Compose(graphSim, other http.Handler) http.Handler {
+	m := http.NewServeMux()
+	m.Handle("/v1.0/", graphSim)
+	m.Handle("/sim/graph/", graphSim)
+	m.Handle("/", other)
+	return m
+}
