@@ -114,7 +114,7 @@ type harness struct {
 	simURL string
 	// graph is the Microsoft Graph simulator, on the same listener as sim.
 	graph *graphsim.Server
-	clock  *clocktesting.FakePassiveClock
+	clock *clocktesting.FakePassiveClock
 	// statusWrites counts the manager's status patches.
 	statusWrites atomic.Int64
 	stopManager  func()
