@@ -66,7 +66,7 @@ func newWorld(t *testing.T, o graphsim.Options, middleware func(http.Handler) ht
 func (w *world) client(t *testing.T) *graph.Client {
 	t.Helper()
 	c, err := graph.New(graph.Config{Endpoint: w.url, AuthorityHost: w.url, TenantID: partnerTenant,
-		Credentials: pc.Credentials{ClientID: "app", ClientSecret: "secret"}, Retry: fastRetry})
+		Credentials: pc.Credentials{ClientID: "app", ClientSecret: "secret"}, Retry: fastRetry, RequestsPerMinute: 60000})
 	if err != nil {
 		t.Fatal(err)
 	}
