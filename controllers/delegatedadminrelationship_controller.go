@@ -181,8 +181,10 @@ func (r *DelegatedAdminRelationshipReconciler) connect(ctx context.Context, s *g
 			"Partner %s has no credentials (spec.partnerCenter.credentialsSecretRef), and a GDAP relationship can only be asked for through Microsoft Graph with them.", s.partner.Name))
 		return done, nil
 	case errors.As(err, &credErr):
+		// The Partner's watch wakes this object when the Partner changes;
+		// a Secret created or fixed later is seen on the next requeue.
 		s.conds.progressing(ReasonPartnerNotReady, fmt.Sprintf("Partner %s cannot call Microsoft Graph: %s.", s.partner.Name, credErr.Error()))
-		return done, nil
+		return &ctrl.Result{RequeueAfter: r.opts.MaxRequeue}, nil
 	case err != nil:
 		return nil, err
 	}
@@ -206,7 +208,7 @@ func (r *DelegatedAdminRelationshipReconciler) createOnce(ctx context.Context, s
 		if found.Customer == nil || found.Customer.TenantID != s.customer.Spec.TenantID {
 			s.obj.Status.Phase = v1alpha1.GDAPFailed
 			s.conds.stalled(ReasonDisplayNameInUse, fmt.Sprintf(
-				"Partner %s already has a relationship named %q with another customer; display names are unique per partner, so choose another spec.displayName.", s.partner.Name, s.obj.Spec.DisplayName))
+				"Partner %s already has a relationship named %q with another customer; display names are unique per partner, so declare a new DelegatedAdminRelationship with another spec.displayName.", s.partner.Name, s.obj.Spec.DisplayName))
 			return done, nil
 		}
 		log.FromContext(ctx).Info("found the relationship created before", "relationshipID", found.ID)
@@ -459,7 +461,7 @@ func (r *DelegatedAdminRelationshipReconciler) finalize(ctx context.Context, obj
 	if !controllerutil.ContainsFinalizer(obj, v1alpha1.FinalizerTerminateGDAP) {
 		return ctrl.Result{}, nil
 	}
-	if obj.Spec.TerminateOnDelete && obj.Status.RelationshipID != "" {
+	if obj.Spec.TerminateOnDelete {
 		res, err := r.terminate(ctx, obj)
 		if err != nil || res.RequeueAfter > 0 {
 			return res, err
@@ -484,12 +486,21 @@ func (r *DelegatedAdminRelationshipReconciler) terminate(ctx context.Context, ob
 		r.recorder.Eventf(obj, nil, "Warning", "NotTerminated", "Delete", "Relationship %s could not be terminated: partner %s cannot call Microsoft Graph (%v).", obj.Status.RelationshipID, partner.Name, err)
 		return ctrl.Result{}, nil
 	}
-	rel, err := g.GetRelationship(ctx, obj.Status.RelationshipID)
-	if graph.IsNotFound(err) {
-		return ctrl.Result{}, nil
+	var rel *graph.Relationship
+	if id := obj.Status.RelationshipID; id != "" {
+		rel, err = g.GetRelationship(ctx, id)
+		if graph.IsNotFound(err) {
+			return ctrl.Result{}, nil
+		}
+	} else {
+		// Created by a pass that crashed before writing status, or never created.
+		rel, err = g.FindRelationship(ctx, obj.Spec.DisplayName)
+		if err == nil && rel == nil {
+			return ctrl.Result{}, nil
+		}
 	}
 	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("reading relationship %s before terminating it: %w", obj.Status.RelationshipID, err)
+		return ctrl.Result{}, fmt.Errorf("reading relationship %q before terminating it: %w", obj.Spec.DisplayName, err)
 	}
 	switch rel.Status {
 	case graph.StatusCreated:
@@ -575,15 +586,14 @@ func (r *DelegatedAdminRelationshipReconciler) SetupWithManager(mgr ctrl.Manager
 	r.opts = opts
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.DelegatedAdminRelationship{}).
-		// Only spec changes of a Customer or Partner matter here: the Customer's
-		// status follows these relationships, and must not wake them to ask
-		// Graph again.
+		// Only a Customer's spec matters here: its status follows these
+		// relationships, and must not wake them to ask Graph again.
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.DelegatedAdminRelationshipList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
 		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.DelegatedAdminRelationshipList{}, client.MatchingFields{indexPartnerRef: o.GetName()})
-		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		})).
 		WithOptions(opts.controllerOptions()).
 		Named("delegatedadminrelationship").
 		Complete(r)

@@ -120,6 +120,9 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if err := pc.DefaultMetrics.Register(metrics.Registry); err != nil {
 		return fmt.Errorf("registering Partner Center metrics: %w", err)
 	}
+	if err := graph.DefaultMetrics.Register(metrics.Registry); err != nil {
+		return fmt.Errorf("registering Microsoft Graph metrics: %w", err)
+	}
 	if err := registerSubscriptionMetrics(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering subscription metrics: %w", err)
 	}

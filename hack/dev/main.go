@@ -34,9 +34,9 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/controllers"
-	"github.com/partnerops/multichannel-operator/internal/graph/graphsim"
 	"github.com/partnerops/multichannel-operator/internal/check"
 	"github.com/partnerops/multichannel-operator/internal/crdschema"
+	"github.com/partnerops/multichannel-operator/internal/graph/graphsim"
 	"github.com/partnerops/multichannel-operator/internal/install"
 	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )

@@ -59,6 +59,8 @@ type Config struct {
 	RequestsPerMinute int
 	// Retry bounds retries; the zero value means pc.DefaultRetryPolicy.
 	Retry pc.RetryPolicy
+	// Metrics records requests; nil uses DefaultMetrics.
+	Metrics *Metrics
 }
 
 // Client calls Microsoft Graph on behalf of one partner tenant. It is safe
@@ -70,6 +72,7 @@ type Client struct {
 	tokens   oauth2.TokenSource
 	limiter  *rate.Limiter
 	retry    pc.RetryPolicy
+	metrics  *Metrics
 }
 
 // New returns a Client for cfg.
@@ -107,6 +110,10 @@ func New(cfg Config) (*Client, error) {
 	if retry == (pc.RetryPolicy{}) {
 		retry = pc.DefaultRetryPolicy
 	}
+	metrics := cfg.Metrics
+	if metrics == nil {
+		metrics = DefaultMetrics
+	}
 	tokenURL := authority.String() + "/" + url.PathEscape(cfg.TenantID) + "/oauth2/v2.0/token"
 	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
 	tokens := (&clientcredentials.Config{
@@ -116,7 +123,7 @@ func New(cfg Config) (*Client, error) {
 	return &Client{
 		endpoint: endpoint, tenantID: cfg.TenantID, http: hc, tokens: tokens,
 		limiter: rate.NewLimiter(rate.Limit(float64(rpm)/60), max(1, rpm/60)),
-		retry:   retry,
+		retry:   retry, metrics: metrics,
 	}, nil
 }
 
@@ -265,7 +272,12 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 	exp := backoff.NewExponentialBackOff()
 	exp.InitialInterval = c.retry.InitialInterval
 	exp.MaxInterval = c.retry.MaxInterval
+	attempt := 0
 	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		attempt++
+		if attempt > 1 {
+			c.metrics.retries.WithLabelValues(k.op).Inc()
+		}
 		return struct{}{}, c.send(ctx, k, body, out)
 	}, backoff.WithBackOff(exp), backoff.WithMaxTries(c.retry.MaxAttempts), backoff.WithMaxElapsedTime(0))
 	return err
@@ -309,6 +321,7 @@ func (c *Client) send(ctx context.Context, k call, body []byte, out any) error {
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		c.metrics.requests.WithLabelValues(k.op, "error").Inc()
 		err = fmt.Errorf("microsoft graph %s: %w", k.op, err)
 		if !k.retryable || ctx.Err() != nil {
 			return backoff.Permanent(err)
@@ -317,6 +330,7 @@ func (c *Client) send(ctx context.Context, k call, body []byte, out any) error {
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	c.metrics.requests.WithLabelValues(k.op, strconv.Itoa(resp.StatusCode)).Inc()
 	if err != nil {
 		err = fmt.Errorf("microsoft graph %s: reading the response: %w", k.op, err)
 		if !k.retryable {
@@ -341,6 +355,7 @@ func (c *Client) send(ctx context.Context, k call, body []byte, out any) error {
 	after, hasAfter := retryAfter(resp.Header.Get("Retry-After"), time.Now())
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
+		c.metrics.throttled.WithLabelValues(k.op).Inc()
 		// Throttled requests were not processed: sending again is always safe.
 		if hasAfter {
 			return &throttled{err: apiErr, after: after}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/partnerops/multichannel-operator/internal/graph"
 	"github.com/partnerops/multichannel-operator/internal/graph/graphsim"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
@@ -150,6 +152,9 @@ func TestRelationshipLifecycle(t *testing.T) {
 		if got, _ = c.GetRelationship(ctx, rel.ID); got.Status != want {
 			t.Fatalf("status %s, want %s", got.Status, want)
 		}
+	}
+	if n := testutil.ToFloat64(graph.DefaultMetrics.Requests("CreateRelationship", "201")); n < 1 {
+		t.Errorf("metrics counted %v created relationships", n)
 	}
 	st := w.graph.Stats()
 	if st.ObjectsCreated["relationship"] != 1 || st.DuplicatesRefused != 2 || st.ObjectsCreated["request:terminate"] != 1 {
