@@ -14,6 +14,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/graph"
+	"github.com/partnerops/multichannel-operator/internal/graph/graphsim"
 )
 
 const helpdeskGroup = "8a1f3c9e-2b4d-4e6f-8a0b-1c2d3e4f5a6b"
@@ -291,5 +292,43 @@ func TestGDAPDeleteTerminatesOnlyWhenAsked(t *testing.T) {
 				t.Errorf("%d terminate request(s), want %d", n, want)
 			}
 		})
+	}
+}
+
+// TestGDAPUnderInjectedErrors: with a fifth of Graph's answers failing, the
+// relationship still gets to Active with one relationship, one lock and one
+// assignment in Graph.
+func TestGDAPUnderInjectedErrors(t *testing.T) {
+	h := start(t, withGraphSim(graphsim.Options{ErrorRate: 0.2}))
+	contoso := h.contoso()
+	h.customer("woodgrove")
+	h.gdap("support", contoso.Name)
+	h.approveAndActivate("support")
+	st := h.graph.Stats()
+	if st.ErrorsInjected == 0 {
+		t.Error("no error was injected")
+	}
+	if st.ObjectsCreated["relationship"] != 1 || st.ObjectsCreated["request:lockForApproval"] != 1 || st.ObjectsCreated["accessAssignment"] != 1 {
+		t.Errorf("created in Graph: %v", st.ObjectsCreated)
+	}
+}
+
+// TestGDAPNeedsCredentials: a reference-only partner cannot ask for GDAP.
+func TestGDAPNeedsCredentials(t *testing.T) {
+	h := start(t)
+	fabrikam := h.fabrikam()
+	h.customer("woodgrove")
+	h.gdap("support", fabrikam.Name)
+	g := h.waitGDAP("support", v1alpha1.GDAPPending, func(g *v1alpha1.DelegatedAdminRelationship) error {
+		if c := condition(g.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Reason != "NoCredentials" {
+			return errf("Stalled %+v", c)
+		}
+		return nil
+	})
+	if s := kstatus(t, g); s != status.FailedStatus {
+		t.Errorf("kstatus %s, want Failed", s)
+	}
+	if n := h.graph.Stats().RequestsByRoute["CreateRelationship"]; n != 0 {
+		t.Errorf("%d create calls for a reference-only partner", n)
 	}
 }
