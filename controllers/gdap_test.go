@@ -332,3 +332,33 @@ func TestGDAPNeedsCredentials(t *testing.T) {
 		t.Errorf("%d create calls for a reference-only partner", n)
 	}
 }
+
+// TestGDAPAutoExtensionChangedWhileActive: autoExtendDuration is the one
+// setting Graph lets change on an active relationship; turning it on ends the warning.
+func TestGDAPAutoExtensionChangedWhileActive(t *testing.T) {
+	h := start(t)
+	contoso := h.contoso()
+	h.customer("woodgrove")
+	h.gdap("support", contoso.Name)
+	g := h.approveAndActivate("support")
+	h.clock.SetTime(g.Status.EndsAt.Add(-5 * 24 * time.Hour))
+	g = h.waitGDAP("support", v1alpha1.GDAPExpiring)
+
+	patch := client.MergeFrom(g.DeepCopy())
+	g.Spec.AutoExtendDuration = "P180D"
+	if err := k8sClient.Patch(h.ctx, g, patch); err != nil {
+		t.Fatal(err)
+	}
+	g = h.waitGDAP("support", v1alpha1.GDAPActive, func(g *v1alpha1.DelegatedAdminRelationship) error {
+		if c := condition(g.Status.Conditions, v1alpha1.ConditionExpiresSoon); c != nil {
+			return errf("ExpiresSoon %+v", c)
+		}
+		return readyTrue(g)
+	})
+	if rels := h.graph.Relationships(contosoTenant); len(rels) != 1 || rels[0].AutoExtendDuration != "P180D" {
+		t.Errorf("Graph: %+v", rels)
+	}
+	if n := h.graph.Stats().RequestsByRoute["UpdateRelationship"]; n != 1 {
+		t.Errorf("%d updates, want 1", n)
+	}
+}
