@@ -272,19 +272,22 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 	exp := backoff.NewExponentialBackOff()
 	exp.InitialInterval = c.retry.InitialInterval
 	exp.MaxInterval = c.retry.MaxInterval
+	// Every attempt of one call carries the same client-request-id, so that
+	// Graph's logs (and the simulator's duplicate counter) tie them together.
+	requestID := uuid.NewString()
 	attempt := 0
 	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		attempt++
 		if attempt > 1 {
 			c.metrics.retries.WithLabelValues(k.op).Inc()
 		}
-		return struct{}{}, c.send(ctx, k, body, out)
+		return struct{}{}, c.send(ctx, k, requestID, body, out)
 	}, backoff.WithBackOff(exp), backoff.WithMaxTries(c.retry.MaxAttempts), backoff.WithMaxElapsedTime(0))
 	return err
 }
 
 // send sends one attempt and classifies its outcome for the retry loop.
-func (c *Client) send(ctx context.Context, k call, body []byte, out any) error {
+func (c *Client) send(ctx context.Context, k call, requestID string, body []byte, out any) error {
 	if err := c.limiter.Wait(ctx); err != nil {
 		return backoff.Permanent(fmt.Errorf("microsoft graph %s: waiting for the rate limiter: %w", k.op, err))
 	}
@@ -308,7 +311,6 @@ func (c *Client) send(ctx context.Context, k call, body []byte, out any) error {
 	if err != nil {
 		return backoff.Permanent(err)
 	}
-	requestID := uuid.NewString()
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set(HeaderClientRequestID, requestID)
