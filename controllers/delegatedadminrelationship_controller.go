@@ -288,6 +288,15 @@ func (r *DelegatedAdminRelationshipReconciler) lockForApproval(ctx context.Conte
 	if s.rel.Status != graph.StatusCreated {
 		return nil, nil
 	}
+	// A relationship found by its name may differ from the spec; while it is
+	// created, Graph lets it be brought in line before the customer sees it.
+	if u, differs := alignCreated(s); differs {
+		updated, err := s.graph.UpdateRelationship(ctx, s.rel.ID, s.rel.ETag, u)
+		if err != nil {
+			return r.graphFailed(s, "bringing the created relationship in line with the spec", err)
+		}
+		s.rel = updated
+	}
 	if _, err := s.graph.Request(ctx, s.rel.ID, graph.ActionLockForApproval); err != nil {
 		if graph.IsRejected(err) {
 			s.obj.Status.Phase = v1alpha1.GDAPFailed
@@ -302,6 +311,29 @@ func (r *DelegatedAdminRelationshipReconciler) lockForApproval(ctx context.Conte
 	s.obj.Status.InvitationURL = graph.InvitationURL(s.rel.ID)
 	s.conds.progressing(ReasonAwaitingCustomer, awaitingMessage(s))
 	return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
+}
+
+// alignCreated returns the update that makes a created relationship what
+// the spec declares, and whether one is needed.
+func alignCreated(s *gdapScope) (graph.RelationshipUpdate, bool) {
+	var u graph.RelationshipUpdate
+	differs := false
+	if s.rel.Duration != s.obj.Spec.Duration {
+		u.Duration, differs = s.obj.Spec.Duration, true
+	}
+	if want := autoExtendOf(s.obj); s.rel.AutoExtendDuration != "" && s.rel.AutoExtendDuration != want {
+		u.AutoExtendDuration, differs = want, true
+	}
+	if want := roleIDs(s.obj.Spec.Roles); !slices.Equal(sortedCopy(s.rel.AccessDetails.Roles()), sortedCopy(want)) {
+		u.AccessDetails, differs = graph.NewAccessDetails(want), true
+	}
+	return u, differs
+}
+
+func sortedCopy(in []string) []string {
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return out
 }
 
 // awaitActivation: the customer has the link; Graph activates once approved.

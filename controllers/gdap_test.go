@@ -15,6 +15,7 @@ import (
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/graph"
 	"github.com/partnerops/multichannel-operator/internal/graph/graphsim"
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
 const helpdeskGroup = "8a1f3c9e-2b4d-4e6f-8a0b-1c2d3e4f5a6b"
@@ -360,5 +361,36 @@ func TestGDAPAutoExtensionChangedWhileActive(t *testing.T) {
 	}
 	if n := h.graph.Stats().RequestsByRoute["UpdateRelationship"]; n != 1 {
 		t.Errorf("%d updates, want 1", n)
+	}
+}
+
+// TestGDAPAdoptsAndAlignsACreatedRelationship: a created relationship of the
+// same name and customer (left by an earlier run) is taken over, brought in
+// line with the spec while Graph still allows it, and locked; none is created.
+func TestGDAPAdoptsAndAlignsACreatedRelationship(t *testing.T) {
+	h := start(t)
+	g, err := graph.New(graph.Config{Endpoint: h.simURL, AuthorityHost: h.simURL, TenantID: contosoTenant,
+		Credentials: pc.Credentials{ClientID: "test", ClientSecret: "test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left, err := g.CreateRelationship(h.ctx, graph.Relationship{DisplayName: h.ns + "-support", Duration: "P30D",
+		Customer: &graph.CustomerParticipant{TenantID: woodgroveTenant}, AccessDetails: graph.NewAccessDetails([]string{v1alpha1.EntraRoles["GlobalReader"]})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	contoso := h.contoso()
+	h.customer("woodgrove")
+	h.gdap("support", contoso.Name)
+	obj := h.waitGDAP("support", v1alpha1.GDAPApprovalPending)
+	if obj.Status.RelationshipID != left.ID {
+		t.Errorf("status names %s, the relationship left behind is %s", obj.Status.RelationshipID, left.ID)
+	}
+	rels := h.graph.Relationships(contosoTenant)
+	if len(rels) != 1 || rels[0].Duration != "P90D" || len(rels[0].AccessDetails.Roles()) != 2 {
+		t.Errorf("Graph: %+v", rels)
+	}
+	if st := h.graph.Stats(); st.ObjectsCreated["relationship"] != 1 || st.RequestsByRoute["UpdateRelationship"] != 1 {
+		t.Errorf("stats %+v", st)
 	}
 }
