@@ -350,7 +350,8 @@ func (r *DelegatedAdminRelationshipReconciler) awaitActivation(_ context.Context
 }
 
 func awaitingMessage(s *gdapScope) string {
-	return fmt.Sprintf("Waiting for customer %s's Global admin to approve the relationship at status.invitationURL (it expires if not approved within 90 days).", s.customer.Name)
+	return fmt.Sprintf("Waiting for customer %s's Global admin to approve the relationship at %s (status.invitationURL); it expires if not approved within 90 days.",
+		s.customer.Name, s.obj.Status.InvitationURL)
 }
 
 // assignAccess gives each declared security group its roles, exactly once:
