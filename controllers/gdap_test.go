@@ -394,3 +394,34 @@ func TestGDAPAdoptsAndAlignsACreatedRelationship(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestGDAPTerminatedByTheCustomer: the customer ends the relationship in their
+// admin center; Terminated is final and the customer's summary drops it.
+func TestGDAPTerminatedByTheCustomer(t *testing.T) {
+	h := start(t)
+	contoso := h.contoso()
+	h.customer("woodgrove")
+	h.gdap("support", contoso.Name)
+	g := h.approveAndActivate("support")
+	h.simPost("/sim/graph/v1/relationships/"+g.Status.RelationshipID+"/terminate", nil)
+	g = h.waitGDAP("support", v1alpha1.GDAPTerminated)
+	if c := condition(g.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Reason != "RelationshipTerminated" {
+		t.Errorf("Stalled %+v", c)
+	}
+	if s := kstatus(t, g); s != status.FailedStatus {
+		t.Errorf("kstatus %s, want Failed", s)
+	}
+	if ev := h.gdapEvents("Terminated"); len(ev) != 1 || ev[0].Type != "Warning" {
+		t.Errorf("events %+v, want one Warning", ev)
+	}
+	h.eventually("the customer no longer shows admin access", func() error {
+		cust := &v1alpha1.Customer{}
+		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "woodgrove"}, cust); err != nil {
+			return err
+		}
+		if len(cust.Status.AdminAccess) != 0 {
+			return errf("adminAccess %+v", cust.Status.AdminAccess)
+		}
+		return nil
+	})
+}

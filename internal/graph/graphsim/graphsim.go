@@ -193,6 +193,25 @@ func (s *Server) Approve(id string) error {
 	return s.save()
 }
 
+// Terminate acts as the customer ending active relationship id in their
+// admin center: it is terminated at once.
+func (s *Server) Terminate(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rel, ok := s.st.Relationships[id]
+	if !ok {
+		return fmt.Errorf("no relationship %s", id)
+	}
+	s.advance(rel)
+	if rel.Relationship.Status != graph.StatusActive && rel.Relationship.Status != graph.StatusExpiring {
+		return fmt.Errorf("relationship %s is %s, not active", id, rel.Relationship.Status)
+	}
+	now := s.now()
+	rel.Relationship.Status, rel.Relationship.EndDateTime = graph.StatusTerminated, &now
+	s.advance(rel)
+	return s.save()
+}
+
 // Advance moves the simulator's clock forward by d.
 func (s *Server) Advance(d time.Duration) error {
 	s.mu.Lock()

@@ -25,6 +25,13 @@ func (s *Server) routes() {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": graph.StatusApproved})
 	})
+	m.HandleFunc("POST /sim/graph/v1/relationships/{id}/terminate", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.Terminate(r.PathValue("id")); err != nil {
+			writeJSON(w, http.StatusConflict, graphError("Conflict", "%v", err))
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": graph.StatusTerminated})
+	})
 	m.HandleFunc("POST /sim/graph/v1/clock/advance", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			Duration string `json:"duration"`
