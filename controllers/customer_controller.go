@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -23,6 +24,7 @@ type CustomerReconciler struct {
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers,verbs=get;list;watch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers/status,verbs=get;patch
+// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=delegatedadminrelationships,verbs=get;list;watch
 
 // Reconcile sets Ready and status.relationships: one entry per partner, with
 // the phase of its most relevant relationship (approved, then waiting, then refused).
@@ -58,10 +60,51 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	sort.Slice(rels, func(i, j int) bool { return rels[i].Partner < rels[j].Partner })
 	customer.Status.Relationships = rels
 
+	access, err := r.adminAccess(ctx, customer)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	customer.Status.AdminAccess = access
+
 	conditions{list: &customer.Status.Conditions, generation: customer.Generation}.ready(ReasonValid,
 		fmt.Sprintf("The customer has %d reseller relationship(s).", len(rels)))
 	customer.Status.ObservedGeneration = customer.Generation
 	return ctrl.Result{}, nil
+}
+
+// adminAccess lists, per partner, the roles of its active GDAP relationships
+// with the customer, and when the last of them ends.
+func (r *CustomerReconciler) adminAccess(ctx context.Context, customer *v1alpha1.Customer) ([]v1alpha1.CustomerAdminAccess, error) {
+	list := &v1alpha1.DelegatedAdminRelationshipList{}
+	if err := r.List(ctx, list, client.InNamespace(customer.Namespace), client.MatchingFields{indexCustomerRef: customer.Name}); err != nil {
+		return nil, err
+	}
+	byPartner := map[string]*v1alpha1.CustomerAdminAccess{}
+	for _, g := range list.Items {
+		if g.Status.Phase != v1alpha1.GDAPActive && g.Status.Phase != v1alpha1.GDAPExpiring {
+			continue
+		}
+		a := byPartner[g.Spec.PartnerRef]
+		if a == nil {
+			a = &v1alpha1.CustomerAdminAccess{Partner: g.Spec.PartnerRef}
+			byPartner[g.Spec.PartnerRef] = a
+		}
+		for _, role := range g.Spec.Roles {
+			if !slices.Contains(a.Roles, role) {
+				a.Roles = append(a.Roles, role)
+			}
+		}
+		if e := g.Status.EndsAt; e != nil && (a.EndsAt == nil || a.EndsAt.Before(e)) {
+			a.EndsAt = e.DeepCopy()
+		}
+	}
+	var out []v1alpha1.CustomerAdminAccess
+	for _, a := range byPartner {
+		sort.Strings(a.Roles)
+		out = append(out, *a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Partner < out[j].Partner })
+	return out, nil
 }
 
 // SetupWithManager registers the reconciler and what it watches with mgr.
@@ -72,6 +115,10 @@ func (r *CustomerReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) er
 		Watches(&v1alpha1.ResellerRelationship{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []ctrl.Request {
 			rr := o.(*v1alpha1.ResellerRelationship)
 			return []ctrl.Request{{NamespacedName: client.ObjectKey{Namespace: rr.Namespace, Name: rr.Spec.CustomerRef}}}
+		})).
+		Watches(&v1alpha1.DelegatedAdminRelationship{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []ctrl.Request {
+			g := o.(*v1alpha1.DelegatedAdminRelationship)
+			return []ctrl.Request{{NamespacedName: client.ObjectKey{Namespace: g.Namespace, Name: g.Spec.CustomerRef}}}
 		})).
 		WithOptions(opts.controllerOptions()).
 		Complete(r)

@@ -36,6 +36,8 @@ func registerIndexes(mgr ctrl.Manager) error {
 		{&v1alpha1.CustomerSubscription{}, indexChannelPartnerRef, func(o client.Object) string { return o.(*v1alpha1.CustomerSubscription).Spec.Channel.PartnerRef }},
 		{&v1alpha1.ResellerRelationship{}, indexCustomerRef, func(o client.Object) string { return o.(*v1alpha1.ResellerRelationship).Spec.CustomerRef }},
 		{&v1alpha1.ResellerRelationship{}, indexPartnerRef, func(o client.Object) string { return o.(*v1alpha1.ResellerRelationship).Spec.PartnerRef }},
+		{&v1alpha1.DelegatedAdminRelationship{}, indexCustomerRef, func(o client.Object) string { return o.(*v1alpha1.DelegatedAdminRelationship).Spec.CustomerRef }},
+		{&v1alpha1.DelegatedAdminRelationship{}, indexPartnerRef, func(o client.Object) string { return o.(*v1alpha1.DelegatedAdminRelationship).Spec.PartnerRef }},
 		{&v1alpha1.Partner{}, indexProviderRef, func(o client.Object) string { return o.(*v1alpha1.Partner).Spec.IndirectProviderRef }},
 	}
 	for _, i := range indexes {

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/graph"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
@@ -37,6 +38,7 @@ type partnerClients struct {
 	namespace string        // the operator's namespace, the only one Secrets are read in
 	origins   Origins       // extra origins credentials may go to
 	newCfg    func(pc.Config) pc.Config
+	newGraph  func(graph.Config) graph.Config
 
 	mu      sync.Mutex
 	clients map[string]partnerClient // by Partner name
@@ -46,6 +48,10 @@ type partnerClient struct {
 	spec   string // specFingerprint of the Partner the client was built for
 	secret string // secretFingerprint of its credentials
 	client *pc.Client
+	// graph is the partner's Microsoft Graph client (GDAP), built from the
+	// same credentials; graphErr says why there is none.
+	graph    *graph.Client
+	graphErr error
 	// err says why there is no client (the Secret is missing or incomplete).
 	// It is kept like a client, so that reconcilers do not read the Secret
 	// again on every pass; the Partner reconciler's refresh replaces it.
@@ -57,8 +63,12 @@ func newPartnerClients(secrets client.Reader, opts Options) *partnerClients {
 	if configure == nil {
 		configure = func(c pc.Config) pc.Config { return c }
 	}
+	configureGraph := opts.Graph
+	if configureGraph == nil {
+		configureGraph = func(c graph.Config) graph.Config { return c }
+	}
 	return &partnerClients{secrets: secrets, namespace: opts.OperatorNamespace, origins: opts.AllowedOrigins,
-		newCfg: configure, clients: map[string]partnerClient{}}
+		newCfg: configure, newGraph: configureGraph, clients: map[string]partnerClient{}}
 }
 
 // get returns the Partner's client, or why there is none, building it on
@@ -130,8 +140,47 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 	}
 	// get reuses the client while the Partner's spec is unchanged; a rotated
 	// secret is picked up by the Partner reconciler's periodic refresh.
-	p.clients[partner.Name] = partnerClient{spec: spec, secret: sec, client: c}
+	g, gErr := p.buildGraph(partner, cfg)
+	p.clients[partner.Name] = partnerClient{spec: spec, secret: sec, client: c, graph: g, graphErr: gErr}
 	return c, nil
+}
+
+// getGraph returns the Partner's Microsoft Graph client, or why there is none.
+// It is built with the Partner Center client, from the same Secret and
+// token service; Graph's endpoint passes the same destination check.
+func (p *partnerClients) getGraph(ctx context.Context, partner *v1alpha1.Partner) (*graph.Client, error) {
+	if _, err := p.get(ctx, partner); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.clients[partner.Name]
+	return c.graph, c.graphErr
+}
+
+// buildGraph makes the Graph client from the Partner Center client's configuration.
+func (p *partnerClients) buildGraph(partner *v1alpha1.Partner, cfg pc.Config) (*graph.Client, error) {
+	if err := checkDestination(partner.Spec.Cloud, "spec.partnerCenter.graphEndpoint", graphEndpointOf(partner), p.origins); err != nil {
+		return nil, &credentialsError{v1alpha1.ReasonEndpointNotAllowed, err.Error() + "; no credential is sent there"}
+	}
+	g, err := graph.New(p.newGraph(graph.Config{
+		Endpoint: graphEndpointOf(partner), AuthorityHost: cfg.AuthorityHost,
+		TenantID: cfg.TenantID, Credentials: cfg.Credentials,
+	}))
+	if err != nil {
+		return nil, &credentialsError{v1alpha1.ReasonEndpointNotAllowed, fmt.Sprintf("partner %s: %v", partner.Name, err)}
+	}
+	return g, nil
+}
+
+func graphEndpointOf(p *v1alpha1.Partner) string {
+	if c := p.Spec.PartnerCenter; c != nil && c.GraphEndpoint != "" {
+		return c.GraphEndpoint
+	}
+	if p.Spec.Cloud == v1alpha1.CloudUSGovernment {
+		return v1alpha1.DefaultGraphEndpointUSGovernment
+	}
+	return v1alpha1.DefaultGraphEndpointPublic
 }
 
 // failed remembers why the Partner has no client, and returns err.
@@ -171,7 +220,7 @@ func specFingerprint(p *v1alpha1.Partner) string {
 	if c := p.Spec.PartnerCenter; c != nil && c.CredentialsSecretRef != nil {
 		ref = c.CredentialsSecretRef.Namespace + "/" + c.CredentialsSecretRef.Name
 	}
-	return endpointOf(p) + "|" + authorityOf(p) + "|" + p.Spec.TenantID + "|" + ref + "|" + string(p.Spec.Cloud)
+	return endpointOf(p) + "|" + authorityOf(p) + "|" + p.Spec.TenantID + "|" + ref + "|" + string(p.Spec.Cloud) + "|" + graphEndpointOf(p)
 }
 
 // secretFingerprint tells credentials apart without keeping them in clear.

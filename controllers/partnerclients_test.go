@@ -162,3 +162,46 @@ func TestOriginsFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestGraphClientFromTheSameCredentials: a Partner's Graph client comes with
+// its Partner Center client, and its endpoint passes the same destination
+// check; a refused Graph endpoint leaves Partner Center calls alone.
+func TestGraphClientFromTheSameCredentials(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		cloud v1alpha1.Cloud
+		graph string
+		ok    bool
+	}{
+		{"public default", v1alpha1.CloudPublic, "", true},
+		{"US Government default", v1alpha1.CloudUSGovernment, "", true},
+		{"public Graph named", v1alpha1.CloudPublic, "https://graph.microsoft.com", true},
+		{"an allowed origin", v1alpha1.CloudPublic, "http://127.0.0.1:1", true},
+		{"another cloud's Graph", v1alpha1.CloudPublic, "https://graph.microsoft.us", false},
+		{"a foreign host", v1alpha1.CloudPublic, "https://graph.evil.example.com", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := &secretStore{secrets: map[string]*corev1.Secret{
+				"ops/pc": {Data: map[string][]byte{"clientID": []byte("id"), "clientSecret": []byte("secret")}},
+			}}
+			clients := newPartnerClients(store, Options{OperatorNamespace: "ops", AllowedOrigins: Origins{"http://127.0.0.1:1"}})
+			partner := &v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}, Spec: v1alpha1.PartnerSpec{TenantID: "t", Cloud: tc.cloud,
+				PartnerCenter: &v1alpha1.PartnerCenterConnection{GraphEndpoint: tc.graph, CredentialsSecretRef: &v1alpha1.SecretReference{Name: "pc"}}}}
+			g, err := clients.getGraph(ctx, partner)
+			var credErr *credentialsError
+			switch {
+			case tc.ok && (g == nil || err != nil):
+				t.Errorf("no Graph client: %v", err)
+			case !tc.ok && (g != nil || !errors.As(err, &credErr) || credErr.reason != v1alpha1.ReasonEndpointNotAllowed):
+				t.Errorf("getGraph = %v, %v; want no client and reason %s", g, err, v1alpha1.ReasonEndpointNotAllowed)
+			}
+			if c, err := clients.get(ctx, partner); c == nil || err != nil {
+				t.Errorf("the Partner Center client: %v, %v", c, err)
+			}
+			if store.reads != 1 {
+				t.Errorf("the Secret was read %d times, want once for both clients", store.reads)
+			}
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/partnerops/multichannel-operator/internal/graph"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
@@ -44,6 +45,9 @@ type Options struct {
 	// PartnerCenter adjusts every Partner Center client's configuration (such
 	// as its retry policy); nil leaves the defaults.
 	PartnerCenter func(pc.Config) pc.Config
+	// Graph adjusts every Microsoft Graph client's configuration (GDAP); nil
+	// leaves the defaults.
+	Graph func(graph.Config) graph.Config
 	// SkipNameValidation lets tests start several managers in one process.
 	SkipNameValidation bool
 }
@@ -116,6 +120,9 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if err := pc.DefaultMetrics.Register(metrics.Registry); err != nil {
 		return fmt.Errorf("registering Partner Center metrics: %w", err)
 	}
+	if err := graph.DefaultMetrics.Register(metrics.Registry); err != nil {
+		return fmt.Errorf("registering Microsoft Graph metrics: %w", err)
+	}
 	if err := registerSubscriptionMetrics(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering subscription metrics: %w", err)
 	}
@@ -130,6 +137,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		{"CustomerSubscription", (&CustomerSubscriptionReconciler{clients: clients, recorder: recorder}).SetupWithManager},
 		{"ResellerRelationship", (&ResellerRelationshipReconciler{clients: clients, recorder: recorder}).SetupWithManager},
 		{"ApprovalPolicy", (&ApprovalPolicyReconciler{}).SetupWithManager},
+		{"DelegatedAdminRelationship", (&DelegatedAdminRelationshipReconciler{clients: clients, recorder: recorder}).SetupWithManager},
 	}
 	for _, s := range setups {
 		if err := s.setup(mgr, opts); err != nil {

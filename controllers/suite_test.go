@@ -36,6 +36,8 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/controllers"
+	"github.com/partnerops/multichannel-operator/internal/graph"
+	"github.com/partnerops/multichannel-operator/internal/graph/graphsim"
 	"github.com/partnerops/multichannel-operator/internal/install"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
@@ -110,7 +112,9 @@ type harness struct {
 	ns     string
 	sim    *sim.Server
 	simURL string
-	clock  *clocktesting.FakePassiveClock
+	// graph is the Microsoft Graph simulator, on the same listener as sim.
+	graph *graphsim.Server
+	clock *clocktesting.FakePassiveClock
 	// statusWrites counts the manager's status patches.
 	statusWrites atomic.Int64
 	stopManager  func()
@@ -124,6 +128,7 @@ type harnessConfig struct {
 	before     func(*harness)
 	logs       io.Writer
 	sim        sim.Options
+	graph      graphsim.Options
 	middleware func(http.Handler) http.Handler
 	managerCfg *rest.Config
 }
@@ -132,6 +137,8 @@ type harnessConfig struct {
 func asUser(c *rest.Config) harnessOption { return func(hc *harnessConfig) { hc.managerCfg = c } }
 
 func withSim(o sim.Options) harnessOption { return func(c *harnessConfig) { c.sim = o } }
+
+func withGraphSim(o graphsim.Options) harnessOption { return func(c *harnessConfig) { c.graph = o } }
 
 // beforeManager runs f once the namespace and simulator exist, before the manager starts.
 func beforeManager(f func(*harness)) harnessOption { return func(c *harnessConfig) { c.before = f } }
@@ -162,9 +169,14 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var handler http.Handler = s
+	g, err := graphsim.New(hc.graph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.graph = g
+	handler := graphsim.Compose(g, s)
 	if hc.middleware != nil {
-		handler = hc.middleware(s)
+		handler = hc.middleware(handler)
 	}
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
@@ -228,6 +240,10 @@ func (h *harness) startManager() {
 			c.Retry = pc.RetryPolicy{MaxAttempts: 3, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
 			return c
 		},
+		Graph: func(c graph.Config) graph.Config {
+			c.Retry = pc.RetryPolicy{MaxAttempts: 3, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
+			return c
+		},
 	})
 	if err != nil {
 		h.t.Fatal(err)
@@ -261,7 +277,7 @@ func (h *harness) partner(name, tenant string, cspType v1alpha1.CSPType, withCre
 	p := &v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: h.ns + "-" + name},
 		Spec: v1alpha1.PartnerSpec{DisplayName: name, TenantID: tenant, CSPType: cspType, Country: "US"}}
 	if withCredentials {
-		p.Spec.PartnerCenter = &v1alpha1.PartnerCenterConnection{Endpoint: h.simURL, AuthorityHost: h.simURL,
+		p.Spec.PartnerCenter = &v1alpha1.PartnerCenterConnection{Endpoint: h.simURL, AuthorityHost: h.simURL, GraphEndpoint: h.simURL,
 			CredentialsSecretRef: &v1alpha1.SecretReference{Namespace: h.ns, Name: "partner-center"}}
 	}
 	for _, m := range mutate {

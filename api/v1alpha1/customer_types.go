@@ -61,6 +61,26 @@ type CustomerRelationship struct {
 	Phase RelationshipPhase `json:"phase,omitempty"`
 }
 
+// CustomerAdminAccess summarises one partner's active GDAP access to the customer's tenant.
+type CustomerAdminAccess struct {
+	// partner is the name of the Partner.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	Partner string `json:"partner"`
+
+	// roles are the Microsoft Entra roles the partner holds through its active
+	// DelegatedAdminRelationships, as spec.roles names them.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=64
+	Roles []string `json:"roles,omitempty"`
+
+	// endsAt is when the last of those relationships ends.
+	// +optional
+	EndsAt *metav1.Time `json:"endsAt,omitempty"`
+}
+
 // CustomerStatus is what the operator last observed of a Customer.
 type CustomerStatus struct {
 	// observedGeneration is the spec generation this status describes.
@@ -74,6 +94,14 @@ type CustomerStatus struct {
 	// +listMapKey=partner
 	// +kubebuilder:validation:MaxItems=256
 	Relationships []CustomerRelationship `json:"relationships,omitempty"`
+
+	// adminAccess has one entry per partner with an active
+	// DelegatedAdminRelationship (GDAP) to this customer, with its roles.
+	// +optional
+	// +listType=map
+	// +listMapKey=partner
+	// +kubebuilder:validation:MaxItems=256
+	AdminAccess []CustomerAdminAccess `json:"adminAccess,omitempty"`
 
 	// conditions: Ready is True when the customer is valid.
 	// +optional
@@ -92,6 +120,7 @@ type CustomerStatus struct {
 // +kubebuilder:printcolumn:name="Domain",type=string,JSONPath=`.spec.domain`,priority=1
 // +kubebuilder:printcolumn:name="Cloud",type=string,JSONPath=`.spec.cloud`
 // +kubebuilder:printcolumn:name="Country",type=string,JSONPath=`.spec.country`
+// +kubebuilder:printcolumn:name="Admin Access",type=string,JSONPath=`.status.adminAccess[*].partner`,description="Partners with active GDAP admin access to the customer's tenant"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Customer struct {

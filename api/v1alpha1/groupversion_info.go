@@ -31,6 +31,7 @@ func addKnownTypes(s *runtime.Scheme) error {
 		&CustomerSubscription{}, &CustomerSubscriptionList{},
 		&ResellerRelationship{}, &ResellerRelationshipList{},
 		&ApprovalPolicy{}, &ApprovalPolicyList{},
+		&DelegatedAdminRelationship{}, &DelegatedAdminRelationshipList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil

@@ -110,6 +110,16 @@ type PartnerCenterConnection struct {
 	// +kubebuilder:validation:Pattern=`^https?://[^\s]+$`
 	AuthorityHost string `json:"authorityHost,omitempty"`
 
+	// graphEndpoint is the base URL of Microsoft Graph, which the operator
+	// calls for GDAP relationships (DelegatedAdminRelationship) with the same
+	// credentials and token service. When empty it follows spec.cloud:
+	// https://graph.microsoft.com for Public, https://graph.microsoft.us for
+	// USGovernment. The same host rule as endpoint applies.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:Pattern=`^https?://[^\s]+$`
+	GraphEndpoint string `json:"graphEndpoint,omitempty"`
+
 	// credentialsSecretRef names the Secret, in the operator's own namespace,
 	// holding the partner's application credentials: keys clientID and
 	// clientSecret, and optionally refreshToken (needed for App+User calls such

@@ -206,6 +206,12 @@ func TestCheckBadInput(t *testing.T) {
 		{"defined twice", base + customer, []string{"document 3", "metadata.name", "defined twice", "document 1"}},
 		{"not YAML", "kind: [", []string{"document 1", "not valid YAML"}},
 		{"not a Kubernetes object", "just: data\n", []string{"document 1", "apiVersion and kind are required"}},
+		{"GDAP: partner not in the input", base + gdapDoc("g", "ghost", "Support", "[HelpdeskAdministrator]"),
+			[]string{"document 3", "DelegatedAdminRelationship g", "spec.partnerRef", `Partner "ghost"`, "not in the input"}},
+		{"GDAP: an unknown role name", base + gdapDoc("g", "contoso", "Support", "[Helpdesk]"),
+			[]string{"document 3", "DelegatedAdminRelationship g", "spec.roles", "well-known role name"}},
+		{"GDAP: a display name used twice by one partner", base + gdapDoc("g", "contoso", "Support", "[GlobalReader]") + "---\n" + gdapDoc("h", "contoso", "Support", "[GlobalReader]"),
+			[]string{"document 4", "DelegatedAdminRelationship h", "spec.displayName", "unique per partner"}},
 		{"unknown kind of the group", "apiVersion: multichannel.partnerops.io/v1alpha1\nkind: Subscription\nmetadata: {name: x}\n",
 			[]string{"document 1", "kind", `Unsupported value`}},
 	}
@@ -237,4 +243,10 @@ func TestCheckBadFlags(t *testing.T) {
 			t.Errorf("%v: exit %d with %q, want 2 and a message", args, code, errOut)
 		}
 	}
+}
+
+// gdapDoc is a DelegatedAdminRelationship of partner with woodgrove.
+func gdapDoc(name, partner, displayName, roles string) string {
+	return "apiVersion: multichannel.partnerops.io/v1alpha1\nkind: DelegatedAdminRelationship\nmetadata: {name: " + name + "}\n" +
+		"spec: {partnerRef: " + partner + ", customerRef: woodgrove, displayName: " + displayName + ", duration: P90D, roles: " + roles + "}\n"
 }

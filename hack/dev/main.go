@@ -36,6 +36,7 @@ import (
 	"github.com/partnerops/multichannel-operator/controllers"
 	"github.com/partnerops/multichannel-operator/internal/check"
 	"github.com/partnerops/multichannel-operator/internal/crdschema"
+	"github.com/partnerops/multichannel-operator/internal/graph/graphsim"
 	"github.com/partnerops/multichannel-operator/internal/install"
 	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
@@ -120,8 +121,14 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("the simulator cannot listen on %s (is another make dev running?): %w", o.simAddr, err)
 	}
+	// The Microsoft Graph simulator (GDAP) shares the listener and the token
+	// endpoint; simulated customers approve GDAP requests after the same delay.
+	graphSimulator, err := graphsim.New(graphsim.Options{StatePath: filepath.Join(dir, "graph.json"), AutoApproveAfter: o.autoApprove})
+	if err != nil {
+		return err
+	}
 	simURL := "http://" + ln.Addr().String()
-	simServer := &http.Server{Handler: simulator, ReadHeaderTimeout: 10 * time.Second}
+	simServer := &http.Server{Handler: graphsim.Compose(graphSimulator, simulator), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = simServer.Serve(ln) }()
 	defer func() {
 		fmt.Println("stopping the Partner Center simulator")
@@ -129,6 +136,7 @@ func run(ctx context.Context, o options) error {
 		defer cancel()
 		_ = simServer.Shutdown(shutdown)
 		_ = simulator.Close()
+		_ = graphSimulator.Close()
 	}()
 	envFile := filepath.Join(dir, "env")
 	if err := os.WriteFile(envFile, []byte(fmt.Sprintf("export KUBECONFIG=%s\nexport PARTNER_CENTER_ENDPOINT=%s\n", kubeconfig, simURL)), 0o600); err != nil {
@@ -249,6 +257,9 @@ func pointAtSimulator(ctx context.Context, c client.Client, u *unstructured.Unst
 	if err := unstructured.SetNestedField(u.Object, simURL, "spec", "partnerCenter", "authorityHost"); err != nil {
 		return err
 	}
+	if err := unstructured.SetNestedField(u.Object, simURL, "spec", "partnerCenter", "graphEndpoint"); err != nil {
+		return err
+	}
 	if ns := ref["namespace"]; ns != "" && ns != systemNamespace {
 		return fmt.Errorf("Partner %s names a Secret in namespace %s; the operator reads Secrets only in %s", u.GetName(), ns, systemNamespace)
 	}
@@ -285,6 +296,13 @@ cancelling a source subscription. Authorize it, then record the cancellation:
 
   go run ./cmd/kubectl-multichannel check -f %[5]s
   curl -s $PARTNER_CENTER_ENDPOINT/sim/stats
+
+Microsoft Graph (GDAP) is simulated on the same address; Woodgrove approves
+Contoso's GDAP relationship after the same delay:
+
+  kubectl get gdap -n %[6]s -o wide
+  kubectl get cust -n %[6]s
+  curl -s $PARTNER_CENTER_ENDPOINT/sim/graph/v1/stats
 
 Ctrl-C stops the operator, the simulator, kube-apiserver and etcd; the next
 make dev resumes the same cluster (delete %[7]s to start afresh).

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
@@ -61,6 +62,24 @@ func TestDevBringsSamplesToTheirPhases(t *testing.T) {
 	}
 	t.Logf("every sample reached its documented phase %v after make dev started", time.Since(start).Round(time.Second))
 
+	// The sample GDAP relationship: the simulated customer approves it, Graph
+	// activates it, and both security groups get their roles.
+	gdapKey := client.ObjectKey{Namespace: o.namespace, Name: "woodgrove-contoso-support"}
+	gdap := &v1alpha1.DelegatedAdminRelationship{}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		err := c.Get(ctx, gdapKey, gdap)
+		ready := meta.IsStatusConditionTrue(gdap.Status.Conditions, v1alpha1.ConditionReady)
+		if err == nil && gdap.Status.Phase == v1alpha1.GDAPActive && ready && len(gdap.Status.AccessAssignments) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sample GDAP relationship is %q (%v), want Active and Ready: %v", gdap.Status.Phase, err, gdap.Status.Conditions)
+		}
+	}
+	if !strings.HasPrefix(gdap.Status.InvitationURL, "https://admin.microsoft.com/") || gdap.Status.EndsAt == nil {
+		t.Errorf("invitationURL %q, endsAt %v", gdap.Status.InvitationURL, gdap.Status.EndsAt)
+	}
+
 	// The README's flow: a person authorizes the source cancellation the
 	// policy does not allow, then records it; the subscription completes.
 	user, err := decide.WhoAmI(ctx, c)
@@ -104,7 +123,7 @@ func TestDevBringsSamplesToTheirPhases(t *testing.T) {
 	if left := processesUsing(dir); len(left) > 0 {
 		t.Errorf("processes still running after Ctrl-C: %v", left)
 	}
-	for _, f := range []string{"kubeconfig", "env", "partnercenter.json", "etcd"} {
+	for _, f := range []string{"kubeconfig", "env", "partnercenter.json", "graph.json", "etcd"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("%s was not kept for the next run: %v", f, err)
 		}

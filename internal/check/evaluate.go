@@ -52,6 +52,7 @@ func Evaluate(ctx context.Context, docs []Document, opts Options) ([]Row, []erro
 		return nil, errs
 	}
 
+	errs = append(errs, in.resolveGDAP()...)
 	rows := make([]Row, 0, len(in.subscriptions))
 	for _, s := range in.subscriptions {
 		input, refErrs := in.resolve(s)
@@ -89,6 +90,7 @@ type inventory struct {
 	partners      map[string]*entry[v1alpha1.Partner]  // by name (cluster-scoped)
 	customers     map[string]*entry[v1alpha1.Customer] // by namespace/name
 	subscriptions []*entry[v1alpha1.CustomerSubscription]
+	gdaps         []*entry[v1alpha1.DelegatedAdminRelationship]
 	seen          map[string]Source // kind/namespace/name → where first defined
 }
 
@@ -133,6 +135,11 @@ func (in *inventory) add(ctx context.Context, d Document, opts Options) []error 
 		c := &v1alpha1.Customer{}
 		if err = fromUnstructured(obj.Object, c, gvk); err == nil {
 			in.customers[c.Namespace+"/"+c.Name] = &entry[v1alpha1.Customer]{d.Source, c}
+		}
+	case "DelegatedAdminRelationship":
+		g := &v1alpha1.DelegatedAdminRelationship{}
+		if err = fromUnstructured(obj.Object, g, gvk); err == nil {
+			in.gdaps = append(in.gdaps, &entry[v1alpha1.DelegatedAdminRelationship]{d.Source, g})
 		}
 	case "CustomerSubscription":
 		s := &v1alpha1.CustomerSubscription{}
@@ -182,6 +189,32 @@ func (in *inventory) resolve(s *entry[v1alpha1.CustomerSubscription]) (eligibili
 		}
 	}
 	return input, errs
+}
+
+// resolveGDAP checks that each DelegatedAdminRelationship's partner and
+// customer are in the input, and that no two of one partner share a display
+// name (Graph keeps display names unique per partner).
+func (in *inventory) resolveGDAP() []error {
+	var errs []error
+	names := map[string]string{} // partner|displayName → object
+	for _, g := range in.gdaps {
+		o := g.obj
+		if _, ok := in.partners[o.Spec.PartnerRef]; !ok {
+			errs = append(errs, &InputError{Source: g.source, Kind: "DelegatedAdminRelationship", Name: o.Name, Field: "spec.partnerRef",
+				Reason: fmt.Sprintf("Partner %q is not in the input", o.Spec.PartnerRef)})
+		}
+		if _, ok := in.customers[o.Namespace+"/"+o.Spec.CustomerRef]; !ok {
+			errs = append(errs, &InputError{Source: g.source, Kind: "DelegatedAdminRelationship", Name: o.Name, Field: "spec.customerRef",
+				Reason: fmt.Sprintf("Customer %q in namespace %q is not in the input", o.Spec.CustomerRef, o.Namespace)})
+		}
+		key := o.Spec.PartnerRef + "|" + o.Spec.DisplayName
+		if other, dup := names[key]; dup {
+			errs = append(errs, &InputError{Source: g.source, Kind: "DelegatedAdminRelationship", Name: o.Name, Field: "spec.displayName",
+				Reason: fmt.Sprintf("display name %q is also used by %s for partner %s; Microsoft Graph keeps display names unique per partner", o.Spec.DisplayName, other, o.Spec.PartnerRef)})
+		}
+		names[key] = o.Namespace + "/" + o.Name
+	}
+	return errs
 }
 
 func fromUnstructured(u map[string]any, into runtime.Object, gvk schema.GroupVersionKind) error {

@@ -123,8 +123,8 @@ func TestEveryFieldDocumented(t *testing.T) {
 			}
 		}
 	}
-	if seen != 5 {
-		t.Errorf("found %d CRDs of group %s, want 5", seen, v1alpha1.GroupVersion.Group)
+	if seen != 6 {
+		t.Errorf("found %d CRDs of group %s, want 6", seen, v1alpha1.GroupVersion.Group)
 	}
 }
 

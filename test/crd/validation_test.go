@@ -3,14 +3,20 @@ package crd
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/rand"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 )
 
 // Valid objects of each kind; each invalid case below patches one of them.
@@ -70,6 +76,20 @@ kind: ApprovalPolicy
 spec:
   partnerRefs: [contoso]
 `,
+	"GDAP": `
+apiVersion: multichannel.partnerops.io/v1alpha1
+kind: DelegatedAdminRelationship
+spec:
+  partnerRef: contoso
+  customerRef: woodgrove
+  displayName: Contoso support
+  duration: P730D
+  autoExtendDuration: P180D
+  roles: [HelpdeskAdministrator, GlobalReader, 4d6ac14f-3453-41d0-bef9-a3e0c569773a]
+  accessAssignments:
+  - securityGroupID: 8a1f3c9e-2b4d-4e6f-8a0b-1c2d3e4f5a6b
+    roles: [HelpdeskAdministrator, 4d6ac14f-3453-41d0-bef9-a3e0c569773a]
+`,
 }
 
 // TestInvalidManifestsRejected creates one invalid object per validation rule and
@@ -111,6 +131,19 @@ func TestInvalidManifestsRejected(t *testing.T) {
 		{"policy for a path that buys nothing", "ApprovalPolicy", `spec: {paths: [ResellerRelationship]}`, "spec.paths[0]", "Unsupported value"},
 		{"policy with a zero maximum", "ApprovalPolicy", `spec: {maxQuantity: 0}`, "spec.maxQuantity", "should be greater than or equal to 1"},
 		{"relationship without partner", "ResellerRelationship", `spec: {partnerRef: null}`, "spec.partnerRef", "Required value"},
+		{"GDAP duration below P1D", "GDAP", `spec: {duration: P0D}`, "spec.duration", "from P1D to P2Y"},
+		{"GDAP duration above P2Y", "GDAP", `spec: {duration: P731D}`, "spec.duration", "from P1D to P2Y"},
+		{"GDAP duration of three years", "GDAP", `spec: {duration: P3Y}`, "spec.duration", "from P1D to P2Y"},
+		{"GDAP duration in hours", "GDAP", `spec: {duration: PT24H}`, "spec.duration", "from P1D to P2Y"},
+		{"GDAP auto-extension other than PT0S or P180D", "GDAP", `spec: {autoExtendDuration: P90D}`, "spec.autoExtendDuration", "Unsupported value"},
+		{"GDAP auto-extension with Global Administrator by name", "GDAP", `spec: {roles: [GlobalAdministrator, HelpdeskAdministrator, 4d6ac14f-3453-41d0-bef9-a3e0c569773a]}`, "spec.autoExtendDuration", "includes Global Administrator cannot auto-extend"},
+		{"GDAP auto-extension with Global Administrator by ID", "GDAP", `spec: {roles: [62E90394-69F5-4237-9190-012177145E10, HelpdeskAdministrator, 4d6ac14f-3453-41d0-bef9-a3e0c569773a]}`, "spec.autoExtendDuration", "includes Global Administrator cannot auto-extend"},
+		{"GDAP role neither an ID nor a known name", "GDAP", `spec: {roles: [Helpdesk, HelpdeskAdministrator, 4d6ac14f-3453-41d0-bef9-a3e0c569773a]}`, "spec.roles", "well-known role name"},
+		{"GDAP without roles", "GDAP", `spec: {roles: [], accessAssignments: null}`, "spec.roles", "should have at least 1 items"},
+		{"GDAP assignment role outside the relationship", "GDAP", `spec: {accessAssignments: [{securityGroupID: 8a1f3c9e-2b4d-4e6f-8a0b-1c2d3e4f5a6b, roles: [UserAdministrator]}]}`, "spec.accessAssignments", "must be one of spec.roles"},
+		{"GDAP assignment group not a GUID", "GDAP", `spec: {accessAssignments: [{securityGroupID: helpdesk, roles: [GlobalReader]}]}`, "spec.accessAssignments[0].securityGroupID", "should match"},
+		{"GDAP display name over 50 characters", "GDAP", `spec: {displayName: "` + strings.Repeat("x", 51) + `"}`, "spec.displayName", "Too long"},
+		{"GDAP without display name", "GDAP", `spec: {displayName: null}`, "spec.displayName", "Required value"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -274,4 +307,65 @@ func assertCause(t *testing.T, err error, field, msg string) {
 		}
 	}
 	t.Errorf("no cause names field %q with %q; the error was: %v", field, msg, err)
+}
+
+// TestGDAPImmutableFields: what Graph fixes once the customer sees a
+// relationship cannot change; autoExtendDuration, the access assignments and
+// terminateOnDelete can.
+func TestGDAPImmutableFields(t *testing.T) {
+	ns := newNamespace(t)
+	ctx := context.Background()
+	obj := patched(t, valid["GDAP"], "{}")
+	obj.SetNamespace(ns)
+	obj.SetName("immutable")
+	if err := k8sClient.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, patch, field, msg string
+	}{
+		{"display name", `{"spec":{"displayName":"Other"}}`, "spec.displayName", "displayName is immutable"},
+		{"partner", `{"spec":{"partnerRef":"northwind"}}`, "spec.partnerRef", "partnerRef is immutable"},
+		{"customer", `{"spec":{"customerRef":"fourthcoffee"}}`, "spec.customerRef", "customerRef is immutable"},
+		{"duration", `{"spec":{"duration":"P90D"}}`, "spec.roles", "duration and roles are immutable"},
+		{"roles", `{"spec":{"roles":["HelpdeskAdministrator","GlobalReader","4d6ac14f-3453-41d0-bef9-a3e0c569773a","SecurityReader"]}}`, "spec.roles", "duration and roles are immutable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := k8sClient.Patch(ctx, obj.DeepCopy(), client.RawPatch(types.MergePatchType, []byte(tc.patch)))
+			if err == nil {
+				t.Fatal("the API server accepted the change")
+			}
+			assertCause(t, err, tc.field, tc.msg)
+		})
+	}
+	if err := k8sClient.Patch(ctx, obj.DeepCopy(), client.RawPatch(types.MergePatchType,
+		[]byte(`{"spec":{"autoExtendDuration":"PT0S","terminateOnDelete":true,"accessAssignments":null}}`))); err != nil {
+		t.Errorf("changing autoExtendDuration, terminateOnDelete and the assignments was rejected: %v", err)
+	}
+}
+
+// TestGDAPRoleNamesMatchTable: the role names the CRD's CEL rule accepts are
+// exactly those of v1alpha1.EntraRoles, and kubectl explain lists them.
+func TestGDAPRoleNamesMatchTable(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "config", "crd", "bases", "multichannel.partnerops.io_delegatedadminrelationships.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crd := string(data)
+	for name, id := range v1alpha1.EntraRoles {
+		if !strings.Contains(crd, "'"+name+"'") {
+			t.Errorf("the CEL rule on spec.roles does not accept %s (%s)", name, id)
+		}
+		if !strings.Contains(crd, name+",") && !strings.Contains(crd, name+".") {
+			t.Errorf("the description of spec.roles does not list %s", name)
+		}
+	}
+	start := strings.Index(crd, "r in [")
+	if start < 0 {
+		t.Fatal("no role name list in the CRD")
+	}
+	list := crd[start+len("r in [") : start+strings.Index(crd[start:], "]")]
+	if n := strings.Count(list, "'") / 2; n != len(v1alpha1.EntraRoles) {
+		t.Errorf("the CEL rule names %d roles, the table %d", n, len(v1alpha1.EntraRoles))
+	}
 }

@@ -131,7 +131,7 @@ func TestDefaultAppliesWithServerSideDryRun(t *testing.T) {
 			t.Errorf("%s %s: the API server warned: %s", o.GetKind(), o.GetName(), w)
 		}
 	}
-	for kind, want := range map[string]int{"CustomResourceDefinition": 5, "Deployment": 1, "Namespace": 1, "ServiceAccount": 1,
+	for kind, want := range map[string]int{"CustomResourceDefinition": 6, "Deployment": 1, "Namespace": 1, "ServiceAccount": 1,
 		"ClusterRole": 7, "ClusterRoleBinding": 2, "Role": 2, "RoleBinding": 2, "Service": 1,
 		"ValidatingAdmissionPolicy": 3, "ValidatingAdmissionPolicyBinding": 3} {
 		if kinds[kind] != want {

@@ -108,7 +108,7 @@ func conds(c ...map[string]any) []any {
 
 func TestArgoCDHealth(t *testing.T) {
 	scripts := healthScripts(t)
-	for _, kind := range []string{"Partner", "Customer", "CustomerSubscription", "ResellerRelationship", "ApprovalPolicy"} {
+	for _, kind := range []string{"Partner", "Customer", "CustomerSubscription", "ResellerRelationship", "ApprovalPolicy", "DelegatedAdminRelationship"} {
 		if scripts[kind] == "" {
 			t.Errorf("no health check for %s", kind)
 		}
@@ -137,6 +137,19 @@ func TestArgoCDHealth(t *testing.T) {
 		{"relationship expired", "ResellerRelationship", object(1, map[string]any{"phase": "Expired"}), "Degraded", "Expired"},
 		{"relationship needs delegated admin", "ResellerRelationship", object(1, map[string]any{"phase": "Pending",
 			"conditions": conds(cond("Stalled", "True", "DelegatedAdminRequired", "USGovernment needs delegated admin."))}), "Degraded", "delegated admin"},
+
+		{"GDAP new", "DelegatedAdminRelationship", object(1, nil), "Progressing", "create the GDAP relationship"},
+		{"GDAP awaiting the customer", "DelegatedAdminRelationship", object(1, map[string]any{"observedGeneration": int64(1), "phase": "ApprovalPending",
+			"conditions": conds(cond("Ready", "False", "AwaitingCustomerApproval", "Waiting for customer woodgrove's Global admin."))}), "Suspended", "Global admin"},
+		{"GDAP assigning access", "DelegatedAdminRelationship", object(1, map[string]any{"observedGeneration": int64(1), "phase": "Active",
+			"conditions": conds(cond("Ready", "False", "AssigningAccess", "1 access assignment(s) are being applied."))}), "Progressing", "being applied"},
+		{"GDAP active", "DelegatedAdminRelationship", object(1, map[string]any{"observedGeneration": int64(1), "phase": "Active",
+			"conditions": conds(cond("Ready", "True", "AccessActive", "Partner contoso holds 2 role(s)."))}), "Healthy", "holds 2 role"},
+		{"GDAP expiring", "DelegatedAdminRelationship", object(1, map[string]any{"observedGeneration": int64(1), "phase": "Expiring",
+			"conditions": conds(cond("Ready", "True", "AccessActive", "Holds roles."), cond("ExpiresSoon", "True", "ExpiresWithin7Days", "The relationship ends in 5 day(s)."))}), "Healthy", "ends in 5 day"},
+		{"GDAP expired", "DelegatedAdminRelationship", object(1, map[string]any{"observedGeneration": int64(1), "phase": "Expired",
+			"conditions": conds(cond("Stalled", "True", "RelationshipExpired", "The relationship ended."))}), "Degraded", "ended"},
+		{"GDAP spec changed", "DelegatedAdminRelationship", object(2, map[string]any{"observedGeneration": int64(1), "phase": "Active"}), "Progressing", "latest spec"},
 
 		{"partner ready", "Partner", object(1, map[string]any{"conditions": conds(cond("Ready", "True", "TokenObtained", "Token obtained."))}), "Healthy", "Token"},
 		{"partner refused", "Partner", object(1, map[string]any{"conditions": conds(cond("Ready", "False", "TokenFailed", "Refused."), cond("Stalled", "True", "TokenFailed", "Refused."))}), "Degraded", "Refused"},
@@ -176,6 +189,15 @@ func TestArgoCDHealthCoversEveryPhase(t *testing.T) {
 	for p, want := range relationship {
 		if got, _ := health(t, scripts["ResellerRelationship"], object(1, map[string]any{"phase": string(p)})); got != want {
 			t.Errorf("ResellerRelationship %s: %s, want %s", p, got, want)
+		}
+	}
+	gdap := map[v1alpha1.GDAPPhase]string{
+		v1alpha1.GDAPPending: "Progressing", v1alpha1.GDAPApprovalPending: "Suspended", v1alpha1.GDAPActive: "Healthy",
+		v1alpha1.GDAPExpiring: "Healthy", v1alpha1.GDAPExpired: "Degraded", v1alpha1.GDAPTerminated: "Degraded", v1alpha1.GDAPFailed: "Degraded",
+	}
+	for p, want := range gdap {
+		if got, _ := health(t, scripts["DelegatedAdminRelationship"], object(1, map[string]any{"observedGeneration": int64(1), "phase": string(p)})); got != want {
+			t.Errorf("DelegatedAdminRelationship %s: %s, want %s", p, got, want)
 		}
 	}
 }
@@ -236,6 +258,9 @@ func isPhase(kind, p string) bool {
 	case "ResellerRelationship":
 		return slices.Contains([]v1alpha1.RelationshipPhase{v1alpha1.RelationshipPending, v1alpha1.RelationshipRequested, v1alpha1.RelationshipApproved,
 			v1alpha1.RelationshipDenied, v1alpha1.RelationshipExpired}, v1alpha1.RelationshipPhase(p))
+	case "DelegatedAdminRelationship":
+		return slices.Contains([]v1alpha1.GDAPPhase{v1alpha1.GDAPPending, v1alpha1.GDAPApprovalPending, v1alpha1.GDAPActive, v1alpha1.GDAPExpiring,
+			v1alpha1.GDAPExpired, v1alpha1.GDAPTerminated, v1alpha1.GDAPFailed}, v1alpha1.GDAPPhase(p))
 	}
 	return false
 }

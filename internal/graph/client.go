@@ -1,0 +1,422 @@
+// Package graph is a client for the subset of Microsoft Graph a partner uses
+// for granular delegated admin privileges (GDAP): delegated admin
+// relationships, their requests (lockForApproval, terminate) and access
+// assignments, under /v1.0/tenantRelationships. It authenticates with the
+// partner's application credentials against the same Entra ID token service
+// as the Partner Center client, with Graph's token audience; retries what is
+// safe to retry, honouring Retry-After on 429 and 503; and limits its own
+// request rate per partner tenant. It knows nothing of Kubernetes.
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/google/uuid"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/time/rate"
+
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+)
+
+// HeaderClientRequestID is the header Graph reads as the caller's request ID.
+const HeaderClientRequestID = "client-request-id"
+
+// Scopes of Microsoft Graph by host: the token's audience is Graph itself.
+const (
+	ScopePublic       = "https://graph.microsoft.com/.default"
+	ScopeUSGovernment = "https://graph.microsoft.us/.default"
+)
+
+// DefaultRequestsPerMinute limits the client's own rate per partner tenant.
+const DefaultRequestsPerMinute = 300
+
+// Config configures a Client for one partner tenant.
+type Config struct {
+	// Endpoint is Graph's base URL, such as https://graph.microsoft.com; calls go below /v1.0.
+	Endpoint string
+	// AuthorityHost is Entra ID's base URL; tokens come from {AuthorityHost}/{TenantID}/oauth2/v2.0/token.
+	AuthorityHost string
+	// TenantID is the partner's tenant.
+	TenantID    string
+	Credentials pc.Credentials
+	// Scope is the token's scope; empty: ScopeUSGovernment for graph.microsoft.us, else ScopePublic.
+	Scope string
+	// HTTPClient sends the requests; nil uses a client with a 30 second timeout.
+	HTTPClient *http.Client
+	// RequestsPerMinute limits the request rate; 0 means DefaultRequestsPerMinute.
+	RequestsPerMinute int
+	// Retry bounds retries; the zero value means pc.DefaultRetryPolicy.
+	Retry pc.RetryPolicy
+	// Metrics records requests; nil uses DefaultMetrics.
+	Metrics *Metrics
+}
+
+// Client calls Microsoft Graph on behalf of one partner tenant. It is safe
+// for concurrent use; its token is cached until shortly before it expires.
+type Client struct {
+	endpoint *url.URL
+	tenantID string
+	http     *http.Client
+	tokens   oauth2.TokenSource
+	limiter  *rate.Limiter
+	retry    pc.RetryPolicy
+	metrics  *Metrics
+}
+
+// New returns a Client for cfg.
+func New(cfg Config) (*Client, error) {
+	endpoint, err := url.Parse(strings.TrimRight(cfg.Endpoint, "/"))
+	if err != nil || endpoint.Scheme == "" || endpoint.Host == "" {
+		return nil, fmt.Errorf("graph endpoint %q is not an absolute URL", cfg.Endpoint)
+	}
+	authority, err := url.Parse(strings.TrimRight(cfg.AuthorityHost, "/"))
+	if err != nil || authority.Scheme == "" || authority.Host == "" {
+		return nil, fmt.Errorf("authority host %q is not an absolute URL", cfg.AuthorityHost)
+	}
+	if cfg.TenantID == "" {
+		return nil, errors.New("partner tenant ID is empty")
+	}
+	if cfg.Credentials.ClientID == "" || cfg.Credentials.ClientSecret == "" {
+		return nil, errors.New("client ID and client secret are required")
+	}
+	scope := cfg.Scope
+	if scope == "" {
+		scope = ScopePublic
+		if strings.EqualFold(endpoint.Hostname(), "graph.microsoft.us") {
+			scope = ScopeUSGovernment
+		}
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	rpm := cfg.RequestsPerMinute
+	if rpm <= 0 {
+		rpm = DefaultRequestsPerMinute
+	}
+	retry := cfg.Retry
+	if retry == (pc.RetryPolicy{}) {
+		retry = pc.DefaultRetryPolicy
+	}
+	metrics := cfg.Metrics
+	if metrics == nil {
+		metrics = DefaultMetrics
+	}
+	tokenURL := authority.String() + "/" + url.PathEscape(cfg.TenantID) + "/oauth2/v2.0/token"
+	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
+	tokens := (&clientcredentials.Config{
+		ClientID: cfg.Credentials.ClientID, ClientSecret: cfg.Credentials.ClientSecret,
+		TokenURL: tokenURL, Scopes: []string{scope}, AuthStyle: oauth2.AuthStyleInParams,
+	}).TokenSource(tokenCtx)
+	return &Client{
+		endpoint: endpoint, tenantID: cfg.TenantID, http: hc, tokens: tokens,
+		limiter: rate.NewLimiter(rate.Limit(float64(rpm)/60), max(1, rpm/60)),
+		retry:   retry, metrics: metrics,
+	}, nil
+}
+
+// Error is an error response from Microsoft Graph.
+type Error struct {
+	Operation  string
+	StatusCode int
+	Code       string
+	Message    string
+	RequestID  string
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("microsoft graph %s: HTTP %d", e.Operation, e.StatusCode)
+	if e.Code != "" {
+		msg += " " + e.Code
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+// IsNotFound reports whether err is Graph's 404.
+func IsNotFound(err error) bool { return hasStatus(err, http.StatusNotFound) }
+
+// IsConflict reports whether err is Graph's 409 (such as a display name in use).
+func IsConflict(err error) bool { return hasStatus(err, http.StatusConflict) }
+
+// IsRejected reports whether Graph refused the request as sent (400, 403 or
+// 409): sending it again will not help.
+func IsRejected(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && (e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusForbidden || e.StatusCode == http.StatusConflict)
+}
+
+func hasStatus(err error, status int) bool {
+	var e *Error
+	return errors.As(err, &e) && e.StatusCode == status
+}
+
+// CheckCredentials obtains a Graph token, proving the credentials work for Graph.
+func (c *Client) CheckCredentials(ctx context.Context) error {
+	if _, err := c.tokens.Token(); err != nil {
+		return fmt.Errorf("obtaining a Microsoft Graph token for tenant %s: %w", c.tenantID, tokenError(err))
+	}
+	return nil
+}
+
+const relationships = "/tenantRelationships/delegatedAdminRelationships"
+
+// CreateRelationship creates a relationship in status created. Graph has no
+// idempotency key for it: a create whose answer was lost is found again by
+// its display name (FindRelationship), which is unique per partner, so the
+// call is sent again only when Graph said it did not process it (429).
+func (c *Client) CreateRelationship(ctx context.Context, r Relationship) (*Relationship, error) {
+	out := &Relationship{}
+	err := c.do(ctx, call{op: "CreateRelationship", method: http.MethodPost, path: relationships, body: r}, out)
+	return out, err
+}
+
+// GetRelationship reads one relationship.
+func (c *Client) GetRelationship(ctx context.Context, id string) (*Relationship, error) {
+	out := &Relationship{}
+	err := c.do(ctx, call{op: "GetRelationship", method: http.MethodGet, path: relationships + "/" + url.PathEscape(id), retryable: true}, out)
+	return out, err
+}
+
+// FindRelationship returns the partner's relationship named displayName, or nil.
+func (c *Client) FindRelationship(ctx context.Context, displayName string) (*Relationship, error) {
+	q := url.Values{"$filter": {"displayName eq '" + strings.ReplaceAll(displayName, "'", "''") + "'"}}
+	var out list[Relationship]
+	if err := c.do(ctx, call{op: "ListRelationships", method: http.MethodGet, path: relationships, query: q, retryable: true}, &out); err != nil {
+		return nil, err
+	}
+	for i := range out.Value {
+		if out.Value[i].DisplayName == displayName {
+			return &out.Value[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// UpdateRelationship patches a relationship: any field while it is created,
+// autoExtendDuration also while active. etag is the relationship's @odata.etag.
+func (c *Client) UpdateRelationship(ctx context.Context, id, etag string, u RelationshipUpdate) (*Relationship, error) {
+	out := &Relationship{}
+	err := c.do(ctx, call{op: "UpdateRelationship", method: http.MethodPatch, path: relationships + "/" + url.PathEscape(id),
+		body: u, ifMatch: etag, retryable: true}, out)
+	return out, err
+}
+
+// DeleteRelationship deletes a relationship that was never locked for approval.
+func (c *Client) DeleteRelationship(ctx context.Context, id, etag string) error {
+	return c.do(ctx, call{op: "DeleteRelationship", method: http.MethodDelete, path: relationships + "/" + url.PathEscape(id),
+		ifMatch: etag, retryable: true}, nil)
+}
+
+// Request asks for action (lockForApproval, terminate) on a relationship.
+// Only its effect on the relationship's status tells whether a lost answer
+// was processed, so it is sent again only after a 429.
+func (c *Client) Request(ctx context.Context, id, action string) (*RelationshipRequest, error) {
+	out := &RelationshipRequest{}
+	err := c.do(ctx, call{op: "CreateRelationshipRequest", method: http.MethodPost, path: relationships + "/" + url.PathEscape(id) + "/requests",
+		body: RelationshipRequest{Action: action}}, out)
+	return out, err
+}
+
+// ListAccessAssignments lists a relationship's access assignments.
+func (c *Client) ListAccessAssignments(ctx context.Context, relationshipID string) ([]AccessAssignment, error) {
+	var out list[AccessAssignment]
+	err := c.do(ctx, call{op: "ListAccessAssignments", method: http.MethodGet,
+		path: relationships + "/" + url.PathEscape(relationshipID) + "/accessAssignments", retryable: true}, &out)
+	return out.Value, err
+}
+
+// CreateAccessAssignment gives a security group roles of an active
+// relationship. Graph refuses a second assignment for the same group, so a
+// lost answer is found again with ListAccessAssignments.
+func (c *Client) CreateAccessAssignment(ctx context.Context, relationshipID string, a AccessAssignment) (*AccessAssignment, error) {
+	out := &AccessAssignment{}
+	err := c.do(ctx, call{op: "CreateAccessAssignment", method: http.MethodPost,
+		path: relationships + "/" + url.PathEscape(relationshipID) + "/accessAssignments", body: a}, out)
+	return out, err
+}
+
+// call is one logical API call, which may be sent several times.
+type call struct {
+	op        string
+	method    string
+	path      string // below /v1.0
+	query     url.Values
+	body      any
+	ifMatch   string
+	retryable bool // may be sent again after a 5xx or a network error
+}
+
+func (c *Client) do(ctx context.Context, k call, out any) error {
+	var body []byte
+	if k.body != nil {
+		var err error
+		if body, err = json.Marshal(k.body); err != nil {
+			return fmt.Errorf("microsoft graph %s: encoding the request: %w", k.op, err)
+		}
+	}
+	exp := backoff.NewExponentialBackOff()
+	exp.InitialInterval = c.retry.InitialInterval
+	exp.MaxInterval = c.retry.MaxInterval
+	// Every attempt of one call carries the same client-request-id, so that
+	// Graph's logs (and the simulator's duplicate counter) tie them together.
+	requestID := uuid.NewString()
+	attempt := 0
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		attempt++
+		if attempt > 1 {
+			c.metrics.retries.WithLabelValues(k.op).Inc()
+		}
+		return struct{}{}, c.send(ctx, k, requestID, body, out)
+	}, backoff.WithBackOff(exp), backoff.WithMaxTries(c.retry.MaxAttempts), backoff.WithMaxElapsedTime(0))
+	return err
+}
+
+// send sends one attempt and classifies its outcome for the retry loop.
+func (c *Client) send(ctx context.Context, k call, requestID string, body []byte, out any) error {
+	if err := c.limiter.Wait(ctx); err != nil {
+		return backoff.Permanent(fmt.Errorf("microsoft graph %s: waiting for the rate limiter: %w", k.op, err))
+	}
+	tok, err := c.tokens.Token()
+	if err != nil {
+		err = fmt.Errorf("microsoft graph %s: obtaining a token: %w", k.op, tokenError(err))
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
+			return backoff.Permanent(err)
+		}
+		return err
+	}
+	u := *c.endpoint
+	u.Path += "/v1.0" + k.path
+	u.RawQuery = k.query.Encode()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, k.method, u.String(), rd)
+	if err != nil {
+		return backoff.Permanent(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set(HeaderClientRequestID, requestID)
+	req.Header.Set("return-client-request-id", "true")
+	if k.ifMatch != "" {
+		req.Header.Set("If-Match", k.ifMatch)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.metrics.requests.WithLabelValues(k.op, "error").Inc()
+		err = fmt.Errorf("microsoft graph %s: %w", k.op, err)
+		if !k.retryable || ctx.Err() != nil {
+			return backoff.Permanent(err)
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	c.metrics.requests.WithLabelValues(k.op, strconv.Itoa(resp.StatusCode)).Inc()
+	if err != nil {
+		err = fmt.Errorf("microsoft graph %s: reading the response: %w", k.op, err)
+		if !k.retryable {
+			return backoff.Permanent(err)
+		}
+		return err
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if out == nil || len(data) == 0 {
+			return nil
+		}
+		if err := json.Unmarshal(data, out); err != nil {
+			return backoff.Permanent(fmt.Errorf("microsoft graph %s: decoding the response: %w", k.op, err))
+		}
+		return nil
+	}
+	apiErr := &Error{Operation: k.op, StatusCode: resp.StatusCode, RequestID: requestID}
+	var eb ErrorBody
+	if json.Unmarshal(data, &eb) == nil {
+		apiErr.Code, apiErr.Message = eb.Error.Code, eb.Error.Message
+	}
+	after, hasAfter := retryAfter(resp.Header.Get("Retry-After"), time.Now())
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		c.metrics.throttled.WithLabelValues(k.op).Inc()
+		// Throttled requests were not processed: sending again is always safe.
+		if hasAfter {
+			return &throttled{err: apiErr, after: after}
+		}
+		return apiErr
+	case resp.StatusCode >= 500 && k.retryable:
+		if hasAfter {
+			return &throttled{err: apiErr, after: after}
+		}
+		return apiErr
+	default:
+		return backoff.Permanent(apiErr)
+	}
+}
+
+// throttled is an answer that names when to retry; the retry loop waits that long.
+type throttled struct {
+	err   *Error
+	after time.Duration
+}
+
+func (t *throttled) Error() string { return t.err.Error() }
+func (t *throttled) Unwrap() error { return t.err }
+func (t *throttled) As(target any) bool {
+	if ra, ok := target.(**backoff.RetryAfterError); ok {
+		*ra = &backoff.RetryAfterError{Duration: t.after}
+		return true
+	}
+	return false
+}
+
+// retryAfter reads a Retry-After header: seconds, or an HTTP date.
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, t.Sub(now)), true
+	}
+	return 0, false
+}
+
+// tokenError keeps the token service's answer and drops the response body,
+// which may echo request parameters.
+func tokenError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		code := 0
+		if re.Response != nil {
+			code = re.Response.StatusCode
+		}
+		msg := re.ErrorCode
+		if re.ErrorDescription != "" {
+			msg += ": " + re.ErrorDescription
+		}
+		return fmt.Errorf("token service answered HTTP %d %s: %w", code, msg, re)
+	}
+	return err
+}

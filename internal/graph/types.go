@@ -1,0 +1,142 @@
+package graph
+
+import "time"
+
+// Relationship statuses Microsoft Graph reports (delegatedAdminRelationshipStatus).
+const (
+	StatusCreated              = "created"
+	StatusApprovalPending      = "approvalPending"
+	StatusApproved             = "approved"
+	StatusActivating           = "activating"
+	StatusActive               = "active"
+	StatusExpiring             = "expiring"
+	StatusExpired              = "expired"
+	StatusTerminationRequested = "terminationRequested"
+	StatusTerminating          = "terminating"
+	StatusTerminated           = "terminated"
+)
+
+// Request actions (delegatedAdminRelationshipRequestAction).
+const (
+	ActionLockForApproval = "lockForApproval"
+	ActionTerminate       = "terminate"
+)
+
+// Access assignment statuses (delegatedAdminAccessAssignmentStatus).
+const (
+	AssignmentPending  = "pending"
+	AssignmentActive   = "active"
+	AssignmentDeleting = "deleting"
+	AssignmentDeleted  = "deleted"
+	AssignmentError    = "error"
+)
+
+// ContainerSecurityGroup is the only access container type Graph documents.
+const ContainerSecurityGroup = "securityGroup"
+
+// Relationship is a delegatedAdminRelationship.
+type Relationship struct {
+	ID                 string               `json:"id,omitempty"`
+	ETag               string               `json:"@odata.etag,omitempty"`
+	DisplayName        string               `json:"displayName,omitempty"`
+	Duration           string               `json:"duration,omitempty"`
+	AutoExtendDuration string               `json:"autoExtendDuration,omitempty"`
+	Status             string               `json:"status,omitempty"`
+	Customer           *CustomerParticipant `json:"customer,omitempty"`
+	AccessDetails      *AccessDetails       `json:"accessDetails,omitempty"`
+	CreatedDateTime    *time.Time           `json:"createdDateTime,omitempty"`
+	ActivatedDateTime  *time.Time           `json:"activatedDateTime,omitempty"`
+	EndDateTime        *time.Time           `json:"endDateTime,omitempty"`
+	LastModified       *time.Time           `json:"lastModifiedDateTime,omitempty"`
+}
+
+// CustomerParticipant names the customer of a relationship.
+type CustomerParticipant struct {
+	TenantID    string `json:"tenantId,omitempty"`
+	DisplayName string `json:"displayName,omitempty"`
+}
+
+// AccessDetails lists roles by their Entra role template IDs.
+type AccessDetails struct {
+	UnifiedRoles []UnifiedRole `json:"unifiedRoles"`
+}
+
+// UnifiedRole is one role.
+type UnifiedRole struct {
+	RoleDefinitionID string `json:"roleDefinitionId"`
+}
+
+// Roles returns the role template IDs of d.
+func (d *AccessDetails) Roles() []string {
+	if d == nil {
+		return nil
+	}
+	ids := make([]string, 0, len(d.UnifiedRoles))
+	for _, r := range d.UnifiedRoles {
+		ids = append(ids, r.RoleDefinitionID)
+	}
+	return ids
+}
+
+// NewAccessDetails lists ids as unified roles.
+func NewAccessDetails(ids []string) *AccessDetails {
+	d := &AccessDetails{UnifiedRoles: make([]UnifiedRole, 0, len(ids))}
+	for _, id := range ids {
+		d.UnifiedRoles = append(d.UnifiedRoles, UnifiedRole{RoleDefinitionID: id})
+	}
+	return d
+}
+
+// RelationshipUpdate is what may be patched: everything while created,
+// autoExtendDuration also while active.
+type RelationshipUpdate struct {
+	DisplayName        string               `json:"displayName,omitempty"`
+	Duration           string               `json:"duration,omitempty"`
+	AutoExtendDuration string               `json:"autoExtendDuration,omitempty"`
+	Customer           *CustomerParticipant `json:"customer,omitempty"`
+	AccessDetails      *AccessDetails       `json:"accessDetails,omitempty"`
+}
+
+// RelationshipRequest is a delegatedAdminRelationshipRequest: an action on a relationship.
+type RelationshipRequest struct {
+	ID     string `json:"id,omitempty"`
+	Action string `json:"action"`
+	Status string `json:"status,omitempty"` // created, pending, succeeded, failed
+}
+
+// AccessAssignment is a delegatedAdminAccessAssignment.
+type AccessAssignment struct {
+	ID              string           `json:"id,omitempty"`
+	ETag            string           `json:"@odata.etag,omitempty"`
+	Status          string           `json:"status,omitempty"`
+	AccessContainer *AccessContainer `json:"accessContainer,omitempty"`
+	AccessDetails   *AccessDetails   `json:"accessDetails,omitempty"`
+}
+
+// AccessContainer is the group whose members get the roles.
+type AccessContainer struct {
+	ID   string `json:"accessContainerId"`
+	Type string `json:"accessContainerType"`
+}
+
+// ErrorBody is Graph's error response.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the error inside ErrorBody.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// list is an OData collection.
+type list[T any] struct {
+	Value    []T    `json:"value"`
+	NextLink string `json:"@odata.nextLink,omitempty"`
+}
+
+// InvitationURL is the link a customer's Global admin opens to approve relationship id.
+func InvitationURL(id string) string {
+	return "https://admin.microsoft.com/AdminPortal/Home#/partners/invitation/granularAdminRelationships/" + id
+}
