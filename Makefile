@@ -56,6 +56,19 @@ verify: manifests generate ## Fail when generated files or formatting are not cu
 	@test -z "$$(git status --porcelain -- api config)" || { echo "untracked generated files:"; git status --porcelain -- api config; exit 1; }
 	@./hack/check-file-sizes.sh
 
+.PHONY: chaos
+chaos: envtest ## Kill, fault, restart and fail over the real manager binary; report duplicates and time to converge (CHAOS_ARGS=-n=300).
+	KUBEBUILDER_ASSETS="$$(./hack/envtest.sh)" go run ./hack/chaos $(CHAOS_ARGS)
+
+FUZZTIME ?= 10s
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME each (default 10s), starting from the committed corpora.
+	@for target in $$(grep -rhoE '^func Fuzz[A-Za-z0-9_]+' --include='*_test.go' . | sed 's/func //' | sort -u); do \
+		pkg=$$(dirname $$(grep -rlE "^func $$target\(" --include='*_test.go' . | head -1)); \
+		echo "fuzzing $$target in $$pkg for $(FUZZTIME)"; \
+		go test "$$pkg" -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZTIME) || exit 1; \
+	done
+
 ##@ Build
 
 .PHONY: build

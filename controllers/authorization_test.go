@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -129,8 +130,13 @@ func TestAuthorizationDeniedThenAskedAgain(t *testing.T) {
 		t.Errorf("stalled = %+v, kstatus %s", c, kstatus(t, sub))
 	}
 
-	sub.Spec.Quantity = ptr(int32(20))
-	if err := k8sClient.Update(h.ctx, sub); err != nil {
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8sClient.Get(h.ctx, client.ObjectKeyFromObject(sub), sub); err != nil {
+			return err
+		}
+		sub.Spec.Quantity = ptr(int32(20))
+		return k8sClient.Update(h.ctx, sub)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	sub = h.waitPhase("visio", v1alpha1.PhaseCompleted)
@@ -232,12 +238,14 @@ func TestPolicyWithdrawnBeforeAnythingIsSent(t *testing.T) {
 		}
 		return nil
 	})
-	policy := &v1alpha1.ApprovalPolicy{}
-	if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "trust-" + contoso.Name}, policy); err != nil {
-		t.Fatal(err)
-	}
-	policy.Spec.MaxQuantity = ptr(int32(10))
-	if err := k8sClient.Update(h.ctx, policy); err != nil {
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error { // the operator writes the policy's status meanwhile
+		policy := &v1alpha1.ApprovalPolicy{}
+		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "trust-" + contoso.Name}, policy); err != nil {
+			return err
+		}
+		policy.Spec.MaxQuantity = ptr(int32(10))
+		return k8sClient.Update(h.ctx, policy)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	h.customerAccepts(contosoTenant)

@@ -144,6 +144,12 @@ func TestInvalidManifestsRejected(t *testing.T) {
 		{"GDAP assignment group not a GUID", "GDAP", `spec: {accessAssignments: [{securityGroupID: helpdesk, roles: [GlobalReader]}]}`, "spec.accessAssignments[0].securityGroupID", "should match"},
 		{"GDAP display name over 50 characters", "GDAP", `spec: {displayName: "` + strings.Repeat("x", 51) + `"}`, "spec.displayName", "Too long"},
 		{"GDAP without display name", "GDAP", `spec: {displayName: null}`, "spec.displayName", "Required value"},
+		{"quantity as a string", "License", `spec: {quantity: "25"}`, "spec.quantity", "must be of type integer"},
+		{"auto-renew as a string", "License", `spec: {term: {autoRenew: "yes"}}`, "spec.term.autoRenew", "must be of type boolean"},
+		{"offer as a string", "Azure", `spec: {offer: MS-AZR-0003P}`, "spec.offer", "must be of type object"},
+		{"policy offers as a string", "ApprovalPolicy", `spec: {offers: CFQ7TTC0LFLX}`, "spec.offers", "must be of type array"},
+		{"customer marked CSP partner with a string", "Customer", `spec: {cspPartner: "true"}`, "spec.cspPartner", "must be of type boolean"},
+		{"subscription ID too long", "Azure", `spec: {subscriptionID: "` + strings.Repeat("x", 129) + `"}`, "spec.subscriptionID", "Too long"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,6 +167,10 @@ func TestInvalidManifestsRejected(t *testing.T) {
 				t.Fatalf("want an Invalid error, got %v", err)
 			}
 			assertCause(t, err, tc.field, tc.msg)
+			// Nothing of a rejected object is stored.
+			if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(obj), obj.DeepCopy()); !apierrors.IsNotFound(err) {
+				t.Errorf("after the rejection, reading it answered %v, want NotFound", err)
+			}
 
 			// kubectl multichannel check validates offline with the same CRDs: it must agree.
 			agrees := false
