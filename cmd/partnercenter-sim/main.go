@@ -69,6 +69,7 @@ Flags:
 	retryAfter := fs.Duration("retry-after", time.Second, "Retry-After of throttled responses (whole seconds).")
 	errorRate := fs.Float64("error-rate", 0, "Share of API requests answered 503 Service Unavailable, from 0 to 1.")
 	latency := fs.Duration("latency", 0, "Delay added to every API request.")
+	holdCreates := fs.Duration("hold-creates", 0, "Hold the first attempt of every create (by MS-RequestId) this long before processing it, even if the caller gave up: a response that never comes.")
 	provisioning := fs.Duration("provisioning-delay", 0, "Orders stay pending, without subscription IDs, this long on the simulator's clock after checkout, as Partner Center provisions asynchronously (0: completed at checkout).")
 	skipRel := fs.Bool("skip-relationship-check", false, "Allow purchases and transfers before the customer accepted the partner's reseller request. Off (the default), they are refused with 403, as Partner Center refuses them.")
 	tokenLifetime := fs.Duration("token-lifetime", time.Hour, "How long issued access tokens last.")
@@ -91,7 +92,7 @@ Flags:
 
 	srv, err := sim.New(sim.Options{
 		StatePath: *statePath, AutoApproveAfter: *autoApprove, ThrottleRate: *throttleRate, RetryAfter: *retryAfter,
-		ErrorRate: *errorRate, Latency: *latency, ProvisioningDelay: *provisioning, Credentials: creds, TokenLifetime: *tokenLifetime, SkipRelationshipCheck: *skipRel,
+		ErrorRate: *errorRate, Latency: *latency, HoldCreates: *holdCreates, ProvisioningDelay: *provisioning, Credentials: creds, TokenLifetime: *tokenLifetime, SkipRelationshipCheck: *skipRel,
 	})
 	if err != nil {
 		return err

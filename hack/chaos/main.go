@@ -97,7 +97,7 @@ func print(reports []harness.Report) {
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	defer w.Flush()
-	fmt.Fprintln(w, "SCENARIO\tN\tKILLS\tRESTARTS\tTHROTTLED\tERRORS\tORDERS\tTRANSFERS\tDUPLICATES\tSUPPRESSED\tCONVERGED\tVS BASELINE\tTAKEOVER")
+	fmt.Fprintln(w, "SCENARIO\tN\tKILLS\tRESTARTS\tTHROTTLED\tERRORS\tEARLY RETRIES\tORDERS\tTRANSFERS\tDUPLICATES\tSUPPRESSED\tCONVERGED\tVS BASELINE\tTAKEOVER")
 	for _, r := range reports {
 		ratio := "-"
 		if baseline > 0 {
@@ -107,8 +107,8 @@ func print(reports []harness.Report) {
 		if r.Takeover > 0 {
 			takeover = r.Takeover.Round(100 * time.Millisecond).String()
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%d/%d\t%d/%d\t%d\t%d\t%s\t%s\t%s\n", r.Scenario, r.N, r.Kills,
-			r.SimulatorRestarts+r.APIServerRestarts, r.Throttled, r.ErrorsInjected, r.Orders, r.Expected.Orders,
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d/%d\t%d/%d\t%d\t%d\t%s\t%s\t%s\n", r.Scenario, r.N, r.Kills,
+			r.SimulatorRestarts+r.APIServerRestarts, r.Throttled, r.ErrorsInjected, r.EarlyRetries, r.Orders, r.Expected.Orders,
 			r.Transfers, r.Expected.Transfers, r.DuplicateOrders+r.DuplicateTransfers, r.DuplicatesSuppressed,
 			r.Converged.Round(100*time.Millisecond), ratio, takeover)
 	}

@@ -47,6 +47,7 @@ type Report struct {
 	APIServerRestarts    int           `json:"apiServerRestarts"`
 	Throttled            int           `json:"throttled"`
 	ErrorsInjected       int           `json:"errorsInjected"`
+	EarlyRetries         int           `json:"earlyRetries"`
 	Expected             Expected      `json:"expected"`
 	Orders               int           `json:"orders"`
 	Transfers            int           `json:"transfers"`
@@ -123,7 +124,7 @@ func Run(ctx context.Context, s Scenario) (Report, error) {
 	}
 	r.Orders, r.Transfers = st.ObjectsCreated["order"], st.ObjectsCreated["transfer"]
 	r.DuplicateOrders, r.DuplicateTransfers = Duplicates(st, exp)
-	r.DuplicatesSuppressed, r.Throttled, r.ErrorsInjected = st.DuplicatesSuppressed, st.Throttled, st.ErrorsInjected
+	r.DuplicatesSuppressed, r.Throttled, r.ErrorsInjected, r.EarlyRetries = st.DuplicatesSuppressed, st.Throttled, st.ErrorsInjected, st.EarlyRetries
 	if disruptErr != nil && !errors.Is(disruptErr, context.Canceled) {
 		return r, fmt.Errorf("disrupting: %w\nlog tails:\n%s", disruptErr, logTails(managers))
 	}

@@ -712,3 +712,80 @@ func TestCustomerKnownThroughSubscriptionsOnly(t *testing.T) {
 		t.Fatalf("GetCustomer = %+v, %v", cust, err)
 	}
 }
+
+// TestResponseThatNeverComes: the simulator holds the first attempt of each
+// create past the client's timeout, then commits it; the client's retry with
+// the same MS-RequestId finds what was (or is being) created, so one order
+// exists, and the late commits are suppressed as duplicates.
+func TestResponseThatNeverComes(t *testing.T) {
+	s, srv := startSim(t, sim.Options{SkipRelationshipCheck: true, HoldCreates: 400 * time.Millisecond})
+	c, _ := newClient(t, srv.URL, contoso, func(cfg *pc.Config) {
+		cfg.HTTPClient = &http.Client{Timeout: 150 * time.Millisecond}
+		cfg.Retry = pc.RetryPolicy{MaxAttempts: 10, InitialInterval: 50 * time.Millisecond, MaxInterval: 200 * time.Millisecond}
+	})
+	orders, err := c.CreateOrder(context.Background(), woodgrove, "op-held", []pc.CartLineItem{
+		{CatalogItemID: "CFQ7TTC0LFLX:0001", Quantity: 2, BillingCycle: pc.BillingCycleMonthly, TermDuration: "P1Y"}})
+	if err != nil {
+		t.Fatalf("CreateOrder through held responses: %v", err)
+	}
+	if len(orders) != 1 {
+		t.Fatalf("orders = %+v", orders)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := s.Stats()
+		if st.CreatesHeld >= 2 && st.DuplicatesSuppressed >= 2 {
+			if st.ObjectsCreated["order"] != 1 || st.ObjectsCreated["cart"] > 1 {
+				t.Errorf("created %v, want one cart and one order", st.ObjectsCreated)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the held creates did not commit: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestSimulatorCountsEarlyRetries: a retry of a throttled call before its
+// Retry-After is counted; the client's own retries never are.
+func TestSimulatorCountsEarlyRetries(t *testing.T) {
+	s, srv := startSim(t, sim.Options{ThrottleRate: 1, RetryAfter: 2 * time.Second})
+	c, _ := newClient(t, srv.URL, contoso, func(cfg *pc.Config) { cfg.Retry = pc.RetryPolicy{MaxAttempts: 1} })
+	if _, err := c.GetCustomer(context.Background(), woodgrove); err == nil {
+		t.Fatal("a throttled call succeeded")
+	}
+	// An impatient client: the same MS-RequestId again at once.
+	tok := obtainToken(t, srv.URL, contoso)
+	for range 2 {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/customers/"+woodgrove, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set(pc.HeaderRequestID, "impatient")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if n := s.Stats().EarlyRetries; n != 1 {
+		t.Errorf("EarlyRetries = %d, want 1 (the impatient second request only)", n)
+	}
+}
+
+// obtainToken asks the simulator's token endpoint for an application token.
+func obtainToken(t *testing.T, url, tenant string) string {
+	t.Helper()
+	form := "grant_type=client_credentials&client_id=a&client_secret=b&scope=" + pc.Scope
+	resp, err := http.Post(url+"/"+tenant+"/oauth2/v2.0/token", "application/x-www-form-urlencoded", strings.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("no token: %v", err)
+	}
+	return tok.AccessToken
+}

@@ -56,6 +56,9 @@ func TestScenarios(t *testing.T) {
 				if r.Throttled == 0 || r.ErrorsInjected == 0 {
 					t.Errorf("no fault was injected: throttled %d, errors %d", r.Throttled, r.ErrorsInjected)
 				}
+				if r.EarlyRetries != 0 {
+					t.Errorf("%d requests were retried before their Retry-After", r.EarlyRetries)
+				}
 			case harness.Restarts:
 				if r.SimulatorRestarts != 1 || r.APIServerRestarts != 1 {
 					t.Errorf("restarts: simulator %d, kube-apiserver %d", r.SimulatorRestarts, r.APIServerRestarts)

@@ -85,13 +85,29 @@ func (s *Server) api(route string, kind routeKind, h func(r *http.Request, partn
 				return
 			}
 		}
+		requestID := r.Header.Get(headerRequestID)
+		if kind == create && s.opts.HoldCreates > 0 && requestID != "" && s.holdOnce(requestID) {
+			// Committed after the hold even if the caller gave up: its
+			// retry with the same MS-RequestId must find the object.
+			time.Sleep(s.opts.HoldCreates)
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.st.Stats.RequestsByRoute[route]++
+		if until, ok := s.throttledUntil[requestID]; ok && requestID != "" {
+			if time.Now().Before(until) {
+				s.st.Stats.EarlyRetries++
+			}
+			delete(s.throttledUntil, requestID)
+		}
 
 		if chance(s.opts.ThrottleRate) {
 			s.st.Stats.Throttled++
-			w.Header().Set("Retry-After", strconv.Itoa(int((s.opts.RetryAfter+time.Second-1)/time.Second)))
+			retryAfter := time.Duration((s.opts.RetryAfter+time.Second-1)/time.Second) * time.Second
+			if requestID != "" && len(s.throttledUntil) < 100000 {
+				s.throttledUntil[requestID] = time.Now().Add(retryAfter)
+			}
+			w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
 			writeJSON(w, http.StatusTooManyRequests, errorOf(429, "Too many requests: retry after the interval in Retry-After."))
 			return
 		}
@@ -113,7 +129,7 @@ func (s *Server) api(route string, kind routeKind, h func(r *http.Request, partn
 		}
 
 		var key string
-		if requestID := r.Header.Get(headerRequestID); kind == create && requestID != "" {
+		if kind == create && requestID != "" {
 			key = claims.Tenant + "|" + route + "|" + r.PathValue("customer") + "|" + requestID
 			if prev, ok := s.st.Responses[key]; ok {
 				s.st.Stats.DuplicatesSuppressed++
@@ -248,4 +264,17 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
 	return dec.Decode(v)
+}
+
+// holdOnce says whether this create is the first attempt of its request ID,
+// the one HoldCreates holds.
+func (s *Server) holdOnce(requestID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held[requestID] {
+		return false
+	}
+	s.held[requestID] = true
+	s.st.Stats.CreatesHeld++
+	return true
 }

@@ -41,6 +41,10 @@ type Options struct {
 	ErrorRate float64
 	// Latency is added to every API request.
 	Latency time.Duration
+	// HoldCreates holds the first attempt of each create (by MS-RequestId)
+	// this long before it is processed, whether or not the caller is still
+	// waiting: a response that never comes, although the create happens.
+	HoldCreates time.Duration
 	// ProvisioningDelay keeps a checkout's orders pending, their line items
 	// without subscription IDs, this long on the simulator's clock, as
 	// Partner Center provisions subscriptions asynchronously. Zero completes
@@ -66,6 +70,11 @@ type Server struct {
 
 	mu sync.Mutex
 	st *state
+	// throttledUntil: when each throttled MS-RequestId may be sent again
+	// (Retry-After); a retry before then is counted as EarlyRetries.
+	throttledUntil map[string]time.Time
+	// held: the MS-RequestIds of creates held once already.
+	held map[string]bool
 }
 
 // New returns a simulator, loading its state from opts.StatePath when the file exists.
@@ -79,7 +88,7 @@ func New(opts Options) (*Server, error) {
 	if opts.TokenLifetime <= 0 {
 		opts.TokenLifetime = time.Hour
 	}
-	s := &Server{opts: opts, st: newState()}
+	s := &Server{opts: opts, st: newState(), throttledUntil: map[string]time.Time{}, held: map[string]bool{}}
 	if opts.StatePath != "" {
 		data, err := os.ReadFile(opts.StatePath)
 		switch {
@@ -213,6 +222,11 @@ type Stats struct {
 	DuplicatesSuppressed int            `json:"duplicatesSuppressed"`
 	Throttled            int            `json:"throttled"`
 	ErrorsInjected       int            `json:"errorsInjected"`
+	// EarlyRetries counts requests repeated (same MS-RequestId) before the
+	// Retry-After of their 429 had passed.
+	EarlyRetries int `json:"earlyRetries"`
+	// CreatesHeld counts creates held past the caller's patience (HoldCreates).
+	CreatesHeld int `json:"createsHeld"`
 }
 
 func (s Stats) clone() Stats {
