@@ -18,6 +18,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/partnerops/multichannel-operator/internal/harness"
 )
 
@@ -30,6 +33,7 @@ func main() {
 	timeout := flag.Duration("timeout", 15*time.Minute, "How long a scenario may take to converge.")
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "Seed of the random kill moments.")
 	flag.Parse()
+	ctrllog.SetLogger(logr.Discard()) // the harness's own clients log nothing worth reading
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

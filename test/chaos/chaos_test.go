@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/partnerops/multichannel-operator/internal/harness"
 )
 
@@ -26,6 +29,7 @@ func n(t *testing.T) int {
 }
 
 func TestScenarios(t *testing.T) {
+	ctrllog.SetLogger(logr.Discard())
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run 'make test'")
 	}
