@@ -95,6 +95,9 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if err := registerSubscriptionMetrics(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering subscription metrics: %w", err)
 	}
+	if err := registerAlertMetrics(mgr.GetCache()); err != nil {
+		return fmt.Errorf("registering alert metrics: %w", err)
+	}
 	clients := newPartnerClients(mgr.GetAPIReader(), opts.PartnerCenter)
 	recorder := mgr.GetEventRecorder(eventRecorderName)
 	setups := []struct {
