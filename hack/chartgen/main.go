@@ -17,6 +17,7 @@ func main() {
 	check := flag.Bool("check", false, "fail when the chart differs from what config/ generates, instead of writing it")
 	root := flag.String("root", ".", "the repository root")
 	flag.Parse()
+	chartgen.Warn = func(msg string) { fmt.Fprintln(os.Stderr, "chartgen: warning:", msg) }
 	files, err := chartgen.Generate(*root)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chartgen:", err)

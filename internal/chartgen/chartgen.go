@@ -43,6 +43,10 @@ const (
 	defaultOverlay = "config/default"
 )
 
+// Warn, when set, is told of files the chart includes that config/default
+// does not list ('make deploy' would not apply them).
+var Warn func(string)
+
 // Placeholders stand where a template directive goes; they are replaced after
 // the objects are written as YAML.
 const (
@@ -67,6 +71,11 @@ func Generate(root string) (map[string][]byte, error) {
 	extra, err := unlisted(root, kust, objs)
 	if err != nil {
 		return nil, err
+	}
+	for _, f := range extra {
+		if Warn != nil {
+			Warn(fmt.Sprintf("%s is not part of config/default: the chart includes it, 'make deploy' does not; list it in its directory's kustomization.yaml", f))
+		}
 	}
 	if len(extra) > 0 {
 		more, err := buildFiles(kust, extra)

@@ -147,7 +147,13 @@ func nonDefault() map[string]any {
 // render runs 'helm template' on the chart with vals.
 func render(t *testing.T, vals map[string]any) []*unstructured.Unstructured {
 	t.Helper()
-	chrt, err := loader.Load(chartDir)
+	return renderAs(t, chartDir, "multichannel", releaseNamespace, vals)
+}
+
+// renderAs runs 'helm template --namespace namespace release dir' with vals.
+func renderAs(t *testing.T, dir, release, namespace string, vals map[string]any) []*unstructured.Unstructured {
+	t.Helper()
+	chrt, err := loader.Load(dir)
 	if err != nil {
 		t.Fatalf("loading the chart: %v", err)
 	}
@@ -156,8 +162,8 @@ func render(t *testing.T, vals map[string]any) []*unstructured.Unstructured {
 	install.ClientOnly = true
 	install.Replace = true
 	install.IncludeCRDs = true
-	install.ReleaseName = "multichannel"
-	install.Namespace = releaseNamespace
+	install.ReleaseName = release
+	install.Namespace = namespace
 	install.KubeVersion = &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
 	rel, err := install.Run(chrt, vals)
 	if err != nil {
@@ -355,8 +361,12 @@ func TestWithoutCRDsAndMetrics(t *testing.T) {
 
 // apply applies objs with server-side dry-run, as 'kubectl apply
 // --server-side --dry-run=server' would; no warning is expected.
-func apply(t *testing.T, objs []*unstructured.Unstructured) {
+func apply(t *testing.T, objs []*unstructured.Unstructured, opts ...client.ApplyOption) {
 	t.Helper()
+	if len(opts) == 0 {
+		opts = []client.ApplyOption{client.DryRunAll}
+	}
+	opts = append(opts, client.FieldOwner("helm-chart-test"), client.ForceOwnership)
 	ctx := context.Background()
 	warnings.take()
 	for _, o := range objs {
@@ -364,8 +374,7 @@ func apply(t *testing.T, objs []*unstructured.Unstructured) {
 			!strings.HasPrefix(o.GetKind(), "ValidatingAdmissionPolicy") {
 			t.Errorf("%s %s has no namespace", o.GetKind(), o.GetName())
 		}
-		err := k8sClient.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()),
-			client.FieldOwner("helm-chart-test"), client.ForceOwnership, client.DryRunAll)
+		err := k8sClient.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()), opts...)
 		if err != nil {
 			t.Errorf("server-side dry-run apply of %s %s/%s: %v", o.GetKind(), o.GetNamespace(), o.GetName(), err)
 		}
@@ -554,5 +563,76 @@ func TestPermissionsMatchConfigDefault(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGitOpsExamplesInstall does what Argo CD and Flux do with the examples
+// in config/gitops: render the chart at the path they name, with their
+// release name, namespace and values, and apply the result (for real, with
+// server-side apply, as Argo CD's ServerSideApply=true does).
+func TestGitOpsExamplesInstall(t *testing.T) {
+	type example struct {
+		path, release, namespace string
+		values                   map[string]any
+	}
+	read := func(file string) []map[string]any {
+		data, err := os.ReadFile(filepath.Join(root, "config", "gitops", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var docs []map[string]any
+		for _, doc := range releaseutil.SplitManifests(string(data)) {
+			m := map[string]any{}
+			if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			if len(m) > 0 {
+				docs = append(docs, m)
+			}
+		}
+		return docs
+	}
+	str := func(m map[string]any, path ...string) string {
+		s, _, _ := unstructured.NestedString(m, path...)
+		return s
+	}
+	examples := map[string]example{}
+	for _, app := range read(filepath.Join("argocd", "application.yaml")) {
+		values, _, _ := unstructured.NestedMap(app, "spec", "source", "helm", "valuesObject")
+		examples["Argo CD Application"] = example{path: str(app, "spec", "source", "path"), release: str(app, "spec", "source", "helm", "releaseName"),
+			namespace: str(app, "spec", "destination", "namespace"), values: values}
+	}
+	for _, o := range read(filepath.Join("flux", "helmrelease.yaml")) {
+		if o["kind"] != "HelmRelease" {
+			continue
+		}
+		values, _, _ := unstructured.NestedMap(o, "spec", "values")
+		examples["Flux HelmRelease"] = example{path: str(o, "spec", "chart", "spec", "chart"), release: str(o, "spec", "releaseName"),
+			namespace: str(o, "metadata", "namespace"), values: values}
+	}
+	if len(examples) != 2 {
+		t.Fatalf("found %d examples, want the Argo CD Application and the Flux HelmRelease", len(examples))
+	}
+	for name, ex := range examples {
+		t.Run(name, func(t *testing.T) {
+			if filepath.Clean(ex.path) != chartgen.ChartDir {
+				t.Fatalf("the example installs %s, not %s", ex.path, chartgen.ChartDir)
+			}
+			if ex.namespace != releaseNamespace || ex.release == "" {
+				t.Fatalf("release %q in namespace %q", ex.release, ex.namespace)
+			}
+			objs := renderAs(t, filepath.Join(root, ex.path), ex.release, ex.namespace, ex.values)
+			apply(t, objs, client.DryRunAll)
+		})
+	}
+	// Then install one of them for real, as a sync would.
+	ex := examples["Argo CD Application"]
+	apply(t, renderAs(t, filepath.Join(root, ex.path), ex.release, ex.namespace, ex.values), &client.ApplyOptions{})
+	d := &appsv1.Deployment{}
+	if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: releaseNamespace, Name: "multichannel-controller-manager"}, d); err != nil {
+		t.Fatalf("after the sync: %v", err)
+	}
+	if *d.Spec.Replicas != 2 {
+		t.Errorf("the synced Deployment has %d replicas, the Application asks for 2", *d.Spec.Replicas)
 	}
 }
