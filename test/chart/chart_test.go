@@ -283,7 +283,7 @@ func TestDefaultValues(t *testing.T) {
 			t.Errorf("manager args %v lack %s", c.Args, arg)
 		}
 	}
-	if c.Image != "ghcr.io/partnerops/multichannel-operator:0.1.0" {
+	if c.Image != "ghcr.io/partnerops/multichannel-operator:v0.1.0" {
 		t.Errorf("image %s", c.Image)
 	}
 	checkPodNamespace(t, c)
