@@ -248,11 +248,14 @@ func TestValuesSchemaRejectsMistakes(t *testing.T) {
 				t.Fatal(err)
 			}
 			merged, err := chartutil.ToRenderValues(chrt, vals, chartutil.ReleaseOptions{Name: "x", Namespace: "y"}, nil)
-			if err != nil {
-				return // rejected while merging: fine
+			if err == nil {
+				vals, _ := merged["Values"].(chartutil.Values)
+				err = chartutil.ValidateAgainstSchema(chrt, vals)
 			}
-			if err := chartutil.ValidateAgainstSchema(chrt, merged["Values"].(chartutil.Values)); err == nil {
-				t.Errorf("values.schema.json accepts %v", vals)
+			if err == nil || !strings.Contains(err.Error(), "schema") {
+				t.Errorf("values.schema.json accepts %v: %v", vals, err)
+			} else {
+				t.Log(err)
 			}
 		})
 	}
