@@ -126,6 +126,9 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if err := registerSubscriptionMetrics(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering subscription metrics: %w", err)
 	}
+	if err := registerAlertMetrics(mgr.GetCache()); err != nil {
+		return fmt.Errorf("registering alert metrics: %w", err)
+	}
 	clients := newPartnerClients(mgr.GetAPIReader(), opts)
 	recorder := mgr.GetEventRecorder(eventRecorderName)
 	setups := []struct {

@@ -80,7 +80,7 @@ func TestDefaults(t *testing.T) {
 	if err := k8sClient.Create(ctx, rr); err != nil {
 		t.Fatal(err)
 	}
-	if rr.Spec.DelegatedAdmin == nil || *rr.Spec.DelegatedAdmin || rr.Spec.ExpiresAfter == nil || rr.Spec.ExpiresAfter.Duration.Hours() != 720 {
+	if rr.Spec.DelegatedAdmin == nil || *rr.Spec.DelegatedAdmin || rr.Spec.ExpiresAfter == nil || rr.Spec.ExpiresAfter.Hours() != 720 {
 		t.Errorf("ResellerRelationship defaults: delegatedAdmin=%v expiresAfter=%v, want false (DAP is retired), 720h", rr.Spec.DelegatedAdmin, rr.Spec.ExpiresAfter)
 	}
 
@@ -163,7 +163,7 @@ func readObjects(t *testing.T, file string) []*unstructured.Unstructured {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
 	var objs []*unstructured.Unstructured
 	for {

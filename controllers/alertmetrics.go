@@ -1,0 +1,120 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+)
+
+// transferLifetime is how long the source partner has to accept a transfer
+// before Partner Center expires it.
+const transferLifetime = 30 * 24 * time.Hour
+
+var (
+	relationshipRequestedDesc = prometheus.NewDesc("multichannel_reseller_relationship_requested_timestamp_seconds",
+		"When a ResellerRelationship still waiting for the customer's decision (phase Requested) was requested, in Unix seconds.",
+		[]string{"namespace", "name", "customer", "partner"}, nil)
+	transferExpiryDesc = prometheus.NewDesc("multichannel_transfer_expiry_timestamp_seconds",
+		"When the pending transfer of a Switching CustomerSubscription expires unless the source partner accepts it (30 days after it was created), in Unix seconds.",
+		[]string{"namespace", "name", "customer", "partner"}, nil)
+	gdapEndDesc = prometheus.NewDesc("multichannel_gdap_relationship_end_timestamp_seconds",
+		"When an Active or Expiring DelegatedAdminRelationship that will not auto-extend ends, in Unix seconds.",
+		[]string{"namespace", "name", "customer", "partner"}, nil)
+)
+
+// alertCollector exports, for the objects that wait on another party, when
+// the wait started or ends, read from the manager's cache at scrape time. Only
+// objects in flight have a series, so the cardinality follows the work in
+// progress, not the estate.
+type alertCollector struct {
+	cache atomic.Pointer[client.Reader]
+}
+
+var alertMetrics = &alertCollector{}
+
+func (c *alertCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- relationshipRequestedDesc
+	ch <- transferExpiryDesc
+	ch <- gdapEndDesc
+}
+
+func (c *alertCollector) Collect(ch chan<- prometheus.Metric) {
+	cache := c.cache.Load()
+	if cache == nil {
+		return
+	}
+	ctx := context.Background()
+	// The objects are only read: no deep copy of the cache's objects per scrape.
+	rels := &v1alpha1.ResellerRelationshipList{}
+	if err := (*cache).List(ctx, rels, client.UnsafeDisableDeepCopy); err == nil {
+		for i := range rels.Items {
+			r := &rels.Items[i]
+			if r.Status.Phase != v1alpha1.RelationshipRequested || r.Status.RequestedAt == nil {
+				continue
+			}
+			ch <- prometheus.MustNewConstMetric(relationshipRequestedDesc, prometheus.GaugeValue,
+				unixSeconds(r.Status.RequestedAt.Time), r.Namespace, r.Name, r.Spec.CustomerRef, r.Spec.PartnerRef)
+		}
+	}
+	subs := &v1alpha1.CustomerSubscriptionList{}
+	if err := (*cache).List(ctx, subs, client.UnsafeDisableDeepCopy); err == nil {
+		for i := range subs.Items {
+			s := &subs.Items[i]
+			created, ok := transferCreated(s)
+			if !ok {
+				continue
+			}
+			ch <- prometheus.MustNewConstMetric(transferExpiryDesc, prometheus.GaugeValue,
+				unixSeconds(created.Add(transferLifetime)), s.Namespace, s.Name, s.Spec.CustomerRef, s.Spec.SupportPartnerRef)
+		}
+	}
+	gdaps := &v1alpha1.DelegatedAdminRelationshipList{}
+	if err := (*cache).List(ctx, gdaps, client.UnsafeDisableDeepCopy); err == nil {
+		for i := range gdaps.Items {
+			g := &gdaps.Items[i]
+			if (g.Status.Phase != v1alpha1.GDAPActive && g.Status.Phase != v1alpha1.GDAPExpiring) || g.Status.EndsAt == nil || autoExtends(g) {
+				continue
+			}
+			ch <- prometheus.MustNewConstMetric(gdapEndDesc, prometheus.GaugeValue,
+				unixSeconds(g.Status.EndsAt.Time), g.Namespace, g.Name, g.Spec.CustomerRef, g.Spec.PartnerRef)
+		}
+	}
+}
+
+// transferCreated is when the pending transfer of a Switching subscription was
+// created in Partner Center (or, before it is confirmed, first recorded).
+func transferCreated(s *v1alpha1.CustomerSubscription) (time.Time, bool) {
+	op := s.Status.Operation
+	if s.Status.Phase != v1alpha1.PhaseSwitching || op == nil || op.Type != v1alpha1.OperationCreateTransfer {
+		return time.Time{}, false
+	}
+	switch {
+	case op.CompletedAt != nil:
+		return op.CompletedAt.Time, true
+	case op.StartedAt != nil:
+		return op.StartedAt.Time, true
+	}
+	return time.Time{}, false
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+func registerAlertMetrics(cache client.Reader) error {
+	alertMetrics.cache.Store(&cache)
+	err := metrics.Registry.Register(alertMetrics)
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		return nil
+	}
+	return err
+}
+
+// autoExtends: Graph extends the relationship by itself at its end.
+func autoExtends(g *v1alpha1.DelegatedAdminRelationship) bool { return autoExtendOf(g) == "P180D" }
