@@ -196,7 +196,7 @@ func TestGDAPExpiryWarnings(t *testing.T) {
 	end := g.Status.EndsAt.Time
 
 	h.clock.SetTime(end.Add(-20 * 24 * time.Hour))
-	g = h.waitGDAP("support", v1alpha1.GDAPExpiring, func(g *v1alpha1.DelegatedAdminRelationship) error {
+	h.waitGDAP("support", v1alpha1.GDAPExpiring, func(g *v1alpha1.DelegatedAdminRelationship) error {
 		if c := condition(g.Status.Conditions, v1alpha1.ConditionExpiresSoon); c == nil || c.Reason != "ExpiresWithin30Days" {
 			return errf("ExpiresSoon %+v", c)
 		}
@@ -350,7 +350,7 @@ func TestGDAPAutoExtensionChangedWhileActive(t *testing.T) {
 	if err := k8sClient.Patch(h.ctx, g, patch); err != nil {
 		t.Fatal(err)
 	}
-	g = h.waitGDAP("support", v1alpha1.GDAPActive, func(g *v1alpha1.DelegatedAdminRelationship) error {
+	h.waitGDAP("support", v1alpha1.GDAPActive, func(g *v1alpha1.DelegatedAdminRelationship) error {
 		if c := condition(g.Status.Conditions, v1alpha1.ConditionExpiresSoon); c != nil {
 			return errf("ExpiresSoon %+v", c)
 		}

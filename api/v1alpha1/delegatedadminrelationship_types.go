@@ -179,7 +179,7 @@ type DelegatedAdminRelationshipSpec struct {
 	// +kubebuilder:validation:MaxItems=16
 	AccessAssignments []GDAPAccessAssignment `json:"accessAssignments,omitempty"`
 
-	// terminateOnDelete, when true, makes deleting this object terminate the
+	// terminateOnDelete makes deleting this object, when true, terminate the
 	// relationship in Microsoft Graph first (the operator holds a finalizer
 	// until it asked). Default false: deleting the object leaves the
 	// relationship as it is in Microsoft Graph, where it ends at status.endsAt.
@@ -212,7 +212,8 @@ type DelegatedAdminRelationshipStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// phase: Pending, ApprovalPending, Active, Expiring, Expired, Terminated or Failed.
+	// phase is where the relationship stands: Pending, ApprovalPending,
+	// Active, Expiring, Expired, Terminated or Failed.
 	// +optional
 	Phase GDAPPhase `json:"phase,omitempty"`
 

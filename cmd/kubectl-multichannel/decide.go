@@ -154,7 +154,7 @@ func newStatusCommand() *cobra.Command {
 
 func printSubscription(out io.Writer, sub *v1alpha1.CustomerSubscription) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	defer w.Flush()
+	defer func() { _ = w.Flush() }()
 	st := sub.Status
 	fmt.Fprintf(w, "CustomerSubscription\t%s/%s (generation %d)\n", sub.Namespace, sub.Name, sub.Generation)
 	fmt.Fprintf(w, "Phase\t%s\n", orNone(string(st.Phase)))
@@ -178,7 +178,7 @@ func printSubscription(out io.Writer, sub *v1alpha1.CustomerSubscription) {
 
 func printRelationship(out io.Writer, rr *v1alpha1.ResellerRelationship) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	defer w.Flush()
+	defer func() { _ = w.Flush() }()
 	fmt.Fprintf(w, "ResellerRelationship\t%s/%s (partner %s, customer %s)\n", rr.Namespace, rr.Name, rr.Spec.PartnerRef, rr.Spec.CustomerRef)
 	fmt.Fprintf(w, "Phase\t%s\n", orNone(string(rr.Status.Phase)))
 	fmt.Fprintf(w, "Invitation\t%s\n", orNone(rr.Status.InvitationURL))

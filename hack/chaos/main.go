@@ -100,7 +100,7 @@ func print(reports []harness.Report) {
 		}
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	defer w.Flush()
+	defer func() { _ = w.Flush() }()
 	fmt.Fprintln(w, "SCENARIO\tN\tKILLS\tRESTARTS\tTHROTTLED\tERRORS\tEARLY RETRIES\tORDERS\tTRANSFERS\tDUPLICATES\tSUPPRESSED\tCONVERGED\tVS BASELINE\tTAKEOVER")
 	for _, r := range reports {
 		ratio := "-"

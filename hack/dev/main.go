@@ -261,7 +261,7 @@ func pointAtSimulator(ctx context.Context, c client.Client, u *unstructured.Unst
 		return err
 	}
 	if ns := ref["namespace"]; ns != "" && ns != systemNamespace {
-		return fmt.Errorf("Partner %s names a Secret in namespace %s; the operator reads Secrets only in %s", u.GetName(), ns, systemNamespace)
+		return fmt.Errorf("partner %s names a Secret in namespace %s; the operator reads Secrets only in %s", u.GetName(), ns, systemNamespace)
 	}
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: systemNamespace, Name: ref["name"]},
 		StringData: map[string]string{

@@ -330,7 +330,7 @@ func (c *Client) send(ctx context.Context, k call, requestID string, body []byte
 		}
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	c.metrics.requests.WithLabelValues(k.op, strconv.Itoa(resp.StatusCode)).Inc()
 	if err != nil {

@@ -66,7 +66,7 @@ func Build(ctx context.Context, root, dir string) (Binaries, error) {
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
 		cmd.Dir = root
 		if msg, err := cmd.CombinedOutput(); err != nil {
-			return b, fmt.Errorf("building %s: %v: %s", pkg, err, msg)
+			return b, fmt.Errorf("building %s: %w: %s", pkg, err, msg)
 		}
 	}
 	return b, nil
@@ -215,14 +215,14 @@ func (p *Process) Start() error {
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		logFile.Close()
+		_ = logFile.Close()
 		return fmt.Errorf("starting %s: %w", p.Name, err)
 	}
 	p.cmd, p.done = cmd, make(chan struct{})
 	p.starts++
 	go func(done chan struct{}) {
 		_ = cmd.Wait()
-		logFile.Close()
+		_ = logFile.Close()
 		close(done)
 	}(p.done)
 	return nil
@@ -277,7 +277,7 @@ func FreeAddress() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().String(), nil
 }
 
@@ -312,13 +312,13 @@ func WaitHTTP(ctx context.Context, url string, timeout time.Duration) error {
 	for {
 		resp, err := http.Get(url)
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not answer within %v: %v", url, timeout, err)
+			return fmt.Errorf("%s did not answer within %v: %w", url, timeout, err)
 		}
 		select {
 		case <-ctx.Done():

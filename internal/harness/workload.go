@@ -170,7 +170,7 @@ func WaitCompleted(ctx context.Context, c client.Client, want int, timeout time.
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("not all %d subscriptions Completed within %v: %v (last error %v)", want, timeout, last, err)
+			return fmt.Errorf("not all %d subscriptions Completed within %v: %v (last error: %w)", want, timeout, last, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -187,7 +187,7 @@ func Stats(simURL string) (sim.Stats, error) {
 	if err != nil {
 		return st, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	return st, json.NewDecoder(resp.Body).Decode(&st)
 }
 

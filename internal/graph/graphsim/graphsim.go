@@ -322,9 +322,9 @@ func (s *Server) save() error {
 	if err != nil {
 		return fmt.Errorf("writing graph simulator state: %w", err)
 	}
-	defer os.Remove(tmp.Name())
+	defer func() { _ = os.Remove(tmp.Name()) }()
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return err
 	}
 	if err := tmp.Close(); err != nil {

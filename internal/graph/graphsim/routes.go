@@ -242,7 +242,7 @@ func (s *Server) updateRelationship(r *http.Request, rel *relationship) reply {
 	}
 	cur := &rel.Relationship
 	onlyAutoExtend := u.DisplayName == "" && u.Duration == "" && u.Customer == nil && u.AccessDetails == nil
-	if cur.Status != graph.StatusCreated && !(onlyAutoExtend && cur.Status == graph.StatusActive) {
+	if cur.Status != graph.StatusCreated && (!onlyAutoExtend || cur.Status != graph.StatusActive) {
 		return fail(http.StatusBadRequest, "BadRequest", "A relationship can be changed only while it is created (autoExtendDuration also while active); it is %s.", cur.Status)
 	}
 	if u.AutoExtendDuration == "P180D" && slices.Contains(cur.AccessDetails.Roles(), globalAdministrator) {

@@ -103,7 +103,7 @@ func (s *Server) api(route string, kind routeKind, h func(r *http.Request, partn
 
 		if chance(s.opts.ThrottleRate) {
 			s.st.Stats.Throttled++
-			retryAfter := time.Duration((s.opts.RetryAfter+time.Second-1)/time.Second) * time.Second
+			retryAfter := (s.opts.RetryAfter + time.Second - 1) / time.Second * time.Second
 			if requestID != "" && len(s.throttledUntil) < 100000 {
 				s.throttledUntil[requestID] = time.Now().Add(retryAfter)
 			}
