@@ -36,6 +36,7 @@ func main() {
 		probeAddr            string
 		enableLeaderElection bool
 		leaderElectionNS     string
+		shard                string
 		enableHTTP2          bool
 		opts                 controllers.Options
 	)
@@ -48,6 +49,8 @@ func main() {
 		"Elect a leader so that only one replica reconciles at a time.")
 	flag.StringVar(&leaderElectionNS, "leader-election-namespace", "",
 		"Namespace of the leader election Lease (default: the operator's namespace when running outside a cluster, the pod's inside).")
+	flag.StringVar(&shard, "shard", "",
+		"Reconcile only the namespaced objects labelled multichannel.partnerops.io/shard=<shard> (empty: every object); replicas of one shard elect their own leader.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"Serve the metrics endpoint over HTTP/2 as well (off: HTTP/2 Stream Cancellation and Rapid Reset CVEs).")
 	opts.BindFlags(flag.CommandLine)
@@ -71,18 +74,23 @@ func main() {
 		metricsOptions.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
+	byObject, err := controllers.ShardCache(shard)
+	if err != nil {
+		setupLog.Error(err, "invalid --shard")
+		os.Exit(1)
+	}
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsOptions,
 		HealthProbeBindAddress:  probeAddr,
 		LeaderElection:          enableLeaderElection,
 		LeaderElectionNamespace: leaderElectionNamespace(leaderElectionNS, opts.OperatorNamespace),
-		LeaderElectionID:        "multichannel.partnerops.io",
+		LeaderElectionID:        controllers.LeaderElectionID(shard),
 		// The process exits right after the manager stops, so the lease can be
 		// released at once and a standby takes over without waiting for it to expire.
 		LeaderElectionReleaseOnCancel: true,
 		// managedFields are never read by the controllers: keep them out of the cache.
-		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: byObject},
 	})
 	if err != nil {
 		setupLog.Error(err, "unable to create the manager")

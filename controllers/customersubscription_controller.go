@@ -241,6 +241,9 @@ func (r *CustomerSubscriptionReconciler) ensureRelationship(ctx context.Context,
 	rr := &v1alpha1.ResellerRelationship{}
 	rr.Namespace, rr.Name = s.sub.Namespace, relationshipName(s.customer.Name, s.target.Name)
 	rr.Labels = map[string]string{v1alpha1.LabelCreatedBy: v1alpha1.LabelCreatedByValue}
+	if shard, ok := s.sub.Labels[v1alpha1.LabelShard]; ok {
+		rr.Labels[v1alpha1.LabelShard] = shard // seen by the same replica
+	}
 	rr.Spec = v1alpha1.ResellerRelationshipSpec{PartnerRef: s.target.Name, CustomerRef: s.customer.Name}
 	if s.customer.Spec.Cloud == v1alpha1.CloudUSGovernment {
 		// In the US Government cloud the request comes with delegated administration.

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -196,8 +197,17 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 	return h
 }
 
-func (h *harness) startManager() {
+func (h *harness) startManager() { h.startShardManager("", nil) }
+
+// startShardManager starts a manager of one shard ("" for all objects); when
+// wrote is not nil, it records the namespace/name of every object whose
+// status that manager wrote.
+func (h *harness) startShardManager(shard string, wrote *sync.Map) {
 	h.t.Helper()
+	byObject, err := controllers.ShardCache(shard)
+	if err != nil {
+		h.t.Fatal(err)
+	}
 	logger := ctrl.Log
 	if h.logs != nil {
 		logger = zap.New(zap.WriteTo(h.logs), zap.UseDevMode(true))
@@ -210,6 +220,7 @@ func (h *harness) startManager() {
 		Cache: cache.Options{
 			DefaultNamespaces: map[string]cache.Config{h.ns: {}},
 			DefaultTransform:  cache.TransformStripManagedFields(),
+			ByObject:          byObject,
 		},
 		NewClient: func(config *rest.Config, options client.Options) (client.Client, error) {
 			c, err := client.NewWithWatch(config, options)
@@ -219,6 +230,9 @@ func (h *harness) startManager() {
 			return interceptor.NewClient(c, interceptor.Funcs{
 				SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
 					h.statusWrites.Add(1)
+					if wrote != nil {
+						wrote.Store(obj.GetNamespace()+"/"+obj.GetName(), true)
+					}
 					return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
 				},
 			}), nil
@@ -256,11 +270,12 @@ func (h *harness) startManager() {
 			h.t.Errorf("manager: %v", err)
 		}
 	}()
-	h.stopManager = func() {
+	stop := func() {
 		cancel()
 		<-stopped
 	}
-	h.t.Cleanup(func() { h.stopManager() })
+	h.stopManager = stop
+	h.t.Cleanup(stop) // this manager's own stop, whichever starts later
 }
 
 func (h *harness) create(obj client.Object) {

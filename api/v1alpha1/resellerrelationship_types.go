@@ -60,6 +60,10 @@ const (
 	LabelCreatedByValue = "multichannel-operator"
 )
 
+// LabelShard assigns an object to the operator replica started with
+// --shard=<value>; the objects of one customer share a shard.
+const LabelShard = "multichannel.partnerops.io/shard"
+
 // ResellerRelationshipSpec is a partner's request to act as reseller for a customer.
 // The spec is immutable: a changed request is a new object.
 // +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec is immutable: a changed reseller relationship request is a new ResellerRelationship"
