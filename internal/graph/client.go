@@ -27,6 +27,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 	"golang.org/x/time/rate"
 
+	"github.com/partnerops/multichannel-operator/internal/apiretry"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
@@ -168,7 +169,7 @@ func hasStatus(err error, status int) bool {
 // CheckCredentials obtains a Graph token, proving the credentials work for Graph.
 func (c *Client) CheckCredentials(ctx context.Context) error {
 	if _, err := c.tokens.Token(); err != nil {
-		return fmt.Errorf("obtaining a Microsoft Graph token for tenant %s: %w", c.tenantID, tokenError(err))
+		return fmt.Errorf("obtaining a Microsoft Graph token for tenant %s: %w", c.tenantID, apiretry.TokenError(err))
 	}
 	return nil
 }
@@ -293,7 +294,7 @@ func (c *Client) send(ctx context.Context, k call, requestID string, body []byte
 	}
 	tok, err := c.tokens.Token()
 	if err != nil {
-		err = fmt.Errorf("microsoft graph %s: obtaining a token: %w", k.op, tokenError(err))
+		err = fmt.Errorf("microsoft graph %s: obtaining a token: %w", k.op, apiretry.TokenError(err))
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
 			return backoff.Permanent(err)
@@ -354,69 +355,21 @@ func (c *Client) send(ctx context.Context, k call, requestID string, body []byte
 	if json.Unmarshal(data, &eb) == nil {
 		apiErr.Code, apiErr.Message = eb.Error.Code, eb.Error.Message
 	}
-	after, hasAfter := retryAfter(resp.Header.Get("Retry-After"), time.Now())
+	after, hasAfter := apiretry.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		c.metrics.throttled.WithLabelValues(k.op).Inc()
 		// Throttled requests were not processed: sending again is always safe.
 		if hasAfter {
-			return &throttled{err: apiErr, after: after}
+			return apiretry.After(apiErr, after)
 		}
 		return apiErr
 	case resp.StatusCode >= 500 && k.retryable:
 		if hasAfter {
-			return &throttled{err: apiErr, after: after}
+			return apiretry.After(apiErr, after)
 		}
 		return apiErr
 	default:
 		return backoff.Permanent(apiErr)
 	}
-}
-
-// throttled is an answer that names when to retry; the retry loop waits that long.
-type throttled struct {
-	err   *Error
-	after time.Duration
-}
-
-func (t *throttled) Error() string { return t.err.Error() }
-func (t *throttled) Unwrap() error { return t.err }
-func (t *throttled) As(target any) bool {
-	if ra, ok := target.(**backoff.RetryAfterError); ok {
-		*ra = &backoff.RetryAfterError{Duration: t.after}
-		return true
-	}
-	return false
-}
-
-// retryAfter reads a Retry-After header: seconds, or an HTTP date.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(0, t.Sub(now)), true
-	}
-	return 0, false
-}
-
-// tokenError keeps the token service's answer and drops the response body,
-// which may echo request parameters.
-func tokenError(err error) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		code := 0
-		if re.Response != nil {
-			code = re.Response.StatusCode
-		}
-		msg := re.ErrorCode
-		if re.ErrorDescription != "" {
-			msg += ": " + re.ErrorDescription
-		}
-		return fmt.Errorf("token service answered HTTP %d %s: %w", code, msg, re)
-	}
-	return err
 }

@@ -28,6 +28,8 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 	"golang.org/x/time/rate"
+
+	"github.com/partnerops/multichannel-operator/internal/apiretry"
 )
 
 // Header names Partner Center reads.
@@ -159,7 +161,7 @@ func New(cfg Config) (*Client, error) {
 // CheckCredentials obtains an application token, proving the credentials work.
 func (c *Client) CheckCredentials(ctx context.Context) error {
 	if _, err := c.app.Token(); err != nil {
-		return fmt.Errorf("obtaining a token for tenant %s: %w", c.tenantID, tokenError(err))
+		return fmt.Errorf("obtaining a token for tenant %s: %w", c.tenantID, apiretry.TokenError(err))
 	}
 	return nil
 }
@@ -172,7 +174,7 @@ func (c *Client) CheckUserCredentials(ctx context.Context) error {
 		return ErrUserCredentialsRequired
 	}
 	if _, err := c.user.Token(); err != nil {
-		return fmt.Errorf("obtaining an App+User token for tenant %s: %w", c.tenantID, tokenError(err))
+		return fmt.Errorf("obtaining an App+User token for tenant %s: %w", c.tenantID, apiretry.TokenError(err))
 	}
 	return nil
 }
@@ -339,7 +341,7 @@ func (c *Client) send(ctx context.Context, k call, body []byte, correlationID st
 	}
 	tok, err := ts.Token()
 	if err != nil {
-		err = fmt.Errorf("partner center %s: obtaining a token: %w", k.op, tokenError(err))
+		err = fmt.Errorf("partner center %s: obtaining a token: %w", k.op, apiretry.TokenError(err))
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
 			return backoff.Permanent(err) // refused credentials do not get better
@@ -416,8 +418,8 @@ func (c *Client) send(ctx context.Context, k call, body []byte, correlationID st
 	case resp.StatusCode == http.StatusTooManyRequests:
 		c.metrics.throttled.WithLabelValues(k.op).Inc()
 		// Throttled requests were not processed: retrying is always safe.
-		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			return &throttled{err: apiErr, after: d}
+		if d, ok := apiretry.RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			return apiretry.After(apiErr, d)
 		}
 		return apiErr
 	case resp.StatusCode >= 500 && k.retryable:
@@ -426,56 +428,3 @@ func (c *Client) send(ctx context.Context, k call, body []byte, correlationID st
 		return backoff.Permanent(apiErr)
 	}
 }
-
-// throttled is a 429 that names when to retry; the retry loop waits that long.
-type throttled struct {
-	err   *Error
-	after time.Duration
-}
-
-func (t *throttled) Error() string { return t.err.Error() }
-func (t *throttled) Unwrap() error { return t.err }
-func (t *throttled) As(target any) bool {
-	if ra, ok := target.(**backoff.RetryAfterError); ok {
-		*ra = &backoff.RetryAfterError{Duration: t.after}
-		return true
-	}
-	return false
-}
-
-// retryAfter reads a Retry-After header: seconds, or an HTTP date.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(0, t.Sub(now)), true
-	}
-	return 0, false
-}
-
-// tokenError keeps the token service's answer and drops the response body,
-// which may echo request parameters.
-func tokenError(err error) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		code := 0
-		if re.Response != nil {
-			code = re.Response.StatusCode
-		}
-		msg := re.ErrorCode
-		if re.ErrorDescription != "" {
-			msg += ": " + re.ErrorDescription
-		}
-		return fmt.Errorf("token service answered HTTP %d %s: %w", code, msg, &tokenRefused{re})
-	}
-	return err
-}
-
-type tokenRefused struct{ re *oauth2.RetrieveError }
-
-func (t *tokenRefused) Error() string { return "credentials refused" }
-func (t *tokenRefused) Unwrap() error { return t.re }
