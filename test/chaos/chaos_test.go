@@ -68,8 +68,8 @@ func TestScenarios(t *testing.T) {
 					t.Errorf("restarts: simulator %d, kube-apiserver %d", r.SimulatorRestarts, r.APIServerRestarts)
 				}
 			case harness.Failover:
-				if r.Takeover == 0 || r.Takeover > 25*time.Second { // a 15 s lease, 2 s retries, and a loaded machine
-					t.Errorf("the standby took over after %v, want within the 15 s lease and a retry", r.Takeover)
+				if r.Takeover == 0 || r.Takeover > 30*time.Second { // a 15 s lease, 2 s retries, and a loaded machine
+					t.Errorf("the standby took over after %v, want within the 15 s lease, a retry and some load", r.Takeover)
 				}
 			}
 		})
