@@ -280,7 +280,7 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		attempt++
 		if attempt > 1 {
-			c.metrics.retries.WithLabelValues(k.op).Inc()
+			c.metrics.Retries(k.op).Inc()
 		}
 		return struct{}{}, c.send(ctx, k, requestID, body, out)
 	}, backoff.WithBackOff(exp), backoff.WithMaxTries(c.retry.MaxAttempts), backoff.WithMaxElapsedTime(0))
@@ -324,7 +324,7 @@ func (c *Client) send(ctx context.Context, k call, requestID string, body []byte
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.metrics.requests.WithLabelValues(k.op, "error").Inc()
+		c.metrics.Requests(k.op, "error").Inc()
 		err = fmt.Errorf("microsoft graph %s: %w", k.op, err)
 		if !k.retryable || ctx.Err() != nil {
 			return backoff.Permanent(err)
@@ -333,7 +333,7 @@ func (c *Client) send(ctx context.Context, k call, requestID string, body []byte
 	}
 	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	c.metrics.requests.WithLabelValues(k.op, strconv.Itoa(resp.StatusCode)).Inc()
+	c.metrics.Requests(k.op, strconv.Itoa(resp.StatusCode)).Inc()
 	if err != nil {
 		err = fmt.Errorf("microsoft graph %s: reading the response: %w", k.op, err)
 		if !k.retryable {
@@ -358,7 +358,7 @@ func (c *Client) send(ctx context.Context, k call, requestID string, body []byte
 	after, hasAfter := apiretry.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		c.metrics.throttled.WithLabelValues(k.op).Inc()
+		c.metrics.Throttled(k.op).Inc()
 		// Throttled requests were not processed: sending again is always safe.
 		if hasAfter {
 			return apiretry.After(apiErr, after)

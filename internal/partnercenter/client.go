@@ -320,7 +320,7 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		attempt++
 		if attempt > 1 {
-			c.metrics.retries.WithLabelValues(k.op).Inc()
+			c.metrics.Retries(k.op).Inc()
 		}
 		return struct{}{}, c.send(ctx, k, body, correlationID, out)
 	}, backoff.WithBackOff(exp), backoff.WithMaxTries(c.retry.MaxAttempts), backoff.WithMaxElapsedTime(0))
@@ -374,7 +374,7 @@ func (c *Client) send(ctx context.Context, k call, body []byte, correlationID st
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.metrics.requests.WithLabelValues(k.op, "error").Inc()
+		c.metrics.Requests(k.op, "error").Inc()
 		err = fmt.Errorf("partner center %s: %w", k.op, err)
 		if !k.retryable || ctx.Err() != nil {
 			return backoff.Permanent(err)
@@ -383,7 +383,7 @@ func (c *Client) send(ctx context.Context, k call, body []byte, correlationID st
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	c.metrics.requests.WithLabelValues(k.op, strconv.Itoa(resp.StatusCode)).Inc()
+	c.metrics.Requests(k.op, strconv.Itoa(resp.StatusCode)).Inc()
 	if err != nil {
 		err = fmt.Errorf("partner center %s: reading the response: %w", k.op, err)
 		if !k.retryable {
@@ -416,7 +416,7 @@ func (c *Client) send(ctx context.Context, k call, body []byte, correlationID st
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		c.metrics.throttled.WithLabelValues(k.op).Inc()
+		c.metrics.Throttled(k.op).Inc()
 		// Throttled requests were not processed: retrying is always safe.
 		if d, ok := apiretry.RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 			return apiretry.After(apiErr, d)

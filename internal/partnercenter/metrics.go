@@ -1,63 +1,12 @@
 package partnercenter
 
-import (
-	"errors"
-
-	"github.com/prometheus/client_golang/prometheus"
-)
+import "github.com/partnerops/multichannel-operator/internal/apiretry"
 
 // Metrics are the client's Prometheus collectors.
-type Metrics struct {
-	requests  *prometheus.CounterVec
-	retries   *prometheus.CounterVec
-	throttled *prometheus.CounterVec
-}
+type Metrics = apiretry.Metrics
 
-// NewMetrics returns unregistered collectors.
-func NewMetrics() *Metrics {
-	return &Metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "multichannel_partnercenter_requests_total",
-			Help: "Requests sent to Partner Center, by operation and HTTP status code (\"error\" when no response came).",
-		}, []string{"operation", "code"}),
-		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "multichannel_partnercenter_retries_total",
-			Help: "Partner Center requests sent again after a throttled, failed or lost attempt, by operation.",
-		}, []string{"operation"}),
-		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "multichannel_partnercenter_throttled_total",
-			Help: "Partner Center responses with HTTP 429 Too Many Requests, by operation.",
-		}, []string{"operation"}),
-	}
-}
+// NewMetrics returns unregistered collectors named multichannel_partnercenter_*.
+func NewMetrics() *Metrics { return apiretry.NewMetrics("partnercenter", "Partner Center") }
 
 // DefaultMetrics are used by clients configured without Metrics.
 var DefaultMetrics = NewMetrics()
-
-// Register registers the collectors with reg; registering twice is not an error.
-func (m *Metrics) Register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.requests, m.retries, m.throttled} {
-		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if !errors.As(err, &are) {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// Requests is the request counter of one operation and status code.
-func (m *Metrics) Requests(operation, code string) prometheus.Counter {
-	return m.requests.WithLabelValues(operation, code)
-}
-
-// Retries is the retry counter of one operation.
-func (m *Metrics) Retries(operation string) prometheus.Counter {
-	return m.retries.WithLabelValues(operation)
-}
-
-// Throttled is the throttled-response counter of one operation.
-func (m *Metrics) Throttled(operation string) prometheus.Counter {
-	return m.throttled.WithLabelValues(operation)
-}
