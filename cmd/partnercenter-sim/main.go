@@ -14,10 +14,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/partnerops/multichannel-operator/internal/graph/graphsim"
 	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
 
@@ -46,8 +48,10 @@ func run(args []string) error {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: partnercenter-sim [flags]
 
-Serves a Partner Center simulator. The same URL is a Partner's endpoint and
-its authorityHost: tokens come from POST /{tenant}/oauth2/v2.0/token.
+Serves a Partner Center simulator, and Microsoft Graph's GDAP subset under
+/v1.0/tenantRelationships (a Partner's graphEndpoint), with the same faults and
+its state beside --state (NAME.graph.json). The same URL is a Partner's endpoint
+and its authorityHost: tokens come from POST /{tenant}/oauth2/v2.0/token.
 
 Acting as the other parties:
   POST /sim/v1/relationships/accept   {"partnerTenantId": "...", "customerTenantId": "..."}
@@ -57,6 +61,9 @@ Acting as the other parties:
   POST /sim/v1/transfers/{id}/reject  the source partner rejects (status Reject)
   POST /sim/v1/clock/advance          {"duration": "720h"}: move the simulator's clock
   GET  /sim/stats                     counters; GET /healthz
+  POST /sim/graph/v1/relationships/{id}/approve    the customer approves a GDAP relationship
+  POST /sim/graph/v1/relationships/{id}/terminate  the customer ends it
+  POST /sim/graph/v1/clock/advance    move the Graph simulator's clock; GET /sim/graph/v1/stats
 
 Flags:
 `)
@@ -97,11 +104,22 @@ Flags:
 	if err != nil {
 		return err
 	}
+	// Microsoft Graph's GDAP subset on the same listener, with the same faults;
+	// its state sits beside the Partner Center state.
+	graphState := ""
+	if *statePath != "" {
+		graphState = strings.TrimSuffix(*statePath, filepath.Ext(*statePath)) + ".graph.json"
+	}
+	graphSrv, err := graphsim.New(graphsim.Options{StatePath: graphState, AutoApproveAfter: *autoApprove, ThrottleRate: *throttleRate,
+		RetryAfter: *retryAfter, ErrorRate: *errorRate, Latency: *latency})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
 	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := &http.Server{Handler: graphsim.Compose(graphSrv, srv), ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -114,5 +132,5 @@ Flags:
 	if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return srv.Close()
+	return errors.Join(srv.Close(), graphSrv.Close())
 }
