@@ -98,6 +98,7 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 		r.stopWhenIneligible,
 		r.waitForTermEnd,
 		r.stopWhenAlreadyManaged,
+		r.beginNextAttempt,
 		r.ensureRelationship,
 		r.authorize,
 		r.awaitApproval,
@@ -112,11 +113,59 @@ func (r *CustomerSubscriptionReconciler) keepFinalOutcome(_ context.Context, s *
 	if st.ObservedGeneration != s.sub.Generation {
 		return nil, nil
 	}
-	terminalFailure := st.Phase == v1alpha1.PhaseFailed && st.Operation != nil && st.Operation.CompletedAt != nil
-	if st.Phase == v1alpha1.PhaseCompleted || terminalFailure {
+	if st.Phase == v1alpha1.PhaseCompleted || (terminalFailure(st) && !retryRequested(s.sub)) {
 		return done, nil
 	}
 	return nil, nil
+}
+
+// terminalFailure: Partner Center ended the switch step's operation without
+// success (a refusal, a rejected or expired transfer).
+func terminalFailure(st v1alpha1.CustomerSubscriptionStatus) bool {
+	return st.Phase == v1alpha1.PhaseFailed && st.Operation != nil && st.Operation.CompletedAt != nil
+}
+
+// retryRequested: the retry annotation holds a value the current attempt has not answered.
+func retryRequested(sub *v1alpha1.CustomerSubscription) bool {
+	v, ok := sub.Annotations[v1alpha1.AnnotationRetry]
+	return ok && v != sub.Status.RetryRequest
+}
+
+// beginNextAttempt: after a terminal failure, a spec change or a new retry
+// annotation starts the next attempt. The failed operation is kept in
+// previousOperations; the next one gets a new id, so Partner Center does not
+// answer it with the failed one's result.
+func (r *CustomerSubscriptionReconciler) beginNextAttempt(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	st := &s.sub.Status
+	if !terminalFailure(*st) || (st.ObservedGeneration == s.sub.Generation && !retryRequested(s.sub)) {
+		return nil, nil
+	}
+	failed := *st.Operation
+	if failed.Attempt == 0 {
+		failed.Attempt = 1
+	}
+	st.PreviousOperations = append(st.PreviousOperations, failed)
+	if n := len(st.PreviousOperations); n > maxPreviousOperations {
+		st.PreviousOperations = st.PreviousOperations[n-maxPreviousOperations:]
+	}
+	st.Operation = nil
+	st.RetryRequest = s.sub.Annotations[v1alpha1.AnnotationRetry]
+	s.conds.remove(v1alpha1.ConditionSwitched)
+	r.recorder.Eventf(s.sub, nil, "Normal", "Retrying", "RetryOperation",
+		"Attempt %d of the switch step begins; operation %s (%s) of attempt %d ended Failed.", failed.Attempt+1, failed.ID, failed.Type, failed.Attempt)
+	return nil, nil
+}
+
+// maxPreviousOperations bounds status.previousOperations.
+const maxPreviousOperations = 5
+
+// nextAttempt is the attempt number of the next operation.
+func nextAttempt(st v1alpha1.CustomerSubscriptionStatus) int32 {
+	n := int32(1)
+	for _, op := range st.PreviousOperations {
+		n = max(n, max(op.Attempt, 1)+1)
+	}
+	return n
 }
 
 func (r *CustomerSubscriptionReconciler) loadReferences(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {

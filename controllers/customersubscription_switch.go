@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/google/uuid"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -151,7 +152,8 @@ func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *su
 	}
 	if op == nil || op.Type != typ {
 		now := metav1.NewTime(s.now)
-		s.sub.Status.Operation = &v1alpha1.Operation{ID: operationID(s.sub, typ), Type: typ, StartedAt: &now}
+		attempt := nextAttempt(s.sub.Status)
+		s.sub.Status.Operation = &v1alpha1.Operation{ID: operationID(s.sub, typ, attempt), Type: typ, Attempt: attempt, StartedAt: &now}
 		s.sub.Status.Phase = v1alpha1.PhaseSwitching
 		s.conds.progressing(ReasonSwitching, fmt.Sprintf("Recorded operation %s (%s) for partner %s; Partner Center is called next.", s.sub.Status.Operation.ID, typ, s.target.Name))
 		// Writing this status triggers the next pass.
@@ -280,8 +282,12 @@ var operationNamespace = uuid.MustParse("8f14e45f-ceea-4e7a-9f5b-2c1d0a6b3e94")
 // operationID is deterministic: the same subscription and operation type give
 // the same ID, so two managers, or a manager and its successor, can never
 // create two objects for one operation.
-func operationID(sub *v1alpha1.CustomerSubscription, typ v1alpha1.OperationType) string {
-	return uuid.NewSHA1(operationNamespace, []byte(string(sub.UID)+"/"+string(typ))).String()
+func operationID(sub *v1alpha1.CustomerSubscription, typ v1alpha1.OperationType, attempt int32) string {
+	key := string(sub.UID) + "/" + string(typ)
+	if attempt > 1 {
+		key += "/" + strconv.Itoa(int(attempt)) // the first attempt keeps the ID earlier versions derived
+	}
+	return uuid.NewSHA1(operationNamespace, []byte(key)).String()
 }
 
 func quantity(sub *v1alpha1.CustomerSubscription) int32 {

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"github.com/google/uuid"
 	"testing"
 	"time"
 
@@ -115,11 +116,36 @@ func TestPolicyAuthorizes(t *testing.T) {
 func TestOperationIDIsDeterministic(t *testing.T) {
 	a := &v1alpha1.CustomerSubscription{ObjectMeta: metav1.ObjectMeta{UID: "uid-1"}}
 	b := &v1alpha1.CustomerSubscription{ObjectMeta: metav1.ObjectMeta{UID: "uid-2"}}
-	if operationID(a, v1alpha1.OperationCreateTransfer) != operationID(a.DeepCopy(), v1alpha1.OperationCreateTransfer) {
-		t.Error("the same subscription and type gave two IDs")
+	transfer := v1alpha1.OperationCreateTransfer
+	if operationID(a, transfer, 1) != operationID(a.DeepCopy(), transfer, 1) {
+		t.Error("the same subscription, type and attempt gave two IDs")
 	}
-	if operationID(a, v1alpha1.OperationCreateTransfer) == operationID(b, v1alpha1.OperationCreateTransfer) ||
-		operationID(a, v1alpha1.OperationCreateTransfer) == operationID(a, v1alpha1.OperationCreateAzurePlan) {
-		t.Error("different subscriptions or types share an ID")
+	if operationID(a, transfer, 1) == operationID(b, transfer, 1) ||
+		operationID(a, transfer, 1) == operationID(a, v1alpha1.OperationCreateAzurePlan, 1) ||
+		operationID(a, transfer, 1) == operationID(a, transfer, 2) {
+		t.Error("different subscriptions, types or attempts share an ID")
+	}
+	// The first attempt keeps the ID earlier versions derived (UID and type
+	// only), so an operation recorded before an upgrade resumes as itself.
+	if operationID(a, transfer, 1) != uuid.NewSHA1(operationNamespace, []byte("uid-1/CreateTransfer")).String() ||
+		operationID(a, transfer, 0) != operationID(a, transfer, 1) {
+		t.Error("attempt 1 changed its ID derivation")
+	}
+}
+
+func TestNextAttempt(t *testing.T) {
+	for _, tc := range []struct {
+		previous []int32
+		want     int32
+	}{
+		{nil, 1}, {[]int32{0}, 2}, {[]int32{1}, 2}, {[]int32{1, 2, 3}, 4}, {[]int32{4, 5}, 6},
+	} {
+		st := v1alpha1.CustomerSubscriptionStatus{}
+		for _, a := range tc.previous {
+			st.PreviousOperations = append(st.PreviousOperations, v1alpha1.Operation{Attempt: a})
+		}
+		if got := nextAttempt(st); got != tc.want {
+			t.Errorf("after attempts %v: next %d, want %d", tc.previous, got, tc.want)
+		}
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/controllers"
 	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
@@ -58,5 +61,62 @@ func TestSwitchTransferRejected(t *testing.T) {
 	sub = h.waitPhase("azure-csp", v1alpha1.PhaseFailed)
 	if c := condition(sub.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Reason != controllers.ReasonTransferFailed {
 		t.Errorf("stalled = %+v", c)
+	}
+}
+
+// TestRetryAfterFailed: Failed is not a dead end. After a rejected transfer,
+// setting the retry annotation starts attempt 2 with a new operation ID; the
+// failed operation stays in previousOperations, and the second transfer,
+// accepted, completes the subscription.
+func TestRetryAfterFailed(t *testing.T) {
+	h := start(t)
+	contoso, fabrikam := h.contoso(), h.fabrikam()
+	h.customer("woodgrove")
+	h.policy(contoso.Name)
+	h.customerAccepts(contosoTenant)
+	h.subscription("azure-csp", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, ""))
+	first := h.waitOperationSent("azure-csp").Status.Operation
+	h.simPost("/sim/v1/transfers/"+first.ExternalID+"/reject", nil)
+	failed := h.waitPhase("azure-csp", v1alpha1.PhaseFailed)
+	if first.Attempt != 1 || failed.Status.Operation.ID != first.ID {
+		t.Fatalf("first attempt: %+v", failed.Status.Operation)
+	}
+
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		sub := &v1alpha1.CustomerSubscription{}
+		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "azure-csp"}, sub); err != nil {
+			return err
+		}
+		sub.Annotations = map[string]string{v1alpha1.AnnotationRetry: "after-fabrikam-agreed"}
+		return k8sClient.Update(h.ctx, sub)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var second *v1alpha1.Operation
+	h.eventually("attempt 2 sent its own transfer", func() error {
+		sub := h.waitOperationSent("azure-csp")
+		if op := sub.Status.Operation; op.Attempt != 2 || op.ID == first.ID || op.ExternalID == first.ExternalID {
+			return errf("operation %+v", op)
+		}
+		second = sub.Status.Operation
+		return nil
+	})
+	h.simPost("/sim/v1/transfers/"+second.ExternalID+"/accept", nil)
+	sub := h.waitPhase("azure-csp", v1alpha1.PhaseCompleted)
+	if prev := sub.Status.PreviousOperations; len(prev) != 1 || prev[0].ID != first.ID || prev[0].Attempt != 1 {
+		t.Errorf("previousOperations = %+v", prev)
+	}
+	if sub.Status.RetryRequest != "after-fabrikam-agreed" {
+		t.Errorf("retryRequest = %q", sub.Status.RetryRequest)
+	}
+	if n := h.sim.Stats().ObjectsCreated["transfer"]; n != 2 {
+		t.Errorf("%d transfers, want 2 (one per attempt)", n)
+	}
+	// The same annotation again changes nothing: the attempt answered it.
+	h.waitQuiet()
+	writes := h.statusWrites.Load()
+	h.waitQuiet()
+	if h.statusWrites.Load() != writes || h.sim.Stats().ObjectsCreated["transfer"] != 2 {
+		t.Error("a Completed subscription kept working")
 	}
 }

@@ -224,6 +224,10 @@ type Authorization struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// AnnotationRetry set to a new value on a Failed subscription starts the
+// next attempt of its switch step, as a spec change does.
+const AnnotationRetry = "multichannel.partnerops.io/retry"
+
 // OperationType is the kind of Partner Center operation a subscription's switch step runs.
 // +kubebuilder:validation:Enum=CreateAzurePlan;CreateLicenseSubscription;CreateTransfer
 type OperationType string
@@ -417,6 +421,13 @@ type Operation struct {
 	// +required
 	Type OperationType `json:"type"`
 
+	// attempt counts the tries of the switch step: 1 for the first; a spec
+	// change or the multichannel.partnerops.io/retry annotation after a failure
+	// starts the next, with a new id.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	Attempt int32 `json:"attempt,omitempty"`
+
 	// startedAt is when the operation was first recorded.
 	// +optional
 	StartedAt *metav1.Time `json:"startedAt,omitempty"`
@@ -458,6 +469,19 @@ type CustomerSubscriptionStatus struct {
 	// operation is the Partner Center operation of the switch step.
 	// +optional
 	Operation *Operation `json:"operation,omitempty"`
+
+	// previousOperations are the operations of earlier, failed attempts,
+	// newest last (at most 5).
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=5
+	PreviousOperations []Operation `json:"previousOperations,omitempty"`
+
+	// retryRequest is the value of the multichannel.partnerops.io/retry
+	// annotation the current attempt answered.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	RetryRequest string `json:"retryRequest,omitempty"`
 
 	// targetSubscriptionID is the subscription's ID with the support partner.
 	// +optional

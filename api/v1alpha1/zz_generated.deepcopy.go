@@ -475,6 +475,13 @@ func (in *CustomerSubscriptionStatus) DeepCopyInto(out *CustomerSubscriptionStat
 		*out = new(Operation)
 		(*in).DeepCopyInto(*out)
 	}
+	if in.PreviousOperations != nil {
+		in, out := &in.PreviousOperations, &out.PreviousOperations
+		*out = make([]Operation, len(*in))
+		for i := range *in {
+			(*in)[i].DeepCopyInto(&(*out)[i])
+		}
+	}
 	if in.Conditions != nil {
 		in, out := &in.Conditions, &out.Conditions
 		*out = make([]v1.Condition, len(*in))
