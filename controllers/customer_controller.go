@@ -58,6 +58,14 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 		rels = append(rels, v1alpha1.CustomerRelationship{Partner: partner, Name: best.Name, Phase: phase})
 	}
 	sort.Slice(rels, func(i, j int) bool { return rels[i].Partner < rels[j].Partner })
+	total := len(rels)
+	if total > maxListedRelationships {
+		// The list is bounded by the schema: keep the most relevant (approved,
+		// then waiting, then refused), in partner order.
+		sort.SliceStable(rels, func(i, j int) bool { return relationshipRank(rels[i].Phase) < relationshipRank(rels[j].Phase) })
+		rels = rels[:maxListedRelationships]
+		sort.Slice(rels, func(i, j int) bool { return rels[i].Partner < rels[j].Partner })
+	}
 	customer.Status.Relationships = rels
 
 	access, err := r.adminAccess(ctx, customer)
@@ -66,8 +74,11 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	}
 	customer.Status.AdminAccess = access
 
-	conditions{list: &customer.Status.Conditions, generation: customer.Generation}.ready(ReasonValid,
-		fmt.Sprintf("The customer has %d reseller relationship(s).", len(rels)))
+	msg := fmt.Sprintf("The customer has %d reseller relationship(s).", total)
+	if total > len(rels) {
+		msg = fmt.Sprintf("The customer has %d reseller relationships; status.relationships lists %d of them, approved first.", total, len(rels))
+	}
+	conditions{list: &customer.Status.Conditions, generation: customer.Generation}.ready(ReasonValid, msg)
 	customer.Status.ObservedGeneration = customer.Generation
 	return ctrl.Result{}, nil
 }
@@ -123,3 +134,6 @@ func (r *CustomerReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) er
 		WithOptions(opts.controllerOptions()).
 		Complete(r)
 }
+
+// maxListedRelationships is status.relationships' MaxItems.
+const maxListedRelationships = 256

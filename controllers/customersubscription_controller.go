@@ -235,6 +235,7 @@ func (r *CustomerSubscriptionReconciler) stopWhenOnlyEvaluated(_ context.Context
 	if s.target != nil {
 		return nil, nil
 	}
+	dropGateConditions(s.conds)
 	s.sub.Status.Phase = v1alpha1.PhaseEvaluated
 	s.conds.ready(ReasonNoSupportPartner, "No support partner is named (spec.supportPartnerRef), so eligibility is reported for a generic CSP partner and nothing is driven.")
 	return done, nil
@@ -244,6 +245,7 @@ func (r *CustomerSubscriptionReconciler) stopWhenIneligible(_ context.Context, s
 	if s.result.Eligible || s.result.Path != v1alpha1.PathNone {
 		return nil, nil
 	}
+	dropGateConditions(s.conds) // they describe a path there no longer is
 	s.sub.Status.Phase = v1alpha1.PhaseIneligible
 	s.conds.stalled(string(s.result.Reason), s.result.Message)
 	return done, nil
@@ -318,19 +320,22 @@ func (r *CustomerSubscriptionReconciler) ensureRelationship(ctx context.Context,
 	return nil, nil
 }
 
+// relationshipRank orders phases by relevance: approved, then waiting, then refused.
+func relationshipRank(p v1alpha1.RelationshipPhase) int {
+	switch p {
+	case v1alpha1.RelationshipApproved:
+		return 0
+	case v1alpha1.RelationshipDenied, v1alpha1.RelationshipExpired:
+		return 2
+	default:
+		return 1
+	}
+}
+
 // bestRelationship prefers an approved relationship, then one still waiting,
 // then a final refusal, newest first within each.
 func bestRelationship(items []v1alpha1.ResellerRelationship, partner string) *v1alpha1.ResellerRelationship {
-	rank := func(p v1alpha1.RelationshipPhase) int {
-		switch p {
-		case v1alpha1.RelationshipApproved:
-			return 0
-		case v1alpha1.RelationshipDenied, v1alpha1.RelationshipExpired:
-			return 2
-		default:
-			return 1
-		}
-	}
+	rank := relationshipRank
 	var best *v1alpha1.ResellerRelationship
 	for i := range items {
 		rr := &items[i]
@@ -467,4 +472,12 @@ func (r *CustomerSubscriptionReconciler) subscriptionsOfPartner(ctx context.Cont
 		}
 	}
 	return reqs
+}
+
+// dropGateConditions removes the conditions of the request, approval and
+// switch steps when the subscription no longer takes them.
+func dropGateConditions(c conditions) {
+	for _, typ := range []string{v1alpha1.ConditionRelationshipApproved, v1alpha1.ConditionAuthorized, v1alpha1.ConditionSwitched} {
+		c.remove(typ)
+	}
 }

@@ -1,6 +1,8 @@
 package controllers_test
 
 import (
+	"fmt"
+	"k8s.io/client-go/util/retry"
 	"strings"
 	"testing"
 	"time"
@@ -295,4 +297,56 @@ func TestPartnerReadiness(t *testing.T) {
 			t.Errorf("Partner %s: a secret leaked into the condition: %s", p.Name, c.Message)
 		}
 	}
+}
+
+// TestFallbackToIneligibleDropsStaleConditions: a Completed subscription
+// whose source is later recorded Expired is Ineligible, and no longer says
+// it was switched or approved.
+func TestFallbackToIneligibleDropsStaleConditions(t *testing.T) {
+	h := start(t)
+	contoso := h.contoso()
+	h.customer("woodgrove")
+	h.customerAccepts(contosoTenant)
+	h.subscription("m365", licenseFromEA("woodgrove", contoso.Name))
+	sub := h.waitPhase("m365", v1alpha1.PhaseCompleted)
+	if condition(sub.Status.Conditions, v1alpha1.ConditionSwitched) == nil {
+		t.Fatal("no Switched condition while Completed: the check below would prove nothing")
+	}
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8sClient.Get(h.ctx, client.ObjectKeyFromObject(sub), sub); err != nil {
+			return err
+		}
+		sub.Spec.State = v1alpha1.SubscriptionExpired
+		return k8sClient.Update(h.ctx, sub)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sub = h.waitPhase("m365", v1alpha1.PhaseIneligible)
+	for _, typ := range []string{v1alpha1.ConditionSwitched, v1alpha1.ConditionRelationshipApproved, v1alpha1.ConditionAuthorized} {
+		if c := condition(sub.Status.Conditions, typ); c != nil {
+			t.Errorf("Ineligible still carries %s: %+v", typ, c)
+		}
+	}
+}
+
+// TestCustomerListsAtMost256Relationships: the 257th partner does not make
+// the Customer's status patch fail; the list keeps the approved first.
+func TestCustomerListsAtMost256Relationships(t *testing.T) {
+	h := start(t)
+	h.customer("woodgrove")
+	for i := range 257 {
+		h.create(&v1alpha1.ResellerRelationship{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: fmt.Sprintf("rr-%03d", i)},
+			Spec: v1alpha1.ResellerRelationshipSpec{PartnerRef: fmt.Sprintf("partner-%03d", i), CustomerRef: "woodgrove"}})
+	}
+	cust := &v1alpha1.Customer{}
+	h.eventually("the customer lists 256 of 257 relationships", func() error {
+		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "woodgrove"}, cust); err != nil {
+			return err
+		}
+		c := condition(cust.Status.Conditions, v1alpha1.ConditionReady)
+		if len(cust.Status.Relationships) != 256 || c == nil || !strings.Contains(c.Message, "257 reseller relationships; status.relationships lists 256") {
+			return errf("%d listed, ready %+v", len(cust.Status.Relationships), c)
+		}
+		return nil
+	})
 }
