@@ -122,6 +122,13 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 		r.fail(s, ReasonTransferExpired, fmt.Sprintf("Partner %s did not accept transfer %s within 30 days; it expired.", source, t.ID))
 		return done, nil
 	case pc.TransferActive, pc.TransferInProgress:
+		if t.ExpirationTime != nil && !s.now.Before(*t.ExpirationTime) {
+			// Partner Center documents only Active and Completed: past its
+			// expirationTime a transfer cannot complete, whatever it says.
+			op.CompletedAt = timePtr(t.ExpirationTime, s.now)
+			r.fail(s, ReasonTransferExpired, fmt.Sprintf("Partner %s did not accept transfer %s before it expired %s.", source, t.ID, formatTime(t.ExpirationTime)))
+			return done, nil
+		}
 	default:
 		// Rejected, cancelled, failed, or a status Partner Center does not
 		// document: none of them completes, so waiting longer cannot help.

@@ -120,3 +120,26 @@ func TestRetryAfterFailed(t *testing.T) {
 		t.Error("a Completed subscription kept working")
 	}
 }
+
+// TestTransferExpiredByExpirationTime: Partner Center documents only Active
+// and Completed; a transfer still Active past its expirationTime is expired.
+func TestTransferExpiredByExpirationTime(t *testing.T) {
+	h := start(t)
+	contoso, fabrikam := h.contoso(), h.fabrikam()
+	h.customer("woodgrove")
+	h.policy(contoso.Name)
+	h.customerAccepts(contosoTenant)
+	h.subscription("azure-csp", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, ""))
+	h.waitOperationSent("azure-csp")
+	h.waitPhase("azure-csp", v1alpha1.PhaseSwitching)
+	// The operator's clock passes the 30 days; the simulator's does not, so it still says Active.
+	h.clock.SetTime(time.Now().Add(31 * 24 * time.Hour))
+	sub := h.waitPhase("azure-csp", v1alpha1.PhaseFailed)
+	if c := condition(sub.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Reason != controllers.ReasonTransferExpired {
+		t.Errorf("stalled = %+v", c)
+	}
+	tr, err := contosoClient(t, h).GetTransfer(h.ctx, woodgroveTenant, sub.Status.Operation.ExternalID)
+	if err != nil || tr.Status != "Active" {
+		t.Errorf("the simulator says %v, %v; the test needs it Active", tr, err)
+	}
+}
