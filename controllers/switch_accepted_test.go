@@ -49,12 +49,7 @@ func TestSwitchPendingOrder(t *testing.T) {
 // TestSwitchTransferRejected: a transfer the source partner rejects (status
 // Reject) fails the subscription instead of being polled forever.
 func TestSwitchTransferRejected(t *testing.T) {
-	h := start(t)
-	contoso, fabrikam := h.contoso(), h.fabrikam()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
-	h.subscription("azure-csp", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, ""))
+	h := startAzureTransfer(t)
 	h.waitOperationSent("azure-csp")
 	sub := h.waitPhase("azure-csp", v1alpha1.PhaseSwitching)
 	h.simPost("/sim/v1/transfers/"+sub.Status.Operation.ExternalID+"/reject", nil)
@@ -69,12 +64,7 @@ func TestSwitchTransferRejected(t *testing.T) {
 // failed operation stays in previousOperations, and the second transfer,
 // accepted, completes the subscription.
 func TestRetryAfterFailed(t *testing.T) {
-	h := start(t)
-	contoso, fabrikam := h.contoso(), h.fabrikam()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
-	h.subscription("azure-csp", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, ""))
+	h := startAzureTransfer(t)
 	first := h.waitOperationSent("azure-csp").Status.Operation
 	h.simPost("/sim/v1/transfers/"+first.ExternalID+"/reject", nil)
 	failed := h.waitPhase("azure-csp", v1alpha1.PhaseFailed)
@@ -124,12 +114,7 @@ func TestRetryAfterFailed(t *testing.T) {
 // TestTransferExpiredByExpirationTime: Partner Center documents only Active
 // and Completed; a transfer still Active past its expirationTime is expired.
 func TestTransferExpiredByExpirationTime(t *testing.T) {
-	h := start(t)
-	contoso, fabrikam := h.contoso(), h.fabrikam()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
-	h.subscription("azure-csp", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, ""))
+	h := startAzureTransfer(t)
 	h.waitOperationSent("azure-csp")
 	h.waitPhase("azure-csp", v1alpha1.PhaseSwitching)
 	// The operator's clock passes the 30 days; the simulator's does not, so it still says Active.
@@ -142,4 +127,18 @@ func TestTransferExpiredByExpirationTime(t *testing.T) {
 	if err != nil || tr.Status != "Active" {
 		t.Errorf("the simulator says %v, %v; the test needs it Active", tr, err)
 	}
+}
+
+// startAzureTransfer declares an Azure subscription bought from fabrikam that
+// contoso, authorized by policy and accepted by the customer, takes over by
+// transfer: "azure-csp".
+func startAzureTransfer(t *testing.T) *harness {
+	t.Helper()
+	h := start(t)
+	contoso, fabrikam := h.contoso(), h.fabrikam()
+	h.customer("woodgrove")
+	h.policy(contoso.Name)
+	h.customerAccepts(contosoTenant)
+	h.subscription("azure-csp", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, ""))
+	return h
 }

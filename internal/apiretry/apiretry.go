@@ -1,7 +1,7 @@
 // Package apiretry holds what the Partner Center and Microsoft Graph clients
-// share about failed calls: reading Retry-After, making the retry loop
-// (cenkalti/backoff) wait that long, and reporting a refused token without
-// the token service's response body.
+// share: checking their configuration, reading Retry-After, making the retry
+// loop (cenkalti/backoff) wait that long, reporting a refused token without
+// the token service's response body, and their metrics.
 package apiretry
 
 import (

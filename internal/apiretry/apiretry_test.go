@@ -58,3 +58,25 @@ func TestTokenErrorDropsTheBody(t *testing.T) {
 		t.Error("the RetrieveError is no longer reachable with errors.As")
 	}
 }
+
+func TestCheckConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name, endpoint, authority, tenant, id, secret string
+		wantErr                                       string
+	}{
+		{"valid", "https://api.partnercenter.microsoft.com/", "https://login.microsoftonline.com", "t 1", "a", "b", ""},
+		{"relative endpoint", "api.partnercenter.microsoft.com", "https://login.microsoftonline.com", "t", "a", "b", "endpoint"},
+		{"relative authority", "https://x", "login", "t", "a", "b", "authority host"},
+		{"no tenant", "https://x", "https://y", "", "a", "b", "tenant ID"},
+		{"no secret", "https://x", "https://y", "t", "a", "", "client secret"},
+	} {
+		u, tokenURL, err := apiretry.CheckConfig("partner center", tc.endpoint, tc.authority, tc.tenant, tc.id, tc.secret)
+		switch {
+		case tc.wantErr == "" && (err != nil || u.String() != "https://api.partnercenter.microsoft.com" ||
+			tokenURL != "https://login.microsoftonline.com/t%201/oauth2/v2.0/token"):
+			t.Errorf("%s: %v, %q, %v", tc.name, u, tokenURL, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%s: err %v, want one about %s", tc.name, err, tc.wantErr)
+		}
+	}
+}

@@ -78,19 +78,10 @@ type Client struct {
 
 // New returns a Client for cfg.
 func New(cfg Config) (*Client, error) {
-	endpoint, err := url.Parse(strings.TrimRight(cfg.Endpoint, "/"))
-	if err != nil || endpoint.Scheme == "" || endpoint.Host == "" {
-		return nil, fmt.Errorf("graph endpoint %q is not an absolute URL", cfg.Endpoint)
-	}
-	authority, err := url.Parse(strings.TrimRight(cfg.AuthorityHost, "/"))
-	if err != nil || authority.Scheme == "" || authority.Host == "" {
-		return nil, fmt.Errorf("authority host %q is not an absolute URL", cfg.AuthorityHost)
-	}
-	if cfg.TenantID == "" {
-		return nil, errors.New("partner tenant ID is empty")
-	}
-	if cfg.Credentials.ClientID == "" || cfg.Credentials.ClientSecret == "" {
-		return nil, errors.New("client ID and client secret are required")
+	endpoint, tokenURL, err := apiretry.CheckConfig("graph", cfg.Endpoint, cfg.AuthorityHost, cfg.TenantID,
+		cfg.Credentials.ClientID, cfg.Credentials.ClientSecret)
+	if err != nil {
+		return nil, err
 	}
 	scope := cfg.Scope
 	if scope == "" {
@@ -115,7 +106,6 @@ func New(cfg Config) (*Client, error) {
 	if metrics == nil {
 		metrics = DefaultMetrics
 	}
-	tokenURL := authority.String() + "/" + url.PathEscape(cfg.TenantID) + "/oauth2/v2.0/token"
 	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
 	tokens := (&clientcredentials.Config{
 		ClientID: cfg.Credentials.ClientID, ClientSecret: cfg.Credentials.ClientSecret,

@@ -105,19 +105,10 @@ type Client struct {
 
 // New returns a Client for cfg.
 func New(cfg Config) (*Client, error) {
-	endpoint, err := url.Parse(strings.TrimRight(cfg.Endpoint, "/"))
-	if err != nil || endpoint.Scheme == "" || endpoint.Host == "" {
-		return nil, fmt.Errorf("partner center endpoint %q is not an absolute URL", cfg.Endpoint)
-	}
-	authority, err := url.Parse(strings.TrimRight(cfg.AuthorityHost, "/"))
-	if err != nil || authority.Scheme == "" || authority.Host == "" {
-		return nil, fmt.Errorf("authority host %q is not an absolute URL", cfg.AuthorityHost)
-	}
-	if cfg.TenantID == "" {
-		return nil, errors.New("partner tenant ID is empty")
-	}
-	if cfg.Credentials.ClientID == "" || cfg.Credentials.ClientSecret == "" {
-		return nil, errors.New("client ID and client secret are required")
+	endpoint, tokenURL, err := apiretry.CheckConfig("partner center", cfg.Endpoint, cfg.AuthorityHost, cfg.TenantID,
+		cfg.Credentials.ClientID, cfg.Credentials.ClientSecret)
+	if err != nil {
+		return nil, err
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
@@ -136,7 +127,6 @@ func New(cfg Config) (*Client, error) {
 		metrics = DefaultMetrics
 	}
 
-	tokenURL := authority.String() + "/" + url.PathEscape(cfg.TenantID) + "/oauth2/v2.0/token"
 	// Token requests go through the same HTTP client, bounded by its timeout.
 	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
 	app := (&clientcredentials.Config{
