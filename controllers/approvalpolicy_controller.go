@@ -14,9 +14,6 @@ import (
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 )
 
-// ReasonInvalidSelector: spec.partnerSelector cannot be parsed.
-const ReasonInvalidSelector = "InvalidSelector"
-
 // ApprovalPolicyReconciler checks a policy and counts the subscriptions it authorized.
 type ApprovalPolicyReconciler struct {
 	client.Client
@@ -44,7 +41,7 @@ func (r *ApprovalPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if sel := policy.Spec.PartnerSelector; sel != nil {
 		if _, err := metav1.LabelSelectorAsSelector(sel); err != nil {
 			policy.Status.Matched = 0
-			conds.stalled(ReasonInvalidSelector, fmt.Sprintf("spec.partnerSelector is not a valid label selector: %v.", err))
+			conds.stalled(v1alpha1.ReasonInvalidSelector, fmt.Sprintf("spec.partnerSelector is not a valid label selector: %v.", err))
 			return ctrl.Result{}, nil
 		}
 	}
@@ -61,7 +58,7 @@ func (r *ApprovalPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		}
 	}
 	policy.Status.Matched = matched
-	conds.ready(ReasonValid, fmt.Sprintf("The policy authorized %d subscription(s) in this namespace.", matched))
+	conds.ready(v1alpha1.ReasonValid, fmt.Sprintf("The policy authorized %d subscription(s) in this namespace.", matched))
 	return ctrl.Result{}, nil
 }
 

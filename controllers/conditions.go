@@ -78,18 +78,15 @@ func formatTime(t *time.Time) string {
 	return "at " + t.UTC().Format(time.RFC3339)
 }
 
-// ReasonPartnerCenterError: a Partner Center call failed and is retried.
-const ReasonPartnerCenterError = "PartnerCenterError"
-
 // retryPartnerCenter reports a failed Partner Center call on object and
 // returns the error, so that the pass is retried with backoff. A call that
 // needs App+User credentials the partner lacks cannot succeed by retrying:
 // that stalls until a person adds a refresh token.
 func retryPartnerCenter(conds conditions, object, doing string, err error) (*ctrl.Result, error) {
 	if errors.Is(err, pc.ErrUserCredentialsRequired) {
-		conds.stalled(ReasonPartnerNotReady, fmt.Sprintf("Partner Center failed while %s: %v.", doing, err))
+		conds.stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner Center failed while %s: %v.", doing, err))
 		return done, nil
 	}
-	conds.progressing(ReasonPartnerCenterError, fmt.Sprintf("Partner Center failed while %s: %v; retrying.", doing, err))
+	conds.progressing(v1alpha1.ReasonPartnerCenterError, fmt.Sprintf("Partner Center failed while %s: %v; retrying.", doing, err))
 	return nil, fmt.Errorf("%s for %s: %w", doing, object, err)
 }

@@ -14,9 +14,6 @@ import (
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 )
 
-// ReasonValid: the object passed every check the operator makes.
-const ReasonValid = "Valid"
-
 // CustomerReconciler summarises a customer's reseller relationships.
 type CustomerReconciler struct {
 	client.Client
@@ -78,7 +75,7 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if total > len(rels) {
 		msg = fmt.Sprintf("The customer has %d reseller relationships; status.relationships lists %d of them, approved first.", total, len(rels))
 	}
-	conditions{list: &customer.Status.Conditions, generation: customer.Generation}.ready(ReasonValid, msg)
+	conditions{list: &customer.Status.Conditions, generation: customer.Generation}.ready(v1alpha1.ReasonValid, msg)
 	customer.Status.ObservedGeneration = customer.Generation
 	return ctrl.Result{}, nil
 }

@@ -21,21 +21,6 @@ import (
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
-// Reasons of a CustomerSubscription's conditions, besides the eligibility
-// reasons (which the Eligible condition and an Ineligible Stalled carry).
-const (
-	ReasonNoSupportPartner           = "NoSupportPartner"
-	ReasonScheduled                  = "Scheduled"
-	ReasonSwitching                  = "Switching"
-	ReasonAwaitingTransfer           = "AwaitingTransferAcceptance"
-	ReasonAwaitingSourceCancellation = "AwaitingSourceCancellation"
-	ReasonCompleted                  = "Completed"
-	ReasonTransferExpired            = "TransferExpired"
-	ReasonTransferFailed             = "TransferFailed"
-	ReasonPartnerCenterRejected      = "PartnerCenterRejected"
-	ReasonRelationshipNameTaken      = "RelationshipNameTaken"
-)
-
 // CustomerSubscriptionReconciler works out a subscription's multichannel
 // path and drives it: the reseller relationship, then the switch.
 type CustomerSubscriptionReconciler struct {
@@ -173,20 +158,20 @@ func (r *CustomerSubscriptionReconciler) loadReferences(ctx context.Context, s *
 		s.sub.Status.Phase = v1alpha1.PhasePending
 	}
 	s.customer = &v1alpha1.Customer{}
-	if found, err := r.getRef(ctx, s, client.ObjectKey{Namespace: s.sub.Namespace, Name: s.sub.Spec.CustomerRef}, s.customer, ReasonCustomerNotFound,
+	if found, err := r.getRef(ctx, s, client.ObjectKey{Namespace: s.sub.Namespace, Name: s.sub.Spec.CustomerRef}, s.customer, v1alpha1.ReasonCustomerNotFound,
 		"Customer %s named by spec.customerRef does not exist in namespace %s; the subscription waits until it does.", s.sub.Spec.CustomerRef, s.sub.Namespace); !found {
 		return done, err
 	}
 	if ref := s.sub.Spec.Channel.PartnerRef; ref != "" {
 		s.channelPartner = &v1alpha1.Partner{}
-		if found, err := r.getRef(ctx, s, client.ObjectKey{Name: ref}, s.channelPartner, ReasonPartnerNotFound,
+		if found, err := r.getRef(ctx, s, client.ObjectKey{Name: ref}, s.channelPartner, v1alpha1.ReasonPartnerNotFound,
 			"Partner %s named by spec.channel.partnerRef does not exist; the subscription waits until it does.", ref); !found {
 			return done, err
 		}
 	}
 	if ref := s.sub.Spec.SupportPartnerRef; ref != "" {
 		s.target = &v1alpha1.Partner{}
-		if found, err := r.getRef(ctx, s, client.ObjectKey{Name: ref}, s.target, ReasonPartnerNotFound,
+		if found, err := r.getRef(ctx, s, client.ObjectKey{Name: ref}, s.target, v1alpha1.ReasonPartnerNotFound,
 			"Partner %s named by spec.supportPartnerRef does not exist; the subscription waits until it does.", ref); !found {
 			return done, err
 		}
@@ -237,7 +222,7 @@ func (r *CustomerSubscriptionReconciler) stopWhenOnlyEvaluated(_ context.Context
 	}
 	dropGateConditions(s.conds)
 	s.sub.Status.Phase = v1alpha1.PhaseEvaluated
-	s.conds.ready(ReasonNoSupportPartner, "No support partner is named (spec.supportPartnerRef), so eligibility is reported for a generic CSP partner and nothing is driven.")
+	s.conds.ready(v1alpha1.ReasonNoSupportPartner, "No support partner is named (spec.supportPartnerRef), so eligibility is reported for a generic CSP partner and nothing is driven.")
 	return done, nil
 }
 
@@ -257,7 +242,7 @@ func (r *CustomerSubscriptionReconciler) waitForTermEnd(_ context.Context, s *su
 		return nil, nil
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseScheduled
-	s.conds.progressing(ReasonScheduled, fmt.Sprintf("Scheduled for %s: %s", s.result.NotBefore.UTC().Format(time.RFC3339), s.result.Message))
+	s.conds.progressing(v1alpha1.ReasonScheduled, fmt.Sprintf("Scheduled for %s: %s", s.result.NotBefore.UTC().Format(time.RFC3339), s.result.Message))
 	wait := s.result.NotBefore.Sub(s.now)
 	if wait > r.opts.MaxRequeue {
 		wait = r.opts.MaxRequeue
@@ -306,7 +291,7 @@ func (r *CustomerSubscriptionReconciler) ensureRelationship(ctx context.Context,
 		existing := &v1alpha1.ResellerRelationship{}
 		if err := r.Get(ctx, client.ObjectKeyFromObject(rr), existing); err == nil &&
 			(existing.Spec.PartnerRef != s.target.Name || existing.Spec.CustomerRef != s.customer.Name) {
-			s.conds.stalled(ReasonRelationshipNameTaken, fmt.Sprintf("ResellerRelationship %s exists but is not between customer %s and partner %s; rename it, or create one for this pair.", rr.Name, s.customer.Name, s.target.Name))
+			s.conds.stalled(v1alpha1.ReasonRelationshipNameTaken, fmt.Sprintf("ResellerRelationship %s exists but is not between customer %s and partner %s; rename it, or create one for this pair.", rr.Name, s.customer.Name, s.target.Name))
 			return done, nil
 		}
 		return &ctrl.Result{RequeueAfter: time.Second}, nil // the cache has not seen it yet
@@ -374,11 +359,11 @@ func (r *CustomerSubscriptionReconciler) awaitApproval(_ context.Context, s *sub
 	switch phase {
 	case v1alpha1.RelationshipDenied:
 		s.sub.Status.Phase = v1alpha1.PhaseFailed
-		s.conds.stalled(ReasonRelationshipDenied, fmt.Sprintf("Customer %s denied ResellerRelationship %s with partner %s; nothing can move without it.", s.customer.Name, rr.Name, s.target.Name))
+		s.conds.stalled(v1alpha1.ReasonRelationshipDenied, fmt.Sprintf("Customer %s denied ResellerRelationship %s with partner %s; nothing can move without it.", s.customer.Name, rr.Name, s.target.Name))
 		return done, nil
 	case v1alpha1.RelationshipExpired:
 		s.sub.Status.Phase = v1alpha1.PhaseFailed
-		s.conds.stalled(ReasonRelationshipExpired, fmt.Sprintf("ResellerRelationship %s expired before customer %s answered; delete it to ask again.", rr.Name, s.customer.Name))
+		s.conds.stalled(v1alpha1.ReasonRelationshipExpired, fmt.Sprintf("ResellerRelationship %s expired before customer %s answered; delete it to ask again.", rr.Name, s.customer.Name))
 		return done, nil
 	}
 	authorized := meta.FindStatusCondition(s.sub.Status.Conditions, v1alpha1.ConditionAuthorized)
@@ -387,13 +372,13 @@ func (r *CustomerSubscriptionReconciler) awaitApproval(_ context.Context, s *sub
 	}
 
 	var waiting []string
-	reason := ReasonAwaitingApproval
+	reason := v1alpha1.ReasonAwaitingApproval
 	if !consented {
 		msg := fmt.Sprintf("customer %s to approve ResellerRelationship %s with partner %s", s.customer.Name, rr.Name, s.target.Name)
 		if rr.Status.InvitationURL != "" {
 			msg = fmt.Sprintf("customer %s's Global admin to accept the request at %s (ResellerRelationship %s)", s.customer.Name, rr.Status.InvitationURL, rr.Name)
 		}
-		if c := meta.FindStatusCondition(rr.Status.Conditions, v1alpha1.ConditionReady); c != nil && c.Reason != ReasonAwaitingApproval && c.Message != "" {
+		if c := meta.FindStatusCondition(rr.Status.Conditions, v1alpha1.ConditionReady); c != nil && c.Reason != v1alpha1.ReasonAwaitingApproval && c.Message != "" {
 			// The relationship is blocked by something else: say what.
 			msg += "; the relationship says: " + c.Message
 		}
@@ -413,8 +398,8 @@ func (r *CustomerSubscriptionReconciler) awaitApproval(_ context.Context, s *sub
 
 func (r *CustomerSubscriptionReconciler) complete(s *subscriptionScope, message string) {
 	s.sub.Status.Phase = v1alpha1.PhaseCompleted
-	s.conds.set(v1alpha1.ConditionSwitched, metav1.ConditionTrue, ReasonCompleted, message)
-	s.conds.ready(ReasonCompleted, message)
+	s.conds.set(v1alpha1.ConditionSwitched, metav1.ConditionTrue, v1alpha1.ReasonCompleted, message)
+	s.conds.ready(v1alpha1.ReasonCompleted, message)
 }
 
 func (r *CustomerSubscriptionReconciler) fail(s *subscriptionScope, reason, message string) {

@@ -70,7 +70,7 @@ func (r *CustomerSubscriptionReconciler) settleSource(s *subscriptionScope) (*ct
 		what = fmt.Sprintf("the services %v of source subscription %s", s.sub.Spec.Azure.Services, s.sub.Spec.SubscriptionID)
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
-	s.conds.progressing(ReasonAwaitingSourceCancellation, fmt.Sprintf(
+	s.conds.progressing(v1alpha1.ReasonAwaitingSourceCancellation, fmt.Sprintf(
 		"Azure subscription %s exists with partner %s; cancel %s in its channel (outside Partner Center), then set spec.state to Cancelled.",
 		s.sub.Status.TargetSubscriptionID, s.target.Name, what))
 	return done, nil // the spec change requeues it
@@ -96,7 +96,7 @@ func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subs
 		return nil, nil
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
-	s.conds.progressing(ReasonAwaitingOrder, fmt.Sprintf("Order %s is %s: Partner Center has not provisioned the subscription yet.", order.ID, order.Status))
+	s.conds.progressing(v1alpha1.ReasonAwaitingOrder, fmt.Sprintf("Order %s is %s: Partner Center has not provisioned the subscription yet.", order.ID, order.Status))
 	return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
 }
 
@@ -119,25 +119,25 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 		return done, nil
 	case pc.TransferExpired:
 		op.CompletedAt = timePtr(t.LastModifiedTime, s.now)
-		r.fail(s, ReasonTransferExpired, fmt.Sprintf("Partner %s did not accept transfer %s within 30 days; it expired.", source, t.ID))
+		r.fail(s, v1alpha1.ReasonTransferExpired, fmt.Sprintf("Partner %s did not accept transfer %s within 30 days; it expired.", source, t.ID))
 		return done, nil
 	case pc.TransferActive, pc.TransferInProgress:
 		if t.ExpirationTime != nil && !s.now.Before(*t.ExpirationTime) {
 			// Partner Center documents only Active and Completed: past its
 			// expirationTime a transfer cannot complete, whatever it says.
 			op.CompletedAt = timePtr(t.ExpirationTime, s.now)
-			r.fail(s, ReasonTransferExpired, fmt.Sprintf("Partner %s did not accept transfer %s before it expired %s.", source, t.ID, formatTime(t.ExpirationTime)))
+			r.fail(s, v1alpha1.ReasonTransferExpired, fmt.Sprintf("Partner %s did not accept transfer %s before it expired %s.", source, t.ID, formatTime(t.ExpirationTime)))
 			return done, nil
 		}
 	default:
 		// Rejected, cancelled, failed, or a status Partner Center does not
 		// document: none of them completes, so waiting longer cannot help.
 		op.CompletedAt = timePtr(t.LastModifiedTime, s.now)
-		r.fail(s, ReasonTransferFailed, fmt.Sprintf("Transfer %s from partner %s ended %s without moving the subscription.", t.ID, source, t.Status))
+		r.fail(s, v1alpha1.ReasonTransferFailed, fmt.Sprintf("Transfer %s from partner %s ended %s without moving the subscription.", t.ID, source, t.Status))
 		return done, nil
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
-	s.conds.progressing(ReasonAwaitingTransfer, fmt.Sprintf("Waiting for partner %s to accept transfer %s (it expires %s).", source, t.ID, formatTime(t.ExpirationTime)))
+	s.conds.progressing(v1alpha1.ReasonAwaitingTransfer, fmt.Sprintf("Waiting for partner %s to accept transfer %s (it expires %s).", source, t.ID, formatTime(t.ExpirationTime)))
 	return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
 }
 
@@ -162,7 +162,7 @@ func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *su
 		attempt := nextAttempt(s.sub.Status)
 		s.sub.Status.Operation = &v1alpha1.Operation{ID: operationID(s.sub, typ, attempt), Type: typ, Attempt: attempt, StartedAt: &now}
 		s.sub.Status.Phase = v1alpha1.PhaseSwitching
-		s.conds.progressing(ReasonSwitching, fmt.Sprintf("Recorded operation %s (%s) for partner %s; Partner Center is called next.", s.sub.Status.Operation.ID, typ, s.target.Name))
+		s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Recorded operation %s (%s) for partner %s; Partner Center is called next.", s.sub.Status.Operation.ID, typ, s.target.Name))
 		// Writing this status triggers the next pass.
 		return nil, done, nil
 	}
@@ -207,7 +207,7 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 	case v1alpha1.OperationCreateTransfer:
 		if s.channelPartner == nil {
 			// The spec no longer names the source partner of an unconfirmed transfer.
-			r.fail(s, ReasonPartnerCenterRejected, fmt.Sprintf(
+			r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf(
 				"Operation %s (CreateTransfer) was recorded but not confirmed, and spec.channel no longer names its source partner; check Partner Center for a transfer with request ID %s, then recreate the subscription.", op.ID, op.ID))
 			return done, nil
 		}
@@ -234,7 +234,7 @@ func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, o
 		// Partner Center showed the relationship, yet refuses: the customer
 		// removed it since, or the application lacks the role. A person can
 		// fix either; nothing was created, and the same request ID is retried.
-		s.conds.progressing(ReasonRelationshipNotInPartnerCenter, fmt.Sprintf(
+		s.conds.progressing(v1alpha1.ReasonRelationshipNotInPartnerCenter, fmt.Sprintf(
 			"Partner Center refused operation %s (%s) with HTTP %d: %s. It showed customer %s with partner %s as reseller (%s), so either the customer removed the relationship since, or partner %s's application lacks the Admin agent role in Partner Center. Retrying every %s.",
 			op.ID, op.Type, statusCode(err), description(err), s.customer.Name, s.target.Name, approvalSource(s.relationship), s.target.Name, r.opts.PollInterval))
 		return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
@@ -242,7 +242,7 @@ func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, o
 	if pc.IsRefused(err) {
 		now := metav1.NewTime(s.now)
 		op.CompletedAt = &now
-		r.fail(s, ReasonPartnerCenterRejected, fmt.Sprintf("Partner Center refused operation %s (%s): %v.", op.ID, op.Type, err))
+		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf("Partner Center refused operation %s (%s): %v.", op.ID, op.Type, err))
 		return done, nil
 	}
 	return r.partnerCenterFailed(s, fmt.Sprintf("running operation %s (%s)", op.ID, op.Type), err)
@@ -259,22 +259,16 @@ func (r *CustomerSubscriptionReconciler) targetClient(ctx context.Context, s *su
 	var credErr *credentialsError
 	switch {
 	case errors.Is(err, errReferenceOnly):
-		s.conds.stalled(ReasonPartnerNotReady, fmt.Sprintf("Partner %s has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef), so the %s step cannot run.", s.target.Name, s.result.Path))
+		s.conds.stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner %s has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef), so the %s step cannot run.", s.target.Name, s.result.Path))
 		return nil, done, nil
 	case errors.As(err, &credErr):
-		s.conds.progressing(ReasonPartnerNotReady, credErr.Error()+".")
+		s.conds.progressing(v1alpha1.ReasonPartnerNotReady, credErr.Error()+".")
 		return nil, &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
 	case err != nil:
 		return nil, nil, err
 	}
 	return c, nil, nil
 }
-
-// ReasonRelationshipNotInPartnerCenter: an approved relationship Partner Center does not see yet.
-const ReasonRelationshipNotInPartnerCenter = "RelationshipNotInPartnerCenter"
-
-// ReasonAwaitingOrder: the order was placed and is pending; its subscription is not provisioned yet.
-const ReasonAwaitingOrder = "AwaitingOrder"
 
 func approvalSource(rr *v1alpha1.ResellerRelationship) string {
 	if rr != nil && rr.Status.Approval != nil {

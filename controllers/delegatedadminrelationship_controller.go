@@ -23,26 +23,6 @@ import (
 	"github.com/partnerops/multichannel-operator/internal/graph"
 )
 
-// Reasons of a DelegatedAdminRelationship's conditions.
-const (
-	ReasonCreatingRelationship  = "CreatingRelationship"
-	ReasonAwaitingCustomer      = "AwaitingCustomerApproval"
-	ReasonActivating            = "Activating"
-	ReasonAssigningAccess       = "AssigningAccess"
-	ReasonAccessActive          = "AccessActive"
-	ReasonAccessAssignmentError = "AccessAssignmentFailed"
-	ReasonGraphError            = "GraphError"
-	ReasonGraphRejected         = "GraphRejected"
-	ReasonDisplayNameInUse      = "DisplayNameInUse"
-	ReasonGDAPExpired           = "RelationshipExpired"
-	ReasonGDAPTerminated        = "RelationshipTerminated"
-	ReasonGDAPTerminating       = "Terminating"
-	ReasonNoCredentials         = "NoCredentials"
-	ReasonExpiresWithin30Days   = "ExpiresWithin30Days"
-	ReasonExpiresWithin7Days    = "ExpiresWithin7Days"
-	ReasonAutoExtends           = "AutoExtends"
-)
-
 // Thresholds before a relationship's end at which the operator warns, when
 // the relationship will not auto-extend.
 const (
@@ -132,10 +112,10 @@ func (r *DelegatedAdminRelationshipReconciler) keepFinal(_ context.Context, s *g
 	switch s.obj.Status.Phase {
 	case v1alpha1.GDAPExpired:
 		s.conds.remove(v1alpha1.ConditionExpiresSoon)
-		s.conds.stalled(ReasonGDAPExpired, fmt.Sprintf("The relationship ended %s; the partner has no admin access through it. Ask again with a new DelegatedAdminRelationship (a new displayName).", formatMetaTime(s.obj.Status.EndsAt)))
+		s.conds.stalled(v1alpha1.ReasonGDAPExpired, fmt.Sprintf("The relationship ended %s; the partner has no admin access through it. Ask again with a new DelegatedAdminRelationship (a new displayName).", formatMetaTime(s.obj.Status.EndsAt)))
 	case v1alpha1.GDAPTerminated:
 		s.conds.remove(v1alpha1.ConditionExpiresSoon)
-		s.conds.stalled(ReasonGDAPTerminated, "The relationship was terminated; the partner has no admin access through it. Ask again with a new DelegatedAdminRelationship (a new displayName).")
+		s.conds.stalled(v1alpha1.ReasonGDAPTerminated, "The relationship was terminated; the partner has no admin access through it. Ask again with a new DelegatedAdminRelationship (a new displayName).")
 	case v1alpha1.GDAPFailed:
 		if s.obj.Status.ObservedGeneration == s.obj.Generation {
 			return done, nil // the conditions say why; a spec change tries again
@@ -155,7 +135,7 @@ func (r *DelegatedAdminRelationshipReconciler) loadReferences(ctx context.Contex
 	s.partner = &v1alpha1.Partner{}
 	if err := r.Get(ctx, client.ObjectKey{Name: s.obj.Spec.PartnerRef}, s.partner); err != nil {
 		if apierrors.IsNotFound(err) {
-			s.conds.progressing(ReasonPartnerNotFound, fmt.Sprintf("Partner %s named by spec.partnerRef does not exist; the relationship waits until it does.", s.obj.Spec.PartnerRef))
+			s.conds.progressing(v1alpha1.ReasonPartnerNotFound, fmt.Sprintf("Partner %s named by spec.partnerRef does not exist; the relationship waits until it does.", s.obj.Spec.PartnerRef))
 			return done, nil
 		}
 		return nil, err
@@ -163,7 +143,7 @@ func (r *DelegatedAdminRelationshipReconciler) loadReferences(ctx context.Contex
 	s.customer = &v1alpha1.Customer{}
 	if err := r.Get(ctx, client.ObjectKey{Namespace: s.obj.Namespace, Name: s.obj.Spec.CustomerRef}, s.customer); err != nil {
 		if apierrors.IsNotFound(err) {
-			s.conds.progressing(ReasonCustomerNotFound, fmt.Sprintf("Customer %s named by spec.customerRef does not exist in namespace %s; the relationship waits until it does.", s.obj.Spec.CustomerRef, s.obj.Namespace))
+			s.conds.progressing(v1alpha1.ReasonCustomerNotFound, fmt.Sprintf("Customer %s named by spec.customerRef does not exist in namespace %s; the relationship waits until it does.", s.obj.Spec.CustomerRef, s.obj.Namespace))
 			return done, nil
 		}
 		return nil, err
@@ -177,13 +157,13 @@ func (r *DelegatedAdminRelationshipReconciler) connect(ctx context.Context, s *g
 	var credErr *credentialsError
 	switch {
 	case errors.Is(err, errReferenceOnly):
-		s.conds.stalled(ReasonNoCredentials, fmt.Sprintf(
+		s.conds.stalled(v1alpha1.ReasonNoCredentials, fmt.Sprintf(
 			"Partner %s has no credentials (spec.partnerCenter.credentialsSecretRef), and a GDAP relationship can only be asked for through Microsoft Graph with them.", s.partner.Name))
 		return done, nil
 	case errors.As(err, &credErr):
 		// The Partner's watch wakes this object when the Partner changes;
 		// a Secret created or fixed later is seen on the next requeue.
-		s.conds.progressing(ReasonPartnerNotReady, fmt.Sprintf("Partner %s cannot call Microsoft Graph: %s.", s.partner.Name, credErr.Error()))
+		s.conds.progressing(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner %s cannot call Microsoft Graph: %s.", s.partner.Name, credErr.Error()))
 		return &ctrl.Result{RequeueAfter: r.opts.MaxRequeue}, nil
 	case err != nil:
 		return nil, err
@@ -207,7 +187,7 @@ func (r *DelegatedAdminRelationshipReconciler) createOnce(ctx context.Context, s
 	if found != nil {
 		if found.Customer == nil || found.Customer.TenantID != s.customer.Spec.TenantID {
 			s.obj.Status.Phase = v1alpha1.GDAPFailed
-			s.conds.stalled(ReasonDisplayNameInUse, fmt.Sprintf(
+			s.conds.stalled(v1alpha1.ReasonDisplayNameInUse, fmt.Sprintf(
 				"Partner %s already has a relationship named %q with another customer; display names are unique per partner, so declare a new DelegatedAdminRelationship with another spec.displayName.", s.partner.Name, s.obj.Spec.DisplayName))
 			return done, nil
 		}
@@ -229,7 +209,7 @@ func (r *DelegatedAdminRelationshipReconciler) createOnce(ctx context.Context, s
 		return r.graphFailed(s, "creating the relationship", err)
 	case graph.IsRejected(err):
 		s.obj.Status.Phase = v1alpha1.GDAPFailed
-		s.conds.stalled(ReasonGraphRejected, fmt.Sprintf("Microsoft Graph refused the relationship as declared: %v. Change the spec to try again.", err))
+		s.conds.stalled(v1alpha1.ReasonGraphRejected, fmt.Sprintf("Microsoft Graph refused the relationship as declared: %v. Change the spec to try again.", err))
 		return done, nil
 	case err != nil:
 		return r.graphFailed(s, "creating the relationship", err)
@@ -275,7 +255,7 @@ func (r *DelegatedAdminRelationshipReconciler) observe(ctx context.Context, s *g
 		st.Phase = v1alpha1.GDAPTerminated
 		return r.keepFinal(ctx, s)
 	case graph.StatusTerminationRequested, graph.StatusTerminating:
-		s.conds.progressing(ReasonGDAPTerminating, "The relationship is being terminated in Microsoft Graph.")
+		s.conds.progressing(v1alpha1.ReasonGDAPTerminating, "The relationship is being terminated in Microsoft Graph.")
 		return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
 	}
 	return nil, nil
@@ -300,7 +280,7 @@ func (r *DelegatedAdminRelationshipReconciler) lockForApproval(ctx context.Conte
 	if _, err := s.graph.Request(ctx, s.rel.ID, graph.ActionLockForApproval); err != nil {
 		if graph.IsRejected(err) {
 			s.obj.Status.Phase = v1alpha1.GDAPFailed
-			s.conds.stalled(ReasonGraphRejected, fmt.Sprintf("Microsoft Graph refused to lock the relationship for approval: %v.", err))
+			s.conds.stalled(v1alpha1.ReasonGraphRejected, fmt.Sprintf("Microsoft Graph refused to lock the relationship for approval: %v.", err))
 			return done, nil
 		}
 		return r.graphFailed(s, "locking the relationship for approval", err)
@@ -309,7 +289,7 @@ func (r *DelegatedAdminRelationshipReconciler) lockForApproval(ctx context.Conte
 	s.obj.Status.GraphStatus = graph.StatusApprovalPending
 	s.obj.Status.Phase = v1alpha1.GDAPApprovalPending
 	s.obj.Status.InvitationURL = graph.InvitationURL(s.rel.ID)
-	s.conds.progressing(ReasonAwaitingCustomer, awaitingMessage(s))
+	s.conds.progressing(v1alpha1.ReasonAwaitingCustomer, awaitingMessage(s))
 	return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
 }
 
@@ -340,9 +320,9 @@ func sortedCopy(in []string) []string {
 func (r *DelegatedAdminRelationshipReconciler) awaitActivation(_ context.Context, s *gdapScope) (*ctrl.Result, error) {
 	switch s.rel.Status {
 	case graph.StatusApprovalPending:
-		s.conds.progressing(ReasonAwaitingCustomer, awaitingMessage(s))
+		s.conds.progressing(v1alpha1.ReasonAwaitingCustomer, awaitingMessage(s))
 	case graph.StatusApproved, graph.StatusActivating:
-		s.conds.progressing(ReasonActivating, fmt.Sprintf("Customer %s approved; Microsoft Graph is activating the relationship.", s.customer.Name))
+		s.conds.progressing(v1alpha1.ReasonActivating, fmt.Sprintf("Customer %s approved; Microsoft Graph is activating the relationship.", s.customer.Name))
 	default:
 		return nil, nil
 	}
@@ -418,10 +398,10 @@ func (r *DelegatedAdminRelationshipReconciler) assignAccess(ctx context.Context,
 	}
 	switch {
 	case len(failures) > 0:
-		s.conds.stalled(ReasonAccessAssignmentError, fmt.Sprintf("Microsoft Graph could not assign access to security group(s) %v; check that each is a security group of partner %s's tenant and change spec.accessAssignments.", failures, s.partner.Name))
+		s.conds.stalled(v1alpha1.ReasonAccessAssignmentError, fmt.Sprintf("Microsoft Graph could not assign access to security group(s) %v; check that each is a security group of partner %s's tenant and change spec.accessAssignments.", failures, s.partner.Name))
 		return &ctrl.Result{RequeueAfter: r.opts.MaxRequeue}, nil
 	case pending > 0:
-		s.conds.progressing(ReasonAssigningAccess, fmt.Sprintf("The relationship is active; %d access assignment(s) are being applied.", pending))
+		s.conds.progressing(v1alpha1.ReasonAssigningAccess, fmt.Sprintf("The relationship is active; %d access assignment(s) are being applied.", pending))
 		return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
 	}
 	return nil, nil
@@ -448,7 +428,7 @@ func (r *DelegatedAdminRelationshipReconciler) warnBeforeEnd(_ context.Context, 
 	if autoExtendOf(s.obj) == "P180D" {
 		ready = fmt.Sprintf("Partner %s holds %d role(s) in customer %s's tenant; the relationship extends itself by 180 days at %s.", s.partner.Name, len(s.obj.Spec.Roles), s.customer.Name, formatMetaTime(s.obj.Status.EndsAt))
 	}
-	s.conds.ready(ReasonAccessActive, ready)
+	s.conds.ready(v1alpha1.ReasonAccessActive, ready)
 	end := s.obj.Status.EndsAt
 	if end == nil || s.rel.AutoExtendDuration == "P180D" {
 		s.conds.remove(v1alpha1.ConditionExpiresSoon)
@@ -458,10 +438,10 @@ func (r *DelegatedAdminRelationshipReconciler) warnBeforeEnd(_ context.Context, 
 	switch {
 	case left <= gdapSecondWarning:
 		s.obj.Status.Phase = v1alpha1.GDAPExpiring
-		s.conds.set(v1alpha1.ConditionExpiresSoon, metav1.ConditionTrue, ReasonExpiresWithin7Days, expiryMessage(s, left))
+		s.conds.set(v1alpha1.ConditionExpiresSoon, metav1.ConditionTrue, v1alpha1.ReasonExpiresWithin7Days, expiryMessage(s, left))
 	case left <= gdapFirstWarning:
 		s.obj.Status.Phase = v1alpha1.GDAPExpiring
-		s.conds.set(v1alpha1.ConditionExpiresSoon, metav1.ConditionTrue, ReasonExpiresWithin30Days, expiryMessage(s, left))
+		s.conds.set(v1alpha1.ConditionExpiresSoon, metav1.ConditionTrue, v1alpha1.ReasonExpiresWithin30Days, expiryMessage(s, left))
 	default:
 		s.conds.remove(v1alpha1.ConditionExpiresSoon)
 	}
@@ -557,7 +537,7 @@ func (r *DelegatedAdminRelationshipReconciler) terminate(ctx context.Context, ob
 
 // graphFailed reports a failed Graph call; it is retried with backoff.
 func (r *DelegatedAdminRelationshipReconciler) graphFailed(s *gdapScope, doing string, err error) (*ctrl.Result, error) {
-	s.conds.progressing(ReasonGraphError, fmt.Sprintf("Microsoft Graph failed while %s: %v; retrying.", doing, err))
+	s.conds.progressing(v1alpha1.ReasonGraphError, fmt.Sprintf("Microsoft Graph failed while %s: %v; retrying.", doing, err))
 	return nil, fmt.Errorf("%s for DelegatedAdminRelationship %s/%s: %w", doing, s.obj.Namespace, s.obj.Name, err)
 }
 

@@ -19,26 +19,6 @@ import (
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
-// Reasons of a ResellerRelationship's conditions.
-const (
-	ReasonAwaitingApproval        = "AwaitingApproval"
-	ReasonAwaitingManualApproval  = "AwaitingManualApproval"
-	ReasonRelationshipApproved    = "RelationshipApproved"
-	ReasonRelationshipDenied      = "RelationshipDenied"
-	ReasonRelationshipExpired     = "RelationshipExpired"
-	ReasonDelegatedAdminRequired  = "DelegatedAdminRequired"
-	ReasonPartnerNotFound         = "PartnerNotFound"
-	ReasonCustomerNotFound        = "CustomerNotFound"
-	ReasonPartnerNotReady         = "PartnerNotReady"
-	ReasonApprovedInPartnerCenter = "ApprovedInPartnerCenter"
-	// ReasonManualApprovalNotUsed: a person recorded Approved for a partner
-	// with credentials, whose customer's consent only Partner Center shows.
-	ReasonManualApprovalNotUsed = "ManualApprovalNotUsed"
-	// ReasonDecisionWithoutRecord: an Approved or Denied condition without a
-	// status.approval naming who recorded it; it is not used.
-	ReasonDecisionWithoutRecord = "DecisionWithoutRecord"
-)
-
 // ResellerRelationshipReconciler drives a reseller relationship request: it
 // gets the request link from Partner Center, then waits for the customer's
 // decision. Only the customer approves: for a partner with credentials the
@@ -116,11 +96,11 @@ func (r *ResellerRelationshipReconciler) pollAgain(_ context.Context, s *relatio
 func (r *ResellerRelationshipReconciler) keepFinalDecision(_ context.Context, s *relationshipScope) (*ctrl.Result, error) {
 	switch s.rr.Status.Phase {
 	case v1alpha1.RelationshipApproved:
-		s.conds.ready(ReasonRelationshipApproved, approvedMessage(s.rr))
+		s.conds.ready(v1alpha1.ReasonRelationshipApproved, approvedMessage(s.rr))
 	case v1alpha1.RelationshipDenied:
-		s.conds.stalled(ReasonRelationshipDenied, "The customer denied the reseller relationship request; a new request is a new ResellerRelationship.")
+		s.conds.stalled(v1alpha1.ReasonRelationshipDenied, "The customer denied the reseller relationship request; a new request is a new ResellerRelationship.")
 	case v1alpha1.RelationshipExpired:
-		s.conds.stalled(ReasonRelationshipExpired, fmt.Sprintf("The customer did not answer within %s; a new request is a new ResellerRelationship.", expiresAfter(s.rr)))
+		s.conds.stalled(v1alpha1.ReasonRelationshipExpired, fmt.Sprintf("The customer did not answer within %s; a new request is a new ResellerRelationship.", expiresAfter(s.rr)))
 	default:
 		return nil, nil
 	}
@@ -139,7 +119,7 @@ func (r *ResellerRelationshipReconciler) recordManualDecision(ctx context.Contex
 		}
 		a := s.rr.Status.Approval
 		if a == nil || a.Source != v1alpha1.ApprovalManual || a.By == "" || string(a.Decision) != typ {
-			s.conds.stalled(ReasonDecisionWithoutRecord, fmt.Sprintf(
+			s.conds.stalled(v1alpha1.ReasonDecisionWithoutRecord, fmt.Sprintf(
 				"A %s condition was written without status.approval naming who recorded it, so it is not used; record the decision with kubectl multichannel %s resellerrelationship/%s.",
 				typ, map[string]string{v1alpha1.ConditionApproved: "approve", v1alpha1.ConditionDenied: "deny"}[typ], s.rr.Name))
 			return done, nil
@@ -168,7 +148,7 @@ func (r *ResellerRelationshipReconciler) loadReferences(ctx context.Context, s *
 	s.partner = &v1alpha1.Partner{}
 	if err := r.Get(ctx, client.ObjectKey{Name: s.rr.Spec.PartnerRef}, s.partner); err != nil {
 		if apierrors.IsNotFound(err) {
-			s.conds.progressing(ReasonPartnerNotFound, fmt.Sprintf("Partner %s named by spec.partnerRef does not exist; the request waits until it does.", s.rr.Spec.PartnerRef))
+			s.conds.progressing(v1alpha1.ReasonPartnerNotFound, fmt.Sprintf("Partner %s named by spec.partnerRef does not exist; the request waits until it does.", s.rr.Spec.PartnerRef))
 			return done, nil
 		}
 		return nil, err
@@ -176,7 +156,7 @@ func (r *ResellerRelationshipReconciler) loadReferences(ctx context.Context, s *
 	s.customer = &v1alpha1.Customer{}
 	if err := r.Get(ctx, client.ObjectKey{Namespace: s.rr.Namespace, Name: s.rr.Spec.CustomerRef}, s.customer); err != nil {
 		if apierrors.IsNotFound(err) {
-			s.conds.progressing(ReasonCustomerNotFound, fmt.Sprintf("Customer %s named by spec.customerRef does not exist in namespace %s; the request waits until it does.", s.rr.Spec.CustomerRef, s.rr.Namespace))
+			s.conds.progressing(v1alpha1.ReasonCustomerNotFound, fmt.Sprintf("Customer %s named by spec.customerRef does not exist in namespace %s; the request waits until it does.", s.rr.Spec.CustomerRef, s.rr.Namespace))
 			return done, nil
 		}
 		return nil, err
@@ -188,7 +168,7 @@ func (r *ResellerRelationshipReconciler) loadReferences(ctx context.Context, s *
 // relationship comes with delegated administration.
 func (r *ResellerRelationshipReconciler) requireDelegatedAdminForUSGovernment(_ context.Context, s *relationshipScope) (*ctrl.Result, error) {
 	if s.customer.Spec.Cloud == v1alpha1.CloudUSGovernment && !delegatedAdmin(s.rr) {
-		s.conds.stalled(ReasonDelegatedAdminRequired, fmt.Sprintf(
+		s.conds.stalled(v1alpha1.ReasonDelegatedAdminRequired, fmt.Sprintf(
 			"Customer %s is in the USGovernment cloud, where a reseller relationship requires delegated administration; create a new ResellerRelationship with spec.delegatedAdmin true.", s.customer.Name))
 		return done, nil
 	}
@@ -219,7 +199,7 @@ func (r *ResellerRelationshipReconciler) requestLink(ctx context.Context, s *rel
 	s.rr.Status.InvitationURL = link.URL
 	s.rr.Status.RequestedAt = &now
 	s.rr.Status.Phase = v1alpha1.RelationshipRequested
-	s.conds.progressing(ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
+	s.conds.progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
 	return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
 }
 
@@ -232,10 +212,10 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 	cust, err := pcClient.GetCustomer(ctx, s.customer.Spec.TenantID)
 	switch {
 	case notYetReseller(err) && s.ignoredApproval != "":
-		s.conds.progressing(ReasonManualApprovalNotUsed, s.ignoredApproval)
+		s.conds.progressing(v1alpha1.ReasonManualApprovalNotUsed, s.ignoredApproval)
 		return nil, nil
 	case notYetReseller(err):
-		s.conds.progressing(ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
+		s.conds.progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
 		return nil, nil
 	case err != nil:
 		return r.partnerCenterFailed(s, "looking up the customer", err)
@@ -262,12 +242,12 @@ func (r *ResellerRelationshipReconciler) partnerClient(ctx context.Context, s *r
 	var credErr *credentialsError
 	switch {
 	case errors.Is(err, errReferenceOnly):
-		s.conds.progressing(ReasonAwaitingManualApproval, fmt.Sprintf(
+		s.conds.progressing(v1alpha1.ReasonAwaitingManualApproval, fmt.Sprintf(
 			"Partner %s has no Partner Center credentials, so the customer's decision cannot be observed; once customer %s answers, a person with verb approve records it: kubectl multichannel approve (or deny) resellerrelationship/%s -n %s.",
 			s.partner.Name, s.customer.Name, s.rr.Name, s.rr.Namespace))
 		return nil, nil
 	case errors.As(err, &credErr):
-		s.conds.progressing(ReasonPartnerNotReady, fmt.Sprintf("Partner %s cannot call Partner Center: %s.", s.partner.Name, credErr.Error()))
+		s.conds.progressing(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner %s cannot call Partner Center: %s.", s.partner.Name, credErr.Error()))
 		return nil, nil
 	}
 	return c, err
@@ -285,7 +265,7 @@ func (r *ResellerRelationshipReconciler) approvedInPartnerCenter(s *relationship
 	s.rr.Status.Phase = v1alpha1.RelationshipApproved
 	s.rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionApproved, By: "customer tenant " + s.customer.Spec.TenantID,
 		At: &now, Source: v1alpha1.ApprovalFromPartnerCenter}
-	s.conds.set(v1alpha1.ConditionApproved, metav1.ConditionTrue, ReasonApprovedInPartnerCenter, approvedMessage(s.rr))
+	s.conds.set(v1alpha1.ConditionApproved, metav1.ConditionTrue, v1alpha1.ReasonApprovedInPartnerCenter, approvedMessage(s.rr))
 }
 
 func approvedMessage(rr *v1alpha1.ResellerRelationship) string {

@@ -8,7 +8,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
-	"github.com/partnerops/multichannel-operator/controllers"
 	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
 
@@ -28,7 +27,7 @@ func TestSwitchPendingOrder(t *testing.T) {
 	var sub *v1alpha1.CustomerSubscription
 	h.eventually("the order is pending", func() error {
 		sub = h.waitPhase("azure", v1alpha1.PhaseSwitching)
-		if c := condition(sub.Status.Conditions, v1alpha1.ConditionReconciling); c == nil || c.Reason != controllers.ReasonAwaitingOrder {
+		if c := condition(sub.Status.Conditions, v1alpha1.ConditionReconciling); c == nil || c.Reason != v1alpha1.ReasonAwaitingOrder {
 			return errf("reconciling = %+v", c)
 		}
 		return nil
@@ -54,7 +53,7 @@ func TestSwitchTransferRejected(t *testing.T) {
 	sub := h.waitPhase("azure-csp", v1alpha1.PhaseSwitching)
 	h.simPost("/sim/v1/transfers/"+sub.Status.Operation.ExternalID+"/reject", nil)
 	sub = h.waitPhase("azure-csp", v1alpha1.PhaseFailed)
-	if c := condition(sub.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Reason != controllers.ReasonTransferFailed {
+	if c := condition(sub.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Reason != v1alpha1.ReasonTransferFailed {
 		t.Errorf("stalled = %+v", c)
 	}
 }
@@ -120,7 +119,7 @@ func TestTransferExpiredByExpirationTime(t *testing.T) {
 	// The operator's clock passes the 30 days; the simulator's does not, so it still says Active.
 	h.clock.SetTime(time.Now().Add(31 * 24 * time.Hour))
 	sub := h.waitPhase("azure-csp", v1alpha1.PhaseFailed)
-	if c := condition(sub.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Reason != controllers.ReasonTransferExpired {
+	if c := condition(sub.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Reason != v1alpha1.ReasonTransferExpired {
 		t.Errorf("stalled = %+v", c)
 	}
 	tr, err := contosoClient(t, h).GetTransfer(h.ctx, woodgroveTenant, sub.Status.Operation.ExternalID)

@@ -1,0 +1,74 @@
+package v1alpha1
+
+// Reasons of the operator's conditions, by the kind that reports them. They
+// are public API: alerts, dashboards and scripts match on them.
+
+// ReasonInvalidSelector: spec.partnerSelector cannot be parsed.
+const ReasonInvalidSelector = "InvalidSelector"
+
+// ReasonPartnerCenterError: a Partner Center call failed and is retried.
+const ReasonPartnerCenterError = "PartnerCenterError"
+
+// ReasonValid: the object passed every check the operator makes.
+const ReasonValid = "Valid"
+
+// Reasons of a CustomerSubscription's conditions, besides the eligibility
+// reasons (which the Eligible condition and an Ineligible Stalled carry).
+const (
+	ReasonNoSupportPartner           = "NoSupportPartner"
+	ReasonScheduled                  = "Scheduled"
+	ReasonSwitching                  = "Switching"
+	ReasonAwaitingTransfer           = "AwaitingTransferAcceptance"
+	ReasonAwaitingSourceCancellation = "AwaitingSourceCancellation"
+	ReasonCompleted                  = "Completed"
+	ReasonTransferExpired            = "TransferExpired"
+	ReasonTransferFailed             = "TransferFailed"
+	ReasonPartnerCenterRejected      = "PartnerCenterRejected"
+	ReasonRelationshipNameTaken      = "RelationshipNameTaken"
+)
+
+// ReasonRelationshipNotInPartnerCenter: an approved relationship Partner Center does not see yet.
+const ReasonRelationshipNotInPartnerCenter = "RelationshipNotInPartnerCenter"
+
+// ReasonAwaitingOrder: the order was placed and is pending; its subscription is not provisioned yet.
+const ReasonAwaitingOrder = "AwaitingOrder"
+
+// Reasons of a DelegatedAdminRelationship's conditions.
+const (
+	ReasonCreatingRelationship  = "CreatingRelationship"
+	ReasonAwaitingCustomer      = "AwaitingCustomerApproval"
+	ReasonActivating            = "Activating"
+	ReasonAssigningAccess       = "AssigningAccess"
+	ReasonAccessActive          = "AccessActive"
+	ReasonAccessAssignmentError = "AccessAssignmentFailed"
+	ReasonGraphError            = "GraphError"
+	ReasonGraphRejected         = "GraphRejected"
+	ReasonDisplayNameInUse      = "DisplayNameInUse"
+	ReasonGDAPExpired           = "RelationshipExpired"
+	ReasonGDAPTerminated        = "RelationshipTerminated"
+	ReasonGDAPTerminating       = "Terminating"
+	ReasonNoCredentials         = "NoCredentials"
+	ReasonExpiresWithin30Days   = "ExpiresWithin30Days"
+	ReasonExpiresWithin7Days    = "ExpiresWithin7Days"
+	ReasonAutoExtends           = "AutoExtends"
+)
+
+// Reasons of a ResellerRelationship's conditions.
+const (
+	ReasonAwaitingApproval        = "AwaitingApproval"
+	ReasonAwaitingManualApproval  = "AwaitingManualApproval"
+	ReasonRelationshipApproved    = "RelationshipApproved"
+	ReasonRelationshipDenied      = "RelationshipDenied"
+	ReasonRelationshipExpired     = "RelationshipExpired"
+	ReasonDelegatedAdminRequired  = "DelegatedAdminRequired"
+	ReasonPartnerNotFound         = "PartnerNotFound"
+	ReasonCustomerNotFound        = "CustomerNotFound"
+	ReasonPartnerNotReady         = "PartnerNotReady"
+	ReasonApprovedInPartnerCenter = "ApprovedInPartnerCenter"
+	// ReasonManualApprovalNotUsed: a person recorded Approved for a partner
+	// with credentials, whose customer's consent only Partner Center shows.
+	ReasonManualApprovalNotUsed = "ManualApprovalNotUsed"
+	// ReasonDecisionWithoutRecord: an Approved or Denied condition without a
+	// status.approval naming who recorded it; it is not used.
+	ReasonDecisionWithoutRecord = "DecisionWithoutRecord"
+)
