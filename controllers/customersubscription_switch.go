@@ -190,8 +190,9 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 	case v1alpha1.OperationCreateAzurePlan, v1alpha1.OperationCreateLicenseSubscription:
 		item := pc.CartLineItem{CatalogItemID: azurePlanCatalogItem, FriendlyName: offerName(s.sub), Quantity: 1, BillingCycle: pc.BillingCycleMonthly}
 		if op.Type == v1alpha1.OperationCreateLicenseSubscription {
+			term, cycle := purchaseTerms(s.sub)
 			item = pc.CartLineItem{CatalogItemID: s.sub.Spec.Offer.ID, FriendlyName: offerName(s.sub), Quantity: int(quantity(s.sub)),
-				TermDuration: "P1Y", BillingCycle: "monthly"}
+				TermDuration: term, BillingCycle: cycle}
 		}
 		orders, err := pcClient.CreateOrder(ctx, customer, op.ID, []pc.CartLineItem{item})
 		if err != nil {
@@ -289,6 +290,29 @@ func operationID(sub *v1alpha1.CustomerSubscription, typ v1alpha1.OperationType,
 		key += "/" + strconv.Itoa(int(attempt)) // the first attempt keeps the ID earlier versions derived
 	}
 	return uuid.NewSHA1(operationNamespace, []byte(key)).String()
+}
+
+// billingCycles maps the API's billing cycles to Partner Center's.
+var billingCycles = map[v1alpha1.BillingCycle]string{
+	v1alpha1.BillingMonthly:   pc.BillingCycleMonthly,
+	v1alpha1.BillingAnnual:    pc.BillingCycleAnnual,
+	v1alpha1.BillingTriennial: pc.BillingCycleTriennial,
+}
+
+// purchaseTerms is the term and billing cycle the NewLicenseSubscription
+// path buys, in Partner Center's words: spec.purchase, P1Y and Monthly where
+// it says nothing.
+func purchaseTerms(sub *v1alpha1.CustomerSubscription) (termDuration, billingCycle string) {
+	termDuration, billingCycle = pc.TermDurationOneYear, pc.BillingCycleMonthly
+	if p := sub.Spec.Purchase; p != nil {
+		if p.TermDuration != "" {
+			termDuration = string(p.TermDuration)
+		}
+		if c, ok := billingCycles[p.BillingCycle]; ok {
+			billingCycle = c
+		}
+	}
+	return termDuration, billingCycle
 }
 
 func quantity(sub *v1alpha1.CustomerSubscription) int32 {

@@ -246,7 +246,7 @@ func TestNewLicenseSubscriptionAfterTermEnd(t *testing.T) {
 	h.subscription("visio", licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2025-06-30T00:00:00Z"))
 
 	sub := h.waitPhase("visio", v1alpha1.PhaseCompleted)
-	assertLicenseBought(t, h, sub, v1alpha1.ReasonSourceTermEnded)
+	assertLicenseBought(t, h, sub, v1alpha1.ReasonSourceTermEnded, "P1Y", "monthly") // spec.purchase's defaults
 }
 
 // TestNewLicenseSubscriptionAfterCancellation: the source was cancelled.
@@ -258,13 +258,14 @@ func TestNewLicenseSubscriptionAfterCancellation(t *testing.T) {
 	h.customerAccepts(contosoTenant)
 	spec := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2027-06-30T00:00:00Z")
 	spec.State = v1alpha1.SubscriptionCancelled
+	spec.Purchase = &v1alpha1.Purchase{TermDuration: v1alpha1.TermThreeYears, BillingCycle: v1alpha1.BillingTriennial}
 	h.subscription("project", spec)
 
 	sub := h.waitPhase("project", v1alpha1.PhaseCompleted)
-	assertLicenseBought(t, h, sub, v1alpha1.ReasonSourceCancelled)
+	assertLicenseBought(t, h, sub, v1alpha1.ReasonSourceCancelled, "P3Y", "triennial")
 }
 
-func assertLicenseBought(t *testing.T, h *harness, sub *v1alpha1.CustomerSubscription, reason v1alpha1.EligibilityReason) {
+func assertLicenseBought(t *testing.T, h *harness, sub *v1alpha1.CustomerSubscription, reason v1alpha1.EligibilityReason, term, cycle string) {
 	t.Helper()
 	if sub.Status.Eligibility.Path != v1alpha1.PathNewLicenseSubscription || sub.Status.Eligibility.Reason != reason {
 		t.Errorf("eligibility = %+v", sub.Status.Eligibility)
@@ -280,6 +281,9 @@ func assertLicenseBought(t *testing.T, h *harness, sub *v1alpha1.CustomerSubscri
 	}
 	if bought.OfferID != sub.Spec.Offer.ID || bought.Quantity != int(*sub.Spec.Quantity) || bought.BillingType != "license" {
 		t.Errorf("bought %+v, want %d of %s", bought, *sub.Spec.Quantity, sub.Spec.Offer.ID)
+	}
+	if bought.TermDuration != term || bought.BillingCycle != cycle {
+		t.Errorf("bought a %s term billed %s, want %s billed %s", bought.TermDuration, bought.BillingCycle, term, cycle)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 // ChannelType is where a subscription was bought.
 // +kubebuilder:validation:Enum=Direct;Advisor;Open;EnterpriseAgreement;ThirdParty;CSP;Syndication
+// +kubebuilder:validation:MaxLength=32
 type ChannelType string
 
 const (
@@ -27,6 +28,7 @@ const (
 
 // ServiceType says whether a service is sold by seat or by consumption.
 // +kubebuilder:validation:Enum=LicenseBased;UsageBased
+// +kubebuilder:validation:MaxLength=32
 type ServiceType string
 
 const (
@@ -118,6 +120,7 @@ const (
 
 // SubscriptionPhase is where a subscription is in the request, approval and switch workflow.
 // +kubebuilder:validation:Enum=Pending;Evaluated;Ineligible;Scheduled;AwaitingApproval;Switching;Completed;Failed
+// +kubebuilder:validation:MaxLength=32
 type SubscriptionPhase string
 
 const (
@@ -294,6 +297,44 @@ type Term struct {
 	AutoRenew bool `json:"autoRenew,omitempty"`
 }
 
+// TermDuration is the commitment term of what a partner buys (ISO 8601).
+// +kubebuilder:validation:Enum=P1M;P1Y;P3Y
+type TermDuration string
+
+const (
+	TermOneMonth   TermDuration = "P1M"
+	TermOneYear    TermDuration = "P1Y"
+	TermThreeYears TermDuration = "P3Y"
+)
+
+// BillingCycle is how often what a partner buys is billed.
+// +kubebuilder:validation:Enum=Monthly;Annual;Triennial
+type BillingCycle string
+
+const (
+	BillingMonthly   BillingCycle = "Monthly"
+	BillingAnnual    BillingCycle = "Annual"
+	BillingTriennial BillingCycle = "Triennial"
+)
+
+// Purchase says what the support partner buys on the NewLicenseSubscription
+// path. Partner Center bills a P1M term monthly, a P1Y term monthly or
+// annually, and a P3Y term monthly, annually or triennially.
+// +kubebuilder:validation:XValidation:rule="self.billingCycle != 'Triennial' || self.termDuration == 'P3Y'",message="billingCycle Triennial needs termDuration P3Y",fieldPath=".billingCycle"
+// +kubebuilder:validation:XValidation:rule="self.billingCycle != 'Annual' || self.termDuration != 'P1M'",message="a P1M term is billed Monthly, not Annual",fieldPath=".billingCycle"
+type Purchase struct {
+	// termDuration is the commitment term bought: P1M, P1Y (default) or P3Y.
+	// +optional
+	// +kubebuilder:default=P1Y
+	TermDuration TermDuration `json:"termDuration,omitempty"`
+
+	// billingCycle is how the purchase is billed: Monthly (default), Annual
+	// or Triennial.
+	// +optional
+	// +kubebuilder:default=Monthly
+	BillingCycle BillingCycle `json:"billingCycle,omitempty"`
+}
+
 // AzureSource says what happens to a usage-based subscription at its source.
 // +kubebuilder:validation:XValidation:rule="self.sourceDisposition == 'CancelServices' ? has(self.services) && size(self.services) > 0 : !has(self.services)",message="services lists what is cancelled at the source: it is required when sourceDisposition is CancelServices and not allowed otherwise",fieldPath=".services"
 type AzureSource struct {
@@ -382,6 +423,13 @@ type CustomerSubscriptionSpec struct {
 	// azure says what happens at the source of a UsageBased subscription. UsageBased only.
 	// +optional
 	Azure *AzureSource `json:"azure,omitempty"`
+
+	// purchase says what the support partner buys on the NewLicenseSubscription
+	// path: termDuration (default P1Y) and billingCycle (default Monthly).
+	// Absent, those defaults apply. Ignored on the other paths: a transfer
+	// keeps the subscription's own term, an Azure plan has none.
+	// +optional
+	Purchase *Purchase `json:"purchase,omitempty"`
 }
 
 // Eligibility is the result of the multichannel decision table for a subscription.
@@ -502,6 +550,7 @@ type CustomerSubscriptionStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=csub,categories=multichannel
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.status) || !has(oldSelf.status.phase) || oldSelf.status.phase != 'Switching' || ((has(self.spec.supportPartnerRef) ? self.spec.supportPartnerRef : '') == (has(oldSelf.spec.supportPartnerRef) ? oldSelf.spec.supportPartnerRef : '') && self.spec.channel == oldSelf.spec.channel && self.spec.serviceType == oldSelf.spec.serviceType && self.spec.offer == oldSelf.spec.offer && (has(self.spec.quantity) ? self.spec.quantity : 0) == (has(oldSelf.spec.quantity) ? oldSelf.spec.quantity : 0))",message="spec.supportPartnerRef, channel, serviceType, offer and quantity cannot change while the subscription is Switching: the operation in status.operation is in flight with Partner Center and is followed with these values. Change them once it has ended (Completed or Failed): that starts the next attempt. To abandon it, delete the subscription (what Partner Center created stays) and declare a new one.",fieldPath=".spec"
 // +kubebuilder:printcolumn:name="Customer",type=string,JSONPath=`.spec.customerRef`
 // +kubebuilder:printcolumn:name="Channel",type=string,JSONPath=`.spec.channel.type`
 // +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.serviceType`,priority=1

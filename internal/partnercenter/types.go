@@ -105,8 +105,16 @@ type Subscription struct {
 
 // Billing cycles a cart line item names.
 const (
-	BillingCycleMonthly = "monthly"
-	BillingCycleAnnual  = "annual"
+	BillingCycleMonthly   = "monthly"
+	BillingCycleAnnual    = "annual"
+	BillingCycleTriennial = "triennial"
+)
+
+// Term durations a cart line item names (ISO 8601).
+const (
+	TermDurationOneMonth   = "P1M"
+	TermDurationOneYear    = "P1Y"
+	TermDurationThreeYears = "P3Y"
 )
 
 // CartLineItem is one thing to buy. billingCycle is required.

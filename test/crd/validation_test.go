@@ -126,6 +126,11 @@ func TestInvalidManifestsRejected(t *testing.T) {
 		{"services with Coexist", "Azure", `spec: {azure: {services: [vm-1]}}`, "spec.azure.services", "not allowed otherwise"},
 		{"unknown state", "Azure", `spec: {state: Deleted}`, "spec.state", "Unsupported value"},
 		{"unknown commerce", "License", `spec: {commerce: Modern}`, "spec.commerce", "Unsupported value"},
+		{"unknown term duration", "License", `spec: {purchase: {termDuration: P2Y}}`, "spec.purchase.termDuration", "Unsupported value"},
+		{"unknown billing cycle", "License", `spec: {purchase: {billingCycle: Weekly}}`, "spec.purchase.billingCycle", "Unsupported value"},
+		{"triennial billing of a one-year term", "License", `spec: {purchase: {termDuration: P1Y, billingCycle: Triennial}}`, "spec.purchase.billingCycle", "Triennial needs termDuration P3Y"},
+		{"annual billing of a one-month term", "License", `spec: {purchase: {termDuration: P1M, billingCycle: Annual}}`, "spec.purchase.billingCycle", "P1M term is billed Monthly"},
+		{"triennial billing of the default term", "License", `spec: {purchase: {billingCycle: Triennial}}`, "spec.purchase.billingCycle", "Triennial needs termDuration P3Y"},
 		{"policy naming no partner", "ApprovalPolicy", `spec: {partnerRefs: null}`, "spec", "set partnerSelector, partnerRefs, or both"},
 		{"policy with too many partners", "ApprovalPolicy", `spec: {partnerRefs: [` + strings.Repeat("p,", 64) + `p65]}`, "spec.partnerRefs", "Too many"},
 		{"policy for a path that buys nothing", "ApprovalPolicy", `spec: {paths: [ResellerRelationship]}`, "spec.paths[0]", "Unsupported value"},
@@ -229,6 +234,85 @@ func TestResellerRelationshipImmutable(t *testing.T) {
 	obj.SetLabels(map[string]string{"team": "platform"})
 	if err := k8sClient.Update(ctx, obj); err != nil {
 		t.Errorf("a label change was rejected: %v", err)
+	}
+}
+
+// TestPurchaseDefaults: a purchase that names one of its fields gets the
+// documented default for the other.
+func TestPurchaseDefaults(t *testing.T) {
+	ns := newNamespace(t)
+	ctx := context.Background()
+	obj := patched(t, valid["License"], `spec: {purchase: {billingCycle: Annual}}`)
+	obj.SetNamespace(ns)
+	obj.SetName("annual")
+	if err := k8sClient.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	got := &v1alpha1.CustomerSubscription{}
+	if err := k8sClient.Get(ctx, keyOf(ns, "annual"), got); err != nil {
+		t.Fatal(err)
+	}
+	if p := got.Spec.Purchase; p == nil || p.TermDuration != v1alpha1.TermOneYear || p.BillingCycle != v1alpha1.BillingAnnual {
+		t.Errorf("purchase = %+v, want P1Y billed Annual", p)
+	}
+}
+
+// TestSpecFrozenWhileSwitching: while an operation is in flight, what it was
+// sent with cannot change; the rest of the spec can, and so can everything
+// once the subscription left Switching.
+func TestSpecFrozenWhileSwitching(t *testing.T) {
+	ns := newNamespace(t)
+	ctx := context.Background()
+	obj := patched(t, valid["License"], `spec: {supportPartnerRef: contoso}`)
+	obj.SetNamespace(ns)
+	obj.SetName("switching")
+	if err := k8sClient.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	setPhase := func(phase string) {
+		t.Helper()
+		if err := k8sClient.Get(ctx, keyOf(ns, "switching"), obj); err != nil {
+			t.Fatal(err)
+		}
+		if err := unstructured.SetNestedField(obj.Object, phase, "status", "phase"); err != nil {
+			t.Fatal(err)
+		}
+		if err := k8sClient.Status().Update(ctx, obj); err != nil {
+			t.Fatalf("setting phase %s: %v", phase, err)
+		}
+	}
+	change := func(patch string) error {
+		return k8sClient.Patch(ctx, obj, client.RawPatch(types.MergePatchType, []byte(patch)))
+	}
+
+	if err := change(`{"spec":{"quantity":11}}`); err != nil {
+		t.Fatalf("before Switching the quantity could not change: %v", err)
+	}
+	setPhase("Switching")
+	for _, patch := range []string{
+		`{"spec":{"supportPartnerRef":"fabrikam"}}`,
+		`{"spec":{"supportPartnerRef":null}}`,
+		`{"spec":{"channel":{"partnerRef":"northwind"}}}`,
+		`{"spec":{"serviceType":"UsageBased","quantity":null,"term":null}}`,
+		`{"spec":{"offer":{"displayName":"Microsoft 365 E5"}}}`,
+		`{"spec":{"quantity":12}}`,
+	} {
+		err := change(patch)
+		if err == nil {
+			t.Errorf("while Switching, %s was accepted", patch)
+			continue
+		}
+		assertCause(t, err, "spec", "cannot change while the subscription is Switching")
+	}
+	if err := change(`{"spec":{"term":{"autoRenew":true}}}`); err != nil {
+		t.Errorf("while Switching, the term's autoRenew could not change: %v", err)
+	}
+	if err := change(`{"metadata":{"labels":{"team":"platform"}}}`); err != nil {
+		t.Errorf("while Switching, a label could not change: %v", err)
+	}
+	setPhase("Failed")
+	if err := change(`{"spec":{"quantity":12}}`); err != nil {
+		t.Errorf("after Switching the quantity could not change: %v", err)
 	}
 }
 

@@ -249,6 +249,8 @@ func (s *Server) createCart(r *http.Request, partner string) reply {
 			return fail(http.StatusBadRequest, codeInvalidProperty, "Line item %d: billingCycle %q is not a billing cycle.", li.ID, li.BillingCycle)
 		case !termDurations[li.TermDuration]:
 			return fail(http.StatusBadRequest, codeInvalidProperty, "Line item %d: termDuration %q is not P1M, P1Y or P3Y.", li.ID, li.TermDuration)
+		case li.BillingCycle == "triennial" && li.TermDuration != "P3Y", li.BillingCycle == "annual" && li.TermDuration == "P1M":
+			return fail(http.StatusBadRequest, codeInvalidProperty, "Line item %d: a %s term cannot be billed %s.", li.ID, li.TermDuration, li.BillingCycle)
 		}
 	}
 	now := s.now()
