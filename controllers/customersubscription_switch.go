@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -114,6 +115,14 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 	switch t.Status {
 	case pc.TransferCompleted:
 		op.CompletedAt = timePtr(t.CompletedTime, s.now)
+		// The source partner chooses the line items when it accepts. When
+		// Partner Center lists them, this subscription must be among them and
+		// have moved; a transfer that lists none is taken as accepted whole.
+		if li := lineItemOf(t, s.sub.Spec.SubscriptionID); len(t.LineItems) > 0 && (li == nil || lineItemFailed(li)) {
+			r.fail(s, v1alpha1.ReasonTransferFailed, fmt.Sprintf("Transfer %s from partner %s completed without subscription %s.%s",
+				t.ID, source, s.sub.Spec.SubscriptionID, lineItemErrors(t)))
+			return done, nil
+		}
 		s.sub.Status.TargetSubscriptionID = s.sub.Spec.SubscriptionID
 		r.complete(s, fmt.Sprintf("Partner %s accepted transfer %s: subscription %s is now with %s.", source, t.ID, s.sub.Spec.SubscriptionID, s.target.Name))
 		return done, nil
@@ -133,12 +142,46 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 		// Rejected, cancelled, failed, or a status Partner Center does not
 		// document: none of them completes, so waiting longer cannot help.
 		op.CompletedAt = timePtr(t.LastModifiedTime, s.now)
-		r.fail(s, v1alpha1.ReasonTransferFailed, fmt.Sprintf("Transfer %s from partner %s ended %s without moving the subscription.", t.ID, source, t.Status))
+		r.fail(s, v1alpha1.ReasonTransferFailed, fmt.Sprintf("Transfer %s from partner %s ended %s without moving the subscription.%s", t.ID, source, t.Status, lineItemErrors(t)))
 		return done, nil
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
 	s.conds.progressing(v1alpha1.ReasonAwaitingTransfer, fmt.Sprintf("Waiting for partner %s to accept transfer %s (it expires %s).", source, t.ID, formatTime(t.ExpirationTime)))
 	return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
+}
+
+// lineItemOf is the transfer's line item that moves subscriptionID, if any.
+func lineItemOf(t *pc.Transfer, subscriptionID string) *pc.TransferLineItem {
+	for i := range t.LineItems {
+		if strings.EqualFold(t.LineItems[i].SubscriptionID, subscriptionID) {
+			return &t.LineItems[i]
+		}
+	}
+	return nil
+}
+
+// lineItemFailed: Partner Center reported an error for the line item, or its status failed.
+func lineItemFailed(li *pc.TransferLineItem) bool {
+	return li.TransferError != "" || strings.EqualFold(li.Status, pc.TransferFailed)
+}
+
+// lineItemErrors lists a transfer's per-line-item errors for a message, or
+// is empty when there are none.
+func lineItemErrors(t *pc.Transfer) string {
+	var errs []string
+	for _, li := range t.LineItems {
+		if lineItemFailed(&li) {
+			e := li.TransferError
+			if e == "" {
+				e = "status " + li.Status
+			}
+			errs = append(errs, fmt.Sprintf("line item %d (subscription %s): %s", li.ID, li.SubscriptionID, e))
+		}
+	}
+	if len(errs) == 0 {
+		return ""
+	}
+	return " Partner Center reported " + strings.Join(errs, "; ") + "."
 }
 
 // runOperation makes the Partner Center call that creates something exactly

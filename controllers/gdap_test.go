@@ -243,11 +243,15 @@ func TestGDAPAutoExtendNoWarning(t *testing.T) {
 	h.gdap("support", contoso.Name, func(s *v1alpha1.DelegatedAdminRelationshipSpec) { s.AutoExtendDuration = "P180D" })
 	g := h.approveAndActivate("support")
 	h.clock.SetTime(g.Status.EndsAt.Add(-5 * 24 * time.Hour))
-	time.Sleep(time.Second) // several requeues at the tests' 200ms
-	g = h.waitGDAP("support", v1alpha1.GDAPActive, readyTrue)
-	if c := condition(g.Status.Conditions, v1alpha1.ConditionExpiresSoon); c != nil {
-		t.Errorf("ExpiresSoon %+v on a relationship that auto-extends", c)
-	}
+	h.consistently("no warning on a relationship that auto-extends", 2*time.Second, func() error {
+		if err := k8sClient.Get(h.ctx, client.ObjectKeyFromObject(g), g); err != nil {
+			return err
+		}
+		if c := condition(g.Status.Conditions, v1alpha1.ConditionExpiresSoon); c != nil || g.Status.Phase != v1alpha1.GDAPActive {
+			return errf("phase %s, ExpiresSoon %+v", g.Status.Phase, c)
+		}
+		return nil
+	})
 }
 
 // TestGDAPDeleteTerminatesOnlyWhenAsked deletes an active relationship's

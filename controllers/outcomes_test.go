@@ -140,8 +140,15 @@ func TestRelationshipDeniedByHand(t *testing.T) {
 	}
 	// The customer accepting later in Partner Center does not undo a recorded denial.
 	h.customerAccepts(contosoTenant)
-	time.Sleep(500 * time.Millisecond)
-	h.waitRelationship(rr.Name, v1alpha1.RelationshipDenied)
+	h.consistently("the recorded denial stands", 2*time.Second, func() error {
+		if err := k8sClient.Get(h.ctx, client.ObjectKeyFromObject(rr), rr); err != nil {
+			return err
+		}
+		if rr.Status.Phase != v1alpha1.RelationshipDenied {
+			return errf("phase %s, conditions %v", rr.Status.Phase, rr.Status.Conditions)
+		}
+		return nil
+	})
 }
 
 func TestRelationshipExpired(t *testing.T) {

@@ -357,6 +357,18 @@ func (h *harness) eventually(what string, check func() error) {
 	h.t.Fatalf("%s: still not so after %v: %v", what, timeout, err)
 }
 
+// consistently checks that check stays nil for the whole of d: a negative
+// assertion, given the manager several passes (the tests poll every 200ms)
+// to break it.
+func (h *harness) consistently(what string, d time.Duration, check func() error) {
+	h.t.Helper()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if err := check(); err != nil {
+			h.t.Fatalf("%s: broken within %v: %v", what, d, err)
+		}
+	}
+}
+
 // waitPhase waits for a subscription to reach phase, and returns it.
 func (h *harness) waitPhase(name string, phase v1alpha1.SubscriptionPhase) *v1alpha1.CustomerSubscription {
 	h.t.Helper()

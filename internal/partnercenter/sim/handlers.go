@@ -48,6 +48,9 @@ const (
 	transferExpired   = "Expired"
 	transferRejected  = "Reject"
 	transferCancelled = "Cancel"
+	// transferLineFailed: a line item that did not move, and a transfer none
+	// of whose line items moved.
+	transferLineFailed = "Failed"
 )
 
 func (s *Server) relationshipRequest(r *http.Request, partner string) reply {
@@ -433,8 +436,7 @@ func (s *Server) refreshTransfer(t *transfer) (mutated bool) {
 }
 
 // completeTransfer is the source partner's acceptance: the line items it
-// names (by default every subscription it has with the customer) move to
-// the target partner under the same IDs. It returns the target's order.
+// names (by default every subscription it has with the customer) move to the target partner under the same IDs. It returns the target's order.
 func (s *Server) completeTransfer(t *transfer, items []transferLineItem) order {
 	now := s.now()
 	if len(items) == 0 {
@@ -454,12 +456,20 @@ func (s *Server) completeTransfer(t *transfer, items []transferLineItem) order {
 	id := uuid.NewString()
 	o := order{ID: id, AlternateID: id[:12], ReferenceCustomerID: t.CustomerTenantID, CurrencyCode: "USD", CreationDate: &now,
 		Status: "completed", TransactionType: "UserPurchase", LineItems: []orderLineItem{}, Attributes: attributes{ObjectType: "Order"}}
+	moved := 0
 	for i := range items {
 		li := &items[i]
 		li.ID = i
 		if li.AddonItems == nil {
 			li.AddonItems = []transferLineItem{}
 		}
+		if li.TransferError != "" {
+			// The source partner's acceptance named an error for this line
+			// item: it stays where it is, the others move.
+			li.Status = transferLineFailed
+			continue
+		}
+		li.Status, moved = transferCompleted, moved+1
 		if own := s.st.Subscriptions[li.SubscriptionID]; own != nil {
 			own.Owner = t.TargetPartnerTenantID
 			own.Subscription.Attributes.Etag = newEtag()
@@ -474,6 +484,9 @@ func (s *Server) completeTransfer(t *transfer, items []transferLineItem) order {
 	}
 	t.LineItems = items
 	t.Status = transferCompleted
+	if moved == 0 && len(items) > 0 {
+		t.Status = transferLineFailed
+	}
 	t.CompletedTime, t.LastModifiedTime = &now, &now
 	return o
 }
@@ -570,7 +583,8 @@ func (s *Server) decideRelationship(accept bool) http.HandlerFunc {
 
 // answerTransfer is the source partner's answer. Accepting may name the line
 // items ({"lineItems": [{"subscriptionId": ...}]}); without them every
-// subscription the source partner has with the customer moves.
+// subscription the source partner has with the customer moves. A line item
+// given with a transferError does not move and reports that error.
 func (s *Server) answerTransfer(accept bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var req acceptRequest
