@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -29,13 +28,9 @@ func (r *ApprovalPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := r.Get(ctx, req.NamespacedName, policy); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	before := policy.DeepCopy()
-	defer func() {
-		if err := patchStatus(ctx, r.Client, before, policy); err != nil {
-			retErr = errors.Join(retErr, fmt.Errorf("writing ApprovalPolicy %s status: %w", req, err))
-		}
-	}()
-	conds := conditions{list: &policy.Status.Conditions, generation: policy.Generation}
+	p := beginPass(ctx, r.Client, nil, "ApprovalPolicy", policy, &policy.Status.Conditions)
+	defer func() { retErr = p.finish(ctx, res, retErr, false) }()
+	conds := p.conds
 	policy.Status.ObservedGeneration = policy.Generation
 
 	if sel := policy.Spec.PartnerSelector; sel != nil {

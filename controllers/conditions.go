@@ -20,6 +20,9 @@ import (
 type conditions struct {
 	list       *[]metav1.Condition
 	generation int64
+	// outcome is what the pass decided, which summarize turns into Ready,
+	// Reconciling and Stalled.
+	outcome *outcome
 }
 
 func (c conditions) set(typ string, status metav1.ConditionStatus, reason, message string) {
@@ -32,27 +35,63 @@ func (c conditions) remove(typ string) { meta.RemoveStatusCondition(c.list, typ)
 
 // The three summaries every kind keeps, following kstatus: Reconciling and
 // Stalled are present only while abnormal, and Ready says whether the object
-// is where it should be.
+// is where it should be. Phases only say which outcome they decided; the
+// last one said wins, and summarize writes it.
+
+type outcomeState int
+
+const (
+	unsummarized outcomeState = iota
+	outcomeReady
+	outcomeProgressing
+	outcomeStalled
+)
+
+type outcome struct {
+	state           outcomeState
+	reason, message string
+}
 
 // ready: the object is in its desired state.
 func (c conditions) ready(reason, message string) {
-	c.remove(v1alpha1.ConditionReconciling)
-	c.remove(v1alpha1.ConditionStalled)
-	c.set(v1alpha1.ConditionReady, metav1.ConditionTrue, reason, message)
+	*c.outcome = outcome{outcomeReady, reason, message}
 }
 
 // progressing: the operator, or another party it waits on, is still working.
 func (c conditions) progressing(reason, message string) {
-	c.remove(v1alpha1.ConditionStalled)
-	c.set(v1alpha1.ConditionReconciling, metav1.ConditionTrue, reason, message)
-	c.set(v1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
+	*c.outcome = outcome{outcomeProgressing, reason, message}
 }
 
 // stalled: no progress is possible without a person.
 func (c conditions) stalled(reason, message string) {
-	c.remove(v1alpha1.ConditionReconciling)
-	c.set(v1alpha1.ConditionStalled, metav1.ConditionTrue, reason, message)
-	c.set(v1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
+	*c.outcome = outcome{outcomeStalled, reason, message}
+}
+
+// ReasonReconcileError: a pass failed before it decided anything; it is retried.
+const ReasonReconcileError = "ReconcileError"
+
+// summarize derives Ready, Reconciling and Stalled from the pass's outcome,
+// or from its error when it decided nothing. A pass that decided nothing and
+// failed nothing leaves them as they are.
+func (c conditions) summarize(err error) {
+	o := *c.outcome
+	if o.state == unsummarized && err != nil {
+		o = outcome{outcomeProgressing, ReasonReconcileError, fmt.Sprintf("%v; retrying.", err)}
+	}
+	switch o.state {
+	case outcomeReady:
+		c.remove(v1alpha1.ConditionReconciling)
+		c.remove(v1alpha1.ConditionStalled)
+		c.set(v1alpha1.ConditionReady, metav1.ConditionTrue, o.reason, o.message)
+	case outcomeProgressing:
+		c.remove(v1alpha1.ConditionStalled)
+		c.set(v1alpha1.ConditionReconciling, metav1.ConditionTrue, o.reason, o.message)
+		c.set(v1alpha1.ConditionReady, metav1.ConditionFalse, o.reason, o.message)
+	case outcomeStalled:
+		c.remove(v1alpha1.ConditionReconciling)
+		c.set(v1alpha1.ConditionStalled, metav1.ConditionTrue, o.reason, o.message)
+		c.set(v1alpha1.ConditionReady, metav1.ConditionFalse, o.reason, o.message)
+	}
 }
 
 func boolStatus(b bool) metav1.ConditionStatus {

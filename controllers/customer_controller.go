@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -30,12 +29,8 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err := r.Get(ctx, req.NamespacedName, customer); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	before := customer.DeepCopy()
-	defer func() {
-		if err := patchStatus(ctx, r.Client, before, customer); err != nil {
-			retErr = errors.Join(retErr, fmt.Errorf("writing Customer %s status: %w", req, err))
-		}
-	}()
+	p := beginPass(ctx, r.Client, nil, "Customer", customer, &customer.Status.Conditions)
+	defer func() { retErr = p.finish(ctx, res, retErr, false) }()
 
 	list := &v1alpha1.ResellerRelationshipList{}
 	if err := r.List(ctx, list, client.InNamespace(customer.Namespace), client.MatchingFields{indexCustomerRef: customer.Name}); err != nil {
@@ -75,7 +70,7 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if total > len(rels) {
 		msg = fmt.Sprintf("The customer has %d reseller relationships; status.relationships lists %d of them, approved first.", total, len(rels))
 	}
-	conditions{list: &customer.Status.Conditions, generation: customer.Generation}.ready(v1alpha1.ReasonValid, msg)
+	p.conds.ready(v1alpha1.ReasonValid, msg)
 	customer.Status.ObservedGeneration = customer.Generation
 	return ctrl.Result{}, nil
 }

@@ -2,12 +2,12 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -40,6 +40,7 @@ type CustomerSubscriptionReconciler struct {
 
 // subscriptionScope is what one pass over a CustomerSubscription has read and decided.
 type subscriptionScope struct {
+	*pass[*v1alpha1.CustomerSubscription]
 	sub            *v1alpha1.CustomerSubscription
 	customer       *v1alpha1.Customer
 	channelPartner *v1alpha1.Partner
@@ -60,19 +61,20 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 	if !sub.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil // nothing in Partner Center is undone
 	}
-	before := sub.DeepCopy()
 	// Every Partner Center call made for this object carries its UID, so
 	// they can be followed together in Partner Center's logs.
 	ctx = pc.WithCorrelationID(ctx, string(sub.UID))
-	s := &subscriptionScope{sub: sub, now: r.opts.Clock.Now(), conds: conditions{list: &sub.Status.Conditions, generation: sub.Generation}}
+	p := beginPass(ctx, r.Client, r.recorder, "CustomerSubscription", sub, &sub.Status.Conditions)
+	s := &subscriptionScope{pass: p, sub: sub, now: r.opts.Clock.Now(), conds: p.conds}
 	defer func() {
 		if retErr == nil {
 			sub.Status.ObservedGeneration = sub.Generation
 		}
-		r.eventOnPhaseChange(before, sub)
-		if err := patchStatus(ctx, r.Client, before, sub); err != nil {
-			retErr = errors.Join(retErr, fmt.Errorf("writing CustomerSubscription %s status: %w", req, err))
-		}
+		phase := sub.Status.Phase
+		p.phaseChanged(string(p.before.Status.Phase), string(phase), phase == v1alpha1.PhaseFailed || phase == v1alpha1.PhaseIneligible, "")
+		// A person may record a decision meanwhile: a pass that changed the
+		// authorization must not overwrite one.
+		retErr = p.finish(ctx, res, retErr, !equality.Semantic.DeepEqual(p.before.Status.Authorization, sub.Status.Authorization))
 	}()
 
 	return runPhases(ctx, s,
@@ -136,7 +138,7 @@ func (r *CustomerSubscriptionReconciler) beginNextAttempt(_ context.Context, s *
 	st.Operation = nil
 	st.RetryRequest = s.sub.Annotations[v1alpha1.AnnotationRetry]
 	s.conds.remove(v1alpha1.ConditionSwitched)
-	r.recorder.Eventf(s.sub, nil, "Normal", "Retrying", "RetryOperation",
+	s.event(nil, "Normal", "Retrying", "RetryOperation",
 		"Attempt %d of the switch step begins; operation %s (%s) of attempt %d ended Failed.", failed.Attempt+1, failed.ID, failed.Type, failed.Attempt)
 	return nil, nil
 }
@@ -298,7 +300,7 @@ func (r *CustomerSubscriptionReconciler) ensureRelationship(ctx context.Context,
 	case err != nil:
 		return nil, fmt.Errorf("creating ResellerRelationship %s/%s: %w", rr.Namespace, rr.Name, err)
 	}
-	r.recorder.Eventf(s.sub, rr, "Normal", "RelationshipRequested", "CreateResellerRelationship",
+	s.event(rr, "Normal", "RelationshipRequested", "CreateResellerRelationship",
 		"Created ResellerRelationship %s: partner %s asks customer %s to approve it as reseller", rr.Name, s.target.Name, s.customer.Name)
 	s.relationship = rr
 	s.sub.Status.RelationshipRef = rr.Name
@@ -406,21 +408,6 @@ func (r *CustomerSubscriptionReconciler) fail(s *subscriptionScope, reason, mess
 	s.sub.Status.Phase = v1alpha1.PhaseFailed
 	s.conds.set(v1alpha1.ConditionSwitched, metav1.ConditionFalse, reason, message)
 	s.conds.stalled(reason, message)
-}
-
-func (r *CustomerSubscriptionReconciler) eventOnPhaseChange(before, after *v1alpha1.CustomerSubscription) {
-	if before.Status.Phase == after.Status.Phase || after.Status.Phase == "" || after.Status.Phase == v1alpha1.PhasePending {
-		return
-	}
-	eventType := "Normal"
-	if after.Status.Phase == v1alpha1.PhaseFailed || after.Status.Phase == v1alpha1.PhaseIneligible {
-		eventType = "Warning"
-	}
-	msg := string(after.Status.Phase)
-	if c := readyCondition(after.Status.Conditions); c != nil {
-		msg = c.Message
-	}
-	r.recorder.Eventf(after, nil, eventType, string(after.Status.Phase), "Reconcile", "%s", msg)
 }
 
 // SetupWithManager registers the reconciler and what it watches with mgr.

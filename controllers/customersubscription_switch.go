@@ -265,7 +265,7 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 		}
 		op.ExternalID = t.ID
 	}
-	r.recorder.Eventf(s.sub, nil, "Normal", string(op.Type), "CallPartnerCenter", "Partner Center confirmed operation %s (%s): %s", op.ID, op.Type, op.ExternalID)
+	s.event(nil, "Normal", string(op.Type), "CallPartnerCenter", "Partner Center confirmed operation %s (%s): %s", op.ID, op.Type, op.ExternalID)
 	return nil, nil
 }
 

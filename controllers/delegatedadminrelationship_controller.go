@@ -47,6 +47,7 @@ type DelegatedAdminRelationshipReconciler struct {
 
 // gdapScope is what one pass over a DelegatedAdminRelationship has read.
 type gdapScope struct {
+	*pass[*v1alpha1.DelegatedAdminRelationship]
 	obj      *v1alpha1.DelegatedAdminRelationship
 	partner  *v1alpha1.Partner
 	customer *v1alpha1.Customer
@@ -79,16 +80,14 @@ func (r *DelegatedAdminRelationshipReconciler) Reconcile(ctx context.Context, re
 		}
 	}
 
-	before := obj.DeepCopy()
-	s := &gdapScope{obj: obj, now: r.opts.Clock.Now(), conds: conditions{list: &obj.Status.Conditions, generation: obj.Generation}}
+	p := beginPass(ctx, r.Client, r.recorder, "DelegatedAdminRelationship", obj, &obj.Status.Conditions)
+	s := &gdapScope{pass: p, obj: obj, now: r.opts.Clock.Now(), conds: p.conds}
 	defer func() {
 		if retErr == nil {
 			obj.Status.ObservedGeneration = obj.Generation
 		}
-		r.events(before, obj)
-		if err := patchStatus(ctx, r.Client, before, obj); err != nil {
-			retErr = errors.Join(retErr, fmt.Errorf("writing DelegatedAdminRelationship %s status: %w", req, err))
-		}
+		r.events(p, obj)
+		retErr = p.finish(ctx, res, retErr, false) // only the operator writes this status
 	}()
 
 	return runPhases(ctx, s,
@@ -543,23 +542,15 @@ func (r *DelegatedAdminRelationshipReconciler) graphFailed(s *gdapScope, doing s
 
 // events: one on every phase change, and a Warning each time the end comes
 // within a warning threshold.
-func (r *DelegatedAdminRelationshipReconciler) events(before, after *v1alpha1.DelegatedAdminRelationship) {
-	if before.Status.Phase != after.Status.Phase && after.Status.Phase != "" {
-		eventType := "Normal"
-		switch after.Status.Phase {
-		case v1alpha1.GDAPExpired, v1alpha1.GDAPTerminated, v1alpha1.GDAPFailed, v1alpha1.GDAPExpiring:
-			eventType = "Warning"
-		}
-		msg := "GDAP relationship with customer " + after.Spec.CustomerRef + " is " + string(after.Status.Phase)
-		if c := readyCondition(after.Status.Conditions); c != nil {
-			msg += ": " + c.Message
-		}
-		r.recorder.Eventf(after, nil, eventType, string(after.Status.Phase), "Reconcile", "%s", msg)
-	}
+func (r *DelegatedAdminRelationshipReconciler) events(p *pass[*v1alpha1.DelegatedAdminRelationship], after *v1alpha1.DelegatedAdminRelationship) {
+	before := p.before
+	phase := after.Status.Phase
+	warn := phase == v1alpha1.GDAPExpired || phase == v1alpha1.GDAPTerminated || phase == v1alpha1.GDAPFailed || phase == v1alpha1.GDAPExpiring
+	p.phaseChanged(string(before.Status.Phase), string(phase), warn, "GDAP relationship with customer "+after.Spec.CustomerRef+" is "+string(phase))
 	was := meta.FindStatusCondition(before.Status.Conditions, v1alpha1.ConditionExpiresSoon)
 	now := meta.FindStatusCondition(after.Status.Conditions, v1alpha1.ConditionExpiresSoon)
 	if now != nil && now.Status == metav1.ConditionTrue && (was == nil || was.Reason != now.Reason) {
-		r.recorder.Eventf(after, nil, "Warning", now.Reason, "Reconcile", "%s", now.Message)
+		p.event(nil, "Warning", now.Reason, "Reconcile", "%s", now.Message)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,6 +38,7 @@ type ResellerRelationshipReconciler struct {
 
 // relationshipScope is what one pass over a ResellerRelationship has read.
 type relationshipScope struct {
+	*pass[*v1alpha1.ResellerRelationship]
 	rr       *v1alpha1.ResellerRelationship
 	partner  *v1alpha1.Partner
 	customer *v1alpha1.Customer
@@ -56,19 +58,24 @@ func (r *ResellerRelationshipReconciler) Reconcile(ctx context.Context, req ctrl
 	if !rr.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	before := rr.DeepCopy()
 	// Every Partner Center call made for this object carries its UID, so
 	// they can be followed together in Partner Center's logs.
 	ctx = pc.WithCorrelationID(ctx, string(rr.UID))
-	s := &relationshipScope{rr: rr, now: r.opts.Clock.Now(), conds: conditions{list: &rr.Status.Conditions, generation: rr.Generation}}
+	p := beginPass(ctx, r.Client, r.recorder, "ResellerRelationship", rr, &rr.Status.Conditions)
+	s := &relationshipScope{pass: p, rr: rr, now: r.opts.Clock.Now(), conds: p.conds}
 	defer func() {
 		if retErr == nil {
 			rr.Status.ObservedGeneration = rr.Generation
 		}
-		r.eventOnPhaseChange(before, rr)
-		if err := patchStatus(ctx, r.Client, before, rr); err != nil {
-			retErr = errors.Join(retErr, fmt.Errorf("writing ResellerRelationship %s status: %w", req, err))
-		}
+		before, phase := p.before.Status.Phase, rr.Status.Phase
+		p.phaseChanged(string(before), string(phase), phase == v1alpha1.RelationshipDenied || phase == v1alpha1.RelationshipExpired,
+			"Reseller relationship with partner "+rr.Spec.PartnerRef+" is "+string(phase))
+		// A person may record the customer's decision (a condition and
+		// status.approval) until the relationship is final: a pass that
+		// changes either must not overwrite one recorded since it read.
+		locked := !equality.Semantic.DeepEqual(p.before.Status.Approval, rr.Status.Approval) ||
+			(!relationshipFinal(before) && !equality.Semantic.DeepEqual(p.before.Status.Conditions, rr.Status.Conditions))
+		retErr = p.finish(ctx, res, retErr, locked)
 	}()
 
 	return runPhases(ctx, s,
@@ -275,19 +282,9 @@ func approvedMessage(rr *v1alpha1.ResellerRelationship) string {
 	return "Approved."
 }
 
-func (r *ResellerRelationshipReconciler) eventOnPhaseChange(before, after *v1alpha1.ResellerRelationship) {
-	if before.Status.Phase == after.Status.Phase || after.Status.Phase == "" {
-		return
-	}
-	eventType := "Normal"
-	if after.Status.Phase == v1alpha1.RelationshipDenied || after.Status.Phase == v1alpha1.RelationshipExpired {
-		eventType = "Warning"
-	}
-	msg := "Reseller relationship with partner " + after.Spec.PartnerRef + " is " + string(after.Status.Phase)
-	if c := readyCondition(after.Status.Conditions); c != nil {
-		msg += ": " + c.Message
-	}
-	r.recorder.Eventf(after, nil, eventType, string(after.Status.Phase), "Reconcile", "%s", msg)
+// relationshipFinal: Approved, Denied and Expired do not change.
+func relationshipFinal(p v1alpha1.RelationshipPhase) bool {
+	return p == v1alpha1.RelationshipApproved || p == v1alpha1.RelationshipDenied || p == v1alpha1.RelationshipExpired
 }
 
 func delegatedAdmin(rr *v1alpha1.ResellerRelationship) bool {
