@@ -71,8 +71,9 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 			r.eventOnChange(before, partner, "Warning", "ObtainToken")
 			return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 		}
-		setAppUserCalls(conds, pcClient.CheckUserCredentials(ctx))
-		conds.ready(v1alpha1.ReasonTokenObtained, "The credentials obtained a Partner Center token.")
+		userErr := pcClient.CheckUserCredentials(ctx)
+		setAppUserCalls(conds, userErr)
+		conds.ready(v1alpha1.ReasonTokenObtained, tokenObtainedMessage(r.opts.OperatorNamespace+"/"+partner.Spec.PartnerCenter.CredentialsSecretRef.Name, userErr))
 	}
 	partner.Status.ObservedGeneration = partner.Generation
 	r.eventOnChange(before, partner, "Normal", "ObtainToken")
@@ -92,6 +93,26 @@ func setAppUserCalls(conds conditions, err error) {
 	default:
 		conds.set(v1alpha1.ConditionAppUserCalls, metav1.ConditionFalse, v1alpha1.ReasonRefreshTokenFailed,
 			fmt.Sprintf("The token service refused the refresh token: %v. Reseller request links cannot be asked for until it is replaced.", err))
+	}
+}
+
+// appUserCallsNeeded names the calls that need App+User credentials, and
+// what asks for them.
+const appUserCallsNeeded = "App+User calls (reseller request links: ResellerRelationship requests)"
+
+// tokenObtainedMessage is the Ready message of a Partner whose credentials
+// earned an App-only token: App-only calls work, so the Partner is Ready, but
+// it says which calls its credentials cannot make, and why.
+func tokenObtainedMessage(secret string, userErr error) string {
+	switch {
+	case userErr == nil:
+		return "The credentials obtained an App-only and an App+User token: they can make every call the operator needs."
+	case errors.Is(userErr, pc.ErrUserCredentialsRequired):
+		return fmt.Sprintf("The credentials obtained an App-only token; they cannot make %s because Secret %s has no %s.",
+			appUserCallsNeeded, secret, v1alpha1.SecretKeyRefreshToken)
+	default:
+		return fmt.Sprintf("The credentials obtained an App-only token; they cannot make %s because the token service refused the %s of Secret %s: %v.",
+			appUserCallsNeeded, v1alpha1.SecretKeyRefreshToken, secret, userErr)
 	}
 }
 
