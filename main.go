@@ -89,8 +89,9 @@ func main() {
 		// The process exits right after the manager stops, so the lease can be
 		// released at once and a standby takes over without waiting for it to expire.
 		LeaderElectionReleaseOnCancel: true,
-		// managedFields are never read by the controllers: keep them out of the cache.
-		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: byObject},
+		// managedFields are never read by the controllers: keep them out of the
+		// cache. Secrets are cached as metadata only, in the operator's namespace.
+		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: opts.CacheByObject(byObject)},
 	})
 	if err != nil {
 		setupLog.Error(err, "unable to create the manager")

@@ -21,6 +21,9 @@ const (
 	indexChannelPartnerRef = "spec.channel.partnerRef"
 	indexPartnerRef        = "spec.partnerRef"
 	indexProviderRef       = "spec.indirectProviderRef"
+	// indexCredentialsSecret: the name of the Secret a Partner's credentials
+	// are in (spec.partnerCenter.credentialsSecretRef.name).
+	indexCredentialsSecret = "spec.partnerCenter.credentialsSecretRef.name"
 )
 
 func registerIndexes(mgr ctrl.Manager) error {
@@ -39,6 +42,12 @@ func registerIndexes(mgr ctrl.Manager) error {
 		{&v1alpha1.DelegatedAdminRelationship{}, indexCustomerRef, func(o client.Object) string { return o.(*v1alpha1.DelegatedAdminRelationship).Spec.CustomerRef }},
 		{&v1alpha1.DelegatedAdminRelationship{}, indexPartnerRef, func(o client.Object) string { return o.(*v1alpha1.DelegatedAdminRelationship).Spec.PartnerRef }},
 		{&v1alpha1.Partner{}, indexProviderRef, func(o client.Object) string { return o.(*v1alpha1.Partner).Spec.IndirectProviderRef }},
+		{&v1alpha1.Partner{}, indexCredentialsSecret, func(o client.Object) string {
+			if c := o.(*v1alpha1.Partner).Spec.PartnerCenter; c != nil && c.CredentialsSecretRef != nil {
+				return c.CredentialsSecretRef.Name
+			}
+			return ""
+		}},
 	}
 	for _, i := range indexes {
 		value := i.value

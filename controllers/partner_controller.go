@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
@@ -25,7 +28,7 @@ type PartnerReconciler struct {
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=partners,verbs=get;list;watch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=partners/status,verbs=get;patch
-// +kubebuilder:rbac:groups="",namespace=multichannel-system,resources=secrets,verbs=get
+// +kubebuilder:rbac:groups="",namespace=multichannel-system,resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile sets Ready: ReferenceOnly without credentials, TokenObtained when
@@ -56,7 +59,7 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		conds.remove(v1alpha1.ConditionAppUserCalls)
 		conds.stalled(credErr.reason, credErr.Error()+".")
 		r.eventOnChange(before, partner, "Warning", "ReadCredentials")
-		// The Secret is not watched: look again later.
+		// A change to the Secret requeues the Partner at once (SetupWithManager).
 		return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 	case err != nil:
 		return ctrl.Result{}, err
@@ -68,8 +71,9 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 			r.eventOnChange(before, partner, "Warning", "ObtainToken")
 			return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 		}
-		setAppUserCalls(conds, pcClient.CheckUserCredentials(ctx))
-		conds.ready(v1alpha1.ReasonTokenObtained, "The credentials obtained a Partner Center token.")
+		userErr := pcClient.CheckUserCredentials(ctx)
+		setAppUserCalls(conds, userErr)
+		conds.ready(v1alpha1.ReasonTokenObtained, tokenObtainedMessage(r.opts.OperatorNamespace+"/"+partner.Spec.PartnerCenter.CredentialsSecretRef.Name, userErr))
 	}
 	partner.Status.ObservedGeneration = partner.Generation
 	r.eventOnChange(before, partner, "Normal", "ObtainToken")
@@ -92,6 +96,26 @@ func setAppUserCalls(conds conditions, err error) {
 	}
 }
 
+// appUserCallsNeeded names the calls that need App+User credentials, and
+// what asks for them.
+const appUserCallsNeeded = "App+User calls (reseller request links: ResellerRelationship requests)"
+
+// tokenObtainedMessage is the Ready message of a Partner whose credentials
+// earned an App-only token: App-only calls work, so the Partner is Ready, but
+// it says which calls its credentials cannot make, and why.
+func tokenObtainedMessage(secret string, userErr error) string {
+	switch {
+	case userErr == nil:
+		return "The credentials obtained an App-only and an App+User token: they can make every call the operator needs."
+	case errors.Is(userErr, pc.ErrUserCredentialsRequired):
+		return fmt.Sprintf("The credentials obtained an App-only token; they cannot make %s because Secret %s has no %s.",
+			appUserCallsNeeded, secret, v1alpha1.SecretKeyRefreshToken)
+	default:
+		return fmt.Sprintf("The credentials obtained an App-only token; they cannot make %s because the token service refused the %s of Secret %s: %v.",
+			appUserCallsNeeded, v1alpha1.SecretKeyRefreshToken, secret, userErr)
+	}
+}
+
 // eventOnChange records an Event when the Ready reason changed in this pass.
 func (r *PartnerReconciler) eventOnChange(before, after *v1alpha1.Partner, eventType, action string) {
 	was := readyCondition(before.Status.Conditions)
@@ -111,12 +135,26 @@ func readyCondition(conds []metav1.Condition) *metav1.Condition {
 	return nil
 }
 
-// SetupWithManager registers the reconciler with mgr.
+// SetupWithManager registers the reconciler with mgr. It watches the
+// metadata of the Secrets in the operator's namespace (never their data: the
+// credentials are read with an uncached get), so that creating, fixing or
+// rotating a Partner's Secret takes effect at once rather than at the next
+// refresh. The Partner's status change then requeues its relationships and
+// subscriptions, which find the rebuilt client.
 func (r *PartnerReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
 	r.opts = opts
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Partner{}).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.partnersOfSecret), builder.OnlyMetadata).
 		WithOptions(opts.controllerOptions()).
 		Complete(r)
+}
+
+// partnersOfSecret: the Partners whose credentials are in the Secret o.
+func (r *PartnerReconciler) partnersOfSecret(ctx context.Context, o client.Object) []ctrl.Request {
+	if o.GetNamespace() != r.opts.OperatorNamespace {
+		return nil // a Partner's Secret is only ever read in the operator's namespace
+	}
+	return requestsFor(ctx, r.Client, &v1alpha1.PartnerList{}, client.MatchingFields{indexCredentialsSecret: o.GetName()})
 }

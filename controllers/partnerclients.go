@@ -31,8 +31,9 @@ func (e *credentialsError) Error() string { return e.msg }
 // and the per-tenant rate limit are shared by every reconciler. Credentials are
 // read with an uncached get of the one Secret a Partner names, only in the
 // operator's own namespace, and only for a Partner whose endpoints are allowed:
-// the operator neither caches nor lists Secrets, and sends a credential
-// nowhere but its cloud's hosts and the origins its own flags add.
+// the operator caches no Secret's data (it watches only their metadata, to
+// refresh a Partner whose Secret changed), and sends a credential nowhere but
+// its cloud's hosts and the origins its own flags add.
 type partnerClients struct {
 	secrets   client.Reader // uncached
 	namespace string        // the operator's namespace, the only one Secrets are read in
@@ -54,7 +55,8 @@ type partnerClient struct {
 	graphErr error
 	// err says why there is no client (the Secret is missing or incomplete).
 	// It is kept like a client, so that reconcilers do not read the Secret
-	// again on every pass; the Partner reconciler's refresh replaces it.
+	// again on every pass; the Partner reconciler's refresh replaces it, on
+	// its period and whenever the Secret changes.
 	err error
 }
 
@@ -84,7 +86,10 @@ func (p *partnerClients) get(ctx context.Context, partner *v1alpha1.Partner) (*p
 }
 
 // refresh reads the Partner's Secret again and rebuilds its client when
-// anything it was built from changed (a rotated secret, a new endpoint).
+// anything it was built from changed (a rotated or fixed secret, a new
+// endpoint). Whatever it concludes replaces what was kept for the Partner,
+// a remembered failure included, so that the next get sees it; only an error
+// reading the Secret (not its absence) keeps the old entry until the retry.
 func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner) (*pc.Client, error) {
 	conn := partner.Spec.PartnerCenter
 	if conn == nil || conn.CredentialsSecretRef == nil {
@@ -129,7 +134,7 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if c, ok := p.clients[partner.Name]; ok && c.spec == spec && c.secret == sec {
+	if c, ok := p.clients[partner.Name]; ok && c.err == nil && c.spec == spec && c.secret == sec {
 		return c.client, nil // unchanged: keep its cached token and rate limiter
 	}
 	c, err := pc.New(p.newCfg(cfg))
@@ -138,8 +143,8 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 		p.clients[partner.Name] = partnerClient{spec: spec, err: err}
 		return nil, err
 	}
-	// get reuses the client while the Partner's spec is unchanged; a rotated
-	// secret is picked up by the Partner reconciler's periodic refresh.
+	// get reuses the client while the Partner's spec is unchanged; a changed
+	// Secret is picked up by the Partner reconciler, which watches it.
 	g, gErr := p.buildGraph(partner, cfg)
 	p.clients[partner.Name] = partnerClient{spec: spec, secret: sec, client: c, graph: g, graphErr: gErr}
 	return c, nil

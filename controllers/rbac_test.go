@@ -50,8 +50,8 @@ func TestGeneratedRBACIsEnoughAndNoMore(t *testing.T) {
 			t.Errorf("the ClusterRole grants Secrets (%v): the operator reads them only in its namespace, through a Role", rule.Verbs)
 		}
 	}
-	if len(secretsRole.Rules) != 1 || !slices.Equal(secretsRole.Rules[0].Resources, []string{"secrets"}) || !slices.Equal(secretsRole.Rules[0].Verbs, []string{"get"}) {
-		t.Errorf("the Secrets Role = %+v, want get on secrets only", secretsRole.Rules)
+	if len(secretsRole.Rules) != 1 || !slices.Equal(secretsRole.Rules[0].Resources, []string{"secrets"}) || !slices.Equal(secretsRole.Rules[0].Verbs, []string{"get", "list", "watch"}) {
+		t.Errorf("the Secrets Role = %+v, want get, list and watch on secrets only", secretsRole.Rules)
 	}
 
 	user := "multichannel-operator-" + rand.String(4)

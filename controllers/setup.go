@@ -10,8 +10,12 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -29,8 +33,10 @@ type Options struct {
 	// MaxRequeue bounds how long a scheduled subscription waits before it is
 	// evaluated again, even when its notBefore is further away.
 	MaxRequeue time.Duration
-	// CredentialsRefresh is how often a Partner's Secret is read again, so that
-	// rotated credentials are picked up.
+	// CredentialsRefresh is how often a Partner's Secret is read again even
+	// when it did not change, so that what the token service says of the same
+	// credentials is seen. A changed Secret is picked up at once: the Partner
+	// reconciler watches the Secrets' metadata.
 	CredentialsRefresh time.Duration
 
 	// OperatorNamespace is the operator's own namespace, the only one where it
@@ -61,7 +67,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.MaxRequeue, "max-requeue", 12*time.Hour,
 		"Longest a scheduled subscription waits before it is evaluated again.")
 	fs.DurationVar(&o.CredentialsRefresh, "credentials-refresh", 10*time.Minute,
-		"How often each Partner's credentials Secret is read again.")
+		"How often each Partner's credentials Secret is read again even when unchanged (a changed Secret is picked up at once).")
 	fs.StringVar(&o.OperatorNamespace, "operator-namespace", os.Getenv("POD_NAMESPACE"),
 		"The operator's own namespace, the only one where it reads Partners' credentials Secrets (default: $POD_NAMESPACE, else the service account's namespace).")
 	fs.Var(&o.AllowedOrigins, "allowed-origins",
@@ -97,6 +103,30 @@ func (o Options) withDefaults() Options {
 const DefaultOperatorNamespace = "multichannel-system"
 
 const serviceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+// CacheByObject returns byObject (which it does not modify) with the one
+// restriction the operator's cache needs besides sharding: Secrets are
+// cached as metadata only (names and resource versions, never their data),
+// and only in the operator's own namespace, the only one its Role lets it
+// list and watch. The Partner reconciler watches them, so that a fixed
+// Secret takes effect at once. Pass the result as the manager's
+// cache.Options.ByObject.
+func (o Options) CacheByObject(byObject map[client.Object]cache.ByObject) map[client.Object]cache.ByObject {
+	ns := o.withDefaults().OperatorNamespace
+	out := make(map[client.Object]cache.ByObject, len(byObject)+1)
+	for obj, by := range byObject {
+		out[obj] = by
+	}
+	out[secretMetadata()] = cache.ByObject{Namespaces: map[string]cache.Config{ns: {}}}
+	return out
+}
+
+// secretMetadata is a Secret as the cache holds it: metadata only.
+func secretMetadata() *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	return m
+}
 
 func (o Options) controllerOptions() controller.Options {
 	opts := controller.Options{MaxConcurrentReconciles: o.MaxConcurrentReconciles}
