@@ -52,6 +52,9 @@ type outcome struct {
 	reason, message string
 }
 
+// readyStatus is the status of Ready the outcome gives.
+func (o *outcome) readyStatus() metav1.ConditionStatus { return boolStatus(o.state == outcomeReady) }
+
 // ready: the object is in its desired state.
 func (c conditions) ready(reason, message string) {
 	*c.outcome = outcome{outcomeReady, reason, message}

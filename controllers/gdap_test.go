@@ -91,6 +91,18 @@ func (h *harness) gdapEvents(reason string) []eventsv1.Event {
 	return out
 }
 
+// waitGDAPEvent waits for exactly one Event with reason and type (Events are
+// emitted after the status write, and recorded asynchronously).
+func (h *harness) waitGDAPEvent(reason, eventType string) {
+	h.t.Helper()
+	h.eventually("one "+eventType+" Event "+reason, func() error {
+		if ev := h.gdapEvents(reason); len(ev) != 1 || ev[0].Type != eventType {
+			return errf("events %+v", ev)
+		}
+		return nil
+	})
+}
+
 // TestGDAPCreateLockApproveActivateAssign follows a relationship from the
 // declaration to active access for a security group, and the customer's summary.
 func TestGDAPCreateLockApproveActivateAssign(t *testing.T) {
@@ -142,9 +154,7 @@ func TestGDAPCreateLockApproveActivateAssign(t *testing.T) {
 		}
 		return nil
 	})
-	if len(h.gdapEvents("Active")) == 0 {
-		t.Error("no event for the phase change to Active")
-	}
+	h.waitGDAPEvent("Active", "Normal")
 }
 
 // TestGDAPCrashBetweenCreateAndStatusWrite stops the manager while Graph has
@@ -210,9 +220,7 @@ func TestGDAPExpiryWarnings(t *testing.T) {
 		return nil
 	})
 	for _, reason := range []string{"ExpiresWithin30Days", "ExpiresWithin7Days"} {
-		if ev := h.gdapEvents(reason); len(ev) != 1 || ev[0].Type != "Warning" {
-			t.Errorf("events %s: %+v; want one Warning", reason, ev)
-		}
+		h.waitGDAPEvent(reason, "Warning")
 	}
 
 	if err := h.graph.Advance(91 * 24 * time.Hour); err != nil {
@@ -415,9 +423,7 @@ func TestGDAPTerminatedByTheCustomer(t *testing.T) {
 	if s := kstatus(t, g); s != status.FailedStatus {
 		t.Errorf("kstatus %s, want Failed", s)
 	}
-	if ev := h.gdapEvents("Terminated"); len(ev) != 1 || ev[0].Type != "Warning" {
-		t.Errorf("events %+v, want one Warning", ev)
-	}
+	h.waitGDAPEvent("Terminated", "Warning")
 	h.eventually("the customer no longer shows admin access", func() error {
 		cust := &v1alpha1.Customer{}
 		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "woodgrove"}, cust); err != nil {

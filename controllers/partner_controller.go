@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -41,13 +42,9 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	before := partner.DeepCopy()
-	defer func() {
-		if err := patchStatus(ctx, r.Client, before, partner); err != nil {
-			retErr = errors.Join(retErr, fmt.Errorf("writing Partner %s status: %w", partner.Name, err))
-		}
-	}()
-	conds := conditions{list: &partner.Status.Conditions, generation: partner.Generation}
+	p := beginPass(ctx, r.Client, r.recorder, "Partner", partner, &partner.Status.Conditions)
+	defer func() { retErr = p.finish(ctx, res, retErr, false) }()
+	conds := p.conds
 
 	pcClient, err := r.clients.refresh(ctx, partner)
 	var credErr *credentialsError
@@ -58,7 +55,7 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	case errors.As(err, &credErr):
 		conds.remove(v1alpha1.ConditionAppUserCalls)
 		conds.stalled(credErr.reason, credErr.Error()+".")
-		r.eventOnChange(before, partner, "Warning", "ReadCredentials")
+		eventOnReadyChange(p, "Warning", "ReadCredentials")
 		// A change to the Secret requeues the Partner at once (SetupWithManager).
 		return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 	case err != nil:
@@ -68,7 +65,7 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 			conds.remove(v1alpha1.ConditionAppUserCalls)
 			conds.stalled(v1alpha1.ReasonTokenFailed, fmt.Sprintf("The token service refused the credentials of Secret %s/%s: %v.",
 				r.opts.OperatorNamespace, partner.Spec.PartnerCenter.CredentialsSecretRef.Name, err))
-			r.eventOnChange(before, partner, "Warning", "ObtainToken")
+			eventOnReadyChange(p, "Warning", "ObtainToken")
 			return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 		}
 		userErr := pcClient.CheckUserCredentials(ctx)
@@ -76,7 +73,7 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		conds.ready(v1alpha1.ReasonTokenObtained, tokenObtainedMessage(r.opts.OperatorNamespace+"/"+partner.Spec.PartnerCenter.CredentialsSecretRef.Name, userErr))
 	}
 	partner.Status.ObservedGeneration = partner.Generation
-	r.eventOnChange(before, partner, "Normal", "ObtainToken")
+	eventOnReadyChange(p, "Normal", "ObtainToken")
 	return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 }
 
@@ -116,23 +113,16 @@ func tokenObtainedMessage(secret string, userErr error) string {
 	}
 }
 
-// eventOnChange records an Event when the Ready reason changed in this pass.
-func (r *PartnerReconciler) eventOnChange(before, after *v1alpha1.Partner, eventType, action string) {
-	was := readyCondition(before.Status.Conditions)
-	now := readyCondition(after.Status.Conditions)
-	if now == nil || (was != nil && was.Reason == now.Reason && was.Status == now.Status) {
+// eventOnReadyChange queues an Event when the pass changes Ready's reason or status.
+func eventOnReadyChange[T client.Object](p *pass[T], eventType, action string) {
+	o := p.conds.outcome
+	if o.state == unsummarized {
 		return
 	}
-	r.recorder.Eventf(after, nil, eventType, now.Reason, action, "%s", now.Message)
-}
-
-func readyCondition(conds []metav1.Condition) *metav1.Condition {
-	for i := range conds {
-		if conds[i].Type == v1alpha1.ConditionReady {
-			return &conds[i]
-		}
+	if was := meta.FindStatusCondition(*p.conds.list, v1alpha1.ConditionReady); was != nil && was.Reason == o.reason && was.Status == o.readyStatus() {
+		return
 	}
-	return nil
+	p.event(nil, eventType, o.reason, action, "%s", o.message)
 }
 
 // SetupWithManager registers the reconciler with mgr. It watches the

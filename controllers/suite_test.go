@@ -114,8 +114,12 @@ type harness struct {
 	sim    *sim.Server
 	simURL string
 	// graph is the Microsoft Graph simulator, on the same listener as sim.
-	graph *graphsim.Server
-	clock *clocktesting.FakePassiveClock
+	graph       *graphsim.Server
+	clock       *clocktesting.FakePassiveClock
+	statusWrite statusWriteHook
+	// conflicts holds the status patches the API server refused as
+	// conflicting: "type namespace/name patch".
+	conflicts sync.Map
 	// statusWrites counts the manager's status patches.
 	statusWrites atomic.Int64
 	stopManager  func()
@@ -126,12 +130,22 @@ type harness struct {
 type harnessOption func(*harnessConfig)
 
 type harnessConfig struct {
-	before     func(*harness)
-	logs       io.Writer
-	sim        sim.Options
-	graph      graphsim.Options
-	middleware func(http.Handler) http.Handler
-	managerCfg *rest.Config
+	before      func(*harness)
+	statusWrite statusWriteHook
+	logs        io.Writer
+	sim         sim.Options
+	graph       graphsim.Options
+	middleware  func(http.Handler) http.Handler
+	managerCfg  *rest.Config
+}
+
+// statusWriteHook runs before each of the manager's status patches; an
+// error it returns is the patch's, and the patch is not sent.
+type statusWriteHook func(ctx context.Context, obj client.Object, patch client.Patch) error
+
+// beforeStatusWrite installs hook in the manager's client.
+func beforeStatusWrite(hook statusWriteHook) harnessOption {
+	return func(c *harnessConfig) { c.statusWrite = hook }
 }
 
 // asUser runs the manager with another identity's REST config.
@@ -192,7 +206,7 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 	if hc.before != nil {
 		hc.before(h)
 	}
-	h.logs = hc.logs
+	h.logs, h.statusWrite = hc.logs, hc.statusWrite
 	h.startManager()
 	return h
 }
@@ -229,11 +243,21 @@ func (h *harness) startShardManager(shard string, wrote *sync.Map) {
 			}
 			return interceptor.NewClient(c, interceptor.Funcs{
 				SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+					if h.statusWrite != nil {
+						if err := h.statusWrite(ctx, obj, patch); err != nil {
+							return err
+						}
+					}
 					h.statusWrites.Add(1)
 					if wrote != nil {
 						wrote.Store(obj.GetNamespace()+"/"+obj.GetName(), true)
 					}
-					return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+					err := c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+					if apierrors.IsConflict(err) {
+						data, _ := patch.Data(obj)
+						h.conflicts.Store(fmt.Sprintf("%T %s/%s %s", obj, obj.GetNamespace(), obj.GetName(), data), true)
+					}
+					return err
 				},
 			}), nil
 		},
