@@ -126,7 +126,10 @@ func formatTime(t *time.Time) string {
 // that stalls until a person adds a refresh token.
 func retryPartnerCenter(conds conditions, object, doing string, err error) (*ctrl.Result, error) {
 	if errors.Is(err, pc.ErrUserCredentialsRequired) {
-		conds.stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner Center failed while %s: %v.", doing, err))
+		// Nothing was sent: the operator cannot make the call at all.
+		conds.stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf(
+			"Stopped %s: it is an App+User call, and the partner's credentials Secret has no %s. Add one; the Secret's change resumes this at once.",
+			doing, v1alpha1.SecretKeyRefreshToken))
 		return done, nil
 	}
 	conds.progressing(v1alpha1.ReasonPartnerCenterError, fmt.Sprintf("Partner Center failed while %s: %v; retrying.", doing, err))

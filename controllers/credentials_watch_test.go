@@ -86,6 +86,10 @@ func TestCredentialsWithoutRefreshToken(t *testing.T) {
 		if !strings.Contains(ready.Message, stalledMsg) {
 			return errf("Ready message %q does not carry the relationship's %q", ready.Message, stalledMsg)
 		}
+		// Stalled, as its relationship: no amount of waiting for the customer helps.
+		if c := condition(sub.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Reason != v1alpha1.ReasonPartnerNotReady {
+			return errf("Stalled = %+v, want the relationship's PartnerNotReady", c)
+		}
 		return nil
 	})
 

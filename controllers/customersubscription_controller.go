@@ -160,21 +160,18 @@ func (r *CustomerSubscriptionReconciler) loadReferences(ctx context.Context, s *
 		s.sub.Status.Phase = v1alpha1.PhasePending
 	}
 	s.customer = &v1alpha1.Customer{}
-	if found, err := r.getRef(ctx, s, client.ObjectKey{Namespace: s.sub.Namespace, Name: s.sub.Spec.CustomerRef}, s.customer, v1alpha1.ReasonCustomerNotFound,
-		"Customer %s named by spec.customerRef does not exist in namespace %s; the subscription waits until it does.", s.sub.Spec.CustomerRef, s.sub.Namespace); !found {
+	if found, err := getReference(ctx, r.Client, s.conds, client.ObjectKey{Namespace: s.sub.Namespace, Name: s.sub.Spec.CustomerRef}, s.customer, "spec.customerRef", "subscription"); !found {
 		return done, err
 	}
 	if ref := s.sub.Spec.Channel.PartnerRef; ref != "" {
 		s.channelPartner = &v1alpha1.Partner{}
-		if found, err := r.getRef(ctx, s, client.ObjectKey{Name: ref}, s.channelPartner, v1alpha1.ReasonPartnerNotFound,
-			"Partner %s named by spec.channel.partnerRef does not exist; the subscription waits until it does.", ref); !found {
+		if found, err := getReference(ctx, r.Client, s.conds, client.ObjectKey{Name: ref}, s.channelPartner, "spec.channel.partnerRef", "subscription"); !found {
 			return done, err
 		}
 	}
 	if ref := s.sub.Spec.SupportPartnerRef; ref != "" {
 		s.target = &v1alpha1.Partner{}
-		if found, err := r.getRef(ctx, s, client.ObjectKey{Name: ref}, s.target, v1alpha1.ReasonPartnerNotFound,
-			"Partner %s named by spec.supportPartnerRef does not exist; the subscription waits until it does.", ref); !found {
+		if found, err := getReference(ctx, r.Client, s.conds, client.ObjectKey{Name: ref}, s.target, "spec.supportPartnerRef", "subscription"); !found {
 			return done, err
 		}
 		// A missing indirect provider is not waited for: the decision table reports it.
@@ -188,17 +185,6 @@ func (r *CustomerSubscriptionReconciler) loadReferences(ctx context.Context, s *
 		}
 	}
 	return nil, nil
-}
-
-// getRef reads a referenced object; when it does not exist the subscription
-// waits for it (GitOps tools apply objects in any order).
-func (r *CustomerSubscriptionReconciler) getRef(ctx context.Context, s *subscriptionScope, key client.ObjectKey, obj client.Object, reason, format string, args ...any) (bool, error) {
-	err := r.Get(ctx, key, obj)
-	if apierrors.IsNotFound(err) {
-		s.conds.progressing(reason, fmt.Sprintf(format, args...))
-		return false, nil
-	}
-	return err == nil, err
 }
 
 // evaluate applies the decision table.
@@ -371,6 +357,13 @@ func (r *CustomerSubscriptionReconciler) awaitApproval(_ context.Context, s *sub
 	authorized := meta.FindStatusCondition(s.sub.Status.Conditions, v1alpha1.ConditionAuthorized)
 	if consented && authorized != nil && authorized.Status == metav1.ConditionTrue {
 		return nil, nil
+	}
+
+	if stalled := meta.FindStatusCondition(rr.Status.Conditions, v1alpha1.ConditionStalled); !consented && stalled != nil && stalled.Status == metav1.ConditionTrue {
+		// The request itself cannot go on: that, not the customer, blocks the subscription.
+		s.sub.Status.Phase = v1alpha1.PhaseAwaitingApproval
+		s.conds.stalled(stalled.Reason, fmt.Sprintf("ResellerRelationship %s with partner %s is stalled: %s", rr.Name, s.target.Name, stalled.Message))
+		return done, nil
 	}
 
 	var waiting []string

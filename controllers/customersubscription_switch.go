@@ -300,16 +300,11 @@ func (r *CustomerSubscriptionReconciler) partnerCenterFailed(s *subscriptionScop
 // with the conditions saying why there is none.
 func (r *CustomerSubscriptionReconciler) targetClient(ctx context.Context, s *subscriptionScope) (*pc.Client, *ctrl.Result, error) {
 	c, err := r.clients.get(ctx, s.target)
-	var credErr *credentialsError
-	switch {
-	case errors.Is(err, errReferenceOnly):
+	ok, err := usable(err, s.conds, s.target, "Partner Center", func() {
 		s.conds.stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner %s has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef), so the %s step cannot run.", s.target.Name, s.result.Path))
-		return nil, done, nil
-	case errors.As(err, &credErr):
-		s.conds.progressing(v1alpha1.ReasonPartnerNotReady, credErr.Error()+".")
-		return nil, &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
-	case err != nil:
-		return nil, nil, err
+	})
+	if !ok {
+		return nil, done, err
 	}
 	return c, nil, nil
 }

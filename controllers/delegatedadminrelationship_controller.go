@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -131,21 +130,11 @@ func (r *DelegatedAdminRelationshipReconciler) loadReferences(ctx context.Contex
 	if s.obj.Status.Phase == "" {
 		s.obj.Status.Phase = v1alpha1.GDAPPending
 	}
-	s.partner = &v1alpha1.Partner{}
-	if err := r.Get(ctx, client.ObjectKey{Name: s.obj.Spec.PartnerRef}, s.partner); err != nil {
-		if apierrors.IsNotFound(err) {
-			s.conds.progressing(v1alpha1.ReasonPartnerNotFound, fmt.Sprintf("Partner %s named by spec.partnerRef does not exist; the relationship waits until it does.", s.obj.Spec.PartnerRef))
-			return done, nil
-		}
-		return nil, err
-	}
-	s.customer = &v1alpha1.Customer{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: s.obj.Namespace, Name: s.obj.Spec.CustomerRef}, s.customer); err != nil {
-		if apierrors.IsNotFound(err) {
-			s.conds.progressing(v1alpha1.ReasonCustomerNotFound, fmt.Sprintf("Customer %s named by spec.customerRef does not exist in namespace %s; the relationship waits until it does.", s.obj.Spec.CustomerRef, s.obj.Namespace))
-			return done, nil
-		}
-		return nil, err
+	var found bool
+	var err error
+	s.partner, s.customer, found, err = getPartnerAndCustomer(ctx, r.Client, s.conds, s.obj.Namespace, s.obj.Spec.PartnerRef, s.obj.Spec.CustomerRef, "relationship")
+	if !found {
+		return done, err
 	}
 	return nil, nil
 }
@@ -153,19 +142,12 @@ func (r *DelegatedAdminRelationshipReconciler) loadReferences(ctx context.Contex
 // connect gets the partner's Microsoft Graph client.
 func (r *DelegatedAdminRelationshipReconciler) connect(ctx context.Context, s *gdapScope) (*ctrl.Result, error) {
 	g, err := r.clients.getGraph(ctx, s.partner)
-	var credErr *credentialsError
-	switch {
-	case errors.Is(err, errReferenceOnly):
+	ok, err := usable(err, s.conds, s.partner, "Microsoft Graph", func() {
 		s.conds.stalled(v1alpha1.ReasonNoCredentials, fmt.Sprintf(
 			"Partner %s has no credentials (spec.partnerCenter.credentialsSecretRef), and a GDAP relationship can only be asked for through Microsoft Graph with them.", s.partner.Name))
-		return done, nil
-	case errors.As(err, &credErr):
-		// The Partner's watch wakes this object when the Partner changes;
-		// a Secret created or fixed later is seen on the next requeue.
-		s.conds.progressing(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner %s cannot call Microsoft Graph: %s.", s.partner.Name, credErr.Error()))
-		return &ctrl.Result{RequeueAfter: r.opts.MaxRequeue}, nil
-	case err != nil:
-		return nil, err
+	})
+	if !ok {
+		return done, err
 	}
 	s.graph = g
 	return nil, nil

@@ -2,12 +2,10 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -152,21 +150,11 @@ func (r *ResellerRelationshipReconciler) loadReferences(ctx context.Context, s *
 	if s.rr.Status.Phase == "" {
 		s.rr.Status.Phase = v1alpha1.RelationshipPending
 	}
-	s.partner = &v1alpha1.Partner{}
-	if err := r.Get(ctx, client.ObjectKey{Name: s.rr.Spec.PartnerRef}, s.partner); err != nil {
-		if apierrors.IsNotFound(err) {
-			s.conds.progressing(v1alpha1.ReasonPartnerNotFound, fmt.Sprintf("Partner %s named by spec.partnerRef does not exist; the request waits until it does.", s.rr.Spec.PartnerRef))
-			return done, nil
-		}
-		return nil, err
-	}
-	s.customer = &v1alpha1.Customer{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: s.rr.Namespace, Name: s.rr.Spec.CustomerRef}, s.customer); err != nil {
-		if apierrors.IsNotFound(err) {
-			s.conds.progressing(v1alpha1.ReasonCustomerNotFound, fmt.Sprintf("Customer %s named by spec.customerRef does not exist in namespace %s; the request waits until it does.", s.rr.Spec.CustomerRef, s.rr.Namespace))
-			return done, nil
-		}
-		return nil, err
+	var found bool
+	var err error
+	s.partner, s.customer, found, err = getPartnerAndCustomer(ctx, r.Client, s.conds, s.rr.Namespace, s.rr.Spec.PartnerRef, s.rr.Spec.CustomerRef, "request")
+	if !found {
+		return done, err
 	}
 	return nil, nil
 }
@@ -246,18 +234,15 @@ func (r *ResellerRelationshipReconciler) expire(ctx context.Context, s *relation
 // conditions saying why there is none.
 func (r *ResellerRelationshipReconciler) partnerClient(ctx context.Context, s *relationshipScope) (*pc.Client, error) {
 	c, err := r.clients.get(ctx, s.partner)
-	var credErr *credentialsError
-	switch {
-	case errors.Is(err, errReferenceOnly):
+	ok, err := usable(err, s.conds, s.partner, "Partner Center", func() {
 		s.conds.progressing(v1alpha1.ReasonAwaitingManualApproval, fmt.Sprintf(
 			"Partner %s has no Partner Center credentials, so the customer's decision cannot be observed; once customer %s answers, a person with verb approve records it: kubectl multichannel approve (or deny) resellerrelationship/%s -n %s.",
 			s.partner.Name, s.customer.Name, s.rr.Name, s.rr.Namespace))
-		return nil, nil
-	case errors.As(err, &credErr):
-		s.conds.progressing(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner %s cannot call Partner Center: %s.", s.partner.Name, credErr.Error()))
-		return nil, nil
+	})
+	if !ok {
+		return nil, err
 	}
-	return c, err
+	return c, nil
 }
 
 // partnerCenterFailed reports a failed call; it is retried with backoff.
