@@ -81,6 +81,7 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 		r.keepFinalOutcome,
 		r.loadReferences,
 		r.evaluate,
+		r.finishOperationInFlight,
 		r.stopWhenOnlyEvaluated,
 		r.stopWhenIneligible,
 		r.waitForTermEnd,
@@ -128,19 +129,24 @@ func (r *CustomerSubscriptionReconciler) beginNextAttempt(_ context.Context, s *
 		return nil, nil
 	}
 	failed := *st.Operation
-	if failed.Attempt == 0 {
-		failed.Attempt = 1
-	}
-	st.PreviousOperations = append(st.PreviousOperations, failed)
+	retireOperation(st)
+	st.RetryRequest = s.sub.Annotations[v1alpha1.AnnotationRetry]
+	s.conds.remove(v1alpha1.ConditionSwitched)
+	s.event(nil, "Normal", "Retrying", "RetryOperation",
+		"Attempt %d of the switch step begins; operation %s (%s) of attempt %d ended Failed.", max(failed.Attempt, 1)+1, failed.ID, failed.Type, max(failed.Attempt, 1))
+	return nil, nil
+}
+
+// retireOperation moves the current operation, ended, to
+// status.previousOperations, which keeps the last few.
+func retireOperation(st *v1alpha1.CustomerSubscriptionStatus) {
+	ended := *st.Operation
+	ended.Attempt = max(ended.Attempt, 1)
+	st.PreviousOperations = append(st.PreviousOperations, ended)
 	if n := len(st.PreviousOperations); n > maxPreviousOperations {
 		st.PreviousOperations = st.PreviousOperations[n-maxPreviousOperations:]
 	}
 	st.Operation = nil
-	st.RetryRequest = s.sub.Annotations[v1alpha1.AnnotationRetry]
-	s.conds.remove(v1alpha1.ConditionSwitched)
-	s.event(nil, "Normal", "Retrying", "RetryOperation",
-		"Attempt %d of the switch step begins; operation %s (%s) of attempt %d ended Failed.", failed.Attempt+1, failed.ID, failed.Type, failed.Attempt)
-	return nil, nil
 }
 
 // maxPreviousOperations bounds status.previousOperations.

@@ -20,13 +20,22 @@ import (
 const azurePlanCatalogItem = "DZH318Z0BPS6:0001"
 
 // switchSubscription runs the switch step of the subscription's path, once
-// the reseller relationship is approved.
+// both gates are open.
 func (r *CustomerSubscriptionReconciler) switchSubscription(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
-	switch s.result.Path {
+	return r.runPath(ctx, s, s.result.Path)
+}
+
+// runPath runs one path's switch step; each reads top to bottom.
+func (r *CustomerSubscriptionReconciler) runPath(ctx context.Context, s *subscriptionScope, path v1alpha1.SwitchPath) (*ctrl.Result, error) {
+	switch path {
 	case v1alpha1.PathResellerRelationship:
+		// Nothing to buy: the approved relationship is the switch.
 		r.complete(s, fmt.Sprintf("Customer %s approved partner %s as reseller, so %s now manages and supports the subscription.", s.customer.Name, s.target.Name, s.target.Name))
 		return done, nil
+
 	case v1alpha1.PathNewAzureSubscription:
+		// Buy an Azure plan (cart and checkout), wait for its subscription,
+		// then for the source to be cancelled where the spec asks for it.
 		op, res, err := r.runOperation(ctx, s, v1alpha1.OperationCreateAzurePlan)
 		if op == nil {
 			return res, err
@@ -35,7 +44,10 @@ func (r *CustomerSubscriptionReconciler) switchSubscription(ctx context.Context,
 			return res, err
 		}
 		return r.settleSource(s)
+
 	case v1alpha1.PathNewLicenseSubscription:
+		// Buy the same offer and quantity, with spec.purchase's term and
+		// billing cycle, and wait for its subscription.
 		op, res, err := r.runOperation(ctx, s, v1alpha1.OperationCreateLicenseSubscription)
 		if op == nil {
 			return res, err
@@ -45,14 +57,50 @@ func (r *CustomerSubscriptionReconciler) switchSubscription(ctx context.Context,
 		}
 		r.complete(s, fmt.Sprintf("Partner %s bought %d of %s for customer %s as subscription %s.", s.target.Name, quantity(s.sub), offerName(s.sub), s.customer.Name, s.sub.Status.TargetSubscriptionID))
 		return done, nil
+
 	case v1alpha1.PathPartnerSwitch:
+		// Ask the source partner for a transfer and poll it until it
+		// completes, is refused or expires.
 		op, res, err := r.runOperation(ctx, s, v1alpha1.OperationCreateTransfer)
 		if op == nil {
 			return res, err
 		}
 		return r.followTransfer(ctx, s, op)
 	}
-	return nil, fmt.Errorf("CustomerSubscription %s/%s: no switch step for path %q", s.sub.Namespace, s.sub.Name, s.result.Path)
+	return nil, fmt.Errorf("CustomerSubscription %s/%s: no switch step for path %q", s.sub.Namespace, s.sub.Name, path)
+}
+
+// operationPath is the path each operation type belongs to.
+var operationPath = map[v1alpha1.OperationType]v1alpha1.SwitchPath{
+	v1alpha1.OperationCreateAzurePlan:           v1alpha1.PathNewAzureSubscription,
+	v1alpha1.OperationCreateLicenseSubscription: v1alpha1.PathNewLicenseSubscription,
+	v1alpha1.OperationCreateTransfer:            v1alpha1.PathPartnerSwitch,
+}
+
+// inFlight: the operation has not ended and may have created something in
+// Partner Center: it was confirmed (an order or transfer exists), or it may
+// have been sent without an answer. Only one Partner Center refused is known
+// to have created nothing.
+func inFlight(op *v1alpha1.Operation) bool {
+	return op != nil && op.CompletedAt == nil && (op.ExternalID != "" || op.Refusal == "")
+}
+
+// finishOperationInFlight: an operation in flight is followed to its end on
+// its own path, whatever the decision table says now. When the path changed
+// meanwhile (the source was cancelled during a transfer, a term was edited),
+// starting the new path's operation could buy a second subscription while
+// the first operation can still complete; so the new path waits.
+func (r *CustomerSubscriptionReconciler) finishOperationInFlight(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	op := s.sub.Status.Operation
+	if !inFlight(op) || s.target == nil || operationPath[op.Type] == s.result.Path {
+		return nil, nil
+	}
+	res, err := r.runPath(ctx, s, operationPath[op.Type])
+	if o := s.conds.outcome; o.state == outcomeProgressing {
+		o.message = fmt.Sprintf("Operation %s (%s) is in flight and is followed to its end before path %s (%s) is taken: %s",
+			op.ID, op.Type, s.result.Path, s.result.Reason, o.message)
+	}
+	return res, err
 }
 
 // settleSource: Azure CSP coexists with other channels; when the source is
@@ -193,14 +241,19 @@ func lineItemErrors(t *pc.Transfer) string {
 // It returns the operation once the call succeeded.
 func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *subscriptionScope, typ v1alpha1.OperationType) (*v1alpha1.Operation, *ctrl.Result, error) {
 	op := s.sub.Status.Operation
-	if op != nil && op.ExternalID == "" && op.CompletedAt == nil && op.Type != typ {
-		// An operation of another path was recorded but its call is unconfirmed:
-		// finish it first, so that nothing it may have created goes unrecorded.
-		if res, err := r.sendOperation(ctx, s, op); res != nil || err != nil {
-			return nil, res, err
+	if op != nil && op.Type != typ {
+		// An operation of another path, which finishOperationInFlight let
+		// pass: it ended, or Partner Center refused it and nothing exists.
+		if op.CompletedAt == nil {
+			now := metav1.NewTime(s.now)
+			op.CompletedAt = &now
+			s.event(nil, "Normal", "OperationAbandoned", "SwitchPath",
+				"Operation %s (%s) was abandoned for path %s: Partner Center refused it (%s), so it created nothing.", op.ID, op.Type, s.result.Path, op.Refusal)
 		}
+		retireOperation(&s.sub.Status)
+		op = nil
 	}
-	if op == nil || op.Type != typ {
+	if op == nil {
 		now := metav1.NewTime(s.now)
 		attempt := nextAttempt(s.sub.Status)
 		s.sub.Status.Operation = &v1alpha1.Operation{ID: operationID(s.sub, typ, attempt), Type: typ, Attempt: attempt, StartedAt: &now}
@@ -265,6 +318,7 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 		}
 		op.ExternalID = t.ID
 	}
+	op.Refusal = ""
 	s.event(nil, "Normal", string(op.Type), "CallPartnerCenter", "Partner Center confirmed operation %s (%s): %s", op.ID, op.Type, op.ExternalID)
 	return nil, nil
 }
@@ -275,6 +329,7 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, op *v1alpha1.Operation, err error) (*ctrl.Result, error) {
 	var pcErr *pc.Error
 	if forbidden := errors.As(err, &pcErr) && pcErr.StatusCode == http.StatusForbidden; forbidden || errors.Is(err, pc.ErrCustomerNotVisible) {
+		op.Refusal = refusal(err)
 		// Partner Center showed the relationship, yet refuses: the customer
 		// removed it since, or the application lacks the role. A person can
 		// fix either; nothing was created, and the same request ID is retried.
@@ -285,7 +340,7 @@ func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, o
 	}
 	if pc.IsRefused(err) {
 		now := metav1.NewTime(s.now)
-		op.CompletedAt = &now
+		op.CompletedAt, op.Refusal = &now, refusal(err)
 		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf("Partner Center refused operation %s (%s): %v.", op.ID, op.Type, err))
 		return done, nil
 	}
@@ -365,6 +420,15 @@ func offerName(sub *v1alpha1.CustomerSubscription) string {
 		return sub.Spec.Offer.DisplayName
 	}
 	return sub.Spec.Offer.ID
+}
+
+// refusal is how status.operation.refusal records a refused send.
+func refusal(err error) string {
+	msg := fmt.Sprintf("HTTP %d: %s", statusCode(err), description(err))
+	if len(msg) > 1024 {
+		msg = msg[:1021] + "..."
+	}
+	return msg
 }
 
 // statusCode and description read a Partner Center error for a message.

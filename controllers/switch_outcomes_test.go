@@ -4,9 +4,13 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 )
@@ -107,5 +111,127 @@ func TestCancelServicesWaitsForSource(t *testing.T) {
 	}
 	if c := condition(sub.Status.Conditions, v1alpha1.ConditionSwitched); c == nil || c.Status != "True" {
 		t.Errorf("switched = %+v", c)
+	}
+}
+
+// setState changes spec.state of a subscription: allowed while Switching,
+// and it changes the path (a cancelled source is bought anew).
+func (h *harness) setState(name string, state v1alpha1.SubscriptionState) {
+	h.t.Helper()
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		sub := &v1alpha1.CustomerSubscription{}
+		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, sub); err != nil {
+			return err
+		}
+		sub.Spec.State = state
+		return k8sClient.Update(h.ctx, sub)
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// TestPathChangeAbandonsRefusedOperation: Partner Center refuses the
+// transfer with 403 (nothing is created), then the source is recorded as
+// cancelled, which makes the path a new Azure plan. The refused transfer is
+// abandoned, kept in previousOperations, and never sent again; the plan is bought.
+func TestPathChangeAbandonsRefusedOperation(t *testing.T) {
+	var refusing atomic.Bool
+	refusing.Store(true)
+	var sentAfterChange atomic.Int32
+	var changed atomic.Bool
+	refuseTransfers := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/transfers") && refusing.Load() {
+				if changed.Load() {
+					sentAfterChange.Add(1)
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusForbidden)
+				_, _ = io.WriteString(w, `{"code":600001,"description":"Access denied for the requested resource.","data":[],"source":"PartnerCenter"}`)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	h := start(t, withMiddleware(refuseTransfers))
+	contoso, fabrikam := h.contoso(), h.fabrikam()
+	h.customer("woodgrove")
+	h.policy(contoso.Name)
+	h.customerAccepts(contosoTenant)
+	h.subscription("azure-csp", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, ""))
+
+	var refused *v1alpha1.Operation
+	h.eventually("the transfer is refused with 403", func() error {
+		sub := &v1alpha1.CustomerSubscription{}
+		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "azure-csp"}, sub); err != nil {
+			return err
+		}
+		if op := sub.Status.Operation; op == nil || !strings.HasPrefix(op.Refusal, "HTTP 403") {
+			return errf("operation %+v", op)
+		}
+		refused = sub.Status.Operation
+		return nil
+	})
+
+	h.setState("azure-csp", v1alpha1.SubscriptionCancelled)
+	sub := h.waitPhase("azure-csp", v1alpha1.PhaseCompleted)
+	changed.Store(true)
+	if op := sub.Status.Operation; op == nil || op.Type != v1alpha1.OperationCreateAzurePlan || op.ExternalID == "" {
+		t.Errorf("operation = %+v, want the Azure plan's", op)
+	}
+	prev := sub.Status.PreviousOperations
+	if len(prev) != 1 || prev[0].ID != refused.ID || prev[0].ExternalID != "" || prev[0].CompletedAt == nil || prev[0].Refusal == "" {
+		t.Errorf("previousOperations = %+v, want the refused transfer, ended without an ID", prev)
+	}
+	st := h.sim.Stats()
+	if st.ObjectsCreated["transfer"] != 0 || st.ObjectsCreated["order"] != 1 {
+		t.Errorf("created %v, want one order and no transfer", st.ObjectsCreated)
+	}
+	h.consistently("the refused transfer is not sent again", time.Second, func() error {
+		if n := sentAfterChange.Load(); n != 0 {
+			return errf("%d transfer requests after completion", n)
+		}
+		return nil
+	})
+}
+
+// TestPendingTransferFollowedAfterPathChange: a transfer exists and the
+// source is then recorded as cancelled. The transfer can still complete, so
+// no Azure plan is bought while it is pending; when the source partner
+// accepts, the subscription is Completed by the transfer.
+func TestPendingTransferFollowedAfterPathChange(t *testing.T) {
+	h := startAzureTransfer(t)
+	transfer := h.waitOperationSent("azure-csp").Status.Operation
+	h.setState("azure-csp", v1alpha1.SubscriptionCancelled)
+
+	h.eventually("the new path waits for the transfer", func() error {
+		sub := &v1alpha1.CustomerSubscription{}
+		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "azure-csp"}, sub); err != nil {
+			return err
+		}
+		c := condition(sub.Status.Conditions, v1alpha1.ConditionReconciling)
+		if sub.Status.Eligibility.Path != v1alpha1.PathNewAzureSubscription || c == nil || !strings.Contains(c.Message, "is followed to its end before path NewAzureSubscription") {
+			return errf("path %s, reconciling %+v", sub.Status.Eligibility.Path, c)
+		}
+		return nil
+	})
+	h.consistently("nothing is bought while the transfer is pending", time.Second, func() error {
+		sub := &v1alpha1.CustomerSubscription{}
+		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "azure-csp"}, sub); err != nil {
+			return err
+		}
+		if n := h.sim.Stats().ObjectsCreated["order"]; n != 0 || sub.Status.Operation == nil || sub.Status.Operation.ID != transfer.ID {
+			return errf("%d orders, operation %+v", n, sub.Status.Operation)
+		}
+		return nil
+	})
+
+	h.simPost("/sim/v1/transfers/"+transfer.ExternalID+"/accept", nil)
+	sub := h.waitPhase("azure-csp", v1alpha1.PhaseCompleted)
+	if op := sub.Status.Operation; op.ID != transfer.ID || op.CompletedAt == nil || sub.Status.TargetSubscriptionID != sub.Spec.SubscriptionID {
+		t.Errorf("operation %+v, target subscription %q", op, sub.Status.TargetSubscriptionID)
+	}
+	if n := h.sim.Stats().ObjectsCreated["order"]; n != 0 {
+		t.Errorf("%d orders: an Azure plan was bought besides the transfer", n)
 	}
 }

@@ -480,7 +480,9 @@ type Operation struct {
 	// +optional
 	StartedAt *metav1.Time `json:"startedAt,omitempty"`
 
-	// completedAt is when Partner Center confirmed the operation.
+	// completedAt is when the operation ended: Partner Center completed it,
+	// refused it, or (with no externalID) the operator abandoned it, having
+	// created nothing, because the subscription's path changed.
 	// +optional
 	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
 
@@ -488,6 +490,14 @@ type Operation struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=128
 	ExternalID string `json:"externalID,omitempty"`
+
+	// refusal is Partner Center's answer when it refused the operation's last
+	// send, such as "HTTP 403: ...": nothing was created. An operation without
+	// externalID or refusal may have created something (its answer was lost),
+	// so it is sent again with the same id before anything else happens.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Refusal string `json:"refusal,omitempty"`
 }
 
 // CustomerSubscriptionStatus is what the operator last decided and observed.
