@@ -69,7 +69,7 @@ func (r *ApprovalPolicyReconciler) SetupWithManager(mgr ctrl.Manager, opts Optio
 				return nil
 			}
 			return []ctrl.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: strings.TrimPrefix(a.By, policyAuthorizationBy(""))}}}
-		})).
+		}), authorizationChanged).
 		WithOptions(opts.controllerOptions()).
 		Complete(r)
 }

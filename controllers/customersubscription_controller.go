@@ -28,6 +28,7 @@ type CustomerSubscriptionReconciler struct {
 	clients  *partnerClients
 	recorder recorder.EventRecorder
 	opts     Options
+	polls    *pollGate // orders and transfers: once per poll interval
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customersubscriptions,verbs=get;list;watch
@@ -413,15 +414,16 @@ func (r *CustomerSubscriptionReconciler) fail(s *subscriptionScope, reason, mess
 func (r *CustomerSubscriptionReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
 	r.opts = opts
+	r.polls = newPollGate(opts.PollInterval)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.CustomerSubscription{}).
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.CustomerSubscriptionList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
-		})).
-		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(r.subscriptionsOfPartner)).
+		}), specChanged).
+		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(r.subscriptionsOfPartner), partnerChanged).
 		Watches(&v1alpha1.ApprovalPolicy{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.CustomerSubscriptionList{}, client.InNamespace(o.GetNamespace()))
-		})).
+		}), specChanged).
 		Watches(&v1alpha1.ResellerRelationship{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			rr := o.(*v1alpha1.ResellerRelationship)
 			return requestsFor(ctx, r.Client, &v1alpha1.CustomerSubscriptionList{}, client.InNamespace(rr.Namespace),

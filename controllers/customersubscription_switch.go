@@ -135,6 +135,9 @@ func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subs
 	if pcClient == nil {
 		return res, err
 	}
+	if wait := r.polls.wait(s.sub.UID); wait > 0 {
+		return &ctrl.Result{RequeueAfter: wait}, nil // asked within the interval
+	}
 	order, err := pcClient.GetOrder(ctx, s.customer.Spec.TenantID, op.ExternalID)
 	if err != nil {
 		return r.partnerCenterFailed(s, "following order "+op.ExternalID, err)
@@ -146,7 +149,7 @@ func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subs
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
 	s.conds.progressing(v1alpha1.ReasonAwaitingOrder, fmt.Sprintf("Order %s is %s: Partner Center has not provisioned the subscription yet.", order.ID, order.Status))
-	return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
+	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 }
 
 // followTransfer polls the transfer until the source partner answers or it expires.
@@ -154,6 +157,9 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 	pcClient, res, err := r.targetClient(ctx, s)
 	if pcClient == nil {
 		return res, err
+	}
+	if wait := r.polls.wait(s.sub.UID); wait > 0 {
+		return &ctrl.Result{RequeueAfter: wait}, nil // asked within the interval
 	}
 	t, err := pcClient.GetTransfer(ctx, s.customer.Spec.TenantID, op.ExternalID)
 	if err != nil {
@@ -195,7 +201,7 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
 	s.conds.progressing(v1alpha1.ReasonAwaitingTransfer, fmt.Sprintf("Waiting for partner %s to accept transfer %s (it expires %s).", source, t.ID, formatTime(t.ExpirationTime)))
-	return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
+	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 }
 
 // lineItemOf is the transfer's line item that moves subscriptionID, if any.
@@ -336,7 +342,7 @@ func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, o
 		s.conds.progressing(v1alpha1.ReasonRelationshipNotInPartnerCenter, fmt.Sprintf(
 			"Partner Center refused operation %s (%s) with HTTP %d: %s. It showed customer %s with partner %s as reseller (%s), so either the customer removed the relationship since, or partner %s's application lacks the Admin agent role in Partner Center. Retrying every %s.",
 			op.ID, op.Type, statusCode(err), description(err), s.customer.Name, s.target.Name, approvalSource(s.relationship), s.target.Name, r.opts.PollInterval))
-		return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
+		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 	}
 	if pc.IsRefused(err) {
 		now := metav1.NewTime(s.now)

@@ -10,12 +10,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
@@ -237,7 +235,7 @@ func (r *DelegatedAdminRelationshipReconciler) observe(ctx context.Context, s *g
 		return r.keepFinal(ctx, s)
 	case graph.StatusTerminationRequested, graph.StatusTerminating:
 		s.conds.progressing(v1alpha1.ReasonGDAPTerminating, "The relationship is being terminated in Microsoft Graph.")
-		return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
+		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 	}
 	return nil, nil
 }
@@ -271,7 +269,7 @@ func (r *DelegatedAdminRelationshipReconciler) lockForApproval(ctx context.Conte
 	s.obj.Status.Phase = v1alpha1.GDAPApprovalPending
 	s.obj.Status.InvitationURL = graph.InvitationURL(s.rel.ID)
 	s.conds.progressing(v1alpha1.ReasonAwaitingCustomer, awaitingMessage(s))
-	return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
+	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 }
 
 // alignCreated returns the update that makes a created relationship what
@@ -307,7 +305,7 @@ func (r *DelegatedAdminRelationshipReconciler) awaitActivation(_ context.Context
 	default:
 		return nil, nil
 	}
-	return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
+	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 }
 
 func awaitingMessage(s *gdapScope) string {
@@ -383,7 +381,7 @@ func (r *DelegatedAdminRelationshipReconciler) assignAccess(ctx context.Context,
 		return &ctrl.Result{RequeueAfter: r.opts.MaxRequeue}, nil
 	case pending > 0:
 		s.conds.progressing(v1alpha1.ReasonAssigningAccess, fmt.Sprintf("The relationship is active; %d access assignment(s) are being applied.", pending))
-		return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
+		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 	}
 	return nil, nil
 }
@@ -508,7 +506,7 @@ func (r *DelegatedAdminRelationshipReconciler) terminate(ctx context.Context, ob
 		}
 		r.recorder.Eventf(obj, nil, "Normal", "TerminationRequested", "Delete", "Asked Microsoft Graph to terminate relationship %s, as spec.terminateOnDelete says.", rel.ID)
 	case graph.StatusApproved, graph.StatusActivating:
-		return ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil // terminate once active
+		return ctrl.Result{RequeueAfter: r.opts.poll()}, nil // terminate once active
 	case graph.StatusApprovalPending:
 		r.recorder.Eventf(obj, nil, "Warning", "NotTerminated", "Delete",
 			"Relationship %s waits for the customer's approval and cannot be terminated before it is active; it expires 90 days after it was locked unless the customer approves it.", rel.ID)
@@ -576,10 +574,10 @@ func (r *DelegatedAdminRelationshipReconciler) SetupWithManager(mgr ctrl.Manager
 		// relationships, and must not wake them to ask Graph again.
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.DelegatedAdminRelationshipList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
-		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		}), specChanged).
 		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.DelegatedAdminRelationshipList{}, client.MatchingFields{indexPartnerRef: o.GetName()})
-		})).
+		}), partnerChanged).
 		WithOptions(opts.controllerOptions()).
 		Named("delegatedadminrelationship").
 		Complete(r)

@@ -32,7 +32,8 @@ func (c *subscriptionCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	list := &v1alpha1.CustomerSubscriptionList{}
-	if err := (*cache).List(context.Background(), list); err != nil {
+	// Read only: no deep copy of every subscription on each scrape.
+	if err := (*cache).List(context.Background(), list, client.UnsafeDisableDeepCopy); err != nil {
 		// The cache is not started yet (or stopping): report nothing rather
 		// than an error, which would fail the whole scrape.
 		return

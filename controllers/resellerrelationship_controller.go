@@ -28,6 +28,7 @@ type ResellerRelationshipReconciler struct {
 	clients  *partnerClients
 	recorder recorder.EventRecorder
 	opts     Options
+	polls    *pollGate // Partner Center's view of the customer: once per poll interval
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships,verbs=get;list;watch;create
@@ -90,7 +91,7 @@ func (r *ResellerRelationshipReconciler) Reconcile(ctx context.Context, req ctrl
 
 // pollAgain: still waiting for the customer; ask again, but wake up for the expiry.
 func (r *ResellerRelationshipReconciler) pollAgain(_ context.Context, s *relationshipScope) (*ctrl.Result, error) {
-	wait := r.opts.PollInterval
+	wait := r.opts.poll()
 	if untilExpiry := expiresAt(s.rr).Sub(s.now); untilExpiry > 0 && untilExpiry < wait {
 		wait = untilExpiry
 	}
@@ -195,7 +196,7 @@ func (r *ResellerRelationshipReconciler) requestLink(ctx context.Context, s *rel
 	s.rr.Status.RequestedAt = &now
 	s.rr.Status.Phase = v1alpha1.RelationshipRequested
 	s.conds.progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
-	return &ctrl.Result{RequeueAfter: r.opts.PollInterval}, nil
+	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 }
 
 // observePartnerCenter: the customer accepted once it appears for the partner as reseller.
@@ -203,6 +204,9 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 	pcClient, err := r.partnerClient(ctx, s)
 	if pcClient == nil {
 		return done, err
+	}
+	if wait := r.polls.wait(s.rr.UID); wait > 0 {
+		return &ctrl.Result{RequeueAfter: wait}, nil // asked within the interval: nothing new to say
 	}
 	cust, err := pcClient.GetCustomer(ctx, s.customer.Spec.TenantID)
 	switch {
@@ -316,14 +320,15 @@ func hasCredentials(p *v1alpha1.Partner) bool {
 func (r *ResellerRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
 	r.opts = opts
+	r.polls = newPollGate(opts.PollInterval)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.ResellerRelationship{}).
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
-		})).
+		}), specChanged).
 		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.MatchingFields{indexPartnerRef: o.GetName()})
-		})).
+		}), partnerChanged).
 		WithOptions(opts.controllerOptions()).
 		Complete(r)
 }

@@ -114,9 +114,10 @@ type harness struct {
 	sim    *sim.Server
 	simURL string
 	// graph is the Microsoft Graph simulator, on the same listener as sim.
-	graph       *graphsim.Server
-	clock       *clocktesting.FakePassiveClock
-	statusWrite statusWriteHook
+	graph        *graphsim.Server
+	clock        *clocktesting.FakePassiveClock
+	statusWrite  statusWriteHook
+	pollInterval time.Duration
 	// conflicts holds the status patches the API server refused as
 	// conflicting: "type namespace/name patch".
 	conflicts sync.Map
@@ -130,13 +131,14 @@ type harness struct {
 type harnessOption func(*harnessConfig)
 
 type harnessConfig struct {
-	before      func(*harness)
-	statusWrite statusWriteHook
-	logs        io.Writer
-	sim         sim.Options
-	graph       graphsim.Options
-	middleware  func(http.Handler) http.Handler
-	managerCfg  *rest.Config
+	pollInterval time.Duration
+	before       func(*harness)
+	statusWrite  statusWriteHook
+	logs         io.Writer
+	sim          sim.Options
+	graph        graphsim.Options
+	middleware   func(http.Handler) http.Handler
+	managerCfg   *rest.Config
 }
 
 // statusWriteHook runs before each of the manager's status patches; an
@@ -146,6 +148,11 @@ type statusWriteHook func(ctx context.Context, obj client.Object, patch client.P
 // beforeStatusWrite installs hook in the manager's client.
 func beforeStatusWrite(hook statusWriteHook) harnessOption {
 	return func(c *harnessConfig) { c.statusWrite = hook }
+}
+
+// withPollInterval sets the manager's poll interval (the tests' default is 100ms).
+func withPollInterval(d time.Duration) harnessOption {
+	return func(c *harnessConfig) { c.pollInterval = d }
 }
 
 // asUser runs the manager with another identity's REST config.
@@ -206,7 +213,10 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 	if hc.before != nil {
 		hc.before(h)
 	}
-	h.logs, h.statusWrite = hc.logs, hc.statusWrite
+	h.logs, h.statusWrite, h.pollInterval = hc.logs, hc.statusWrite, hc.pollInterval
+	if h.pollInterval == 0 {
+		h.pollInterval = 100 * time.Millisecond
+	}
 	h.startManager()
 	return h
 }
@@ -269,7 +279,7 @@ func (h *harness) startShardManager(shard string, wrote *sync.Map) {
 		OperatorNamespace:       h.ns,
 		AllowedOrigins:          controllers.Origins{h.simURL},
 		MaxConcurrentReconciles: 2,
-		PollInterval:            100 * time.Millisecond,
+		PollInterval:            h.pollInterval,
 		MaxRequeue:              200 * time.Millisecond,
 		CredentialsRefresh:      time.Hour,
 		Clock:                   h.clock,

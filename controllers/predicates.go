@@ -1,0 +1,43 @@
+package controllers
+
+import (
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	ctrlevent "sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+)
+
+// What a watched object's update must change to wake the objects that
+// depend on it. Without these, every status write of a Customer, a policy
+// or a Partner would wake everything that names it.
+
+// specChanged: a Customer's or an ApprovalPolicy's dependants read only its spec.
+var specChanged = builder.WithPredicates(predicate.GenerationChangedPredicate{})
+
+// partnerChanged: a Partner's dependants read its spec and whether it is
+// Ready (its credentials work, which a Secret fixed meanwhile changes).
+var partnerChanged = builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.Funcs{
+	UpdateFunc: func(e ctrlevent.UpdateEvent) bool {
+		was, ok1 := e.ObjectOld.(*v1alpha1.Partner)
+		now, ok2 := e.ObjectNew.(*v1alpha1.Partner)
+		if !ok1 || !ok2 {
+			return true
+		}
+		a := meta.FindStatusCondition(was.Status.Conditions, v1alpha1.ConditionReady)
+		b := meta.FindStatusCondition(now.Status.Conditions, v1alpha1.ConditionReady)
+		return (a == nil) != (b == nil) || (a != nil && (a.Status != b.Status || a.Reason != b.Reason || a.Message != b.Message))
+	},
+}))
+
+// authorizationChanged: an ApprovalPolicy counts the subscriptions it
+// authorized, so only a change of a subscription's authorization matters to it.
+var authorizationChanged = builder.WithPredicates(predicate.Funcs{
+	UpdateFunc: func(e ctrlevent.UpdateEvent) bool {
+		was, ok1 := e.ObjectOld.(*v1alpha1.CustomerSubscription)
+		now, ok2 := e.ObjectNew.(*v1alpha1.CustomerSubscription)
+		return !ok1 || !ok2 || was.Generation != now.Generation || !equality.Semantic.DeepEqual(was.Status.Authorization, now.Status.Authorization)
+	},
+})
