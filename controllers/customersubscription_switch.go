@@ -158,10 +158,10 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 	if pcClient == nil {
 		return res, err
 	}
-	if wait := r.polls.wait(s.sub.UID); wait > 0 {
-		return &ctrl.Result{RequeueAfter: wait}, nil // asked within the interval
-	}
-	t, err := pcClient.GetTransfer(ctx, s.customer.Spec.TenantID, op.ExternalID)
+	// Every subscription in the transfer reads it; one read per interval serves them all.
+	t, err := r.shared.readTransfer(transferGroupOf(s), op.ExternalID, r.opts.PollInterval, func() (*pc.Transfer, error) {
+		return pcClient.GetTransfer(ctx, s.customer.Spec.TenantID, op.ExternalID)
+	})
 	if err != nil {
 		return r.partnerCenterFailed(s, "following transfer "+op.ExternalID, err)
 	}
@@ -202,6 +202,15 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
 	s.conds.progressing(v1alpha1.ReasonAwaitingTransfer, fmt.Sprintf("Waiting for partner %s to accept transfer %s (it expires %s).", source, t.ID, formatTime(t.ExpirationTime)))
 	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+}
+
+// transferGroupOf: the customer and the two partners of a subscription's transfer.
+func transferGroupOf(s *subscriptionScope) transferGroup {
+	g := transferGroup{customer: s.customer.Spec.TenantID, target: s.target.Spec.TenantID}
+	if s.channelPartner != nil {
+		g.source = s.channelPartner.Spec.TenantID
+	}
+	return g
 }
 
 // lineItemOf is the transfer's line item that moves subscriptionID, if any.
@@ -314,6 +323,15 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 				"Operation %s (CreateTransfer) was recorded but not confirmed, and spec.channel no longer names its source partner; check Partner Center for a transfer with request ID %s, then recreate the subscription.", op.ID, op.ID))
 			return done, nil
 		}
+		// One transfer per customer and pair of partners: join the one under way.
+		group := transferGroupOf(s)
+		defer r.shared.lockGroup(group)()
+		if id, ok := r.shared.activeTransfer(group); ok {
+			op.ExternalID, op.Refusal = id, ""
+			s.event(nil, "Normal", "JoinedTransfer", "CallPartnerCenter",
+				"Transfer %s from partner %s for customer %s is under way: operation %s joins it instead of asking for another.", id, s.channelPartner.Name, s.customer.Name, op.ID)
+			return nil, nil
+		}
 		t, err := pcClient.CreateTransfer(ctx, customer, op.ID, pc.Transfer{
 			SourcePartnerTenantID: s.channelPartner.Spec.TenantID, SourcePartnerName: s.channelPartner.Spec.DisplayName,
 			CustomerName: s.customer.Spec.DisplayName, TransferType: pc.PartnerTransferType,
@@ -323,6 +341,7 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 			return r.operationFailed(s, op, err)
 		}
 		op.ExternalID = t.ID
+		r.shared.transferStarted(group, t.ID)
 	}
 	op.Refusal = ""
 	s.event(nil, "Normal", string(op.Type), "CallPartnerCenter", "Partner Center confirmed operation %s (%s): %s", op.ID, op.Type, op.ExternalID)

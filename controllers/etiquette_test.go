@@ -41,3 +41,60 @@ func TestPollOncePerInterval(t *testing.T) {
 		return nil
 	})
 }
+
+// TestTransferSharedByCustomer: three Azure subscriptions a customer bought
+// from the same CSP partner move in one transfer, asked for once and read
+// once per poll interval for all of them; the request link is asked once.
+func TestTransferSharedByCustomer(t *testing.T) {
+	h := start(t)
+	contoso, fabrikam := h.contoso(), h.fabrikam()
+	h.customer("woodgrove")
+	h.policy(contoso.Name)
+	h.customerAccepts(contosoTenant)
+	names := []string{"azure-1", "azure-2", "azure-3"}
+	for i, name := range names {
+		spec := azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, "")
+		spec.SubscriptionID = fmt.Sprintf("4a1c9e2f-0b7d-4e3a-9c5f-2d8b6a1e7f3%d", i)
+		h.subscription(name, spec)
+	}
+	var transferID string
+	for _, name := range names {
+		op := h.waitOperationSent(name).Status.Operation
+		if transferID == "" {
+			transferID = op.ExternalID
+		}
+		if op.ExternalID != transferID {
+			t.Errorf("%s is in transfer %s, want %s: one transfer per customer and pair of partners", name, op.ExternalID, transferID)
+		}
+	}
+	h.simPost("/sim/v1/transfers/"+transferID+"/accept", nil)
+	for _, name := range names {
+		h.waitPhase(name, v1alpha1.PhaseCompleted)
+	}
+	st := h.sim.Stats()
+	if st.ObjectsCreated["transfer"] != 1 || st.RequestsByRoute["CreateTransfer"] != 1 {
+		t.Errorf("%d transfers created in %d requests, want 1 in 1", st.ObjectsCreated["transfer"], st.RequestsByRoute["CreateTransfer"])
+	}
+}
+
+// TestRequestLinkAskedOncePerPartner: the reseller request link is the
+// partner's; relationships with several customers ask for it once.
+func TestRequestLinkAskedOncePerPartner(t *testing.T) {
+	h := start(t)
+	contoso := h.contoso()
+	tenants := []string{"0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e", "2c3d4e5f-6a7b-4c8d-8e9f-1a2b3c4d5e6f"}
+	for i, tenant := range tenants {
+		name := fmt.Sprintf("customer-%d", i)
+		h.customer(name, func(c *v1alpha1.Customer) { c.Spec.TenantID = tenant })
+		h.subscription(name+"-m365", licenseFromEA(name, contoso.Name))
+	}
+	for i := range tenants {
+		rr := h.waitRelationship(fmt.Sprintf("customer-%d-%s", i, contoso.Name), v1alpha1.RelationshipRequested)
+		if rr.Status.InvitationURL == "" {
+			t.Errorf("%s has no invitation URL", rr.Name)
+		}
+	}
+	if n := h.sim.Stats().RequestsByRoute["GetRelationshipRequest"]; n != 1 {
+		t.Errorf("the request link was asked %d times for three customers, want 1", n)
+	}
+}

@@ -28,6 +28,7 @@ type ResellerRelationshipReconciler struct {
 	clients  *partnerClients
 	recorder recorder.EventRecorder
 	opts     Options
+	shared   *shared // transfers and request links, shared by the objects that have them in common
 	polls    *pollGate // Partner Center's view of the customer: once per poll interval
 }
 
@@ -187,7 +188,9 @@ func (r *ResellerRelationshipReconciler) requestLink(ctx context.Context, s *rel
 			opts.IndirectCSPID = provider.Spec.TenantID
 		}
 	}
-	link, err := pcClient.RelationshipRequest(ctx, opts)
+	link, err := r.shared.link(s.partner.Spec.TenantID+"|"+opts.IndirectCSPID, func() (*pc.RelationshipRequest, error) {
+		return pcClient.RelationshipRequest(ctx, opts)
+	})
 	if err != nil {
 		return r.partnerCenterFailed(s, "requesting the reseller relationship link", err)
 	}

@@ -161,14 +161,15 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	}
 	clients := newPartnerClients(mgr.GetAPIReader(), opts)
 	recorder := mgr.GetEventRecorder(eventRecorderName)
+	shared := newShared()
 	setups := []struct {
 		kind  string
 		setup func(ctrl.Manager, Options) error
 	}{
 		{"Partner", (&PartnerReconciler{clients: clients, recorder: recorder}).SetupWithManager},
 		{"Customer", (&CustomerReconciler{}).SetupWithManager},
-		{"CustomerSubscription", (&CustomerSubscriptionReconciler{clients: clients, recorder: recorder}).SetupWithManager},
-		{"ResellerRelationship", (&ResellerRelationshipReconciler{clients: clients, recorder: recorder}).SetupWithManager},
+		{"CustomerSubscription", (&CustomerSubscriptionReconciler{clients: clients, recorder: recorder, shared: shared}).SetupWithManager},
+		{"ResellerRelationship", (&ResellerRelationshipReconciler{clients: clients, recorder: recorder, shared: shared}).SetupWithManager},
 		{"ApprovalPolicy", (&ApprovalPolicyReconciler{}).SetupWithManager},
 		{"DelegatedAdminRelationship", (&DelegatedAdminRelationshipReconciler{clients: clients, recorder: recorder}).SetupWithManager},
 	}
