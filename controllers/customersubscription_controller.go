@@ -28,7 +28,7 @@ type CustomerSubscriptionReconciler struct {
 	clients  *partnerClients
 	recorder recorder.EventRecorder
 	opts     Options
-	shared   *shared // transfers and request links, shared by the objects that have them in common
+	shared   *shared   // transfers and request links, shared by the objects that have them in common
 	polls    *pollGate // orders and transfers: once per poll interval
 }
 

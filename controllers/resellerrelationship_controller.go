@@ -28,7 +28,7 @@ type ResellerRelationshipReconciler struct {
 	clients  *partnerClients
 	recorder recorder.EventRecorder
 	opts     Options
-	shared   *shared // transfers and request links, shared by the objects that have them in common
+	shared   *shared   // transfers and request links, shared by the objects that have them in common
 	polls    *pollGate // Partner Center's view of the customer: once per poll interval
 }
 
