@@ -101,9 +101,6 @@ func Retry(ctx context.Context, p Policy, op string, retried func(), attempt fun
 			}
 			return err
 		}
-		if cause := context.Cause(ctx); cause != nil {
-			return fmt.Errorf("%w; not retried: %w", err, cause)
-		}
 		timer := time.NewTimer(next)
 		select {
 		case <-ctx.Done():
