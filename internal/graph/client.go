@@ -63,7 +63,7 @@ type Config struct {
 	// shared by all clients built with them (make them with
 	// pc.NewTenantLimiters(DefaultRequestsPerMinute), apart from Partner
 	// Center's); RequestsPerMinute is then ignored.
-	Limits *pc.TenantLimits
+	Limits *pc.TenantLimiters
 	// RequestsPerMinute limits the rate of a client without Limits, which has
 	// a budget of its own; 0 means DefaultRequestsPerMinute.
 	RequestsPerMinute int

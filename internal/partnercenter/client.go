@@ -80,13 +80,13 @@ type ThrottledError = apiretry.ThrottledError
 // ThrottledFor reports whether err is a ThrottledError, and how long to wait.
 func ThrottledFor(err error) (time.Duration, bool) { return apiretry.ThrottledFor(err) }
 
-// TenantLimits hold one request budget per partner tenant, shared by every
+// TenantLimiters hold one request budget per partner tenant, shared by every
 // client configured with them (Config.Limits).
-type TenantLimits = apiretry.TenantLimiters
+type TenantLimiters = apiretry.TenantLimiters
 
 // NewTenantLimiters returns budgets of requestsPerMinute per partner tenant;
 // 0 or less means DefaultRequestsPerMinute.
-func NewTenantLimiters(requestsPerMinute int) *TenantLimits {
+func NewTenantLimiters(requestsPerMinute int) *TenantLimiters {
 	if requestsPerMinute <= 0 {
 		requestsPerMinute = DefaultRequestsPerMinute
 	}
@@ -108,7 +108,7 @@ type Config struct {
 	// shared by all clients built with them: two Partners with one tenant, or
 	// a client rebuilt after a secret rotation, spend one budget, as Partner
 	// Center counts it. RequestsPerMinute is then ignored.
-	Limits *TenantLimits
+	Limits *TenantLimiters
 	// RequestsPerMinute limits the rate of a client without Limits, which has
 	// a budget of its own; 0 means DefaultRequestsPerMinute.
 	RequestsPerMinute int
