@@ -20,6 +20,7 @@ import (
 
 	multichannelv1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/controllers"
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
 var scheme = runtime.NewScheme()
@@ -38,6 +39,7 @@ func main() {
 		leaderElectionNS     string
 		shard                string
 		enableHTTP2          bool
+		partnerCenterRPM     int
 		opts                 controllers.Options
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
@@ -53,6 +55,10 @@ func main() {
 		"Reconcile only the namespaced objects labelled multichannel.partnerops.io/shard=<shard> (empty: every object); replicas of one shard elect their own leader.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"Serve the metrics endpoint over HTTP/2 as well (off: HTTP/2 Stream Cancellation and Rapid Reset CVEs).")
+	flag.IntVar(&partnerCenterRPM, "partner-center-requests-per-minute", pc.DefaultRequestsPerMinute,
+		"Requests per minute the operator sends to Partner Center for each partner tenant, one budget shared by every Partner with that tenant "+
+			"(Partner Center's guidance: about 500 a minute per tenant on customer and subscription calls). A call over the budget is not sent: "+
+			"its object is requeued for when the budget has room, and no worker waits.")
 	opts.BindFlags(flag.CommandLine)
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
@@ -98,6 +104,16 @@ func main() {
 		os.Exit(1)
 	}
 
+	// One budget per partner tenant, kept across the clients the controllers
+	// build and rebuild (several Partners with one tenant, rotated secrets).
+	limits, configure := pc.NewTenantLimiters(partnerCenterRPM), opts.PartnerCenter
+	opts.PartnerCenter = func(c pc.Config) pc.Config {
+		if configure != nil {
+			c = configure(c)
+		}
+		c.Limits = limits
+		return c
+	}
 	if err := controllers.SetupWithManager(mgr, opts); err != nil {
 		setupLog.Error(err, "unable to set up the controllers")
 		os.Exit(1)

@@ -7,11 +7,13 @@ import (
 )
 
 // Metrics are a client's Prometheus collectors: requests by operation and
-// status, retries and throttled responses by operation.
+// status; retries, throttled responses and calls held back by the tenant's
+// own budget by operation.
 type Metrics struct {
-	requests  *prometheus.CounterVec
-	retries   *prometheus.CounterVec
-	throttled *prometheus.CounterVec
+	requests    *prometheus.CounterVec
+	retries     *prometheus.CounterVec
+	throttled   *prometheus.CounterVec
+	rateLimited *prometheus.CounterVec
 }
 
 // NewMetrics returns unregistered collectors named multichannel_<service>_...
@@ -24,18 +26,22 @@ func NewMetrics(service, display string) *Metrics {
 		}, []string{"operation", "code"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "multichannel_" + service + "_retries_total",
-			Help: display + " requests sent again after a throttled, failed or lost attempt, by operation.",
+			Help: display + " requests sent again within one call after a failed or lost attempt, by operation (a throttled call is not retried within the call: its caller calls again later).",
 		}, []string{"operation"}),
 		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "multichannel_" + service + "_throttled_total",
 			Help: display + " responses with HTTP 429 Too Many Requests, by operation.",
+		}, []string{"operation"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "multichannel_" + service + "_rate_limited_total",
+			Help: display + " calls not sent because the partner tenant's own request budget was spent, by operation.",
 		}, []string{"operation"}),
 	}
 }
 
 // Register registers the collectors with reg; registering twice is not an error.
 func (m *Metrics) Register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.requests, m.retries, m.throttled} {
+	for _, c := range []prometheus.Collector{m.requests, m.retries, m.throttled, m.rateLimited} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {
@@ -59,4 +65,10 @@ func (m *Metrics) Retries(operation string) prometheus.Counter {
 // Throttled is the throttled-response counter of one operation.
 func (m *Metrics) Throttled(operation string) prometheus.Counter {
 	return m.throttled.WithLabelValues(operation)
+}
+
+// RateLimited is the counter of one operation's calls the tenant's own
+// request budget held back.
+func (m *Metrics) RateLimited(operation string) prometheus.Counter {
+	return m.rateLimited.WithLabelValues(operation)
 }

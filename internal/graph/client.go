@@ -3,9 +3,12 @@
 // relationships, their requests (lockForApproval, terminate) and access
 // assignments, under /v1.0/tenantRelationships. It authenticates with the
 // partner's application credentials against the same Entra ID token service
-// as the Partner Center client, with Graph's token audience; retries what is
-// safe to retry, honouring Retry-After on 429 and 503; and limits its own
-// request rate per partner tenant. It knows nothing of Kubernetes.
+// as the Partner Center client, with Graph's token audience; retries briefly
+// what is safe to retry; and limits its own request rate per partner tenant.
+// It never waits out throttling: a call over the tenant's budget, answered
+// 429, or answered 503 with a Retry-After longer than the retry policy waits,
+// returns at once with an *apiretry.ThrottledError saying when to call again.
+// It knows nothing of Kubernetes.
 package graph
 
 import (
@@ -56,9 +59,15 @@ type Config struct {
 	Scope string
 	// HTTPClient sends the requests; nil uses a client with a 30 second timeout.
 	HTTPClient *http.Client
-	// RequestsPerMinute limits the request rate; 0 means DefaultRequestsPerMinute.
+	// Limits, when set, hold the Graph request budget of each partner tenant,
+	// shared by all clients built with them (make them with
+	// pc.NewTenantLimiters(DefaultRequestsPerMinute), apart from Partner
+	// Center's); RequestsPerMinute is then ignored.
+	Limits *pc.TenantLimiters
+	// RequestsPerMinute limits the rate of a client without Limits, which has
+	// a budget of its own; 0 means DefaultRequestsPerMinute.
 	RequestsPerMinute int
-	// Retry bounds retries; the zero value means pc.DefaultRetryPolicy.
+	// Retry bounds the retries within one call; fields left zero take pc.DefaultRetryPolicy's.
 	Retry pc.RetryPolicy
 	// Metrics records requests; nil uses DefaultMetrics.
 	Metrics *Metrics
@@ -94,13 +103,15 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	rpm := cfg.RequestsPerMinute
-	if rpm <= 0 {
-		rpm = DefaultRequestsPerMinute
-	}
-	retry := cfg.Retry
-	if retry == (pc.RetryPolicy{}) {
-		retry = pc.DefaultRetryPolicy
+	var limiter *rate.Limiter
+	if cfg.Limits != nil {
+		limiter = cfg.Limits.For(cfg.TenantID)
+	} else {
+		rpm := cfg.RequestsPerMinute
+		if rpm <= 0 {
+			rpm = DefaultRequestsPerMinute
+		}
+		limiter = apiretry.NewLimiter(rpm)
 	}
 	metrics := cfg.Metrics
 	if metrics == nil {
@@ -113,8 +124,7 @@ func New(cfg Config) (*Client, error) {
 	}).TokenSource(tokenCtx)
 	return &Client{
 		endpoint: endpoint, tenantID: cfg.TenantID, http: hc, tokens: tokens,
-		limiter: rate.NewLimiter(rate.Limit(float64(rpm)/60), max(1, rpm/60)),
-		retry:   retry, metrics: metrics,
+		limiter: limiter, retry: cfg.Retry.WithDefaults(), metrics: metrics,
 	}, nil
 }
 
@@ -169,7 +179,8 @@ const relationships = "/tenantRelationships/delegatedAdminRelationships"
 // CreateRelationship creates a relationship in status created. Graph has no
 // idempotency key for it: a create whose answer was lost is found again by
 // its display name (FindRelationship), which is unique per partner, so the
-// call is sent again only when Graph said it did not process it (429).
+// client never sends it again; after a 429 (not processed: a ThrottledError)
+// the caller does.
 func (c *Client) CreateRelationship(ctx context.Context, r Relationship) (*Relationship, error) {
 	out := &Relationship{}
 	err := c.do(ctx, call{op: "CreateRelationship", method: http.MethodPost, path: relationships, body: r}, out)
@@ -215,7 +226,8 @@ func (c *Client) DeleteRelationship(ctx context.Context, id, etag string) error 
 
 // Request asks for action (lockForApproval, terminate) on a relationship.
 // Only its effect on the relationship's status tells whether a lost answer
-// was processed, so it is sent again only after a 429.
+// was processed, so the client never sends it again; after a 429 (a
+// ThrottledError) the caller may.
 func (c *Client) Request(ctx context.Context, id, action string) (*RelationshipRequest, error) {
 	out := &RelationshipRequest{}
 	err := c.do(ctx, call{op: "CreateRelationshipRequest", method: http.MethodPost, path: relationships + "/" + url.PathEscape(id) + "/requests",
@@ -260,28 +272,16 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 			return fmt.Errorf("microsoft graph %s: encoding the request: %w", k.op, err)
 		}
 	}
-	exp := backoff.NewExponentialBackOff()
-	exp.InitialInterval = c.retry.InitialInterval
-	exp.MaxInterval = c.retry.MaxInterval
 	// Every attempt of one call carries the same client-request-id, so that
 	// Graph's logs (and the simulator's duplicate counter) tie them together.
 	requestID := uuid.NewString()
-	attempt := 0
-	_, err := backoff.Retry(ctx, func() (struct{}, error) {
-		attempt++
-		if attempt > 1 {
-			c.metrics.Retries(k.op).Inc()
-		}
-		return struct{}{}, c.send(ctx, k, requestID, body, out)
-	}, backoff.WithBackOff(exp), backoff.WithMaxTries(c.retry.MaxAttempts), backoff.WithMaxElapsedTime(0))
-	return err
+	return apiretry.Retry(ctx, c.retry, k.op, func() { c.metrics.Retries(k.op).Inc() }, func() error {
+		return c.send(ctx, k, requestID, body, out)
+	})
 }
 
 // send sends one attempt and classifies its outcome for the retry loop.
 func (c *Client) send(ctx context.Context, k call, requestID string, body []byte, out any) error {
-	if err := c.limiter.Wait(ctx); err != nil {
-		return backoff.Permanent(fmt.Errorf("microsoft graph %s: waiting for the rate limiter: %w", k.op, err))
-	}
 	tok, err := c.tokens.Token()
 	if err != nil {
 		err = fmt.Errorf("microsoft graph %s: obtaining a token: %w", k.op, apiretry.TokenError(err))
@@ -290,6 +290,11 @@ func (c *Client) send(ctx context.Context, k call, requestID string, body []byte
 			return backoff.Permanent(err)
 		}
 		return err
+	}
+	// Only a request about to be sent spends the tenant's budget.
+	if err := apiretry.Admit(c.limiter, "microsoft graph", k.op); err != nil {
+		c.metrics.RateLimited(k.op).Inc()
+		return backoff.Permanent(err)
 	}
 	u := *c.endpoint
 	u.Path += "/v1.0" + k.path
@@ -349,13 +354,11 @@ func (c *Client) send(ctx context.Context, k call, requestID string, body []byte
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		c.metrics.Throttled(k.op).Inc()
-		// Throttled requests were not processed: sending again is always safe.
-		if hasAfter {
-			return apiretry.After(apiErr, after)
-		}
-		return apiErr
+		// Not processed: the caller sends it again after Retry-After.
+		// Waiting here would hold the caller's worker.
+		return c.retry.Throttled(k.op, apiErr, after, hasAfter)
 	case resp.StatusCode >= 500 && k.retryable:
-		if hasAfter {
+		if hasAfter { // waited here if short, else returned as throttling
 			return apiretry.After(apiErr, after)
 		}
 		return apiErr

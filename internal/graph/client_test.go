@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/partnerops/multichannel-operator/internal/apiretry"
 	"github.com/partnerops/multichannel-operator/internal/graph"
 	"github.com/partnerops/multichannel-operator/internal/graph/graphsim"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
@@ -65,10 +67,14 @@ func newWorld(t *testing.T, o graphsim.Options, middleware func(http.Handler) ht
 	return w
 }
 
-func (w *world) client(t *testing.T) *graph.Client {
+func (w *world) client(t *testing.T, opts ...func(*graph.Config)) *graph.Client {
 	t.Helper()
-	c, err := graph.New(graph.Config{Endpoint: w.url, AuthorityHost: w.url, TenantID: partnerTenant,
-		Credentials: pc.Credentials{ClientID: "app", ClientSecret: "secret"}, Retry: fastRetry, RequestsPerMinute: 60000})
+	cfg := graph.Config{Endpoint: w.url, AuthorityHost: w.url, TenantID: partnerTenant,
+		Credentials: pc.Credentials{ClientID: "app", ClientSecret: "secret"}, Retry: fastRetry, RequestsPerMinute: 60000}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	c, err := graph.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,29 +198,85 @@ func TestExpiryAndApprovalWindow(t *testing.T) {
 	}
 }
 
-// TestThrottlingHonoursRetryAfter: a 429 is retried after Retry-After, even for a create.
-func TestThrottlingHonoursRetryAfter(t *testing.T) {
+// TestThrottlingReturnsRetryAfter: a 429 is not waited out in the call: it
+// returns at once with Retry-After's wait around Graph's error, and the
+// caller's next call (even a create: nothing was processed) succeeds.
+func TestThrottlingReturnsRetryAfter(t *testing.T) {
 	var throttled atomic.Bool
+	var sent atomic.Int32
 	w := newWorld(t, graphsim.Options{}, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			if strings.HasPrefix(r.URL.Path, "/v1.0/") && throttled.CompareAndSwap(false, true) {
-				rw.Header().Set("Retry-After", "1")
+			if !strings.HasPrefix(r.URL.Path, "/v1.0/") {
+				next.ServeHTTP(rw, r)
+				return
+			}
+			sent.Add(1)
+			if throttled.CompareAndSwap(false, true) {
+				rw.Header().Set("Retry-After", "1") // short enough to wait for, and still not waited
 				rw.WriteHeader(http.StatusTooManyRequests)
 				return
 			}
 			next.ServeHTTP(rw, r)
 		})
 	})
-	c := w.client(t)
-	start := time.Now()
-	if _, err := c.CreateRelationship(context.Background(), relationship("Throttled")); err != nil {
-		t.Fatal(err)
+	m := graph.NewMetrics()
+	c := w.client(t, func(cfg *graph.Config) { cfg.Metrics = m })
+	_, err := c.CreateRelationship(context.Background(), relationship("Throttled"))
+	var gErr *graph.Error
+	if d, ok := apiretry.ThrottledFor(err); !ok || d != time.Second || !errors.As(err, &gErr) || gErr.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("throttled create: %v, want a ThrottledError of 1s around the 429", err)
 	}
-	if d := time.Since(start); d < time.Second {
-		t.Errorf("retried after %v, before Retry-After's second", d)
+	if sent.Load() != 1 || w.graph.Stats().ObjectsCreated["relationship"] != 0 ||
+		testutil.ToFloat64(m.Throttled("CreateRelationship")) != 1 || testutil.ToFloat64(m.Retries("CreateRelationship")) != 0 {
+		t.Fatalf("after the 429: %d requests, %d created, throttled %v, retries %v; want 1, 0, 1, 0", sent.Load(),
+			w.graph.Stats().ObjectsCreated["relationship"], testutil.ToFloat64(m.Throttled("CreateRelationship")), testutil.ToFloat64(m.Retries("CreateRelationship")))
+	}
+	if _, err := c.CreateRelationship(context.Background(), relationship("Throttled")); err != nil {
+		t.Fatalf("the caller's next call: %v", err)
 	}
 	if n := w.graph.Stats().ObjectsCreated["relationship"]; n != 1 {
 		t.Errorf("%d relationships created", n)
+	}
+}
+
+// TestLongRetryAfterOnServerErrorReturned: a read answered 503 with a
+// Retry-After longer than the policy waits is returned as throttling.
+func TestLongRetryAfterOnServerErrorReturned(t *testing.T) {
+	var sent atomic.Int32
+	w := newWorld(t, graphsim.Options{}, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/v1.0/") {
+				sent.Add(1)
+				rw.Header().Set("Retry-After", "120")
+				rw.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			next.ServeHTTP(rw, r)
+		})
+	})
+	_, err := w.client(t).GetRelationship(context.Background(), "x")
+	if d, ok := apiretry.ThrottledFor(err); !ok || d != 2*time.Minute || sent.Load() != 1 || graph.IsNotFound(err) {
+		t.Errorf("a 503 asking for two minutes: %v after %d requests", err, sent.Load())
+	}
+}
+
+// TestTenantBudget: a call over the tenant's budget is not sent and returns
+// at once; clients sharing a registry share the tenant's budget.
+func TestTenantBudget(t *testing.T) {
+	w := newWorld(t, graphsim.Options{}, nil)
+	limits := pc.NewTenantLimiters(1)
+	m := graph.NewMetrics()
+	shared := func(cfg *graph.Config) { cfg.Limits = limits; cfg.Metrics = m }
+	ctx := context.Background()
+	if _, err := w.client(t, shared).FindRelationship(ctx, "Any"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.client(t, shared).FindRelationship(ctx, "Any")
+	if d, ok := apiretry.ThrottledFor(err); !ok || !errors.Is(err, apiretry.ErrRateLimited) || d <= 30*time.Second || d > time.Minute {
+		t.Fatalf("a second client of the tenant over its budget: %v", err)
+	}
+	if n := w.graph.Stats().RequestsByRoute["ListRelationships"]; n != 1 || testutil.ToFloat64(m.RateLimited("ListRelationships")) != 1 {
+		t.Errorf("%d requests sent, %v rate limited; want 1, 1", n, testutil.ToFloat64(m.RateLimited("ListRelationships")))
 	}
 }
 

@@ -2,9 +2,11 @@
 // API the operator uses: the reseller relationship request link, customers,
 // subscriptions, cart and checkout, and transfers. It authenticates with Entra
 // ID (client credentials, and a refresh token for App+User calls), sends
-// MS-RequestId, MS-CorrelationId and MS-Contract-Version on every call, retries what is safe to
-// retry (honouring Retry-After on 429), and limits its own request rate per
-// partner tenant. It knows nothing of Kubernetes.
+// MS-RequestId, MS-CorrelationId and MS-Contract-Version on every call,
+// retries briefly what is safe to retry, and limits its own request rate per
+// partner tenant. It never waits out throttling: a call over the tenant's
+// budget, or answered 429, returns at once with an *apiretry.ThrottledError
+// saying when to call again (ThrottledFor). It knows nothing of Kubernetes.
 //
 // The shapes it sends and reads are held against the examples in Microsoft's
 // Partner Center documentation, kept in testdata/ (see docs/partnercenter.md).
@@ -61,15 +63,35 @@ type Credentials struct {
 // String never prints the secrets.
 func (c Credentials) String() string { return "Credentials{ClientID:" + c.ClientID + "}" }
 
-// RetryPolicy bounds retries; the call's context bounds them too.
-type RetryPolicy struct {
-	MaxAttempts     uint
-	InitialInterval time.Duration
-	MaxInterval     time.Duration
-}
+// RetryPolicy bounds the retries within one call (apiretry.Policy): a
+// couple of seconds of waiting at most, by default; the call's context
+// bounds them too. Fields left zero take DefaultRetryPolicy's values.
+type RetryPolicy = apiretry.Policy
 
-// DefaultRetryPolicy retries five times, from half a second up to 30 seconds apart.
-var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 6, InitialInterval: 500 * time.Millisecond, MaxInterval: 30 * time.Second}
+// DefaultRetryPolicy sends a call at most four times, waiting at most two
+// seconds in all between the attempts.
+var DefaultRetryPolicy = apiretry.DefaultPolicy
+
+// ThrottledError is the error of a call not sent (the tenant's request
+// budget is spent: it wraps apiretry.ErrRateLimited) or throttled (429: it
+// wraps the *Error): call again after After, with the same MS-RequestId.
+type ThrottledError = apiretry.ThrottledError
+
+// ThrottledFor reports whether err is a ThrottledError, and how long to wait.
+func ThrottledFor(err error) (time.Duration, bool) { return apiretry.ThrottledFor(err) }
+
+// TenantLimiters hold one request budget per partner tenant, shared by every
+// client configured with them (Config.Limits).
+type TenantLimiters = apiretry.TenantLimiters
+
+// NewTenantLimiters returns budgets of requestsPerMinute per partner tenant;
+// 0 or less means DefaultRequestsPerMinute.
+func NewTenantLimiters(requestsPerMinute int) *TenantLimiters {
+	if requestsPerMinute <= 0 {
+		requestsPerMinute = DefaultRequestsPerMinute
+	}
+	return apiretry.NewTenantLimiters(requestsPerMinute)
+}
 
 // Config configures a Client for one partner tenant.
 type Config struct {
@@ -82,9 +104,15 @@ type Config struct {
 	Credentials Credentials
 	// HTTPClient sends the requests; nil uses a client with a 30 second timeout.
 	HTTPClient *http.Client
-	// RequestsPerMinute limits the client's own request rate; 0 means DefaultRequestsPerMinute.
+	// Limits, when set, hold the request budget of each partner tenant,
+	// shared by all clients built with them: two Partners with one tenant, or
+	// a client rebuilt after a secret rotation, spend one budget, as Partner
+	// Center counts it. RequestsPerMinute is then ignored.
+	Limits *TenantLimiters
+	// RequestsPerMinute limits the rate of a client without Limits, which has
+	// a budget of its own; 0 means DefaultRequestsPerMinute.
 	RequestsPerMinute int
-	// Retry bounds retries; the zero value means DefaultRetryPolicy.
+	// Retry bounds the retries within one call; fields left zero take DefaultRetryPolicy's.
 	Retry RetryPolicy
 	// Metrics records requests; nil uses DefaultMetrics.
 	Metrics *Metrics
@@ -114,13 +142,15 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	rpm := cfg.RequestsPerMinute
-	if rpm <= 0 {
-		rpm = DefaultRequestsPerMinute
-	}
-	retry := cfg.Retry
-	if retry == (RetryPolicy{}) {
-		retry = DefaultRetryPolicy
+	var limiter *rate.Limiter
+	if cfg.Limits != nil {
+		limiter = cfg.Limits.For(cfg.TenantID)
+	} else {
+		rpm := cfg.RequestsPerMinute
+		if rpm <= 0 {
+			rpm = DefaultRequestsPerMinute
+		}
+		limiter = apiretry.NewLimiter(rpm)
 	}
 	metrics := cfg.Metrics
 	if metrics == nil {
@@ -143,8 +173,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	return &Client{
 		endpoint: endpoint, tenantID: cfg.TenantID, http: hc, app: app, user: user,
-		limiter: rate.NewLimiter(rate.Limit(float64(rpm)/60), max(1, rpm/60)),
-		retry:   retry, metrics: metrics,
+		limiter: limiter, retry: cfg.Retry.WithDefaults(), metrics: metrics,
 	}, nil
 }
 
@@ -303,25 +332,13 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 			return fmt.Errorf("partner center %s: encoding the request: %w", k.op, err)
 		}
 	}
-	exp := backoff.NewExponentialBackOff()
-	exp.InitialInterval = c.retry.InitialInterval
-	exp.MaxInterval = c.retry.MaxInterval
-	attempt := 0
-	_, err := backoff.Retry(ctx, func() (struct{}, error) {
-		attempt++
-		if attempt > 1 {
-			c.metrics.Retries(k.op).Inc()
-		}
-		return struct{}{}, c.send(ctx, k, body, correlationID, out)
-	}, backoff.WithBackOff(exp), backoff.WithMaxTries(c.retry.MaxAttempts), backoff.WithMaxElapsedTime(0))
-	return err
+	return apiretry.Retry(ctx, c.retry, k.op, func() { c.metrics.Retries(k.op).Inc() }, func() error {
+		return c.send(ctx, k, body, correlationID, out)
+	})
 }
 
 // send sends one attempt and classifies its outcome for the retry loop.
 func (c *Client) send(ctx context.Context, k call, body []byte, correlationID string, out any) error {
-	if err := c.limiter.Wait(ctx); err != nil {
-		return backoff.Permanent(fmt.Errorf("partner center %s: waiting for the rate limiter: %w", k.op, err))
-	}
 	ts := c.app
 	if k.user {
 		if c.user == nil {
@@ -337,6 +354,12 @@ func (c *Client) send(ctx context.Context, k call, body []byte, correlationID st
 			return backoff.Permanent(err) // refused credentials do not get better
 		}
 		return err
+	}
+	// The tenant's budget is checked last, so that only a request about to
+	// be sent spends it; when it is spent the caller calls again later.
+	if err := apiretry.Admit(c.limiter, "partner center", k.op); err != nil {
+		c.metrics.RateLimited(k.op).Inc()
+		return backoff.Permanent(err)
 	}
 
 	u := *c.endpoint
@@ -404,15 +427,17 @@ func (c *Client) send(ctx context.Context, k call, body []byte, correlationID st
 			apiErr.Data = append(apiErr.Data, s)
 		}
 	}
+	after, hasAfter := apiretry.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		c.metrics.Throttled(k.op).Inc()
-		// Throttled requests were not processed: retrying is always safe.
-		if d, ok := apiretry.RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			return apiretry.After(apiErr, d)
-		}
-		return apiErr
+		// Not processed: the caller sends it again, with the same request ID,
+		// after Retry-After. Waiting here would hold the caller's worker.
+		return c.retry.Throttled(k.op, apiErr, after, hasAfter)
 	case resp.StatusCode >= 500 && k.retryable:
+		if hasAfter { // waited here if short, else returned as throttling
+			return apiretry.After(apiErr, after)
+		}
 		return apiErr
 	default:
 		return backoff.Permanent(apiErr)

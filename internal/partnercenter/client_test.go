@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/partnerops/multichannel-operator/internal/apiretry"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
@@ -274,27 +275,30 @@ func TestAuthentication(t *testing.T) {
 	}
 }
 
-// TestTokenCachedAndRefreshed: one token serves many calls until it nears expiry.
+// TestTokenCachedAndRefreshed: one token serves many calls until it nears
+// expiry, then it is renewed. x/oauth2 renews a token 10s before it
+// expires, so without waiting: a token of a minute is reused by every call,
+// and one of 5 seconds is already near its expiry, so every call renews it.
 func TestTokenCachedAndRefreshed(t *testing.T) {
 	ctx := context.Background()
-	// x/oauth2 renews a token 10s before it expires: a 13s token is reused for about 3s.
-	s, srv := startSim(t, sim.Options{TokenLifetime: 13 * time.Second})
-	accept(t, srv.URL, contoso, woodgrove)
-	c, _ := newClient(t, srv.URL, contoso)
-	for range 5 {
-		if _, err := c.GetCustomer(ctx, woodgrove); err != nil {
-			t.Fatal(err)
+	for _, tc := range []struct {
+		lifetime   time.Duration
+		wantTokens int
+	}{
+		{time.Minute, 1},
+		{5 * time.Second, 5},
+	} {
+		s, srv := startSim(t, sim.Options{TokenLifetime: tc.lifetime})
+		accept(t, srv.URL, contoso, woodgrove)
+		c, _ := newClient(t, srv.URL, contoso)
+		for range 5 {
+			if _, err := c.GetCustomer(ctx, woodgrove); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	if n := s.Stats().RequestsByRoute["Token"]; n != 1 {
-		t.Fatalf("5 calls fetched %d tokens, want 1", n)
-	}
-	time.Sleep(3200 * time.Millisecond)
-	if _, err := c.GetCustomer(ctx, woodgrove); err != nil {
-		t.Fatal(err)
-	}
-	if n := s.Stats().RequestsByRoute["Token"]; n != 2 {
-		t.Fatalf("after the token neared expiry, %d tokens were fetched, want 2", n)
+		if n := s.Stats().RequestsByRoute["Token"]; n != tc.wantTokens {
+			t.Errorf("tokens of %v: 5 calls fetched %d tokens, want %d", tc.lifetime, n, tc.wantTokens)
+		}
 	}
 }
 
@@ -316,25 +320,83 @@ func failFirst(n int32, status int, header map[string]string) (func(http.Handler
 	}, seen
 }
 
-func TestThrottledCallWaitsForRetryAfter(t *testing.T) {
+// TestThrottledCallReturnsAtOnce: a 429 is not waited out in the call (it
+// would hold the caller's worker): it comes back at once as a ThrottledError
+// with Retry-After's wait (or the policy's when there is none) around the
+// Partner Center error, and the caller's next call succeeds.
+func TestThrottledCallReturnsAtOnce(t *testing.T) {
 	ctx := context.Background()
-	mw, seen := failFirst(1, http.StatusTooManyRequests, map[string]string{"Retry-After": "1"})
-	_, srv := startSim(t, sim.Options{}, mw)
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+		want   time.Duration
+	}{
+		{"with Retry-After", map[string]string{"Retry-After": "7"}, 7 * time.Second},
+		// Short enough for the retry policy's MaxWait, and still not waited.
+		{"with a short Retry-After", map[string]string{"Retry-After": "1"}, time.Second},
+		{"without Retry-After", nil, pc.DefaultRetryPolicy.ThrottledWait},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mw, seen := failFirst(1, http.StatusTooManyRequests, tc.header)
+			_, srv := startSim(t, sim.Options{}, mw)
+			accept(t, srv.URL, contoso, woodgrove)
+			c, m := newClient(t, srv.URL, contoso)
+
+			_, err := c.GetCustomer(ctx, woodgrove)
+			d, ok := pc.ThrottledFor(err)
+			var pcErr *pc.Error
+			if !ok || d != tc.want || !errors.As(err, &pcErr) || pcErr.StatusCode != http.StatusTooManyRequests || pc.IsRefused(err) {
+				t.Fatalf("throttled call: %v (wait %v, throttled %v), want a ThrottledError of %v around the 429", err, d, ok, tc.want)
+			}
+			if seen.Load() != 1 || testutil.ToFloat64(m.Throttled("GetCustomer")) != 1 || testutil.ToFloat64(m.Retries("GetCustomer")) != 0 {
+				t.Errorf("requests %d, throttled %v, retries %v; want 1, 1, 0", seen.Load(),
+					testutil.ToFloat64(m.Throttled("GetCustomer")), testutil.ToFloat64(m.Retries("GetCustomer")))
+			}
+			if _, err := c.GetCustomer(ctx, woodgrove); err != nil || seen.Load() != 2 {
+				t.Errorf("the caller's next call: %v after %d requests", err, seen.Load())
+			}
+		})
+	}
+}
+
+// TestThrottledCreateResentWithItsRequestID: a throttled create was not
+// processed; the caller's next call sends the same MS-RequestId and creates
+// one transfer.
+func TestThrottledCreateResentWithItsRequestID(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	var requestIDs []string
+	mw, _ := failFirst(1, http.StatusTooManyRequests, map[string]string{"Retry-After": "3"})
+	record := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/transfers") {
+				mu.Lock()
+				requestIDs = append(requestIDs, r.Header.Get(pc.HeaderRequestID))
+				mu.Unlock()
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	s, srv := startSim(t, sim.Options{}, mw, record)
 	accept(t, srv.URL, contoso, woodgrove)
 	c, m := newClient(t, srv.URL, contoso)
-	_ = c.CheckCredentials(ctx)
+	tr := pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", CustomerEmailID: "admin@woodgrove.example"}
 
-	start := time.Now()
-	if _, err := c.GetCustomer(ctx, woodgrove); err != nil {
-		t.Fatal(err)
+	_, err := c.CreateTransfer(ctx, woodgrove, "op-throttled", tr)
+	if d, ok := pc.ThrottledFor(err); !ok || d != 3*time.Second {
+		t.Fatalf("throttled create: %v, want a ThrottledError of 3s", err)
 	}
-	// fastRetry would wait 10ms; only Retry-After explains a wait of a second.
-	if waited := time.Since(start); waited < time.Second {
-		t.Errorf("the retry came after %v, before Retry-After's 1s", waited)
+	if n := s.Stats().ObjectsCreated["transfer"]; n != 0 || testutil.ToFloat64(m.Retries("CreateTransfer")) != 0 {
+		t.Fatalf("a throttled create was processed or retried in the call: %d transfers", n)
 	}
-	if seen.Load() != 2 || testutil.ToFloat64(m.Throttled("GetCustomer")) != 1 || testutil.ToFloat64(m.Retries("GetCustomer")) != 1 {
-		t.Errorf("requests %d, throttled %v, retries %v; want 2, 1, 1", seen.Load(),
-			testutil.ToFloat64(m.Throttled("GetCustomer")), testutil.ToFloat64(m.Retries("GetCustomer")))
+	if _, err := c.CreateTransfer(ctx, woodgrove, "op-throttled", tr); err != nil {
+		t.Fatalf("the caller's next attempt: %v", err)
+	}
+	if len(requestIDs) != 2 || requestIDs[0] != "op-throttled" || requestIDs[1] != "op-throttled" {
+		t.Errorf("MS-RequestIds sent: %q, want op-throttled twice", requestIDs)
+	}
+	if n := s.Stats().ObjectsCreated["transfer"]; n != 1 {
+		t.Errorf("%d transfers created, want 1", n)
 	}
 }
 
@@ -376,16 +438,61 @@ func TestClientErrorsNotRetried(t *testing.T) {
 	}
 }
 
-func TestRetriesBoundedByContext(t *testing.T) {
-	mw, _ := failFirst(1000, http.StatusTooManyRequests, map[string]string{"Retry-After": "30"})
+// TestServerErrorRetriesBounded: retries of server errors wait at most the
+// policy's MaxWait in all, however many attempts it allows; a Retry-After
+// longer than that is returned to the caller, not waited.
+func TestServerErrorRetriesBounded(t *testing.T) {
+	ctx := context.Background()
+	mw, seen := failFirst(100000, http.StatusInternalServerError, nil)
 	_, srv := startSim(t, sim.Options{}, mw)
-	c, _ := newClient(t, srv.URL, contoso)
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	start := time.Now()
+	// Waits of about 1ms fit in 20ms some 40 times at most, not 1000.
+	c, m := newClient(t, srv.URL, contoso, func(cfg *pc.Config) {
+		cfg.Retry = pc.RetryPolicy{MaxAttempts: 1000, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond, MaxWait: 20 * time.Millisecond}
+	})
 	_, err := c.GetCustomer(ctx, woodgrove)
-	if err == nil || time.Since(start) > 5*time.Second {
-		t.Errorf("a 30s Retry-After under a 300ms context: %v after %v", err, time.Since(start))
+	var pcErr *pc.Error
+	if !errors.As(err, &pcErr) || pcErr.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("GetCustomer: %v, want the 500", err)
+	}
+	if _, ok := pc.ThrottledFor(err); ok {
+		t.Errorf("a 500 without Retry-After became throttling: %v", err)
+	}
+	if n := seen.Load(); n < 2 || n > 60 || testutil.ToFloat64(m.Retries("GetCustomer")) != float64(n-1) {
+		t.Errorf("sent %d times, %v counted as retries; want between 2 and 60 within MaxWait", n, testutil.ToFloat64(m.Retries("GetCustomer")))
+	}
+
+	mw, seen = failFirst(100000, http.StatusServiceUnavailable, map[string]string{"Retry-After": "30"})
+	_, srv = startSim(t, sim.Options{}, mw)
+	c, _ = newClient(t, srv.URL, contoso)
+	_, err = c.GetCustomer(ctx, woodgrove)
+	if d, ok := pc.ThrottledFor(err); !ok || d != 30*time.Second || !errors.As(err, &pcErr) || pcErr.StatusCode != http.StatusServiceUnavailable || seen.Load() != 1 {
+		t.Errorf("a 503 asking for 30s: %v after %d requests, want a ThrottledError of 30s after one", err, seen.Load())
+	}
+}
+
+// TestRetriesBoundedByContext: a cancelled context ends the retries at once.
+func TestRetriesBoundedByContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var sent atomic.Int32
+	cancelOnFirst := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/v1/") {
+				sent.Add(1)
+				cancel()
+				w.WriteHeader(http.StatusInternalServerError)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	_, srv := startSim(t, sim.Options{}, cancelOnFirst)
+	c, _ := newClient(t, srv.URL, contoso, func(cfg *pc.Config) {
+		cfg.Retry = pc.RetryPolicy{MaxAttempts: 10, InitialInterval: time.Hour, MaxInterval: time.Hour, MaxWait: 10 * time.Hour}
+	})
+	_, err := c.GetCustomer(ctx, woodgrove)
+	if !errors.Is(err, context.Canceled) || sent.Load() != 1 {
+		t.Errorf("after the context was cancelled: %v, %d requests; want context.Canceled after one", err, sent.Load())
 	}
 }
 
@@ -618,33 +725,82 @@ func TestSimulatorFaultsAndStats(t *testing.T) {
 	}
 }
 
+// TestLatency: with an hour of latency, no answer comes within the caller's
+// patience (the simulator lets go when the caller does).
 func TestLatency(t *testing.T) {
-	_, srv := startSim(t, sim.Options{Latency: 200 * time.Millisecond})
-	start := time.Now()
-	resp, err := http.Get(srv.URL + "/v1/customers/" + woodgrove)
-	if err != nil {
-		t.Fatal(err)
+	_, srv := startSim(t, sim.Options{Latency: time.Hour})
+	impatient := &http.Client{Timeout: 100 * time.Millisecond}
+	resp, err := impatient.Get(srv.URL + "/v1/customers/" + woodgrove)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("answered HTTP %d despite an hour of latency", resp.StatusCode)
 	}
-	resp.Body.Close()
-	if d := time.Since(start); d < 200*time.Millisecond {
-		t.Errorf("answered after %v, before the 200ms latency", d)
+	var ne interface{ Timeout() bool }
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("want a timeout, got %v", err)
 	}
 }
 
-func TestRateLimitedPerClient(t *testing.T) {
+// TestRateLimitNeverWaits: a call over the client's budget is not sent and
+// not waited for: it returns at once with how long until the budget has a
+// request again.
+func TestRateLimitNeverWaits(t *testing.T) {
 	ctx := context.Background()
-	_, srv := startSim(t, sim.Options{})
+	s, srv := startSim(t, sim.Options{})
 	accept(t, srv.URL, contoso, woodgrove)
-	// 1200 a minute is 20 a second with a burst of 20: 40 calls need at least a second.
-	c, _ := newClient(t, srv.URL, contoso, func(cfg *pc.Config) { cfg.RequestsPerMinute = 1200 })
-	start := time.Now()
-	for range 40 {
-		if _, err := c.GetCustomer(ctx, woodgrove); err != nil {
-			t.Fatal(err)
+	// One request a minute, with a burst of one.
+	c, m := newClient(t, srv.URL, contoso, func(cfg *pc.Config) { cfg.RequestsPerMinute = 1 })
+	if _, err := c.GetCustomer(ctx, woodgrove); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		_, err := c.GetCustomer(ctx, woodgrove)
+		d, ok := pc.ThrottledFor(err)
+		if !ok || !errors.Is(err, apiretry.ErrRateLimited) || d <= 30*time.Second || d > time.Minute {
+			t.Fatalf("over the budget: %v (wait %v), want ErrRateLimited for about a minute", err, d)
 		}
 	}
-	if d := time.Since(start); d < 900*time.Millisecond {
-		t.Errorf("40 calls at 20/s took %v", d)
+	if n := s.Stats().RequestsByRoute["GetCustomer"]; n != 1 {
+		t.Errorf("%d requests sent, want 1: calls over the budget are not sent", n)
+	}
+	if testutil.ToFloat64(m.RateLimited("GetCustomer")) != 3 || testutil.ToFloat64(m.Throttled("GetCustomer")) != 0 {
+		t.Errorf("rate limited %v, throttled %v; want 3, 0", testutil.ToFloat64(m.RateLimited("GetCustomer")), testutil.ToFloat64(m.Throttled("GetCustomer")))
+	}
+}
+
+// TestTenantLimitsShared: clients built with one registry for one tenant
+// (two Partners with the same tenant, a client rebuilt after a secret
+// rotation) spend one budget; another tenant has its own; a client without
+// the registry has its own.
+func TestTenantLimitsShared(t *testing.T) {
+	ctx := context.Background()
+	s, srv := startSim(t, sim.Options{})
+	accept(t, srv.URL, contoso, woodgrove)
+	accept(t, srv.URL, fabrikam, woodgrove)
+	limits := pc.NewTenantLimiters(1) // one request a minute per tenant
+	shared := func(cfg *pc.Config) { cfg.Limits = limits }
+
+	first, _ := newClient(t, srv.URL, contoso, shared)
+	if _, err := first.GetCustomer(ctx, woodgrove); err != nil {
+		t.Fatal(err)
+	}
+	rotated, _ := newClient(t, srv.URL, contoso, shared, func(cfg *pc.Config) {
+		cfg.Credentials.ClientSecret = "rotated"
+		cfg.TenantID = strings.ToUpper(contoso)
+	})
+	if _, err := rotated.GetCustomer(ctx, woodgrove); !errors.Is(err, apiretry.ErrRateLimited) {
+		t.Errorf("a second client for the tenant: %v, want the shared budget spent", err)
+	}
+	other, _ := newClient(t, srv.URL, fabrikam, shared)
+	if _, err := other.GetCustomer(ctx, woodgrove); err != nil {
+		t.Errorf("a client for another tenant: %v", err)
+	}
+	private, _ := newClient(t, srv.URL, contoso, func(cfg *pc.Config) { cfg.RequestsPerMinute = 1 })
+	if _, err := private.GetCustomer(ctx, woodgrove); err != nil {
+		t.Errorf("a client without the registry: %v", err)
+	}
+	if n := s.Stats().RequestsByRoute["GetCustomer"]; n != 3 {
+		t.Errorf("%d requests sent, want 3", n)
 	}
 }
 
@@ -731,19 +887,15 @@ func TestResponseThatNeverComes(t *testing.T) {
 	if len(orders) != 1 {
 		t.Fatalf("orders = %+v", orders)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		st := s.Stats()
-		if st.CreatesHeld >= 2 && st.DuplicatesSuppressed >= 2 {
-			if st.ObjectsCreated["order"] != 1 || st.ObjectsCreated["cart"] > 1 {
-				t.Errorf("created %v, want one cart and one order", st.ObjectsCreated)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the held creates did not commit: %+v", st)
-		}
-		time.Sleep(50 * time.Millisecond)
+	// Closing the server waits for its outstanding requests: the held
+	// creates commit (or are suppressed) before it returns.
+	srv.Close()
+	st := s.Stats()
+	if st.CreatesHeld < 2 || st.DuplicatesSuppressed < 2 {
+		t.Fatalf("the held creates did not commit: %+v", st)
+	}
+	if st.ObjectsCreated["order"] != 1 || st.ObjectsCreated["cart"] > 1 {
+		t.Errorf("created %v, want one cart and one order", st.ObjectsCreated)
 	}
 }
 
