@@ -373,12 +373,19 @@ func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, o
 }
 
 func (r *CustomerSubscriptionReconciler) partnerCenterFailed(s *subscriptionScope, doing string, err error) (*ctrl.Result, error) {
+	if res := r.polls.throttled(s.sub.UID, err); res != nil {
+		return res, nil
+	}
 	return retryPartnerCenter(s.conds, "CustomerSubscription "+s.sub.Namespace+"/"+s.sub.Name, doing, err)
 }
 
 // targetClient returns the support partner's Partner Center client, or nil
-// with the conditions saying why there is none.
+// with the conditions saying why there is none, or while the subscription is
+// held after being throttled.
 func (r *CustomerSubscriptionReconciler) targetClient(ctx context.Context, s *subscriptionScope) (*pc.Client, *ctrl.Result, error) {
+	if d := r.polls.heldFor(s.sub.UID); d > 0 {
+		return nil, &ctrl.Result{RequeueAfter: d}, nil // throttled: ask nothing yet
+	}
 	c, err := r.clients.get(ctx, s.target)
 	ok, err := usable(err, s.conds, s.target, "Partner Center", func() {
 		s.conds.stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner %s has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef), so the %s step cannot run.", s.target.Name, s.result.Path))

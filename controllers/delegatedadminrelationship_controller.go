@@ -36,6 +36,7 @@ type DelegatedAdminRelationshipReconciler struct {
 	clients  *partnerClients
 	recorder recorder.EventRecorder
 	opts     Options
+	polls    *pollGate // holds a relationship Graph throttled
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=delegatedadminrelationships,verbs=get;list;watch;update;patch
@@ -139,6 +140,9 @@ func (r *DelegatedAdminRelationshipReconciler) loadReferences(ctx context.Contex
 
 // connect gets the partner's Microsoft Graph client.
 func (r *DelegatedAdminRelationshipReconciler) connect(ctx context.Context, s *gdapScope) (*ctrl.Result, error) {
+	if d := r.polls.heldFor(s.obj.UID); d > 0 {
+		return &ctrl.Result{RequeueAfter: d}, nil // throttled: ask nothing yet
+	}
 	g, err := r.clients.getGraph(ctx, s.partner)
 	ok, err := usable(err, s.conds, s.partner, "Microsoft Graph", func() {
 		s.conds.stalled(v1alpha1.ReasonNoCredentials, fmt.Sprintf(
@@ -516,6 +520,9 @@ func (r *DelegatedAdminRelationshipReconciler) terminate(ctx context.Context, ob
 
 // graphFailed reports a failed Graph call; it is retried with backoff.
 func (r *DelegatedAdminRelationshipReconciler) graphFailed(s *gdapScope, doing string, err error) (*ctrl.Result, error) {
+	if res := r.polls.throttled(s.obj.UID, err); res != nil {
+		return res, nil
+	}
 	s.conds.progressing(v1alpha1.ReasonGraphError, fmt.Sprintf("Microsoft Graph failed while %s: %v; retrying.", doing, err))
 	return nil, fmt.Errorf("%s for DelegatedAdminRelationship %s/%s: %w", doing, s.obj.Namespace, s.obj.Name, err)
 }
@@ -568,6 +575,7 @@ func formatMetaTime(t *metav1.Time) string {
 func (r *DelegatedAdminRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
 	r.opts = opts
+	r.polls = newPollGate(opts.PollInterval)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.DelegatedAdminRelationship{}).
 		// Only a Customer's spec matters here: its status follows these

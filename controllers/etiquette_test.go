@@ -2,6 +2,10 @@ package controllers_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,5 +100,59 @@ func TestRequestLinkAskedOncePerPartner(t *testing.T) {
 	}
 	if n := h.sim.Stats().RequestsByRoute["GetRelationshipRequest"]; n != 1 {
 		t.Errorf("the request link was asked %d times for three customers, want 1", n)
+	}
+}
+
+// TestThrottlingFreesTheWorkers: Partner Center throttles every call about
+// two customers for an hour. Their relationships wait for that hour without
+// holding a worker (the manager runs two per kind), so a third customer's
+// subscription completes meanwhile, and the throttled ones ask no earlier
+// than Retry-After allows.
+func TestThrottlingFreesTheWorkers(t *testing.T) {
+	throttledTenants := []string{"5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b", "6f7a8b9c-0d1e-4f2a-9b3c-4d5e6f7a8b9c"}
+	const freeTenant = "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"
+	var throttled atomic.Int32
+	throttle := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for _, tenant := range throttledTenants {
+				if strings.HasPrefix(r.URL.Path, "/v1/customers/"+tenant) {
+					throttled.Add(1)
+					w.Header().Set("Retry-After", "3600")
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusTooManyRequests)
+					_, _ = io.WriteString(w, `{"code":429,"description":"Rate limit is exceeded.","data":[],"source":"PartnerCenter"}`)
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	h := start(t, withMiddleware(throttle))
+	contoso := h.contoso()
+	for i, tenant := range append(throttledTenants, freeTenant) {
+		name := fmt.Sprintf("customer-%d", i)
+		h.customer(name, func(c *v1alpha1.Customer) { c.Spec.TenantID = tenant })
+		h.simPost("/sim/v1/relationships/accept", map[string]string{"partnerTenantId": contosoTenant, "customerTenantId": tenant})
+		h.subscription(name+"-m365", licenseFromEA(name, contoso.Name))
+	}
+
+	h.waitPhase("customer-2-m365", v1alpha1.PhaseCompleted)
+	h.consistently("the throttled relationships wait for Retry-After", 2*time.Second, func() error {
+		if n := throttled.Load(); n > int32(len(throttledTenants)) {
+			return errf("%d throttled requests for %d relationships: asked again before Retry-After", n, len(throttledTenants))
+		}
+		for i := range throttledTenants {
+			sub := &v1alpha1.CustomerSubscription{}
+			if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: fmt.Sprintf("customer-%d-m365", i)}, sub); err != nil {
+				return err
+			}
+			if sub.Status.Phase != v1alpha1.PhaseAwaitingApproval || condition(sub.Status.Conditions, v1alpha1.ConditionStalled) != nil {
+				return errf("%s is %s, conditions %v", sub.Name, sub.Status.Phase, sub.Status.Conditions)
+			}
+		}
+		return nil
+	})
+	if throttled.Load() == 0 {
+		t.Fatal("nothing was throttled; the test proves nothing")
 	}
 }

@@ -6,6 +6,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
 // pollGate remembers when each object last asked Partner Center about what
@@ -18,11 +21,36 @@ type pollGate struct {
 
 	mu        sync.Mutex
 	last      map[types.UID]time.Time
+	held      map[types.UID]time.Time // throttled: ask nothing before
 	lastPrune time.Time
 }
 
 func newPollGate(interval time.Duration) *pollGate {
-	return &pollGate{interval: interval, last: map[types.UID]time.Time{}}
+	return &pollGate{interval: interval, last: map[types.UID]time.Time{}, held: map[types.UID]time.Time{}}
+}
+
+// hold keeps the object from asking Partner Center anything for d: it was
+// throttled, and Retry-After said how long to wait. Events that wake it
+// meanwhile do not make it ask earlier.
+func (g *pollGate) hold(uid types.UID, d time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.held[uid] = time.Now().Add(d)
+}
+
+// heldFor is how long the object must still wait after being throttled.
+func (g *pollGate) heldFor(uid types.UID) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	until, ok := g.held[uid]
+	if !ok {
+		return 0
+	}
+	if d := time.Until(until); d > 0 {
+		return d
+	}
+	delete(g.held, uid)
+	return 0
 }
 
 // wait returns how long the object must wait before it may poll; zero means
@@ -44,6 +72,11 @@ func (g *pollGate) wait(uid types.UID) time.Duration {
 				delete(g.last, k)
 			}
 		}
+		for k, t := range g.held {
+			if now.After(t) {
+				delete(g.held, k)
+			}
+		}
 		g.lastPrune = now
 	}
 	return 0
@@ -53,3 +86,19 @@ func (g *pollGate) wait(uid types.UID) time.Duration {
 // interval with up to 10% jitter, so that objects created together do not
 // ask Partner Center together forever.
 func (o Options) poll() time.Duration { return wait.Jitter(o.PollInterval, 0.1) }
+
+// throttled: Partner Center or Graph asked to wait (a 429 with Retry-After),
+// or the partner tenant's own request budget is spent. Nothing was
+// processed, so the object is held for that wait (whatever wakes it
+// meanwhile asks nothing), requeued after it, and frees its worker for others;
+// its status says nothing new, since being throttled is neither progress nor
+// a failure. A create asked again sends the same MS-RequestId. Nil when err
+// is no throttling.
+func (g *pollGate) throttled(uid types.UID, err error) *ctrl.Result {
+	d, ok := pc.ThrottledFor(err)
+	if !ok {
+		return nil
+	}
+	g.hold(uid, d)
+	return &ctrl.Result{RequeueAfter: d}
+}

@@ -177,9 +177,9 @@ func (r *ResellerRelationshipReconciler) requestLink(ctx context.Context, s *rel
 	if s.rr.Status.InvitationURL != "" {
 		return nil, nil
 	}
-	pcClient, err := r.partnerClient(ctx, s)
+	pcClient, res, err := r.partnerClient(ctx, s)
 	if pcClient == nil {
-		return done, err
+		return res, err
 	}
 	opts := pc.RelationshipRequestOptions{}
 	if s.partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller && s.partner.Spec.IndirectProviderRef != "" {
@@ -204,9 +204,9 @@ func (r *ResellerRelationshipReconciler) requestLink(ctx context.Context, s *rel
 
 // observePartnerCenter: the customer accepted once it appears for the partner as reseller.
 func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Context, s *relationshipScope) (*ctrl.Result, error) {
-	pcClient, err := r.partnerClient(ctx, s)
+	pcClient, res, err := r.partnerClient(ctx, s)
 	if pcClient == nil {
-		return done, err
+		return res, err
 	}
 	if wait := r.polls.wait(s.rr.UID); wait > 0 {
 		return &ctrl.Result{RequeueAfter: wait}, nil // asked within the interval: nothing new to say
@@ -237,9 +237,13 @@ func (r *ResellerRelationshipReconciler) expire(ctx context.Context, s *relation
 	return nil, nil
 }
 
-// partnerClient returns the partner's Partner Center client, or nil with the
-// conditions saying why there is none.
-func (r *ResellerRelationshipReconciler) partnerClient(ctx context.Context, s *relationshipScope) (*pc.Client, error) {
+// partnerClient returns the partner's Partner Center client, or nil with
+// the conditions saying why there is none, or while the relationship is held
+// after being throttled.
+func (r *ResellerRelationshipReconciler) partnerClient(ctx context.Context, s *relationshipScope) (*pc.Client, *ctrl.Result, error) {
+	if d := r.polls.heldFor(s.rr.UID); d > 0 {
+		return nil, &ctrl.Result{RequeueAfter: d}, nil
+	}
 	c, err := r.clients.get(ctx, s.partner)
 	ok, err := usable(err, s.conds, s.partner, "Partner Center", func() {
 		s.conds.progressing(v1alpha1.ReasonAwaitingManualApproval, fmt.Sprintf(
@@ -247,13 +251,16 @@ func (r *ResellerRelationshipReconciler) partnerClient(ctx context.Context, s *r
 			s.partner.Name, s.customer.Name, s.rr.Name, s.rr.Namespace))
 	})
 	if !ok {
-		return nil, err
+		return nil, done, err
 	}
-	return c, nil
+	return c, nil, nil
 }
 
 // partnerCenterFailed reports a failed call; it is retried with backoff.
 func (r *ResellerRelationshipReconciler) partnerCenterFailed(s *relationshipScope, doing string, err error) (*ctrl.Result, error) {
+	if res := r.polls.throttled(s.rr.UID, err); res != nil {
+		return res, nil
+	}
 	return retryPartnerCenter(s.conds, "ResellerRelationship "+s.rr.Namespace+"/"+s.rr.Name, doing, err)
 }
 

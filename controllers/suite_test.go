@@ -118,6 +118,7 @@ type harness struct {
 	clock        *clocktesting.FakePassiveClock
 	statusWrite  statusWriteHook
 	pollInterval time.Duration
+	limits       *pc.TenantLimiters
 	// conflicts holds the status patches the API server refused as
 	// conflicting: "type namespace/name patch".
 	conflicts sync.Map
@@ -131,14 +132,15 @@ type harness struct {
 type harnessOption func(*harnessConfig)
 
 type harnessConfig struct {
-	pollInterval time.Duration
-	before       func(*harness)
-	statusWrite  statusWriteHook
-	logs         io.Writer
-	sim          sim.Options
-	graph        graphsim.Options
-	middleware   func(http.Handler) http.Handler
-	managerCfg   *rest.Config
+	requestsPerMinute int
+	pollInterval      time.Duration
+	before            func(*harness)
+	statusWrite       statusWriteHook
+	logs              io.Writer
+	sim               sim.Options
+	graph             graphsim.Options
+	middleware        func(http.Handler) http.Handler
+	managerCfg        *rest.Config
 }
 
 // statusWriteHook runs before each of the manager's status patches; an
@@ -148,6 +150,11 @@ type statusWriteHook func(ctx context.Context, obj client.Object, patch client.P
 // beforeStatusWrite installs hook in the manager's client.
 func beforeStatusWrite(hook statusWriteHook) harnessOption {
 	return func(c *harnessConfig) { c.statusWrite = hook }
+}
+
+// withTenantLimit sets the manager's Partner Center and Graph budget per partner tenant.
+func withTenantLimit(requestsPerMinute int) harnessOption {
+	return func(c *harnessConfig) { c.requestsPerMinute = requestsPerMinute }
 }
 
 // withPollInterval sets the manager's poll interval (the tests' default is 100ms).
@@ -214,6 +221,12 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 		hc.before(h)
 	}
 	h.logs, h.statusWrite, h.pollInterval = hc.logs, hc.statusWrite, hc.pollInterval
+	// One budget per partner tenant, as main builds it; the tests' is large
+	// (withTenantLimit makes it small).
+	h.limits = pc.NewTenantLimiters(60000)
+	if hc.requestsPerMinute > 0 {
+		h.limits = pc.NewTenantLimiters(hc.requestsPerMinute)
+	}
 	if h.pollInterval == 0 {
 		h.pollInterval = 100 * time.Millisecond
 	}
@@ -286,10 +299,12 @@ func (h *harness) startShardManager(shard string, wrote *sync.Map) {
 		SkipNameValidation:      true,
 		PartnerCenter: func(c pc.Config) pc.Config {
 			c.Retry = pc.RetryPolicy{MaxAttempts: 3, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
+			c.Limits = h.limits
 			return c
 		},
 		Graph: func(c graph.Config) graph.Config {
 			c.Retry = pc.RetryPolicy{MaxAttempts: 3, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
+			c.Limits = h.limits
 			return c
 		},
 	})
