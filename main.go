@@ -33,6 +33,7 @@ func init() {
 func main() {
 	var (
 		metricsAddr          string
+		pprofAddr            string
 		metricsSecure        bool
 		probeAddr            string
 		enableLeaderElection bool
@@ -47,6 +48,8 @@ func main() {
 	flag.BoolVar(&metricsSecure, "metrics-secure", true,
 		"Serve metrics over HTTPS, behind Kubernetes authentication and authorization.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the liveness and readiness probes bind to.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "0",
+		"Address Go's pprof profiles are served on (/debug/pprof/), such as 127.0.0.1:6060; \"0\" (default) serves none.")
 	flag.BoolVar(&enableLeaderElection, "leader-elect", false,
 		"Elect a leader so that only one replica reconciles at a time.")
 	flag.StringVar(&leaderElectionNS, "leader-election-namespace", "",
@@ -89,6 +92,7 @@ func main() {
 		Scheme:                  scheme,
 		Metrics:                 metricsOptions,
 		HealthProbeBindAddress:  probeAddr,
+		PprofBindAddress:        pprofAddr,
 		LeaderElection:          enableLeaderElection,
 		LeaderElectionNamespace: leaderElectionNamespace(leaderElectionNS, opts.OperatorNamespace),
 		LeaderElectionID:        controllers.LeaderElectionID(shard),
