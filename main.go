@@ -20,6 +20,7 @@ import (
 
 	multichannelv1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/controllers"
+	"github.com/partnerops/multichannel-operator/internal/graph"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
@@ -116,6 +117,15 @@ func main() {
 			c = configure(c)
 		}
 		c.Limits = limits
+		return c
+	}
+	// Microsoft Graph (GDAP) keeps its own budget per partner tenant.
+	graphLimits, configureGraph := pc.NewTenantLimiters(graph.DefaultRequestsPerMinute), opts.Graph
+	opts.Graph = func(c graph.Config) graph.Config {
+		if configureGraph != nil {
+			c = configureGraph(c)
+		}
+		c.Limits = graphLimits
 		return c
 	}
 	if err := controllers.SetupWithManager(mgr, opts); err != nil {
