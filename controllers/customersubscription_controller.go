@@ -72,6 +72,12 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 		if retErr == nil {
 			sub.Status.ObservedGeneration = sub.Generation
 		}
+		if op := sub.Status.Operation; op != nil && op.CompletedAt == nil {
+			// An operation that has not ended may have been sent: whatever a
+			// gate says now, the subscription is Switching, so the spec it
+			// was sent with stays frozen (the CEL rule) until it ends.
+			sub.Status.Phase = v1alpha1.PhaseSwitching
+		}
 		phase := sub.Status.Phase
 		p.phaseChanged(string(p.before.Status.Phase), string(phase), phase == v1alpha1.PhaseFailed || phase == v1alpha1.PhaseIneligible, "")
 		// A person may record a decision meanwhile: a pass that changed the

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -147,6 +148,12 @@ func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subs
 		op.CompletedAt = timePtr(order.CreationDate, s.now)
 		return nil, nil
 	}
+	if st := strings.ToLower(order.Status); st == "cancelled" || st == "canceled" || st == "failed" {
+		// A final order without a subscription: waiting cannot help.
+		op.CompletedAt = timePtr(nil, s.now)
+		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf("Order %s ended %s without a subscription; nothing was provisioned.", order.ID, order.Status))
+		return done, nil
+	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
 	s.conds.progressing(v1alpha1.ReasonAwaitingOrder, fmt.Sprintf("Order %s is %s: Partner Center has not provisioned the subscription yet.", order.ID, order.Status))
 	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
@@ -159,7 +166,7 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 		return res, err
 	}
 	// Every subscription in the transfer reads it; one read per interval serves them all.
-	t, err := r.shared.readTransfer(transferGroupOf(s), op.ExternalID, r.opts.PollInterval, func() (*pc.Transfer, error) {
+	t, err := r.shared.readTransfer(transferGroupOf(s), op.ExternalID, s.now, r.opts.PollInterval, func() (*pc.Transfer, error) {
 		return pcClient.GetTransfer(ctx, s.customer.Spec.TenantID, op.ExternalID)
 	})
 	if err != nil {
@@ -202,6 +209,38 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
 	s.conds.progressing(v1alpha1.ReasonAwaitingTransfer, fmt.Sprintf("Waiting for partner %s to accept transfer %s (it expires %s).", source, t.ID, formatTime(t.ExpirationTime)))
 	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+}
+
+// joinableTransfer is the transfer a new transfer operation joins: the
+// group's transfer under way, read afresh (the source partner may have
+// answered since it was last read), or "" to ask for a new one. While a
+// member of the group is asking for one, the others wait for it.
+func (r *CustomerSubscriptionReconciler) joinableTransfer(ctx context.Context, s *subscriptionScope) (string, *ctrl.Result, error) {
+	group := transferGroupOf(s)
+	defer r.shared.lockGroup(group)()
+	if _, ok := r.shared.pendingFor(group); ok {
+		s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Another subscription of customer %s is asking partner %s for a transfer; this one joins it.", s.customer.Name, s.channelPartner.Name))
+		return "", &ctrl.Result{RequeueAfter: time.Second}, nil
+	}
+	id, ok := r.shared.activeTransfer(group)
+	if !ok {
+		return "", nil, nil
+	}
+	pcClient, res, err := r.targetClient(ctx, s)
+	if pcClient == nil {
+		return "", res, err
+	}
+	t, err := r.shared.readTransfer(group, id, s.now, 0, func() (*pc.Transfer, error) {
+		return pcClient.GetTransfer(ctx, s.customer.Spec.TenantID, id)
+	})
+	if err != nil {
+		res, err := r.partnerCenterFailed(s, "reading transfer "+id+" to join it", err)
+		return "", res, err
+	}
+	if !joinable(t, s.now) {
+		return "", nil, nil
+	}
+	return id, nil, nil
 }
 
 // transferGroupOf: the customer and the two partners of a subscription's transfer.
@@ -269,15 +308,45 @@ func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *su
 		op = nil
 	}
 	if op == nil {
+		joined := ""
+		if typ == v1alpha1.OperationCreateTransfer {
+			// One transfer per customer and pair of partners: join the one
+			// under way, or wait for the one a member is asking for.
+			id, res, err := r.joinableTransfer(ctx, s)
+			if res != nil || err != nil {
+				return nil, res, err
+			}
+			joined = id
+		}
 		now := metav1.NewTime(s.now)
 		attempt := nextAttempt(s.sub.Status)
-		s.sub.Status.Operation = &v1alpha1.Operation{ID: operationID(s.sub, typ, attempt), Type: typ, Attempt: attempt, StartedAt: &now}
+		op = &v1alpha1.Operation{ID: operationID(s.sub, typ, attempt), Type: typ, Attempt: attempt, StartedAt: &now, ExternalID: joined}
+		s.sub.Status.Operation = op
 		s.sub.Status.Phase = v1alpha1.PhaseSwitching
-		s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Recorded operation %s (%s) for partner %s; Partner Center is called next.", s.sub.Status.Operation.ID, typ, s.target.Name))
+		if joined != "" {
+			s.event(nil, "Normal", "JoinedTransfer", "CallPartnerCenter",
+				"Transfer %s from partner %s for customer %s is under way: operation %s joins it instead of asking for another.", joined, s.channelPartner.Name, s.customer.Name, op.ID)
+			return op, nil, nil
+		}
+		if typ == v1alpha1.OperationCreateTransfer {
+			r.shared.transferRecorded(transferGroupOf(s))
+		}
+		s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Recorded operation %s (%s) for partner %s; Partner Center is called next.", op.ID, typ, s.target.Name))
 		// Writing this status triggers the next pass.
 		return nil, done, nil
 	}
 	if op.ExternalID == "" && op.CompletedAt == nil {
+		if op.Refusal != "" {
+			// Sent again, it may create what was refused before: until its
+			// answer is recorded the operation may have created something,
+			// so the refusal goes first, in its own write, at most once per
+			// poll interval.
+			if wait := r.polls.wait(s.sub.UID); wait > 0 {
+				return nil, &ctrl.Result{RequeueAfter: wait}, nil
+			}
+			op.Refusal = ""
+			return nil, done, nil
+		}
 		if res, err := r.sendOperation(ctx, s, op); res != nil || err != nil {
 			return nil, res, err
 		}
@@ -323,21 +392,16 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 				"Operation %s (CreateTransfer) was recorded but not confirmed, and spec.channel no longer names its source partner; check Partner Center for a transfer with request ID %s, then recreate the subscription.", op.ID, op.ID))
 			return done, nil
 		}
-		// One transfer per customer and pair of partners: join the one under way.
 		group := transferGroupOf(s)
-		defer r.shared.lockGroup(group)()
-		if id, ok := r.shared.activeTransfer(group); ok {
-			op.ExternalID, op.Refusal = id, ""
-			s.event(nil, "Normal", "JoinedTransfer", "CallPartnerCenter",
-				"Transfer %s from partner %s for customer %s is under way: operation %s joins it instead of asking for another.", id, s.channelPartner.Name, s.customer.Name, op.ID)
-			return nil, nil
-		}
 		t, err := pcClient.CreateTransfer(ctx, customer, op.ID, pc.Transfer{
 			SourcePartnerTenantID: s.channelPartner.Spec.TenantID, SourcePartnerName: s.channelPartner.Spec.DisplayName,
 			CustomerName: s.customer.Spec.DisplayName, TransferType: pc.PartnerTransferType,
 			LineItems: []pc.TransferLineItem{{ID: 0, SubscriptionID: s.sub.Spec.SubscriptionID, Quantity: int(quantity(s.sub)), FriendlyName: offerName(s.sub)}},
 		})
 		if err != nil {
+			if _, throttled := pc.ThrottledFor(err); !throttled {
+				r.shared.transferFailed(group) // the others ask for their own
+			}
 			return r.operationFailed(s, op, err)
 		}
 		op.ExternalID = t.ID

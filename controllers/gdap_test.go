@@ -308,11 +308,11 @@ func TestGDAPDeleteTerminatesOnlyWhenAsked(t *testing.T) {
 	}
 }
 
-// TestGDAPUnderInjectedErrors: with a fifth of Graph's answers failing, the
+// TestGDAPUnderInjectedErrors: with half of Graph's answers failing, the
 // relationship still gets to Active with one relationship, one lock and one
 // assignment in Graph.
 func TestGDAPUnderInjectedErrors(t *testing.T) {
-	h := start(t, withGraphSim(graphsim.Options{ErrorRate: 0.2}))
+	h := start(t, withGraphSim(graphsim.Options{ErrorRate: 0.5})) // a fifth let a short run go without any
 	contoso := h.contoso()
 	h.customer("woodgrove")
 	h.gdap("support", contoso.Name)

@@ -35,7 +35,13 @@ func newPollGate(interval time.Duration) *pollGate {
 func (g *pollGate) hold(uid types.UID, d time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.held[uid] = time.Now().Add(d)
+	now := time.Now()
+	g.held[uid] = now.Add(d)
+	for k, t := range g.held { // objects deleted while held are forgotten
+		if now.After(t) {
+			delete(g.held, k)
+		}
+	}
 }
 
 // heldFor is how long the object must still wait after being throttled.

@@ -25,8 +25,9 @@ import (
 type shared struct {
 	mu        sync.Mutex
 	creating  map[transferGroup]*sync.Mutex
-	active    map[transferGroup]string // transfer ID under way
-	transfers map[string]transferRead  // by transfer ID
+	active    map[transferGroup]string    // transfer ID under way
+	pending   map[transferGroup]time.Time // a member recorded the group's transfer, not yet sent
+	transfers map[string]transferRead     // by transfer ID
 	links     map[string]*pc.RelationshipRequest
 	pruned    time.Time
 	// calls makes concurrent askers of the same thing wait for one call.
@@ -42,7 +43,7 @@ type transferRead struct {
 }
 
 func newShared() *shared {
-	return &shared{creating: map[transferGroup]*sync.Mutex{}, active: map[transferGroup]string{},
+	return &shared{creating: map[transferGroup]*sync.Mutex{}, active: map[transferGroup]string{}, pending: map[transferGroup]time.Time{},
 		transfers: map[string]transferRead{}, links: map[string]*pc.RelationshipRequest{}}
 }
 
@@ -68,17 +69,56 @@ func (s *shared) activeTransfer(g transferGroup) (string, bool) {
 	return id, ok
 }
 
-// transferStarted records the group's new transfer.
+// pendingFor: how long ago a member of the group recorded a transfer it has
+// not sent yet, if one did within maxPending: the others wait to join it
+// rather than ask for their own.
+func (s *shared) pendingFor(g transferGroup) (time.Duration, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.pending[g]
+	if !ok || time.Since(at) > maxPending {
+		delete(s.pending, g)
+		return 0, false
+	}
+	return time.Since(at), true
+}
+
+// maxPending: how long others wait for a member's transfer to be created
+// before asking for their own (its sender may have crashed or failed).
+const maxPending = 30 * time.Second
+
+// transferRecorded: a member recorded the group's new transfer.
+func (s *shared) transferRecorded(g transferGroup) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending[g] = time.Now()
+}
+
+// transferStarted records the group's new transfer; transferFailed forgets
+// that one was being asked for.
 func (s *shared) transferStarted(g transferGroup, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.active[g] = id
+	delete(s.pending, g)
+}
+
+func (s *shared) transferFailed(g transferGroup) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.pending, g)
+}
+
+// joinable: a transfer others may still join: the source partner has not
+// answered and it has not expired.
+func joinable(t *pc.Transfer, now time.Time) bool {
+	return (t.Status == pc.TransferActive || t.Status == pc.TransferInProgress) && (t.ExpirationTime == nil || now.Before(*t.ExpirationTime))
 }
 
 // readTransfer returns the transfer as last read, when that was within
 // interval; otherwise it reads it with get (once for concurrent askers). A
 // transfer that ended is no longer joined.
-func (s *shared) readTransfer(g transferGroup, id string, interval time.Duration, get func() (*pc.Transfer, error)) (*pc.Transfer, error) {
+func (s *shared) readTransfer(g transferGroup, id string, now time.Time, interval time.Duration, get func() (*pc.Transfer, error)) (*pc.Transfer, error) {
 	if r, ok := s.lastRead(id); ok && time.Since(r.at) < interval {
 		return r.transfer, nil
 	}
@@ -90,20 +130,22 @@ func (s *shared) readTransfer(g transferGroup, id string, interval time.Duration
 		if err != nil {
 			return nil, err
 		}
-		now := time.Now()
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		s.transfers[id] = transferRead{transfer: t, at: now}
-		if t.Status != pc.TransferActive && t.Status != pc.TransferInProgress && s.active[g] == id {
+		s.transfers[id] = transferRead{transfer: t, at: time.Now()}
+		switch {
+		case !joinable(t, now) && s.active[g] == id:
 			delete(s.active, g)
+		case joinable(t, now) && s.active[g] == "":
+			s.active[g] = id // after a restart: the transfer under way is known again
 		}
-		if now.Sub(s.pruned) > interval {
+		if time.Since(s.pruned) > interval {
 			for k, r := range s.transfers {
-				if now.Sub(r.at) > 2*interval {
+				if time.Since(r.at) > 2*interval {
 					delete(s.transfers, k)
 				}
 			}
-			s.pruned = now
+			s.pruned = time.Now()
 		}
 		return t, nil
 	})

@@ -1,6 +1,7 @@
 package apiretry
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -65,6 +66,36 @@ func Admit(l *rate.Limiter, service, op string) error {
 		return &ThrottledError{Op: op, After: d, Err: fmt.Errorf("%s %s: %w", service, op, ErrRateLimited)}
 	}
 	return nil
+}
+
+// AdmitWithin is Admit for a request that continues an operation whose
+// first request was already sent (a cart's checkout, a transfer after the
+// customer's contact was read): it waits for the budget up to maxWait
+// rather than return, because an operation throttled half-way would spend
+// its first request again on every try and, when many objects compete for a
+// budget, never finish. A longer wait is returned as a ThrottledError.
+func AdmitWithin(ctx context.Context, l *rate.Limiter, service, op string, maxWait time.Duration) error {
+	r := l.Reserve()
+	if !r.OK() {
+		return &ThrottledError{Op: op, After: time.Minute, Err: fmt.Errorf("%s %s: %w", service, op, ErrRateLimited)}
+	}
+	d := r.Delay()
+	if d == 0 {
+		return nil
+	}
+	if d > maxWait {
+		r.Cancel()
+		return &ThrottledError{Op: op, After: d, Err: fmt.Errorf("%s %s: %w", service, op, ErrRateLimited)}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		r.Cancel()
+		return fmt.Errorf("%s %s: waiting for the request budget: %w", service, op, ctx.Err())
+	}
 }
 
 // NewLimiter is the limiter of a budget of requestsPerMinute (at least 1),

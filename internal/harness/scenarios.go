@@ -123,6 +123,12 @@ func Run(ctx context.Context, s Scenario) (Report, error) {
 		return r, fmt.Errorf("reading the simulator's counters: %w", err)
 	}
 	r.Orders, r.Transfers = st.ObjectsCreated["order"], st.ObjectsCreated["transfer"]
+	// Subscriptions moving between the same partners for one customer share
+	// a transfer: a duplicate is a transfer no subscription recorded.
+	if exp.Transfers, err = RecordedTransfers(ctx, cluster.Client); err != nil {
+		return r, err
+	}
+	r.Expected = exp
 	r.DuplicateOrders, r.DuplicateTransfers = Duplicates(st, exp)
 	r.DuplicatesSuppressed, r.Throttled, r.ErrorsInjected, r.EarlyRetries = st.DuplicatesSuppressed, st.Throttled, st.ErrorsInjected, st.EarlyRetries
 	if disruptErr != nil && !errors.Is(disruptErr, context.Canceled) {

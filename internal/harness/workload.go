@@ -191,6 +191,28 @@ func Stats(simURL string) (sim.Stats, error) {
 	return st, json.NewDecoder(resp.Body).Decode(&st)
 }
 
+// RecordedTransfers counts the distinct transfers the subscriptions
+// recorded (in status.operation and status.previousOperations).
+func RecordedTransfers(ctx context.Context, c client.Client) (int, error) {
+	list := &v1alpha1.CustomerSubscriptionList{}
+	if err := c.List(ctx, list); err != nil {
+		return 0, fmt.Errorf("listing CustomerSubscriptions: %w", err)
+	}
+	ids := map[string]bool{}
+	for _, sub := range list.Items {
+		ops := sub.Status.PreviousOperations
+		if op := sub.Status.Operation; op != nil {
+			ops = append(ops, *op)
+		}
+		for _, op := range ops {
+			if op.Type == v1alpha1.OperationCreateTransfer && op.ExternalID != "" {
+				ids[op.ExternalID] = true
+			}
+		}
+	}
+	return len(ids), nil
+}
+
 // Duplicates compares what the simulator created with what the workload
 // expects: any object beyond the expected count is one bought or transferred twice.
 func Duplicates(st sim.Stats, exp Expected) (orders, transfers int) {

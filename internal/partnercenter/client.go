@@ -299,6 +299,9 @@ type call struct {
 	user      bool   // App+User token
 	// retryable: reads, and creates that carry a caller's request ID, may be sent again.
 	retryable bool
+	// follows: the call continues an operation whose first request was
+	// sent; it waits briefly for the tenant's budget instead of returning.
+	follows bool
 }
 
 type correlationKey struct{}
@@ -357,7 +360,11 @@ func (c *Client) send(ctx context.Context, k call, body []byte, correlationID st
 	}
 	// The tenant's budget is checked last, so that only a request about to
 	// be sent spends it; when it is spent the caller calls again later.
-	if err := apiretry.Admit(c.limiter, "partner center", k.op); err != nil {
+	admit := func() error { return apiretry.Admit(c.limiter, "partner center", k.op) }
+	if k.follows {
+		admit = func() error { return apiretry.AdmitWithin(ctx, c.limiter, "partner center", k.op, c.retry.MaxWait) }
+	}
+	if err := admit(); err != nil {
 		c.metrics.RateLimited(k.op).Inc()
 		return backoff.Permanent(err)
 	}

@@ -941,3 +941,31 @@ func obtainToken(t *testing.T, url, tenant string) string {
 	}
 	return tok.AccessToken
 }
+
+// TestOperationFinishesWithinBudget: an order is a cart and its checkout.
+// With a budget of one request a second and a burst of one, the cart spends
+// the budget; the checkout waits for it (within MaxWait) instead of failing
+// half-way, which would spend the cart's request again on every try.
+func TestOperationFinishesWithinBudget(t *testing.T) {
+	ctx := context.Background()
+	s, srv := startSim(t, sim.Options{})
+	accept(t, srv.URL, contoso, woodgrove)
+	c, m := newClient(t, srv.URL, contoso, func(cfg *pc.Config) {
+		cfg.RequestsPerMinute = 60
+		cfg.Retry.MaxWait = 5 * time.Second
+	})
+	orders, err := c.CreateOrder(ctx, woodgrove, "op-within-budget", []pc.CartLineItem{{CatalogItemID: "CFQ7TTC0LFLX:0001", Quantity: 1, BillingCycle: pc.BillingCycleMonthly, TermDuration: pc.TermDurationOneYear}})
+	if err != nil {
+		t.Fatalf("an order over a budget of one request a second: %v", err)
+	}
+	if len(orders) != 1 || s.Stats().RequestsByRoute["CreateCart"] != 1 || s.Stats().RequestsByRoute["CheckoutCart"] != 1 {
+		t.Errorf("orders %d, requests %v; want one order from one cart and one checkout", len(orders), s.Stats().RequestsByRoute)
+	}
+	if n := testutil.ToFloat64(m.RateLimited("CheckoutCart")); n != 0 {
+		t.Errorf("the checkout was rate limited %v times", n)
+	}
+	// A first request over the budget still returns at once.
+	if _, err := c.GetCustomer(ctx, woodgrove); !errors.Is(err, apiretry.ErrRateLimited) {
+		t.Errorf("a new call over the budget: %v, want ErrRateLimited", err)
+	}
+}

@@ -134,7 +134,7 @@ func (c *Client) CreateOrder(ctx context.Context, customerID, requestID string, 
 	}
 	result := &CartCheckoutResult{}
 	if err := c.do(ctx, call{op: "CheckoutCart", method: http.MethodPost, path: base + "/" + url.PathEscape(cart.ID) + "/checkout",
-		requestID: StepRequestID(requestID, "checkout"), retryable: true}, result); err != nil {
+		requestID: StepRequestID(requestID, "checkout"), retryable: true, follows: true}, result); err != nil {
 		return nil, err
 	}
 	if len(result.OrderErrors) > 0 {
@@ -187,7 +187,9 @@ func (c *Client) CreateTransfer(ctx context.Context, customerID, requestID strin
 	if body.TransferType == 0 {
 		body.TransferType = PartnerTransferType
 	}
+	looked := false // the customer was read first: the create continues the operation
 	if body.CustomerEmailID == "" {
+		looked = true
 		cust, err := c.GetCustomer(ctx, customerID)
 		if IsNotFound(err) || IsNoCommerceRelationship(err) {
 			return nil, fmt.Errorf("partner center CreateTransfer: reading the customer's contact address: %w: %w", ErrCustomerNotVisible, err)
@@ -204,7 +206,7 @@ func (c *Client) CreateTransfer(ctx context.Context, customerID, requestID strin
 	}
 	out := &Transfer{}
 	err := c.do(ctx, call{op: "CreateTransfer", method: http.MethodPost, path: transfersPath(customerID), body: body,
-		requestID: requestID, retryable: true}, out)
+		requestID: requestID, retryable: true, follows: looked}, out)
 	return out, err
 }
 

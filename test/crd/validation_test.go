@@ -296,6 +296,7 @@ func TestSpecFrozenWhileSwitching(t *testing.T) {
 		`{"spec":{"serviceType":"UsageBased","quantity":null,"term":null}}`,
 		`{"spec":{"offer":{"displayName":"Microsoft 365 E5"}}}`,
 		`{"spec":{"quantity":12}}`,
+		`{"spec":{"purchase":{"termDuration":"P3Y"}}}`,
 	} {
 		err := change(patch)
 		if err == nil {
