@@ -36,7 +36,7 @@ import (
 
 type options struct {
 	n, perCustomer, namespaces, workers int
-	lift                                bool
+	lift, floor                         bool
 	tenantLimit                         int
 	pollInterval, autoApprove           time.Duration
 	restartWindow, timeout              time.Duration
@@ -52,6 +52,7 @@ func main() {
 	flag.IntVar(&o.workers, "workers", 8, "Customers declared at once, by the bench and by the floor's bare client.")
 	flag.BoolVar(&o.lift, "lift", false, "Lift the Partner Center limit to measure the operator's own overhead: every customer gets its own support partner tenant, "+
 		"so each has its own rate limiter (the manager has no flag for its per-tenant limit); the simulator never throttles.")
+	flag.BoolVar(&o.floor, "floor", true, "Measure the floor first (false: skip it, for a run that looks at memory or calls only).")
 	flag.IntVar(&o.tenantLimit, "tenant-limit", 500, "Partner Center's limit per partner tenant, in calls per minute, that the calls' time is computed with.")
 	flag.DurationVar(&o.pollInterval, "poll-interval", 2*time.Second, "The manager's --poll-interval (make dev's).")
 	flag.DurationVar(&o.autoApprove, "auto-approve-after", 3*time.Second, "The simulator's customers and source partners accept this long after a request (make dev's).")
@@ -183,11 +184,13 @@ func run(ctx context.Context, o options) (*Report, error) {
 		return nil, err
 	}
 
-	logf("floor: a bare client declares and completes N=%d subscriptions (%d at once)", o.n, o.workers)
-	if r.Floor, err = w.Floor(ctx, cluster.Config, simURL); err != nil {
-		return r, fmt.Errorf("measuring the floor: %w", err)
+	if o.floor {
+		logf("floor: a bare client declares and completes N=%d subscriptions (%d at once)", o.n, o.workers)
+		if r.Floor, err = w.Floor(ctx, cluster.Config, simURL); err != nil {
+			return r, fmt.Errorf("measuring the floor: %w", err)
+		}
+		logf("floor: %v", r.Floor.Duration.Round(100*time.Millisecond))
 	}
-	logf("floor: %v", r.Floor.Duration.Round(100*time.Millisecond))
 
 	before, err := harness.Stats(simURL)
 	if err != nil {
@@ -480,10 +483,14 @@ func printReport(r *Report) {
 	row := func(name, value, per string) { fmt.Fprintf(w, "%s\t%s\t%s\n", name, value, per) }
 	row("MEASURE", "VALUE", "PER SUBSCRIPTION")
 	row("time to all Completed", r.Completed.Round(100*time.Millisecond).String(), "-")
-	row(fmt.Sprintf("floor (bare client, %d workers)", r.Floor.Workers), r.Floor.Duration.Round(100*time.Millisecond).String(), "-")
-	row("  ratio to the floor", fmt.Sprintf("%.2fx", r.FloorRatio), "-")
-	row("  floor's writes / PC calls", fmt.Sprintf("%d / %d", r.Floor.KubeWrites, r.Floor.PartnerCenterCalls),
-		perSub(int(r.Floor.KubeWrites), n)+" / "+perSub(int(r.Floor.PartnerCenterCalls), n))
+	if r.Floor.Duration > 0 {
+		row(fmt.Sprintf("floor (bare client, %d workers)", r.Floor.Workers), r.Floor.Duration.Round(100*time.Millisecond).String(), "-")
+		row("  ratio to the floor", fmt.Sprintf("%.2fx", r.FloorRatio), "-")
+		row("  floor's writes / PC calls", fmt.Sprintf("%d / %d", r.Floor.KubeWrites, r.Floor.PartnerCenterCalls),
+			perSub(int(r.Floor.KubeWrites), n)+" / "+perSub(int(r.Floor.PartnerCenterCalls), n))
+	} else {
+		row("floor", "not measured (-floor=false)", "-")
+	}
 	row("Partner Center calls", fmt.Sprint(r.Calls), perSub(r.Calls, n))
 	row("  besides polls", fmt.Sprint(r.Calls-r.PollCalls), perSub(r.Calls-r.PollCalls, n))
 	routes := make([]string, 0, len(r.CallsByRoute))

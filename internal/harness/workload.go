@@ -308,7 +308,10 @@ func WaitCompletedEvery(ctx context.Context, c client.Client, want int, timeout,
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("not all %d subscriptions Completed within %v: %v (last error: %w)", want, timeout, last, err)
+			if err != nil {
+				return fmt.Errorf("not all %d subscriptions Completed within %v: %v (last error: %w)", want, timeout, last, err)
+			}
+			return fmt.Errorf("not all %d subscriptions Completed within %v: %v", want, timeout, last)
 		}
 		select {
 		case <-ctx.Done():
