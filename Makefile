@@ -74,6 +74,13 @@ verify: manifests generate ## Fail when generated files or formatting are not cu
 chaos: envtest ## Kill, fault, restart and fail over the real manager binary; report duplicates and time to converge (CHAOS_ARGS=-n=300).
 	KUBEBUILDER_ASSETS="$$(./hack/envtest.sh)" go run ./hack/chaos $(CHAOS_ARGS)
 
+# Flags for make bench, such as BENCH_ARGS=-n=10000 or BENCH_ARGS=-lift.
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: envtest ## Measure the real manager at N=1,000 subscriptions against the API server's floor and Partner Center's limit (docs/performance.md; BENCH_ARGS=-n=10000).
+	KUBEBUILDER_ASSETS="$$(./hack/envtest.sh)" go run ./hack/bench $(BENCH_ARGS)
+
 FUZZTIME ?= 10s
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each (default 10s), starting from the committed corpora.

@@ -250,6 +250,16 @@ func (p *Process) signal(sig syscall.Signal) {
 	}
 }
 
+// PID is the process's ID, or 0 when it was never started.
+func (p *Process) PID() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
 // Running says whether the process has not exited.
 func (p *Process) Running() bool {
 	p.mu.Lock()
@@ -288,12 +298,19 @@ type SimulatorOptions struct {
 	RetryAfter       time.Duration
 	ErrorRate        float64
 	Latency          time.Duration
+	// InMemory keeps the simulator's state in memory only: no state file
+	// rewritten after every change, so the simulator costs a benchmark
+	// little; it does not outlive a restart.
+	InMemory bool
 }
 
 // NewSimulator describes the simulator process on addr with its state in dir.
 func NewSimulator(bin, dir, addr string, o SimulatorOptions) *Process {
-	args := []string{"--listen", addr, "--state", filepath.Join(dir, "partnercenter.json"),
-		"--auto-approve-after", o.AutoApproveAfter.String()}
+	args := []string{"--listen", addr}
+	if !o.InMemory {
+		args = append(args, "--state", filepath.Join(dir, "partnercenter.json"))
+	}
+	args = append(args, "--auto-approve-after", o.AutoApproveAfter.String())
 	if o.ThrottleRate > 0 {
 		args = append(args, "--throttle-rate", strconv.FormatFloat(o.ThrottleRate, 'f', -1, 64), "--retry-after", o.RetryAfter.String())
 	}
@@ -331,12 +348,40 @@ func WaitHTTP(ctx context.Context, url string, timeout time.Duration) error {
 // NewManager describes a manager process named name talking to the cluster
 // and allowed to reach the simulator.
 func NewManager(bin, dir, name string, c *Cluster, simURL string, leaderElect bool) *Process {
-	args := []string{"--operator-namespace", OperatorNamespace, "--allowed-origins", simURL,
-		"--poll-interval", "500ms", "--max-requeue", "2s",
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0"}
-	if leaderElect {
+	return NewManagerWith(bin, dir, name, c, simURL, ManagerOptions{LeaderElect: leaderElect})
+}
+
+// ManagerOptions are the manager's flags a run varies.
+type ManagerOptions struct {
+	LeaderElect bool
+	// PollInterval and MaxRequeue: the manager's flags; zero: 500ms and 2s.
+	PollInterval, MaxRequeue time.Duration
+	// MetricsAddress, when set, serves the manager's metrics over plain
+	// HTTP on this loopback address; empty: no metrics endpoint.
+	MetricsAddress string
+	// Args are further flags, appended last.
+	Args []string
+}
+
+// NewManagerWith describes a manager process with options.
+func NewManagerWith(bin, dir, name string, c *Cluster, simURL string, o ManagerOptions) *Process {
+	if o.PollInterval <= 0 {
+		o.PollInterval = 500 * time.Millisecond
+	}
+	if o.MaxRequeue <= 0 {
+		o.MaxRequeue = 2 * time.Second
+	}
+	metrics := []string{"--metrics-bind-address", "0"}
+	if o.MetricsAddress != "" {
+		metrics = []string{"--metrics-bind-address", o.MetricsAddress, "--metrics-secure=false"}
+	}
+	args := append([]string{"--operator-namespace", OperatorNamespace, "--allowed-origins", simURL,
+		"--poll-interval", o.PollInterval.String(), "--max-requeue", o.MaxRequeue.String()},
+		append(metrics, "--health-probe-bind-address", "0")...)
+	if o.LeaderElect {
 		args = append(args, "--leader-elect")
 	}
+	args = append(args, o.Args...)
 	return &Process{Name: name, Bin: bin, Args: args, Env: []string{"KUBECONFIG=" + c.Kubeconfig},
 		Log: filepath.Join(dir, name+".log")}
 }

@@ -22,12 +22,31 @@ import (
 // workload spreads its subscriptions over them in equal shares.
 var ActingPaths = []string{"NewAzureSubscription", "NewLicenseSubscription", "PartnerSwitch/Azure", "PartnerSwitch/NewCommerce"}
 
+// RelationshipOnly is the path on which the operator buys nothing: a license
+// bought elsewhere that the partner supports once the customer approved.
+const RelationshipOnly = "ResellerRelationship"
+
+// BenchPaths are the four ways a subscription completes that make bench
+// measures in equal shares: a new Azure plan, a new license subscription, a
+// partner switch (transfer) and a reseller relationship only.
+var BenchPaths = []string{"NewAzureSubscription", "NewLicenseSubscription", "PartnerSwitch/NewCommerce", RelationshipOnly}
+
 // Workload is N subscriptions, PerCustomer to a customer, customers spread
 // over Namespaces namespaces.
 type Workload struct {
 	N           int
 	PerCustomer int
 	Namespaces  int
+	// Paths are the paths the subscriptions take in turn; empty: ActingPaths.
+	Paths []string
+	// SupportPartners is how many partner tenants with credentials serve the
+	// customers in turn (customer i is served by partner i mod
+	// SupportPartners); 0 or 1: one, contoso. Each has its own Partner Center
+	// client and so its own per-tenant rate limit.
+	SupportPartners int
+	// Workers is how many customers are declared at once; 0 or 1: one after
+	// the other.
+	Workers int
 }
 
 // Expected is what Partner Center should hold once the workload is done:
@@ -36,6 +55,8 @@ type Expected struct {
 	Subscriptions int `json:"subscriptions"`
 	Orders        int `json:"orders"`
 	Transfers     int `json:"transfers"`
+	// RelationshipOnly counts subscriptions that need neither.
+	RelationshipOnly int `json:"relationshipOnly,omitempty"`
 }
 
 var tenantNamespace = uuid.MustParse("3d6f0a52-7a0e-4f55-9d2b-6c1e8f4a2b90")
@@ -43,16 +64,69 @@ var tenantNamespace = uuid.MustParse("3d6f0a52-7a0e-4f55-9d2b-6c1e8f4a2b90")
 // tenant derives a stable tenant ID for a name.
 func tenant(name string) string { return uuid.NewSHA1(tenantNamespace, []byte(name)).String() }
 
-// Apply declares the workload: the operator's partner (with credentials at
-// the simulator) and the one customers bought from, a policy per namespace,
-// the customers and their subscriptions.
-func (w Workload) Apply(ctx context.Context, c client.Client, simURL string) (Expected, error) {
+// supportPartnerLabel marks the partners the workload's policies authorize
+// when there are several.
+const supportPartnerLabel = "harness.multichannel.partnerops.io/support-partner"
+
+func (w Workload) withDefaults() Workload {
 	if w.PerCustomer <= 0 {
 		w.PerCustomer = len(ActingPaths)
 	}
 	if w.Namespaces <= 0 {
 		w.Namespaces = 1
 	}
+	if len(w.Paths) == 0 {
+		w.Paths = ActingPaths
+	}
+	if w.SupportPartners <= 0 {
+		w.SupportPartners = 1
+	}
+	if w.Workers <= 0 {
+		w.Workers = 1
+	}
+	return w
+}
+
+// Customers is how many customers the workload declares.
+func (w Workload) Customers() int {
+	w = w.withDefaults()
+	return (w.N + w.PerCustomer - 1) / w.PerCustomer
+}
+
+// SupportPartnerName is the name of the i-th support partner.
+func SupportPartnerName(i int) string {
+	if i == 0 {
+		return "contoso"
+	}
+	return fmt.Sprintf("contoso-%d", i)
+}
+
+// SupportPartnerTenant is the tenant ID of the i-th support partner.
+func SupportPartnerTenant(i int) string { return tenant("partner/" + SupportPartnerName(i)) }
+
+// customerName, customerNamespace: where customer i lives.
+func (w Workload) customerName(i int) string      { return fmt.Sprintf("customer-%d", i) }
+func (w Workload) customerNamespace(i int) string { return fmt.Sprintf("customers-%d", i%w.Namespaces) }
+
+// expect is what the subscription's path leaves in Partner Center.
+func (e *Expected) expect(spec v1alpha1.CustomerSubscriptionSpec) {
+	e.Subscriptions++
+	switch {
+	case spec.Channel.Type == v1alpha1.ChannelCSP && spec.State != v1alpha1.SubscriptionCancelled &&
+		(spec.ServiceType == v1alpha1.ServiceUsageBased || spec.Commerce == v1alpha1.CommerceNewCommerce):
+		e.Transfers++
+	case spec.ServiceType == v1alpha1.ServiceLicenseBased && spec.Channel.Type != v1alpha1.ChannelCSP:
+		e.RelationshipOnly++
+	default:
+		e.Orders++
+	}
+}
+
+// Apply declares the workload: the operator's partners (with credentials at
+// the simulator) and the one customers bought from, a policy per namespace,
+// the customers and their subscriptions.
+func (w Workload) Apply(ctx context.Context, c client.Client, simURL string) (Expected, error) {
+	w = w.withDefaults()
 	var exp Expected
 	create := func(o client.Object) error {
 		if err := c.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
@@ -66,13 +140,20 @@ func (w Workload) Apply(ctx context.Context, c client.Client, simURL string) (Ex
 	if err := create(credentialsSecret()); err != nil {
 		return exp, err
 	}
-	contoso := &v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}, Spec: v1alpha1.PartnerSpec{
-		DisplayName: "Contoso", TenantID: tenant("partner/contoso"), CSPType: v1alpha1.CSPTypeDirectBill, Country: "US",
-		PartnerCenter: &v1alpha1.PartnerCenterConnection{Endpoint: simURL, AuthorityHost: simURL,
-			CredentialsSecretRef: &v1alpha1.SecretReference{Name: "contoso-partner-center"}}}}
-	fabrikam := &v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: "fabrikam"}, Spec: v1alpha1.PartnerSpec{
-		DisplayName: "Fabrikam", TenantID: tenant("partner/fabrikam"), CSPType: v1alpha1.CSPTypeDirectBill, Country: "US"}}
-	for _, p := range []client.Object{contoso, fabrikam} {
+	partners := []client.Object{&v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: "fabrikam"}, Spec: v1alpha1.PartnerSpec{
+		DisplayName: "Fabrikam", TenantID: tenant("partner/fabrikam"), CSPType: v1alpha1.CSPTypeDirectBill, Country: "US"}}}
+	for i := range w.SupportPartners {
+		name := SupportPartnerName(i)
+		p := &v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.PartnerSpec{
+			DisplayName: "Contoso", TenantID: SupportPartnerTenant(i), CSPType: v1alpha1.CSPTypeDirectBill, Country: "US",
+			PartnerCenter: &v1alpha1.PartnerCenterConnection{Endpoint: simURL, AuthorityHost: simURL,
+				CredentialsSecretRef: &v1alpha1.SecretReference{Name: "contoso-partner-center"}}}}
+		if w.SupportPartners > 1 {
+			p.Labels = map[string]string{supportPartnerLabel: "true"}
+		}
+		partners = append([]client.Object{p}, partners...)
+	}
+	for _, p := range partners {
 		if err := create(p); err != nil {
 			return exp, err
 		}
@@ -82,42 +163,89 @@ func (w Workload) Apply(ctx context.Context, c client.Client, simURL string) (Ex
 		if err := create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			return exp, err
 		}
-		if err := create(&v1alpha1.ApprovalPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "contoso"},
-			Spec: v1alpha1.ApprovalPolicySpec{PartnerRefs: []string{"contoso"}, MaxQuantity: ptr.To(int32(100))}}); err != nil {
+		policy := v1alpha1.ApprovalPolicySpec{PartnerRefs: []string{"contoso"}, MaxQuantity: ptr.To(int32(100))}
+		if w.SupportPartners > 1 {
+			policy.PartnerRefs = nil
+			policy.PartnerSelector = &metav1.LabelSelector{MatchLabels: map[string]string{supportPartnerLabel: "true"}}
+		}
+		if err := create(&v1alpha1.ApprovalPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "contoso"}, Spec: policy}); err != nil {
 			return exp, err
 		}
 	}
 	for i := range w.N {
-		cust := i / w.PerCustomer
-		ns := fmt.Sprintf("customers-%d", cust%w.Namespaces)
-		custName := fmt.Sprintf("customer-%d", cust)
-		if i%w.PerCustomer == 0 {
-			if err := create(&v1alpha1.Customer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: custName},
-				Spec: v1alpha1.CustomerSpec{DisplayName: custName, TenantID: tenant("customer/" + custName), Country: "US"}}); err != nil {
-				return exp, err
+		exp.expect(subscriptionSpec(w.Paths[i%len(w.Paths)], "", "", ""))
+	}
+	err := forEachCustomer(ctx, w, func(cust int) error {
+		ns, custName := w.customerNamespace(cust), w.customerName(cust)
+		if err := create(&v1alpha1.Customer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: custName},
+			Spec: v1alpha1.CustomerSpec{DisplayName: custName, TenantID: tenant("customer/" + custName), Country: "US"}}); err != nil {
+			return err
+		}
+		for i := cust * w.PerCustomer; i < min(w.N, (cust+1)*w.PerCustomer); i++ {
+			name := fmt.Sprintf("sub-%d", i)
+			sub := &v1alpha1.CustomerSubscription{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+				Spec: subscriptionSpec(w.Paths[i%len(w.Paths)], custName, name, SupportPartnerName(cust%w.SupportPartners))}
+			if err := create(sub); err != nil {
+				return err
 			}
 		}
-		sub := &v1alpha1.CustomerSubscription{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("sub-%d", i)},
-			Spec: subscriptionSpec(ActingPaths[i%len(ActingPaths)], custName, fmt.Sprintf("sub-%d", i))}
-		if err := create(sub); err != nil {
-			return exp, err
-		}
-		exp.Subscriptions++
-		if sub.Spec.Channel.Type == v1alpha1.ChannelCSP && sub.Spec.State != v1alpha1.SubscriptionCancelled &&
-			(sub.Spec.ServiceType == v1alpha1.ServiceUsageBased || sub.Spec.Commerce == v1alpha1.CommerceNewCommerce) {
-			exp.Transfers++
-		} else {
-			exp.Orders++
+		return nil
+	})
+	return exp, err
+}
+
+// forEachCustomer calls do for every customer of w, w.Workers at a time,
+// and returns the first error.
+func forEachCustomer(ctx context.Context, w Workload, do func(customer int) error) error {
+	customers := w.Customers()
+	next := make(chan int)
+	errs := make(chan error, w.Workers)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for range w.Workers {
+		go func() {
+			for cust := range next {
+				if err := do(cust); err != nil {
+					errs <- err
+					cancel()
+					for range next { // drain, so that the feeder ends
+					}
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+feed:
+	for cust := range customers {
+		select {
+		case next <- cust:
+		case <-ctx.Done():
+			break feed
 		}
 	}
-	return exp, nil
+	close(next)
+	var first error
+	for range w.Workers {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	if first == nil && ctx.Err() != nil {
+		first = ctx.Err()
+	}
+	return first
 }
 
 // subscriptionSpec is a subscription on one acting path.
-func subscriptionSpec(path, customer, name string) v1alpha1.CustomerSubscriptionSpec {
+func subscriptionSpec(path, customer, name, supportPartner string) v1alpha1.CustomerSubscriptionSpec {
 	id := tenant("subscription/" + customer + "/" + name)
-	spec := v1alpha1.CustomerSubscriptionSpec{CustomerRef: customer, SubscriptionID: id, SupportPartnerRef: "contoso"}
+	spec := v1alpha1.CustomerSubscriptionSpec{CustomerRef: customer, SubscriptionID: id, SupportPartnerRef: supportPartner}
 	switch path {
+	case RelationshipOnly: // a license bought directly from Microsoft (rule 15)
+		spec.Offer, spec.ServiceType, spec.Quantity = v1alpha1.Offer{ID: "CFQ7TTC0LF8Q"}, v1alpha1.ServiceLicenseBased, ptr.To(int32(5))
+		spec.Channel = v1alpha1.Channel{Type: v1alpha1.ChannelDirect}
+		spec.Term = &v1alpha1.Term{EndDate: &metav1.Time{Time: time.Date(2030, 6, 30, 0, 0, 0, 0, time.UTC)}}
 	case "NewAzureSubscription":
 		spec.Offer, spec.ServiceType = v1alpha1.Offer{ID: "MS-AZR-0003P"}, v1alpha1.ServiceUsageBased
 		spec.Channel = v1alpha1.Channel{Type: v1alpha1.ChannelDirect}
@@ -156,12 +284,22 @@ func Observe(ctx context.Context, c client.Client) (Progress, error) {
 // WaitCompleted waits until all want subscriptions are Completed; a Failed
 // one ends the wait with an error.
 func WaitCompleted(ctx context.Context, c client.Client, want int, timeout time.Duration) error {
+	return WaitCompletedEvery(ctx, c, want, timeout, 250*time.Millisecond, nil)
+}
+
+// WaitCompletedEvery is WaitCompleted listing the subscriptions every
+// interval (a list of thousands costs the API server); progress, when not
+// nil, is called with every count.
+func WaitCompletedEvery(ctx context.Context, c client.Client, want int, timeout, every time.Duration, progress func(Progress)) error {
 	deadline := time.Now().Add(timeout)
 	var last Progress
 	for {
 		p, err := Observe(ctx, c)
 		if err == nil {
 			last = p
+			if progress != nil {
+				progress(p)
+			}
 			if p[v1alpha1.PhaseFailed] > 0 {
 				return fmt.Errorf("%d subscriptions Failed: %v", p[v1alpha1.PhaseFailed], p)
 			}
@@ -170,12 +308,15 @@ func WaitCompleted(ctx context.Context, c client.Client, want int, timeout time.
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("not all %d subscriptions Completed within %v: %v (last error: %w)", want, timeout, last, err)
+			if err != nil {
+				return fmt.Errorf("not all %d subscriptions Completed within %v: %v (last error: %w)", want, timeout, last, err)
+			}
+			return fmt.Errorf("not all %d subscriptions Completed within %v: %v", want, timeout, last)
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
+		case <-time.After(every):
 		}
 	}
 }

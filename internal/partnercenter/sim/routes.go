@@ -94,12 +94,15 @@ func (s *Server) api(route string, kind routeKind, h func(r *http.Request, partn
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.st.Stats.RequestsByRoute[route]++
+		early := false
 		if until, ok := s.throttledUntil[requestID]; ok && requestID != "" {
 			if time.Now().Before(until) {
 				s.st.Stats.EarlyRetries++
+				early = true
 			}
 			delete(s.throttledUntil, requestID)
 		}
+		s.countTenant(s.tenantOf(r.Header.Get("Authorization")), time.Now(), early)
 
 		if chance(s.opts.ThrottleRate) {
 			s.st.Stats.Throttled++

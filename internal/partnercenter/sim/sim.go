@@ -75,6 +75,8 @@ type Server struct {
 	throttledUntil map[string]time.Time
 	// held: the MS-RequestIds of creates held once already.
 	held map[string]bool
+	// windows: each tenant's requests in the last minute (Stats.Tenants).
+	windows map[string]*minuteWindow
 }
 
 // New returns a simulator, loading its state from opts.StatePath when the file exists.
@@ -88,7 +90,8 @@ func New(opts Options) (*Server, error) {
 	if opts.TokenLifetime <= 0 {
 		opts.TokenLifetime = time.Hour
 	}
-	s := &Server{opts: opts, st: newState(), throttledUntil: map[string]time.Time{}, held: map[string]bool{}}
+	s := &Server{opts: opts, st: newState(), throttledUntil: map[string]time.Time{}, held: map[string]bool{},
+		windows: map[string]*minuteWindow{}}
 	if opts.StatePath != "" {
 		data, err := os.ReadFile(opts.StatePath)
 		switch {
@@ -227,6 +230,10 @@ type Stats struct {
 	EarlyRetries int `json:"earlyRetries"`
 	// CreatesHeld counts creates held past the caller's patience (HoldCreates).
 	CreatesHeld int `json:"createsHeld"`
+	// Tenants are the counters of each partner tenant (by tenant ID) that
+	// sent API requests: requests, the peak per minute and early retries.
+	// Requests without a valid token count under "unknown".
+	Tenants map[string]TenantStats `json:"tenants,omitempty"`
 }
 
 func (s Stats) clone() Stats {
@@ -238,6 +245,12 @@ func (s Stats) clone() Stats {
 	c.ObjectsCreated = map[string]int{}
 	for k, v := range s.ObjectsCreated {
 		c.ObjectsCreated[k] = v
+	}
+	if s.Tenants != nil {
+		c.Tenants = map[string]TenantStats{}
+		for k, v := range s.Tenants {
+			c.Tenants[k] = v
+		}
 	}
 	return c
 }
