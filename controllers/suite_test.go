@@ -132,15 +132,14 @@ type harness struct {
 type harnessOption func(*harnessConfig)
 
 type harnessConfig struct {
-	requestsPerMinute int
-	pollInterval      time.Duration
-	before            func(*harness)
-	statusWrite       statusWriteHook
-	logs              io.Writer
-	sim               sim.Options
-	graph             graphsim.Options
-	middleware        func(http.Handler) http.Handler
-	managerCfg        *rest.Config
+	pollInterval time.Duration
+	before       func(*harness)
+	statusWrite  statusWriteHook
+	logs         io.Writer
+	sim          sim.Options
+	graph        graphsim.Options
+	middleware   func(http.Handler) http.Handler
+	managerCfg   *rest.Config
 }
 
 // statusWriteHook runs before each of the manager's status patches; an
@@ -150,11 +149,6 @@ type statusWriteHook func(ctx context.Context, obj client.Object, patch client.P
 // beforeStatusWrite installs hook in the manager's client.
 func beforeStatusWrite(hook statusWriteHook) harnessOption {
 	return func(c *harnessConfig) { c.statusWrite = hook }
-}
-
-// withTenantLimit sets the manager's Partner Center and Graph budget per partner tenant.
-func withTenantLimit(requestsPerMinute int) harnessOption {
-	return func(c *harnessConfig) { c.requestsPerMinute = requestsPerMinute }
 }
 
 // withPollInterval sets the manager's poll interval (the tests' default is 100ms).
@@ -221,12 +215,8 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 		hc.before(h)
 	}
 	h.logs, h.statusWrite, h.pollInterval = hc.logs, hc.statusWrite, hc.pollInterval
-	// One budget per partner tenant, as main builds it; the tests' is large
-	// (withTenantLimit makes it small).
+	// One budget per partner tenant, as main builds it; the tests' is large.
 	h.limits = pc.NewTenantLimiters(60000)
-	if hc.requestsPerMinute > 0 {
-		h.limits = pc.NewTenantLimiters(hc.requestsPerMinute)
-	}
 	if h.pollInterval == 0 {
 		h.pollInterval = 100 * time.Millisecond
 	}

@@ -149,7 +149,7 @@ func TestRetry(t *testing.T) {
 		{"waiting bounded by MaxWait", tight, []error{failed},
 			func(n int) bool { return n >= 2 && n <= 60 }, func(err error) bool { return errors.Is(err, failed) }},
 		{"permanent not retried", tight, []error{backoff.Permanent(failed)},
-			func(n int) bool { return n == 1 }, func(err error) bool { return err == failed }},
+			func(n int) bool { return n == 1 }, func(err error) bool { return errors.Is(err, failed) }},
 		{"a short Retry-After is waited", tight, []error{apiretry.After(failed, time.Millisecond), nil},
 			func(n int) bool { return n == 2 }, func(err error) bool { return err == nil }},
 		{"a long Retry-After is returned", tight, []error{apiretry.After(failed, time.Minute)},
