@@ -2,7 +2,6 @@ package controllers_test
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -118,9 +117,7 @@ func TestThrottlingFreesTheWorkers(t *testing.T) {
 				if strings.HasPrefix(r.URL.Path, "/v1/customers/"+tenant) {
 					throttled.Add(1)
 					w.Header().Set("Retry-After", "3600")
-					w.Header().Set("Content-Type", "application/json")
-					w.WriteHeader(http.StatusTooManyRequests)
-					_, _ = io.WriteString(w, `{"code":429,"description":"Rate limit is exceeded.","data":[],"source":"PartnerCenter"}`)
+					answerError(w, http.StatusTooManyRequests, 429, "Rate limit is exceeded.")
 					return
 				}
 			}

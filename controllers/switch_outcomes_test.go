@@ -1,7 +1,7 @@
 package controllers_test
 
 import (
-	"io"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -14,6 +14,14 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 )
+
+// answerError answers as Partner Center does when it refuses a request: its
+// documented error body.
+func answerError(w http.ResponseWriter, status, code int, description string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"code": code, "description": description, "data": []string{}, "source": "PartnerCenter"})
+}
 
 // TestTransferLineItemFailed: the source partner accepts, but the line item
 // of this subscription fails: the subscription is Failed with Partner
@@ -44,9 +52,7 @@ func TestPartnerCenterRejectedPurchase(t *testing.T) {
 	refuseCarts := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/carts") {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusBadRequest)
-				_, _ = io.WriteString(w, `{"code":800036,"description":"`+why+`","data":[],"source":"PartnerCenter"}`)
+				answerError(w, http.StatusBadRequest, 800036, why)
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -145,9 +151,7 @@ func TestPathChangeAbandonsRefusedOperation(t *testing.T) {
 				if changed.Load() {
 					sentAfterChange.Add(1)
 				}
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusForbidden)
-				_, _ = io.WriteString(w, `{"code":600001,"description":"Access denied for the requested resource.","data":[],"source":"PartnerCenter"}`)
+				answerError(w, http.StatusForbidden, 600001, "Access denied for the requested resource.")
 				return
 			}
 			next.ServeHTTP(w, r)

@@ -98,6 +98,19 @@ func AdmitWithin(ctx context.Context, l *rate.Limiter, service, op string, maxWa
 	}
 }
 
+// Limiter is the tenant's limiter from limits, shared with every client of
+// that tenant; without limits, a private one of requestsPerMinute
+// (defaultRequestsPerMinute when that is not positive).
+func Limiter(limits *TenantLimiters, tenantID string, requestsPerMinute, defaultRequestsPerMinute int) *rate.Limiter {
+	if limits != nil {
+		return limits.For(tenantID)
+	}
+	if requestsPerMinute <= 0 {
+		requestsPerMinute = defaultRequestsPerMinute
+	}
+	return NewLimiter(requestsPerMinute)
+}
+
 // NewLimiter is the limiter of a budget of requestsPerMinute (at least 1),
 // with a burst of one second's worth (at least one request).
 func NewLimiter(requestsPerMinute int) *rate.Limiter {

@@ -103,16 +103,7 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	var limiter *rate.Limiter
-	if cfg.Limits != nil {
-		limiter = cfg.Limits.For(cfg.TenantID)
-	} else {
-		rpm := cfg.RequestsPerMinute
-		if rpm <= 0 {
-			rpm = DefaultRequestsPerMinute
-		}
-		limiter = apiretry.NewLimiter(rpm)
-	}
+	limiter := apiretry.Limiter(cfg.Limits, cfg.TenantID, cfg.RequestsPerMinute, DefaultRequestsPerMinute)
 	metrics := cfg.Metrics
 	if metrics == nil {
 		metrics = DefaultMetrics
