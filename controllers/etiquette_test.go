@@ -153,3 +153,29 @@ func TestThrottlingFreesTheWorkers(t *testing.T) {
 		t.Fatal("nothing was throttled; the test proves nothing")
 	}
 }
+
+// TestNoJoiningAnsweredTransfer: the source partner accepts a transfer
+// before the operator read it again (the poll interval is an hour here); a
+// subscription declared then must not join it, since it carries nothing
+// more: it asks for a transfer of its own.
+func TestNoJoiningAnsweredTransfer(t *testing.T) {
+	h := start(t, withPollInterval(time.Hour))
+	contoso, fabrikam := h.contoso(), h.fabrikam()
+	h.customer("woodgrove")
+	h.policy(contoso.Name)
+	h.customerAccepts(contosoTenant)
+	spec := azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, "")
+	h.subscription("azure-1", spec)
+	first := h.waitOperationSent("azure-1").Status.Operation
+	h.simPost("/sim/v1/transfers/"+first.ExternalID+"/accept", nil)
+
+	spec.SubscriptionID = "4a1c9e2f-0b7d-4e3a-9c5f-2d8b6a1e7f99"
+	h.subscription("azure-2", spec)
+	second := h.waitOperationSent("azure-2").Status.Operation
+	if second.ExternalID == first.ExternalID {
+		t.Fatalf("azure-2 joined transfer %s, which the source partner had accepted", first.ExternalID)
+	}
+	if n := h.sim.Stats().ObjectsCreated["transfer"]; n != 2 {
+		t.Errorf("%d transfers, want 2", n)
+	}
+}
