@@ -70,16 +70,13 @@ func (c conditions) stalled(reason, message string) {
 	*c.outcome = outcome{outcomeStalled, reason, message}
 }
 
-// ReasonReconcileError: a pass failed before it decided anything; it is retried.
-const ReasonReconcileError = "ReconcileError"
-
 // summarize derives Ready, Reconciling and Stalled from the pass's outcome,
 // or from its error when it decided nothing. A pass that decided nothing and
 // failed nothing leaves them as they are.
 func (c conditions) summarize(err error) {
 	o := *c.outcome
 	if o.state == unsummarized && err != nil {
-		o = outcome{outcomeProgressing, ReasonReconcileError, fmt.Sprintf("%v; retrying.", err)}
+		o = outcome{outcomeProgressing, v1alpha1.ReasonReconcileError, fmt.Sprintf("%v; retrying.", err)}
 	}
 	switch o.state {
 	case outcomeReady:

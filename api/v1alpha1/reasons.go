@@ -6,6 +6,10 @@ package v1alpha1
 // ReasonInvalidSelector: spec.partnerSelector cannot be parsed.
 const ReasonInvalidSelector = "InvalidSelector"
 
+// ReasonReconcileError: a pass failed before it decided anything (every
+// kind); it is retried.
+const ReasonReconcileError = "ReconcileError"
+
 // ReasonPartnerCenterError: a Partner Center call failed and is retried.
 const ReasonPartnerCenterError = "PartnerCenterError"
 
