@@ -28,7 +28,8 @@ type CustomerSubscriptionReconciler struct {
 	clients  *partnerClients
 	recorder recorder.EventRecorder
 	opts     Options
-	shared   *shared   // transfers and request links, shared by the objects that have them in common
+	shared   *shared   // transfers, orders and request links, shared by the objects that have them in common
+	carts    *carts    // purchases ready together share a cart
 	polls    *pollGate // orders and transfers: once per poll interval
 }
 
@@ -52,6 +53,9 @@ type subscriptionScope struct {
 	relationship   *v1alpha1.ResellerRelationship
 	conds          conditions
 	now            time.Time
+	// lock: the status write must not overwrite a change made since the
+	// pass read the object (it records a cart).
+	lock bool
 }
 
 // Reconcile runs the workflow's phases in order; the first that decides ends the pass.
@@ -82,7 +86,7 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 		p.phaseChanged(string(p.before.Status.Phase), string(phase), phase == v1alpha1.PhaseFailed || phase == v1alpha1.PhaseIneligible, "")
 		// A person may record a decision meanwhile: a pass that changed the
 		// authorization must not overwrite one.
-		retErr = p.finish(ctx, res, retErr, !equality.Semantic.DeepEqual(p.before.Status.Authorization, sub.Status.Authorization))
+		retErr = p.finish(ctx, res, retErr, s.lock || !equality.Semantic.DeepEqual(p.before.Status.Authorization, sub.Status.Authorization))
 	}()
 
 	return runPhases(ctx, s,
@@ -422,6 +426,7 @@ func (r *CustomerSubscriptionReconciler) SetupWithManager(mgr ctrl.Manager, opts
 	r.Client = mgr.GetClient()
 	r.opts = opts
 	r.polls = newPollGate(opts.PollInterval)
+	r.carts = newCarts(opts.CartWindow)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.CustomerSubscription{}).
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {

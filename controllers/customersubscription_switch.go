@@ -139,12 +139,22 @@ func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subs
 	if wait := r.polls.wait(s.sub.UID); wait > 0 {
 		return &ctrl.Result{RequeueAfter: wait}, nil // asked within the interval
 	}
-	order, err := pcClient.GetOrder(ctx, s.customer.Spec.TenantID, op.ExternalID)
+	// The members of a cart share its orders; one read per interval serves them all.
+	order, err := r.shared.readOrder(op.ExternalID, r.opts.PollInterval, func() (*pc.Order, error) {
+		return pcClient.GetOrder(ctx, s.customer.Spec.TenantID, op.ExternalID)
+	})
 	if err != nil {
 		return r.partnerCenterFailed(s, "following order "+op.ExternalID, err)
 	}
-	if _, subscriptionID := pc.OrderedSubscription([]pc.Order{*order}); subscriptionID != "" {
-		s.sub.Status.TargetSubscriptionID = subscriptionID
+	li := order.LineItemNamed(purchaseName(s.sub))
+	if li == nil && op.Cart == "" && len(order.LineItems) == 1 {
+		li = &order.LineItems[0] // sent alone, under the offer's name
+	}
+	if li == nil {
+		return nil, fmt.Errorf("CustomerSubscription %s/%s: order %s has no line item %q", s.sub.Namespace, s.sub.Name, order.ID, purchaseName(s.sub))
+	}
+	if li.SubscriptionID != "" {
+		s.sub.Status.TargetSubscriptionID = li.SubscriptionID
 		op.CompletedAt = timePtr(order.CreationDate, s.now)
 		return nil, nil
 	}
@@ -321,6 +331,12 @@ func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *su
 		now := metav1.NewTime(s.now)
 		attempt := nextAttempt(s.sub.Status)
 		op = &v1alpha1.Operation{ID: operationID(s.sub, typ, attempt), Type: typ, Attempt: attempt, StartedAt: &now, ExternalID: joined}
+		if typ != v1alpha1.OperationCreateTransfer {
+			// One cart per customer and partner for the purchases ready
+			// together; recorded with a lock, so no two managers can record
+			// it in two carts.
+			op.Cart, s.lock = r.carts.join(cartGroupOf(s), s.sub.UID), true
+		}
 		s.sub.Status.Operation = op
 		s.sub.Status.Phase = v1alpha1.PhaseSwitching
 		if joined != "" {
@@ -368,22 +384,8 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 	customer := s.customer.Spec.TenantID
 	switch op.Type {
 	case v1alpha1.OperationCreateAzurePlan, v1alpha1.OperationCreateLicenseSubscription:
-		item := pc.CartLineItem{CatalogItemID: azurePlanCatalogItem, FriendlyName: offerName(s.sub), Quantity: 1, BillingCycle: pc.BillingCycleMonthly}
-		if op.Type == v1alpha1.OperationCreateLicenseSubscription {
-			term, cycle := purchaseTerms(s.sub)
-			item = pc.CartLineItem{CatalogItemID: s.sub.Spec.Offer.ID, FriendlyName: offerName(s.sub), Quantity: int(quantity(s.sub)),
-				TermDuration: term, BillingCycle: cycle}
-		}
-		orders, err := pcClient.CreateOrder(ctx, customer, op.ID, []pc.CartLineItem{item})
-		if err != nil {
-			return r.operationFailed(s, op, err)
-		}
-		// A pending order has no subscription ID yet: awaitOrder follows it.
-		orderID, subscriptionID := pc.OrderedSubscription(orders)
-		op.ExternalID = orderID
-		if subscriptionID != "" {
-			op.CompletedAt = timePtr(orders[0].CreationDate, s.now)
-			s.sub.Status.TargetSubscriptionID = subscriptionID
+		if res, err := r.buy(ctx, s, pcClient, op); res != nil || err != nil {
+			return res, err
 		}
 	case v1alpha1.OperationCreateTransfer:
 		if s.channelPartner == nil {
@@ -520,11 +522,7 @@ func offerName(sub *v1alpha1.CustomerSubscription) string {
 
 // refusal is how status.operation.refusal records a refused send.
 func refusal(err error) string {
-	msg := fmt.Sprintf("HTTP %d: %s", statusCode(err), description(err))
-	if len(msg) > 1024 {
-		msg = msg[:1021] + "..."
-	}
-	return msg
+	return truncate(fmt.Sprintf("HTTP %d: %s", statusCode(err), description(err)), 1024)
 }
 
 // statusCode and description read a Partner Center error for a message.

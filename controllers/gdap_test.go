@@ -77,6 +77,11 @@ func (h *harness) approveAndActivate(name string) *v1alpha1.DelegatedAdminRelati
 }
 
 func (h *harness) gdapEvents(reason string) []eventsv1.Event {
+	return h.events("DelegatedAdminRelationship", "", reason)
+}
+
+// events lists the Events with reason about objects of kind (and name, unless empty).
+func (h *harness) events(kind, name, reason string) []eventsv1.Event {
 	h.t.Helper()
 	list := &eventsv1.EventList{}
 	if err := k8sClient.List(h.ctx, list, client.InNamespace(h.ns)); err != nil {
@@ -84,7 +89,7 @@ func (h *harness) gdapEvents(reason string) []eventsv1.Event {
 	}
 	var out []eventsv1.Event
 	for _, e := range list.Items {
-		if e.Reason == reason && e.Regarding.Kind == "DelegatedAdminRelationship" {
+		if e.Reason == reason && e.Regarding.Kind == kind && (name == "" || e.Regarding.Name == name) {
 			out = append(out, e)
 		}
 	}

@@ -37,6 +37,12 @@ func registerIndexes(mgr ctrl.Manager) error {
 		{&v1alpha1.CustomerSubscription{}, indexCustomerRef, func(o client.Object) string { return o.(*v1alpha1.CustomerSubscription).Spec.CustomerRef }},
 		{&v1alpha1.CustomerSubscription{}, indexSupportPartnerRef, func(o client.Object) string { return o.(*v1alpha1.CustomerSubscription).Spec.SupportPartnerRef }},
 		{&v1alpha1.CustomerSubscription{}, indexChannelPartnerRef, func(o client.Object) string { return o.(*v1alpha1.CustomerSubscription).Spec.Channel.PartnerRef }},
+		{&v1alpha1.CustomerSubscription{}, indexCart, func(o client.Object) string {
+			if op := o.(*v1alpha1.CustomerSubscription).Status.Operation; op != nil {
+				return op.Cart
+			}
+			return ""
+		}},
 		{&v1alpha1.ResellerRelationship{}, indexCustomerRef, func(o client.Object) string { return o.(*v1alpha1.ResellerRelationship).Spec.CustomerRef }},
 		{&v1alpha1.ResellerRelationship{}, indexPartnerRef, func(o client.Object) string { return o.(*v1alpha1.ResellerRelationship).Spec.PartnerRef }},
 		{&v1alpha1.DelegatedAdminRelationship{}, indexCustomerRef, func(o client.Object) string { return o.(*v1alpha1.DelegatedAdminRelationship).Spec.CustomerRef }},

@@ -33,6 +33,10 @@ type Options struct {
 	// MaxRequeue bounds how long a scheduled subscription waits before it is
 	// evaluated again, even when its notBefore is further away.
 	MaxRequeue time.Duration
+	// CartWindow is how long a cart takes a customer's purchases from one
+	// partner after the first: those ready within it share one cart and one
+	// checkout.
+	CartWindow time.Duration
 	// CredentialsRefresh is how often a Partner's Secret is read again even
 	// when it did not change, so that what the token service says of the same
 	// credentials is seen. A changed Secret is picked up at once: the Partner
@@ -66,6 +70,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"How often to ask Partner Center about what another party must do (approvals, transfers).")
 	fs.DurationVar(&o.MaxRequeue, "max-requeue", 12*time.Hour,
 		"Longest a scheduled subscription waits before it is evaluated again.")
+	fs.DurationVar(&o.CartWindow, "cart-window", 2*time.Second,
+		"How long a cart takes a customer's purchases from one partner after the first: those ready within it are bought with one cart and one checkout.")
 	fs.DurationVar(&o.CredentialsRefresh, "credentials-refresh", 10*time.Minute,
 		"How often each Partner's credentials Secret is read again even when unchanged (a changed Secret is picked up at once).")
 	fs.StringVar(&o.OperatorNamespace, "operator-namespace", os.Getenv("POD_NAMESPACE"),
@@ -83,6 +89,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxRequeue <= 0 {
 		o.MaxRequeue = 12 * time.Hour
+	}
+	if o.CartWindow <= 0 {
+		o.CartWindow = 2 * time.Second
 	}
 	if o.CredentialsRefresh <= 0 {
 		o.CredentialsRefresh = 10 * time.Minute

@@ -15,7 +15,8 @@ import (
 //     new-commerce transfer carries whatever the source partner accepts, so
 //     every subscription moving between the same two partners for one
 //     customer joins the transfer under way instead of asking for another;
-//   - one read of a transfer per poll interval, whichever subscription asks;
+//   - one read of a transfer or an order per poll interval, whichever
+//     subscription asks;
 //   - one reseller request link per partner (and indirect provider): the link
 //     is the partner's, not the customer's.
 //
@@ -23,13 +24,13 @@ import (
 // transfer follow it as before; the first new one asks for a new transfer,
 // which the others then join.
 type shared struct {
-	mu        sync.Mutex
-	creating  map[transferGroup]*sync.Mutex
-	active    map[transferGroup]string    // transfer ID under way
-	pending   map[transferGroup]time.Time // a member recorded the group's transfer, not yet sent
-	transfers map[string]transferRead     // by transfer ID
-	links     map[string]*pc.RelationshipRequest
-	pruned    time.Time
+	mu       sync.Mutex
+	creating map[transferGroup]*sync.Mutex
+	active   map[transferGroup]string    // transfer ID under way
+	pending  map[transferGroup]time.Time // a member recorded the group's transfer, not yet sent
+	reads    map[string]timedRead        // transfers and orders, by kind and ID
+	links    map[string]*pc.RelationshipRequest
+	pruned   time.Time
 	// calls makes concurrent askers of the same thing wait for one call.
 	calls singleflight.Group
 }
@@ -37,14 +38,14 @@ type shared struct {
 // transferGroup: the tenant IDs of the customer and the two partners.
 type transferGroup struct{ customer, source, target string }
 
-type transferRead struct {
-	transfer *pc.Transfer
-	at       time.Time
+type timedRead struct {
+	value any
+	at    time.Time
 }
 
 func newShared() *shared {
 	return &shared{creating: map[transferGroup]*sync.Mutex{}, active: map[transferGroup]string{}, pending: map[transferGroup]time.Time{},
-		transfers: map[string]transferRead{}, links: map[string]*pc.RelationshipRequest{}}
+		reads: map[string]timedRead{}, links: map[string]*pc.RelationshipRequest{}}
 }
 
 // lockGroup serializes asking for a transfer within a group, so that
@@ -119,47 +120,64 @@ func joinable(t *pc.Transfer, now time.Time) bool {
 // interval; otherwise it reads it with get (once for concurrent askers). A
 // transfer that ended is no longer joined.
 func (s *shared) readTransfer(g transferGroup, id string, now time.Time, interval time.Duration, get func() (*pc.Transfer, error)) (*pc.Transfer, error) {
-	if r, ok := s.lastRead(id); ok && time.Since(r.at) < interval {
-		return r.transfer, nil
-	}
-	v, err, _ := s.calls.Do("transfer/"+id, func() (any, error) {
-		if r, ok := s.lastRead(id); ok && time.Since(r.at) < interval {
-			return r.transfer, nil
-		}
-		t, err := get()
-		if err != nil {
-			return nil, err
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.transfers[id] = transferRead{transfer: t, at: time.Now()}
+	return readShared(s, "transfer/"+id, interval, get, func(t *pc.Transfer) {
 		switch {
 		case !joinable(t, now) && s.active[g] == id:
 			delete(s.active, g)
 		case joinable(t, now) && s.active[g] == "":
 			s.active[g] = id // after a restart: the transfer under way is known again
 		}
+	})
+}
+
+// readOrder returns the order as last read, when that was within interval;
+// otherwise it reads it with get (once for concurrent askers): the members
+// of a cart share its orders.
+func (s *shared) readOrder(id string, interval time.Duration, get func() (*pc.Order, error)) (*pc.Order, error) {
+	return readShared(s, "order/"+id, interval, get, func(*pc.Order) {})
+}
+
+// readShared returns what key last read, when that was within interval;
+// otherwise it reads it with get, once for concurrent askers, and calls
+// seen with what it read, s.mu held.
+func readShared[T any](s *shared, key string, interval time.Duration, get func() (*T, error), seen func(*T)) (*T, error) {
+	if v, ok := s.lastRead(key, interval); ok {
+		return v.(*T), nil
+	}
+	v, err, _ := s.calls.Do(key, func() (any, error) {
+		if v, ok := s.lastRead(key, interval); ok {
+			return v, nil
+		}
+		v, err := get()
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.reads[key] = timedRead{value: v, at: time.Now()}
+		seen(v)
 		if time.Since(s.pruned) > interval {
-			for k, r := range s.transfers {
+			for k, r := range s.reads {
 				if time.Since(r.at) > 2*interval {
-					delete(s.transfers, k)
+					delete(s.reads, k)
 				}
 			}
 			s.pruned = time.Now()
 		}
-		return t, nil
+		return v, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return v.(*pc.Transfer), nil
+	return v.(*T), nil
 }
 
-func (s *shared) lastRead(id string) (transferRead, bool) {
+// lastRead is what key last read, if that was within interval.
+func (s *shared) lastRead(key string, interval time.Duration) (any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.transfers[id]
-	return r, ok
+	r, ok := s.reads[key]
+	return r.value, ok && time.Since(r.at) < interval
 }
 
 // link returns the partner's reseller request link, asking get once per key.

@@ -118,6 +118,7 @@ type harness struct {
 	clock        *clocktesting.FakePassiveClock
 	statusWrite  statusWriteHook
 	pollInterval time.Duration
+	cartWindow   time.Duration
 	limits       *pc.TenantLimiters
 	// conflicts holds the status patches the API server refused as
 	// conflicting: "type namespace/name patch".
@@ -133,6 +134,7 @@ type harnessOption func(*harnessConfig)
 
 type harnessConfig struct {
 	pollInterval time.Duration
+	cartWindow   time.Duration
 	before       func(*harness)
 	statusWrite  statusWriteHook
 	logs         io.Writer
@@ -154,6 +156,11 @@ func beforeStatusWrite(hook statusWriteHook) harnessOption {
 // withPollInterval sets the manager's poll interval (the tests' default is 100ms).
 func withPollInterval(d time.Duration) harnessOption {
 	return func(c *harnessConfig) { c.pollInterval = d }
+}
+
+// withCartWindow sets how long a cart takes purchases (the tests' default is 200ms).
+func withCartWindow(d time.Duration) harnessOption {
+	return func(c *harnessConfig) { c.cartWindow = d }
 }
 
 // asUser runs the manager with another identity's REST config.
@@ -214,7 +221,10 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 	if hc.before != nil {
 		hc.before(h)
 	}
-	h.logs, h.statusWrite, h.pollInterval = hc.logs, hc.statusWrite, hc.pollInterval
+	h.logs, h.statusWrite, h.pollInterval, h.cartWindow = hc.logs, hc.statusWrite, hc.pollInterval, hc.cartWindow
+	if h.cartWindow == 0 {
+		h.cartWindow = 200 * time.Millisecond
+	}
 	// One budget per partner tenant, as main builds it; the tests' is large.
 	h.limits = pc.NewTenantLimiters(60000)
 	if h.pollInterval == 0 {
@@ -283,6 +293,7 @@ func (h *harness) startShardManager(shard string, wrote *sync.Map) {
 		AllowedOrigins:          controllers.Origins{h.simURL},
 		MaxConcurrentReconciles: 2,
 		PollInterval:            h.pollInterval,
+		CartWindow:              h.cartWindow,
 		MaxRequeue:              200 * time.Millisecond,
 		CredentialsRefresh:      time.Hour,
 		Clock:                   h.clock,

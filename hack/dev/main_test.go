@@ -93,7 +93,11 @@ func TestDevBringsSamplesToTheirPhases(t *testing.T) {
 	if _, err := decide.Record(ctx, c, decide.Subscription, key, decide.Decision{Approve: true, User: user, Reason: "EA cancellation agreed", Now: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	waitPhase(t, c, key, v1alpha1.PhaseSwitching)
+	// The Azure plan is bought, and the subscription asks for the source's cancellation.
+	waitFor(t, c, key, "Ready reason "+v1alpha1.ReasonAwaitingSourceCancellation, func(sub *v1alpha1.CustomerSubscription) bool {
+		ready := meta.FindStatusCondition(sub.Status.Conditions, v1alpha1.ConditionReady)
+		return sub.Status.Phase == v1alpha1.PhaseSwitching && ready != nil && ready.Reason == v1alpha1.ReasonAwaitingSourceCancellation
+	})
 	sub := &v1alpha1.CustomerSubscription{}
 	if err := c.Get(ctx, key, sub); err != nil {
 		t.Fatal(err)
@@ -101,8 +105,9 @@ func TestDevBringsSamplesToTheirPhases(t *testing.T) {
 	if a := sub.Status.Authorization; a == nil || a.By != user || a.Source != v1alpha1.AuthorizationManual {
 		t.Errorf("authorization = %+v, want by %s", sub.Status.Authorization, user)
 	}
+	before := sub.DeepCopy()
 	sub.Spec.State = v1alpha1.SubscriptionCancelled
-	if err := c.Update(ctx, sub); err != nil {
+	if err := c.Patch(ctx, sub, client.MergeFrom(before)); err != nil { // as kubectl patch: the operator writes status meanwhile
 		t.Fatal(err)
 	}
 	waitPhase(t, c, key, v1alpha1.PhaseCompleted)
@@ -159,13 +164,20 @@ func devClient(t *testing.T, kubeconfig string, stopped <-chan error) client.Cli
 
 func waitPhase(t *testing.T, c client.Client, key client.ObjectKey, phase v1alpha1.SubscriptionPhase) {
 	t.Helper()
+	waitFor(t, c, key, string(phase), func(sub *v1alpha1.CustomerSubscription) bool { return sub.Status.Phase == phase })
+}
+
+// waitFor waits up to a minute for the subscription's status, observed for
+// its generation, to satisfy ok.
+func waitFor(t *testing.T, c client.Client, key client.ObjectKey, want string, ok func(*v1alpha1.CustomerSubscription) bool) {
+	t.Helper()
 	sub := &v1alpha1.CustomerSubscription{}
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if err := c.Get(context.Background(), key, sub); err == nil && sub.Status.Phase == phase && sub.Status.ObservedGeneration == sub.Generation {
+		if err := c.Get(context.Background(), key, sub); err == nil && sub.Status.ObservedGeneration == sub.Generation && ok(sub) {
 			return
 		}
 	}
-	t.Fatalf("%s is %s, want %s: %v", key, sub.Status.Phase, phase, sub.Status.Conditions)
+	t.Fatalf("%s is %s, want %s: %v", key, sub.Status.Phase, want, sub.Status.Conditions)
 }
 
 func equal(a, b map[string]v1alpha1.SubscriptionPhase) bool {

@@ -101,51 +101,59 @@ func StepRequestID(requestID, step string) string {
 	return uuid.NewSHA1(requestNamespace, []byte(requestID+"/"+step)).String()
 }
 
-// CreateOrder buys items for a customer through a cart and its checkout, and
-// returns the orders checkout made, one per order group. A pending order's
-// line items have no subscription ID yet: GetOrder shows it once Partner
-// Center has provisioned the subscription. requestID is the operation's
-// idempotency key: repeating CreateOrder with the same requestID (after a
-// crash or a lost response) returns the first orders and buys nothing more.
-// An order group checkout could not order is an *Error with OrderGroupID,
-// returned with the orders that were made.
-func (c *Client) CreateOrder(ctx context.Context, customerID, requestID string, items []CartLineItem) ([]Order, error) {
+// Purchase buys a cart of line items exactly once: it creates the cart and
+// checks it out, each call with a request ID derived from requestID (the
+// MS-RequestId idempotency key), so a retry with the same requestID, even
+// after a crash, gets the first call's cart and checkout instead of buying
+// again, whatever items it carries. Line items that could not be ordered are
+// in the result's OrderErrors (by order group), not an error: the rest of
+// the cart may have been bought.
+func (c *Client) Purchase(ctx context.Context, customerID, requestID string, items []CartLineItem) (*Checkout, error) {
 	if requestID == "" {
-		return nil, errors.New("partner center CreateOrder: a request ID is required")
+		return nil, errors.New("partner center Purchase: a request ID is required")
 	}
 	if len(items) == 0 {
-		return nil, errors.New("partner center CreateOrder: nothing to buy")
+		return nil, errors.New("partner center Purchase: nothing to buy")
 	}
 	for i := range items {
 		items[i].ID = i
 		if items[i].CatalogItemID == "" || items[i].Quantity < 1 || items[i].BillingCycle == "" {
-			return nil, fmt.Errorf("partner center CreateOrder: line item %d needs catalogItemId, a quantity and billingCycle", i)
+			return nil, fmt.Errorf("partner center Purchase: line item %d needs catalogItemId, a quantity and billingCycle", i)
 		}
 	}
-	cart := &Cart{}
+	co := &Checkout{}
 	base := "/customers/" + url.PathEscape(customerID) + "/carts"
 	// The request is the documented cart body: its line items, nothing else.
 	body := struct {
 		LineItems []CartLineItem `json:"lineItems"`
 	}{items}
 	if err := c.do(ctx, call{op: "CreateCart", method: http.MethodPost, path: base, body: body,
-		requestID: StepRequestID(requestID, "cart"), retryable: true}, cart); err != nil {
+		requestID: StepRequestID(requestID, "cart"), retryable: true}, &co.Cart); err != nil {
 		return nil, err
 	}
-	result := &CartCheckoutResult{}
-	if err := c.do(ctx, call{op: "CheckoutCart", method: http.MethodPost, path: base + "/" + url.PathEscape(cart.ID) + "/checkout",
-		requestID: StepRequestID(requestID, "checkout"), retryable: true, follows: true}, result); err != nil {
+	if err := c.do(ctx, call{op: "CheckoutCart", method: http.MethodPost, path: base + "/" + url.PathEscape(co.Cart.ID) + "/checkout",
+		requestID: StepRequestID(requestID, "checkout"), retryable: true, follows: true}, &co.Result); err != nil {
 		return nil, err
 	}
-	if len(result.OrderErrors) > 0 {
-		e := result.OrderErrors[0]
-		return result.Orders, &Error{Operation: "CheckoutCart", StatusCode: http.StatusOK, Code: e.Code, Description: e.Description,
+	if len(co.Result.Orders) == 0 && len(co.Result.OrderErrors) == 0 {
+		return nil, fmt.Errorf("partner center CheckoutCart: cart %s produced no order", co.Cart.ID)
+	}
+	return co, nil
+}
+
+// CreateOrder buys items (Purchase) and returns the orders; an order group
+// that could not be ordered is an error.
+func (c *Client) CreateOrder(ctx context.Context, customerID, requestID string, items []CartLineItem) ([]Order, error) {
+	co, err := c.Purchase(ctx, customerID, requestID, items)
+	if err != nil {
+		return nil, err
+	}
+	if len(co.Result.OrderErrors) > 0 {
+		e := co.Result.OrderErrors[0]
+		return co.Result.Orders, &Error{Operation: "CheckoutCart", StatusCode: http.StatusOK, Code: e.Code, Description: e.Description,
 			OrderGroupID: e.OrderGroupID, RequestID: StepRequestID(requestID, "checkout")}
 	}
-	if len(result.Orders) == 0 {
-		return nil, fmt.Errorf("partner center CheckoutCart: cart %s produced no order", cart.ID)
-	}
-	return result.Orders, nil
+	return co.Result.Orders, nil
 }
 
 // GetOrder gets an order, to see a pending order's subscriptions once they

@@ -193,6 +193,66 @@ type CartCheckoutResult struct {
 	Attributes  Attributes   `json:"attributes"`
 }
 
+// Checkout is what Purchase bought: the cart as Partner Center took it, and
+// its checkout's orders and order errors.
+type Checkout struct {
+	Cart   Cart
+	Result CartCheckoutResult
+}
+
+// CartLineItem is the cart's line item named friendlyName, if any.
+func (co *Checkout) CartLineItem(friendlyName string) *CartLineItem {
+	for i := range co.Cart.LineItems {
+		if co.Cart.LineItems[i].FriendlyName == friendlyName {
+			return &co.Cart.LineItems[i]
+		}
+	}
+	return nil
+}
+
+// Ordered is the order and order line item that bought the cart's line item
+// named friendlyName, if an order holds it.
+func (co *Checkout) Ordered(friendlyName string) (*Order, *OrderLineItem) {
+	for i := range co.Result.Orders {
+		if li := co.Result.Orders[i].LineItemNamed(friendlyName); li != nil {
+			return &co.Result.Orders[i], li
+		}
+	}
+	return nil, nil
+}
+
+// OrderError is the error of the order group the cart's line item named
+// friendlyName is in, if that group could not be ordered, and how many of
+// the cart's line items are in the group.
+func (co *Checkout) OrderError(friendlyName string) (*OrderError, int) {
+	li := co.CartLineItem(friendlyName)
+	if li == nil {
+		return nil, 0
+	}
+	for i := range co.Result.OrderErrors {
+		if e := &co.Result.OrderErrors[i]; e.OrderGroupID == li.OrderGroup {
+			n := 0
+			for _, other := range co.Cart.LineItems {
+				if other.OrderGroup == li.OrderGroup {
+					n++
+				}
+			}
+			return e, n
+		}
+	}
+	return nil, 0
+}
+
+// LineItemNamed is the order's line item named friendlyName, if any.
+func (o *Order) LineItemNamed(friendlyName string) *OrderLineItem {
+	for i := range o.LineItems {
+		if o.LineItems[i].FriendlyName == friendlyName {
+			return &o.LineItems[i]
+		}
+	}
+	return nil
+}
+
 // OrderedSubscription finds the subscription an order of a one-item cart
 // created: the order holding the first line item, and that line item's
 // subscription ID, empty while the order is pending.

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -24,6 +25,7 @@ const (
 	codeTransferInProgress   = 900101 // TransferNotAllowedIfStatusIsInProgress
 	codeTransferCompleted    = 900102 // TransferNotAllowedIfStatusIsCompleted
 	codePreconditionFailed   = 412    // undocumented: the simulator's own
+	codeOrderRefused         = 800002 // an order group checkout could not order
 )
 
 // azurePlanProduct is the product ID of the Azure plan; what is bought with it is usage-based.
@@ -296,6 +298,10 @@ func (s *Server) checkout(r *http.Request, partner string) reply {
 	}
 	result := cartCheckoutResult{Orders: []order{}, Attributes: attributes{ObjectType: "CartCheckoutResult"}}
 	for _, g := range groups {
+		if reason := s.refusedAtCheckout(byGroup[g]); reason != "" {
+			result.OrderErrors = append(result.OrderErrors, orderError{OrderGroupID: g, Code: codeOrderRefused, Description: reason})
+			continue
+		}
 		id := uuid.NewString()
 		o := &orderRecord{Partner: partner, Customer: customer, ReadyAt: now.Add(s.opts.ProvisioningDelay), Items: byGroup[g],
 			Order: order{ID: id, AlternateID: id[:12], ReferenceCustomerID: customer, BillingCycle: byGroup[g][0].BillingCycle,
@@ -313,6 +319,16 @@ func (s *Server) checkout(r *http.Request, partner string) reply {
 	}
 	rec.Cart.Status = "Ordered"
 	return created(result) // 201, as the documented checkout answers
+}
+
+// refusedAtCheckout is why an order group cannot be ordered, or "".
+func (s *Server) refusedAtCheckout(items []cartLineItem) string {
+	for _, li := range items {
+		if reason, ok := s.opts.RefuseAtCheckout[li.CatalogItemID]; ok {
+			return fmt.Sprintf("Line item %d (%s): %s", li.ID, li.CatalogItemID, reason)
+		}
+	}
+	return ""
 }
 
 // refreshOrder provisions a pending order's subscriptions once it is due.

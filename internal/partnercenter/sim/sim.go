@@ -50,6 +50,11 @@ type Options struct {
 	// Partner Center provisions subscriptions asynchronously. Zero completes
 	// orders at checkout.
 	ProvisioningDelay time.Duration
+	// RefuseAtCheckout: catalog item IDs Partner Center will not sell, with
+	// the reason. A checkout answers an orderError for each order group that
+	// holds one, and orders nothing of that group; the cart's other order
+	// groups are ordered.
+	RefuseAtCheckout map[string]string
 	// Credentials, when not empty, are the only client ID → secret pairs the
 	// token endpoint accepts; empty accepts any non-empty pair.
 	Credentials map[string]string

@@ -1,0 +1,171 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+)
+
+// indexCart: the cart a subscription's purchase recorded (status.operation.cart).
+const indexCart = "status.operation.cart"
+
+// cartGroupOf: the purchases a subscription's may share a cart with.
+func cartGroupOf(s *subscriptionScope) cartGroup {
+	return cartGroup{namespace: s.sub.Namespace, customer: s.customer.Spec.TenantID, target: s.target.Spec.TenantID}
+}
+
+// purchaseName is the friendly name of the line item, and of the
+// subscription it buys: it tells a cart's line items apart, and tells a
+// partner in Partner Center which CustomerSubscription bought it.
+func purchaseName(sub *v1alpha1.CustomerSubscription) string {
+	return fmt.Sprintf("%s (%s)", offerName(sub), sub.Name)
+}
+
+// cartLineItem is what a subscription's purchase buys.
+func cartLineItem(sub *v1alpha1.CustomerSubscription, typ v1alpha1.OperationType) pc.CartLineItem {
+	if typ == v1alpha1.OperationCreateLicenseSubscription {
+		term, cycle := purchaseTerms(sub)
+		return pc.CartLineItem{CatalogItemID: sub.Spec.Offer.ID, FriendlyName: purchaseName(sub), Quantity: int(quantity(sub)),
+			TermDuration: term, BillingCycle: cycle}
+	}
+	return pc.CartLineItem{CatalogItemID: azurePlanCatalogItem, FriendlyName: purchaseName(sub), Quantity: 1, BillingCycle: pc.BillingCycleMonthly}
+}
+
+// buy sends the cart op recorded, unless its answer is known, and takes
+// this subscription's line item from the checkout. It returns a result when
+// the pass must end here.
+func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptionScope, pcClient *pc.Client, op *v1alpha1.Operation) (*ctrl.Result, error) {
+	id := op.Cart
+	if id == "" {
+		id = op.ID // recorded alone, before purchases shared carts
+	}
+	co := r.carts.answered(id)
+	n := 0
+	if co == nil {
+		if wait := r.carts.wait(id); wait > 0 {
+			s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Cart %s takes customer %s's purchases from partner %s that are ready within %s of the first; then it is sent.",
+				id, s.customer.Name, s.target.Name, r.opts.CartWindow))
+			return &ctrl.Result{RequeueAfter: wait}, nil
+		}
+		members, err := r.cartMembers(ctx, s, op)
+		if err != nil {
+			return nil, err
+		}
+		seen := map[types.UID]bool{}
+		items := make([]pc.CartLineItem, 0, len(members))
+		for _, m := range members {
+			seen[m.UID] = true
+			items = append(items, cartLineItem(m, m.Status.Operation.Type))
+		}
+		if unseen := r.carts.unseen(id, seen); unseen > 0 {
+			s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Cart %s waits for the purchases that joined it to be recorded before it is sent.", id))
+			return &ctrl.Result{RequeueAfter: 250 * time.Millisecond}, nil
+		}
+		co, n, err = r.carts.send(id, cartGroupOf(s), items, func(items []pc.CartLineItem) (*pc.Checkout, error) {
+			return pcClient.Purchase(ctx, s.customer.Spec.TenantID, id, items)
+		})
+		if err != nil {
+			if pc.IsRefused(err) && n > 1 {
+				// Nothing was bought, maybe not for this purchase's sake: it
+				// is bought alone next, so only the line item at fault fails.
+				return r.buyAlone(s, op, id, n, description(err))
+			}
+			return r.operationFailed(s, op, err)
+		}
+	}
+	return r.takeFromCart(s, op, id, co)
+}
+
+// takeFromCart records what the checkout of cart id bought for this
+// subscription.
+func (r *CustomerSubscriptionReconciler) takeFromCart(s *subscriptionScope, op *v1alpha1.Operation, id string, co *pc.Checkout) (*ctrl.Result, error) {
+	name := purchaseName(s.sub)
+	order, li := co.Ordered(name)
+	if li == nil && op.Cart == "" && len(co.Result.Orders) == 1 && len(co.Result.Orders[0].LineItems) == 1 {
+		order, li = &co.Result.Orders[0], &co.Result.Orders[0].LineItems[0] // sent alone, under the offer's name
+	}
+	if li != nil {
+		op.ExternalID = order.ID
+		if li.SubscriptionID != "" { // a pending order has none yet: awaitOrder follows it
+			op.CompletedAt = timePtr(order.CreationDate, s.now)
+			s.sub.Status.TargetSubscriptionID = li.SubscriptionID
+		}
+		return nil, nil
+	}
+	if co.CartLineItem(name) == nil && op.Cart != "" {
+		// Its record reached the API server after the cart was sent:
+		// nothing was bought for it, and it is bought in another cart.
+		op.Cart = r.carts.join(cartGroupOf(s), s.sub.UID)
+		s.lock = true
+		s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf(
+			"Cart %s was sent before this purchase was recorded in it, so nothing was bought for it there; it is recorded in cart %s and bought next.", id, op.Cart))
+		return done, nil
+	}
+	if e, inGroup := co.OrderError(name); e != nil {
+		if inGroup > 1 {
+			return r.buyAlone(s, op, id, inGroup, fmt.Sprintf("code %d: %s", e.Code, e.Description))
+		}
+		now := metav1.NewTime(s.now)
+		op.CompletedAt = &now
+		op.Refusal = truncate(fmt.Sprintf("order error %d: %s", e.Code, e.Description), 1024)
+		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf("Partner Center did not order %s in cart %s: %s (code %d).", name, co.Cart.ID, e.Description, e.Code))
+		return done, nil
+	}
+	return nil, fmt.Errorf("CustomerSubscription %s/%s: the checkout of cart %s holds line item %q but neither ordered it nor gave an order error for it",
+		s.sub.Namespace, s.sub.Name, id, name)
+}
+
+// buyAlone: Partner Center refused a cart of several line items, or an order
+// group of it, and bought nothing of it. Which line item was at fault is not
+// known, so the purchase records a cart of its own: the line item at fault
+// then fails alone with Partner Center's reason, the others are bought.
+func (r *CustomerSubscriptionReconciler) buyAlone(s *subscriptionScope, op *v1alpha1.Operation, id string, items int, reason string) (*ctrl.Result, error) {
+	op.Cart = r.carts.alone(cartGroupOf(s), s.sub.UID)
+	s.lock = true
+	s.event(nil, "Normal", "BuyingAlone", "CallPartnerCenter",
+		"Partner Center refused %d line items of cart %s together (%s) and bought none of them; operation %s is bought alone in cart %s, so that only a line item at fault fails.",
+		items, id, reason, op.ID, op.Cart)
+	s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Partner Center refused cart %s's %d line items together; this purchase is bought alone in cart %s next.", id, items, op.Cart))
+	return done, nil
+}
+
+// cartMembers: the purchases to send in op's cart: those the cache shows
+// with the cart recorded, not yet bought, refused or being deleted, and this
+// one; by name, so a send is the same whoever makes it.
+func (r *CustomerSubscriptionReconciler) cartMembers(ctx context.Context, s *subscriptionScope, op *v1alpha1.Operation) ([]*v1alpha1.CustomerSubscription, error) {
+	members := []*v1alpha1.CustomerSubscription{s.sub}
+	if op.Cart == "" {
+		return members, nil
+	}
+	list := &v1alpha1.CustomerSubscriptionList{}
+	if err := r.List(ctx, list, client.InNamespace(s.sub.Namespace), client.MatchingFields{indexCart: op.Cart}); err != nil {
+		return nil, fmt.Errorf("listing the purchases of cart %s: %w", op.Cart, err)
+	}
+	for i := range list.Items {
+		m := &list.Items[i]
+		o := m.Status.Operation
+		if m.UID == s.sub.UID || o == nil || o.Cart != op.Cart || o.ExternalID != "" || o.CompletedAt != nil || o.Refusal != "" ||
+			!m.DeletionTimestamp.IsZero() || operationPath[o.Type] == v1alpha1.PathPartnerSwitch {
+			continue
+		}
+		members = append(members, m)
+	}
+	sort.Slice(members, func(i, j int) bool { return members[i].Name < members[j].Name })
+	return members, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n-3] + "..."
+	}
+	return s
+}
