@@ -4,11 +4,15 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlevent "sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 )
@@ -57,13 +61,46 @@ func (r *ApprovalPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	return ctrl.Result{}, nil
 }
 
+// policyCountDelay: how long status.matched may lag behind the subscriptions'
+// authorizations.
+const policyCountDelay = 2 * time.Second
+
+// enqueueAfter enqueues what mapFn returns for an object's old and new
+// versions, delay later: the changes within delay make one reconcile (the
+// queue keeps a request that is waiting once, at its earliest time).
+func enqueueAfter(delay time.Duration, mapFn handler.MapFunc) handler.EventHandler {
+	add := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], objs ...client.Object) {
+		for _, o := range objs {
+			for _, req := range mapFn(ctx, o) {
+				q.AddAfter(req, delay)
+			}
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e ctrlevent.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, q, e.Object)
+		},
+		UpdateFunc: func(ctx context.Context, e ctrlevent.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, q, e.ObjectOld, e.ObjectNew)
+		},
+		DeleteFunc: func(ctx context.Context, e ctrlevent.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, q, e.Object)
+		},
+		GenericFunc: func(ctx context.Context, e ctrlevent.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, q, e.Object)
+		},
+	}
+}
+
 // SetupWithManager registers the reconciler and what it watches with mgr.
 func (r *ApprovalPolicyReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.ApprovalPolicy{}).
-		// A subscription's authorization changes what the policy counts.
-		Watches(&v1alpha1.CustomerSubscription{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
+		// A subscription's authorization changes what the policy counts; the
+		// count is written once for the authorizations of a policyCountDelay,
+		// not once for each.
+		Watches(&v1alpha1.CustomerSubscription{}, enqueueAfter(policyCountDelay, func(_ context.Context, o client.Object) []ctrl.Request {
 			a := o.(*v1alpha1.CustomerSubscription).Status.Authorization
 			if a == nil || a.Source != v1alpha1.AuthorizationFromPolicy {
 				return nil

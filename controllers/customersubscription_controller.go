@@ -211,7 +211,7 @@ func (r *CustomerSubscriptionReconciler) evaluate(_ context.Context, s *subscrip
 		Subscription: s.sub, Customer: s.customer, ChannelPartner: s.channelPartner,
 		Target: s.target, TargetProvider: s.targetProvider, Now: s.now,
 	})
-	e := &v1alpha1.Eligibility{Eligible: s.result.Eligible, Path: s.result.Path, Reason: s.result.Reason, Message: s.result.Message}
+	e := &v1alpha1.Eligibility{Eligible: s.result.Eligible, Path: s.result.Path, Reason: s.result.Reason, Message: s.result.Message()}
 	if s.result.NotBefore != nil {
 		nb := metav1.NewTime(*s.result.NotBefore)
 		e.NotBefore = &nb
@@ -238,7 +238,7 @@ func (r *CustomerSubscriptionReconciler) stopWhenIneligible(_ context.Context, s
 	}
 	dropGateConditions(s.conds) // they describe a path there no longer is
 	s.sub.Status.Phase = v1alpha1.PhaseIneligible
-	s.conds.stalled(string(s.result.Reason), s.result.Message)
+	s.conds.stalled(string(s.result.Reason), s.result.Message())
 	return done, nil
 }
 
@@ -248,7 +248,7 @@ func (r *CustomerSubscriptionReconciler) waitForTermEnd(_ context.Context, s *su
 		return nil, nil
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseScheduled
-	s.conds.progressing(v1alpha1.ReasonScheduled, fmt.Sprintf("Scheduled for %s: %s", s.result.NotBefore.UTC().Format(time.RFC3339), s.result.Message))
+	s.conds.progressing(v1alpha1.ReasonScheduled, fmt.Sprintf("Scheduled for %s: %s", s.result.NotBefore.UTC().Format(time.RFC3339), s.result.Message()))
 	wait := s.result.NotBefore.Sub(s.now)
 	if wait > r.opts.MaxRequeue {
 		wait = r.opts.MaxRequeue
@@ -260,7 +260,7 @@ func (r *CustomerSubscriptionReconciler) stopWhenAlreadyManaged(_ context.Contex
 	if s.result.Path != v1alpha1.PathNone {
 		return nil, nil
 	}
-	r.complete(s, s.result.Message)
+	r.complete(s, s.result.Message())
 	return done, nil
 }
 

@@ -69,7 +69,8 @@ type ApprovalPolicyStatus struct {
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// matched is the number of CustomerSubscriptions in this namespace whose
-	// current authorization this policy gave.
+	// current authorization this policy gave. It is counted again at most
+	// every 2 seconds, once for the authorizations made meanwhile.
 	// +optional
 	Matched int32 `json:"matched,omitempty"`
 

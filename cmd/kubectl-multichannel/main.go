@@ -171,7 +171,7 @@ func writeJSON(w io.Writer, rows []check.Row) error {
 	for _, r := range rows {
 		out = append(out, jsonRow{
 			Namespace: r.Namespace, Name: r.Name, Eligible: r.Result.Eligible,
-			Path: string(r.Result.Path), Reason: string(r.Result.Reason), Message: r.Result.Message,
+			Path: string(r.Result.Path), Reason: string(r.Result.Reason), Message: r.Result.Message(),
 			NotBefore: notBefore(r, ""),
 		})
 	}

@@ -92,7 +92,7 @@ type Report struct {
 	AutoApprove     string               `json:"autoApproveAfter"`
 	ManagerArgs     string               `json:"managerArgs,omitempty"`
 	Expected        harness.Expected     `json:"expected"`
-	Orders          int                  `json:"orders"`
+	Purchases       int                  `json:"purchases"` // subscriptions Partner Center sold
 	Transfers       int                  `json:"transfers"`
 	Completed       time.Duration        `json:"completedNanos"`
 	Floor           harness.FloorReport  `json:"floor"`
@@ -262,7 +262,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 	if err != nil {
 		return r, err
 	}
-	r.Orders, r.Transfers = after.ObjectsCreated["order"]-before.ObjectsCreated["order"], after.ObjectsCreated["transfer"]-before.ObjectsCreated["transfer"]
+	r.Purchases, r.Transfers = after.ObjectsCreated["subscription"]-before.ObjectsCreated["subscription"], after.ObjectsCreated["transfer"]-before.ObjectsCreated["transfer"]
 	r.CallsByRoute, r.Calls, r.PollCalls, r.TokenRequests = callsBetween(before, after)
 	r.Tenants = map[string]TenantRow{}
 	busiest := 0
@@ -510,7 +510,7 @@ func printReport(r *Report) {
 	row("manager peak RSS (VmHWM)", mib(r.PeakRSS), fmt.Sprintf("%.1f KiB", float64(r.PeakRSS)/1024/float64(n)))
 	row("manager Go heap at Completed", mib(r.HeapAtCompleted), fmt.Sprintf("%.1f KiB", float64(r.HeapAtCompleted)/1024/float64(n)))
 	row("manager peak Go heap (2 s samples)", mib(r.PeakHeap), fmt.Sprintf("%.1f KiB", float64(r.PeakHeap)/1024/float64(n)))
-	row("orders / transfers created", fmt.Sprintf("%d/%d / %d/%d", r.Orders, r.Expected.Orders, r.Transfers, r.Expected.Transfers), "-")
+	row("subscriptions bought / transfers created", fmt.Sprintf("%d/%d / %d/%d", r.Purchases, r.Expected.Purchases, r.Transfers, r.Expected.Transfers), "-")
 	if rr := r.Restart; rr != nil {
 		row(fmt.Sprintf("after a restart, %v: writes", rr.Window), fmt.Sprintf("%d %v", rr.Writes, rr.WritesByMethod), "-")
 		row("  Partner Center calls", fmt.Sprintf("%d %v", rr.Calls, rr.CallsByRoute), "-")

@@ -101,7 +101,7 @@ func print(reports []harness.Report) {
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	defer func() { _ = w.Flush() }()
-	fmt.Fprintln(w, "SCENARIO\tN\tKILLS\tRESTARTS\tTHROTTLED\tERRORS\tEARLY RETRIES\tORDERS\tTRANSFERS\tDUPLICATES\tSUPPRESSED\tCONVERGED\tVS BASELINE\tTAKEOVER")
+	fmt.Fprintln(w, "SCENARIO\tN\tKILLS\tRESTARTS\tTHROTTLED\tERRORS\tEARLY RETRIES\tBOUGHT\tTRANSFERS\tDUPLICATES\tSUPPRESSED\tCONVERGED\tVS BASELINE\tTAKEOVER")
 	for _, r := range reports {
 		ratio := "-"
 		if baseline > 0 {
@@ -112,8 +112,8 @@ func print(reports []harness.Report) {
 			takeover = r.Takeover.Round(100 * time.Millisecond).String()
 		}
 		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d/%d\t%d/%d\t%d\t%d\t%s\t%s\t%s\n", r.Scenario, r.N, r.Kills,
-			r.SimulatorRestarts+r.APIServerRestarts, r.Throttled, r.ErrorsInjected, r.EarlyRetries, r.Orders, r.Expected.Orders,
-			r.Transfers, r.Expected.Transfers, r.DuplicateOrders+r.DuplicateTransfers, r.DuplicatesSuppressed,
+			r.SimulatorRestarts+r.APIServerRestarts, r.Throttled, r.ErrorsInjected, r.EarlyRetries, r.Purchases, r.Expected.Purchases,
+			r.Transfers, r.Expected.Transfers, r.DuplicatePurchases+r.DuplicateTransfers, r.DuplicatesSuppressed,
 			r.Converged.Round(100*time.Millisecond), ratio, takeover)
 	}
 }

@@ -34,12 +34,27 @@ type Input struct {
 // Result is the decision.
 type Result struct {
 	// Rule is the number of the rule that decided, as in DOMAIN.md.
-	Rule      int
-	Eligible  bool
-	Path      v1alpha1.SwitchPath
-	Reason    v1alpha1.EligibilityReason
-	Message   string
+	Rule     int
+	Eligible bool
+	Path     v1alpha1.SwitchPath
+	Reason   v1alpha1.EligibilityReason
+	// NotBefore is the term's end date for WaitForTermEnd; it points into
+	// the input's subscription.
 	NotBefore *time.Time
+
+	// The message is written when asked for (Message), so that deciding
+	// allocates nothing.
+	facts   facts
+	message func(facts) string
+}
+
+// Message is the decision as one sentence a person can act on: what is
+// blocked, and what would unblock it.
+func (r Result) Message() string {
+	if r.message == nil {
+		return ""
+	}
+	return r.message(r.facts)
 }
 
 // Evaluate applies the decision table to in: rules in order, the first match decides.
@@ -53,7 +68,7 @@ func Evaluate(in Input) Result {
 		if !r.when(f) {
 			continue
 		}
-		res := Result{Rule: r.number, Eligible: r.eligible, Path: r.path(f), Reason: r.reason, Message: r.message(f)}
+		res := Result{Rule: r.number, Eligible: r.eligible, Path: r.path(f), Reason: r.reason, facts: f, message: r.message}
 		if res.Path == v1alpha1.PathWaitForTermEnd {
 			res.NotBefore = f.termEnd
 		}
@@ -61,8 +76,11 @@ func Evaluate(in Input) Result {
 	}
 	// Rules 15 and 16 cover every subscription the earlier rules leave, unless
 	// the input is outside the schema (an unknown service type).
-	return Result{Eligible: false, Path: v1alpha1.PathNone, Reason: "",
-		Message: "The subscription has an unknown serviceType " + quote(string(f.sub.ServiceType)) + "; set LicenseBased or UsageBased."}
+	return Result{Eligible: false, Path: v1alpha1.PathNone, Reason: "", facts: f, message: msgUnknownServiceType}
+}
+
+func msgUnknownServiceType(f facts) string {
+	return "The subscription has an unknown serviceType " + quote(string(f.sub.ServiceType)) + "; set LicenseBased or UsageBased."
 }
 
 // facts are the values the rules look at, read once from the input.
@@ -74,44 +92,49 @@ type facts struct {
 	termEnd  *time.Time
 }
 
-func newFacts(in Input) *facts {
-	f := &facts{in: in, target: in.Target, customer: in.Customer}
+// Stand-ins for an input without a subscription or customer; never written.
+var (
+	noSpec     v1alpha1.CustomerSubscriptionSpec
+	noCustomer v1alpha1.Customer
+)
+
+// newFacts reads the input; facts are passed by value, and point only into
+// the input, so that evaluating allocates nothing.
+func newFacts(in Input) facts {
+	f := facts{in: in, target: in.Target, customer: in.Customer, sub: &noSpec}
 	if in.Subscription != nil {
 		f.sub = &in.Subscription.Spec
-	} else {
-		f.sub = &v1alpha1.CustomerSubscriptionSpec{}
 	}
 	if f.customer == nil {
-		f.customer = &v1alpha1.Customer{}
+		f.customer = &noCustomer
 	}
 	if f.sub.Term != nil && f.sub.Term.EndDate != nil {
-		end := f.sub.Term.EndDate.Time
-		f.termEnd = &end
+		f.termEnd = &f.sub.Term.EndDate.Time
 	}
 	return f
 }
 
-func (f *facts) state() v1alpha1.SubscriptionState {
+func (f facts) state() v1alpha1.SubscriptionState {
 	if f.sub.State == "" {
 		return v1alpha1.SubscriptionActive
 	}
 	return f.sub.State
 }
 
-func (f *facts) license() bool { return f.sub.ServiceType == v1alpha1.ServiceLicenseBased }
-func (f *facts) usage() bool   { return f.sub.ServiceType == v1alpha1.ServiceUsageBased }
-func (f *facts) channel() v1alpha1.ChannelType {
+func (f facts) license() bool { return f.sub.ServiceType == v1alpha1.ServiceLicenseBased }
+func (f facts) usage() bool   { return f.sub.ServiceType == v1alpha1.ServiceUsageBased }
+func (f facts) channel() v1alpha1.ChannelType {
 	return f.sub.Channel.Type
 }
-func (f *facts) fromCSP() bool { return f.channel() == v1alpha1.ChannelCSP }
+func (f facts) fromCSP() bool { return f.channel() == v1alpha1.ChannelCSP }
 
-func (f *facts) newCommerce() bool { return f.sub.Commerce == v1alpha1.CommerceNewCommerce }
+func (f facts) newCommerce() bool { return f.sub.Commerce == v1alpha1.CommerceNewCommerce }
 
 // termEnded is true once now has reached the term's end date.
-func (f *facts) termEnded() bool { return f.termEnd != nil && !f.in.Now.Before(*f.termEnd) }
+func (f facts) termEnded() bool { return f.termEnd != nil && !f.in.Now.Before(*f.termEnd) }
 
 // targetIsChannelPartner: the subscription was bought from the support partner itself.
-func (f *facts) targetIsChannelPartner() bool {
+func (f facts) targetIsChannelPartner() bool {
 	if f.target == nil {
 		return false
 	}
@@ -123,7 +146,7 @@ func (f *facts) targetIsChannelPartner() bool {
 }
 
 // resellerWithoutProvider: an indirect reseller whose provider is not an indirect provider.
-func (f *facts) resellerWithoutProvider() bool {
+func (f facts) resellerWithoutProvider() bool {
 	return f.target.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller &&
 		(f.in.TargetProvider == nil || f.in.TargetProvider.Spec.CSPType != v1alpha1.CSPTypeIndirectProvider)
 }
@@ -135,10 +158,10 @@ func cloudOf(c v1alpha1.Cloud) v1alpha1.Cloud {
 	return c
 }
 
-func (f *facts) cloudMismatch() bool {
+func (f facts) cloudMismatch() bool {
 	return cloudOf(f.target.Spec.Cloud) != cloudOf(f.customer.Spec.Cloud)
 }
 
-func (f *facts) regionMismatch() bool {
+func (f facts) regionMismatch() bool {
 	return !strings.EqualFold(f.target.Spec.Country, f.customer.Spec.Country)
 }

@@ -172,7 +172,7 @@ func TestEvaluate(t *testing.T) {
 			got := Evaluate(tc.in)
 			if got.Rule != tc.rule || got.Eligible != tc.eligible || got.Path != tc.path || got.Reason != tc.reason {
 				t.Errorf("got rule %d %v %s %s, want rule %d %v %s %s (%s)",
-					got.Rule, got.Eligible, got.Path, got.Reason, tc.rule, tc.eligible, tc.path, tc.reason, got.Message)
+					got.Rule, got.Eligible, got.Path, got.Reason, tc.rule, tc.eligible, tc.path, tc.reason, got.Message())
 			}
 			switch {
 			case tc.notBefore == nil && got.NotBefore != nil:
@@ -214,7 +214,7 @@ func TestMessages(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			msg := Evaluate(tc.in).Message
+			msg := Evaluate(tc.in).Message()
 			for _, w := range tc.want {
 				if !strings.Contains(msg, w) {
 					t.Errorf("message %q does not mention %q", msg, w)
@@ -226,8 +226,8 @@ func TestMessages(t *testing.T) {
 
 func assertMessage(t *testing.T, r Result) {
 	t.Helper()
-	if r.Message == "" || !strings.HasSuffix(r.Message, ".") || strings.Count(r.Message, ". ") > 0 {
-		t.Errorf("message %q is not one sentence", r.Message)
+	if r.Message() == "" || !strings.HasSuffix(r.Message(), ".") || strings.Count(r.Message(), ". ") > 0 {
+		t.Errorf("message %q is not one sentence", r.Message())
 	}
 }
 
@@ -242,5 +242,27 @@ func BenchmarkEvaluate(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		_ = Evaluate(inputs[i%len(inputs)])
+	}
+}
+
+// TestEvaluateAllocatesNothing: deciding allocates nothing (the controllers
+// evaluate every subscription on every pass); the message is written only
+// when asked for.
+func TestEvaluateAllocatesNothing(t *testing.T) {
+	inputs := []Input{input(), input(boughtFromCSP), input(usageBased), input(targetCountry("DE"))}
+	for _, in := range inputs {
+		if n := testing.AllocsPerRun(100, func() { _ = Evaluate(in) }); n != 0 {
+			t.Errorf("Evaluate allocates %.0f times for rule %d", n, Evaluate(in).Rule)
+		}
+	}
+}
+
+// BenchmarkEvaluateWithMessage: deciding and writing the message, as a pass
+// that records it in status does.
+func BenchmarkEvaluateWithMessage(b *testing.B) {
+	inputs := []Input{input(), input(boughtFromCSP), input(usageBased), input(targetCountry("DE"))}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		_ = Evaluate(inputs[i%len(inputs)]).Message()
 	}
 }

@@ -88,10 +88,10 @@ func FuzzEvaluate(f *testing.F) {
 		if in.Target == nil && got.Rule >= 4 && got.Rule <= 8 {
 			t.Fatalf("rule %d needs a target but decided without one", got.Rule)
 		}
-		if got.Message == "" {
+		if got.Message() == "" {
 			t.Fatal("no message")
 		}
-		if again := Evaluate(in); again.Reason != got.Reason || again.Message != got.Message {
+		if again := Evaluate(in); again.Reason != got.Reason || again.Message() != got.Message() {
 			t.Fatalf("not deterministic: %v then %v", got, again)
 		}
 	})

@@ -11,11 +11,11 @@ import (
 type rule struct {
 	number      int
 	needsTarget bool // skipped when no support partner is named
-	when        func(*facts) bool
+	when        func(facts) bool
 	eligible    bool
-	path        func(*facts) v1alpha1.SwitchPath
+	path        func(facts) v1alpha1.SwitchPath
 	reason      v1alpha1.EligibilityReason
-	message     func(*facts) string
+	message     func(facts) string
 }
 
 const (
@@ -30,38 +30,38 @@ var table = []rule{
 	{2, anyTarget, customerIsCSPPartner, false, always(v1alpha1.PathNone), v1alpha1.ReasonCustomerIsCSPPartner, msgCustomerIsCSPPartner},
 	{3, anyTarget, channelIs(v1alpha1.ChannelSyndication), false, always(v1alpha1.PathNone), v1alpha1.ReasonSyndicationChannel, msgSyndication},
 	{4, withTarget, targetCSPTypeIs(v1alpha1.CSPTypeNone), false, always(v1alpha1.PathNone), v1alpha1.ReasonTargetNotCSP, msgTargetNotCSP},
-	{5, withTarget, (*facts).resellerWithoutProvider, false, always(v1alpha1.PathNone), v1alpha1.ReasonResellerWithoutProvider, msgResellerWithoutProvider},
-	{6, withTarget, (*facts).cloudMismatch, false, always(v1alpha1.PathNone), v1alpha1.ReasonCloudMismatch, msgCloudMismatch},
-	{7, withTarget, (*facts).regionMismatch, false, always(v1alpha1.PathNone), v1alpha1.ReasonRegionMismatch, msgRegionMismatch},
-	{8, withTarget, all((*facts).fromCSP, (*facts).targetIsChannelPartner), true, always(v1alpha1.PathNone), v1alpha1.ReasonAlreadyManaged, msgAlreadyManaged},
+	{5, withTarget, facts.resellerWithoutProvider, false, always(v1alpha1.PathNone), v1alpha1.ReasonResellerWithoutProvider, msgResellerWithoutProvider},
+	{6, withTarget, facts.cloudMismatch, false, always(v1alpha1.PathNone), v1alpha1.ReasonCloudMismatch, msgCloudMismatch},
+	{7, withTarget, facts.regionMismatch, false, always(v1alpha1.PathNone), v1alpha1.ReasonRegionMismatch, msgRegionMismatch},
+	{8, withTarget, all(facts.fromCSP, facts.targetIsChannelPartner), true, always(v1alpha1.PathNone), v1alpha1.ReasonAlreadyManaged, msgAlreadyManaged},
 	{9, anyTarget, stateIs(v1alpha1.SubscriptionCancelled), true, newSubscriptionPath, v1alpha1.ReasonSourceCancelled, msgSourceCancelled},
-	{10, anyTarget, all((*facts).fromCSP, stateIs(v1alpha1.SubscriptionSuspended)), false, always(v1alpha1.PathNone), v1alpha1.ReasonSubscriptionSuspended, msgSuspended},
-	{11, anyTarget, all((*facts).usage, (*facts).fromCSP), true, always(v1alpha1.PathPartnerSwitch), v1alpha1.ReasonAzurePartnerSwitch, msgAzurePartnerSwitch},
-	{12, anyTarget, all((*facts).license, (*facts).fromCSP, (*facts).newCommerce), true, always(v1alpha1.PathPartnerSwitch), v1alpha1.ReasonNewCommerceTransfer, msgNewCommerceTransfer},
-	{13, anyTarget, all((*facts).license, (*facts).fromCSP, (*facts).termEnded), true, always(v1alpha1.PathNewLicenseSubscription), v1alpha1.ReasonSourceTermEnded, msgSourceTermEnded},
-	{14, anyTarget, all((*facts).license, (*facts).fromCSP), false, always(v1alpha1.PathWaitForTermEnd), v1alpha1.ReasonLicenseTermActive, msgLicenseTermActive},
-	{15, anyTarget, (*facts).license, true, always(v1alpha1.PathResellerRelationship), v1alpha1.ReasonMultichannelLicense, msgMultichannelLicense},
-	{16, anyTarget, (*facts).usage, true, always(v1alpha1.PathNewAzureSubscription), v1alpha1.ReasonMultichannelAzure, msgMultichannelAzure},
+	{10, anyTarget, all(facts.fromCSP, stateIs(v1alpha1.SubscriptionSuspended)), false, always(v1alpha1.PathNone), v1alpha1.ReasonSubscriptionSuspended, msgSuspended},
+	{11, anyTarget, all(facts.usage, facts.fromCSP), true, always(v1alpha1.PathPartnerSwitch), v1alpha1.ReasonAzurePartnerSwitch, msgAzurePartnerSwitch},
+	{12, anyTarget, all(facts.license, facts.fromCSP, facts.newCommerce), true, always(v1alpha1.PathPartnerSwitch), v1alpha1.ReasonNewCommerceTransfer, msgNewCommerceTransfer},
+	{13, anyTarget, all(facts.license, facts.fromCSP, facts.termEnded), true, always(v1alpha1.PathNewLicenseSubscription), v1alpha1.ReasonSourceTermEnded, msgSourceTermEnded},
+	{14, anyTarget, all(facts.license, facts.fromCSP), false, always(v1alpha1.PathWaitForTermEnd), v1alpha1.ReasonLicenseTermActive, msgLicenseTermActive},
+	{15, anyTarget, facts.license, true, always(v1alpha1.PathResellerRelationship), v1alpha1.ReasonMultichannelLicense, msgMultichannelLicense},
+	{16, anyTarget, facts.usage, true, always(v1alpha1.PathNewAzureSubscription), v1alpha1.ReasonMultichannelAzure, msgMultichannelAzure},
 }
 
 // Conditions the table is written with.
 
-func stateIs(s v1alpha1.SubscriptionState) func(*facts) bool {
-	return func(f *facts) bool { return f.state() == s }
+func stateIs(s v1alpha1.SubscriptionState) func(facts) bool {
+	return func(f facts) bool { return f.state() == s }
 }
 
-func channelIs(c v1alpha1.ChannelType) func(*facts) bool {
-	return func(f *facts) bool { return f.channel() == c }
+func channelIs(c v1alpha1.ChannelType) func(facts) bool {
+	return func(f facts) bool { return f.channel() == c }
 }
 
-func targetCSPTypeIs(t v1alpha1.CSPType) func(*facts) bool {
-	return func(f *facts) bool { return f.target.Spec.CSPType == t }
+func targetCSPTypeIs(t v1alpha1.CSPType) func(facts) bool {
+	return func(f facts) bool { return f.target.Spec.CSPType == t }
 }
 
-func customerIsCSPPartner(f *facts) bool { return f.customer.Spec.CSPPartner }
+func customerIsCSPPartner(f facts) bool { return f.customer.Spec.CSPPartner }
 
-func all(conds ...func(*facts) bool) func(*facts) bool {
-	return func(f *facts) bool {
+func all(conds ...func(facts) bool) func(facts) bool {
+	return func(f facts) bool {
 		for _, c := range conds {
 			if !c(f) {
 				return false
@@ -73,12 +73,12 @@ func all(conds ...func(*facts) bool) func(*facts) bool {
 
 // Paths.
 
-func always(p v1alpha1.SwitchPath) func(*facts) v1alpha1.SwitchPath {
-	return func(*facts) v1alpha1.SwitchPath { return p }
+func always(p v1alpha1.SwitchPath) func(facts) v1alpha1.SwitchPath {
+	return func(facts) v1alpha1.SwitchPath { return p }
 }
 
 // newSubscriptionPath: with the source cancelled, the partner sells a new subscription of the same kind.
-func newSubscriptionPath(f *facts) v1alpha1.SwitchPath {
+func newSubscriptionPath(f facts) v1alpha1.SwitchPath {
 	if f.usage() {
 		return v1alpha1.PathNewAzureSubscription
 	}
@@ -87,23 +87,23 @@ func newSubscriptionPath(f *facts) v1alpha1.SwitchPath {
 
 // Messages: one sentence a person can act on, naming what is blocked and what would unblock it.
 
-func msgExpired(f *facts) string {
+func msgExpired(f facts) string {
 	return "The subscription has expired, so there is nothing left to support; record the customer's current subscription instead."
 }
 
-func msgCustomerIsCSPPartner(f *facts) string {
+func msgCustomerIsCSPPartner(f facts) string {
 	return fmt.Sprintf("Customer %s is itself a CSP partner, and a CSP partner cannot resell online services to another CSP partner; it must buy from Microsoft directly.", name(f.customer.Name, "the customer"))
 }
 
-func msgSyndication(f *facts) string {
+func msgSyndication(f facts) string {
 	return "Subscriptions bought from a Microsoft Syndication partner cannot move to a CSP partner through multichannel support; the customer must buy anew from the CSP partner."
 }
 
-func msgTargetNotCSP(f *facts) string {
+func msgTargetNotCSP(f facts) string {
 	return fmt.Sprintf("Partner %s is not in the CSP program (cspType None); name a CSP partner in supportPartnerRef.", f.target.Name)
 }
 
-func msgResellerWithoutProvider(f *facts) string {
+func msgResellerWithoutProvider(f facts) string {
 	ref := f.target.Spec.IndirectProviderRef
 	switch {
 	case ref == "":
@@ -115,66 +115,66 @@ func msgResellerWithoutProvider(f *facts) string {
 	}
 }
 
-func msgCloudMismatch(f *facts) string {
+func msgCloudMismatch(f facts) string {
 	return fmt.Sprintf("Partner %s is in the %s cloud but customer %s is in %s; name a partner in the customer's cloud.",
 		f.target.Name, cloudOf(f.target.Spec.Cloud), name(f.customer.Name, "the customer"), cloudOf(f.customer.Spec.Cloud))
 }
 
-func msgRegionMismatch(f *facts) string {
+func msgRegionMismatch(f facts) string {
 	return fmt.Sprintf("Partner %s is in country %s but customer %s is in %s; name a partner in the customer's country.",
 		f.target.Name, f.target.Spec.Country, name(f.customer.Name, "the customer"), f.customer.Spec.Country)
 }
 
-func msgAlreadyManaged(f *facts) string {
+func msgAlreadyManaged(f facts) string {
 	return fmt.Sprintf("Partner %s sold this subscription and already manages it; nothing to do.", f.target.Name)
 }
 
-func msgSourceCancelled(f *facts) string {
+func msgSourceCancelled(f facts) string {
 	if f.usage() {
 		return fmt.Sprintf("The source subscription is cancelled, so %s can create a new Azure subscription for the customer.", targetName(f))
 	}
 	return fmt.Sprintf("The source subscription is cancelled, so %s can sell the customer a new license subscription.", targetName(f))
 }
 
-func msgSuspended(f *facts) string {
+func msgSuspended(f facts) string {
 	return fmt.Sprintf("The subscription is suspended with CSP partner %s and only active subscriptions can be transferred or waited out; reactivate it, or cancel it and set state Cancelled.", channelPartnerName(f))
 }
 
-func msgAzurePartnerSwitch(f *facts) string {
+func msgAzurePartnerSwitch(f facts) string {
 	return fmt.Sprintf("Azure bought from CSP partner %s can be switched to %s; %s must accept the transfer within 30 days.", channelPartnerName(f), targetName(f), channelPartnerName(f))
 }
 
-func msgNewCommerceTransfer(f *facts) string {
+func msgNewCommerceTransfer(f facts) string {
 	return fmt.Sprintf("A new-commerce license can move mid-term from %s to %s once both partners approve the transfer.", channelPartnerName(f), targetName(f))
 }
 
-func msgSourceTermEnded(f *facts) string {
+func msgSourceTermEnded(f facts) string {
 	return fmt.Sprintf("The term with %s ended on %s, so %s can sell the customer the same licenses.", channelPartnerName(f), day(f), targetName(f))
 }
 
-func msgLicenseTermActive(f *facts) string {
+func msgLicenseTermActive(f facts) string {
 	if f.termEnd == nil {
 		return fmt.Sprintf("A license subscription cannot move between CSP partners mid-term and the term with %s has no end date; set term.endDate, or cancel it and set state Cancelled.", channelPartnerName(f))
 	}
 	return fmt.Sprintf("A license subscription cannot move between CSP partners mid-term; wait until the term with %s ends on %s, or cancel it and set state Cancelled.", channelPartnerName(f), day(f))
 }
 
-func msgMultichannelLicense(f *facts) string {
+func msgMultichannelLicense(f facts) string {
 	return fmt.Sprintf("A license subscription bought through %s can be supported by %s once the customer approves a reseller relationship.", channelName(f.channel()), targetName(f))
 }
 
-func msgMultichannelAzure(f *facts) string {
+func msgMultichannelAzure(f facts) string {
 	return fmt.Sprintf("Azure bought through %s can coexist with a new Azure subscription created with %s.", channelName(f.channel()), targetName(f))
 }
 
-func targetName(f *facts) string {
+func targetName(f facts) string {
 	if f.target == nil {
 		return "a CSP partner"
 	}
 	return f.target.Name
 }
 
-func channelPartnerName(f *facts) string {
+func channelPartnerName(f facts) string {
 	if f.in.ChannelPartner != nil {
 		return f.in.ChannelPartner.Name
 	}
@@ -196,7 +196,7 @@ func channelName(c v1alpha1.ChannelType) string {
 	}
 }
 
-func day(f *facts) string { return f.termEnd.UTC().Format("2006-01-02") }
+func day(f facts) string { return f.termEnd.UTC().Format("2006-01-02") }
 
 func name(n, otherwise string) string {
 	if n == "" {

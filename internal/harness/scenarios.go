@@ -49,9 +49,9 @@ type Report struct {
 	ErrorsInjected       int           `json:"errorsInjected"`
 	EarlyRetries         int           `json:"earlyRetries"`
 	Expected             Expected      `json:"expected"`
-	Orders               int           `json:"orders"`
+	Purchases            int           `json:"purchases"` // subscriptions Partner Center sold
 	Transfers            int           `json:"transfers"`
-	DuplicateOrders      int           `json:"duplicateOrders"`
+	DuplicatePurchases   int           `json:"duplicatePurchases"`
 	DuplicateTransfers   int           `json:"duplicateTransfers"`
 	DuplicatesSuppressed int           `json:"duplicatesSuppressed"`
 	Converged            time.Duration `json:"convergedNanos"`
@@ -122,14 +122,14 @@ func Run(ctx context.Context, s Scenario) (Report, error) {
 	if err != nil {
 		return r, fmt.Errorf("reading the simulator's counters: %w", err)
 	}
-	r.Orders, r.Transfers = st.ObjectsCreated["order"], st.ObjectsCreated["transfer"]
+	r.Purchases, r.Transfers = st.ObjectsCreated["subscription"], st.ObjectsCreated["transfer"]
 	// Subscriptions moving between the same partners for one customer share
 	// a transfer: a duplicate is a transfer no subscription recorded.
 	if exp.Transfers, err = RecordedTransfers(ctx, cluster.Client); err != nil {
 		return r, err
 	}
 	r.Expected = exp
-	r.DuplicateOrders, r.DuplicateTransfers = Duplicates(st, exp)
+	r.DuplicatePurchases, r.DuplicateTransfers = Duplicates(st, exp)
 	r.DuplicatesSuppressed, r.Throttled, r.ErrorsInjected, r.EarlyRetries = st.DuplicatesSuppressed, st.Throttled, st.ErrorsInjected, st.EarlyRetries
 	if disruptErr != nil && !errors.Is(disruptErr, context.Canceled) {
 		return r, fmt.Errorf("disrupting: %w\nlog tails:\n%s", disruptErr, logTails(managers))
@@ -137,8 +137,8 @@ func Run(ctx context.Context, s Scenario) (Report, error) {
 	if waitErr != nil {
 		return r, fmt.Errorf("%w\nlog tails:\n%s", waitErr, logTails(managers))
 	}
-	if r.DuplicateOrders != 0 || r.DuplicateTransfers != 0 {
-		return r, fmt.Errorf("created %d orders and %d transfers, want %d and %d", r.Orders, r.Transfers, exp.Orders, exp.Transfers)
+	if r.DuplicatePurchases != 0 || r.DuplicateTransfers != 0 {
+		return r, fmt.Errorf("bought %d subscriptions and created %d transfers, want %d and %d", r.Purchases, r.Transfers, exp.Purchases, exp.Transfers)
 	}
 	return r, nil
 }

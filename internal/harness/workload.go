@@ -50,10 +50,12 @@ type Workload struct {
 }
 
 // Expected is what Partner Center should hold once the workload is done:
-// one order per purchase, one transfer per subscription that moves.
+// one subscription bought per purchase (purchases share carts and orders),
+// one transfer per subscription that moves (they may share transfers:
+// RecordedTransfers).
 type Expected struct {
 	Subscriptions int `json:"subscriptions"`
-	Orders        int `json:"orders"`
+	Purchases     int `json:"purchases"`
 	Transfers     int `json:"transfers"`
 	// RelationshipOnly counts subscriptions that need neither.
 	RelationshipOnly int `json:"relationshipOnly,omitempty"`
@@ -118,7 +120,7 @@ func (e *Expected) expect(spec v1alpha1.CustomerSubscriptionSpec) {
 	case spec.ServiceType == v1alpha1.ServiceLicenseBased && spec.Channel.Type != v1alpha1.ChannelCSP:
 		e.RelationshipOnly++
 	default:
-		e.Orders++
+		e.Purchases++
 	}
 }
 
@@ -355,7 +357,8 @@ func RecordedTransfers(ctx context.Context, c client.Client) (int, error) {
 }
 
 // Duplicates compares what the simulator created with what the workload
-// expects: any object beyond the expected count is one bought or transferred twice.
-func Duplicates(st sim.Stats, exp Expected) (orders, transfers int) {
-	return st.ObjectsCreated["order"] - exp.Orders, st.ObjectsCreated["transfer"] - exp.Transfers
+// expects: any subscription sold or transfer beyond the expected count is one
+// bought or transferred twice.
+func Duplicates(st sim.Stats, exp Expected) (purchases, transfers int) {
+	return st.ObjectsCreated["subscription"] - exp.Purchases, st.ObjectsCreated["transfer"] - exp.Transfers
 }
