@@ -52,8 +52,7 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 	n := 0
 	if co == nil {
 		if wait := r.carts.wait(id); wait > 0 {
-			s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Cart %s takes customer %s's purchases from partner %s that are ready within %s of the first; then it is sent.",
-				id, s.customer.Name, s.target.Name, r.opts.CartWindow))
+			s.conds.progressing(v1alpha1.ReasonSwitching, r.inCart(s, op)) // as recorded: no write while it waits
 			return &ctrl.Result{RequeueAfter: wait}, nil
 		}
 		members, err := r.cartMembers(ctx, s, op)
@@ -67,7 +66,7 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 			items = append(items, cartLineItem(m, m.Status.Operation.Type))
 		}
 		if unseen := r.carts.unseen(id, seen); unseen > 0 {
-			s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Cart %s waits for the purchases that joined it to be recorded before it is sent.", id))
+			s.conds.progressing(v1alpha1.ReasonSwitching, r.inCart(s, op))
 			return &ctrl.Result{RequeueAfter: 250 * time.Millisecond}, nil
 		}
 		co, n, err = r.carts.send(id, cartGroupOf(s), items, func(items []pc.CartLineItem) (*pc.Checkout, error) {
@@ -83,6 +82,13 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 		}
 	}
 	return r.takeFromCart(s, op, id, co)
+}
+
+// inCart says where a recorded purchase is until its cart is sent; the same
+// words while it waits, so that waiting writes nothing.
+func (r *CustomerSubscriptionReconciler) inCart(s *subscriptionScope, op *v1alpha1.Operation) string {
+	return fmt.Sprintf("Recorded operation %s (%s) in cart %s, which takes customer %s's purchases from partner %s recorded within %s of its first; Partner Center is called next.",
+		op.ID, op.Type, op.Cart, s.customer.Name, s.target.Name, r.opts.CartWindow)
 }
 
 // takeFromCart records what the checkout of cart id bought for this

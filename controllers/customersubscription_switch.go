@@ -228,7 +228,7 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 func (r *CustomerSubscriptionReconciler) joinableTransfer(ctx context.Context, s *subscriptionScope) (string, *ctrl.Result, error) {
 	group := transferGroupOf(s)
 	defer r.shared.lockGroup(group)()
-	if _, ok := r.shared.pendingFor(group); ok {
+	if _, ok := r.shared.pendingFor(group, s.sub.UID); ok {
 		s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Another subscription of customer %s is asking partner %s for a transfer; this one joins it.", s.customer.Name, s.channelPartner.Name))
 		return "", &ctrl.Result{RequeueAfter: time.Second}, nil
 	}
@@ -345,9 +345,13 @@ func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *su
 			return op, nil, nil
 		}
 		if typ == v1alpha1.OperationCreateTransfer {
-			r.shared.transferRecorded(transferGroupOf(s))
+			r.shared.transferRecorded(transferGroupOf(s), s.sub.UID)
 		}
-		s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Recorded operation %s (%s) for partner %s; Partner Center is called next.", op.ID, typ, s.target.Name))
+		if op.Cart != "" {
+			s.conds.progressing(v1alpha1.ReasonSwitching, r.inCart(s, op))
+		} else {
+			s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Recorded operation %s (%s) for partner %s; Partner Center is called next.", op.ID, typ, s.target.Name))
+		}
 		// Writing this status triggers the next pass.
 		return nil, done, nil
 	}

@@ -220,7 +220,7 @@ func reconciles(t *testing.T) map[string]float64 {
 	return out
 }
 
-// waitQuiet waits until the manager has written no status for a second.
+// waitQuiet waits until the manager has written no status for 3 seconds.
 func (h *harness) waitQuiet() {
 	h.t.Helper()
 	last := h.statusWrites.Load()
@@ -228,7 +228,7 @@ func (h *harness) waitQuiet() {
 	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if n := h.statusWrites.Load(); n != last {
 			last, quietSince = n, time.Now()
-		} else if time.Since(quietSince) >= time.Second {
+		} else if time.Since(quietSince) >= 3*time.Second { // past an ApprovalPolicy's 2 s recount delay
 			return
 		}
 	}

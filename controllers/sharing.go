@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+	"k8s.io/apimachinery/pkg/types"
 
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
@@ -26,9 +27,9 @@ import (
 type shared struct {
 	mu       sync.Mutex
 	creating map[transferGroup]*sync.Mutex
-	active   map[transferGroup]string    // transfer ID under way
-	pending  map[transferGroup]time.Time // a member recorded the group's transfer, not yet sent
-	reads    map[string]timedRead        // transfers and orders, by kind and ID
+	active   map[transferGroup]string          // transfer ID under way
+	pending  map[transferGroup]pendingTransfer // a member recorded the group's transfer, not yet sent
+	reads    map[string]timedRead              // transfers and orders, by kind and ID
 	links    map[string]*pc.RelationshipRequest
 	pruned   time.Time
 	// calls makes concurrent askers of the same thing wait for one call.
@@ -38,13 +39,19 @@ type shared struct {
 // transferGroup: the tenant IDs of the customer and the two partners.
 type transferGroup struct{ customer, source, target string }
 
+// pendingTransfer: when a member recorded the group's new transfer, and which.
+type pendingTransfer struct {
+	at time.Time
+	by types.UID
+}
+
 type timedRead struct {
 	value any
 	at    time.Time
 }
 
 func newShared() *shared {
-	return &shared{creating: map[transferGroup]*sync.Mutex{}, active: map[transferGroup]string{}, pending: map[transferGroup]time.Time{},
+	return &shared{creating: map[transferGroup]*sync.Mutex{}, active: map[transferGroup]string{}, pending: map[transferGroup]pendingTransfer{},
 		reads: map[string]timedRead{}, links: map[string]*pc.RelationshipRequest{}}
 }
 
@@ -70,29 +77,30 @@ func (s *shared) activeTransfer(g transferGroup) (string, bool) {
 	return id, ok
 }
 
-// pendingFor: how long ago a member of the group recorded a transfer it has
-// not sent yet, if one did within maxPending: the others wait to join it
-// rather than ask for their own.
-func (s *shared) pendingFor(g transferGroup) (time.Duration, bool) {
+// pendingFor: how long ago another member of the group than uid recorded a
+// transfer it has not sent yet, if one did within maxPending: the others
+// wait to join it rather than ask for their own. The member itself does not
+// wait for its own: its record may not have been written, and it records again.
+func (s *shared) pendingFor(g transferGroup, uid types.UID) (time.Duration, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	at, ok := s.pending[g]
-	if !ok || time.Since(at) > maxPending {
+	p, ok := s.pending[g]
+	if !ok || time.Since(p.at) > maxPending {
 		delete(s.pending, g)
 		return 0, false
 	}
-	return time.Since(at), true
+	return time.Since(p.at), p.by != uid
 }
 
 // maxPending: how long others wait for a member's transfer to be created
 // before asking for their own (its sender may have crashed or failed).
 const maxPending = 30 * time.Second
 
-// transferRecorded: a member recorded the group's new transfer.
-func (s *shared) transferRecorded(g transferGroup) {
+// transferRecorded: member uid recorded the group's new transfer.
+func (s *shared) transferRecorded(g transferGroup, uid types.UID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pending[g] = time.Now()
+	s.pending[g] = pendingTransfer{at: time.Now(), by: uid}
 }
 
 // transferStarted records the group's new transfer; transferFailed forgets

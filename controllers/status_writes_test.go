@@ -45,7 +45,7 @@ func TestStatusWritesSurviveMetadataWrites(t *testing.T) {
 	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist))
 
 	h.waitPhase("azure", v1alpha1.PhaseCompleted)
-	if touched.Load() < 3 {
+	if touched.Load() < 2 {
 		t.Fatalf("metadata was written before %d status writes; the test needs several", touched.Load())
 	}
 	h.conflicts.Range(func(k, _ any) bool {
