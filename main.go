@@ -6,7 +6,10 @@ package main
 import (
 	"crypto/tls"
 	"flag"
+	"math"
 	"os"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -70,6 +73,16 @@ func main() {
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	setupLog := ctrl.Log.WithName("setup")
+
+	// The Go heap of a manager serving 10,000 subscriptions peaks near twice
+	// what it holds: with GOMEMLIMIT at 90% of the container's memory limit
+	// (its cgroup), the garbage collector works harder near the limit instead
+	// of the container being killed. GOMEMLIMIT set in the environment wins.
+	if limit, err := memlimit.Set(memlimit.WithProvider(memlimit.FromCgroup)); err != nil {
+		setupLog.Info("no memory limit found for GOMEMLIMIT; the Go runtime's default applies", "reason", err.Error())
+	} else if limit < math.MaxInt64 {
+		setupLog.Info("Go memory limit", "GOMEMLIMIT", limit)
+	}
 
 	var tlsOpts []func(*tls.Config)
 	if !enableHTTP2 {

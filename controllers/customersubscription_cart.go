@@ -95,11 +95,10 @@ func (r *CustomerSubscriptionReconciler) inCart(s *subscriptionScope, op *v1alph
 // subscription.
 func (r *CustomerSubscriptionReconciler) takeFromCart(s *subscriptionScope, op *v1alpha1.Operation, id string, co *pc.Checkout) (*ctrl.Result, error) {
 	name := purchaseName(s.sub)
-	order, li := co.Ordered(name)
-	if li == nil && op.Cart == "" && len(co.Result.Orders) == 1 && len(co.Result.Orders[0].LineItems) == 1 {
-		order, li = &co.Result.Orders[0], &co.Result.Orders[0].LineItems[0] // sent alone, under the offer's name
+	if op.Cart == "" && len(co.Cart.LineItems) == 1 {
+		name = co.Cart.LineItems[0].FriendlyName // sent alone, under the offer's name
 	}
-	if li != nil {
+	if order, li := co.Ordered(name); li != nil {
 		op.ExternalID = order.ID
 		if li.SubscriptionID != "" { // a pending order has none yet: awaitOrder follows it
 			op.CompletedAt = timePtr(order.CreationDate, s.now)
@@ -107,7 +106,7 @@ func (r *CustomerSubscriptionReconciler) takeFromCart(s *subscriptionScope, op *
 		}
 		return nil, nil
 	}
-	if co.CartLineItem(name) == nil && op.Cart != "" {
+	if co.CartLineItem(name) == nil {
 		// Its record reached the API server after the cart was sent:
 		// nothing was bought for it, and it is bought in another cart.
 		op.Cart = r.carts.join(cartGroupOf(s), s.sub.UID)

@@ -40,7 +40,7 @@ type options struct {
 	tenantLimit                         int
 	pollInterval, autoApprove           time.Duration
 	restartWindow, timeout              time.Duration
-	managerArgs                         string
+	managerArgs, goMemLimit             string
 	dir, out                            string
 }
 
@@ -59,6 +59,8 @@ func main() {
 	flag.DurationVar(&o.restartWindow, "restart-window", 2*time.Minute, "How long to count writes and Partner Center calls after restarting the manager once all are Completed.")
 	flag.DurationVar(&o.timeout, "timeout", time.Hour, "How long the subscriptions may take to complete.")
 	flag.StringVar(&o.managerArgs, "manager-args", "", "Further manager flags, space-separated, such as --max-concurrent-reconciles=8.")
+	flag.StringVar(&o.goMemLimit, "gomemlimit", "230MiB", "The manager's GOMEMLIMIT: in a cluster it is 90% of the container's memory limit, "+
+		"which config/manager sets to 256Mi; \"off\" runs it with the Go runtime's default (no limit).")
 	flag.StringVar(&o.dir, "dir", filepath.Join("bin", "bench"), "Directory for binaries, state and logs (emptied first).")
 	flag.StringVar(&o.out, "json", filepath.Join("bin", "bench", "report.json"), "File the JSON report is written to.")
 	flag.Parse()
@@ -91,6 +93,7 @@ type Report struct {
 	PollInterval    string               `json:"pollInterval"`
 	AutoApprove     string               `json:"autoApproveAfter"`
 	ManagerArgs     string               `json:"managerArgs,omitempty"`
+	GoMemLimit      string               `json:"goMemLimit"`
 	Expected        harness.Expected     `json:"expected"`
 	Purchases       int                  `json:"purchases"` // subscriptions Partner Center sold
 	Transfers       int                  `json:"transfers"`
@@ -141,7 +144,8 @@ var writeMethods = []string{"POST", "PUT", "PATCH", "DELETE"}
 func run(ctx context.Context, o options) (*Report, error) {
 	w := harness.Workload{N: o.n, PerCustomer: o.perCustomer, Namespaces: o.namespaces, Paths: harness.BenchPaths, Workers: o.workers}
 	r := &Report{N: o.n, Customers: w.Customers(), Namespaces: o.namespaces, SupportPartners: max(1, w.SupportPartners), Lift: o.lift,
-		PollInterval: o.pollInterval.String(), AutoApprove: o.autoApprove.String(), ManagerArgs: o.managerArgs, TenantLimit: o.tenantLimit}
+		PollInterval: o.pollInterval.String(), AutoApprove: o.autoApprove.String(), ManagerArgs: o.managerArgs, TenantLimit: o.tenantLimit,
+		GoMemLimit: o.goMemLimit}
 	root, err := harness.Root()
 	if err != nil {
 		return nil, err
@@ -197,7 +201,8 @@ func run(ctx context.Context, o options) (*Report, error) {
 	if err != nil {
 		return r, err
 	}
-	mopts := harness.ManagerOptions{PollInterval: o.pollInterval, MaxRequeue: time.Minute, MetricsAddress: metricsAddr, Args: strings.Fields(o.managerArgs)}
+	mopts := harness.ManagerOptions{PollInterval: o.pollInterval, MaxRequeue: time.Minute, MetricsAddress: metricsAddr, Args: strings.Fields(o.managerArgs),
+		Env: []string{"GOMEMLIMIT=" + o.goMemLimit}}
 	if o.lift {
 		mopts.Args = append(mopts.Args, "--partner-center-requests-per-minute=1000000")
 	}
@@ -477,8 +482,8 @@ func printReport(r *Report) {
 	if r.Lift {
 		mode = "limit lifted (--partner-center-requests-per-minute=1000000)"
 	}
-	fmt.Printf("\nmake bench: N=%d, %d customers, %d namespaces; %s; poll %s, auto-accept %s\n\n",
-		r.N, r.Customers, r.Namespaces, mode, r.PollInterval, r.AutoApprove)
+	fmt.Printf("\nmake bench: N=%d, %d customers, %d namespaces; %s; poll %s, auto-accept %s; GOMEMLIMIT %s\n\n",
+		r.N, r.Customers, r.Namespaces, mode, r.PollInterval, r.AutoApprove, r.GoMemLimit)
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	row := func(name, value, per string) { fmt.Fprintf(w, "%s\t%s\t%s\n", name, value, per) }
 	row("MEASURE", "VALUE", "PER SUBSCRIPTION")

@@ -361,6 +361,8 @@ type ManagerOptions struct {
 	MetricsAddress string
 	// Args are further flags, appended last.
 	Args []string
+	// Env is further environment, such as GOMEMLIMIT.
+	Env []string
 }
 
 // NewManagerWith describes a manager process with options.
@@ -382,7 +384,7 @@ func NewManagerWith(bin, dir, name string, c *Cluster, simURL string, o ManagerO
 		args = append(args, "--leader-elect")
 	}
 	args = append(args, o.Args...)
-	return &Process{Name: name, Bin: bin, Args: args, Env: []string{"KUBECONFIG=" + c.Kubeconfig},
+	return &Process{Name: name, Bin: bin, Args: args, Env: append([]string{"KUBECONFIG=" + c.Kubeconfig}, o.Env...),
 		Log: filepath.Join(dir, name+".log")}
 }
 
