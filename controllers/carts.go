@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -49,13 +50,16 @@ type cart struct {
 	group  cartGroup
 	opened time.Time
 	joined map[types.UID]bool
-	alone  bool // takes no other purchase
-	sealed bool // sent or being sent: takes no other purchase
-	items  int  // line items of the last send
+	alone  bool               // takes no other purchase
+	sealed bool               // sent or being sent: takes no other purchase
+	sent   map[types.UID]bool // the purchases of the last send
 
 	checkout *pc.Checkout // Partner Center's answer, once it gave one
 	err      error        // the last send's error, shared for errShared
 	errAt    time.Time
+	// refused: Partner Center refused the cart (4xx): it is never sent again
+	// by this process; the purchases sent in it fail, the others were not in it.
+	refused bool
 }
 
 const (
@@ -146,10 +150,22 @@ func (c *carts) answered(id string) *pc.Checkout {
 	return nil
 }
 
-// send sends cart id with items through buy, once for concurrent members;
-// an answer is kept for the members still to read it, an error shared for
-// a moment. It returns how many line items were sent.
-func (c *carts) send(id string, g cartGroup, items []pc.CartLineItem, buy func([]pc.CartLineItem) (*pc.Checkout, error)) (*pc.Checkout, int, error) {
+// refusal is Partner Center's refusal of cart id, if it refused it, and
+// whether purchase uid was sent in it.
+func (c *carts) refusal(id string, uid types.UID) (err error, sent bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k := c.byID[id]; k != nil && k.refused {
+		return k.err, k.sent[uid]
+	}
+	return nil, false
+}
+
+// send sends cart id with the purchases members (their line items, items)
+// through buy, once for concurrent members; an answer is kept for the
+// members still to read it, a refusal for good, another error shared for a
+// moment with the members sent.
+func (c *carts) send(id string, g cartGroup, members []types.UID, items []pc.CartLineItem, buy func([]pc.CartLineItem) (*pc.Checkout, error)) (*pc.Checkout, error) {
 	v, err, _ := c.calls.Do(id, func() (any, error) {
 		c.mu.Lock()
 		k := c.byID[id]
@@ -161,7 +177,7 @@ func (c *carts) send(id string, g cartGroup, items []pc.CartLineItem, buy func([
 			c.mu.Unlock()
 			return k, nil
 		}
-		if k.err != nil && time.Since(k.errAt) < errShared {
+		if k.refused || (k.err != nil && time.Since(k.errAt) < errShared) {
 			c.mu.Unlock()
 			return k, k.err
 		}
@@ -169,19 +185,31 @@ func (c *carts) send(id string, g cartGroup, items []pc.CartLineItem, buy func([
 		if c.open[k.group] == id {
 			delete(c.open, k.group)
 		}
-		k.items = len(items)
+		k.sent = map[types.UID]bool{}
+		for _, uid := range members {
+			k.sent[uid] = true
+		}
 		c.mu.Unlock()
 
 		co, err := buy(items)
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		k.checkout, k.err, k.errAt = co, err, time.Now()
+		switch {
+		case errors.Is(err, pc.ErrNotInCart):
+			// Only the sender was not in the cart made earlier: the others
+			// find out for themselves.
+			return &cart{checkout: co}, err
+		case err != nil:
+			k.err, k.errAt, k.refused = err, time.Now(), pc.IsRefused(err)
+		default:
+			k.checkout = co
+		}
 		return k, err
 	})
 	k := v.(*cart)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return k.checkout, k.items, err
+	return k.checkout, err
 }
 
 // prune forgets carts past cartKept; c.mu is held.

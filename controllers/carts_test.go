@@ -2,8 +2,10 @@ package controllers_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,7 +36,7 @@ func cartPurchases(h *harness) []string {
 // partner, ready together, are bought with one cart and one checkout; each
 // recorded the cart before it was sent and takes its own subscription.
 func TestCartSharedByCustomer(t *testing.T) {
-	h := start(t, withCartWindow(3*time.Second))
+	h := start(t, withCartWindow(5*time.Second))
 	names := cartPurchases(h)
 	carts, bought := map[string]bool{}, map[string]string{}
 	for _, name := range names {
@@ -70,7 +72,7 @@ func TestCartSharedByCustomer(t *testing.T) {
 // other is bought, and nothing is bought twice.
 func TestCartLineItemRefused(t *testing.T) {
 	const reason = "This offer is not available in the customer's country."
-	h := start(t, withCartWindow(3*time.Second), withSim(sim.Options{RefuseAtCheckout: map[string]string{"CFQ7TTC0LF8Q": reason}}))
+	h := start(t, withCartWindow(5*time.Second), withSim(sim.Options{RefuseAtCheckout: map[string]string{"CFQ7TTC0LF8Q": reason}}))
 	cartPurchases(h)
 	failed := h.waitPhase("m365-e5", v1alpha1.PhaseFailed)
 	ready := condition(failed.Status.Conditions, v1alpha1.ConditionReady)
@@ -92,15 +94,32 @@ func TestCartLineItemRefused(t *testing.T) {
 }
 
 // TestCartMemberRecordedLate: a purchase joins a cart, but its record reaches
-// the API server only after the cart was sent without it. It finds no line
-// item of its own in the checkout, so it bought nothing there, and is bought
-// in a cart of its own: two subscriptions for two purchases.
+// the API server only after the cart was sent without it. Whether Partner
+// Center bought the cart or refused it, the late purchase finds nothing of
+// its own there: it neither takes the other's line item nor fails with the
+// other's refusal, and is bought in a cart of its own.
 func TestCartMemberRecordedLate(t *testing.T) {
-	const window = 300 * time.Millisecond
+	for _, refused := range []bool{false, true} {
+		t.Run(map[bool]string{false: "answered", true: "refused"}[refused], func(t *testing.T) { testCartMemberRecordedLate(t, refused) })
+	}
+}
+
+func testCartMemberRecordedLate(t *testing.T, refuseFirstCart bool) {
+	const window = 2 * time.Second
 	var mu sync.Mutex
 	var lateCart string
 	delayed := false
-	h := start(t, withCartWindow(window), beforeStatusWrite(func(ctx context.Context, obj client.Object, _ client.Patch) error {
+	var carts atomic.Int32
+	refuse := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/carts") && carts.Add(1) == 1 && refuseFirstCart {
+				answerError(w, http.StatusBadRequest, 3000, "Line item 0: the offer is not available for this customer.")
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	h := start(t, withCartWindow(window), withMiddleware(refuse), beforeStatusWrite(func(ctx context.Context, obj client.Object, _ client.Patch) error {
 		sub, ok := obj.(*v1alpha1.CustomerSubscription)
 		if !ok || sub.Name != "late" || sub.Status.Operation == nil || sub.Status.Operation.Cart == "" {
 			return nil
@@ -132,20 +151,24 @@ func TestCartMemberRecordedLate(t *testing.T) {
 	h.subscription("early", early)
 	h.subscription("late", late)
 
-	first := h.waitPhase("early", v1alpha1.PhaseCompleted)
+	want, bought := v1alpha1.PhaseCompleted, 2
+	if refuseFirstCart {
+		want, bought = v1alpha1.PhaseFailed, 1
+	}
+	first := h.waitPhase("early", want)
 	second := h.waitPhase("late", v1alpha1.PhaseCompleted)
 	mu.Lock()
 	defer mu.Unlock()
 	if lateCart != first.Status.Operation.Cart {
-		t.Fatalf("late first recorded cart %q, early was bought in %q: the test did not make late join early's cart", lateCart, first.Status.Operation.Cart)
+		t.Fatalf("late first recorded cart %q, early was sent in %q: the test did not make late join early's cart", lateCart, first.Status.Operation.Cart)
 	}
 	if second.Status.Operation.Cart == lateCart {
 		t.Errorf("late was bought in cart %s, which was sent without it", lateCart)
 	}
-	if first.Status.TargetSubscriptionID == second.Status.TargetSubscriptionID {
+	if !refuseFirstCart && first.Status.TargetSubscriptionID == second.Status.TargetSubscriptionID {
 		t.Errorf("both took subscription %s", first.Status.TargetSubscriptionID)
 	}
-	if n := h.sim.Stats().ObjectsCreated["subscription"]; n != 2 {
-		t.Errorf("Partner Center created %d subscriptions for 2 purchases", n)
+	if n := h.sim.Stats().ObjectsCreated["orderLineItem"]; n != bought {
+		t.Errorf("Partner Center sold %d subscriptions, want %d", n, bought)
 	}
 }

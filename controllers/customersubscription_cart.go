@@ -2,8 +2,10 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -49,8 +51,13 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 		id = op.ID // recorded alone, before purchases shared carts
 	}
 	co := r.carts.answered(id)
-	n := 0
 	if co == nil {
+		if err, sent := r.carts.refusal(id, s.sub.UID); err != nil {
+			if !sent {
+				return r.rejoin(s, op, id) // refused without it: nothing was asked for it
+			}
+			return r.operationFailed(s, op, fmt.Errorf("cart %s: %w", id, err))
+		}
 		if wait := r.carts.wait(id); wait > 0 {
 			s.conds.progressing(v1alpha1.ReasonSwitching, r.inCart(s, op)) // as recorded: no write while it waits
 			return &ctrl.Result{RequeueAfter: wait}, nil
@@ -60,28 +67,69 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 			return nil, err
 		}
 		seen := map[types.UID]bool{}
+		uids := make([]types.UID, 0, len(members))
 		items := make([]pc.CartLineItem, 0, len(members))
 		for _, m := range members {
 			seen[m.UID] = true
+			uids = append(uids, m.UID)
 			items = append(items, cartLineItem(m, m.Status.Operation.Type))
 		}
 		if unseen := r.carts.unseen(id, seen); unseen > 0 {
 			s.conds.progressing(v1alpha1.ReasonSwitching, r.inCart(s, op))
 			return &ctrl.Result{RequeueAfter: 250 * time.Millisecond}, nil
 		}
-		co, n, err = r.carts.send(id, cartGroupOf(s), items, func(items []pc.CartLineItem) (*pc.Checkout, error) {
-			return pcClient.Purchase(ctx, s.customer.Spec.TenantID, id, items)
+		own := purchaseName(s.sub)
+		if op.Cart == "" {
+			own = "" // sent alone under the offer's name by an earlier version
+		}
+		co, err = r.carts.send(id, cartGroupOf(s), uids, items, func(items []pc.CartLineItem) (*pc.Checkout, error) {
+			return pcClient.Purchase(ctx, s.customer.Spec.TenantID, id, own, items)
 		})
-		if err != nil {
-			if pc.IsRefused(err) && n > 1 {
-				// Nothing was bought, maybe not for this purchase's sake: it
-				// is bought alone next, so only the line item at fault fails.
-				return r.buyAlone(s, op, id, n, description(err))
+		switch {
+		case errors.Is(err, pc.ErrNotInCart):
+			return r.notInCart(ctx, s, op, id, co)
+		case err != nil:
+			if rerr, sent := r.carts.refusal(id, s.sub.UID); rerr != nil && !sent {
+				return r.rejoin(s, op, id)
 			}
-			return r.operationFailed(s, op, err)
+			// A refused cart fails the purchases sent in it, as a refused
+			// purchase alone would: Partner Center may still hold the cart,
+			// so none of them may be bought in another while one could
+			// send this one again.
+			return r.operationFailed(s, op, fmt.Errorf("cart %s: %w", id, err))
 		}
 	}
-	return r.takeFromCart(s, op, id, co)
+	return r.takeFromCart(ctx, s, op, id, co)
+}
+
+// rejoin: cart id was sent without this purchase, so nothing was bought for
+// it there; it records another cart.
+func (r *CustomerSubscriptionReconciler) rejoin(s *subscriptionScope, op *v1alpha1.Operation, id string) (*ctrl.Result, error) {
+	op.Cart = r.carts.join(cartGroupOf(s), s.sub.UID)
+	s.lock = true
+	s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf(
+		"Cart %s was sent before this purchase was recorded in it, so nothing was bought for it there; it is recorded in cart %s and bought next.", id, op.Cart))
+	return done, nil
+}
+
+// notInCart: Partner Center's cart under request id has no line item of
+// this purchase's name. Taken as "not in it" only when every line item of
+// the cart is recognisably another purchase of this namespace: were the
+// names changed on the way, each purchase would find itself in no cart and
+// buy again.
+func (r *CustomerSubscriptionReconciler) notInCart(ctx context.Context, s *subscriptionScope, op *v1alpha1.Operation, id string, co *pc.Checkout) (*ctrl.Result, error) {
+	for _, li := range co.Cart.LineItems {
+		name := li.FriendlyName
+		open := strings.LastIndex(name, " (")
+		other := &v1alpha1.CustomerSubscription{}
+		if open < 0 || !strings.HasSuffix(name, ")") ||
+			r.Get(ctx, client.ObjectKey{Namespace: s.sub.Namespace, Name: name[open+2 : len(name)-1]}, other) != nil ||
+			other.UID == s.sub.UID || purchaseName(other) != name {
+			return nil, fmt.Errorf("CustomerSubscription %s/%s: cart request %s (Partner Center cart %s) has no line item %q, and its line item %q is no other purchase's: "+
+				"the operator cannot tell whether it bought this one, and buys nothing until it can", s.sub.Namespace, s.sub.Name, id, co.Cart.ID, purchaseName(s.sub), name)
+		}
+	}
+	return r.rejoin(s, op, id)
 }
 
 // inCart says where a recorded purchase is until its cart is sent; the same
@@ -93,7 +141,7 @@ func (r *CustomerSubscriptionReconciler) inCart(s *subscriptionScope, op *v1alph
 
 // takeFromCart records what the checkout of cart id bought for this
 // subscription.
-func (r *CustomerSubscriptionReconciler) takeFromCart(s *subscriptionScope, op *v1alpha1.Operation, id string, co *pc.Checkout) (*ctrl.Result, error) {
+func (r *CustomerSubscriptionReconciler) takeFromCart(ctx context.Context, s *subscriptionScope, op *v1alpha1.Operation, id string, co *pc.Checkout) (*ctrl.Result, error) {
 	name := purchaseName(s.sub)
 	if op.Cart == "" && len(co.Cart.LineItems) == 1 {
 		name = co.Cart.LineItems[0].FriendlyName // sent alone, under the offer's name
@@ -107,39 +155,39 @@ func (r *CustomerSubscriptionReconciler) takeFromCart(s *subscriptionScope, op *
 		return nil, nil
 	}
 	if co.CartLineItem(name) == nil {
-		// Its record reached the API server after the cart was sent:
-		// nothing was bought for it, and it is bought in another cart.
-		op.Cart = r.carts.join(cartGroupOf(s), s.sub.UID)
-		s.lock = true
-		s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf(
-			"Cart %s was sent before this purchase was recorded in it, so nothing was bought for it there; it is recorded in cart %s and bought next.", id, op.Cart))
-		return done, nil
+		// Its record reached the API server after the cart was sent.
+		return r.notInCart(ctx, s, op, id, co)
 	}
 	if e, inGroup := co.OrderError(name); e != nil {
+		// The checkout answered, and answers the same for good: nothing of
+		// the order group was bought.
 		if inGroup > 1 {
 			return r.buyAlone(s, op, id, inGroup, fmt.Sprintf("code %d: %s", e.Code, e.Description))
 		}
 		now := metav1.NewTime(s.now)
 		op.CompletedAt = &now
 		op.Refusal = truncate(fmt.Sprintf("order error %d: %s", e.Code, e.Description), 1024)
-		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf("Partner Center did not order %s in cart %s: %s (code %d).", name, co.Cart.ID, e.Description, e.Code))
+		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf("Partner Center did not order %s in cart request %s (Partner Center cart %s): %s (code %d).",
+			name, id, co.Cart.ID, e.Description, e.Code))
 		return done, nil
 	}
-	return nil, fmt.Errorf("CustomerSubscription %s/%s: the checkout of cart %s holds line item %q but neither ordered it nor gave an order error for it",
-		s.sub.Namespace, s.sub.Name, id, name)
+	return nil, fmt.Errorf("CustomerSubscription %s/%s: the checkout of cart request %s (Partner Center cart %s) holds line item %q but neither ordered it nor gave an order error for it",
+		s.sub.Namespace, s.sub.Name, id, co.Cart.ID, name)
 }
 
-// buyAlone: Partner Center refused a cart of several line items, or an order
-// group of it, and bought nothing of it. Which line item was at fault is not
-// known, so the purchase records a cart of its own: the line item at fault
-// then fails alone with Partner Center's reason, the others are bought.
+// buyAlone: Partner Center's checkout could not order an order group of
+// several line items, and bought nothing of it. Which line item was at fault
+// is not known, so the purchase records a cart of its own: the line item at
+// fault then fails alone with Partner Center's reason, the others are
+// bought. The checkout's answer is final (a repeated request ID gets it
+// again), so the group is never bought in the first cart too.
 func (r *CustomerSubscriptionReconciler) buyAlone(s *subscriptionScope, op *v1alpha1.Operation, id string, items int, reason string) (*ctrl.Result, error) {
 	op.Cart = r.carts.alone(cartGroupOf(s), s.sub.UID)
 	s.lock = true
 	s.event(nil, "Normal", "BuyingAlone", "CallPartnerCenter",
-		"Partner Center refused %d line items of cart %s together (%s) and bought none of them; operation %s is bought alone in cart %s, so that only a line item at fault fails.",
+		"Partner Center could not order %d line items of cart %s together (%s) and bought none of them; operation %s is bought alone in cart %s, so that only a line item at fault fails.",
 		items, id, reason, op.ID, op.Cart)
-	s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Partner Center refused cart %s's %d line items together; this purchase is bought alone in cart %s next.", id, items, op.Cart))
+	s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Partner Center could not order cart %s's %d line items together; this purchase is bought alone in cart %s next.", id, items, op.Cart))
 	return done, nil
 }
 

@@ -95,7 +95,7 @@ type Report struct {
 	ManagerArgs     string               `json:"managerArgs,omitempty"`
 	GoMemLimit      string               `json:"goMemLimit"`
 	Expected        harness.Expected     `json:"expected"`
-	Purchases       int                  `json:"purchases"` // subscriptions Partner Center sold
+	Purchases       int                  `json:"purchases"` // line items Partner Center ordered: subscriptions sold
 	Transfers       int                  `json:"transfers"`
 	Completed       time.Duration        `json:"completedNanos"`
 	Floor           harness.FloorReport  `json:"floor"`
@@ -267,7 +267,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 	if err != nil {
 		return r, err
 	}
-	r.Purchases, r.Transfers = after.ObjectsCreated["subscription"]-before.ObjectsCreated["subscription"], after.ObjectsCreated["transfer"]-before.ObjectsCreated["transfer"]
+	r.Purchases, r.Transfers = after.ObjectsCreated["orderLineItem"]-before.ObjectsCreated["orderLineItem"], after.ObjectsCreated["transfer"]-before.ObjectsCreated["transfer"]
 	r.CallsByRoute, r.Calls, r.PollCalls, r.TokenRequests = callsBetween(before, after)
 	r.Tenants = map[string]TenantRow{}
 	busiest := 0

@@ -49,7 +49,7 @@ type Report struct {
 	ErrorsInjected       int           `json:"errorsInjected"`
 	EarlyRetries         int           `json:"earlyRetries"`
 	Expected             Expected      `json:"expected"`
-	Purchases            int           `json:"purchases"` // subscriptions Partner Center sold
+	Purchases            int           `json:"purchases"` // line items Partner Center ordered: subscriptions sold
 	Transfers            int           `json:"transfers"`
 	DuplicatePurchases   int           `json:"duplicatePurchases"`
 	DuplicateTransfers   int           `json:"duplicateTransfers"`
@@ -122,7 +122,7 @@ func Run(ctx context.Context, s Scenario) (Report, error) {
 	if err != nil {
 		return r, fmt.Errorf("reading the simulator's counters: %w", err)
 	}
-	r.Purchases, r.Transfers = st.ObjectsCreated["subscription"], st.ObjectsCreated["transfer"]
+	r.Purchases, r.Transfers = st.ObjectsCreated["orderLineItem"], st.ObjectsCreated["transfer"]
 	// Subscriptions moving between the same partners for one customer share
 	// a transfer: a duplicate is a transfer no subscription recorded.
 	if exp.Transfers, err = RecordedTransfers(ctx, cluster.Client); err != nil {

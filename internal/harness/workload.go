@@ -357,8 +357,8 @@ func RecordedTransfers(ctx context.Context, c client.Client) (int, error) {
 }
 
 // Duplicates compares what the simulator created with what the workload
-// expects: any subscription sold or transfer beyond the expected count is one
-// bought or transferred twice.
+// expects: any line item ordered (a subscription sold, provisioned or not)
+// or transfer beyond the expected count is one bought or transferred twice.
 func Duplicates(st sim.Stats, exp Expected) (purchases, transfers int) {
-	return st.ObjectsCreated["subscription"] - exp.Purchases, st.ObjectsCreated["transfer"] - exp.Transfers
+	return st.ObjectsCreated["orderLineItem"] - exp.Purchases, st.ObjectsCreated["transfer"] - exp.Transfers
 }

@@ -108,7 +108,13 @@ func StepRequestID(requestID, step string) string {
 // again, whatever items it carries. Line items that could not be ordered are
 // in the result's OrderErrors (by order group), not an error: the rest of
 // the cart may have been bought.
-func (c *Client) Purchase(ctx context.Context, customerID, requestID string, items []CartLineItem) (*Checkout, error) {
+//
+// own, unless empty, is the friendly name of the caller's line item: when the
+// cart Partner Center holds under requestID (made by an earlier call) has no
+// line item of that name, Purchase checks nothing out and returns the cart
+// with ErrNotInCart, so that a caller who was not in the cart never checks
+// out what others put in it.
+func (c *Client) Purchase(ctx context.Context, customerID, requestID, own string, items []CartLineItem) (*Checkout, error) {
 	if requestID == "" {
 		return nil, errors.New("partner center Purchase: a request ID is required")
 	}
@@ -131,6 +137,9 @@ func (c *Client) Purchase(ctx context.Context, customerID, requestID string, ite
 		requestID: StepRequestID(requestID, "cart"), retryable: true}, &co.Cart); err != nil {
 		return nil, err
 	}
+	if own != "" && co.CartLineItem(own) == nil {
+		return co, ErrNotInCart
+	}
 	if err := c.do(ctx, call{op: "CheckoutCart", method: http.MethodPost, path: base + "/" + url.PathEscape(co.Cart.ID) + "/checkout",
 		requestID: StepRequestID(requestID, "checkout"), retryable: true, follows: true}, &co.Result); err != nil {
 		return nil, err
@@ -141,10 +150,14 @@ func (c *Client) Purchase(ctx context.Context, customerID, requestID string, ite
 	return co, nil
 }
 
+// ErrNotInCart: the cart Partner Center holds under a request ID has no line
+// item of the caller's (Purchase).
+var ErrNotInCart = errors.New("partner center: the cart made under this request ID has no line item of the caller's")
+
 // CreateOrder buys items (Purchase) and returns the orders; an order group
 // that could not be ordered is an error.
 func (c *Client) CreateOrder(ctx context.Context, customerID, requestID string, items []CartLineItem) ([]Order, error) {
-	co, err := c.Purchase(ctx, customerID, requestID, items)
+	co, err := c.Purchase(ctx, customerID, requestID, "", items)
 	if err != nil {
 		return nil, err
 	}

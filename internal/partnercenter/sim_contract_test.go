@@ -206,6 +206,34 @@ func TestPendingOrder(t *testing.T) {
 	}
 }
 
+// TestPurchaseNotInCart: a caller sending a cart request made earlier by
+// others, whose cart has no line item of its own, checks nothing out: it
+// must not buy what others put in the cart (after a refused checkout, they
+// may have been bought elsewhere since).
+func TestPurchaseNotInCart(t *testing.T) {
+	ctx := context.Background()
+	s, srv := startSim(t, sim.Options{})
+	accept(t, srv.URL, contoso, woodgrove)
+	c, _ := newClient(t, srv.URL, contoso)
+	item := func(name string) []pc.CartLineItem {
+		return []pc.CartLineItem{{CatalogItemID: "CFQ7TTC0LFLX:0001", FriendlyName: name, Quantity: 1, BillingCycle: "monthly", TermDuration: "P1Y"}}
+	}
+	first, err := c.Purchase(ctx, woodgrove, "cart-1", "Microsoft 365 E3 (a)", item("Microsoft 365 E3 (a)"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, li := first.Ordered("Microsoft 365 E3 (a)"); li == nil {
+		t.Fatalf("a's checkout = %+v", first.Result)
+	}
+	late, err := c.Purchase(ctx, woodgrove, "cart-1", "Microsoft 365 E3 (b)", item("Microsoft 365 E3 (b)"))
+	if !errors.Is(err, pc.ErrNotInCart) || late == nil || late.Cart.ID != first.Cart.ID {
+		t.Fatalf("b's Purchase = %+v, %v; want the first cart and ErrNotInCart", late, err)
+	}
+	if st := s.Stats(); st.RequestsByRoute["CheckoutCart"] != 1 || st.ObjectsCreated["orderLineItem"] != 1 {
+		t.Errorf("%d checkouts, %d line items ordered; want 1 and 1", st.RequestsByRoute["CheckoutCart"], st.ObjectsCreated["orderLineItem"])
+	}
+}
+
 // TestTransferPending: only Active and InProgress may still complete; any
 // other status, documented or not, is final, so nobody polls it forever.
 func TestTransferPending(t *testing.T) {

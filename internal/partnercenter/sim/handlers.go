@@ -315,6 +315,7 @@ func (s *Server) checkout(r *http.Request, partner string) reply {
 		s.refreshOrder(o)
 		rec.OrderIDs = append(rec.OrderIDs, id)
 		s.st.Stats.ObjectsCreated["order"]++
+		s.st.Stats.ObjectsCreated["orderLineItem"] += len(byGroup[g]) // each a subscription sold, once provisioned
 		result.Orders = append(result.Orders, o.Order)
 	}
 	rec.Cart.Status = "Ordered"
