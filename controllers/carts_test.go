@@ -15,19 +15,26 @@ import (
 	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
 
-// cartPurchases declares three purchases of customer woodgrove from
-// contoso, ready together: two licenses and an Azure plan.
-func cartPurchases(h *harness) []string {
+// endedLicenses declares customer woodgrove, who accepted contoso (with a
+// policy), and two license purchases from contoso, ready together: licenses
+// bought from fabrikam whose terms ended, so contoso buys them anew.
+func endedLicenses(h *harness, first, second string) *v1alpha1.Partner {
 	contoso, fabrikam := h.contoso(), h.fabrikam()
 	h.customer("woodgrove")
 	h.policy(contoso.Name)
 	h.customerAccepts(contosoTenant)
-	// Bought from fabrikam; their terms ended, so contoso buys them anew.
-	e3 := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2025-06-30T00:00:00Z")
-	e5 := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2025-06-30T00:00:00Z")
-	e5.SubscriptionID, e5.Offer = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6e", v1alpha1.Offer{ID: "CFQ7TTC0LF8Q", DisplayName: "Microsoft 365 E5"}
-	h.subscription("m365-e3", e3)
-	h.subscription("m365-e5", e5)
+	a := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2025-06-30T00:00:00Z")
+	b := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2025-06-30T00:00:00Z")
+	b.SubscriptionID, b.Offer = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6e", v1alpha1.Offer{ID: "CFQ7TTC0LF8Q", DisplayName: "Microsoft 365 E5"}
+	h.subscription(first, a)
+	h.subscription(second, b)
+	return contoso
+}
+
+// cartPurchases declares three purchases of customer woodgrove from
+// contoso, ready together: two licenses and an Azure plan.
+func cartPurchases(h *harness) []string {
+	contoso := endedLicenses(h, "m365-e3", "m365-e5")
 	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist))
 	return []string{"m365-e3", "m365-e5", "azure"}
 }
@@ -141,15 +148,7 @@ func testCartMemberRecordedLate(t *testing.T, refuseFirstCart bool) {
 		}
 		return nil
 	}))
-	contoso, fabrikam := h.contoso(), h.fabrikam()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
-	early := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2025-06-30T00:00:00Z")
-	late := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2025-06-30T00:00:00Z")
-	late.SubscriptionID = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6f"
-	h.subscription("early", early)
-	h.subscription("late", late)
+	endedLicenses(h, "early", "late")
 
 	want, bought := v1alpha1.PhaseCompleted, 2
 	if refuseFirstCart {
