@@ -486,13 +486,15 @@ type Operation struct {
 	// +optional
 	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
 
-	// cart is the MS-RequestId of the cart a purchase is bought in. The
-	// purchases of one customer from one partner that are ready together share
-	// a cart, so one cart and one checkout buy them all; each recorded the
-	// cart before it was sent, and finds its own line item in the checkout by
-	// its friendly name, "<offer> (<subscription name>)". A purchase recorded
-	// after its cart was sent is not in it, bought nothing, and records
-	// another cart. Empty for transfers, and for purchases sent alone under id.
+	// cart identifies the cart a purchase is bought in: the MS-RequestIds of
+	// its creation and its checkout are derived from it (name-based UUIDs of
+	// "<cart>/cart" and "<cart>/checkout"). The purchases of one customer from one partner that
+	// are ready together share a cart, so one cart and one checkout buy them
+	// all; each recorded the cart before it was sent, and finds its own line
+	// item in the checkout by its friendly name, "<offer> (<subscription
+	// name>)". A purchase recorded after its cart was sent is not in it,
+	// bought nothing, and records another cart. Empty for transfers, and for
+	// purchases sent alone under id.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	Cart string `json:"cart,omitempty"`
