@@ -379,9 +379,7 @@ func TestCredentialsStayHome(t *testing.T) {
 
 	// A full run: request, approval, purchase.
 	contoso := h.contoso()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
+	h.woodgroveTrusts(contoso)
 	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, ""))
 	h.waitPhase("azure", v1alpha1.PhaseCompleted)
 

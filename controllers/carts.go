@@ -124,17 +124,17 @@ func (c *carts) wait(id string) time.Duration {
 
 // unseen counts the purchases that joined cart id but are not among seen
 // (their record has not reached the cache), while the grace lasts.
-func (c *carts) unseen(id string, seen map[types.UID]bool) int {
+func (c *carts) unseen(id string, seen []types.UID) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := c.byID[id]
 	if k == nil || time.Since(k.opened) > c.window+cartGrace {
 		return 0
 	}
-	n := 0
-	for uid := range k.joined {
-		if !seen[uid] {
-			n++
+	n := len(k.joined)
+	for _, uid := range seen {
+		if k.joined[uid] {
+			n--
 		}
 	}
 	return n

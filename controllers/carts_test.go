@@ -20,9 +20,7 @@ import (
 // bought from fabrikam whose terms ended, so contoso buys them anew.
 func endedLicenses(h *harness, first, second string) *v1alpha1.Partner {
 	contoso, fabrikam := h.contoso(), h.fabrikam()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
+	h.woodgroveTrusts(contoso)
 	a := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2025-06-30T00:00:00Z")
 	b := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2025-06-30T00:00:00Z")
 	b.SubscriptionID, b.Offer = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6e", v1alpha1.Offer{ID: "CFQ7TTC0LF8Q", DisplayName: "Microsoft 365 E5"}

@@ -32,6 +32,16 @@ func purchaseName(sub *v1alpha1.CustomerSubscription) string {
 	return fmt.Sprintf("%s (%s)", offerName(sub), sub.Name)
 }
 
+// ownName is the friendly name of the subscription's line item in a cart or
+// order whose only line item, if it has one, is named only: a purchase
+// recorded alone by an earlier version was sent under the offer's name.
+func ownName(sub *v1alpha1.CustomerSubscription, op *v1alpha1.Operation, only string) string {
+	if op.Cart == "" && only != "" {
+		return only
+	}
+	return purchaseName(sub)
+}
+
 // cartLineItem is what a subscription's purchase buys.
 func cartLineItem(sub *v1alpha1.CustomerSubscription, typ v1alpha1.OperationType) pc.CartLineItem {
 	if typ == v1alpha1.OperationCreateLicenseSubscription {
@@ -53,10 +63,7 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 	co := r.carts.answered(id)
 	if co == nil {
 		if err, sent := r.carts.refusal(id, s.sub.UID); err != nil {
-			if !sent {
-				return r.rejoin(s, op, id) // refused without it: nothing was asked for it
-			}
-			return r.operationFailed(s, op, fmt.Errorf("cart %s: %w", id, err))
+			return r.refused(s, op, id, err, sent)
 		}
 		if wait := r.carts.wait(id); wait > 0 {
 			s.conds.progressing(v1alpha1.ReasonSwitching, r.inCart(s, op)) // as recorded: no write while it waits
@@ -66,15 +73,13 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 		if err != nil {
 			return nil, err
 		}
-		seen := map[types.UID]bool{}
 		uids := make([]types.UID, 0, len(members))
 		items := make([]pc.CartLineItem, 0, len(members))
 		for _, m := range members {
-			seen[m.UID] = true
 			uids = append(uids, m.UID)
 			items = append(items, cartLineItem(m, m.Status.Operation.Type))
 		}
-		if unseen := r.carts.unseen(id, seen); unseen > 0 {
+		if unseen := r.carts.unseen(id, uids); unseen > 0 {
 			s.conds.progressing(v1alpha1.ReasonSwitching, r.inCart(s, op))
 			return &ctrl.Result{RequeueAfter: 250 * time.Millisecond}, nil
 		}
@@ -89,17 +94,25 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 		case errors.Is(err, pc.ErrNotInCart):
 			return r.notInCart(ctx, s, op, id, co)
 		case err != nil:
-			if rerr, sent := r.carts.refusal(id, s.sub.UID); rerr != nil && !sent {
-				return r.rejoin(s, op, id)
+			if rerr, sent := r.carts.refusal(id, s.sub.UID); rerr != nil {
+				return r.refused(s, op, id, rerr, sent)
 			}
-			// A refused cart fails the purchases sent in it, as a refused
-			// purchase alone would: Partner Center may still hold the cart,
-			// so none of them may be bought in another while one could
-			// send this one again.
 			return r.operationFailed(s, op, fmt.Errorf("cart %s: %w", id, err))
 		}
 	}
 	return r.takeFromCart(ctx, s, op, id, co)
+}
+
+// refused: Partner Center refused cart id. It fails the purchases sent in
+// it, as a refused purchase alone would: Partner Center may still hold the
+// cart, so none of them may be bought in another while one could send this
+// one again. A purchase not sent in it was asked for nothing, and records
+// another cart.
+func (r *CustomerSubscriptionReconciler) refused(s *subscriptionScope, op *v1alpha1.Operation, id string, err error, sent bool) (*ctrl.Result, error) {
+	if !sent {
+		return r.rejoin(s, op, id)
+	}
+	return r.operationFailed(s, op, fmt.Errorf("cart %s: %w", id, err))
 }
 
 // rejoin: cart id was sent without this purchase, so nothing was bought for
@@ -142,10 +155,11 @@ func (r *CustomerSubscriptionReconciler) inCart(s *subscriptionScope, op *v1alph
 // takeFromCart records what the checkout of cart id bought for this
 // subscription.
 func (r *CustomerSubscriptionReconciler) takeFromCart(ctx context.Context, s *subscriptionScope, op *v1alpha1.Operation, id string, co *pc.Checkout) (*ctrl.Result, error) {
-	name := purchaseName(s.sub)
-	if op.Cart == "" && len(co.Cart.LineItems) == 1 {
-		name = co.Cart.LineItems[0].FriendlyName // sent alone, under the offer's name
+	var only string
+	if len(co.Cart.LineItems) == 1 {
+		only = co.Cart.LineItems[0].FriendlyName
 	}
+	name := ownName(s.sub, op, only)
 	if order, li := co.Ordered(name); li != nil {
 		op.ExternalID = order.ID
 		if li.SubscriptionID != "" { // a pending order has none yet: awaitOrder follows it

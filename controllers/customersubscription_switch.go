@@ -146,10 +146,11 @@ func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subs
 	if err != nil {
 		return r.partnerCenterFailed(s, "following order "+op.ExternalID, err)
 	}
-	li := order.LineItemNamed(purchaseName(s.sub))
-	if li == nil && op.Cart == "" && len(order.LineItems) == 1 {
-		li = &order.LineItems[0] // sent alone, under the offer's name
+	var only string
+	if len(order.LineItems) == 1 {
+		only = order.LineItems[0].FriendlyName
 	}
+	li := order.LineItemNamed(ownName(s.sub, op, only))
 	if li == nil {
 		return nil, fmt.Errorf("CustomerSubscription %s/%s: order %s has no line item %q", s.sub.Namespace, s.sub.Name, order.ID, purchaseName(s.sub))
 	}

@@ -51,9 +51,7 @@ func TestPollOncePerInterval(t *testing.T) {
 func TestTransferSharedByCustomer(t *testing.T) {
 	h := start(t)
 	contoso, fabrikam := h.contoso(), h.fabrikam()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
+	h.woodgroveTrusts(contoso)
 	names := []string{"azure-1", "azure-2", "azure-3"}
 	for i, name := range names {
 		spec := azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, "")
@@ -161,9 +159,7 @@ func TestThrottlingFreesTheWorkers(t *testing.T) {
 func TestNoJoiningAnsweredTransfer(t *testing.T) {
 	h := start(t, withPollInterval(time.Hour))
 	contoso, fabrikam := h.contoso(), h.fabrikam()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
+	h.woodgroveTrusts(contoso)
 	spec := azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, "")
 	h.subscription("azure-1", spec)
 	first := h.waitOperationSent("azure-1").Status.Operation

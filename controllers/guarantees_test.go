@@ -96,9 +96,7 @@ func TestExactlyOnceAcrossManagerRestart(t *testing.T) {
 func TestNoWritesOnResync(t *testing.T) {
 	h := start(t)
 	contoso, fabrikam := h.contoso(), h.fabrikam()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
+	h.woodgroveTrusts(contoso)
 	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, ""))
 	h.subscription("m365", licenseFromEA("woodgrove", contoso.Name))
 	h.subscription("switch", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, ""))

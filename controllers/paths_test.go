@@ -102,9 +102,7 @@ func licenseFromCSP(customer, source, target, endDate string) v1alpha1.CustomerS
 func TestNewAzureSubscriptionCoexist(t *testing.T) {
 	h := start(t)
 	contoso := h.contoso()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
+	h.woodgroveTrusts(contoso)
 	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist))
 
 	sub := h.waitPhase("azure", v1alpha1.PhaseCompleted)
@@ -141,9 +139,7 @@ func TestNewAzureSubscriptionCoexist(t *testing.T) {
 func TestNewAzureSubscriptionCancelSubscription(t *testing.T) {
 	h := start(t)
 	contoso := h.contoso()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
+	h.woodgroveTrusts(contoso)
 	h.subscription("azure-ea", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelEnterpriseAgreement}, v1alpha1.SourceCancelSubscription))
 
 	var sub *v1alpha1.CustomerSubscription
@@ -216,9 +212,7 @@ func TestPartnerSwitchAccepted(t *testing.T) {
 func TestPartnerSwitchExpired(t *testing.T) {
 	h := start(t)
 	contoso, fabrikam := h.contoso(), h.fabrikam()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
+	h.woodgroveTrusts(contoso)
 	spec := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2027-06-30T00:00:00Z")
 	spec.Commerce = v1alpha1.CommerceNewCommerce
 	h.subscription("nce", spec)
@@ -240,9 +234,7 @@ func TestPartnerSwitchExpired(t *testing.T) {
 func TestNewLicenseSubscriptionAfterTermEnd(t *testing.T) {
 	h := start(t)
 	contoso, fabrikam := h.contoso(), h.fabrikam()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
+	h.woodgroveTrusts(contoso)
 	h.subscription("visio", licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2025-06-30T00:00:00Z"))
 
 	sub := h.waitPhase("visio", v1alpha1.PhaseCompleted)
@@ -253,9 +245,7 @@ func TestNewLicenseSubscriptionAfterTermEnd(t *testing.T) {
 func TestNewLicenseSubscriptionAfterCancellation(t *testing.T) {
 	h := start(t)
 	contoso, fabrikam := h.contoso(), h.fabrikam()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
+	h.woodgroveTrusts(contoso)
 	spec := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2027-06-30T00:00:00Z")
 	spec.State = v1alpha1.SubscriptionCancelled
 	spec.Purchase = &v1alpha1.Purchase{TermDuration: v1alpha1.TermThreeYears, BillingCycle: v1alpha1.BillingTriennial}
@@ -292,9 +282,7 @@ func assertLicenseBought(t *testing.T, h *harness, sub *v1alpha1.CustomerSubscri
 func TestWaitForTermEndThenCompleted(t *testing.T) {
 	h := start(t)
 	contoso, fabrikam := h.contoso(), h.fabrikam()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
+	h.woodgroveTrusts(contoso)
 	end := h.clock.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)
 	h.subscription("m365", licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, end))
 

@@ -39,9 +39,7 @@ func TestStatusWritesSurviveMetadataWrites(t *testing.T) {
 	}
 	h := start(t, beforeStatusWrite(touch))
 	contoso := h.contoso()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
+	h.woodgroveTrusts(contoso)
 	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist))
 
 	h.waitPhase("azure", v1alpha1.PhaseCompleted)
@@ -72,9 +70,7 @@ func TestEventsOnlyAfterStatusWrite(t *testing.T) {
 	logs := &syncBuffer{}
 	h := start(t, beforeStatusWrite(failCompletedOnce), withLogs(logs))
 	contoso := h.contoso()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
+	h.woodgroveTrusts(contoso)
 	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist))
 
 	h.waitPhase("azure", v1alpha1.PhaseCompleted)

@@ -354,6 +354,15 @@ func (h *harness) partner(name, tenant string, cspType v1alpha1.CSPType, withCre
 }
 
 // contoso is our partner (with credentials); fabrikam the CSP partner customers bought from.
+// woodgroveTrusts declares customer woodgrove, an ApprovalPolicy for
+// partner p, and woodgrove's acceptance of p as reseller in Partner Center:
+// what a subscription needs before p may buy or transfer it.
+func (h *harness) woodgroveTrusts(p *v1alpha1.Partner) {
+	h.customer("woodgrove")
+	h.policy(p.Name)
+	h.customerAccepts(p.Spec.TenantID)
+}
+
 func (h *harness) contoso(mutate ...func(*v1alpha1.Partner)) *v1alpha1.Partner {
 	return h.partner("contoso", contosoTenant, v1alpha1.CSPTypeDirectBill, true, mutate...)
 }

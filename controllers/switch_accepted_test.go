@@ -20,9 +20,7 @@ import (
 func TestSwitchPendingOrder(t *testing.T) {
 	h := start(t, withSim(sim.Options{ProvisioningDelay: time.Hour}))
 	contoso := h.contoso()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
+	h.woodgroveTrusts(contoso)
 	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist))
 	var sub *v1alpha1.CustomerSubscription
 	h.eventually("the order is pending", func() error {
@@ -135,9 +133,7 @@ func startAzureTransfer(t *testing.T) *harness {
 	t.Helper()
 	h := start(t)
 	contoso, fabrikam := h.contoso(), h.fabrikam()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
+	h.woodgroveTrusts(contoso)
 	h.subscription("azure-csp", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, ""))
 	return h
 }

@@ -60,9 +60,7 @@ func TestPartnerCenterRejectedPurchase(t *testing.T) {
 	}
 	h := start(t, withMiddleware(refuseCarts))
 	contoso := h.contoso()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
+	h.woodgroveTrusts(contoso)
 	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist))
 
 	sub := h.waitPhase("azure", v1alpha1.PhaseFailed)
@@ -159,9 +157,7 @@ func TestPathChangeAbandonsRefusedOperation(t *testing.T) {
 	}
 	h := start(t, withMiddleware(refuseTransfers))
 	contoso, fabrikam := h.contoso(), h.fabrikam()
-	h.customer("woodgrove")
-	h.policy(contoso.Name)
-	h.customerAccepts(contosoTenant)
+	h.woodgroveTrusts(contoso)
 	h.subscription("azure-csp", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, ""))
 
 	var refused *v1alpha1.Operation
