@@ -16,10 +16,10 @@ import (
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 )
 
-// The partner's own gate (DOMAIN.md section 5, Approval): before anything is
+// The partner's own gate (docs/workflow.md, Approval): before anything is
 // bought, transferred or the source cancelled, an ApprovalPolicy or a person
-// with verb approve authorizes the subscription, bound to the generation of
-// the spec it saw.
+// with verb approve authorizes the subscription, bound to the terms it would
+// send (terms.go).
 
 // needsAuthorization: every path that buys or transfers. The
 // ResellerRelationship path only needs the customer's consent.
@@ -71,11 +71,12 @@ func policyAuthorizes(p *v1alpha1.ApprovalPolicy, sub *v1alpha1.CustomerSubscrip
 // policyAuthorizationBy is what status.authorization.by says of a policy.
 func policyAuthorizationBy(policy string) string { return "ApprovalPolicy " + policy }
 
-// authorize is the subscription's authorization phase. It keeps a decision
-// already recorded for this generation, records a matching policy's
-// authorization, or reports that a person must decide. It ends the pass only
-// on a denial; whether the gate is open is left in the Authorized condition
-// for awaitApproval, which waits for both gates.
+// authorize is the subscription's authorization phase: it keeps a decision
+// that names the current terms, records a matching policy's authorization
+// for them, or reports that a person must decide. A person's denial stands:
+// for its terms it stops the subscription, and for any other terms only a
+// person decides after it. It ends the pass only on a denial; whether the
+// gate is open is left in the Authorized condition for awaitApproval.
 func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
 	sub := s.sub
 	if !needsAuthorization(s.result.Path) {
@@ -83,22 +84,28 @@ func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subsc
 			fmt.Sprintf("The %s path buys and transfers nothing, so it needs only the customer's consent.", s.result.Path))
 		return nil, nil
 	}
-	if op := sub.Status.Operation; op != nil && op.ExternalID != "" {
+	if confirmed(sub.Status.Operation) {
 		// Sent under an authorization already checked: what Partner Center
 		// created is followed to its end whatever the spec says now.
 		return nil, nil
 	}
-	if a := sub.Status.Authorization; a != nil && a.Generation == sub.Generation {
-		if a.Decision == v1alpha1.DecisionAuthorizationDenied {
-			msg := fmt.Sprintf("%s denied the operator's authority to act on generation %d%s; change the spec to ask again.", a.By, a.Generation, because(a.Reason))
+	approve := fmt.Sprintf("kubectl multichannel approve %s -n %s", sub.Name, sub.Namespace)
+	a := sub.Status.Authorization
+	if a != nil && a.Source == v1alpha1.AuthorizationManual {
+		switch {
+		case a.Decision == v1alpha1.DecisionAuthorizationDenied && (a.Terms == nil || sameTerms(a.Terms, s.terms)):
+			msg := fmt.Sprintf("%s denied the operator's authority to send %s%s; a person with verb approve may lift it: %s.", a.By, describeTerms(s.terms), because(a.Reason), approve)
 			s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionFalse, v1alpha1.ReasonAuthorizationDenied, msg)
 			sub.Status.Phase = v1alpha1.PhaseFailed
 			s.conds.stalled(v1alpha1.ReasonAuthorizationDenied, msg)
 			return done, nil
-		}
-		if a.Source == v1alpha1.AuthorizationManual {
+		case a.Decision == v1alpha1.DecisionAuthorizationDenied:
+			s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionFalse, v1alpha1.ReasonAwaitingAuthorization, fmt.Sprintf(
+				"%s denied %s; the spec now asks for %s, and after a person's denial only a person decides: %s.", a.By, describeTerms(a.Terms), describeTerms(s.terms), approve))
+			return nil, nil
+		case covers(a, s.terms):
 			s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionTrue, v1alpha1.ReasonAuthorizedByPerson,
-				fmt.Sprintf("Authorized by %s for generation %d%s.", a.By, a.Generation, because(a.Reason)))
+				fmt.Sprintf("Authorized by %s: %s%s.", a.By, describeTerms(a.Terms), because(a.Reason)))
 			return nil, nil
 		}
 	}
@@ -108,10 +115,11 @@ func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subsc
 		return nil, fmt.Errorf("listing ApprovalPolicies in %s: %w", sub.Namespace, err)
 	}
 	sort.Slice(policies.Items, func(i, j int) bool { return policies.Items[i].Name < policies.Items[j].Name })
-	if a := sub.Status.Authorization; a != nil && a.Generation == sub.Generation && a.Source == v1alpha1.AuthorizationFromPolicy {
+	if a != nil && a.Source == v1alpha1.AuthorizationFromPolicy && covers(a, s.terms) {
 		// A policy's authorization stands only while the policy still gives
 		// it: a policy deleted or narrowed before anything was sent no longer
-		// authorizes, and a person may then decide.
+		// authorizes, and a person may then decide. (Its totals were counted
+		// when it was given.)
 		for i := range policies.Items {
 			p := &policies.Items[i]
 			if policyAuthorizationBy(p.Name) != a.By {
@@ -119,23 +127,24 @@ func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subsc
 			}
 			if ok, why := policyAuthorizes(p, sub, s.target, s.result.Path); !ok {
 				s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionFalse, v1alpha1.ReasonAwaitingAuthorization, fmt.Sprintf(
-					"ApprovalPolicy %s authorized generation %d but no longer does (it %s); a person with verb approve can decide: kubectl multichannel approve %s -n %s.",
-					p.Name, a.Generation, why, sub.Name, sub.Namespace))
+					"ApprovalPolicy %s authorized %s but no longer does (it %s); a person with verb approve can decide: %s.", p.Name, describeTerms(a.Terms), why, approve))
 				return nil, nil
 			}
 			s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionTrue, v1alpha1.ReasonAuthorizedByPolicy,
-				fmt.Sprintf("Authorized by %s for generation %d.", a.By, a.Generation))
+				fmt.Sprintf("Authorized by %s: %s.", a.By, describeTerms(a.Terms)))
 			return nil, nil
 		}
 		s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionFalse, v1alpha1.ReasonAwaitingAuthorization, fmt.Sprintf(
-			"%s authorized generation %d but the policy no longer exists; a person with verb approve can decide: kubectl multichannel approve %s -n %s.",
-			a.By, a.Generation, sub.Name, sub.Namespace))
+			"%s authorized %s but the policy no longer exists; a person with verb approve can decide: %s.", a.By, describeTerms(a.Terms), approve))
 		return nil, nil
 	}
 	var refusals []string
 	for i := range policies.Items {
 		p := &policies.Items[i]
 		ok, why := policyAuthorizes(p, sub, s.target, s.result.Path)
+		if ok {
+			ok, why = r.totals.reserve(ctx, r.Client, p, sub, s.terms)
+		}
 		if !ok {
 			refusals = append(refusals, fmt.Sprintf("%s %s", p.Name, why))
 			continue
@@ -143,25 +152,25 @@ func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subsc
 		now := metav1.NewTime(s.now)
 		sub.Status.Authorization = &v1alpha1.Authorization{
 			Decision: v1alpha1.DecisionAuthorized, By: policyAuthorizationBy(p.Name), At: &now,
-			Source: v1alpha1.AuthorizationFromPolicy, Generation: sub.Generation,
+			Source: v1alpha1.AuthorizationFromPolicy, Generation: sub.Generation, Terms: s.terms.DeepCopy(),
 			Reason: fmt.Sprintf("The policy covers partner %s, path %s and offer %s.", s.target.Name, s.result.Path, sub.Spec.Offer.ID),
 		}
 		s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionTrue, v1alpha1.ReasonAuthorizedByPolicy,
-			fmt.Sprintf("Authorized by ApprovalPolicy %s for generation %d.", p.Name, sub.Generation))
-		log.FromContext(ctx).Info("subscription authorized by policy", "policy", p.Name, "generation", sub.Generation, "path", s.result.Path)
+			fmt.Sprintf("Authorized by ApprovalPolicy %s: %s.", p.Name, describeTerms(s.terms)))
+		log.FromContext(ctx).Info("subscription authorized by policy", "policy", p.Name, "terms", describeTerms(s.terms))
 		return nil, nil
 	}
-	msg := fmt.Sprintf("No ApprovalPolicy in namespace %s authorizes %s with partner %s", sub.Namespace, s.result.Path, s.target.Name)
+	msg := fmt.Sprintf("No ApprovalPolicy in namespace %s authorizes %s", sub.Namespace, describeTerms(s.terms))
 	if len(refusals) > maxRefusalsShown {
 		refusals = append(refusals[:maxRefusalsShown], fmt.Sprintf("and %d more", len(refusals)-maxRefusalsShown))
 	}
 	if len(refusals) > 0 {
 		msg += " (" + strings.Join(refusals, "; ") + ")"
 	}
-	if a := sub.Status.Authorization; a != nil {
-		msg = fmt.Sprintf("The spec changed since %s decided on generation %d. %s", a.By, a.Generation, msg)
+	if a != nil {
+		msg = fmt.Sprintf("The terms changed since %s decided on %s. %s", a.By, describeTerms(a.Terms), msg)
 	}
-	msg += fmt.Sprintf("; a person with verb approve can decide: kubectl multichannel approve %s -n %s.", sub.Name, sub.Namespace)
+	msg += "; a person with verb approve can decide: " + approve + "."
 	s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionFalse, v1alpha1.ReasonAwaitingAuthorization, msg)
 	return nil, nil
 }

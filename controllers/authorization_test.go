@@ -105,7 +105,7 @@ func TestPersonAuthorizes(t *testing.T) {
 }
 
 // TestAuthorizationDeniedThenAskedAgain: a denial stops the subscription; a
-// spec change asks again, and a policy that covers the new spec authorizes it.
+// change of what is bought asks again, and a person decides on the new terms.
 func TestAuthorizationDeniedThenAskedAgain(t *testing.T) {
 	h := start(t)
 	contoso, fabrikam := h.contoso(), h.fabrikam()
@@ -139,20 +139,26 @@ func TestAuthorizationDeniedThenAskedAgain(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	sub = h.waitPhase("visio", v1alpha1.PhaseCompleted)
-	if a := sub.Status.Authorization; a == nil || a.Source != v1alpha1.AuthorizationFromPolicy || a.Generation != sub.Generation {
-		t.Errorf("authorization after the change = %+v", a)
-	}
-	policy := &v1alpha1.ApprovalPolicy{}
-	h.eventually("the policy counts the subscription it authorized", func() error {
-		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "trust-" + contoso.Name}, policy); err != nil {
-			return err
-		}
-		if policy.Status.Matched != 1 {
-			return errf("matched = %d", policy.Status.Matched)
+	// Other terms are asked again, but after a person's denial a policy
+	// does not decide: were the spec changed back, the denial would be lost.
+	h.eventually("the new terms wait for a person", func() error {
+		sub := h.waitPhase("visio", v1alpha1.PhaseAwaitingApproval)
+		if c := condition(sub.Status.Conditions, v1alpha1.ConditionAuthorized); c == nil || !strings.Contains(c.Message, "after a person's denial only a person decides") ||
+			!strings.Contains(c.Message, "20 x") {
+			return errf("authorized = %+v", c)
 		}
 		return nil
 	})
+	if err := authorizeAs(t, h, "visio", "ana@contoso.example", v1alpha1.DecisionAuthorized, "ana@contoso.example"); err != nil {
+		t.Fatal(err)
+	}
+	sub = h.waitPhase("visio", v1alpha1.PhaseCompleted)
+	if a := sub.Status.Authorization; a == nil || a.Source != v1alpha1.AuthorizationManual || a.Terms == nil || a.Terms.Quantity != 20 {
+		t.Errorf("authorization after the change = %+v", a)
+	}
+	if op := sub.Status.Operation; op == nil || op.Terms == nil || op.Terms.Quantity != 20 || !strings.Contains(op.AuthorizedBy, "ana@contoso.example (Manual)") {
+		t.Errorf("operation = %+v", op)
+	}
 }
 
 // TestCustomerDecisionByHand: for a reference-only partner a person with verb
@@ -317,9 +323,14 @@ func TestRoles(t *testing.T) {
 		{status("update", "resellerrelationships"), []string{"global-admin"}},
 		{action{verb: "get", resource: "secrets"}, nil},
 		{bind("sales-agent"), []string{"user-management-admin"}},
-		{bind("global-admin"), []string{"user-management-admin"}},
+		{bind("viewer"), []string{"user-management-admin"}},
+		{bind("user-management-admin"), []string{"user-management-admin"}},
+		{bind("global-admin"), nil}, // only a cluster admin grants it
 		{action{verb: "create", resource: "clusterrolebindings", group: "rbac.authorization.k8s.io"}, []string{"user-management-admin"}},
 		{bind("cluster-admin"), nil},
+		// The marker of the admission check on bindings (config/admission/bindings.yaml).
+		{mc("manage", "rolebindings"), []string{"user-management-admin"}},
+		{action{verb: "escalate", resource: "clusterroles", group: "rbac.authorization.k8s.io"}, nil},
 	}
 	for _, row := range rows {
 		for role, user := range users {

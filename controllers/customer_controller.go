@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -13,9 +15,12 @@ import (
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 )
 
-// CustomerReconciler summarises a customer's reseller relationships.
+// CustomerReconciler claims a customer's tenant for it and summarises its
+// reseller relationships.
 type CustomerReconciler struct {
 	client.Client
+	live              client.Reader // uncached: the claims and their holders
+	operatorNamespace string
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers,verbs=get;list;watch
@@ -31,6 +36,22 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	}
 	p := beginPass(ctx, r.Client, nil, "Customer", customer, &customer.Status.Conditions)
 	defer func() { retErr = p.finish(ctx, res, retErr, false) }()
+
+	held, holder, err := claimTenant(ctx, r.Client, r.live, r.operatorNamespace, customer)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !held {
+		msg := fmt.Sprintf("Tenant %s belongs to Customer %s: a tenant belongs to one namespace, so nothing is requested, bought or transferred for this Customer; delete one of the two.",
+			customer.Spec.TenantID, holderName(holder))
+		p.conds.set(v1alpha1.ConditionTenantClaimed, metav1.ConditionFalse, v1alpha1.ReasonTenantClaimedElsewhere, msg)
+		p.conds.stalled(v1alpha1.ReasonTenantClaimedElsewhere, msg)
+		customer.Status.ObservedGeneration = customer.Generation
+		// The holder's deletion frees the claim; this Customer asks again.
+		return ctrl.Result{RequeueAfter: time.Minute}, nil
+	}
+	p.conds.set(v1alpha1.ConditionTenantClaimed, metav1.ConditionTrue, v1alpha1.ReasonTenantClaimed,
+		fmt.Sprintf("Tenant %s belongs to this Customer.", customer.Spec.TenantID))
 
 	list := &v1alpha1.ResellerRelationshipList{}
 	if err := r.List(ctx, list, client.InNamespace(customer.Namespace), client.MatchingFields{indexCustomerRef: customer.Name}); err != nil {
@@ -112,7 +133,7 @@ func (r *CustomerReconciler) adminAccess(ctx context.Context, customer *v1alpha1
 
 // SetupWithManager registers the reconciler and what it watches with mgr.
 func (r *CustomerReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
-	r.Client = mgr.GetClient()
+	r.Client, r.live, r.operatorNamespace = mgr.GetClient(), mgr.GetAPIReader(), opts.OperatorNamespace
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Customer{}).
 		Watches(&v1alpha1.ResellerRelationship{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []ctrl.Request {

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
@@ -69,7 +70,7 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 			s.conds.progressing(v1alpha1.ReasonSwitching, r.inCart(s, op)) // as recorded: no write while it waits
 			return &ctrl.Result{RequeueAfter: wait}, nil
 		}
-		members, err := r.cartMembers(ctx, s, op)
+		members, seen, err := r.cartMembers(ctx, s, op)
 		if err != nil {
 			return nil, err
 		}
@@ -79,7 +80,7 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 			uids = append(uids, m.UID)
 			items = append(items, cartLineItem(m, m.Status.Operation.Type))
 		}
-		if unseen := r.carts.unseen(id, uids); unseen > 0 {
+		if unseen := r.carts.unseen(id, seen); unseen > 0 {
 			s.conds.progressing(v1alpha1.ReasonSwitching, r.inCart(s, op))
 			return &ctrl.Result{RequeueAfter: 250 * time.Millisecond}, nil
 		}
@@ -206,28 +207,43 @@ func (r *CustomerSubscriptionReconciler) buyAlone(s *subscriptionScope, op *v1al
 }
 
 // cartMembers: the purchases to send in op's cart: those the cache shows
-// with the cart recorded, not yet bought, refused or being deleted, and this
-// one; by name, so a send is the same whoever makes it.
-func (r *CustomerSubscriptionReconciler) cartMembers(ctx context.Context, s *subscriptionScope, op *v1alpha1.Operation) ([]*v1alpha1.CustomerSubscription, error) {
-	members := []*v1alpha1.CustomerSubscription{s.sub}
+// with the cart recorded, not yet bought, refused or being deleted, each
+// sendable on its own (an Authorized decision names the terms it recorded,
+// its current spec asks for them, and they are for this cart's customer and
+// partner), and this one; by name, so a send is the same whoever makes it.
+// seen also lists the purchases that recorded the cart but are not sent in
+// it: they are not waited for.
+func (r *CustomerSubscriptionReconciler) cartMembers(ctx context.Context, s *subscriptionScope, op *v1alpha1.Operation) (members []*v1alpha1.CustomerSubscription, seen []types.UID, err error) {
+	members = []*v1alpha1.CustomerSubscription{s.sub}
+	seen = []types.UID{s.sub.UID}
 	if op.Cart == "" {
-		return members, nil
+		return members, seen, nil
 	}
 	list := &v1alpha1.CustomerSubscriptionList{}
 	if err := r.List(ctx, list, client.InNamespace(s.sub.Namespace), client.MatchingFields{indexCart: op.Cart}); err != nil {
-		return nil, fmt.Errorf("listing the purchases of cart %s: %w", op.Cart, err)
+		return nil, nil, fmt.Errorf("listing the purchases of cart %s: %w", op.Cart, err)
 	}
 	for i := range list.Items {
 		m := &list.Items[i]
 		o := m.Status.Operation
-		if m.UID == s.sub.UID || o == nil || o.Cart != op.Cart || o.ExternalID != "" || o.CompletedAt != nil || o.Refusal != "" ||
-			!m.DeletionTimestamp.IsZero() || operationPath[o.Type] == v1alpha1.PathPartnerSwitch {
+		if m.UID == s.sub.UID || o == nil || o.Cart != op.Cart {
+			continue
+		}
+		seen = append(seen, m.UID)
+		if o.ExternalID != "" || o.CompletedAt != nil || o.Refusal != "" || !m.DeletionTimestamp.IsZero() || operationPath[o.Type] == v1alpha1.PathPartnerSwitch {
+			continue
+		}
+		if why := sendable(m, o); why != "" || o.Terms.CustomerTenantID != op.Terms.CustomerTenantID || o.Terms.PartnerTenantID != op.Terms.PartnerTenantID {
+			if why == "" {
+				why = "its terms are for another customer or partner"
+			}
+			log.FromContext(ctx).Info("purchase not sent in the cart it recorded", "cart", op.Cart, "subscription", m.Name, "why", why)
 			continue
 		}
 		members = append(members, m)
 	}
 	sort.Slice(members, func(i, j int) bool { return members[i].Name < members[j].Name })
-	return members, nil
+	return members, seen, nil
 }
 
 func truncate(s string, n int) string {

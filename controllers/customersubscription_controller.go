@@ -31,6 +31,7 @@ type CustomerSubscriptionReconciler struct {
 	shared   *shared   // transfers, orders and request links, shared by the objects that have them in common
 	carts    *carts    // purchases ready together share a cart
 	polls    *pollGate // orders and transfers: once per poll interval
+	totals   *policyTotals
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customersubscriptions,verbs=get;list;watch
@@ -51,7 +52,10 @@ type subscriptionScope struct {
 	targetProvider *v1alpha1.Partner
 	result         eligibility.Result
 	relationship   *v1alpha1.ResellerRelationship
-	conds          conditions
+	// terms: what the current spec asks the operator to send, or nil on a
+	// path that sends nothing needing authorization.
+	terms *v1alpha1.Terms
+	conds conditions
 	now            time.Time
 	// lock: the status write must not overwrite a change made since the
 	// pass read the object (it records a cart).
@@ -93,6 +97,7 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 		r.keepFinalOutcome,
 		r.loadReferences,
 		r.evaluate,
+		r.abandonUnwantedOperation,
 		r.finishOperationInFlight,
 		r.stopWhenOnlyEvaluated,
 		r.stopWhenIneligible,
@@ -143,6 +148,12 @@ func (r *CustomerSubscriptionReconciler) beginNextAttempt(_ context.Context, s *
 	failed := *st.Operation
 	retireOperation(st)
 	st.RetryRequest = s.sub.Annotations[v1alpha1.AnnotationRetry]
+	if a := st.Authorization; a != nil && a.Decision == v1alpha1.DecisionAuthorized {
+		// The decision was spent on the failed attempt (its operation records
+		// it in authorizedBy): the next attempt needs a decision again,
+		// which a policy that still covers it gives at once.
+		st.Authorization = nil
+	}
 	s.conds.remove(v1alpha1.ConditionSwitched)
 	s.event(nil, "Normal", "Retrying", "RetryOperation",
 		"Attempt %d of the switch step begins; operation %s (%s) of attempt %d ended Failed.", max(failed.Attempt, 1)+1, failed.ID, failed.Type, max(failed.Attempt, 1))
@@ -192,6 +203,9 @@ func (r *CustomerSubscriptionReconciler) loadReferences(ctx context.Context, s *
 		if found, err := getReference(ctx, r.Client, s.conds, client.ObjectKey{Name: ref}, s.target, "spec.supportPartnerRef", "subscription"); !found {
 			return done, err
 		}
+		if ok, err := mayActFor(ctx, r.Client, s.conds, s.target, s.customer, s.sub.Namespace); !ok {
+			return done, err
+		}
 		// A missing indirect provider is not waited for: the decision table reports it.
 		if prov := s.target.Spec.IndirectProviderRef; prov != "" {
 			p := &v1alpha1.Partner{}
@@ -217,6 +231,8 @@ func (r *CustomerSubscriptionReconciler) evaluate(_ context.Context, s *subscrip
 		e.NotBefore = &nb
 	}
 	s.sub.Status.Eligibility = e
+	s.terms = termsOf(s.sub, s.customer, s.target, s.channelPartner, s.result.Path)
+	s.sub.Status.Terms = s.terms
 	s.conds.set(v1alpha1.ConditionEligible, boolStatus(e.Eligible), string(e.Reason), e.Message)
 	return nil, nil
 }
@@ -345,18 +361,21 @@ func bestRelationship(items []v1alpha1.ResellerRelationship, partner string) *v1
 // relationship approved) and the partner's own authority (Authorized). The
 // conditions say which is still open.
 func (r *CustomerSubscriptionReconciler) awaitApproval(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
-	if op := s.sub.Status.Operation; op != nil && op.ExternalID != "" {
-		return nil, nil // already sent under both gates: follow it to its end
+	if confirmed(s.sub.Status.Operation) {
+		return nil, nil // sent under both gates and confirmed: follow it to its end
 	}
 	rr := s.relationship
 	phase := rr.Status.Phase
 	if phase == "" {
 		phase = v1alpha1.RelationshipPending
 	}
-	consented := consentGiven(rr, s.target)
+	consented := consentGiven(rr, s.target, s.customer)
 	consentMsg := fmt.Sprintf("ResellerRelationship %s is %s.", rr.Name, phase)
 	if a := rr.Status.Approval; consented {
 		consentMsg = fmt.Sprintf("ResellerRelationship %s was approved (%s: %s).", rr.Name, a.Source, a.By)
+	} else if a != nil && phase == v1alpha1.RelationshipApproved && !strings.EqualFold(a.TenantID, s.customer.Spec.TenantID) {
+		consentMsg = fmt.Sprintf("ResellerRelationship %s was approved for tenant %q (%s: %s), not for customer %s's tenant %s: consent counts only for the tenant that gave it; request it again with a new ResellerRelationship.",
+			rr.Name, a.TenantID, a.Source, a.By, s.customer.Name, s.customer.Spec.TenantID)
 	} else if phase == v1alpha1.RelationshipApproved {
 		consentMsg = fmt.Sprintf("ResellerRelationship %s is Approved, but not by the customer in Partner Center (%s); partner %s's consent is only what Partner Center shows: request it again with a new ResellerRelationship.",
 			rr.Name, approvalSource(rr), s.target.Name)
@@ -427,11 +446,12 @@ func (r *CustomerSubscriptionReconciler) SetupWithManager(mgr ctrl.Manager, opts
 	r.opts = opts
 	r.polls = newPollGate(opts.PollInterval)
 	r.carts = newCarts(opts.CartWindow)
+	r.totals = newPolicyTotals()
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.CustomerSubscription{}).
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.CustomerSubscriptionList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
-		}), specChanged).
+		}), customerChanged).
 		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(r.subscriptionsOfPartner), partnerChanged).
 		Watches(&v1alpha1.ApprovalPolicy{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.CustomerSubscriptionList{}, client.InNamespace(o.GetNamespace()))

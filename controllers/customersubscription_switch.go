@@ -78,22 +78,41 @@ var operationPath = map[v1alpha1.OperationType]v1alpha1.SwitchPath{
 	v1alpha1.OperationCreateTransfer:            v1alpha1.PathPartnerSwitch,
 }
 
-// inFlight: the operation has not ended and may have created something in
-// Partner Center: it was confirmed (an order or transfer exists), or it may
-// have been sent without an answer. Only one Partner Center refused is known
-// to have created nothing.
-func inFlight(op *v1alpha1.Operation) bool {
-	return op != nil && op.CompletedAt == nil && (op.ExternalID != "" || op.Refusal == "")
+// confirmed: Partner Center confirmed the operation (an order or transfer
+// exists) and it has not ended. Following it spends nothing, so it needs no
+// gate; everything else is sent only through both gates.
+func confirmed(op *v1alpha1.Operation) bool {
+	return op != nil && op.CompletedAt == nil && op.ExternalID != ""
 }
 
-// finishOperationInFlight: an operation in flight is followed to its end on
+// abandonUnwantedOperation: an operation recorded but not confirmed is sent
+// only on the terms the spec asks for now. When the spec no longer asks for
+// them (the path, what is bought, the customer or the partner changed), it
+// is abandoned unsent and retired, so that the next operation, with new
+// terms, has a new ID and passes both gates again.
+func (r *CustomerSubscriptionReconciler) abandonUnwantedOperation(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	st := &s.sub.Status
+	op := st.Operation
+	if op == nil || op.CompletedAt != nil || op.ExternalID != "" || sameTerms(op.Terms, s.terms) {
+		return nil, nil
+	}
+	now := metav1.NewTime(s.now)
+	op.CompletedAt = &now
+	s.event(nil, "Warning", "OperationAbandoned", "SwitchPath",
+		"Operation %s (%s) was abandoned unsent: it records %s, and the spec now asks for %s. Were it sent by an earlier pass whose answer was lost, Partner Center would hold it under request ID %s.",
+		op.ID, op.Type, describeTerms(op.Terms), describeTerms(s.terms), op.ID)
+	retireOperation(st)
+	return nil, nil
+}
+
+// finishOperationInFlight: a confirmed operation is followed to its end on
 // its own path, whatever the decision table says now. When the path changed
 // meanwhile (the source was cancelled during a transfer, a term was edited),
 // starting the new path's operation could buy a second subscription while
-// the first operation can still complete; so the new path waits.
+// the first can still complete; so the new path waits.
 func (r *CustomerSubscriptionReconciler) finishOperationInFlight(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
 	op := s.sub.Status.Operation
-	if !inFlight(op) || s.target == nil || operationPath[op.Type] == s.result.Path {
+	if !confirmed(op) || s.target == nil || operationPath[op.Type] == s.result.Path {
 		return nil, nil
 	}
 	res, err := r.runPath(ctx, s, operationPath[op.Type])
@@ -307,14 +326,8 @@ func lineItemErrors(t *pc.Transfer) string {
 func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *subscriptionScope, typ v1alpha1.OperationType) (*v1alpha1.Operation, *ctrl.Result, error) {
 	op := s.sub.Status.Operation
 	if op != nil && op.Type != typ {
-		// An operation of another path, which finishOperationInFlight let
-		// pass: it ended, or Partner Center refused it and nothing exists.
-		if op.CompletedAt == nil {
-			now := metav1.NewTime(s.now)
-			op.CompletedAt = &now
-			s.event(nil, "Normal", "OperationAbandoned", "SwitchPath",
-				"Operation %s (%s) was abandoned for path %s: Partner Center refused it (%s), so it created nothing.", op.ID, op.Type, s.result.Path, op.Refusal)
-		}
+		// An ended operation of another path (one not ended was followed by
+		// finishOperationInFlight or abandoned): this path records its own.
 		retireOperation(&s.sub.Status)
 		op = nil
 	}
@@ -331,7 +344,10 @@ func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *su
 		}
 		now := metav1.NewTime(s.now)
 		attempt := nextAttempt(s.sub.Status)
-		op = &v1alpha1.Operation{ID: operationID(s.sub, typ, attempt), Type: typ, Attempt: attempt, StartedAt: &now, ExternalID: joined}
+		// Recorded with the terms it sends and the decision it relies on:
+		// both gates are open for exactly these terms.
+		op = &v1alpha1.Operation{ID: operationID(s.sub, typ, attempt), Type: typ, Attempt: attempt, StartedAt: &now, ExternalID: joined,
+			Terms: s.terms.DeepCopy(), AuthorizedBy: decisionRecord(s.sub.Status.Authorization)}
 		if typ != v1alpha1.OperationCreateTransfer {
 			// One cart per customer and partner for the purchases ready
 			// together; recorded with a lock, so no two managers can record
@@ -381,6 +397,11 @@ func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *su
 // sendOperation sends op's call and records what Partner Center created. It
 // returns a result when the pass must end here.
 func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *subscriptionScope, op *v1alpha1.Operation) (*ctrl.Result, error) {
+	if !covers(s.sub.Status.Authorization, op.Terms) || !sameTerms(op.Terms, s.terms) {
+		// The gates ran in this pass for s.terms; this guards the invariant.
+		return nil, fmt.Errorf("CustomerSubscription %s/%s: operation %s is not sent: no Authorized decision names its terms (%s), or the spec asks for others",
+			s.sub.Namespace, s.sub.Name, op.ID, describeTerms(op.Terms))
+	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
 	pcClient, res, err := r.targetClient(ctx, s)
 	if pcClient == nil {

@@ -582,7 +582,7 @@ func (r *DelegatedAdminRelationshipReconciler) SetupWithManager(mgr ctrl.Manager
 		// relationships, and must not wake them to ask Graph again.
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.DelegatedAdminRelationshipList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
-		}), specChanged).
+		}), customerChanged).
 		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.DelegatedAdminRelationshipList{}, client.MatchingFields{indexPartnerRef: o.GetName()})
 		}), partnerChanged).

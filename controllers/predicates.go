@@ -3,6 +3,7 @@ package controllers
 import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	ctrlevent "sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -16,6 +17,19 @@ import (
 
 // specChanged: a Customer's or an ApprovalPolicy's dependants read only its spec.
 var specChanged = builder.WithPredicates(predicate.GenerationChangedPredicate{})
+
+// customerChanged: a Customer's dependants read its spec and whether it
+// holds its tenant.
+var customerChanged = builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.Funcs{
+	UpdateFunc: func(e ctrlevent.UpdateEvent) bool {
+		was, ok1 := e.ObjectOld.(*v1alpha1.Customer)
+		now, ok2 := e.ObjectNew.(*v1alpha1.Customer)
+		if !ok1 || !ok2 {
+			return true
+		}
+		return claimStatus(was) != claimStatus(now)
+	},
+}))
 
 // partnerChanged: a Partner's dependants read its spec and whether it is
 // Ready (its credentials work, which a Secret fixed meanwhile changes).
@@ -41,3 +55,11 @@ var authorizationChanged = builder.WithPredicates(predicate.Funcs{
 		return !ok1 || !ok2 || was.Generation != now.Generation || !equality.Semantic.DeepEqual(was.Status.Authorization, now.Status.Authorization)
 	},
 })
+
+// claimStatus is the status of a Customer's TenantClaimed condition, or "".
+func claimStatus(c *v1alpha1.Customer) metav1.ConditionStatus {
+	if cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionTenantClaimed); cond != nil {
+		return cond.Status
+	}
+	return ""
+}

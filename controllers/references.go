@@ -28,13 +28,18 @@ func getReference(ctx context.Context, c client.Reader, conds conditions, key cl
 }
 
 // getPartnerAndCustomer reads the Partner and the Customer (in namespace) a
-// relationship's spec names; found is false while either is missing.
+// relationship's spec names; found is false while either is missing, or
+// while the operator may not act through the partner for the customer there
+// (mayActFor).
 func getPartnerAndCustomer(ctx context.Context, c client.Reader, conds conditions, namespace, partnerRef, customerRef, waiter string) (*v1alpha1.Partner, *v1alpha1.Customer, bool, error) {
 	partner, customer := &v1alpha1.Partner{}, &v1alpha1.Customer{}
 	if found, err := getReference(ctx, c, conds, client.ObjectKey{Name: partnerRef}, partner, "spec.partnerRef", waiter); !found {
 		return nil, nil, false, err
 	}
 	if found, err := getReference(ctx, c, conds, client.ObjectKey{Namespace: namespace, Name: customerRef}, customer, "spec.customerRef", waiter); !found {
+		return nil, nil, false, err
+	}
+	if ok, err := mayActFor(ctx, c, conds, partner, customer, namespace); !ok {
 		return nil, nil, false, err
 	}
 	return partner, customer, true, nil

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -270,7 +271,7 @@ func (r *ResellerRelationshipReconciler) approvedInPartnerCenter(s *relationship
 	now := metav1.NewTime(s.now)
 	s.rr.Status.Phase = v1alpha1.RelationshipApproved
 	s.rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionApproved, By: "customer tenant " + s.customer.Spec.TenantID,
-		At: &now, Source: v1alpha1.ApprovalFromPartnerCenter}
+		At: &now, Source: v1alpha1.ApprovalFromPartnerCenter, TenantID: s.customer.Spec.TenantID}
 	s.conds.set(v1alpha1.ConditionApproved, metav1.ConditionTrue, v1alpha1.ReasonApprovedInPartnerCenter, approvedMessage(s.rr))
 }
 
@@ -294,10 +295,11 @@ func delegatedAdmin(rr *v1alpha1.ResellerRelationship) bool {
 // what Partner Center showed, or, for a partner without credentials only, a
 // decision a person with verb approve recorded. (An approval recorded by an
 // ApprovalPolicy under earlier versions is not the customer's consent.)
-func consentGiven(rr *v1alpha1.ResellerRelationship, partner *v1alpha1.Partner) bool {
+func consentGiven(rr *v1alpha1.ResellerRelationship, partner *v1alpha1.Partner, customer *v1alpha1.Customer) bool {
 	a := rr.Status.Approval
-	if rr.Status.Phase != v1alpha1.RelationshipApproved || a == nil || a.Decision != v1alpha1.DecisionApproved {
-		return false
+	if rr.Status.Phase != v1alpha1.RelationshipApproved || a == nil || a.Decision != v1alpha1.DecisionApproved ||
+		!strings.EqualFold(a.TenantID, customer.Spec.TenantID) {
+		return false // consent is the tenant's that gave it
 	}
 	return a.Source == v1alpha1.ApprovalFromPartnerCenter || (a.Source == v1alpha1.ApprovalManual && !hasCredentials(partner))
 }
@@ -335,7 +337,7 @@ func (r *ResellerRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts
 		For(&v1alpha1.ResellerRelationship{}).
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
-		}), specChanged).
+		}), customerChanged).
 		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.MatchingFields{indexPartnerRef: o.GetName()})
 		}), partnerChanged).

@@ -127,6 +127,7 @@ type harness struct {
 	statusWrites atomic.Int64
 	stopManager  func()
 	managerCfg   *rest.Config
+	namespaces   []string
 	logs         io.Writer
 }
 
@@ -142,6 +143,8 @@ type harnessConfig struct {
 	graph        graphsim.Options
 	middleware   func(http.Handler) http.Handler
 	managerCfg   *rest.Config
+	// namespaces the manager also watches besides the test's own.
+	namespaces []string
 }
 
 // statusWriteHook runs before each of the manager's status patches; an
@@ -165,6 +168,11 @@ func withCartWindow(d time.Duration) harnessOption {
 
 // asUser runs the manager with another identity's REST config.
 func asUser(c *rest.Config) harnessOption { return func(hc *harnessConfig) { hc.managerCfg = c } }
+
+// withNamespaces has the manager watch namespaces too (they must exist).
+func withNamespaces(ns ...string) harnessOption {
+	return func(c *harnessConfig) { c.namespaces = append(c.namespaces, ns...) }
+}
 
 func withSim(o sim.Options) harnessOption { return func(c *harnessConfig) { c.sim = o } }
 
@@ -222,6 +230,7 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 		hc.before(h)
 	}
 	h.logs, h.statusWrite, h.pollInterval, h.cartWindow = hc.logs, hc.statusWrite, hc.pollInterval, hc.cartWindow
+	h.namespaces = hc.namespaces
 	if h.cartWindow == 0 {
 		h.cartWindow = 200 * time.Millisecond
 	}
@@ -249,13 +258,17 @@ func (h *harness) startShardManager(shard string, wrote *sync.Map) {
 	if h.logs != nil {
 		logger = zap.New(zap.WriteTo(h.logs), zap.UseDevMode(true))
 	}
+	watched := map[string]cache.Config{h.ns: {}}
+	for _, ns := range h.namespaces {
+		watched[ns] = cache.Config{}
+	}
 	mgr, err := ctrl.NewManager(h.managerCfg, ctrl.Options{
 		Logger:                 logger,
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Cache: cache.Options{
-			DefaultNamespaces: map[string]cache.Config{h.ns: {}},
+			DefaultNamespaces: watched,
 			DefaultTransform:  cache.TransformStripManagedFields(),
 			ByObject:          byObject,
 		},
@@ -340,7 +353,8 @@ func (h *harness) create(obj client.Object) {
 func (h *harness) partner(name, tenant string, cspType v1alpha1.CSPType, withCredentials bool, mutate ...func(*v1alpha1.Partner)) *v1alpha1.Partner {
 	h.t.Helper()
 	p := &v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: h.ns + "-" + name},
-		Spec: v1alpha1.PartnerSpec{DisplayName: name, TenantID: tenant, CSPType: cspType, Country: "US"}}
+		Spec: v1alpha1.PartnerSpec{DisplayName: name, TenantID: tenant, CSPType: cspType, Country: "US",
+			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: h.ns}}}}
 	if withCredentials {
 		p.Spec.PartnerCenter = &v1alpha1.PartnerCenterConnection{Endpoint: h.simURL, AuthorityHost: h.simURL, GraphEndpoint: h.simURL,
 			CredentialsSecretRef: &v1alpha1.SecretReference{Namespace: h.ns, Name: "partner-center"}}
@@ -533,7 +547,7 @@ func recordDecision(t *testing.T, h *harness, rr *v1alpha1.ResellerRelationship,
 		now := metav1.Now()
 		fresh.Status.Conditions = append(fresh.Status.Conditions, metav1.Condition{Type: typ, Status: metav1.ConditionTrue,
 			Reason: "RecordedByHand", Message: "The customer answered by phone.", LastTransitionTime: now})
-		fresh.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.ApprovalDecision(typ), By: user, At: &now, Source: v1alpha1.ApprovalManual}
+		fresh.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.ApprovalDecision(typ), By: user, At: &now, Source: v1alpha1.ApprovalManual, TenantID: woodgroveTenant}
 		if err = c.Status().Update(h.ctx, fresh); !apierrors.IsConflict(err) {
 			return err
 		}
@@ -542,8 +556,8 @@ func recordDecision(t *testing.T, h *harness, rr *v1alpha1.ResellerRelationship,
 	return err
 }
 
-// authorizeAs writes a person's decision on a subscription's current
-// generation as user, as kubectl multichannel approve does.
+// authorizeAs writes a person's decision on the terms a subscription shows
+// for its current generation as user, as kubectl multichannel approve does.
 func authorizeAs(t *testing.T, h *harness, name, user string, decision v1alpha1.AuthorizationDecision, by string) error {
 	t.Helper()
 	c := h.as(user)
@@ -554,8 +568,13 @@ func authorizeAs(t *testing.T, h *harness, name, user string, decision v1alpha1.
 			return err
 		}
 		now := metav1.Now()
+		if sub.Status.Terms == nil || sub.Status.ObservedGeneration != sub.Generation {
+			err = errf("CustomerSubscription %s shows no terms for generation %d yet", name, sub.Generation)
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
 		sub.Status.Authorization = &v1alpha1.Authorization{Decision: decision, By: by, At: &now,
-			Source: v1alpha1.AuthorizationManual, Generation: sub.Generation, Reason: "checked with the customer"}
+			Source: v1alpha1.AuthorizationManual, Generation: sub.Generation, Reason: "checked with the customer", Terms: sub.Status.Terms}
 		if err = c.Status().Update(h.ctx, sub); !apierrors.IsConflict(err) {
 			return err
 		}

@@ -54,6 +54,23 @@ type ApprovalPolicySpec struct {
 	// +kubebuilder:validation:Maximum=1000000
 	MaxQuantity *int32 `json:"maxQuantity,omitempty"`
 
+	// maxQuantityPerCustomer is the most licenses of one offer the policy
+	// authorizes for one customer in total, across all its subscriptions in
+	// the namespace (those it authorized before count, whatever became of
+	// them): a limit that splitting a purchase into several subscriptions
+	// cannot get around. Absent: no total.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	MaxQuantityPerCustomer *int32 `json:"maxQuantityPerCustomer,omitempty"`
+
+	// maxSubscriptionsPerCustomer is the most subscriptions of one customer
+	// the policy authorizes in total. Absent: no limit.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10000
+	MaxSubscriptionsPerCustomer *int32 `json:"maxSubscriptionsPerCustomer,omitempty"`
+
 	// allowSourceCancellation lets the policy authorize UsageBased subscriptions
 	// whose azure.sourceDisposition is CancelServices or CancelSubscription.
 	// Default false: those need a person's approval.

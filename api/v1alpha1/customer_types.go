@@ -12,8 +12,12 @@ type CustomerSpec struct {
 	// +kubebuilder:validation:MaxLength=256
 	DisplayName string `json:"displayName"`
 
-	// tenantID is the customer's Entra ID tenant, a GUID.
+	// tenantID is the customer's Entra ID tenant, a GUID. It cannot change:
+	// consent and authorizations are the tenant's, so another tenant is
+	// another Customer. A tenant belongs to one namespace: the first Customer
+	// to claim it holds it (condition TenantClaimed).
 	// +required
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="tenantID cannot change: consent and authorizations belong to the tenant; declare another Customer for another tenant"
 	// +kubebuilder:validation:MaxLength=36
 	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
 	TenantID string `json:"tenantID"`

@@ -191,10 +191,11 @@ const (
 )
 
 // Authorization is the partner's own decision that the operator may buy,
-// transfer or cancel the source for one generation of a subscription's spec.
-// A person's decision passes an admission check: the user needs verb approve
-// on the subscription, by must be that user, and a decision is final for its
-// generation.
+// transfer or cancel the source on exactly the terms it names. A person's
+// decision passes an admission check: the user needs verb approve on the
+// subscription, by must be that user, its terms must be the ones
+// status.terms shows, and a decision is final for its terms (a person may
+// lift a person's denial).
 type Authorization struct {
 	// decision is Authorized or Denied.
 	// +required
@@ -215,16 +216,90 @@ type Authorization struct {
 	// +required
 	Source AuthorizationSource `json:"source"`
 
-	// generation is the metadata.generation of the spec the decision is
-	// about; a spec change asks again.
+	// generation is the metadata.generation of the spec the decision was
+	// made on. It records what was looked at; what the decision covers is
+	// terms.
 	// +required
 	// +kubebuilder:validation:Minimum=1
 	Generation int64 `json:"generation"`
+
+	// terms are what the decision authorizes (or refuses): the operator sends
+	// a purchase or transfer only on terms an Authorized decision names, and
+	// a change of what is bought asks again, while recording a fact about
+	// the source does not. A person's decision copies status.terms.
+	// +optional
+	Terms *Terms `json:"terms,omitempty"`
 
 	// reason says why, in the approver's words, or which policy rule matched.
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	Reason string `json:"reason,omitempty"`
+}
+
+// Terms are exactly what an operation sends to Partner Center: for whom,
+// through which partner, and what is bought or transferred. An authorization
+// binds to them and an operation records them before anything is sent.
+type Terms struct {
+	// path is the switch path the operation takes.
+	// +required
+	Path SwitchPath `json:"path"`
+
+	// customer is the name of the Customer, in the subscription's namespace.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	Customer string `json:"customer"`
+
+	// customerTenantID is the customer's Microsoft Entra tenant the
+	// operation acts in.
+	// +required
+	// +kubebuilder:validation:MaxLength=36
+	CustomerTenantID string `json:"customerTenantID"`
+
+	// partner is the name of the support Partner that buys or asks for the transfer.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	Partner string `json:"partner"`
+
+	// partnerTenantID is that partner's tenant, whose credentials and
+	// request budget the operation uses.
+	// +required
+	// +kubebuilder:validation:MaxLength=36
+	PartnerTenantID string `json:"partnerTenantID"`
+
+	// sourcePartnerTenantID is the tenant of the CSP partner a transfer moves
+	// the subscription from.
+	// +optional
+	// +kubebuilder:validation:MaxLength=36
+	SourcePartnerTenantID string `json:"sourcePartnerTenantID,omitempty"`
+
+	// subscriptionID is the source subscription a transfer moves.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	SubscriptionID string `json:"subscriptionID,omitempty"`
+
+	// offerID is what is bought or transferred, as sent to Partner Center.
+	// +required
+	// +kubebuilder:validation:MaxLength=256
+	OfferID string `json:"offerID"`
+
+	// quantity is how many licenses are bought or transferred (1 for Azure).
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	Quantity int32 `json:"quantity"`
+
+	// termDuration is the term bought, in Partner Center's words (P1M, P1Y, P3Y).
+	// +optional
+	// +kubebuilder:validation:MaxLength=8
+	TermDuration string `json:"termDuration,omitempty"`
+
+	// billingCycle is the billing cycle bought, in Partner Center's words.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	BillingCycle string `json:"billingCycle,omitempty"`
+
+	// sourceDisposition is what happens to an Azure source subscription.
+	// +optional
+	SourceDisposition SourceDisposition `json:"sourceDisposition,omitempty"`
 }
 
 // AnnotationRetry set to a new value on a Failed subscription starts the
@@ -504,6 +579,19 @@ type Operation struct {
 	// +kubebuilder:validation:MaxLength=128
 	ExternalID string `json:"externalID,omitempty"`
 
+	// terms are what the operation sends, recorded with it before anything
+	// is sent. It is sent only while an Authorized decision names these
+	// terms and the spec still asks for them; otherwise it is abandoned
+	// unsent.
+	// +optional
+	Terms *Terms `json:"terms,omitempty"`
+
+	// authorizedBy is the decision the operation relies on: who, how and
+	// when ("ana@contoso.example (Manual) at 2026-11-24T12:00:00Z").
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	AuthorizedBy string `json:"authorizedBy,omitempty"`
+
 	// refusal is Partner Center's answer when it refused the operation's last
 	// send, such as "HTTP 403: ...": nothing was created. An operation without
 	// externalID or refusal may have created something (its answer was lost),
@@ -532,8 +620,14 @@ type CustomerSubscriptionStatus struct {
 	// +kubebuilder:validation:MaxLength=253
 	RelationshipRef string `json:"relationshipRef,omitempty"`
 
+	// terms are what the operator would send for the current spec on a path
+	// that buys or transfers: what a decision authorizes. kubectl
+	// multichannel approve copies them into authorization.terms.
+	// +optional
+	Terms *Terms `json:"terms,omitempty"`
+
 	// authorization is the partner's own decision that the operator may act
-	// (buy, transfer, cancel the source) on this generation of the spec.
+	// (buy, transfer, cancel the source) on the terms it names.
 	// +optional
 	Authorization *Authorization `json:"authorization,omitempty"`
 

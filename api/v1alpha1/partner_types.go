@@ -138,8 +138,10 @@ type PartnerSpec struct {
 	// +kubebuilder:validation:MaxLength=256
 	DisplayName string `json:"displayName"`
 
-	// tenantID is the partner's Entra ID tenant, a GUID.
+	// tenantID is the partner's Entra ID tenant, a GUID. It cannot change:
+	// authorizations name it; another tenant is another Partner.
 	// +required
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="tenantID cannot change: authorizations name the partner's tenant; declare another Partner for another tenant"
 	// +kubebuilder:validation:MaxLength=36
 	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
 	TenantID string `json:"tenantID"`
@@ -180,6 +182,15 @@ type PartnerSpec struct {
 	// Absent, or without credentialsSecretRef: the partner is reference data only.
 	// +optional
 	PartnerCenter *PartnerCenterConnection `json:"partnerCenter,omitempty"`
+
+	// namespaceSelector selects the namespaces whose objects may act through
+	// this partner: buy, transfer, request relationships and admin access
+	// with its credentials and request budget. An object in a namespace it
+	// does not select is Stalled with reason PartnerNotAllowed and nothing is
+	// sent. Absent: no namespace may act through it (it is reference data,
+	// such as the partner a customer bought from); {} selects every namespace.
+	// +optional
+	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
 }
 
 // PartnerStatus is what the operator last observed of a Partner.

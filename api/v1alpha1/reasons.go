@@ -76,3 +76,22 @@ const (
 	// status.approval naming who recorded it; it is not used.
 	ReasonDecisionWithoutRecord = "DecisionWithoutRecord"
 )
+
+// Who may act for whom (docs/security.md, the threat model).
+const (
+	// ConditionTenantClaimed (Customer): whether this Customer holds its
+	// tenant. A tenant belongs to one namespace: the first Customer to claim
+	// it holds it until it is deleted.
+	ConditionTenantClaimed = "TenantClaimed"
+	// ReasonTenantClaimed: this Customer holds its tenant.
+	ReasonTenantClaimed = "Claimed"
+	// ReasonTenantClaimedElsewhere: another Customer, named in the message,
+	// holds the tenant; nothing is done for this one.
+	ReasonTenantClaimedElsewhere = "TenantClaimedElsewhere"
+	// ReasonAwaitingTenantClaim: the operator has not yet claimed the
+	// customer's tenant for it.
+	ReasonAwaitingTenantClaim = "AwaitingTenantClaim"
+	// ReasonPartnerNotAllowed: the Partner's spec.namespaceSelector does not
+	// select the object's namespace, so nothing is done through it there.
+	ReasonPartnerNotAllowed = "PartnerNotAllowed"
+)

@@ -117,6 +117,14 @@ type Approval struct {
 	// source is where the decision was observed: PartnerCenter, Policy or Manual.
 	// +required
 	Source ApprovalSource `json:"source"`
+
+	// tenantID is the customer tenant that decided. Consent counts only for
+	// that tenant: a Customer whose tenant differs (recreated under the same
+	// name) has not consented.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
+	// +kubebuilder:validation:MaxLength=36
+	TenantID string `json:"tenantID,omitempty"`
 }
 
 // ResellerRelationshipStatus is what the operator last observed of the request.

@@ -167,11 +167,18 @@ func printSubscription(out io.Writer, sub *v1alpha1.CustomerSubscription) {
 	} {
 		fmt.Fprintf(w, "%s\t%s\n", gate.name, conditionLine(meta.FindStatusCondition(st.Conditions, gate.condition)))
 	}
+	if t := st.Terms; t != nil {
+		fmt.Fprintf(w, "Terms\t%s\n", decide.DescribeTerms(t))
+	}
 	if a := st.Authorization; a != nil {
-		fmt.Fprintf(w, "Decision\t%s by %s (%s) for generation %d%s\n", a.Decision, a.By, a.Source, a.Generation, atTime(a.At))
+		on := "no terms"
+		if a.Terms != nil {
+			on = decide.DescribeTerms(a.Terms)
+		}
+		fmt.Fprintf(w, "Decision\t%s by %s (%s)%s on %s\n", a.Decision, a.By, a.Source, atTime(a.At), on)
 	}
 	if op := st.Operation; op != nil {
-		fmt.Fprintf(w, "Operation\t%s %s -> %s\n", op.Type, op.ID, orNone(op.ExternalID))
+		fmt.Fprintf(w, "Operation\t%s %s -> %s (authorized by %s)\n", op.Type, op.ID, orNone(op.ExternalID), orNone(op.AuthorizedBy))
 	}
 	fmt.Fprintf(w, "Ready\t%s\n", conditionLine(meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)))
 }

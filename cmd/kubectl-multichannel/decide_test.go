@@ -69,10 +69,20 @@ func TestApproveDenyStatus(t *testing.T) {
 			ServiceType: v1alpha1.ServiceUsageBased, Channel: v1alpha1.Channel{Type: v1alpha1.ChannelEnterpriseAgreement}, SupportPartnerRef: "contoso"}}
 	rr := &v1alpha1.ResellerRelationship{ObjectMeta: metav1.ObjectMeta{Namespace: "woodgrove", Name: "woodgrove-northwind"},
 		Spec: v1alpha1.ResellerRelationshipSpec{PartnerRef: "northwind", CustomerRef: "woodgrove"}}
-	for _, o := range []client.Object{sub, rr} {
+	customer := &v1alpha1.Customer{ObjectMeta: metav1.ObjectMeta{Namespace: "woodgrove", Name: "woodgrove"},
+		Spec: v1alpha1.CustomerSpec{DisplayName: "Woodgrove", TenantID: "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e", Country: "US"}}
+	for _, o := range []client.Object{sub, rr, customer} {
 		if err := c.Create(ctx, o); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// What the operator shows for the spec it read: the terms a decision names.
+	sub.Status.ObservedGeneration = sub.Generation
+	sub.Status.Terms = &v1alpha1.Terms{Path: v1alpha1.PathNewAzureSubscription, Customer: "woodgrove", CustomerTenantID: customer.Spec.TenantID,
+		Partner: "contoso", PartnerTenantID: "6f1bd5c1-0d3b-4c5e-9bb1-7f4f9d2b6a10", OfferID: "DZH318Z0BPS6:0001", Quantity: 1,
+		BillingCycle: "monthly", SourceDisposition: v1alpha1.SourceCancelSubscription}
+	if err := c.Status().Update(ctx, sub); err != nil {
+		t.Fatal(err)
 	}
 	kubeconfig := writeKubeconfig(t, env)
 
@@ -87,14 +97,15 @@ func TestApproveDenyStatus(t *testing.T) {
 		t.Errorf("a sales agent's approve: exit %d, %q", code, errOut)
 	}
 	code, out, errOut := plugin("approve", "azure-ea", "--as", "ana@contoso.example", "--reason", "EA cancellation agreed")
-	if code != exitOK || !strings.Contains(out, "approved by ana@contoso.example") {
+	if code != exitOK || !strings.Contains(out, "approved by ana@contoso.example") || !strings.Contains(out, "customer woodgrove (tenant 2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e), by partner contoso") {
 		t.Fatalf("a global admin's approve: exit %d, %q %q", code, out, errOut)
 	}
 	if err := c.Get(ctx, client.ObjectKeyFromObject(sub), sub); err != nil {
 		t.Fatal(err)
 	}
 	if a := sub.Status.Authorization; a == nil || a.By != "ana@contoso.example" || a.Source != v1alpha1.AuthorizationManual ||
-		a.Decision != v1alpha1.DecisionAuthorized || a.Generation != sub.Generation || a.Reason != "EA cancellation agreed" {
+		a.Decision != v1alpha1.DecisionAuthorized || a.Generation != sub.Generation || a.Reason != "EA cancellation agreed" ||
+		a.Terms == nil || *a.Terms != *sub.Status.Terms {
 		t.Errorf("authorization = %+v", sub.Status.Authorization)
 	}
 	if code, _, errOut := plugin("deny", "azure-ea", "--as", "ana@contoso.example", "--reason", "x", "--generation", "7"); code != exitBadInput ||
@@ -108,7 +119,8 @@ func TestApproveDenyStatus(t *testing.T) {
 		t.Errorf("a second, different decision: exit %d, %q", code, errOut)
 	}
 	if code, out, _ := plugin("status", "csub/azure-ea", "--as", "sam@contoso.example"); code != exitOK ||
-		!strings.Contains(out, "Authorized by ana@contoso.example (Manual) for generation 1") {
+		!strings.Contains(out, "Authorized by ana@contoso.example (Manual)") ||
+		!strings.Contains(out, "NewAzureSubscription: 1 x DZH318Z0BPS6:0001 (billed monthly), source CancelSubscription, for customer woodgrove (tenant 2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e), by partner contoso") {
 		t.Errorf("status: exit %d, %q", code, out)
 	}
 
@@ -118,7 +130,8 @@ func TestApproveDenyStatus(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKeyFromObject(rr), rr); err != nil {
 		t.Fatal(err)
 	}
-	if a := rr.Status.Approval; a == nil || a.Decision != v1alpha1.DecisionDenied || a.By != "ana@contoso.example" || a.Source != v1alpha1.ApprovalManual {
+	if a := rr.Status.Approval; a == nil || a.Decision != v1alpha1.DecisionDenied || a.By != "ana@contoso.example" || a.Source != v1alpha1.ApprovalManual ||
+		a.TenantID != customer.Spec.TenantID {
 		t.Errorf("approval = %+v", rr.Status.Approval)
 	}
 	// For a partner with credentials the customer's consent is only what Partner Center shows.

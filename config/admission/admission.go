@@ -6,5 +6,5 @@ import "embed"
 
 // Policies holds the policies and their bindings.
 //
-//go:embed decisions.yaml warnings.yaml
+//go:embed decisions.yaml bindings.yaml warnings.yaml
 var Policies embed.FS

@@ -234,6 +234,9 @@ func applySamples(ctx context.Context, c client.Client, o options, simURL string
 			if err := pointAtSimulator(ctx, c, u, simURL); err != nil {
 				return n, err
 			}
+			if err := labelForPartner(ctx, c, u, o.namespace); err != nil {
+				return n, err
+			}
 		}
 		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
 			return n, fmt.Errorf("applying %s (%s %s): %w", d.Source, u.GetKind(), u.GetName(), err)
@@ -241,6 +244,26 @@ func applySamples(ctx context.Context, c client.Client, o options, simURL string
 		n++
 	}
 	return n, nil
+}
+
+// labelForPartner gives the samples' namespace the labels a Partner's
+// spec.namespaceSelector matches, so that the samples may act through it.
+func labelForPartner(ctx context.Context, c client.Client, u *unstructured.Unstructured, namespace string) error {
+	want, found, _ := unstructured.NestedStringMap(u.Object, "spec", "namespaceSelector", "matchLabels")
+	if !found || len(want) == 0 {
+		return nil
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(ns), ns); err != nil {
+		return fmt.Errorf("reading namespace %s to label it for Partner %s: %w", namespace, u.GetName(), err)
+	}
+	if ns.Labels == nil {
+		ns.Labels = map[string]string{}
+	}
+	for k, v := range want {
+		ns.Labels[k] = v
+	}
+	return c.Update(ctx, ns)
 }
 
 // pointAtSimulator makes a Partner with credentials talk to the simulator, and

@@ -1,7 +1,8 @@
 // Package apiretry holds what the Partner Center and Microsoft Graph clients
 // share: checking their configuration, reading Retry-After, making the retry
 // loop (cenkalti/backoff) wait that long, reporting a refused token without
-// the token service's response body, and their metrics.
+// the token service's response body, refusing redirects (NoRedirects), and
+// their metrics.
 package apiretry
 
 import (
@@ -50,8 +51,12 @@ func (w *waitError) As(target any) bool {
 }
 
 // TokenError keeps the token service's status and error code and drops its
-// response body, which may echo request parameters (the client secret).
+// response body, which may echo request parameters (the client secret). A
+// redirect refused (NoRedirects) is returned as the *RedirectError alone.
 func TokenError(err error) error {
+	if re, ok := RedirectRefused(err); ok {
+		return re
+	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		code := 0

@@ -125,20 +125,28 @@ func recordAuthorization(ctx context.Context, c client.Client, key client.Object
 			key, sub.Generation, d.Generation)
 	}
 	out := Outcome{What: describe(sub)}
+	terms := sub.Status.Terms
+	if terms == nil || sub.Status.ObservedGeneration != sub.Generation {
+		return out, fmt.Errorf("CustomerSubscription %s shows no terms for generation %d yet (the operator says what it would send once it has read the spec): check it with kubectl multichannel status and decide again",
+			key, sub.Generation)
+	}
 	decision := v1alpha1.DecisionAuthorized
 	if !d.Approve {
 		decision = v1alpha1.DecisionAuthorizationDenied
 	}
-	if a := sub.Status.Authorization; a != nil && a.Generation == sub.Generation && a.Source == v1alpha1.AuthorizationManual {
+	if a := sub.Status.Authorization; a != nil && a.Source == v1alpha1.AuthorizationManual && a.Terms != nil && *a.Terms == *terms {
 		if a.Decision == decision {
 			return out, nil // already so: nothing to write
 		}
-		return out, fmt.Errorf("CustomerSubscription %s was already %s by %s for generation %d; a decision is final: change the spec to ask again",
-			key, a.Decision, a.By, a.Generation)
+		if a.Decision != v1alpha1.DecisionAuthorizationDenied {
+			return out, fmt.Errorf("CustomerSubscription %s was already %s by %s on these terms; a decision is final: a change of what is bought asks again",
+				key, a.Decision, a.By)
+		}
+		// A person lifts a person's denial.
 	}
 	now := metav1.NewTime(d.Now)
 	sub.Status.Authorization = &v1alpha1.Authorization{Decision: decision, By: d.User, At: &now,
-		Source: v1alpha1.AuthorizationManual, Generation: sub.Generation, Reason: d.Reason}
+		Source: v1alpha1.AuthorizationManual, Generation: sub.Generation, Reason: d.Reason, Terms: terms.DeepCopy()}
 	if err := c.Status().Update(ctx, sub); err != nil {
 		return out, fmt.Errorf("recording the decision on CustomerSubscription %s: %w", key, err)
 	}
@@ -146,19 +154,30 @@ func recordAuthorization(ctx context.Context, c client.Client, key client.Object
 	return out, nil
 }
 
-// describe says what an authorization of sub lets the operator do.
+// describe says what an authorization of sub lets the operator do: the
+// terms it would send, which the decision names.
 func describe(sub *v1alpha1.CustomerSubscription) string {
-	what := fmt.Sprintf("generation %d: offer %s", sub.Generation, sub.Spec.Offer.ID)
-	if q := sub.Spec.Quantity; q != nil {
-		what += fmt.Sprintf(", %d licenses", *q)
+	t := sub.Status.Terms
+	if t == nil {
+		return fmt.Sprintf("generation %d: offer %s, support partner %s (no terms shown yet)", sub.Generation, sub.Spec.Offer.ID, sub.Spec.SupportPartnerRef)
 	}
-	if e := sub.Status.Eligibility; e != nil {
-		what += ", path " + string(e.Path)
+	return DescribeTerms(t)
+}
+
+// DescribeTerms says what terms t send: the path, what is bought or
+// transferred and how many, for which customer and tenant, by which partner.
+func DescribeTerms(t *v1alpha1.Terms) string {
+	what := fmt.Sprintf("%s: %d x %s", t.Path, t.Quantity, t.OfferID)
+	if t.BillingCycle != "" {
+		what += " (" + strings.TrimPrefix(t.TermDuration+", ", ", ") + "billed " + t.BillingCycle + ")"
 	}
-	if a := sub.Spec.Azure; a != nil && a.SourceDisposition != "" {
-		what += ", source " + string(a.SourceDisposition)
+	if t.SubscriptionID != "" {
+		what += fmt.Sprintf(", subscription %s from partner tenant %s", t.SubscriptionID, t.SourcePartnerTenantID)
 	}
-	return what + ", support partner " + sub.Spec.SupportPartnerRef
+	if t.SourceDisposition != "" && t.SourceDisposition != v1alpha1.SourceCoexist {
+		what += ", source " + string(t.SourceDisposition)
+	}
+	return fmt.Sprintf("%s, for customer %s (tenant %s), by partner %s (tenant %s)", what, t.Customer, t.CustomerTenantID, t.Partner, t.PartnerTenantID)
 }
 
 func recordCustomerDecision(ctx context.Context, c client.Client, key client.ObjectKey, d Decision) (Outcome, error) {
@@ -166,7 +185,11 @@ func recordCustomerDecision(ctx context.Context, c client.Client, key client.Obj
 	if err := c.Get(ctx, key, rr); err != nil {
 		return Outcome{}, fmt.Errorf("reading ResellerRelationship %s: %w", key, err)
 	}
-	out := Outcome{What: fmt.Sprintf("partner %s as reseller of customer %s", rr.Spec.PartnerRef, rr.Spec.CustomerRef)}
+	customer := &v1alpha1.Customer{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: key.Namespace, Name: rr.Spec.CustomerRef}, customer); err != nil {
+		return Outcome{}, fmt.Errorf("reading Customer %s/%s, whose tenant the decision is for: %w", key.Namespace, rr.Spec.CustomerRef, err)
+	}
+	out := Outcome{What: fmt.Sprintf("partner %s as reseller of customer %s (tenant %s)", rr.Spec.PartnerRef, rr.Spec.CustomerRef, customer.Spec.TenantID)}
 	typ, decision := v1alpha1.ConditionApproved, v1alpha1.DecisionApproved
 	if !d.Approve {
 		typ, decision = v1alpha1.ConditionDenied, v1alpha1.DecisionDenied
@@ -195,7 +218,7 @@ func recordCustomerDecision(ctx context.Context, c client.Client, key client.Obj
 	meta.SetStatusCondition(&rr.Status.Conditions, metav1.Condition{Type: typ, Status: metav1.ConditionTrue,
 		Reason: "RecordedByHand", Message: message, ObservedGeneration: rr.Generation})
 	now := metav1.NewTime(d.Now)
-	rr.Status.Approval = &v1alpha1.Approval{Decision: decision, By: d.User, At: &now, Source: v1alpha1.ApprovalManual}
+	rr.Status.Approval = &v1alpha1.Approval{Decision: decision, By: d.User, At: &now, Source: v1alpha1.ApprovalManual, TenantID: customer.Spec.TenantID}
 	if err := c.Status().Update(ctx, rr); err != nil {
 		return out, fmt.Errorf("recording the customer's decision on ResellerRelationship %s: %w", key, err)
 	}

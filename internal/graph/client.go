@@ -57,7 +57,9 @@ type Config struct {
 	Credentials pc.Credentials
 	// Scope is the token's scope; empty: ScopeUSGovernment for graph.microsoft.us, else ScopePublic.
 	Scope string
-	// HTTPClient sends the requests; nil uses a client with a 30 second timeout.
+	// HTTPClient sends the requests; nil uses a client with a 30 second
+	// timeout. The client copies it and never follows a redirect, whatever
+	// its CheckRedirect says: credentials are never sent to a redirect.
 	HTTPClient *http.Client
 	// Limits, when set, hold the Graph request budget of each partner tenant,
 	// shared by all clients built with them (make them with
@@ -103,18 +105,22 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
+	// Every request carries credentials; none follows a redirect, not even
+	// with the caller's client (apiretry.NoRedirects copies it).
+	api := apiretry.NoRedirects(hc, "microsoft graph")
+	tokenHTTP := apiretry.NoRedirects(hc, "token service")
 	limiter := apiretry.Limiter(cfg.Limits, cfg.TenantID, cfg.RequestsPerMinute, DefaultRequestsPerMinute)
 	metrics := cfg.Metrics
 	if metrics == nil {
 		metrics = DefaultMetrics
 	}
-	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
+	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, tokenHTTP)
 	tokens := (&clientcredentials.Config{
 		ClientID: cfg.Credentials.ClientID, ClientSecret: cfg.Credentials.ClientSecret,
 		TokenURL: tokenURL, Scopes: []string{scope}, AuthStyle: oauth2.AuthStyleInParams,
 	}).TokenSource(tokenCtx)
 	return &Client{
-		endpoint: endpoint, tenantID: cfg.TenantID, http: hc, tokens: tokens,
+		endpoint: endpoint, tenantID: cfg.TenantID, http: api, tokens: tokens,
 		limiter: limiter, retry: cfg.Retry.WithDefaults(), metrics: metrics,
 	}, nil
 }
@@ -276,6 +282,9 @@ func (c *Client) send(ctx context.Context, k call, requestID string, body []byte
 	tok, err := c.tokens.Token()
 	if err != nil {
 		err = fmt.Errorf("microsoft graph %s: obtaining a token: %w", k.op, apiretry.TokenError(err))
+		if _, ok := apiretry.RedirectRefused(err); ok {
+			return backoff.Permanent(err) // the redirect would come again
+		}
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
 			return backoff.Permanent(err)
@@ -311,6 +320,9 @@ func (c *Client) send(ctx context.Context, k call, requestID string, body []byte
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.metrics.Requests(k.op, "error").Inc()
+		if re, ok := apiretry.RedirectRefused(err); ok {
+			return backoff.Permanent(fmt.Errorf("microsoft graph %s: %w", k.op, re))
+		}
 		err = fmt.Errorf("microsoft graph %s: %w", k.op, err)
 		if !k.retryable || ctx.Err() != nil {
 			return backoff.Permanent(err)

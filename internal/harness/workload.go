@@ -148,6 +148,7 @@ func (w Workload) Apply(ctx context.Context, c client.Client, simURL string) (Ex
 		name := SupportPartnerName(i)
 		p := &v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.PartnerSpec{
 			DisplayName: "Contoso", TenantID: SupportPartnerTenant(i), CSPType: v1alpha1.CSPTypeDirectBill, Country: "US",
+			NamespaceSelector: &metav1.LabelSelector{}, // the workload's every namespace
 			PartnerCenter: &v1alpha1.PartnerCenterConnection{Endpoint: simURL, AuthorityHost: simURL,
 				CredentialsSecretRef: &v1alpha1.SecretReference{Name: "contoso-partner-center"}}}}
 		if w.SupportPartners > 1 {

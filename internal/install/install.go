@@ -29,7 +29,7 @@ func Objects() ([]*unstructured.Unstructured, error) {
 		fsys  fs.FS
 		files []string
 	}{
-		{admission.Policies, []string{"decisions.yaml", "warnings.yaml"}},
+		{admission.Policies, []string{"decisions.yaml", "bindings.yaml", "warnings.yaml"}},
 		{rbac.Roles, []string{"roles.yaml"}},
 	} {
 		for _, name := range src.files {

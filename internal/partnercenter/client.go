@@ -102,7 +102,9 @@ type Config struct {
 	// TenantID is the partner's tenant.
 	TenantID    string
 	Credentials Credentials
-	// HTTPClient sends the requests; nil uses a client with a 30 second timeout.
+	// HTTPClient sends the requests; nil uses a client with a 30 second
+	// timeout. The client copies it and never follows a redirect, whatever
+	// its CheckRedirect says: credentials are never sent to a redirect.
 	HTTPClient *http.Client
 	// Limits, when set, hold the request budget of each partner tenant,
 	// shared by all clients built with them: two Partners with one tenant, or
@@ -142,14 +144,18 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
+	// Every request carries credentials; none follows a redirect, not even
+	// with the caller's client (apiretry.NoRedirects copies it).
+	api := apiretry.NoRedirects(hc, "partner center")
+	tokenHTTP := apiretry.NoRedirects(hc, "token service")
 	limiter := apiretry.Limiter(cfg.Limits, cfg.TenantID, cfg.RequestsPerMinute, DefaultRequestsPerMinute)
 	metrics := cfg.Metrics
 	if metrics == nil {
 		metrics = DefaultMetrics
 	}
 
-	// Token requests go through the same HTTP client, bounded by its timeout.
-	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
+	// Token requests go through a copy of the same HTTP client, bounded by its timeout.
+	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, tokenHTTP)
 	app := (&clientcredentials.Config{
 		ClientID: cfg.Credentials.ClientID, ClientSecret: cfg.Credentials.ClientSecret,
 		TokenURL: tokenURL, Scopes: []string{Scope}, AuthStyle: oauth2.AuthStyleInParams,
@@ -163,7 +169,7 @@ func New(cfg Config) (*Client, error) {
 		}).TokenSource(tokenCtx, &oauth2.Token{RefreshToken: cfg.Credentials.RefreshToken})
 	}
 	return &Client{
-		endpoint: endpoint, tenantID: cfg.TenantID, http: hc, app: app, user: user,
+		endpoint: endpoint, tenantID: cfg.TenantID, http: api, app: app, user: user,
 		limiter: limiter, retry: cfg.Retry.WithDefaults(), metrics: metrics,
 	}, nil
 }
@@ -343,6 +349,9 @@ func (c *Client) send(ctx context.Context, k call, body []byte, correlationID st
 	tok, err := ts.Token()
 	if err != nil {
 		err = fmt.Errorf("partner center %s: obtaining a token: %w", k.op, apiretry.TokenError(err))
+		if _, ok := apiretry.RedirectRefused(err); ok {
+			return backoff.Permanent(err) // the redirect would come again
+		}
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
 			return backoff.Permanent(err) // refused credentials do not get better
@@ -386,6 +395,9 @@ func (c *Client) send(ctx context.Context, k call, body []byte, correlationID st
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.metrics.Requests(k.op, "error").Inc()
+		if re, ok := apiretry.RedirectRefused(err); ok {
+			return backoff.Permanent(fmt.Errorf("partner center %s: %w", k.op, re))
+		}
 		err = fmt.Errorf("partner center %s: %w", k.op, err)
 		if !k.retryable || ctx.Err() != nil {
 			return backoff.Permanent(err)

@@ -1,0 +1,91 @@
+package controllers
+
+import (
+	"fmt"
+	"time"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/decide"
+)
+
+// What is sent is what was authorized (docs/security.md, the threat model).
+// A subscription's terms are exactly what its operation would send to
+// Partner Center: the customer tenant, the partner, what is bought or
+// transferred, its quantity, term and billing. An authorization names the
+// terms it covers; an operation records its terms before anything is sent,
+// and is sent only while an Authorized decision names them and the spec
+// still asks for them.
+
+// termsOf is what the subscription's current spec asks the operator to send
+// on path, or nil where the path sends nothing that needs authorization.
+func termsOf(sub *v1alpha1.CustomerSubscription, customer *v1alpha1.Customer, target, source *v1alpha1.Partner, path v1alpha1.SwitchPath) *v1alpha1.Terms {
+	if target == nil || customer == nil || !needsAuthorization(path) {
+		return nil
+	}
+	t := &v1alpha1.Terms{Path: path, Customer: customer.Name, CustomerTenantID: customer.Spec.TenantID,
+		Partner: target.Name, PartnerTenantID: target.Spec.TenantID}
+	switch path {
+	case v1alpha1.PathNewAzureSubscription:
+		li := cartLineItem(sub, v1alpha1.OperationCreateAzurePlan)
+		t.OfferID, t.Quantity, t.BillingCycle = li.CatalogItemID, int32(li.Quantity), li.BillingCycle
+		t.SourceDisposition = v1alpha1.SourceCoexist
+		if a := sub.Spec.Azure; a != nil && a.SourceDisposition != "" {
+			t.SourceDisposition = a.SourceDisposition
+		}
+	case v1alpha1.PathNewLicenseSubscription:
+		li := cartLineItem(sub, v1alpha1.OperationCreateLicenseSubscription)
+		t.OfferID, t.Quantity, t.TermDuration, t.BillingCycle = li.CatalogItemID, int32(li.Quantity), li.TermDuration, li.BillingCycle
+	case v1alpha1.PathPartnerSwitch:
+		t.OfferID, t.Quantity, t.SubscriptionID = sub.Spec.Offer.ID, quantity(sub), sub.Spec.SubscriptionID
+		if source != nil {
+			t.SourcePartnerTenantID = source.Spec.TenantID
+		}
+	}
+	return t
+}
+
+// sameTerms: a and b name exactly the same terms; nil names none.
+func sameTerms(a, b *v1alpha1.Terms) bool {
+	return a != nil && b != nil && *a == *b
+}
+
+// covers: the decision authorizes exactly terms t.
+func covers(a *v1alpha1.Authorization, t *v1alpha1.Terms) bool {
+	return a != nil && a.Decision == v1alpha1.DecisionAuthorized && sameTerms(a.Terms, t)
+}
+
+// describeTerms says what terms t send, for messages and Events.
+func describeTerms(t *v1alpha1.Terms) string {
+	if t == nil {
+		return "no terms"
+	}
+	return decide.DescribeTerms(t)
+}
+
+// decisionRecord is how an operation records the decision it relies on.
+func decisionRecord(a *v1alpha1.Authorization) string {
+	at := ""
+	if a.At != nil {
+		at = " at " + a.At.UTC().Format(time.RFC3339)
+	}
+	return truncate(fmt.Sprintf("%s (%s)%s", a.By, a.Source, at), 512)
+}
+
+// sendable says why op may not be sent for sub, or "" when it may: an
+// Authorized decision names the operation's terms, and the operator's latest
+// reading of the current spec (status.terms, for the spec's generation) asks
+// for the same. It is checked for every purchase a cart sends, not only for
+// the one that sends it.
+func sendable(sub *v1alpha1.CustomerSubscription, op *v1alpha1.Operation) string {
+	switch {
+	case op.Terms == nil:
+		return "it records no terms"
+	case !covers(sub.Status.Authorization, op.Terms):
+		return "no Authorized decision names its terms"
+	case sub.Status.ObservedGeneration != sub.Generation:
+		return "its spec changed since the operator last read it"
+	case !sameTerms(sub.Status.Terms, op.Terms):
+		return "its spec no longer asks for its terms"
+	}
+	return ""
+}
