@@ -56,7 +56,7 @@ type subscriptionScope struct {
 	// path that sends nothing needing authorization.
 	terms *v1alpha1.Terms
 	conds conditions
-	now            time.Time
+	now   time.Time
 	// lock: the status write must not overwrite a change made since the
 	// pass read the object (it records a cart).
 	lock bool

@@ -51,7 +51,9 @@ func TestEveryStatusFieldButTheDecisionIsTheOperators(t *testing.T) {
 	if err := k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}) })
+	t.Cleanup(func() {
+		_ = k8sClient.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+	})
 	h := &harness{t: t, ctx: ctx, ns: ns} // no manager: nothing but the person writes
 	const person = "ana@contoso.example"
 	h.grant(person, "global-admin")
@@ -75,7 +77,7 @@ func TestEveryStatusFieldButTheDecisionIsTheOperators(t *testing.T) {
 	}{
 		{"customersubscriptions", sub, func() {
 			sub.Status = v1alpha1.CustomerSubscriptionStatus{ObservedGeneration: 1, Phase: v1alpha1.PhaseSwitching,
-				Eligibility: &v1alpha1.Eligibility{Eligible: true, Path: v1alpha1.PathNewLicenseSubscription, Reason: v1alpha1.ReasonSourceTermEnded},
+				Eligibility:     &v1alpha1.Eligibility{Eligible: true, Path: v1alpha1.PathNewLicenseSubscription, Reason: v1alpha1.ReasonSourceTermEnded},
 				RelationshipRef: "woodgrove-contoso", Terms: terms,
 				Authorization: &v1alpha1.Authorization{Decision: v1alpha1.DecisionAuthorized, By: "ApprovalPolicy trust", Source: v1alpha1.AuthorizationFromPolicy, Generation: 1, Terms: terms},
 				Operation:     op.DeepCopy(), PreviousOperations: []v1alpha1.Operation{op}, RetryRequest: "again", TargetSubscriptionID: "sub-1",
