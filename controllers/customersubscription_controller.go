@@ -103,6 +103,7 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 		r.stopWhenIneligible,
 		r.waitForTermEnd,
 		r.stopWhenAlreadyManaged,
+		r.requireAuthorityHere,
 		r.beginNextAttempt,
 		r.ensureRelationship,
 		r.authorize,
@@ -203,9 +204,6 @@ func (r *CustomerSubscriptionReconciler) loadReferences(ctx context.Context, s *
 		if found, err := getReference(ctx, r.Client, s.conds, client.ObjectKey{Name: ref}, s.target, "spec.supportPartnerRef", "subscription"); !found {
 			return done, err
 		}
-		if ok, err := mayActFor(ctx, r.Client, s.conds, s.target, s.customer, s.sub.Namespace); !ok {
-			return done, err
-		}
 		// A missing indirect provider is not waited for: the decision table reports it.
 		if prov := s.target.Spec.IndirectProviderRef; prov != "" {
 			p := &v1alpha1.Partner{}
@@ -278,6 +276,16 @@ func (r *CustomerSubscriptionReconciler) stopWhenAlreadyManaged(_ context.Contex
 	}
 	r.complete(s, s.result.Message())
 	return done, nil
+}
+
+// requireAuthorityHere: nothing is requested, bought or transferred for a
+// customer whose tenant another namespace holds, or through a partner that
+// does not serve this namespace.
+func (r *CustomerSubscriptionReconciler) requireAuthorityHere(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	if ok, err := mayActFor(ctx, r.Client, s.conds, s.target, s.customer, s.sub.Namespace); !ok {
+		return done, err
+	}
+	return nil, nil
 }
 
 // relationshipName is the name of the ResellerRelationship the operator creates.

@@ -50,8 +50,11 @@ func TestGeneratedRBACIsEnoughAndNoMore(t *testing.T) {
 			t.Errorf("the ClusterRole grants Secrets (%v): the operator reads them only in its namespace, through a Role", rule.Verbs)
 		}
 	}
-	if len(secretsRole.Rules) != 1 || !slices.Equal(secretsRole.Rules[0].Resources, []string{"secrets"}) || !slices.Equal(secretsRole.Rules[0].Verbs, []string{"get", "list", "watch"}) {
-		t.Errorf("the Secrets Role = %+v, want get, list and watch on secrets only", secretsRole.Rules)
+	// In its namespace the operator reads Secrets and holds tenant claims (Leases), nothing else.
+	if len(secretsRole.Rules) != 2 ||
+		!slices.Equal(secretsRole.Rules[0].Resources, []string{"secrets"}) || !slices.Equal(secretsRole.Rules[0].Verbs, []string{"get", "list", "watch"}) ||
+		!slices.Equal(secretsRole.Rules[1].Resources, []string{"leases"}) || !slices.Equal(secretsRole.Rules[1].Verbs, []string{"create", "get", "update"}) {
+		t.Errorf("the namespace Role = %+v, want create, get and update on leases, and get, list and watch on secrets, only", secretsRole.Rules)
 	}
 
 	user := "multichannel-operator-" + rand.String(4)

@@ -28,7 +28,8 @@ func TestShards(t *testing.T) {
 	for _, shard := range []string{"a", "b"} {
 		h.create(&v1alpha1.ApprovalPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "policy-" + shard, Labels: label(shard)},
 			Spec: v1alpha1.ApprovalPolicySpec{PartnerRefs: []string{contoso.Name}}})
-		h.customer("customer-"+shard, func(c *v1alpha1.Customer) { c.Labels = label(shard) })
+		c := h.customer("customer-"+shard, func(c *v1alpha1.Customer) { c.Labels = label(shard) })
+		h.simPost("/sim/v1/relationships/accept", map[string]string{"partnerTenantId": contosoTenant, "customerTenantId": c.Spec.TenantID})
 		for _, name := range []string{"azure-" + shard + "1", "azure-" + shard + "2"} {
 			s := &v1alpha1.CustomerSubscription{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: name, Labels: label(shard)},
 				Spec: azure("customer-"+shard, contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, "")}

@@ -35,6 +35,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/google/uuid"
+
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/controllers"
 	"github.com/partnerops/multichannel-operator/internal/graph"
@@ -387,8 +389,12 @@ func (h *harness) fabrikam() *v1alpha1.Partner {
 
 func (h *harness) customer(name string, mutate ...func(*v1alpha1.Customer)) *v1alpha1.Customer {
 	h.t.Helper()
+	tenant := woodgroveTenant // a tenant belongs to one Customer: the others get their own
+	if name != "woodgrove" {
+		tenant = uuid.NewSHA1(uuid.NameSpaceOID, []byte("customer/"+name)).String()
+	}
 	c := &v1alpha1.Customer{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: name},
-		Spec: v1alpha1.CustomerSpec{DisplayName: name, TenantID: woodgroveTenant, Country: "US"}}
+		Spec: v1alpha1.CustomerSpec{DisplayName: name, TenantID: tenant, Country: "US"}}
 	for _, m := range mutate {
 		m(c)
 	}

@@ -24,6 +24,7 @@ import (
 // object elsewhere.
 
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups=coordination.k8s.io,namespace=multichannel-system,resources=leases,verbs=get;create;update
 
 // claimLabel marks the Leases that hold tenant claims.
 const claimLabel = "multichannel.partnerops.io/tenant-claim"
@@ -104,6 +105,9 @@ func mayActFor(ctx context.Context, c client.Reader, conds conditions, partner *
 	case claim.Status != metav1.ConditionTrue:
 		conds.stalled(v1alpha1.ReasonTenantClaimedElsewhere, fmt.Sprintf("Customer %s: %s", customer.Name, claim.Message))
 		return false, nil
+	}
+	if !hasCredentials(partner) {
+		return true, nil // reference data: nothing is sent through it
 	}
 	serves, err := partnerServes(ctx, c, partner, namespace)
 	if err != nil || serves {
