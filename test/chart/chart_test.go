@@ -265,7 +265,7 @@ func TestDefaultValues(t *testing.T) {
 	objs := render(t, nil)
 	got := kinds(objs)
 	for kind, want := range map[string]int{"CustomResourceDefinition": 6, "Deployment": 1, "Service": 1, "ServiceAccount": 1,
-		"ValidatingAdmissionPolicy": 3, "ValidatingAdmissionPolicyBinding": 3} {
+		"ValidatingAdmissionPolicy": 4, "ValidatingAdmissionPolicyBinding": 4} {
 		if got[kind] != want {
 			t.Errorf("renders %d %s, want %d", got[kind], kind, want)
 		}

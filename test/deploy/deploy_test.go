@@ -133,7 +133,7 @@ func TestDefaultAppliesWithServerSideDryRun(t *testing.T) {
 	}
 	for kind, want := range map[string]int{"CustomResourceDefinition": 6, "Deployment": 1, "Namespace": 1, "ServiceAccount": 1,
 		"ClusterRole": 7, "ClusterRoleBinding": 2, "Role": 2, "RoleBinding": 2, "Service": 1,
-		"ValidatingAdmissionPolicy": 3, "ValidatingAdmissionPolicyBinding": 3} {
+		"ValidatingAdmissionPolicy": 4, "ValidatingAdmissionPolicyBinding": 4} {
 		if kinds[kind] != want {
 			t.Errorf("config/default renders %d %s, want %d", kinds[kind], kind, want)
 		}
