@@ -76,9 +76,11 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 		}
 		uids := make([]types.UID, 0, len(members))
 		items := make([]pc.CartLineItem, 0, len(members))
+		ids := make([]string, 0, len(members))
 		for _, m := range members {
 			uids = append(uids, m.UID)
 			items = append(items, cartLineItem(m, m.Status.Operation.Type))
+			ids = append(ids, m.Status.Operation.ID)
 		}
 		if unseen := r.carts.unseen(id, seen); unseen > 0 {
 			s.conds.progressing(v1alpha1.ReasonSwitching, r.inCart(s, op))
@@ -88,6 +90,7 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 		if op.Cart == "" {
 			own = "" // sent alone under the offer's name by an earlier version
 		}
+		r.unsent.sending(ids...)
 		co, err = r.carts.send(id, cartGroupOf(s), uids, items, func(items []pc.CartLineItem) (*pc.Checkout, error) {
 			return pcClient.Purchase(ctx, s.customer.Spec.TenantID, id, own, items)
 		})
@@ -233,7 +236,11 @@ func (r *CustomerSubscriptionReconciler) cartMembers(ctx context.Context, s *sub
 		if o.ExternalID != "" || o.CompletedAt != nil || o.Refusal != "" || !m.DeletionTimestamp.IsZero() || operationPath[o.Type] == v1alpha1.PathPartnerSwitch {
 			continue
 		}
-		if why := sendable(m, o); why != "" || o.Terms.CustomerTenantID != op.Terms.CustomerTenantID || o.Terms.PartnerTenantID != op.Terms.PartnerTenantID {
+		why := sendable(m, o)
+		if why == "" && m.Status.Authorization.Source == v1alpha1.AuthorizationFromPolicy {
+			why = r.policyWithdrawn(ctx, m)
+		}
+		if why != "" || o.Terms.CustomerTenantID != op.Terms.CustomerTenantID || o.Terms.PartnerTenantID != op.Terms.PartnerTenantID {
 			if why == "" {
 				why = "its terms are for another customer or partner"
 			}
@@ -244,6 +251,25 @@ func (r *CustomerSubscriptionReconciler) cartMembers(ctx context.Context, s *sub
 	}
 	sort.Slice(members, func(i, j int) bool { return members[i].Name < members[j].Name })
 	return members, seen, nil
+}
+
+// policyWithdrawn says why the policy that authorized m no longer gives that
+// authorization, or "" while it still does: a policy deleted or narrowed
+// since m's last pass must not buy m in another's cart.
+func (r *CustomerSubscriptionReconciler) policyWithdrawn(ctx context.Context, m *v1alpha1.CustomerSubscription) string {
+	a := m.Status.Authorization
+	policy := &v1alpha1.ApprovalPolicy{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: m.Namespace, Name: strings.TrimPrefix(a.By, policyAuthorizationBy(""))}, policy); err != nil {
+		return "its policy cannot be read (" + err.Error() + ")"
+	}
+	target := &v1alpha1.Partner{}
+	if err := r.Get(ctx, client.ObjectKey{Name: a.Terms.Partner}, target); err != nil {
+		return "its partner cannot be read (" + err.Error() + ")"
+	}
+	if ok, why := policyAuthorizes(policy, m, target, a.Terms.Path); !ok {
+		return "its policy no longer authorizes it (it " + why + ")"
+	}
+	return ""
 }
 
 func truncate(s string, n int) string {

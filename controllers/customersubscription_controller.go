@@ -32,6 +32,7 @@ type CustomerSubscriptionReconciler struct {
 	carts    *carts    // purchases ready together share a cart
 	polls    *pollGate // orders and transfers: once per poll interval
 	totals   *policyTotals
+	unsent   *unsentOperations
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customersubscriptions,verbs=get;list;watch
@@ -189,6 +190,10 @@ func (r *CustomerSubscriptionReconciler) loadReferences(ctx context.Context, s *
 	if s.sub.Status.Phase == "" {
 		s.sub.Status.Phase = v1alpha1.PhasePending
 	}
+	// status.terms describe the spec this pass reads, or nothing: a pass
+	// that ends before evaluating it must not leave an older spec's terms
+	// for a cart to send.
+	s.sub.Status.Terms = nil
 	s.customer = &v1alpha1.Customer{}
 	if found, err := getReference(ctx, r.Client, s.conds, client.ObjectKey{Namespace: s.sub.Namespace, Name: s.sub.Spec.CustomerRef}, s.customer, "spec.customerRef", "subscription"); !found {
 		return done, err
@@ -381,7 +386,7 @@ func (r *CustomerSubscriptionReconciler) awaitApproval(_ context.Context, s *sub
 	consentMsg := fmt.Sprintf("ResellerRelationship %s is %s.", rr.Name, phase)
 	if a := rr.Status.Approval; consented {
 		consentMsg = fmt.Sprintf("ResellerRelationship %s was approved (%s: %s).", rr.Name, a.Source, a.By)
-	} else if a != nil && phase == v1alpha1.RelationshipApproved && !strings.EqualFold(a.TenantID, s.customer.Spec.TenantID) {
+	} else if a != nil && phase == v1alpha1.RelationshipApproved && !strings.EqualFold(approvedTenant(a), s.customer.Spec.TenantID) {
 		consentMsg = fmt.Sprintf("ResellerRelationship %s was approved for tenant %q (%s: %s), not for customer %s's tenant %s: consent counts only for the tenant that gave it; request it again with a new ResellerRelationship.",
 			rr.Name, a.TenantID, a.Source, a.By, s.customer.Name, s.customer.Spec.TenantID)
 	} else if phase == v1alpha1.RelationshipApproved {
@@ -455,6 +460,7 @@ func (r *CustomerSubscriptionReconciler) SetupWithManager(mgr ctrl.Manager, opts
 	r.polls = newPollGate(opts.PollInterval)
 	r.carts = newCarts(opts.CartWindow)
 	r.totals = newPolicyTotals()
+	r.unsent = newUnsentOperations()
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.CustomerSubscription{}).
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {

@@ -87,20 +87,30 @@ func confirmed(op *v1alpha1.Operation) bool {
 
 // abandonUnwantedOperation: an operation recorded but not confirmed is sent
 // only on the terms the spec asks for now. When the spec no longer asks for
-// them (the path, what is bought, the customer or the partner changed), it
-// is abandoned unsent and retired, so that the next operation, with new
-// terms, has a new ID and passes both gates again.
+// them (its state or term changed the path, or the path sends nothing), an
+// operation known to have created nothing (Partner Center refused it, or
+// this process recorded it and never sent it) is abandoned and retired, so
+// that the next operation, with new terms, has a new ID and passes both
+// gates again. One that may have reached Partner Center is neither sent nor
+// abandoned: sending it would buy what nobody asks for any more, and
+// another operation could buy twice; a person decides.
 func (r *CustomerSubscriptionReconciler) abandonUnwantedOperation(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
 	st := &s.sub.Status
 	op := st.Operation
 	if op == nil || op.CompletedAt != nil || op.ExternalID != "" || sameTerms(op.Terms, s.terms) {
 		return nil, nil
 	}
+	if op.Refusal == "" && !r.unsent.neverSent(op.ID) {
+		s.conds.stalled(v1alpha1.ReasonOperationInDoubt, fmt.Sprintf(
+			"Operation %s (%s) records %s and may have reached Partner Center (request ID %s) before the spec changed to ask for %s; it is neither sent again nor abandoned. Restore the spec to finish it, or check Partner Center for request ID %s and delete the subscription (what Partner Center holds stays).",
+			op.ID, op.Type, describeTerms(op.Terms), op.ID, describeTerms(s.terms), op.ID))
+		return done, nil
+	}
 	now := metav1.NewTime(s.now)
 	op.CompletedAt = &now
-	s.event(nil, "Warning", "OperationAbandoned", "SwitchPath",
-		"Operation %s (%s) was abandoned unsent: it records %s, and the spec now asks for %s. Were it sent by an earlier pass whose answer was lost, Partner Center would hold it under request ID %s.",
-		op.ID, op.Type, describeTerms(op.Terms), describeTerms(s.terms), op.ID)
+	r.unsent.sending(op.ID)
+	s.event(nil, "Normal", "OperationAbandoned", "SwitchPath",
+		"Operation %s (%s) was abandoned unsent: it records %s, and the spec now asks for %s.", op.ID, op.Type, describeTerms(op.Terms), describeTerms(s.terms))
 	retireOperation(st)
 	return nil, nil
 }
@@ -356,6 +366,9 @@ func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *su
 		}
 		s.sub.Status.Operation = op
 		s.sub.Status.Phase = v1alpha1.PhaseSwitching
+		if joined == "" {
+			r.unsent.recorded(op.ID)
+		}
 		if joined != "" {
 			s.event(nil, "Normal", "JoinedTransfer", "CallPartnerCenter",
 				"Transfer %s from partner %s for customer %s is under way: operation %s joins it instead of asking for another.", joined, s.channelPartner.Name, s.customer.Name, op.ID)
@@ -421,6 +434,7 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 			return done, nil
 		}
 		group := transferGroupOf(s)
+		r.unsent.sending(op.ID)
 		t, err := pcClient.CreateTransfer(ctx, customer, op.ID, pc.Transfer{
 			SourcePartnerTenantID: s.channelPartner.Spec.TenantID, SourcePartnerName: s.channelPartner.Spec.DisplayName,
 			CustomerName: s.customer.Spec.DisplayName, TransferType: pc.PartnerTransferType,

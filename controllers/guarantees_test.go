@@ -232,3 +232,46 @@ func (h *harness) waitQuiet() {
 	}
 	h.t.Fatal("the manager kept writing status")
 }
+
+// TestOperationInDoubtIsNeitherSentNorAbandoned: a purchase recorded by a
+// manager that stopped before anything could tell whether it was sent, whose
+// spec then stops asking for it, is neither sent (nobody asks for it any
+// more) nor abandoned (another operation could buy twice): it waits for a
+// person. Restoring the spec finishes it, exactly once.
+func TestOperationInDoubtIsNeitherSentNorAbandoned(t *testing.T) {
+	h := start(t, withCartWindow(time.Hour)) // recorded, never sent by this manager
+	contoso, fabrikam := h.contoso(), h.fabrikam()
+	h.woodgroveTrusts(contoso)
+	h.subscription("visio", newLicense("woodgrove", fabrikam.Name, contoso.Name, 10))
+	h.eventually("the purchase is recorded", func() error {
+		sub := &v1alpha1.CustomerSubscription{}
+		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "visio"}, sub); err != nil {
+			return err
+		}
+		if op := sub.Status.Operation; op == nil || op.Cart == "" {
+			return errf("operation %+v", op)
+		}
+		return nil
+	})
+	h.stopManager()
+	h.setState("visio", v1alpha1.SubscriptionExpired)
+	h.cartWindow = 100 * time.Millisecond
+	h.startManager() // knows nothing of what the first one sent
+	h.eventually("the operation in doubt waits for a person", func() error {
+		sub := &v1alpha1.CustomerSubscription{}
+		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "visio"}, sub); err != nil {
+			return err
+		}
+		c := condition(sub.Status.Conditions, v1alpha1.ConditionStalled)
+		if c == nil || c.Reason != v1alpha1.ReasonOperationInDoubt || !strings.Contains(c.Message, sub.Status.Operation.ID) || sub.Status.Operation.CompletedAt != nil {
+			return errf("stalled = %+v, operation %+v", c, sub.Status.Operation)
+		}
+		return nil
+	})
+	h.nothingMoreBought("nothing is sent while in doubt", 2*time.Second)
+	h.setState("visio", v1alpha1.SubscriptionActive)
+	sub := h.waitPhase("visio", v1alpha1.PhaseCompleted)
+	if n := h.sim.Stats().ObjectsCreated["orderLineItem"]; n != 1 || len(sub.Status.PreviousOperations) != 0 {
+		t.Errorf("%d line items sold, previous operations %+v; want 1 and none", n, sub.Status.PreviousOperations)
+	}
+}

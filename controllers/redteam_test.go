@@ -165,14 +165,17 @@ func TestRedTeamRideAnotherPurchasesCart(t *testing.T) {
 }
 
 // Attack 3: within the cart window after an authorized purchase was
-// recorded, the agent moves the subscription to another customer. The
-// recorded purchase is abandoned unsent; the other customer's purchase needs
-// its own consent. A Customer's tenant cannot change at all.
+// recorded, the agent moves the subscription to another customer: the API
+// server refuses (what an operation records cannot change while it is in
+// flight). The agent then changes what the spec asks for through a field
+// that may change (the source's state): the recorded purchase, never sent,
+// is abandoned, and nothing is bought. A Customer's tenant cannot change at
+// all.
 func TestRedTeamChangeTermsAfterAuthorization(t *testing.T) {
 	h := start(t, withCartWindow(3*time.Second))
 	contoso, fabrikam := h.contoso(), h.fabrikam()
 	h.woodgroveTrusts(contoso)
-	h.customer("northwind", func(c *v1alpha1.Customer) { c.Spec.TenantID = fabrikamTenant })
+	h.customer("northwind")
 	h.grant(agent, "sales-agent")
 	h.subscription("visio", newLicense("woodgrove", fabrikam.Name, contoso.Name, 10))
 	h.eventually("the purchase records its cart", func() error {
@@ -180,19 +183,27 @@ func TestRedTeamChangeTermsAfterAuthorization(t *testing.T) {
 		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "visio"}, sub); err != nil {
 			return err
 		}
-		if op := sub.Status.Operation; op == nil || op.Cart == "" {
-			return errf("operation %+v", op)
+		if op := sub.Status.Operation; op == nil || op.Cart == "" || sub.Status.Phase != v1alpha1.PhaseSwitching {
+			return errf("phase %s, operation %+v", sub.Status.Phase, op)
 		}
 		return nil
 	})
-	h.editAs(agent, "visio", func(s *v1alpha1.CustomerSubscriptionSpec) { s.CustomerRef = "northwind" })
+	sub := &v1alpha1.CustomerSubscription{}
+	if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "visio"}, sub); err != nil {
+		t.Fatal(err)
+	}
+	sub.Spec.CustomerRef = "northwind"
+	if err := h.as(agent).Update(h.ctx, sub); err == nil || !strings.Contains(err.Error(), "cannot change while the subscription is Switching") {
+		t.Errorf("moving a recorded purchase to another customer: %v; want a refusal", err)
+	}
+	h.editAs(agent, "visio", func(s *v1alpha1.CustomerSubscriptionSpec) { s.State = v1alpha1.SubscriptionExpired })
 	h.eventually("the recorded purchase is abandoned", func() error {
 		if len(h.events("CustomerSubscription", "visio", "OperationAbandoned")) == 0 {
 			return errf("no OperationAbandoned event")
 		}
 		return nil
 	})
-	h.nothingMoreBought("nothing is bought for either customer", 4*time.Second)
+	h.nothingMoreBought("nothing is bought", 4*time.Second)
 	if n := h.sim.Stats().ObjectsCreated["orderLineItem"]; n != 0 {
 		t.Errorf("%d line items sold, want none", n)
 	}
@@ -435,8 +446,27 @@ func TestRedTeamCapsCannotBeSplit(t *testing.T) {
 		}
 		return nil
 	})
-	h.nothingMoreBought("no more than the total", 2*time.Second)
+	// What was bought stays counted when the agent shrinks a finished
+	// subscription's spec afterwards.
+	for _, n := range names {
+		if sub := h.read(n); sub.Status.Phase == v1alpha1.PhaseCompleted {
+			h.grant(agent, "sales-agent")
+			h.editAs(agent, n, func(s *v1alpha1.CustomerSubscriptionSpec) { s.Quantity = ptr(int32(1)) })
+			break
+		}
+	}
+	h.nothingMoreBought("no more than the total", 3*time.Second)
 	if n := h.sim.Stats().ObjectsCreated["orderLineItem"]; n != 2 {
 		t.Errorf("%d line items sold, want 2", n)
 	}
+}
+
+// read reads a subscription as it is now.
+func (h *harness) read(name string) *v1alpha1.CustomerSubscription {
+	h.t.Helper()
+	sub := &v1alpha1.CustomerSubscription{}
+	if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, sub); err != nil {
+		h.t.Fatal(err)
+	}
+	return sub
 }

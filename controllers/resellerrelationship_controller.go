@@ -270,7 +270,7 @@ func (r *ResellerRelationshipReconciler) partnerCenterFailed(s *relationshipScop
 func (r *ResellerRelationshipReconciler) approvedInPartnerCenter(s *relationshipScope) {
 	now := metav1.NewTime(s.now)
 	s.rr.Status.Phase = v1alpha1.RelationshipApproved
-	s.rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionApproved, By: "customer tenant " + s.customer.Spec.TenantID,
+	s.rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionApproved, By: customerTenantBy + s.customer.Spec.TenantID,
 		At: &now, Source: v1alpha1.ApprovalFromPartnerCenter, TenantID: s.customer.Spec.TenantID}
 	s.conds.set(v1alpha1.ConditionApproved, metav1.ConditionTrue, v1alpha1.ReasonApprovedInPartnerCenter, approvedMessage(s.rr))
 }
@@ -298,11 +298,24 @@ func delegatedAdmin(rr *v1alpha1.ResellerRelationship) bool {
 func consentGiven(rr *v1alpha1.ResellerRelationship, partner *v1alpha1.Partner, customer *v1alpha1.Customer) bool {
 	a := rr.Status.Approval
 	if rr.Status.Phase != v1alpha1.RelationshipApproved || a == nil || a.Decision != v1alpha1.DecisionApproved ||
-		!strings.EqualFold(a.TenantID, customer.Spec.TenantID) {
+		!strings.EqualFold(approvedTenant(a), customer.Spec.TenantID) {
 		return false // consent is the tenant's that gave it
 	}
 	return a.Source == v1alpha1.ApprovalFromPartnerCenter || (a.Source == v1alpha1.ApprovalManual && !hasCredentials(partner))
 }
+
+// approvedTenant is the tenant that gave the approval: status.approval.tenantID,
+// or for an approval seen in Partner Center before that field existed, the
+// tenant its by names.
+func approvedTenant(a *v1alpha1.Approval) string {
+	if a.TenantID == "" && a.Source == v1alpha1.ApprovalFromPartnerCenter {
+		return strings.TrimPrefix(a.By, customerTenantBy)
+	}
+	return a.TenantID
+}
+
+// customerTenantBy prefixes status.approval.by for a decision seen in Partner Center.
+const customerTenantBy = "customer tenant "
 
 func expiresAfter(rr *v1alpha1.ResellerRelationship) time.Duration {
 	if rr.Spec.ExpiresAfter == nil {

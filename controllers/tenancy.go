@@ -43,17 +43,22 @@ func claimHolder(c *v1alpha1.Customer) string {
 // optimistic lock, so two claimants cannot both win it.
 func claimTenant(ctx context.Context, c client.Client, live client.Reader, operatorNamespace string, customer *v1alpha1.Customer) (held bool, holder string, err error) {
 	me := claimHolder(customer)
-	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: claimName(customer.Spec.TenantID),
-		Labels: map[string]string{claimLabel: "true"}}, Spec: coordinationv1.LeaseSpec{HolderIdentity: &me}}
-	err = c.Create(ctx, lease)
-	if err == nil {
-		return true, me, nil
+	lease := &coordinationv1.Lease{}
+	key := client.ObjectKey{Namespace: operatorNamespace, Name: claimName(customer.Spec.TenantID)}
+	err = live.Get(ctx, key, lease) // one read per pass once claimed
+	if apierrors.IsNotFound(err) {
+		lease = &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name,
+			Labels: map[string]string{claimLabel: "true"}}, Spec: coordinationv1.LeaseSpec{HolderIdentity: &me}}
+		err = c.Create(ctx, lease)
+		if err == nil {
+			return true, me, nil
+		}
+		if apierrors.IsAlreadyExists(err) {
+			err = live.Get(ctx, key, lease) // another claimant was first
+		}
 	}
-	if !apierrors.IsAlreadyExists(err) {
+	if err != nil {
 		return false, "", fmt.Errorf("claiming tenant %s for Customer %s/%s: %w", customer.Spec.TenantID, customer.Namespace, customer.Name, err)
-	}
-	if err := live.Get(ctx, client.ObjectKeyFromObject(lease), lease); err != nil {
-		return false, "", fmt.Errorf("reading the claim on tenant %s: %w", customer.Spec.TenantID, err)
 	}
 	current := ""
 	if lease.Spec.HolderIdentity != nil {

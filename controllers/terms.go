@@ -2,7 +2,11 @@ package controllers
 
 import (
 	"fmt"
+	"sync"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/decide"
@@ -64,6 +68,9 @@ func describeTerms(t *v1alpha1.Terms) string {
 
 // decisionRecord is how an operation records the decision it relies on.
 func decisionRecord(a *v1alpha1.Authorization) string {
+	if a == nil {
+		return ""
+	}
 	at := ""
 	if a.At != nil {
 		at = " at " + a.At.UTC().Format(time.RFC3339)
@@ -71,12 +78,15 @@ func decisionRecord(a *v1alpha1.Authorization) string {
 	return truncate(fmt.Sprintf("%s (%s)%s", a.By, a.Source, at), 512)
 }
 
-// sendable says why op may not be sent for sub, or "" when it may: an
-// Authorized decision names the operation's terms, and the operator's latest
-// reading of the current spec (status.terms, for the spec's generation) asks
-// for the same. It is checked for every purchase a cart sends, not only for
-// the one that sends it.
+// sendable says why another subscription's recorded purchase may not be
+// sent in a cart, or "" when it may: an Authorized decision names the terms
+// it recorded, the operator's latest reading of its current spec
+// (status.terms, for the spec's generation) asks for the same, and its
+// Authorized condition from that reading is True (a policy that stopped
+// giving the authorization turned it False). The subscription that sends
+// checks its own terms in the pass that sends (sendOperation).
 func sendable(sub *v1alpha1.CustomerSubscription, op *v1alpha1.Operation) string {
+	authorized := meta.FindStatusCondition(sub.Status.Conditions, v1alpha1.ConditionAuthorized)
 	switch {
 	case op.Terms == nil:
 		return "it records no terms"
@@ -86,6 +96,43 @@ func sendable(sub *v1alpha1.CustomerSubscription, op *v1alpha1.Operation) string
 		return "its spec changed since the operator last read it"
 	case !sameTerms(sub.Status.Terms, op.Terms):
 		return "its spec no longer asks for its terms"
+	case authorized == nil || authorized.Status != metav1.ConditionTrue || authorized.ObservedGeneration != sub.Generation:
+		return "its authorization did not stand when the operator last read it"
 	}
 	return ""
+}
+
+// unsentOperations are the operations this process recorded and has not
+// tried to send yet. Only those are known to have created nothing: one
+// recorded before a restart, or by another replica, may have been sent and
+// its answer lost.
+type unsentOperations struct {
+	mu  sync.Mutex
+	ids map[string]struct{}
+}
+
+func newUnsentOperations() *unsentOperations { return &unsentOperations{ids: map[string]struct{}{}} }
+
+// recorded: the operation was recorded by this process and not sent.
+func (u *unsentOperations) recorded(id string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.ids[id] = struct{}{}
+}
+
+// sending: the operations are about to be sent (or were abandoned).
+func (u *unsentOperations) sending(ids ...string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, id := range ids {
+		delete(u.ids, id)
+	}
+}
+
+// neverSent: the operation is known to have created nothing.
+func (u *unsentOperations) neverSent(id string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	_, ok := u.ids[id]
+	return ok
 }

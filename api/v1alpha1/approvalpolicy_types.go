@@ -56,9 +56,10 @@ type ApprovalPolicySpec struct {
 
 	// maxQuantityPerCustomer is the most licenses of one offer the policy
 	// authorizes for one customer in total, across all its subscriptions in
-	// the namespace (those it authorized before count, whatever became of
-	// them): a limit that splitting a purchase into several subscriptions
-	// cannot get around. Absent: no total.
+	// the namespace: a limit that splitting a purchase into several
+	// subscriptions cannot get around. What it authorized before counts, and
+	// so does what those authorizations bought after their spec changed; a
+	// deleted subscription no longer counts. Absent: no total.
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000000

@@ -28,7 +28,10 @@ const (
 	ReasonTransferExpired            = "TransferExpired"
 	ReasonTransferFailed             = "TransferFailed"
 	ReasonPartnerCenterRejected      = "PartnerCenterRejected"
-	ReasonRelationshipNameTaken      = "RelationshipNameTaken"
+	// ReasonOperationInDoubt: an operation that may have reached Partner
+	// Center records terms the spec no longer asks for; a person decides.
+	ReasonOperationInDoubt      = "OperationInDoubt"
+	ReasonRelationshipNameTaken = "RelationshipNameTaken"
 )
 
 // ReasonRelationshipNotInPartnerCenter: an approved relationship Partner Center does not see yet.
