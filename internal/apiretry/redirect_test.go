@@ -36,7 +36,7 @@ func TestNoRedirects(t *testing.T) {
 			status.Store(int32(s))
 			resp, err := c.Post(allowed.URL+"/tenant/oauth2/v2.0/token?q=1", "text/plain", strings.NewReader("client_secret=s"))
 			if err == nil {
-				resp.Body.Close()
+				_ = resp.Body.Close()
 				t.Fatalf("%d: followed", s)
 			}
 			re, ok := apiretry.RedirectRefused(err)
@@ -58,6 +58,6 @@ func TestNoRedirects(t *testing.T) {
 	if err != nil || followed != 1 || foreign.Load() != 1 {
 		t.Errorf("the caller's client: %v, CheckRedirect ran %d times", err, followed)
 	} else {
-		resp.Body.Close()
+		_ = resp.Body.Close()
 	}
 }
