@@ -3,41 +3,16 @@ package graph_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/partnerops/multichannel-operator/internal/apiretry"
+	"github.com/partnerops/multichannel-operator/internal/apiretry/apiretrytest"
 	"github.com/partnerops/multichannel-operator/internal/graph"
 	"github.com/partnerops/multichannel-operator/internal/graph/graphsim"
 )
-
-// startForeign serves where a redirect points: it records every request it
-// gets, and answers as a token service and Graph would, so that a client
-// following the redirect would even succeed.
-func startForeign(t *testing.T) (url string, received func() []string) {
-	t.Helper()
-	var mu sync.Mutex
-	var got []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		got = append(got, fmt.Sprintf("%s %s Authorization=%q body=%q", r.Method, r.URL, r.Header.Get("Authorization"), body))
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"access_token":"stolen","token_type":"Bearer","expires_in":3600,"id":"x","value":[]}`)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL, func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]string(nil), got...)
-	}
-}
 
 // TestCredentialsNeverFollowARedirect: the token service or Graph
 // answering 307 or 308 towards another server gets the call refused with an
@@ -86,7 +61,8 @@ func TestCredentialsNeverFollowARedirect(t *testing.T) {
 		for _, status := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 			for _, own := range []bool{false, true} {
 				t.Run(fmt.Sprintf("%s/%d/own client %t", tc.name, status, own), func(t *testing.T) {
-					foreign, received := startForeign(t)
+					f := apiretrytest.StartForeign(t)
+					foreign := f.URL
 					var redirected atomic.Int32
 					w := newWorld(t, graphsim.Options{}, func(next http.Handler) http.Handler {
 						return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -107,7 +83,7 @@ func TestCredentialsNeverFollowARedirect(t *testing.T) {
 					})
 
 					err := tc.call(context.Background(), c)
-					if got := received(); len(got) != 0 {
+					if got := f.Received(); len(got) != 0 {
 						t.Errorf("the redirect's server received %d requests: %q", len(got), got)
 					}
 					if err == nil {

@@ -3,49 +3,16 @@ package partnercenter_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/partnerops/multichannel-operator/internal/apiretry"
+	"github.com/partnerops/multichannel-operator/internal/apiretry/apiretrytest"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
-
-// foreignServer is where a redirect points: it records every request it
-// gets, and answers as a token service and an API would, so that a client
-// following the redirect would even succeed.
-type foreignServer struct {
-	url string
-	mu  sync.Mutex
-	got []string
-}
-
-func startForeign(t *testing.T) *foreignServer {
-	t.Helper()
-	f := &foreignServer{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		f.mu.Lock()
-		f.got = append(f.got, fmt.Sprintf("%s %s Authorization=%q body=%q", r.Method, r.URL, r.Header.Get("Authorization"), body))
-		f.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"access_token":"stolen","token_type":"Bearer","expires_in":3600,"id":"x","totalCount":0,"items":[]}`)
-	}))
-	t.Cleanup(srv.Close)
-	f.url = srv.URL
-	return f
-}
-
-func (f *foreignServer) received() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.got...)
-}
 
 // TestCredentialsNeverFollowARedirect: the token service (both grants) or
 // Partner Center answering 307 or 308 towards another server gets the call
@@ -107,14 +74,14 @@ func TestCredentialsNeverFollowARedirect(t *testing.T) {
 		for _, status := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 			for _, own := range []bool{false, true} {
 				t.Run(fmt.Sprintf("%s/%d/own client %t", tc.name, status, own), func(t *testing.T) {
-					foreign := startForeign(t)
+					foreign := apiretrytest.StartForeign(t)
 					var redirected atomic.Int32
 					_, srv := startSim(t, sim.Options{}, func(next http.Handler) http.Handler {
 						return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 							_ = r.ParseForm() // the simulator reads the parsed form again
 							if tc.redirects(r) {
 								redirected.Add(1)
-								w.Header().Set("Location", foreign.url+"/collect?from=redirect")
+								w.Header().Set("Location", foreign.URL+"/collect?from=redirect")
 								w.WriteHeader(status)
 								return
 							}
@@ -131,7 +98,7 @@ func TestCredentialsNeverFollowARedirect(t *testing.T) {
 					c, _ := newClient(t, srv.URL, contoso, opts...)
 
 					err := tc.call(context.Background(), c)
-					if got := foreign.received(); len(got) != 0 {
+					if got := foreign.Received(); len(got) != 0 {
 						t.Errorf("the redirect's server received %d requests: %q", len(got), got)
 					}
 					if err == nil {
@@ -139,7 +106,7 @@ func TestCredentialsNeverFollowARedirect(t *testing.T) {
 					}
 					t.Logf("refused: %v", err)
 					want := fmt.Sprintf("%s %s%s answered %d redirecting to %s/collect: credentials are never sent to a redirect",
-						tc.service, srv.URL, tc.path, status, foreign.url)
+						tc.service, srv.URL, tc.path, status, foreign.URL)
 					if !strings.Contains(err.Error(), want) {
 						t.Errorf("error %q\ndoes not say %q", err, want)
 					}
