@@ -87,6 +87,9 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 			// was sent with stays frozen (the CEL rule) until it ends.
 			sub.Status.Phase = v1alpha1.PhaseSwitching
 		}
+		if d := s.result.NotAfter.Sub(s.now); d > 0 && (res.RequeueAfter == 0 || d < res.RequeueAfter) {
+			res.RequeueAfter = d // evaluated again at the deadline, whatever else wakes it
+		}
 		phase := sub.Status.Phase
 		p.phaseChanged(string(p.before.Status.Phase), string(phase), phase == v1alpha1.PhaseFailed || phase == v1alpha1.PhaseIneligible, "")
 		// A person may record a decision meanwhile: a pass that changed the
@@ -232,6 +235,10 @@ func (r *CustomerSubscriptionReconciler) evaluate(_ context.Context, s *subscrip
 	if s.result.NotBefore != nil {
 		nb := metav1.NewTime(*s.result.NotBefore)
 		e.NotBefore = &nb
+	}
+	if !s.result.NotAfter.IsZero() {
+		na := metav1.NewTime(s.result.NotAfter)
+		e.NotAfter = &na
 	}
 	s.sub.Status.Eligibility = e
 	s.terms = termsOf(s.sub, s.customer, s.target, s.channelPartner, s.result.Path)

@@ -135,6 +135,15 @@ func (r *DelegatedAdminRelationshipReconciler) loadReferences(ctx context.Contex
 	if !found {
 		return done, err
 	}
+	if s.customer.Spec.Cloud == v1alpha1.CloudUSGovernment && s.obj.Status.RelationshipID == "" {
+		// GDAP is not available in Partner Center for Microsoft Cloud for US
+		// Government (docs/gdap.md): nothing is asked of Graph.
+		s.obj.Status.Phase = v1alpha1.GDAPFailed
+		s.conds.stalled(v1alpha1.ReasonNotAvailableInCloud, fmt.Sprintf(
+			"Customer %s is in Microsoft Cloud for US Government, where Partner Center offers no GDAP; admin access there comes with the reseller relationship's delegated administration (a ResellerRelationship with spec.delegatedAdmin: true). Delete this DelegatedAdminRelationship.",
+			s.customer.Name))
+		return done, nil
+	}
 	return nil, nil
 }
 

@@ -95,7 +95,7 @@ const (
 )
 
 // EligibilityReason is the stable code of the eligibility rule that decided.
-// +kubebuilder:validation:Enum=SubscriptionExpired;CustomerIsCSPPartner;SyndicationChannel;TargetNotCSP;ResellerWithoutProvider;CloudMismatch;RegionMismatch;AlreadyManaged;SourceCancelled;SubscriptionSuspended;AzurePartnerSwitch;NewCommerceTransfer;SourceTermEnded;LicenseTermActive;MultichannelLicense;MultichannelAzure
+// +kubebuilder:validation:Enum=SubscriptionExpired;CustomerIsCSPPartner;SyndicationChannel;TargetNotCSP;ResellerWithoutProvider;CloudMismatch;RegionMismatch;AlreadyManaged;SourceCancelled;SourceExpired;SubscriptionSuspended;AzurePartnerSwitch;NewCommerceTransfer;SourceRenews;SourceTermEnded;LicenseTermActive;MultichannelLicense;MultichannelAzure
 type EligibilityReason string
 
 // The reasons of the decision table, in rule order.
@@ -109,9 +109,11 @@ const (
 	ReasonRegionMismatch          EligibilityReason = "RegionMismatch"
 	ReasonAlreadyManaged          EligibilityReason = "AlreadyManaged"
 	ReasonSourceCancelled         EligibilityReason = "SourceCancelled"
+	ReasonSourceExpired           EligibilityReason = "SourceExpired"
 	ReasonSubscriptionSuspended   EligibilityReason = "SubscriptionSuspended"
 	ReasonAzurePartnerSwitch      EligibilityReason = "AzurePartnerSwitch"
 	ReasonNewCommerceTransfer     EligibilityReason = "NewCommerceTransfer"
+	ReasonSourceRenews            EligibilityReason = "SourceRenews"
 	ReasonSourceTermEnded         EligibilityReason = "SourceTermEnded"
 	ReasonLicenseTermActive       EligibilityReason = "LicenseTermActive"
 	ReasonMultichannelLicense     EligibilityReason = "MultichannelLicense"
@@ -529,6 +531,12 @@ type Eligibility struct {
 	// notBefore is the earliest time the path can proceed (WaitForTermEnd).
 	// +optional
 	NotBefore *metav1.Time `json:"notBefore,omitempty"`
+
+	// notAfter is the deadline of the path: for an expired license
+	// (SourceExpired), the end of the 30 days its users keep access, after
+	// which nothing can be bought without loss.
+	// +optional
+	NotAfter *metav1.Time `json:"notAfter,omitempty"`
 }
 
 // Operation records a Partner Center call that creates something, written

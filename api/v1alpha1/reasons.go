@@ -55,9 +55,12 @@ const (
 	ReasonGDAPTerminated        = "RelationshipTerminated"
 	ReasonGDAPTerminating       = "Terminating"
 	ReasonNoCredentials         = "NoCredentials"
-	ReasonExpiresWithin30Days   = "ExpiresWithin30Days"
-	ReasonExpiresWithin7Days    = "ExpiresWithin7Days"
-	ReasonAutoExtends           = "AutoExtends"
+	// ReasonNotAvailableInCloud: GDAP is not offered in the customer's
+	// cloud (Microsoft Cloud for US Government); nothing is sent.
+	ReasonNotAvailableInCloud = "NotAvailableInCloud"
+	ReasonExpiresWithin30Days = "ExpiresWithin30Days"
+	ReasonExpiresWithin7Days  = "ExpiresWithin7Days"
+	ReasonAutoExtends         = "AutoExtends"
 )
 
 // Reasons of a ResellerRelationship's conditions.

@@ -33,14 +33,18 @@ type Input struct {
 
 // Result is the decision.
 type Result struct {
-	// Rule is the number of the rule that decided, as in DOMAIN.md.
-	Rule     int
+	// Rule is the number of the rule that decided, as docs/eligibility.md
+	// numbers it ("1" to "16", "9a", "13a"); "" when none did.
+	Rule     string
 	Eligible bool
 	Path     v1alpha1.SwitchPath
 	Reason   v1alpha1.EligibilityReason
 	// NotBefore is the term's end date for WaitForTermEnd; it points into
 	// the input's subscription.
 	NotBefore *time.Time
+	// NotAfter is the path's deadline (SourceExpired: the end of the grace
+	// period); the zero time when there is none.
+	NotAfter time.Time
 
 	// The message is written when asked for (Message), so that deciding
 	// allocates nothing.
@@ -71,6 +75,9 @@ func Evaluate(in Input) Result {
 		res := Result{Rule: r.number, Eligible: r.eligible, Path: r.path(f), Reason: r.reason, facts: f, message: r.message}
 		if res.Path == v1alpha1.PathWaitForTermEnd {
 			res.NotBefore = f.termEnd
+		}
+		if res.Reason == v1alpha1.ReasonSourceExpired {
+			res.NotAfter = f.graceEnd()
 		}
 		return res
 	}
@@ -129,6 +136,28 @@ func (f facts) channel() v1alpha1.ChannelType {
 func (f facts) fromCSP() bool { return f.channel() == v1alpha1.ChannelCSP }
 
 func (f facts) newCommerce() bool { return f.sub.Commerce == v1alpha1.CommerceNewCommerce }
+
+// graceDays is how long an expired license's users keep access: Microsoft
+// keeps an expired subscription's data and access for 30 days
+// (docs/eligibility.md, rule 9a).
+const graceDays = 30
+
+// graceEnd is when an expired license's users lose access.
+func (f facts) graceEnd() time.Time {
+	if f.termEnd == nil {
+		return time.Time{}
+	}
+	return f.termEnd.Add(graceDays * 24 * time.Hour)
+}
+
+// pastGracePeriod: an expired subscription with nothing left to take over:
+// Azure, or a license whose grace period has ended (or that has no term end).
+func (f facts) pastGracePeriod() bool {
+	return !f.license() || f.termEnd == nil || !f.in.Now.Before(f.graceEnd())
+}
+
+// autoRenews: the source term renews at its end.
+func (f facts) autoRenews() bool { return f.sub.Term != nil && f.sub.Term.AutoRenew }
 
 // termEnded is true once now has reached the term's end date.
 func (f facts) termEnded() bool { return f.termEnd != nil && !f.in.Now.Before(*f.termEnd) }

@@ -9,8 +9,8 @@ import (
 
 // rule is one row of the decision table.
 type rule struct {
-	number      int
-	needsTarget bool // skipped when no support partner is named
+	number      string // as docs/eligibility.md numbers it: "1" to "16", "9a", "13a"
+	needsTarget bool   // skipped when no support partner is named
 	when        func(facts) bool
 	eligible    bool
 	path        func(facts) v1alpha1.SwitchPath
@@ -23,25 +23,28 @@ const (
 	withTarget = true
 )
 
-// table is DOMAIN.md section 4, row by row. Read it side by side with the document.
+// table is docs/eligibility.md's decision table, row by row. Read it side by
+// side with the document.
 var table = []rule{
 	// #  when                                          target      eligible path                          reason
-	{1, anyTarget, stateIs(v1alpha1.SubscriptionExpired), false, always(v1alpha1.PathNone), v1alpha1.ReasonSubscriptionExpired, msgExpired},
-	{2, anyTarget, customerIsCSPPartner, false, always(v1alpha1.PathNone), v1alpha1.ReasonCustomerIsCSPPartner, msgCustomerIsCSPPartner},
-	{3, anyTarget, channelIs(v1alpha1.ChannelSyndication), false, always(v1alpha1.PathNone), v1alpha1.ReasonSyndicationChannel, msgSyndication},
-	{4, withTarget, targetCSPTypeIs(v1alpha1.CSPTypeNone), false, always(v1alpha1.PathNone), v1alpha1.ReasonTargetNotCSP, msgTargetNotCSP},
-	{5, withTarget, facts.resellerWithoutProvider, false, always(v1alpha1.PathNone), v1alpha1.ReasonResellerWithoutProvider, msgResellerWithoutProvider},
-	{6, withTarget, facts.cloudMismatch, false, always(v1alpha1.PathNone), v1alpha1.ReasonCloudMismatch, msgCloudMismatch},
-	{7, withTarget, facts.regionMismatch, false, always(v1alpha1.PathNone), v1alpha1.ReasonRegionMismatch, msgRegionMismatch},
-	{8, withTarget, all(facts.fromCSP, facts.targetIsChannelPartner), true, always(v1alpha1.PathNone), v1alpha1.ReasonAlreadyManaged, msgAlreadyManaged},
-	{9, anyTarget, stateIs(v1alpha1.SubscriptionCancelled), true, newSubscriptionPath, v1alpha1.ReasonSourceCancelled, msgSourceCancelled},
-	{10, anyTarget, all(facts.fromCSP, stateIs(v1alpha1.SubscriptionSuspended)), false, always(v1alpha1.PathNone), v1alpha1.ReasonSubscriptionSuspended, msgSuspended},
-	{11, anyTarget, all(facts.usage, facts.fromCSP), true, always(v1alpha1.PathPartnerSwitch), v1alpha1.ReasonAzurePartnerSwitch, msgAzurePartnerSwitch},
-	{12, anyTarget, all(facts.license, facts.fromCSP, facts.newCommerce), true, always(v1alpha1.PathPartnerSwitch), v1alpha1.ReasonNewCommerceTransfer, msgNewCommerceTransfer},
-	{13, anyTarget, all(facts.license, facts.fromCSP, facts.termEnded), true, always(v1alpha1.PathNewLicenseSubscription), v1alpha1.ReasonSourceTermEnded, msgSourceTermEnded},
-	{14, anyTarget, all(facts.license, facts.fromCSP), false, always(v1alpha1.PathWaitForTermEnd), v1alpha1.ReasonLicenseTermActive, msgLicenseTermActive},
-	{15, anyTarget, facts.license, true, always(v1alpha1.PathResellerRelationship), v1alpha1.ReasonMultichannelLicense, msgMultichannelLicense},
-	{16, anyTarget, facts.usage, true, always(v1alpha1.PathNewAzureSubscription), v1alpha1.ReasonMultichannelAzure, msgMultichannelAzure},
+	{"1", anyTarget, all(stateIs(v1alpha1.SubscriptionExpired), facts.pastGracePeriod), false, always(v1alpha1.PathNone), v1alpha1.ReasonSubscriptionExpired, msgExpired},
+	{"2", anyTarget, customerIsCSPPartner, false, always(v1alpha1.PathNone), v1alpha1.ReasonCustomerIsCSPPartner, msgCustomerIsCSPPartner},
+	{"3", anyTarget, channelIs(v1alpha1.ChannelSyndication), false, always(v1alpha1.PathNone), v1alpha1.ReasonSyndicationChannel, msgSyndication},
+	{"4", withTarget, targetCSPTypeIs(v1alpha1.CSPTypeNone), false, always(v1alpha1.PathNone), v1alpha1.ReasonTargetNotCSP, msgTargetNotCSP},
+	{"5", withTarget, facts.resellerWithoutProvider, false, always(v1alpha1.PathNone), v1alpha1.ReasonResellerWithoutProvider, msgResellerWithoutProvider},
+	{"6", withTarget, facts.cloudMismatch, false, always(v1alpha1.PathNone), v1alpha1.ReasonCloudMismatch, msgCloudMismatch},
+	{"7", withTarget, facts.regionMismatch, false, always(v1alpha1.PathNone), v1alpha1.ReasonRegionMismatch, msgRegionMismatch},
+	{"8", withTarget, all(facts.fromCSP, facts.targetIsChannelPartner), true, always(v1alpha1.PathNone), v1alpha1.ReasonAlreadyManaged, msgAlreadyManaged},
+	{"9", anyTarget, stateIs(v1alpha1.SubscriptionCancelled), true, newSubscriptionPath, v1alpha1.ReasonSourceCancelled, msgSourceCancelled},
+	{"9a", anyTarget, all(facts.license, stateIs(v1alpha1.SubscriptionExpired)), true, always(v1alpha1.PathNewLicenseSubscription), v1alpha1.ReasonSourceExpired, msgSourceExpired},
+	{"10", anyTarget, all(facts.fromCSP, stateIs(v1alpha1.SubscriptionSuspended)), false, always(v1alpha1.PathNone), v1alpha1.ReasonSubscriptionSuspended, msgSuspended},
+	{"11", anyTarget, all(facts.usage, facts.fromCSP), true, always(v1alpha1.PathPartnerSwitch), v1alpha1.ReasonAzurePartnerSwitch, msgAzurePartnerSwitch},
+	{"12", anyTarget, all(facts.license, facts.fromCSP, facts.newCommerce), true, always(v1alpha1.PathPartnerSwitch), v1alpha1.ReasonNewCommerceTransfer, msgNewCommerceTransfer},
+	{"13a", anyTarget, all(facts.license, facts.fromCSP, facts.termEnded, facts.autoRenews), false, always(v1alpha1.PathNone), v1alpha1.ReasonSourceRenews, msgSourceRenews},
+	{"13", anyTarget, all(facts.license, facts.fromCSP, facts.termEnded), true, always(v1alpha1.PathNewLicenseSubscription), v1alpha1.ReasonSourceTermEnded, msgSourceTermEnded},
+	{"14", anyTarget, all(facts.license, facts.fromCSP), false, always(v1alpha1.PathWaitForTermEnd), v1alpha1.ReasonLicenseTermActive, msgLicenseTermActive},
+	{"15", anyTarget, facts.license, true, always(v1alpha1.PathResellerRelationship), v1alpha1.ReasonMultichannelLicense, msgMultichannelLicense},
+	{"16", anyTarget, facts.usage, true, always(v1alpha1.PathNewAzureSubscription), v1alpha1.ReasonMultichannelAzure, msgMultichannelAzure},
 }
 
 // Conditions the table is written with.
@@ -88,7 +91,21 @@ func newSubscriptionPath(f facts) v1alpha1.SwitchPath {
 // Messages: one sentence a person can act on, naming what is blocked and what would unblock it.
 
 func msgExpired(f facts) string {
+	if f.license() && f.termEnd != nil {
+		return fmt.Sprintf("The license expired on %s and its users' access ended %d days later, on %s, so there is nothing left to take over; record the customer's current subscription, or buy anew with state Cancelled.",
+			day(f), graceDays, f.graceEnd().UTC().Format("2006-01-02"))
+	}
 	return "The subscription has expired, so there is nothing left to support; record the customer's current subscription instead."
+}
+
+func msgSourceExpired(f facts) string {
+	return fmt.Sprintf("The license expired on %s; its users keep access until %s, so %s can sell the customer the same licenses before then without loss.",
+		day(f), f.graceEnd().UTC().Format("2006-01-02"), targetName(f))
+}
+
+func msgSourceRenews(f facts) string {
+	return fmt.Sprintf("The term with %s ended on %s with auto-renew on, so the source renewed (as new commerce since 2024) and buying anew would pay twice for the same seats; record the renewed term and commerce NewCommerce to transfer it, or have %s turn auto-renew off and cancel it.",
+		channelPartnerName(f), day(f), channelPartnerName(f))
 }
 
 func msgCustomerIsCSPPartner(f facts) string {
@@ -155,6 +172,9 @@ func msgSourceTermEnded(f facts) string {
 func msgLicenseTermActive(f facts) string {
 	if f.termEnd == nil {
 		return fmt.Sprintf("A license subscription cannot move between CSP partners mid-term and the term with %s has no end date; set term.endDate, or cancel it and set state Cancelled.", channelPartnerName(f))
+	}
+	if f.autoRenews() {
+		return fmt.Sprintf("A license subscription cannot move between CSP partners mid-term, and the term with %s ends on %s with auto-renew on: the source renews then unless %s turns auto-renew off before, so have it turned off, or cancel it and set state Cancelled.", channelPartnerName(f), day(f), channelPartnerName(f))
 	}
 	return fmt.Sprintf("A license subscription cannot move between CSP partners mid-term; wait until the term with %s ends on %s, or cancel it and set state Cancelled.", channelPartnerName(f), day(f))
 }
