@@ -24,6 +24,12 @@ var (
 	transferExpiryDesc = prometheus.NewDesc("multichannel_transfer_expiry_timestamp_seconds",
 		"When the pending transfer of a Switching CustomerSubscription expires unless the source partner accepts it (30 days after it was created), in Unix seconds.",
 		[]string{"namespace", "name", "customer", "partner"}, nil)
+	sourceRenewalDesc = prometheus.NewDesc("multichannel_source_renewal_timestamp_seconds",
+		"When the source term of a license with another CSP partner that auto-renews ends, and renews unless the source partner turns auto-renew off, in Unix seconds.",
+		[]string{"namespace", "name", "customer", "partner"}, nil)
+	sourceAccessEndDesc = prometheus.NewDesc("multichannel_source_access_end_timestamp_seconds",
+		"When the users of an expired license not yet bought anew lose access (30 days after it expired), in Unix seconds.",
+		[]string{"namespace", "name", "customer", "partner"}, nil)
 	gdapEndDesc = prometheus.NewDesc("multichannel_gdap_relationship_end_timestamp_seconds",
 		"When an Active or Expiring DelegatedAdminRelationship that will not auto-extend ends, in Unix seconds.",
 		[]string{"namespace", "name", "customer", "partner"}, nil)
@@ -43,6 +49,8 @@ func (c *alertCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- relationshipRequestedDesc
 	ch <- transferExpiryDesc
 	ch <- gdapEndDesc
+	ch <- sourceRenewalDesc
+	ch <- sourceAccessEndDesc
 }
 
 func (c *alertCollector) Collect(ch chan<- prometheus.Metric) {
@@ -67,12 +75,18 @@ func (c *alertCollector) Collect(ch chan<- prometheus.Metric) {
 	if err := (*cache).List(ctx, subs, client.UnsafeDisableDeepCopy); err == nil {
 		for i := range subs.Items {
 			s := &subs.Items[i]
-			created, ok := transferCreated(s)
-			if !ok {
-				continue
+			if created, ok := transferCreated(s); ok {
+				ch <- prometheus.MustNewConstMetric(transferExpiryDesc, prometheus.GaugeValue,
+					unixSeconds(created.Add(transferLifetime)), s.Namespace, s.Name, s.Spec.CustomerRef, s.Spec.SupportPartnerRef)
 			}
-			ch <- prometheus.MustNewConstMetric(transferExpiryDesc, prometheus.GaugeValue,
-				unixSeconds(created.Add(transferLifetime)), s.Namespace, s.Name, s.Spec.CustomerRef, s.Spec.SupportPartnerRef)
+			if renews, ok := sourceRenewal(s); ok {
+				ch <- prometheus.MustNewConstMetric(sourceRenewalDesc, prometheus.GaugeValue,
+					unixSeconds(renews), s.Namespace, s.Name, s.Spec.CustomerRef, s.Spec.SupportPartnerRef)
+			}
+			if e := s.Status.Eligibility; e != nil && e.NotAfter != nil && s.Status.Phase != v1alpha1.PhaseCompleted {
+				ch <- prometheus.MustNewConstMetric(sourceAccessEndDesc, prometheus.GaugeValue,
+					unixSeconds(e.NotAfter.Time), s.Namespace, s.Name, s.Spec.CustomerRef, s.Spec.SupportPartnerRef)
+			}
 		}
 	}
 	gdaps := &v1alpha1.DelegatedAdminRelationshipList{}
@@ -102,6 +116,16 @@ func transferCreated(s *v1alpha1.CustomerSubscription) (time.Time, bool) {
 		return op.StartedAt.Time, true
 	}
 	return time.Time{}, false
+}
+
+// sourceRenewal is when a license waiting for its source term to end
+// renews at the source, if it auto-renews.
+func sourceRenewal(s *v1alpha1.CustomerSubscription) (time.Time, bool) {
+	e := s.Status.Eligibility
+	if e == nil || e.Reason != v1alpha1.ReasonLicenseTermActive || e.NotBefore == nil || s.Spec.Term == nil || !s.Spec.Term.AutoRenew {
+		return time.Time{}, false
+	}
+	return e.NotBefore.Time, true
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

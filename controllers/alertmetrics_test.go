@@ -33,6 +33,12 @@ func TestAlertMetrics(t *testing.T) {
 		}
 	}
 	ends := metav1.NewTime(time.Unix(1_795_000_000, 0))
+	waiting := func(name string, autoRenew bool, reason v1alpha1.EligibilityReason, notBefore, notAfter *metav1.Time, phase v1alpha1.SubscriptionPhase) *v1alpha1.CustomerSubscription {
+		s := sub(name, phase, nil)
+		s.Spec.Term = &v1alpha1.Term{AutoRenew: autoRenew}
+		s.Status.Eligibility = &v1alpha1.Eligibility{Reason: reason, NotBefore: notBefore, NotAfter: notAfter}
+		return s
+	}
 	gdap := func(name string, phase v1alpha1.GDAPPhase, autoExtend string) *v1alpha1.DelegatedAdminRelationship {
 		return &v1alpha1.DelegatedAdminRelationship{
 			ObjectMeta: metav1.ObjectMeta{Namespace: "woodgrove", Name: name},
@@ -51,6 +57,10 @@ func TestAlertMetrics(t *testing.T) {
 		sub("transfer-recorded", v1alpha1.PhaseSwitching, &v1alpha1.Operation{ID: "b", Type: v1alpha1.OperationCreateTransfer, StartedAt: &started}),
 		sub("azure-plan", v1alpha1.PhaseSwitching, &v1alpha1.Operation{ID: "c", Type: v1alpha1.OperationCreateAzurePlan, StartedAt: &started}),
 		sub("transfer-accepted", v1alpha1.PhaseCompleted, &v1alpha1.Operation{ID: "d", Type: v1alpha1.OperationCreateTransfer, StartedAt: &started, CompletedAt: &created}),
+		waiting("renews", true, v1alpha1.ReasonLicenseTermActive, &ends, nil, v1alpha1.PhaseScheduled),
+		waiting("ends", false, v1alpha1.ReasonLicenseTermActive, &ends, nil, v1alpha1.PhaseScheduled),
+		waiting("expired", false, v1alpha1.ReasonSourceExpired, nil, &requested, v1alpha1.PhaseAwaitingApproval),
+		waiting("expired-bought", false, v1alpha1.ReasonSourceExpired, nil, &requested, v1alpha1.PhaseCompleted),
 	}
 	scheme := runtime.NewScheme()
 	if err := v1alpha1.AddToScheme(scheme); err != nil {
@@ -72,6 +82,12 @@ multichannel_transfer_expiry_timestamp_seconds{customer="woodgrove",name="transf
 # HELP multichannel_gdap_relationship_end_timestamp_seconds When an Active or Expiring DelegatedAdminRelationship that will not auto-extend ends, in Unix seconds.
 # TYPE multichannel_gdap_relationship_end_timestamp_seconds gauge
 multichannel_gdap_relationship_end_timestamp_seconds{customer="woodgrove",name="support-ends",namespace="woodgrove",partner="contoso-csp"} 1.795e+09
+# HELP multichannel_source_access_end_timestamp_seconds When the users of an expired license not yet bought anew lose access (30 days after it expired), in Unix seconds.
+# TYPE multichannel_source_access_end_timestamp_seconds gauge
+multichannel_source_access_end_timestamp_seconds{customer="woodgrove",name="expired",namespace="woodgrove",partner="contoso-csp"} 1.79e+09
+# HELP multichannel_source_renewal_timestamp_seconds When the source term of a license with another CSP partner that auto-renews ends, and renews unless the source partner turns auto-renew off, in Unix seconds.
+# TYPE multichannel_source_renewal_timestamp_seconds gauge
+multichannel_source_renewal_timestamp_seconds{customer="woodgrove",name="renews",namespace="woodgrove",partner="contoso-csp"} 1.795e+09
 `
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 		t.Error(err)

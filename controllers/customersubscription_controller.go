@@ -276,6 +276,19 @@ func (r *CustomerSubscriptionReconciler) waitForTermEnd(_ context.Context, s *su
 	s.sub.Status.Phase = v1alpha1.PhaseScheduled
 	s.conds.progressing(v1alpha1.ReasonScheduled, fmt.Sprintf("Scheduled for %s: %s", s.result.NotBefore.UTC().Format(time.RFC3339), s.result.Message()))
 	wait := s.result.NotBefore.Sub(s.now)
+	if t := s.sub.Spec.Term; t != nil && t.AutoRenew {
+		// The source renews at the term's end unless the source partner
+		// turns auto-renew off: say so, once, some weeks before.
+		if warnIn := wait - renewalWarning; warnIn > 0 {
+			wait = warnIn
+		} else {
+			s.conds.progressing(v1alpha1.ReasonSourceRenewsSoon, fmt.Sprintf("The source renews on %s unless partner %s turns auto-renew off before: %s",
+				s.result.NotBefore.UTC().Format("2006-01-02"), s.sub.Spec.Channel.PartnerRef, s.result.Message()))
+			if ready := meta.FindStatusCondition(s.sub.Status.Conditions, v1alpha1.ConditionReady); ready == nil || ready.Reason != v1alpha1.ReasonSourceRenewsSoon {
+				s.event(nil, "Warning", v1alpha1.ReasonSourceRenewsSoon, "WaitForTermEnd", "%s", s.conds.outcome.message)
+			}
+		}
+	}
 	if wait > r.opts.MaxRequeue {
 		wait = r.opts.MaxRequeue
 	}
@@ -299,6 +312,11 @@ func (r *CustomerSubscriptionReconciler) requireAuthorityHere(ctx context.Contex
 	}
 	return nil, nil
 }
+
+// renewalWarning is how long before a renewing source's term ends the
+// subscription warns (Event SourceRenewsSoon; the alert
+// MultichannelSourceRenewsSoon fires then too).
+const renewalWarning = 21 * 24 * time.Hour
 
 // relationshipName is the name of the ResellerRelationship the operator creates.
 func relationshipName(customer, partner string) string { return customer + "-" + partner }

@@ -126,3 +126,34 @@ func TestSourceCancelledMidPurchaseAsksNothing(t *testing.T) {
 		t.Errorf("%d line items sold, want 1", n)
 	}
 }
+
+// TestRenewalWarnedWeeksAhead: a license with another CSP partner that
+// auto-renews, waiting for its term's end, warns three weeks before (one
+// Warning Event, reason SourceRenewsSoon); one further away only waits.
+func TestRenewalWarnedWeeksAhead(t *testing.T) {
+	h := start(t)
+	contoso, fabrikam := h.contoso(), h.fabrikam()
+	h.woodgroveTrusts(contoso)
+	soon := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2026-12-04T00:00:00Z") // the clock reads 2026-11-24
+	soon.Term.AutoRenew = true
+	h.subscription("soon", soon)
+	later := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2027-01-04T00:00:00Z")
+	later.Term.AutoRenew = true
+	h.subscription("later", later)
+	for name, reason := range map[string]string{"soon": v1alpha1.ReasonSourceRenewsSoon, "later": v1alpha1.ReasonScheduled} {
+		h.eventually(name+" is scheduled with "+reason, func() error {
+			sub := h.waitPhase(name, v1alpha1.PhaseScheduled)
+			if c := condition(sub.Status.Conditions, v1alpha1.ConditionReady); c == nil || c.Reason != reason || !strings.Contains(c.Message, "auto-renew") {
+				return errf("ready = %+v", c)
+			}
+			return nil
+		})
+	}
+	h.waitQuiet()
+	if n := len(h.events("CustomerSubscription", "soon", v1alpha1.ReasonSourceRenewsSoon)); n != 1 {
+		t.Errorf("%d SourceRenewsSoon events for soon, want 1", n)
+	}
+	if n := len(h.events("CustomerSubscription", "later", v1alpha1.ReasonSourceRenewsSoon)); n != 0 {
+		t.Errorf("%d SourceRenewsSoon events for later, want none", n)
+	}
+}

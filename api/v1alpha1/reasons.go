@@ -19,8 +19,12 @@ const ReasonValid = "Valid"
 // Reasons of a CustomerSubscription's conditions, besides the eligibility
 // reasons (which the Eligible condition and an Ineligible Stalled carry).
 const (
-	ReasonNoSupportPartner           = "NoSupportPartner"
-	ReasonScheduled                  = "Scheduled"
+	ReasonNoSupportPartner = "NoSupportPartner"
+	ReasonScheduled        = "Scheduled"
+	// ReasonSourceRenewsSoon: scheduled for the end of a source term that
+	// renews unless the source partner turns auto-renew off, in three weeks
+	// or less.
+	ReasonSourceRenewsSoon           = "SourceRenewsSoon"
 	ReasonSwitching                  = "Switching"
 	ReasonAwaitingTransfer           = "AwaitingTransferAcceptance"
 	ReasonAwaitingSourceCancellation = "AwaitingSourceCancellation"

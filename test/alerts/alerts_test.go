@@ -105,6 +105,21 @@ load 1d
 load 1d
   multichannel_transfer_expiry_timestamp_seconds{namespace="woodgrove",name="soon",customer="woodgrove",partner="contoso-csp"} 2592000x40`},
 
+		{name: "a source renewing in twenty days", alert: "MultichannelSourceRenewsSoon", key: "name", at: 10 * day, firing: []string{"soon"}, load: `
+load 1d
+  multichannel_source_renewal_timestamp_seconds{namespace="woodgrove",name="soon",customer="woodgrove",partner="contoso-csp"} 2592000x40
+  multichannel_source_renewal_timestamp_seconds{namespace="woodgrove",name="later",customer="woodgrove",partner="contoso-csp"} 3456000x40`},
+		{name: "a source renewing in four weeks", alert: "MultichannelSourceRenewsSoon", key: "name", at: 2 * day, load: `
+load 1d
+  multichannel_source_renewal_timestamp_seconds{namespace="woodgrove",name="soon",customer="woodgrove",partner="contoso-csp"} 2592000x40`},
+		{name: "an expired license six days from losing access", alert: "MultichannelExpiredLicenseDeadline", key: "name", at: 24 * day, firing: []string{"soon"}, load: `
+load 1d
+  multichannel_source_access_end_timestamp_seconds{namespace="woodgrove",name="soon",customer="woodgrove",partner="contoso-csp"} 2592000x40
+  multichannel_source_access_end_timestamp_seconds{namespace="woodgrove",name="later",customer="woodgrove",partner="contoso-csp"} 3456000x40`},
+		{name: "an expired license eight days from losing access", alert: "MultichannelExpiredLicenseDeadline", key: "name", at: 22 * day, load: `
+load 1d
+  multichannel_source_access_end_timestamp_seconds{namespace="woodgrove",name="soon",customer="woodgrove",partner="contoso-csp"} 2592000x40`},
+
 		{name: "10% of requests throttled", alert: "MultichannelPartnerCenterThrottled", at: 20 * time.Minute, firing: []string{""}, load: `
 load 1m
   multichannel_partnercenter_requests_total{operation="GetTransfer",code="200"} 0+90x30
