@@ -164,6 +164,7 @@ type jsonRow struct {
 	Reason    string `json:"reason"`
 	Message   string `json:"message"`
 	NotBefore string `json:"notBefore,omitempty"`
+	NotAfter  string `json:"notAfter,omitempty"`
 }
 
 func writeJSON(w io.Writer, rows []check.Row) error {
@@ -172,7 +173,7 @@ func writeJSON(w io.Writer, rows []check.Row) error {
 		out = append(out, jsonRow{
 			Namespace: r.Namespace, Name: r.Name, Eligible: r.Result.Eligible,
 			Path: string(r.Result.Path), Reason: string(r.Result.Reason), Message: r.Result.Message(),
-			NotBefore: notBefore(r, ""),
+			NotBefore: notBefore(r, ""), NotAfter: notAfter(r),
 		})
 	}
 	enc := json.NewEncoder(w)
@@ -193,6 +194,14 @@ func writeTable(w io.Writer, rows []check.Row) error {
 			strconv.FormatBool(r.Result.Eligible), r.Result.Path, r.Result.Reason, notBefore(r, "<none>"))
 	}
 	return tw.Flush()
+}
+
+// notAfter is the path's deadline (an expired license's), or "".
+func notAfter(r check.Row) string {
+	if r.Result.NotAfter.IsZero() {
+		return ""
+	}
+	return r.Result.NotAfter.UTC().Format(time.RFC3339)
 }
 
 func notBefore(r check.Row, none string) string {

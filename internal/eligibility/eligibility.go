@@ -192,5 +192,5 @@ func (f facts) cloudMismatch() bool {
 }
 
 func (f facts) regionMismatch() bool {
-	return !strings.EqualFold(f.target.Spec.Country, f.customer.Spec.Country)
+	return !sellsTo(f.target.Spec.Country, f.customer.Spec.Country)
 }

@@ -316,3 +316,37 @@ func TestExpiryAndRenewalBoundaries(t *testing.T) {
 		})
 	}
 }
+
+// TestMarketBoundaries: rule 7 by CSP market (docs/eligibility.md): a
+// partner sells to every country of its market and to no other, each way.
+func TestMarketBoundaries(t *testing.T) {
+	customerIn := func(c string) func(*Input) { return func(in *Input) { in.Customer.Spec.Country = c } }
+	for _, tc := range []struct {
+		partner, customer string
+		sells             bool
+	}{
+		{"US", "UM", true},  // the US and its minor outlying islands
+		{"UM", "US", true},
+		{"US", "CA", false}, // Canada is its own market
+		{"CA", "US", false},
+		{"DE", "FR", true}, // Europe
+		{"GB", "CH", true},
+		{"BR", "AR", false}, // Brazil sells only to Brazil
+		{"AR", "BR", false},
+		{"KE", "NG", true},  // Africa
+		{"KE", "ZA", false}, // South Africa is in the Middle East, Central and Eastern Europe market
+		{"AU", "NZ", false},
+		{"XX", "XX", true}, // a country the table does not list sells to itself only
+		{"XX", "US", false},
+	} {
+		t.Run(tc.partner+" to "+tc.customer, func(t *testing.T) {
+			got := Evaluate(input(targetCountry(tc.partner), customerIn(tc.customer)))
+			if sells := got.Reason != v1alpha1.ReasonRegionMismatch; sells != tc.sells {
+				t.Errorf("rule %s %s (%s); want selling %v", got.Rule, got.Reason, got.Message(), tc.sells)
+			}
+			if !tc.sells && !strings.Contains(got.Message(), "CSP market") {
+				t.Errorf("message %q does not name the market", got.Message())
+			}
+		})
+	}
+}

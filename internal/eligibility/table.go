@@ -138,8 +138,9 @@ func msgCloudMismatch(f facts) string {
 }
 
 func msgRegionMismatch(f facts) string {
-	return fmt.Sprintf("Partner %s is in country %s but customer %s is in %s; name a partner in the customer's country.",
-		f.target.Name, f.target.Spec.Country, name(f.customer.Name, "the customer"), f.customer.Spec.Country)
+	return fmt.Sprintf("Partner %s is in %s, CSP market %s, which does not sell to customer %s's country %s (market %s); name a partner in the customer's market.",
+		f.target.Name, f.target.Spec.Country, name(Market(f.target.Spec.Country), "unknown"), name(f.customer.Name, "the customer"),
+		f.customer.Spec.Country, name(Market(f.customer.Spec.Country), "unknown"))
 }
 
 func msgAlreadyManaged(f facts) string {
