@@ -325,7 +325,7 @@ func TestMarketBoundaries(t *testing.T) {
 		partner, customer string
 		sells             bool
 	}{
-		{"US", "UM", true},  // the US and its minor outlying islands
+		{"US", "UM", true}, // the US and its minor outlying islands
 		{"UM", "US", true},
 		{"US", "CA", false}, // Canada is its own market
 		{"CA", "US", false},
