@@ -89,8 +89,9 @@ func TestCheckJSON(t *testing.T) {
 		}
 		byName[r["name"].(string)] = r
 	}
-	// --now moved past the term end of woodgrove-m365-fabrikam.
-	if r := byName["woodgrove-m365-fabrikam"]; r["reason"] != "SourceTermEnded" || r["eligible"] != true {
+	// --now moved past the term end of woodgrove-m365-fabrikam, which
+	// auto-renews: the source renewed, so nothing is bought over it (rule 13a).
+	if r := byName["woodgrove-m365-fabrikam"]; r["reason"] != "SourceRenews" || r["eligible"] != false {
 		t.Errorf("after its term ended, woodgrove-m365-fabrikam = %v", r)
 	}
 	if len(rows) != 14 {
