@@ -151,9 +151,11 @@ func (f facts) graceEnd() time.Time {
 }
 
 // pastGracePeriod: an expired subscription with nothing left to take over:
-// Azure, or a license whose grace period has ended (or that has no term end).
+// Azure, or a license whose grace period has ended (or that has no term end,
+// or is recorded expired before its term's end, which cannot be: then its
+// term.endDate is not the date it expired, and no deadline can be told).
 func (f facts) pastGracePeriod() bool {
-	return !f.license() || f.termEnd == nil || !f.in.Now.Before(f.graceEnd())
+	return !f.license() || f.termEnd == nil || !f.in.Now.Before(f.graceEnd()) || f.in.Now.Before(*f.termEnd)
 }
 
 // autoRenews: the source term renews at its end.

@@ -301,6 +301,7 @@ func TestExpiryAndRenewalBoundaries(t *testing.T) {
 		{"the last second of the grace period", input(expired, at(graceEnd.Add(-time.Second))), "9a", graceEnd, ""},
 		{"the grace period's end", input(expired, at(graceEnd)), "1", time.Time{}, "access ended 30 days later, on 2027-07-30"},
 		{"the 31st day after expiry", input(expired, at(graceEnd.Add(24*time.Hour))), "1", time.Time{}, "nothing left to take over"},
+		{"recorded expired before its term's end", input(expired, at(termEnd.Add(-time.Second))), "1", time.Time{}, "record the date it expired as term.endDate"},
 		{"auto-renew, at term end", input(boughtFromCSP, autoRenew, at(termEnd)), "13a", time.Time{}, "the source renewed"},
 		{"auto-renew, after term end", input(boughtFromCSP, autoRenew, at(termEnd.Add(48*time.Hour))), "13a", time.Time{}, "record the renewed term and commerce NewCommerce"},
 		{"auto-renew, before term end", input(boughtFromCSP, autoRenew, at(termEnd.Add(-time.Nanosecond))), "14", time.Time{}, "the source renews then unless fabrikam turns auto-renew off"},

@@ -91,6 +91,9 @@ func newSubscriptionPath(f facts) v1alpha1.SwitchPath {
 // Messages: one sentence a person can act on, naming what is blocked and what would unblock it.
 
 func msgExpired(f facts) string {
+	if f.license() && f.termEnd != nil && f.in.Now.Before(*f.termEnd) {
+		return fmt.Sprintf("The license is recorded as Expired but its term ends on %s, so when its users lose access cannot be told; record the date it expired as term.endDate, and it can be bought anew within 30 days of it.", day(f))
+	}
 	if f.license() && f.termEnd != nil {
 		return fmt.Sprintf("The license expired on %s and its users' access ended %d days later, on %s, so there is nothing left to take over; record the customer's current subscription, or buy anew with state Cancelled.",
 			day(f), graceDays, f.graceEnd().UTC().Format("2006-01-02"))
