@@ -11,7 +11,7 @@ import (
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 )
 
-// Sharding, as Flux shards its controllers (DOMAIN.md section 9): a replica
+// Sharding, as Flux shards its controllers (docs/performance.md): a replica
 // started with --shard=NAME caches, and so reconciles, only the namespaced
 // objects labelled multichannel.partnerops.io/shard=NAME. Label every object
 // of a customer alike; the ResellerRelationships the operator creates carry

@@ -1,6 +1,6 @@
 // Package eligibility decides whether a CSP partner can take on a customer's
 // subscription bought elsewhere, by which path, and why not: the multichannel
-// decision table of DOMAIN.md section 4. It reads no clock and calls nothing;
+// decision table of docs/eligibility.md. It reads no clock and calls nothing;
 // the controllers and the kubectl plugin both call Evaluate, so every rule
 // exists once.
 package eligibility

@@ -53,7 +53,7 @@ func TestSamplesAccepted(t *testing.T) {
 	}
 }
 
-// TestDefaults checks the defaults DOMAIN.md promises are applied by the schema.
+// TestDefaults checks the defaults the API documents (kubectl explain) are applied by the schema.
 func TestDefaults(t *testing.T) {
 	ns := newNamespace(t)
 	ctx := context.Background()
