@@ -274,9 +274,11 @@ func TestContractOrder(t *testing.T) {
 	if err := json.Unmarshal(sent.body, &body); err != nil || len(body.LineItems) != len(want) {
 		t.Fatalf("cart sent: %s, %v", sent.body, err)
 	}
-	if top := fields(t, sent.body); len(top) != 1 {
-		t.Errorf("the cart request has fields besides lineItems: %s", sent.body)
-	}
+	attested := fields(t, example(t, "create-cart.attestation.request.json"))
+	delete(attested, "lineitems")
+	top := fields(t, sent.body)
+	delete(top, "lineitems")
+	sameFields(t, "cart", top, attested) // lineItems and the partner's attestation, as the 2022 page documents
 	for i, raw := range body.LineItems {
 		wantItem, _ := json.Marshal(want[i])
 		sameFields(t, "cart line item", fields(t, raw), fields(t, wantItem))
@@ -285,6 +287,46 @@ func TestContractOrder(t *testing.T) {
 	if len(checkout.body) != 0 {
 		t.Errorf("checkout sent a body (documented: none): %s", checkout.body)
 	}
+}
+
+// TestContractCartForIndirectReseller: an indirect provider's cart names
+// the indirect reseller on record in the line item's participants and
+// attests it, as the documented request sample does.
+// Source: create-cart.attestation.request.json (see testdata/SOURCES).
+func TestContractCartForIndirectReseller(t *testing.T) {
+	const cartID = "3655b1a0-b1c9-4268-9824-577fdbc4d0be"
+	c, d := serveDocumented(t, map[string]reply{
+		"POST /v1/customers/" + docCustomer + "/carts":                         {201, example(t, "create-cart.response.json")},
+		"POST /v1/customers/" + docCustomer + "/carts/" + cartID + "/checkout": {201, example(t, "checkout.response.json")},
+	})
+	var doc struct {
+		LineItems []json.RawMessage `json:"lineItems"`
+	}
+	if err := json.Unmarshal(example(t, "create-cart.attestation.request.json"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := fields(t, doc.LineItems[1])
+	// The operator names one partner on record, the transaction reseller:
+	// the documented sample adds two additional_transaction_reseller.
+	want["participants"] = want["participants"].([]any)[:1]
+	want["id"] = float64(0)
+	item := pc.CartLineItem{CatalogItemID: "CFQ7TTC0LFLS:0002:CFQ7TTC0KDLJ", Quantity: 2, BillingCycle: "monthly", TermDuration: "P1Y",
+		Participants: []pc.Participant{{Key: pc.ParticipantTransactionReseller, Value: "5357564"}}}
+	if _, err := c.CreateOrder(context.Background(), docCustomer, "op-doc", []pc.CartLineItem{item}); err != nil {
+		t.Fatal(err)
+	}
+	sent := d.request(t, http.MethodPost, "/v1/customers/"+docCustomer+"/carts")
+	var body struct {
+		Attested  *bool             `json:"PartnerOnRecordAttestationAccepted"`
+		LineItems []json.RawMessage `json:"lineItems"`
+	}
+	if err := json.Unmarshal(sent.body, &body); err != nil || len(body.LineItems) != 1 {
+		t.Fatalf("cart sent: %s, %v", sent.body, err)
+	}
+	if body.Attested == nil || !*body.Attested {
+		t.Errorf("the cart does not attest its partners on record: %s", sent.body)
+	}
+	sameFields(t, "cart line item", fields(t, body.LineItems[0]), want)
 }
 
 func TestContractCheckoutOrderErrors(t *testing.T) {
@@ -456,5 +498,42 @@ func TestContractHeaders(t *testing.T) {
 	}
 	if d.sent[0].header.Get(pc.HeaderCorrelationID) == d.sent[1].header.Get(pc.HeaderCorrelationID) {
 		t.Error("two calls share an MS-CorrelationId; the documentation asks for a new one per call")
+	}
+}
+
+// TestContractCancelSubscription: cancelling sends the subscription whole
+// with status deleted and its ETag, as the documented request does, and
+// reads the refund from the documented response.
+// Source: cancel-subscription.request.json and .response.json (testdata/SOURCES).
+func TestContractCancelSubscription(t *testing.T) {
+	const id = "6e7aa601-629e-461b-8933-0898c3cc3c7c"
+	// The subscription before the cancel: the documented request with status active and an ETag.
+	current := strings.Replace(string(example(t, "cancel-subscription.request.json")), `"status": "deleted"`, `"status": "active"`, 1)
+	current = strings.Replace(current, `"attributes": {"objectType": "Subscription"}`, `"attributes": {"etag": "<etag>", "objectType": "Subscription"}`, 1)
+	c, d := serveDocumented(t, map[string]reply{
+		"GET /v1/customers/" + docCustomer + "/subscriptions/" + id:   {200, []byte(current)},
+		"PATCH /v1/customers/" + docCustomer + "/subscriptions/" + id: {200, example(t, "cancel-subscription.response.json")},
+	})
+	out, err := c.CancelSubscription(context.Background(), docCustomer, id)
+	if err != nil || out.Status != pc.SubscriptionDeleted {
+		t.Fatalf("CancelSubscription = %+v, %v", out, err)
+	}
+	if len(out.RefundOptions) != 1 || out.RefundOptions[0].Type != "Full" || out.RefundOptions[0].ExpiresAt == nil {
+		t.Errorf("refundOptions = %+v, documented one Full refund with expiresAt", out.RefundOptions)
+	}
+	sent := d.request(t, http.MethodPatch, "/v1/customers/"+docCustomer+"/subscriptions/"+id)
+	if got := sent.header.Get("If-Match"); got != "<etag>" {
+		t.Errorf("If-Match = %q, want the subscription's <etag>", got)
+	}
+	got := fields(t, sent.body)
+	if got["status"] != pc.SubscriptionDeleted {
+		t.Errorf("status sent = %v, documented deleted", got["status"])
+	}
+	// Every documented field the client's Subscription knows goes back as read.
+	want := fields(t, example(t, "cancel-subscription.request.json"))
+	for _, k := range []string{"id", "offerid", "quantity", "billingtype", "billingcycle", "termduration", "orderid"} {
+		if !reflect.DeepEqual(got[k], want[k]) {
+			t.Errorf("%s sent = %#v, documented %#v", k, got[k], want[k])
+		}
 	}
 }

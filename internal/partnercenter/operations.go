@@ -72,6 +72,9 @@ func (c *Client) UpdateSubscriptionStatus(ctx context.Context, customerID, subsc
 		if sub.Attributes.Etag == "" {
 			return nil, fmt.Errorf("partner center UpdateSubscription: subscription %s came without an ETag, which an update must name", subscriptionID)
 		}
+		if sub.Status == status {
+			return sub, nil // already so (an earlier call's update landed): nothing to send
+		}
 		sub.Status = status
 		out := &Subscription{}
 		err = c.do(ctx, call{op: "UpdateSubscription", method: http.MethodPatch, path: subscriptionPath(customerID, subscriptionID),
@@ -86,6 +89,15 @@ func (c *Client) UpdateSubscriptionStatus(ctx context.Context, customerID, subsc
 		return out, nil
 	}
 	return nil, err
+}
+
+// CancelSubscription cancels a subscription: its status becomes deleted,
+// sent as UpdateSubscriptionStatus does. A new-commerce subscription can
+// be cancelled only until its CancellationAllowedUntilDate; after it,
+// Partner Center refuses. A subscription already deleted is returned as
+// it is, so a repeated call cancels nothing twice.
+func (c *Client) CancelSubscription(ctx context.Context, customerID, subscriptionID string) (*Subscription, error) {
+	return c.UpdateSubscriptionStatus(ctx, customerID, subscriptionID, SubscriptionDeleted)
 }
 
 func subscriptionPath(customerID, subscriptionID string) string {
@@ -129,10 +141,14 @@ func (c *Client) Purchase(ctx context.Context, customerID, requestID, own string
 	}
 	co := &Checkout{}
 	base := "/customers/" + url.PathEscape(customerID) + "/carts"
-	// The request is the documented cart body: its line items, nothing else.
+	// The request is the documented cart body: its line items and the
+	// partner's attestation of the partners on record they name (the
+	// partner itself, or the indirect reseller in participants), which
+	// Partner Center requires.
 	body := struct {
-		LineItems []CartLineItem `json:"lineItems"`
-	}{items}
+		AttestationAccepted bool           `json:"PartnerOnRecordAttestationAccepted"`
+		LineItems           []CartLineItem `json:"lineItems"`
+	}{true, items}
 	if err := c.do(ctx, call{op: "CreateCart", method: http.MethodPost, path: base, body: body,
 		requestID: StepRequestID(requestID, "cart"), retryable: true}, &co.Cart); err != nil {
 		return nil, err

@@ -91,12 +91,22 @@ func TestSimulatorRefusesUndocumentedRequests(t *testing.T) {
 		{"the legacy request: line items, no name, email or type", contoso, "POST", transfers, nil,
 			string(mustRead(t, "create-transfer.legacy.request.json")), 400},
 		{"cart line item without billingCycle, as the Azure plan item was sent", contoso, "POST", carts, nil,
-			`{"lineItems":[{"id":0,"catalogItemId":"DZH318Z0BPS6:0001","quantity":1}]}`, 400},
+			`{"PartnerOnRecordAttestationAccepted":true,"lineItems":[{"id":0,"catalogItemId":"DZH318Z0BPS6:0001","quantity":1}]}`, 400},
 		{"billingCycle that is not one", contoso, "POST", carts, nil,
-			`{"lineItems":[{"id":0,"catalogItemId":"DZH318Z0BPS6:0001","quantity":1,"billingCycle":"weekly"}]}`, 400},
+			`{"PartnerOnRecordAttestationAccepted":true,"lineItems":[{"id":0,"catalogItemId":"DZH318Z0BPS6:0001","quantity":1,"billingCycle":"weekly"}]}`, 400},
 		{"termDuration that is not one", contoso, "POST", carts, nil,
-			`{"lineItems":[{"id":0,"catalogItemId":"CFQ7TTC0LFLX:0001","quantity":1,"billingCycle":"monthly","termDuration":"P2Y"}]}`, 400},
-		{"an empty cart", contoso, "POST", carts, nil, `{"lineItems":[]}`, 400},
+			`{"PartnerOnRecordAttestationAccepted":true,"lineItems":[{"id":0,"catalogItemId":"CFQ7TTC0LFLX:0001","quantity":1,"billingCycle":"monthly","termDuration":"P2Y"}]}`, 400},
+		{"a cart without the partner's attestation, as the 2021 example and the client once sent it", contoso, "POST", carts, nil,
+			string(mustRead(t, "create-cart.request.json")), 400},
+		{"a cart attestation that is false", contoso, "POST", carts, nil,
+			`{"PartnerOnRecordAttestationAccepted":false,"lineItems":[{"id":0,"catalogItemId":"CFQ7TTC0LFLX:0001","quantity":1,"billingCycle":"monthly","termDuration":"P1M"}]}`, 400},
+		{"a participant key that is not documented", contoso, "POST", carts, nil,
+			`{"PartnerOnRecordAttestationAccepted":true,"lineItems":[{"id":0,"catalogItemId":"CFQ7TTC0LFLX:0001","quantity":1,"billingCycle":"monthly","termDuration":"P1M","participants":[{"key":"reseller","value":"517285"}]}]}`, 400},
+		{"a participant that is not a Partner ID", contoso, "POST", carts, nil,
+			`{"PartnerOnRecordAttestationAccepted":true,"lineItems":[{"id":0,"catalogItemId":"CFQ7TTC0LFLX:0001","quantity":1,"billingCycle":"monthly","termDuration":"P1M","participants":[{"key":"transaction_reseller","value":"` + fabrikam + `"}]}]}`, 400},
+		{"two transaction resellers", contoso, "POST", carts, nil,
+			`{"PartnerOnRecordAttestationAccepted":true,"lineItems":[{"id":0,"catalogItemId":"CFQ7TTC0LFLX:0001","quantity":1,"billingCycle":"monthly","termDuration":"P1M","participants":[{"key":"transaction_reseller","value":"517285"},{"key":"transaction_reseller","value":"5357564"}]}]}`, 400},
+		{"an empty cart", contoso, "POST", carts, nil, `{"PartnerOnRecordAttestationAccepted":true,"lineItems":[]}`, 400},
 		{"subscription update without If-Match", contoso, "PATCH", subscription, nil, string(full), 412},
 		{"subscription update with a stale ETag", contoso, "PATCH", subscription, map[string]string{"If-Match": `"stale"`}, string(full), 412},
 		{"subscription update with only a status, as the client once sent it", contoso, "PATCH", subscription, etag, `{"status":"suspended"}`, 400},
@@ -145,7 +155,10 @@ func TestSimulatorAcceptsDocumentedRequests(t *testing.T) {
 		status  int
 		check   func(map[string]any) bool
 	}{
-		{"create a cart", contoso, "POST", "/v1/customers/" + woodgrove + "/carts", nil, string(mustRead(t, "create-cart.request.json")), 201,
+		{"create a cart, attested, naming an indirect reseller", contoso, "POST", "/v1/customers/" + woodgrove + "/carts", nil, string(mustRead(t, "create-cart.attestation.request.json")), 201,
+			func(b map[string]any) bool { return b["status"] == "Active" && len(b["lineItems"].([]any)) == 2 }},
+		{"create a cart: the 2021 example's line items, attested", contoso, "POST", "/v1/customers/" + woodgrove + "/carts", nil,
+			strings.Replace(string(mustRead(t, "create-cart.request.json")), "{", `{"PartnerOnRecordAttestationAccepted":true,`, 1), 201,
 			func(b map[string]any) bool { return b["status"] == "Active" && len(b["lineItems"].([]any)) == 6 }},
 		{"update a subscription (PascalCase keys)", contoso, "PATCH", "/v1/customers/" + woodgrove + "/subscriptions/" + sub.ID,
 			map[string]string{"If-Match": sub.Attributes.Etag},
@@ -322,7 +335,7 @@ func TestSimulatorSpeaksTheDocumentedShapes(t *testing.T) {
 		}
 		return m
 	}
-	cart := map[string]any{"lineItems": []any{map[string]any{"id": 0, "catalogItemId": "CFQ7TTC0LFLX:0001", "quantity": 1, "billingCycle": "monthly", "termDuration": "P1M"}}}
+	cart := map[string]any{"PartnerOnRecordAttestationAccepted": true, "lineItems": []any{map[string]any{"id": 0, "catalogItemId": "CFQ7TTC0LFLX:0001", "quantity": 1, "billingCycle": "monthly", "termDuration": "P1M"}}}
 	cartBody, _ := json.Marshal(cart)
 	_, createdCart := send(t, url, contoso, "POST", "/v1/customers/"+woodgrove+"/carts", nil, string(cartBody))
 	_, checkout := send(t, url, contoso, "POST", "/v1/customers/"+woodgrove+"/carts/"+createdCart["id"].(string)+"/checkout", nil, "")
@@ -334,7 +347,10 @@ func TestSimulatorSpeaksTheDocumentedShapes(t *testing.T) {
 		{"customer", get(t, url, contoso, "/v1/customers/"+woodgrove), documented(nil, "get-customer.response.json")},
 		{"subscription", get(t, url, contoso, "/v1/customers/"+woodgrove+"/subscriptions/"+sub.ID),
 			// billingCycle and termDuration: the Subscription table and the page's new-commerce example.
-			documented([]string{"billingcycle", "termduration"}, "get-subscription.response.json", "list-subscriptions.response.json")},
+			// cancellationAllowedUntilDate: the Subscription resource's table (and the SDK's
+			// Subscription.CancellationAllowedUntilDate); no example shows it.
+			documented([]string{"billingcycle", "termduration", "cancellationalloweduntildate"},
+				"get-subscription.response.json", "list-subscriptions.response.json", "cancel-subscription.response.json")},
 		{"cart", createdCart, documented(nil, "create-cart.response.json")},
 		{"checkout", checkout, documented([]string{"attributes", "attributes.objecttype"}, "checkout.response.json", "checkout.new-commerce-order.json")},
 		{"transfer", get(t, url, contoso, "/v1/customers/"+woodgrove+"/transfers/"+tr.ID),

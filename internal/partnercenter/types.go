@@ -100,7 +100,21 @@ type Subscription struct {
 	ContractType         string     `json:"contractType,omitempty"`
 	PartnerID            string     `json:"partnerId,omitempty"`
 	OrderID              string     `json:"orderId,omitempty"`
-	Attributes           Attributes `json:"attributes"`
+	// CancellationAllowedUntilDate is the last moment the partner may cancel
+	// the subscription for its term (a new-commerce purchase: seven days
+	// after purchase or renewal); absent when it cannot be cancelled.
+	CancellationAllowedUntilDate *time.Time `json:"cancellationAllowedUntilDate,omitempty"`
+	// RefundOptions are the refunds a cancellation would bring, each until
+	// its expiresAt.
+	RefundOptions []RefundOption `json:"refundOptions,omitempty"`
+	Attributes    Attributes     `json:"attributes"`
+}
+
+// RefundOption is a refund a cancellation brings: its type (Full or
+// Partial) and until when.
+type RefundOption struct {
+	Type      string     `json:"type"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
 // Billing cycles a cart line item names.
@@ -125,12 +139,26 @@ type CartLineItem struct {
 	Quantity      int    `json:"quantity"`
 	BillingCycle  string `json:"billingCycle"`
 	TermDuration  string `json:"termDuration,omitempty"`
+	// Participants name the partners on record of the purchase by their
+	// Partner ID: ParticipantTransactionReseller is the indirect reseller an
+	// indirect provider buys for.
+	Participants []Participant `json:"participants,omitempty"`
 	// OrderGroup: Partner Center groups line items into orders; checkout
 	// answers one order per group.
 	OrderGroup string `json:"orderGroup,omitempty"`
 	// Error is set on a line item Partner Center could not take.
 	Error *CartError `json:"error,omitempty"`
 }
+
+// Participant is a key and value pair of a cart line item's participants.
+type Participant struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// ParticipantTransactionReseller is the participant key of the indirect
+// reseller on record of a purchase an indirect provider makes.
+const ParticipantTransactionReseller = "transaction_reseller"
 
 // CartError is the error of one cart line item (not of a checkout).
 type CartError struct {
@@ -156,6 +184,9 @@ type OrderLineItem struct {
 	TermDuration   string `json:"termDuration,omitempty"`
 	FriendlyName   string `json:"friendlyName,omitempty"`
 	Quantity       int    `json:"quantity"`
+	// PartnerIDOnRecord is the Partner ID of the indirect reseller on
+	// record, when an indirect provider bought for one.
+	PartnerIDOnRecord string `json:"partnerIdOnRecord,omitempty"`
 }
 
 // Order statuses.

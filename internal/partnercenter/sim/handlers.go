@@ -26,7 +26,22 @@ const (
 	codeTransferCompleted    = 900102 // TransferNotAllowedIfStatusIsCompleted
 	codePreconditionFailed   = 412    // undocumented: the simulator's own
 	codeOrderRefused         = 800002 // an order group checkout could not order
+	codeNotCancellable       = 800049 // undocumented: the simulator's own (the documentation says only "the API will throw an error")
+	codeNoAPIAccess          = 403    // undocumented: the simulator's own
 )
+
+// cancellationWindow is how long after purchase a new-commerce subscription
+// can be cancelled with a refund: "within 7 days" (168 hours), in
+// learn.microsoft.com/partner-center/developer/cancel-an-azure-marketplace-subscription.
+const cancellationWindow = 7 * 24 * time.Hour
+
+// newCommerce: a new-commerce catalog item ID names a product and SKU,
+// and usually an availability (CFQ7TTC0LH0Z:0001:CFQ7TTC0K18P); a legacy
+// offer ID is one GUID or code (MS-AZR-0145P) without colons.
+func newCommerce(catalogItemID string) bool { return strings.Contains(catalogItemID, ":") }
+
+// Participant keys a cart line item may name (create-a-cart).
+var participantKeys = map[string]bool{"transaction_reseller": true, "additional_transaction_reseller": true}
 
 // azurePlanProduct is the product ID of the Azure plan; what is bought with it is usage-based.
 const azurePlanProduct = "DZH318Z0BPS6"
@@ -203,6 +218,12 @@ func (s *Server) updateSubscription(r *http.Request, partner string) reply {
 		return fail(http.StatusBadRequest, codeInvalidProperty, "status %q cannot be set: use active, suspended or deleted.", sub.Status)
 	case o.Subscription.Status == "deleted" && sub.Status != "deleted":
 		return fail(http.StatusBadRequest, codeInvalidProperty, "Subscription %s is deleted and cannot be reactivated.", o.Subscription.ID)
+	case sub.Status == "deleted" && o.Subscription.Status != "deleted" && newCommerce(o.Subscription.OfferID) && o.Subscription.BillingType == "license":
+		// New commerce: cancellable within the window after purchase, then not at all.
+		if until := o.Subscription.CancellationAllowedUntilDate; until == nil || s.now().After(*until) {
+			return fail(http.StatusBadRequest, codeNotCancellable, "Subscription %s can no longer be cancelled: new commerce subscriptions can be cancelled only within 7 days of purchase or renewal (until %s).",
+				o.Subscription.ID, formatUntil(until))
+		}
 	}
 	// The simulator applies the status and the nickname; the rest is Partner Center's to change.
 	o.Subscription.Status = sub.Status
@@ -244,7 +265,13 @@ func (s *Server) createCart(r *http.Request, partner string) reply {
 	if len(req.LineItems) == 0 {
 		return fail(http.StatusBadRequest, codeInvalidProperty, "lineItems is required: a cart needs at least one line item.")
 	}
+	if req.AttestationAccepted == nil || !*req.AttestationAccepted {
+		return fail(http.StatusBadRequest, codeInvalidProperty, "PartnerOnRecordAttestationAccepted is required: the partner must attest the partners on record of the cart.")
+	}
 	for _, li := range req.LineItems {
+		if msg := checkParticipants(li); msg != "" {
+			return fail(http.StatusBadRequest, codeInvalidProperty, "Line item %d: %s", li.ID, msg)
+		}
 		switch {
 		case li.CatalogItemID == "" || li.Quantity < 1:
 			return fail(http.StatusBadRequest, codeInvalidProperty, "Line item %d needs a catalogItemId and a quantity of at least 1.", li.ID)
@@ -271,6 +298,43 @@ func (s *Server) createCart(r *http.Request, partner string) reply {
 	s.st.Carts[c.ID] = &cartRecord{Partner: partner, Customer: customer, Cart: c}
 	s.st.Stats.ObjectsCreated["cart"]++
 	return created(c)
+}
+
+// checkParticipants: documented keys, Partner IDs (digits), at most one
+// transaction reseller.
+func checkParticipants(li cartLineItem) string {
+	resellers := 0
+	for _, p := range li.Participants {
+		switch {
+		case !participantKeys[p.Key]:
+			return fmt.Sprintf("participant key %q is not transaction_reseller or additional_transaction_reseller.", p.Key)
+		case p.Value == "" || strings.Trim(p.Value, "0123456789") != "":
+			return fmt.Sprintf("participant %s %q is not a Partner ID.", p.Key, p.Value)
+		case p.Key == "transaction_reseller":
+			resellers++
+		}
+	}
+	if resellers > 1 {
+		return "participants name more than one transaction_reseller."
+	}
+	return ""
+}
+
+// transactionReseller is the Partner ID on record a line item names, or "".
+func transactionReseller(li cartLineItem) string {
+	for _, p := range li.Participants {
+		if p.Key == "transaction_reseller" {
+			return p.Value
+		}
+	}
+	return ""
+}
+
+func formatUntil(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // checkout makes one order per order group. With ProvisioningDelay the
@@ -309,7 +373,8 @@ func (s *Server) checkout(r *http.Request, partner string) reply {
 				Links: self("/customers/" + customer + "/orders/" + id), Attributes: attributes{ObjectType: "Order"}}}
 		for i, li := range byGroup[g] {
 			o.Order.LineItems = append(o.Order.LineItems, orderLineItem{LineItemNumber: i, OfferID: li.CatalogItemID,
-				TermDuration: li.TermDuration, TransactionType: "New", FriendlyName: li.FriendlyName, Quantity: li.Quantity})
+				TermDuration: li.TermDuration, TransactionType: "New", FriendlyName: li.FriendlyName, Quantity: li.Quantity,
+				PartnerIDOnRecord: transactionReseller(li)})
 		}
 		s.st.Orders[id] = o
 		s.refreshOrder(o)
@@ -350,7 +415,13 @@ func (s *Server) refreshOrder(o *orderRecord) (mutated bool) {
 		} else {
 			end := now.AddDate(1, 0, 0)
 			sub.BillingType, sub.UnitType, sub.CommitmentEndDate, sub.AutoRenewEnabled = "license", "Licenses", &end, true
+			if newCommerce(li.CatalogItemID) {
+				until := now.Add(cancellationWindow)
+				sub.CancellationAllowedUntilDate = &until
+				sub.RefundOptions = []refundOption{{Type: "Full", ExpiresAt: &until}}
+			}
 		}
+		sub.PartnerID = transactionReseller(li)
 		s.st.Subscriptions[sub.ID] = &ownedSubscription{Owner: o.Partner, Customer: o.Customer, Subscription: sub}
 		s.st.Stats.ObjectsCreated["subscription"]++
 		o.Order.LineItems[i].SubscriptionID = sub.ID

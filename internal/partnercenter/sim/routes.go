@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,6 +125,10 @@ func (s *Server) api(route string, kind routeKind, h func(r *http.Request, partn
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			writeJSON(w, http.StatusUnauthorized, errorOf(400, "Unauthorized: "+err.Error()))
+			return
+		}
+		if slices.Contains(s.opts.IndirectResellers, claims.Tenant) {
+			writeJSON(w, http.StatusForbidden, errorOf(codeNoAPIAccess, "Partner "+claims.Tenant+" is an indirect reseller and has no Partner Center API access: its indirect provider calls for it."))
 			return
 		}
 		if kind == appUser && claims.Grant != "refresh_token" {

@@ -55,6 +55,11 @@ type Options struct {
 	// holds one, and orders nothing of that group; the cart's other order
 	// groups are ordered.
 	RefuseAtCheckout map[string]string
+	// IndirectResellers are partner tenants enrolled as indirect resellers:
+	// they have no Partner Center API access of their own (their indirect
+	// provider calls for them), so every API call with their token is
+	// answered 403.
+	IndirectResellers []string
 	// Credentials, when not empty, are the only client ID → secret pairs the
 	// token endpoint accepts; empty accepts any non-empty pair.
 	Credentials map[string]string

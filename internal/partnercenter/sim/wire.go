@@ -64,8 +64,23 @@ type subscription struct {
 	BillingCycle         string     `json:"billingCycle,omitempty"`
 	TermDuration         string     `json:"termDuration,omitempty"`
 	ContractType         string     `json:"contractType,omitempty"`
+	PartnerID            string     `json:"partnerId,omitempty"`
 	OrderID              string     `json:"orderId,omitempty"`
-	Attributes           attributes `json:"attributes"`
+	// cancellationAllowedUntilDate and refundOptions: a new-commerce
+	// subscription's cancellation window and the refund it brings.
+	CancellationAllowedUntilDate *time.Time     `json:"cancellationAllowedUntilDate,omitempty"`
+	RefundOptions                []refundOption `json:"refundOptions,omitempty"`
+	Attributes                   attributes     `json:"attributes"`
+}
+
+type refundOption struct {
+	Type      string     `json:"type"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+type participant struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 type collection[T any] struct {
@@ -83,6 +98,7 @@ type cartLineItem struct {
 	BillingCycle        string            `json:"billingCycle"`
 	TermDuration        string            `json:"termDuration,omitempty"`
 	ProvisioningContext map[string]string `json:"provisioningContext,omitempty"`
+	Participants        []participant     `json:"participants,omitempty"`
 	OrderGroup          string            `json:"orderGroup,omitempty"`
 }
 
@@ -105,6 +121,8 @@ type orderLineItem struct {
 	TransactionType string `json:"transactionType,omitempty"`
 	FriendlyName    string `json:"friendlyName,omitempty"`
 	Quantity        int    `json:"quantity"`
+	// partnerIdOnRecord: the indirect reseller the order was bought for.
+	PartnerIDOnRecord string `json:"partnerIdOnRecord,omitempty"`
 }
 
 type order struct {
@@ -201,7 +219,9 @@ type tokenResponse struct {
 // and is refused, as the service's typed model refuses it.
 
 type cartRequest struct {
-	LineItems []cartLineItem `json:"lineItems"`
+	// AttestationAccepted is documented as required (create-a-cart, 2022).
+	AttestationAccepted *bool          `json:"PartnerOnRecordAttestationAccepted"`
+	LineItems           []cartLineItem `json:"lineItems"`
 }
 
 type transferRequest struct {
