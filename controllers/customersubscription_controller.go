@@ -98,6 +98,7 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 	}()
 
 	return runPhases(ctx, s,
+		r.cancelPurchase,
 		r.keepFinalOutcome,
 		r.loadReferences,
 		r.evaluate,

@@ -56,7 +56,14 @@ func (r *CustomerSubscriptionReconciler) runPath(ctx context.Context, s *subscri
 		if res, err := r.awaitOrder(ctx, s, op); res != nil || err != nil {
 			return res, err
 		}
-		r.complete(s, fmt.Sprintf("Partner %s bought %d of %s for customer %s as subscription %s.", s.target.Name, quantity(s.sub), offerName(s.sub), s.customer.Name, s.sub.Status.TargetSubscriptionID))
+		if res, err := r.recordCancellationWindow(ctx, s); res != nil || err != nil {
+			return res, err
+		}
+		msg := fmt.Sprintf("Partner %s bought %d of %s for customer %s as subscription %s.", s.target.Name, quantity(s.sub), offerName(s.sub), s.customer.Name, s.sub.Status.TargetSubscriptionID)
+		if until := s.sub.Status.CancellableUntil; until != nil {
+			msg += fmt.Sprintf(" It can be cancelled with a refund until %s (kubectl multichannel cancel %s -n %s).", until.UTC().Format(time.RFC3339), s.sub.Name, s.sub.Namespace)
+		}
+		r.complete(s, msg)
 		return done, nil
 
 	case v1alpha1.PathPartnerSwitch:

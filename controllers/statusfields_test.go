@@ -81,7 +81,10 @@ func TestEveryStatusFieldButTheDecisionIsTheOperators(t *testing.T) {
 				RelationshipRef: "woodgrove-contoso", Terms: terms,
 				Authorization: &v1alpha1.Authorization{Decision: v1alpha1.DecisionAuthorized, By: "ApprovalPolicy trust", Source: v1alpha1.AuthorizationFromPolicy, Generation: 1, Terms: terms},
 				Operation:     op.DeepCopy(), PreviousOperations: []v1alpha1.Operation{op}, RetryRequest: "again", TargetSubscriptionID: "sub-1",
-				Conditions: []metav1.Condition{ready}}
+				CancellableUntil: &now,
+				// A cancellation asked is final: removing it is refused as such.
+				Cancellation: &v1alpha1.Cancellation{By: person, At: now, Reason: "bought in error", SubscriptionID: "sub-1", CompletedAt: &now, Refund: "Full"},
+				Conditions:   []metav1.Condition{ready}}
 		}, "authorization", "may change only status.authorization"},
 		{"resellerrelationships", rr, func() {
 			rr.Status = v1alpha1.ResellerRelationshipStatus{ObservedGeneration: 1, Phase: v1alpha1.RelationshipRequested,
@@ -124,7 +127,11 @@ func TestEveryStatusFieldButTheDecisionIsTheOperators(t *testing.T) {
 				}
 				unstructured.RemoveNestedField(fresh.Object, "status", field)
 				err := h.as(person).Status().Update(ctx, fresh)
-				if err == nil || !strings.Contains(err.Error(), c.refusal) {
+				refusal := c.refusal
+				if field == "cancellation" {
+					refusal = "status.cancellation of CustomerSubscription visio is final"
+				}
+				if err == nil || !strings.Contains(err.Error(), refusal) {
 					t.Errorf("a person removing status.%s: %v; want the admission check's refusal", field, err)
 				}
 			}

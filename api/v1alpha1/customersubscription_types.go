@@ -661,6 +661,21 @@ type CustomerSubscriptionStatus struct {
 	// +kubebuilder:validation:MaxLength=128
 	TargetSubscriptionID string `json:"targetSubscriptionID,omitempty"`
 
+	// cancellableUntil is the end of Partner Center's cancellation window of
+	// the new-commerce subscription the operator bought (its
+	// cancellationAllowedUntilDate: seven days after purchase). Until then
+	// a person with verb approve may cancel it with a refund: kubectl
+	// multichannel cancel. Absent when Partner Center allows no cancellation.
+	// +optional
+	CancellableUntil *metav1.Time `json:"cancellableUntil,omitempty"`
+
+	// cancellation is a person's request to cancel the purchase within its
+	// window (by, at, reason, subscriptionID, written by kubectl
+	// multichannel cancel) and what came of it (completedAt and refund, or
+	// refusal, written by the operator). It is final.
+	// +optional
+	Cancellation *Cancellation `json:"cancellation,omitempty"`
+
 	// conditions: Eligible, RelationshipApproved, Authorized, Switched, Ready, and the kstatus
 	// pair Reconciling and Stalled (present only while abnormal).
 	// +optional
@@ -668,6 +683,49 @@ type CustomerSubscriptionStatus struct {
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=16
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// Cancellation is a person's cancellation of what the operator bought,
+// within Partner Center's cancellation window, and its outcome.
+type Cancellation struct {
+	// by is the user who asked, as the API server authenticated them.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	By string `json:"by"`
+
+	// at is when they asked.
+	// +required
+	At metav1.Time `json:"at"`
+
+	// reason says why, in their words.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Reason string `json:"reason"`
+
+	// subscriptionID is the Partner Center subscription to cancel: the
+	// status.targetSubscriptionID the person saw.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	SubscriptionID string `json:"subscriptionID"`
+
+	// completedAt is when Partner Center cancelled it.
+	// +optional
+	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+
+	// refund is the refund Partner Center reported with the cancellation,
+	// such as "Full (until 2026-12-10T09:00:00Z)".
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Refund string `json:"refund,omitempty"`
+
+	// refusal says why it was not cancelled: the window had closed, or
+	// Partner Center's words.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Refusal string `json:"refusal,omitempty"`
 }
 
 // CustomerSubscription is a Microsoft subscription a customer owns, bought in
@@ -686,6 +744,7 @@ type CustomerSubscriptionStatus struct {
 // +kubebuilder:printcolumn:name="Authorized",type=string,JSONPath=`.status.conditions[?(@.type=="Authorized")].status`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Authorized By",type=string,JSONPath=`.status.authorization.by`,priority=1
+// +kubebuilder:printcolumn:name="Cancellable Until",type=string,JSONPath=`.status.cancellableUntil`,priority=1
 // +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type CustomerSubscription struct {

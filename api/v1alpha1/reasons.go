@@ -36,6 +36,14 @@ const (
 	// Center records terms the spec no longer asks for; a person decides.
 	ReasonOperationInDoubt      = "OperationInDoubt"
 	ReasonRelationshipNameTaken = "RelationshipNameTaken"
+	// ReasonPurchaseCancelled: a person cancelled what the operator bought,
+	// within Partner Center's cancellation window (kubectl multichannel cancel).
+	ReasonPurchaseCancelled = "PurchaseCancelled"
+	// ReasonCancelling: a cancellation was asked and is sent to Partner Center.
+	ReasonCancelling = "Cancelling"
+	// ReasonCancellationRefused: the cancellation window had closed, or
+	// Partner Center refused the cancellation; the purchase stands.
+	ReasonCancellationRefused = "CancellationRefused"
 )
 
 // ReasonRelationshipNotInPartnerCenter: an approved relationship Partner Center does not see yet.

@@ -180,6 +180,19 @@ func printSubscription(out io.Writer, sub *v1alpha1.CustomerSubscription) {
 	if op := st.Operation; op != nil {
 		fmt.Fprintf(w, "Operation\t%s %s -> %s (authorized by %s)\n", op.Type, op.ID, orNone(op.ExternalID), orNone(op.AuthorizedBy))
 	}
+	if u := st.CancellableUntil; u != nil {
+		fmt.Fprintf(w, "Cancellable until\t%s (kubectl multichannel cancel %s -n %s --reason ...)\n", u.UTC().Format(time.RFC3339), sub.Name, sub.Namespace)
+	}
+	if c := st.Cancellation; c != nil {
+		outcome := "asked; the operator sends it to Partner Center"
+		switch {
+		case c.CompletedAt != nil:
+			outcome = "cancelled" + atTime(c.CompletedAt) + ", refund: " + c.Refund
+		case c.Refusal != "":
+			outcome = "not made: " + c.Refusal
+		}
+		fmt.Fprintf(w, "Cancellation\t%s by %s at %s (%q): %s\n", c.SubscriptionID, c.By, c.At.UTC().Format(time.RFC3339), c.Reason, outcome)
+	}
 	fmt.Fprintf(w, "Ready\t%s\n", conditionLine(meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)))
 }
 
@@ -214,4 +227,57 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+func newCancelCommand(clock func() time.Time) *cobra.Command {
+	var flags clusterFlags
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "cancel [csub/]NAME --reason TEXT",
+		Short: "Cancel, with a refund, what the operator bought for a subscription, within Partner Center's cancellation window",
+		Long: `Cancel the new-commerce subscription the operator bought for a CustomerSubscription
+(status.targetSubscriptionID), within the window Partner Center gives it
+(status.cancellableUntil: seven days after purchase), for a refund. After the
+window Partner Center refuses, and the whole term is owed; the command says so
+and writes nothing. You need verb approve on the object (the
+multichannel-global-admin role); the request records your user name as the API
+server knows it, and it is final. The operator sends it to Partner Center once
+and records the outcome and the refund in status.cancellation, with an Event.`,
+		Example: `  kubectl multichannel cancel woodgrove-visio -n woodgrove --reason "quantity merged by mistake: 100 instead of 10"`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if strings.TrimSpace(reason) == "" {
+				return &exitError{code: exitBadInput, err: fmt.Errorf("cancel needs --reason: say why, for the record")}
+			}
+			kind, name, err := decide.ParseTarget(args[0])
+			if err != nil || kind != decide.Subscription {
+				return &exitError{code: exitBadInput, err: fmt.Errorf("%q: only a CustomerSubscription's purchase can be cancelled (NAME or csub/NAME)", args[0])}
+			}
+			c, ns, err := flags.connect()
+			if err != nil {
+				return &exitError{code: exitBadInput, err: err}
+			}
+			ctx := cmd.Context()
+			user, err := decide.WhoAmI(ctx, c)
+			if err != nil {
+				return &exitError{code: exitBadInput, err: err}
+			}
+			if err := decide.CheckAllowed(ctx, c, kind, ns, name, user); err != nil {
+				return &exitError{code: exitBadInput, err: err}
+			}
+			out, err := decide.RecordCancellation(ctx, c, client.ObjectKey{Namespace: ns, Name: name}, decide.Cancellation{User: user, Reason: reason, Now: clock()})
+			if err != nil {
+				return &exitError{code: exitBadInput, err: err}
+			}
+			if !out.Written {
+				fmt.Fprintf(cmd.OutOrStdout(), "csub/%s: you already asked to cancel %s: nothing to write; kubectl multichannel status %s shows the outcome\n", name, out.What, name)
+				return nil
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "csub/%s: cancellation of %s asked by %s; the operator sends it to Partner Center and records the refund in status.cancellation\n", name, out.What, user)
+			return nil
+		},
+	}
+	flags.bind(cmd)
+	cmd.Flags().StringVar(&reason, "reason", "", "Why, in your words; recorded with the cancellation (required).")
+	return cmd
 }

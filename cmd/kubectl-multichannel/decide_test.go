@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -151,6 +152,54 @@ func TestApproveDenyStatus(t *testing.T) {
 	}
 	if code, _, errOut := plugin("approve", "widget/x"); code != exitBadInput || !strings.Contains(errOut, "is not a CustomerSubscription") {
 		t.Errorf("an unknown type: exit %d, %q", code, errOut)
+	}
+
+	// cancel: within the window of what the operator bought, by a person with verb approve.
+	if code, _, errOut := plugin("cancel", "azure-ea", "--as", "ana@contoso.example", "--reason", "mistake"); code != exitBadInput ||
+		!strings.Contains(errOut, "has bought nothing to cancel yet") {
+		t.Errorf("cancelling before anything was bought: exit %d, %q", code, errOut)
+	}
+	bought := func(name string, until time.Time) {
+		t.Helper()
+		s := &v1alpha1.CustomerSubscription{ObjectMeta: metav1.ObjectMeta{Namespace: "woodgrove", Name: name}, Spec: sub.Spec}
+		s.Spec.ServiceType, s.Spec.Offer.ID, s.Spec.Channel = v1alpha1.ServiceLicenseBased, "CFQ7TTC0LFK5:0001:CFQ7TTC0K18P", v1alpha1.Channel{Type: v1alpha1.ChannelDirect}
+		quantity, end := int32(10), metav1.NewTime(fixedClock().AddDate(0, -1, 0))
+		s.Spec.Quantity, s.Spec.Term = &quantity, &v1alpha1.Term{EndDate: &end}
+		if err := c.Create(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		u := metav1.NewTime(until)
+		s.Status = v1alpha1.CustomerSubscriptionStatus{ObservedGeneration: 1, Phase: v1alpha1.PhaseCompleted, TargetSubscriptionID: "pc-" + name, CancellableUntil: &u}
+		if err := c.Status().Update(ctx, s); err != nil { // as the operator
+			t.Fatal(err)
+		}
+	}
+	bought("visio", fixedClock().Add(time.Hour))
+	bought("project", fixedClock().Add(-time.Hour))
+	if code, _, errOut := plugin("cancel", "visio", "--as", "ana@contoso.example"); code != exitBadInput || !strings.Contains(errOut, "cancel needs --reason") {
+		t.Errorf("cancel without a reason: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := plugin("cancel", "visio", "--as", "sam@contoso.example", "--reason", "mistake"); code != exitBadInput || !strings.Contains(errOut, "lacks verb approve") {
+		t.Errorf("a sales agent's cancel: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := plugin("cancel", "project", "--as", "ana@contoso.example", "--reason", "mistake"); code != exitBadInput ||
+		!strings.Contains(errOut, "the cancellation window of subscription pc-project closed at 2026-11-24T11:00:00Z (1h0m0s ago)") {
+		t.Errorf("cancelling after the window: exit %d, %q", code, errOut)
+	}
+	if code, out, errOut := plugin("cancel", "visio", "--as", "ana@contoso.example", "--reason", "quantity merged by mistake"); code != exitOK ||
+		!strings.Contains(out, "cancellation of subscription pc-visio") || !strings.Contains(out, "asked by ana@contoso.example") {
+		t.Fatalf("a global admin's cancel: exit %d, %q %q", code, out, errOut)
+	}
+	visio := &v1alpha1.CustomerSubscription{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "woodgrove", Name: "visio"}, visio); err != nil {
+		t.Fatal(err)
+	}
+	if cn := visio.Status.Cancellation; cn == nil || cn.By != "ana@contoso.example" || cn.SubscriptionID != "pc-visio" || cn.Reason != "quantity merged by mistake" || !cn.At.Time.Equal(fixedClock()) {
+		t.Errorf("cancellation = %+v", visio.Status.Cancellation)
+	}
+	if code, out, _ := plugin("status", "visio", "--as", "sam@contoso.example"); code != exitOK ||
+		!strings.Contains(out, "Cancellable until") || !strings.Contains(out, `pc-visio by ana@contoso.example at 2026-11-24T12:00:00Z ("quantity merged by mistake")`) {
+		t.Errorf("status after cancel: exit %d, %q", code, out)
 	}
 }
 
