@@ -449,14 +449,24 @@ func TestAdmissionWarnings(t *testing.T) {
 		{"customersubscriptions", map[string]any{"kind": "CustomerSubscription", "metadata": map[string]any{"name": "evaluated"},
 			"spec": map[string]any{"customerRef": "woodgrove", "subscriptionID": "x", "offer": map[string]any{"id": "o"}, "serviceType": "UsageBased",
 				"channel": map[string]any{"type": "Direct"}}}, "only evaluates"},
+		{"partners", map[string]any{"kind": "Partner", "metadata": map[string]any{"name": h.ns + "-reseller"},
+			"spec": map[string]any{"displayName": "Northwind", "tenantID": "3e5f7a9b-2c4d-4e6f-8a0b-1c2d3e4f5a6b", "partnerID": "5357564",
+				"cspType": "IndirectReseller", "indirectProviderRef": "tailspin", "country": "US",
+				"partnerCenter": map[string]any{"credentialsSecretRef": map[string]any{"name": "partner-center"}}}},
+			"never used for Partner Center calls"},
 	} {
 		mu.Lock()
 		warnings = nil
 		mu.Unlock()
 		u := &unstructured.Unstructured{Object: obj.object}
 		u.SetAPIVersion(gv.String())
-		if _, err := dyn.Resource(schema.GroupVersionResource{Group: gv.Group, Version: gv.Version, Resource: obj.resource}).Namespace(h.ns).
-			Create(context.Background(), u, metav1.CreateOptions{}); err != nil {
+		var resource dynamic.ResourceInterface = dyn.Resource(schema.GroupVersionResource{Group: gv.Group, Version: gv.Version, Resource: obj.resource})
+		if obj.resource != "partners" { // cluster-scoped
+			resource = dyn.Resource(schema.GroupVersionResource{Group: gv.Group, Version: gv.Version, Resource: obj.resource}).Namespace(h.ns)
+		} else {
+			t.Cleanup(func() { _ = resource.Delete(context.Background(), u.GetName(), metav1.DeleteOptions{}) })
+		}
+		if _, err := resource.Create(context.Background(), u, metav1.CreateOptions{}); err != nil {
 			t.Fatalf("creating %s: %v", obj.resource, err)
 		}
 		mu.Lock()

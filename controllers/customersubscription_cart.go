@@ -43,14 +43,16 @@ func ownName(sub *v1alpha1.CustomerSubscription, op *v1alpha1.Operation, only st
 	return purchaseName(sub)
 }
 
-// cartLineItem is what a subscription's purchase buys.
-func cartLineItem(sub *v1alpha1.CustomerSubscription, typ v1alpha1.OperationType) pc.CartLineItem {
+// cartLineItem is what a subscription's purchase buys, for partner: an
+// indirect reseller is named as the line item's partner of record.
+func cartLineItem(sub *v1alpha1.CustomerSubscription, typ v1alpha1.OperationType, partner *v1alpha1.Partner) pc.CartLineItem {
 	if typ == v1alpha1.OperationCreateLicenseSubscription {
 		term, cycle := purchaseTerms(sub)
 		return pc.CartLineItem{CatalogItemID: sub.Spec.Offer.ID, FriendlyName: purchaseName(sub), Quantity: int(quantity(sub)),
-			TermDuration: term, BillingCycle: cycle}
+			TermDuration: term, BillingCycle: cycle, Participants: onRecord(partner)}
 	}
-	return pc.CartLineItem{CatalogItemID: azurePlanCatalogItem, FriendlyName: purchaseName(sub), Quantity: 1, BillingCycle: pc.BillingCycleMonthly}
+	return pc.CartLineItem{CatalogItemID: azurePlanCatalogItem, FriendlyName: purchaseName(sub), Quantity: 1, BillingCycle: pc.BillingCycleMonthly,
+		Participants: onRecord(partner)}
 }
 
 // buy sends the cart op recorded, unless its answer is known, and takes
@@ -79,7 +81,7 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 		ids := make([]string, 0, len(members))
 		for _, m := range members {
 			uids = append(uids, m.UID)
-			items = append(items, cartLineItem(m, m.Status.Operation.Type))
+			items = append(items, cartLineItem(m, m.Status.Operation.Type, s.target)) // a cart's members share their partner (cartGroupOf)
 			ids = append(ids, m.Status.Operation.ID)
 		}
 		if unseen := r.carts.unseen(id, seen); unseen > 0 {

@@ -402,6 +402,10 @@ func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *su
 				return nil, &ctrl.Result{RequeueAfter: wait}, nil
 			}
 			op.Refusal = ""
+			// Refused every time so far, it has created nothing, and this
+			// process knows it until it sends it again: a spec change before
+			// then abandons it rather than holding it in doubt.
+			r.unsent.recorded(op.ID)
 			return nil, done, nil
 		}
 		if res, err := r.sendOperation(ctx, s, op); res != nil || err != nil {
@@ -499,9 +503,9 @@ func (r *CustomerSubscriptionReconciler) targetClient(ctx context.Context, s *su
 	if d := r.polls.heldFor(s.sub.UID); d > 0 {
 		return nil, &ctrl.Result{RequeueAfter: d}, nil // throttled: ask nothing yet
 	}
-	c, err := r.clients.get(ctx, s.target)
-	ok, err := usable(err, s.conds, s.target, "Partner Center", func() {
-		s.conds.stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner %s has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef), so the %s step cannot run.", s.target.Name, s.result.Path))
+	c, caller, err := r.clients.callerClient(ctx, r.Client, s.target)
+	ok, err := usable(err, s.conds, caller, "Partner Center", func() {
+		s.conds.stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("%s has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef), so the %s step cannot run.", capitalize(actingFor(caller, s.target)), s.result.Path))
 	})
 	if !ok {
 		return nil, done, err

@@ -24,7 +24,7 @@ func TestIneligibleReasonsShownAsIneligible(t *testing.T) {
 	msp := h.partner("msp", "7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d", v1alpha1.CSPTypeNone, false)
 	direct := h.partner("direct", "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9", v1alpha1.CSPTypeDirectBill, false)
 	reseller := h.partner("reseller", "3e5f7a9b-2c4d-4e6f-8a0b-1c2d3e4f5a6b", v1alpha1.CSPTypeIndirectReseller, false,
-		func(p *v1alpha1.Partner) { p.Spec.IndirectProviderRef = direct.Name })
+		func(p *v1alpha1.Partner) { p.Spec.IndirectProviderRef, p.Spec.PartnerID = direct.Name, "5357564" })
 	gov := h.partner("gov", "4c5d6e7f-8a9b-4c0d-9e1f-2a3b4c5d6e7f", v1alpha1.CSPTypeDirectBill, false,
 		func(p *v1alpha1.Partner) { p.Spec.Cloud = v1alpha1.CloudUSGovernment })
 	german := h.partner("german", "5d6e7f8a-9b0c-4d1e-8f2a-3b4c5d6e7f8a", v1alpha1.CSPTypeDirectBill, false,

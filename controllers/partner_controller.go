@@ -49,6 +49,9 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	pcClient, err := r.clients.refresh(ctx, partner)
 	var credErr *credentialsError
 	switch {
+	case errors.Is(err, errReferenceOnly) && partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller:
+		conds.remove(v1alpha1.ConditionAppUserCalls)
+		conds.ready(v1alpha1.ReasonReferenceOnly, resellerNote(partner, "The partner has no credentials of its own."))
 	case errors.Is(err, errReferenceOnly):
 		conds.remove(v1alpha1.ConditionAppUserCalls)
 		conds.ready(v1alpha1.ReasonReferenceOnly, "The partner has no Partner Center credentials; it is reference data and nothing is called on its behalf.")
@@ -70,7 +73,12 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		}
 		userErr := pcClient.CheckUserCredentials(ctx)
 		setAppUserCalls(conds, userErr)
-		conds.ready(v1alpha1.ReasonTokenObtained, tokenObtainedMessage(r.opts.OperatorNamespace+"/"+partner.Spec.PartnerCenter.CredentialsSecretRef.Name, userErr))
+		msg := tokenObtainedMessage(r.opts.OperatorNamespace+"/"+partner.Spec.PartnerCenter.CredentialsSecretRef.Name, userErr)
+		if partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
+			conds.remove(v1alpha1.ConditionAppUserCalls) // its request links are its provider's calls
+			msg = resellerNote(partner, "Its credentials obtained a token; they serve Microsoft Graph (GDAP) only.")
+		}
+		conds.ready(v1alpha1.ReasonTokenObtained, msg)
 	}
 	partner.Status.ObservedGeneration = partner.Generation
 	eventOnReadyChange(p, "Normal", "ObtainToken")
@@ -147,4 +155,11 @@ func (r *PartnerReconciler) partnersOfSecret(ctx context.Context, o client.Objec
 		return nil // a Partner's Secret is only ever read in the operator's namespace
 	}
 	return requestsFor(ctx, r.Client, &v1alpha1.PartnerList{}, client.MatchingFields{indexCredentialsSecret: o.GetName()})
+}
+
+// resellerNote is the Ready message of an indirect reseller: it has no
+// Partner Center API access of its own.
+func resellerNote(partner *v1alpha1.Partner, own string) string {
+	return fmt.Sprintf("%s As an indirect reseller it has no Partner Center API access of its own: Partner Center calls for it are made with its indirect provider %s's credentials, naming it (Partner ID %s) as the partner of record.",
+		own, partner.Spec.IndirectProviderRef, partner.Spec.PartnerID)
 }

@@ -182,14 +182,15 @@ func (r *ResellerRelationshipReconciler) requestLink(ctx context.Context, s *rel
 	if pcClient == nil {
 		return res, err
 	}
+	// An indirect reseller's link is asked for by its indirect provider
+	// (pcClient is the provider's), naming the reseller's tenant.
 	opts := pc.RelationshipRequestOptions{}
-	if s.partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller && s.partner.Spec.IndirectProviderRef != "" {
-		provider := &v1alpha1.Partner{}
-		if err := r.Get(ctx, client.ObjectKey{Name: s.partner.Spec.IndirectProviderRef}, provider); err == nil {
-			opts.IndirectCSPID = provider.Spec.TenantID
-		}
+	caller := s.partner.Spec.TenantID
+	if s.partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
+		opts.IndirectResellerID = s.partner.Spec.TenantID
+		caller = "provider-of|" + s.partner.Spec.IndirectProviderRef
 	}
-	link, err := r.shared.link(s.partner.Spec.TenantID+"|"+opts.IndirectCSPID, func() (*pc.RelationshipRequest, error) {
+	link, err := r.shared.link(caller+"|"+opts.IndirectResellerID, func() (*pc.RelationshipRequest, error) {
 		return pcClient.RelationshipRequest(ctx, opts)
 	})
 	if err != nil {
@@ -245,11 +246,11 @@ func (r *ResellerRelationshipReconciler) partnerClient(ctx context.Context, s *r
 	if d := r.polls.heldFor(s.rr.UID); d > 0 {
 		return nil, &ctrl.Result{RequeueAfter: d}, nil
 	}
-	c, err := r.clients.get(ctx, s.partner)
-	ok, err := usable(err, s.conds, s.partner, "Partner Center", func() {
+	c, caller, err := r.clients.callerClient(ctx, r.Client, s.partner)
+	ok, err := usable(err, s.conds, caller, "Partner Center", func() {
 		s.conds.progressing(v1alpha1.ReasonAwaitingManualApproval, fmt.Sprintf(
-			"Partner %s has no Partner Center credentials, so the customer's decision cannot be observed; once customer %s answers, a person with verb approve records it: kubectl multichannel approve (or deny) resellerrelationship/%s -n %s.",
-			s.partner.Name, s.customer.Name, s.rr.Name, s.rr.Namespace))
+			"%s has no Partner Center credentials, so the customer's decision cannot be observed; once customer %s answers, a person with verb approve records it: kubectl multichannel approve (or deny) resellerrelationship/%s -n %s.",
+			capitalize(actingFor(caller, s.partner)), s.customer.Name, s.rr.Name, s.rr.Namespace))
 	})
 	if !ok {
 		return nil, done, err

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -111,15 +112,22 @@ func mayActFor(ctx context.Context, c client.Reader, conds conditions, partner *
 		conds.stalled(v1alpha1.ReasonTenantClaimedElsewhere, fmt.Sprintf("Customer %s: %s", customer.Name, claim.Message))
 		return false, nil
 	}
-	if !hasCredentials(partner) {
+	// The partner whose credentials would act: an indirect reseller's
+	// provider. Without one, nothing is sent, and the client says why.
+	caller, err := callerOf(ctx, c, partner)
+	if err = ignoreCredentialsError(err); err != nil {
+		return false, err
+	}
+	if caller == nil || !hasCredentials(caller) {
 		return true, nil // reference data: nothing is sent through it
 	}
-	serves, err := partnerServes(ctx, c, partner, namespace)
+	serves, err := partnerServes(ctx, c, caller, namespace)
 	if err != nil || serves {
 		return serves, err
 	}
 	conds.stalled(v1alpha1.ReasonPartnerNotAllowed, fmt.Sprintf(
-		"Partner %s does not serve namespace %s (its spec.namespaceSelector does not select it), so nothing is done through its credentials here; a cluster admin who may edit Partners can add the namespace.", partner.Name, namespace))
+		"Partner %s does not serve namespace %s (its spec.namespaceSelector does not select it), so nothing is done through its credentials here%s; a cluster admin who may edit Partners can add the namespace.",
+		caller.Name, namespace, map[bool]string{true: "", false: " for indirect reseller " + partner.Name}[caller.Name == partner.Name]))
 	return false, nil
 }
 
@@ -137,4 +145,14 @@ func partnerServes(ctx context.Context, c client.Reader, partner *v1alpha1.Partn
 		return false, fmt.Errorf("reading namespace %s's labels for partner %s's namespaceSelector: %w", namespace, partner.Name, err)
 	}
 	return sel.Matches(labels.Set(ns.Labels)), nil
+}
+
+// ignoreCredentialsError: a partner that cannot have a client is reported
+// where its client is asked for, not here.
+func ignoreCredentialsError(err error) error {
+	var credErr *credentialsError
+	if errors.As(err, &credErr) {
+		return nil
+	}
+	return err
 }

@@ -30,14 +30,14 @@ func termsOf(sub *v1alpha1.CustomerSubscription, customer *v1alpha1.Customer, ta
 		Partner: target.Name, PartnerTenantID: target.Spec.TenantID}
 	switch path {
 	case v1alpha1.PathNewAzureSubscription:
-		li := cartLineItem(sub, v1alpha1.OperationCreateAzurePlan)
+		li := cartLineItem(sub, v1alpha1.OperationCreateAzurePlan, target)
 		t.OfferID, t.Quantity, t.BillingCycle = li.CatalogItemID, int32(li.Quantity), li.BillingCycle
 		t.SourceDisposition = v1alpha1.SourceCoexist
 		if a := sub.Spec.Azure; a != nil && a.SourceDisposition != "" {
 			t.SourceDisposition = a.SourceDisposition
 		}
 	case v1alpha1.PathNewLicenseSubscription:
-		li := cartLineItem(sub, v1alpha1.OperationCreateLicenseSubscription)
+		li := cartLineItem(sub, v1alpha1.OperationCreateLicenseSubscription, target)
 		t.OfferID, t.Quantity, t.TermDuration, t.BillingCycle = li.CatalogItemID, int32(li.Quantity), li.TermDuration, li.BillingCycle
 	case v1alpha1.PathPartnerSwitch:
 		t.OfferID, t.Quantity, t.SubscriptionID = sub.Spec.Offer.ID, quantity(sub), sub.Spec.SubscriptionID

@@ -131,6 +131,7 @@ type PartnerCenterConnection struct {
 
 // PartnerSpec describes a CSP partner organisation: ours, or the one a customer bought from.
 // +kubebuilder:validation:XValidation:rule="self.cspType != 'IndirectReseller' || has(self.indirectProviderRef)",message="indirectProviderRef is required when cspType is IndirectReseller: name the Partner that is its indirect provider",fieldPath=".indirectProviderRef"
+// +kubebuilder:validation:XValidation:rule="self.cspType != 'IndirectReseller' || has(self.partnerID)",message="partnerID is required when cspType is IndirectReseller: its indirect provider buys for it and names it by its Partner ID as the partner of record",fieldPath=".partnerID"
 type PartnerSpec struct {
 	// displayName is the organisation's name as people know it.
 	// +required
@@ -147,6 +148,8 @@ type PartnerSpec struct {
 	TenantID string `json:"tenantID"`
 
 	// partnerID is the partner's Partner ID (formerly MPN ID), digits only.
+	// Required for an IndirectReseller: its indirect provider names it so as
+	// the partner of record of what it buys for it.
 	// +optional
 	// +kubebuilder:validation:MaxLength=16
 	// +kubebuilder:validation:Pattern=`^[0-9]+$`
@@ -173,7 +176,11 @@ type PartnerSpec struct {
 
 	// indirectProviderRef is the name of the Partner acting as this partner's
 	// indirect provider. Required when cspType is IndirectReseller; that Partner
-	// must have cspType IndirectProvider.
+	// must have cspType IndirectProvider. An indirect reseller has no Partner
+	// Center API access of its own: the operator calls Partner Center for it
+	// with its indirect provider's credentials (and budget), naming the
+	// reseller as partner of record; the reseller's own credentials, if any,
+	// serve Microsoft Graph (GDAP) only.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	IndirectProviderRef string `json:"indirectProviderRef,omitempty"`

@@ -193,7 +193,7 @@ func TestCheckBadInput(t *testing.T) {
 			[]string{"document 3", "spec.supportPartnerRef", `Partner "ghost"`}},
 		{"channel partner not in the input", base + subscription("s", strings.Replace(azureDirect, "{type: Direct}", "{type: CSP, partnerRef: fabrikam}", 1)),
 			[]string{"document 3", "spec.channel.partnerRef", `Partner "fabrikam"`}},
-		{"indirect provider not in the input", base + strings.Replace(strings.Replace(partner, "contoso", "northwind", 1), "DirectBill", "IndirectReseller, indirectProviderRef: tailspin", 1) +
+		{"indirect provider not in the input", base + strings.Replace(strings.Replace(partner, "contoso", "northwind", 1), "DirectBill", "IndirectReseller, partnerID: \"5357564\", indirectProviderRef: tailspin", 1) +
 			"---\n" + subscription("s", strings.Replace(azureDirect, "supportPartnerRef: contoso", "supportPartnerRef: northwind", 1)),
 			[]string{"document 3", "Partner northwind", "spec.indirectProviderRef", `Partner "tailspin"`}},
 		{"a CEL rule: CSP channel without partnerRef", base + subscription("s", strings.Replace(azureDirect, "{type: Direct}", "{type: CSP}", 1)),

@@ -27,6 +27,9 @@ func FuzzClientDecoders(f *testing.F) {
 	f.Add(uint8(4), 200, []byte(`{"id":"o","lineItems":[{"subscriptionId":null}],"status":"pending"}`))
 	f.Add(uint8(5), 200, []byte(`{"link":{"uri":"https://x"}}`))
 	f.Add(uint8(0), 500, []byte(`not json`))
+	f.Add(uint8(3), 200, []byte(`{"id":"s","status":"deleted","cancellationAllowedUntilDate":"2026-12-10T09:00:00Z","refundOptions":[{"type":"Full","expiresAt":"2026-12-10T09:00:00Z"}]}`))
+	f.Add(uint8(3), 200, []byte(`{"id":"s","cancellationAllowedUntilDate":"not a date","refundOptions":[{"type":1}]}`))
+	f.Add(uint8(4), 200, []byte(`{"id":"o","lineItems":[{"subscriptionId":"s","partnerIdOnRecord":5357564}],"status":"completed"}`))
 	var status atomic.Int64
 	var body atomic.Value
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -84,6 +87,9 @@ func FuzzSimulatorRequests(f *testing.F) {
 	f.Add(uint8(3), []byte(`{"id":"s","status":"suspended","quantity":-1}`))
 	f.Add(uint8(0), []byte(`{"lineItems":[]}`))
 	f.Add(uint8(1), []byte(`{"transferType":"3"}`))
+	f.Add(uint8(0), []byte(`{"PartnerOnRecordAttestationAccepted":true,"lineItems":[{"id":0,"catalogItemId":"CFQ7TTC0LFLX:0001:CFQ7TTC0K18P","quantity":2,"billingCycle":"monthly","termDuration":"P1Y","participants":[{"key":"transaction_reseller","value":"5357564"}]}]}`))
+	f.Add(uint8(0), []byte(`{"PartnerOnRecordAttestationAccepted":"yes","lineItems":[{"participants":[{"key":1},null]}]}`))
+	f.Add(uint8(3), []byte(`{"id":"unknown","status":"deleted","quantity":1,"billingType":"license"}`))
 	s, err := sim.New(sim.Options{SkipRelationshipCheck: true})
 	if err != nil {
 		f.Fatal(err)

@@ -1,0 +1,81 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+)
+
+// An indirect reseller has no Partner Center API access of its own: what
+// it declares is done with its indirect provider's credentials and request
+// budget, and the reseller is named where Partner Center records it: as
+// the transaction reseller (partner of record) of a cart's line items, and
+// as indirectResellerId in the request link. Its own credentials, if it has
+// any, serve Microsoft Graph (GDAP) only.
+
+// callerOf is the Partner whose credentials call Partner Center for
+// partner: its indirect provider for an indirect reseller, itself for any
+// other. A reseller whose provider is missing or not an IndirectProvider
+// has no caller: the error says why, as a credentialsError.
+func callerOf(ctx context.Context, c client.Reader, partner *v1alpha1.Partner) (*v1alpha1.Partner, error) {
+	if partner.Spec.CSPType != v1alpha1.CSPTypeIndirectReseller {
+		return partner, nil
+	}
+	ref := partner.Spec.IndirectProviderRef
+	provider := &v1alpha1.Partner{}
+	err := c.Get(ctx, client.ObjectKey{Name: ref}, provider)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, &credentialsError{string(v1alpha1.ReasonResellerWithoutProvider), fmt.Sprintf(
+			"indirect reseller %s has no Partner Center API access of its own, and its indirect provider %s (spec.indirectProviderRef) does not exist", partner.Name, ref)}
+	case err != nil:
+		return nil, err
+	case provider.Spec.CSPType != v1alpha1.CSPTypeIndirectProvider:
+		return nil, &credentialsError{string(v1alpha1.ReasonResellerWithoutProvider), fmt.Sprintf(
+			"indirect reseller %s has no Partner Center API access of its own, and %s (spec.indirectProviderRef) has cspType %s, not IndirectProvider", partner.Name, ref, provider.Spec.CSPType)}
+	}
+	return provider, nil
+}
+
+// callerClient is the Partner Center client that calls for partner, and
+// the Partner it belongs to.
+func (p *partnerClients) callerClient(ctx context.Context, c client.Reader, partner *v1alpha1.Partner) (*pc.Client, *v1alpha1.Partner, error) {
+	caller, err := callerOf(ctx, c, partner)
+	if err != nil {
+		return nil, partner, err
+	}
+	cl, err := p.get(ctx, caller)
+	return cl, caller, err
+}
+
+// onRecord is what a cart line item names for partner: its Partner ID as
+// transaction reseller when it is an indirect reseller, nothing otherwise
+// (the partner buying is then the partner of record).
+func onRecord(partner *v1alpha1.Partner) []pc.Participant {
+	if partner == nil || partner.Spec.CSPType != v1alpha1.CSPTypeIndirectReseller {
+		return nil
+	}
+	return []pc.Participant{{Key: pc.ParticipantTransactionReseller, Value: partner.Spec.PartnerID}}
+}
+
+// actingFor says, for messages, whose credentials act for partner.
+func actingFor(caller, partner *v1alpha1.Partner) string {
+	if caller == nil || caller.Name == partner.Name {
+		return "partner " + partner.Name
+	}
+	return fmt.Sprintf("indirect provider %s (for indirect reseller %s)", caller.Name, partner.Name)
+}
+
+// capitalize starts a sentence with s.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
