@@ -3,70 +3,22 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/policy"
 )
 
 // The partner's own gate (docs/workflow.md, Approval): before anything is
 // bought, transferred or the source cancelled, an ApprovalPolicy or a person
 // with verb approve authorizes the subscription, bound to the terms it would
 // send (terms.go).
-
-// needsAuthorization: every path that buys or transfers. The
-// ResellerRelationship path only needs the customer's consent.
-func needsAuthorization(path v1alpha1.SwitchPath) bool {
-	switch path {
-	case v1alpha1.PathNewAzureSubscription, v1alpha1.PathPartnerSwitch, v1alpha1.PathNewLicenseSubscription:
-		return true
-	}
-	return false
-}
-
-// cancelsSource: the subscription's disposition asks for the source to be cancelled.
-func cancelsSource(sub *v1alpha1.CustomerSubscription) bool {
-	a := sub.Spec.Azure
-	return a != nil && (a.SourceDisposition == v1alpha1.SourceCancelServices || a.SourceDisposition == v1alpha1.SourceCancelSubscription)
-}
-
-// policyCoversPartner: the policy names the support partner, or its selector
-// matches the partner's labels.
-func policyCoversPartner(p *v1alpha1.ApprovalPolicy, partner *v1alpha1.Partner) bool {
-	if slices.Contains(p.Spec.PartnerRefs, partner.Name) {
-		return true
-	}
-	if p.Spec.PartnerSelector == nil {
-		return false
-	}
-	sel, err := metav1.LabelSelectorAsSelector(p.Spec.PartnerSelector)
-	return err == nil && sel.Matches(labels.Set(partner.Labels))
-}
-
-// policyAuthorizes says whether the policy authorizes the subscription on
-// path with its support partner, and if not, the first rule that refuses.
-func policyAuthorizes(p *v1alpha1.ApprovalPolicy, sub *v1alpha1.CustomerSubscription, target *v1alpha1.Partner, path v1alpha1.SwitchPath) (bool, string) {
-	switch {
-	case !policyCoversPartner(p, target):
-		return false, fmt.Sprintf("does not cover partner %s", target.Name)
-	case len(p.Spec.Paths) > 0 && !slices.Contains(p.Spec.Paths, v1alpha1.ActingPath(path)):
-		return false, fmt.Sprintf("does not cover path %s", path)
-	case len(p.Spec.Offers) > 0 && !slices.Contains(p.Spec.Offers, sub.Spec.Offer.ID):
-		return false, fmt.Sprintf("does not cover offer %s", sub.Spec.Offer.ID)
-	case p.Spec.MaxQuantity != nil && sub.Spec.Quantity != nil && *sub.Spec.Quantity > *p.Spec.MaxQuantity:
-		return false, fmt.Sprintf("allows at most %d licenses, the subscription has %d", *p.Spec.MaxQuantity, *sub.Spec.Quantity)
-	case cancelsSource(sub) && !p.Spec.AllowSourceCancellation:
-		return false, fmt.Sprintf("does not allow source cancellation (%s)", sub.Spec.Azure.SourceDisposition)
-	}
-	return true, ""
-}
 
 // policyAuthorizationBy is what status.authorization.by says of a policy.
 func policyAuthorizationBy(policy string) string { return "ApprovalPolicy " + policy }
@@ -79,7 +31,7 @@ func policyAuthorizationBy(policy string) string { return "ApprovalPolicy " + po
 // gate is open is left in the Authorized condition for awaitApproval.
 func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
 	sub := s.sub
-	if !needsAuthorization(s.result.Path) {
+	if !policy.NeedsAuthorization(s.result.Path) {
 		s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionTrue, v1alpha1.ReasonAuthorizationNotRequired,
 			fmt.Sprintf("The %s path buys and transfers nothing, so it needs only the customer's consent.", s.result.Path))
 		return nil, nil
@@ -125,7 +77,7 @@ func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subsc
 			if policyAuthorizationBy(p.Name) != a.By {
 				continue
 			}
-			if ok, why := policyAuthorizes(p, sub, s.target, s.result.Path); !ok {
+			if ok, why := policy.Authorizes(p, sub, s.target, s.result.Path); !ok {
 				s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionFalse, v1alpha1.ReasonAwaitingAuthorization, fmt.Sprintf(
 					"ApprovalPolicy %s authorized %s but no longer does (it %s); a person with verb approve can decide: %s.", p.Name, describeTerms(a.Terms), why, approve))
 				return nil, nil
@@ -141,7 +93,7 @@ func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subsc
 	var refusals []string
 	for i := range policies.Items {
 		p := &policies.Items[i]
-		ok, why := policyAuthorizes(p, sub, s.target, s.result.Path)
+		ok, why := policy.Authorizes(p, sub, s.target, s.result.Path)
 		if ok {
 			ok, why = r.totals.reserve(ctx, r.Client, p, sub, s.terms)
 		}

@@ -16,6 +16,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/policy"
 )
 
 // indexCart: the cart a subscription's purchase recorded (status.operation.cart).
@@ -260,15 +261,15 @@ func (r *CustomerSubscriptionReconciler) cartMembers(ctx context.Context, s *sub
 // since m's last pass must not buy m in another's cart.
 func (r *CustomerSubscriptionReconciler) policyWithdrawn(ctx context.Context, m *v1alpha1.CustomerSubscription) string {
 	a := m.Status.Authorization
-	policy := &v1alpha1.ApprovalPolicy{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: m.Namespace, Name: strings.TrimPrefix(a.By, policyAuthorizationBy(""))}, policy); err != nil {
+	p := &v1alpha1.ApprovalPolicy{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: m.Namespace, Name: strings.TrimPrefix(a.By, policyAuthorizationBy(""))}, p); err != nil {
 		return "its policy cannot be read (" + err.Error() + ")"
 	}
 	target := &v1alpha1.Partner{}
 	if err := r.Get(ctx, client.ObjectKey{Name: a.Terms.Partner}, target); err != nil {
 		return "its partner cannot be read (" + err.Error() + ")"
 	}
-	if ok, why := policyAuthorizes(policy, m, target, a.Terms.Path); !ok {
+	if ok, why := policy.Authorizes(p, m, target, a.Terms.Path); !ok {
 		return "its policy no longer authorizes it (it " + why + ")"
 	}
 	return ""

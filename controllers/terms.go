@@ -10,6 +10,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/decide"
+	"github.com/partnerops/multichannel-operator/internal/policy"
 )
 
 // What is sent is what was authorized (docs/security.md, the threat model).
@@ -23,7 +24,7 @@ import (
 // termsOf is what the subscription's current spec asks the operator to send
 // on path, or nil where the path sends nothing that needs authorization.
 func termsOf(sub *v1alpha1.CustomerSubscription, customer *v1alpha1.Customer, target, source *v1alpha1.Partner, path v1alpha1.SwitchPath) *v1alpha1.Terms {
-	if target == nil || customer == nil || !needsAuthorization(path) {
+	if target == nil || customer == nil || !policy.NeedsAuthorization(path) {
 		return nil
 	}
 	t := &v1alpha1.Terms{Path: path, Customer: customer.Name, CustomerTenantID: customer.Spec.TenantID,

@@ -33,6 +33,11 @@ type Row struct {
 	ServiceType v1alpha1.ServiceType
 	Target      string
 	Result      eligibility.Result
+	// Input is what the decision table read: the subscription and the
+	// objects it names.
+	Input eligibility.Input
+	// Policies are the ApprovalPolicies in the subscription's namespace.
+	Policies []*v1alpha1.ApprovalPolicy
 }
 
 // Evaluate validates docs and evaluates every CustomerSubscription among them.
@@ -65,7 +70,7 @@ func Evaluate(ctx context.Context, docs []Document, opts Options) ([]Row, []erro
 			Namespace: s.obj.Namespace, Name: s.obj.Name,
 			Customer: s.obj.Spec.CustomerRef, Channel: s.obj.Spec.Channel.Type,
 			ServiceType: s.obj.Spec.ServiceType, Target: s.obj.Spec.SupportPartnerRef,
-			Result: eligibility.Evaluate(input),
+			Result: eligibility.Evaluate(input), Input: input, Policies: in.policies[s.obj.Namespace],
 		})
 	}
 	if len(errs) > 0 {
@@ -91,6 +96,7 @@ type inventory struct {
 	customers     map[string]*entry[v1alpha1.Customer] // by namespace/name
 	subscriptions []*entry[v1alpha1.CustomerSubscription]
 	gdaps         []*entry[v1alpha1.DelegatedAdminRelationship]
+	policies      map[string][]*v1alpha1.ApprovalPolicy // by namespace, in input order
 	seen          map[string]Source // kind/namespace/name → where first defined
 }
 
@@ -140,6 +146,14 @@ func (in *inventory) add(ctx context.Context, d Document, opts Options) []error 
 		g := &v1alpha1.DelegatedAdminRelationship{}
 		if err = fromUnstructured(obj.Object, g, gvk); err == nil {
 			in.gdaps = append(in.gdaps, &entry[v1alpha1.DelegatedAdminRelationship]{d.Source, g})
+		}
+	case "ApprovalPolicy":
+		p := &v1alpha1.ApprovalPolicy{}
+		if err = fromUnstructured(obj.Object, p, gvk); err == nil {
+			if in.policies == nil {
+				in.policies = map[string][]*v1alpha1.ApprovalPolicy{}
+			}
+			in.policies[p.Namespace] = append(in.policies[p.Namespace], p)
 		}
 	case "CustomerSubscription":
 		s := &v1alpha1.CustomerSubscription{}
