@@ -97,7 +97,7 @@ type inventory struct {
 	subscriptions []*entry[v1alpha1.CustomerSubscription]
 	gdaps         []*entry[v1alpha1.DelegatedAdminRelationship]
 	policies      map[string][]*v1alpha1.ApprovalPolicy // by namespace, in input order
-	seen          map[string]Source // kind/namespace/name → where first defined
+	seen          map[string]Source                     // kind/namespace/name → where first defined
 }
 
 func (in *inventory) add(ctx context.Context, d Document, opts Options) []error {

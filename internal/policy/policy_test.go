@@ -75,4 +75,3 @@ func TestPolicyAuthorizes(t *testing.T) {
 		})
 	}
 }
-
