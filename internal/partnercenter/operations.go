@@ -2,10 +2,12 @@ package partnercenter
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/google/uuid"
 )
@@ -42,6 +44,16 @@ func (c *Client) GetCustomer(ctx context.Context, customerTenantID string) (*Cus
 	return out, err
 }
 
+// CustomerRelationships lists the indirect resellers that have a
+// relationship with the customer, as the indirect provider sees them
+// ("Get indirect resellers of a customer"). It needs App+User credentials.
+func (c *Client) CustomerRelationships(ctx context.Context, customerID string) ([]PartnerRelationship, error) {
+	out := &Collection[PartnerRelationship]{}
+	err := c.do(ctx, call{op: "GetCustomerRelationships", method: http.MethodGet, path: "/customers/" + url.PathEscape(customerID) + "/relationships",
+		user: true, retryable: true}, out)
+	return out.Items, err
+}
+
 // ListSubscriptions lists a customer's subscriptions with the partner.
 func (c *Client) ListSubscriptions(ctx context.Context, customerID string) ([]Subscription, error) {
 	out := &Collection[Subscription]{}
@@ -65,9 +77,17 @@ func (c *Client) UpdateSubscriptionStatus(ctx context.Context, customerID, subsc
 	const attempts = 3
 	var err error
 	for range attempts {
-		var sub *Subscription
-		if sub, err = c.GetSubscription(ctx, customerID, subscriptionID); err != nil {
+		// Read twice over: typed, for the ETag and the status, and whole, so
+		// that every field Partner Center sent goes back (the documented
+		// request is "a full Subscription resource"), not only those this
+		// client knows.
+		var whole map[string]any
+		if err = c.do(ctx, call{op: "GetSubscription", method: http.MethodGet, path: subscriptionPath(customerID, subscriptionID), retryable: true}, &whole); err != nil {
 			return nil, err
+		}
+		sub := &Subscription{}
+		if raw, mErr := json.Marshal(whole); mErr != nil || json.Unmarshal(raw, sub) != nil {
+			return nil, fmt.Errorf("partner center UpdateSubscription: subscription %s could not be read back as a subscription", subscriptionID)
 		}
 		if sub.Attributes.Etag == "" {
 			return nil, fmt.Errorf("partner center UpdateSubscription: subscription %s came without an ETag, which an update must name", subscriptionID)
@@ -75,10 +95,10 @@ func (c *Client) UpdateSubscriptionStatus(ctx context.Context, customerID, subsc
 		if sub.Status == status {
 			return sub, nil // already so (an earlier call's update landed): nothing to send
 		}
-		sub.Status = status
+		setField(whole, "status", status)
 		out := &Subscription{}
 		err = c.do(ctx, call{op: "UpdateSubscription", method: http.MethodPatch, path: subscriptionPath(customerID, subscriptionID),
-			body: sub, ifMatch: sub.Attributes.Etag, retryable: true}, out)
+			body: whole, ifMatch: sub.Attributes.Etag, retryable: true}, out)
 		var e *Error
 		if errors.As(err, &e) && e.StatusCode == http.StatusPreconditionFailed {
 			continue
@@ -89,6 +109,18 @@ func (c *Client) UpdateSubscriptionStatus(ctx context.Context, customerID, subsc
 		return out, nil
 	}
 	return nil, err
+}
+
+// setField sets key in m under the spelling m already uses (Partner
+// Center's examples send both camelCase and PascalCase keys).
+func setField(m map[string]any, key string, value any) {
+	for k := range m {
+		if strings.EqualFold(k, key) {
+			m[k] = value
+			return
+		}
+	}
+	m[key] = value
 }
 
 // CancelSubscription cancels a subscription: its status becomes deleted,
@@ -197,12 +229,15 @@ func (c *Client) GetOrder(ctx context.Context, customerID, orderID string) (*Ord
 // the target partner names the source partner and the customer's contact;
 // the source partner adds the line items when it accepts.
 type transferRequest struct {
-	SourcePartnerTenantID string       `json:"sourcePartnerTenantId"`
-	SourcePartnerName     string       `json:"sourcePartnerName"`
-	CustomerEmailID       string       `json:"customerEmailId"`
-	CustomerName          string       `json:"customerName,omitempty"`
-	TargetPartnerTenantID string       `json:"targetPartnerTenantId,omitempty"`
-	TransferType          TransferType `json:"transferType"`
+	SourcePartnerTenantID string `json:"sourcePartnerTenantId"`
+	SourcePartnerName     string `json:"sourcePartnerName"`
+	CustomerEmailID       string `json:"customerEmailId"`
+	CustomerName          string `json:"customerName,omitempty"`
+	TargetPartnerTenantID string `json:"targetPartnerTenantId,omitempty"`
+	// PartnerOnRecord: the indirect reseller (Partner ID) an indirect
+	// provider takes the subscriptions on for.
+	PartnerOnRecord string       `json:"partnerOnRecord,omitempty"`
+	TransferType    TransferType `json:"transferType"`
 }
 
 // CreateTransfer asks the source partner to transfer the customer's
@@ -220,7 +255,7 @@ func (c *Client) CreateTransfer(ctx context.Context, customerID, requestID strin
 	}
 	body := transferRequest{SourcePartnerTenantID: t.SourcePartnerTenantID, SourcePartnerName: t.SourcePartnerName,
 		CustomerEmailID: t.CustomerEmailID, CustomerName: t.CustomerName, TargetPartnerTenantID: t.TargetPartnerTenantID,
-		TransferType: t.TransferType}
+		PartnerOnRecord: t.PartnerOnRecord, TransferType: t.TransferType}
 	if body.TransferType == 0 {
 		body.TransferType = PartnerTransferType
 	}

@@ -345,6 +345,7 @@ func TestSimulatorSpeaksTheDocumentedShapes(t *testing.T) {
 		want map[string]bool
 	}{
 		{"customer", get(t, url, contoso, "/v1/customers/"+woodgrove), documented(nil, "get-customer.response.json")},
+		{"indirect resellers of a customer", resellersOf(t, url), documented(nil, "get-customer-relationships.response.json")},
 		{"subscription", get(t, url, contoso, "/v1/customers/"+woodgrove+"/subscriptions/"+sub.ID),
 			// billingCycle and termDuration: the Subscription table and the page's new-commerce example.
 			// cancellationAllowedUntilDate: the Subscription resource's table (and the SDK's
@@ -381,4 +382,37 @@ func get(t *testing.T, url, partner, path string) map[string]any {
 	t.Helper()
 	_, body := send(t, url, partner, "GET", path, nil, "")
 	return body
+}
+
+// getAsUser reads with an App+User token, as the calls that need one do.
+func getAsUser(t *testing.T, url, partner, path string) map[string]any {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token(t, url, partner, "refresh_token"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s as a user: HTTP %d, %v", path, resp.StatusCode, err)
+	}
+	return out
+}
+
+// resellersOf: woodgrove accepts contoso's link for an indirect reseller,
+// then contoso lists the customer's indirect resellers.
+func resellersOf(t *testing.T, url string) map[string]any {
+	t.Helper()
+	simPost(t, url, "/sim/v1/relationships/accept", map[string]string{"partnerTenantId": contoso, "customerTenantId": woodgrove,
+		"indirectResellerId": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"}).Body.Close()
+	out := getAsUser(t, url, contoso, "/v1/customers/"+woodgrove+"/relationships")
+	if items, _ := out["items"].([]any); len(items) != 1 {
+		t.Fatalf("indirect resellers of the customer: %v, want the one accepted", out)
+	}
+	return out
 }

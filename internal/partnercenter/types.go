@@ -36,6 +36,16 @@ type RelationshipRequest struct {
 	Attributes Attributes `json:"attributes"`
 }
 
+// PartnerRelationship is an indirect reseller (or provider) that has a
+// relationship with a customer: id is its tenant, mpnId its Partner ID.
+type PartnerRelationship struct {
+	ID               string     `json:"id"`
+	Name             string     `json:"name,omitempty"`
+	RelationshipType string     `json:"relationshipType,omitempty"`
+	MPNID            string     `json:"mpnId,omitempty"`
+	Attributes       Attributes `json:"attributes"`
+}
+
 // CompanyProfile describes a customer organisation.
 type CompanyProfile struct {
 	TenantID    string `json:"tenantId"`
@@ -374,22 +384,25 @@ type TransferLineItem struct {
 // needs sourcePartnerTenantId, sourcePartnerName, customerEmailId and
 // transferType.
 type Transfer struct {
-	ID                    string             `json:"id,omitempty"`
-	Status                string             `json:"status,omitempty"`
-	TransferType          TransferType       `json:"transferType,omitempty"`
-	CustomerTenantID      string             `json:"customerTenantId,omitempty"`
-	CustomerName          string             `json:"customerName,omitempty"`
-	CustomerEmailID       string             `json:"customerEmailId,omitempty"`
-	SourcePartnerTenantID string             `json:"sourcePartnerTenantId"`
-	SourcePartnerName     string             `json:"sourcePartnerName,omitempty"`
-	TargetPartnerTenantID string             `json:"targetPartnerTenantId,omitempty"`
-	TargetPartnerName     string             `json:"targetPartnerName,omitempty"`
-	CreatedTime           *time.Time         `json:"createdTime,omitempty"`
-	LastModifiedTime      *time.Time         `json:"lastModifiedTime,omitempty"`
-	CompletedTime         *time.Time         `json:"completedTime,omitempty"`
-	ExpirationTime        *time.Time         `json:"expirationTime,omitempty"`
-	LineItems             []TransferLineItem `json:"lineItems,omitempty"`
-	Attributes            Attributes         `json:"attributes"`
+	ID                    string       `json:"id,omitempty"`
+	Status                string       `json:"status,omitempty"`
+	TransferType          TransferType `json:"transferType,omitempty"`
+	CustomerTenantID      string       `json:"customerTenantId,omitempty"`
+	CustomerName          string       `json:"customerName,omitempty"`
+	CustomerEmailID       string       `json:"customerEmailId,omitempty"`
+	SourcePartnerTenantID string       `json:"sourcePartnerTenantId"`
+	SourcePartnerName     string       `json:"sourcePartnerName,omitempty"`
+	TargetPartnerTenantID string       `json:"targetPartnerTenantId,omitempty"`
+	TargetPartnerName     string       `json:"targetPartnerName,omitempty"`
+	// PartnerOnRecord is sent when the transfer is created: the indirect
+	// reseller (Partner ID) an indirect provider takes the subscriptions on for.
+	PartnerOnRecord  string             `json:"partnerOnRecord,omitempty"`
+	CreatedTime      *time.Time         `json:"createdTime,omitempty"`
+	LastModifiedTime *time.Time         `json:"lastModifiedTime,omitempty"`
+	CompletedTime    *time.Time         `json:"completedTime,omitempty"`
+	ExpirationTime   *time.Time         `json:"expirationTime,omitempty"`
+	LineItems        []TransferLineItem `json:"lineItems,omitempty"`
+	Attributes       Attributes         `json:"attributes"`
 }
 
 // Pending reports whether the transfer may still complete: it is Active or

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,6 +79,10 @@ func (s *Server) relationshipRequest(r *http.Request, partner string) reply {
 	q := url.Values{"invType": {"ResellerRelationship"}, "partnerId": {partner}, "msppId": {"0"}, "DAP": {"true"}}
 	if v := r.URL.Query().Get("indirectResellerId"); v != "" {
 		q.Set("indirectResellerId", v)
+		if !slices.Contains(s.st.LinkResellers[partner], v) {
+			s.st.LinkResellers[partner] = append(s.st.LinkResellers[partner], v)
+			seen = false // state changed
+		}
 	}
 	if v := r.URL.Query().Get("indirectCloudSolutionProviderId"); v != "" {
 		q.Set("indirectCSPId", v)
@@ -103,7 +108,10 @@ func (s *Server) relationshipOf(partner, customer string) (rel string, mutated b
 		}
 	} else if s.opts.AutoApproveAfter > 0 {
 		if asked, ok := s.st.LinkRequests[partner]; ok && !s.now().Before(asked.Add(s.opts.AutoApproveAfter)) {
-			s.decide(partner, customer, true, "auto")
+			s.decide(partner, customer, true, "auto", "")
+			for _, reseller := range s.st.LinkResellers[partner] {
+				s.decide(partner, customer, true, "auto", reseller)
+			}
 			return relationshipReseller, true
 		}
 	}
@@ -115,11 +123,38 @@ func (s *Server) relationshipOf(partner, customer string) (rel string, mutated b
 	return "", false
 }
 
-func (s *Server) decide(partner, customer string, accepted bool, source string) {
-	s.st.Relationships[partner+"|"+customer] = &relationship{Partner: partner, Customer: customer, Accepted: accepted, At: s.now(), Source: source}
+func (s *Server) decide(partner, customer string, accepted bool, source string, reseller string) {
+	prev := s.st.Relationships[partner+"|"+customer]
+	d := &relationship{Partner: partner, Customer: customer, Accepted: accepted, At: s.now(), Source: source}
+	if prev != nil {
+		d.IndirectResellers = prev.IndirectResellers
+	}
+	if accepted && reseller != "" && !slices.Contains(d.IndirectResellers, reseller) {
+		d.IndirectResellers = append(d.IndirectResellers, reseller)
+	}
+	s.st.Relationships[partner+"|"+customer] = d
 	if _, ok := s.st.Customers[customer]; !ok {
 		s.st.Customers[customer] = &companyProfile{TenantID: customer}
 	}
+}
+
+// customerRelationships lists the indirect resellers the customer accepted
+// with the calling indirect provider ("Get indirect resellers of a customer").
+func (s *Server) customerRelationships(r *http.Request, partner string) reply {
+	customer := r.PathValue("customer")
+	rel, mutated := s.relationshipOf(partner, customer)
+	if rel == "" {
+		return customerNotFound(customer)
+	}
+	out := collection[partnerRelationship]{Items: []partnerRelationship{}, Attributes: attributes{ObjectType: "Collection"}}
+	if d := s.st.Relationships[partner+"|"+customer]; d != nil {
+		for _, reseller := range d.IndirectResellers {
+			out.Items = append(out.Items, partnerRelationship{ID: reseller, Name: "Indirect reseller " + reseller,
+				RelationshipType: "is_indirect_cloud_solution_provider_of", Attributes: attributes{ObjectType: "PartnerRelationship"}})
+		}
+	}
+	out.TotalCount = len(out.Items)
+	return ok(out, mutated)
 }
 
 func customerNotFound(customer string) reply {
@@ -477,6 +512,8 @@ func (s *Server) createTransfer(r *http.Request, partner string) reply {
 		return fail(http.StatusBadRequest, codeInvalidProperty, "A partner cannot transfer subscriptions to itself.")
 	case req.TargetPartnerTenantID != "" && req.TargetPartnerTenantID != partner:
 		return fail(http.StatusBadRequest, codeInvalidProperty, "targetPartnerTenantId %s is not the calling partner.", req.TargetPartnerTenantID)
+	case req.PartnerOnRecord != "" && strings.Trim(req.PartnerOnRecord, "0123456789") != "":
+		return fail(http.StatusBadRequest, codeInvalidProperty, "partnerOnRecord %q is not a Partner ID.", req.PartnerOnRecord)
 	}
 	now := s.now()
 	expires := now.Add(TransferLifetime)
@@ -490,6 +527,9 @@ func (s *Server) createTransfer(r *http.Request, partner string) reply {
 	}
 	t.Links = self("/customers/" + customer + "/transfers/" + t.ID)
 	s.st.Transfers[t.ID] = t
+	if req.PartnerOnRecord != "" {
+		s.st.TransferPartnerOnRecord[t.ID] = req.PartnerOnRecord
+	}
 	s.st.Stats.ObjectsCreated["transfer"]++
 	return created(t)
 }
@@ -558,8 +598,12 @@ func (s *Server) completeTransfer(t *transfer, items []transferLineItem) order {
 			continue
 		}
 		li.Status, moved = transferCompleted, moved+1
+		if por := s.st.TransferPartnerOnRecord[t.ID]; por != "" {
+			li.PartnerIDOnRecord = por
+		}
 		if own := s.st.Subscriptions[li.SubscriptionID]; own != nil {
 			own.Owner = t.TargetPartnerTenantID
+			own.Subscription.PartnerID = li.PartnerIDOnRecord
 			own.Subscription.Attributes.Etag = newEtag()
 		} else {
 			s.st.Subscriptions[li.SubscriptionID] = &ownedSubscription{Owner: t.TargetPartnerTenantID, Customer: t.CustomerTenantID,
@@ -654,6 +698,8 @@ func (s *Server) decideRelationship(accept bool) http.HandlerFunc {
 		var req struct {
 			PartnerTenantID  string `json:"partnerTenantId"`
 			CustomerTenantID string `json:"customerTenantId"`
+			// IndirectResellerID: the link accepted named this indirect reseller.
+			IndirectResellerID string `json:"indirectResellerId"`
 		}
 		if err := decode(r, &req); err != nil || req.PartnerTenantID == "" || req.CustomerTenantID == "" {
 			writeJSON(w, http.StatusBadRequest, errorOf(codeInvalidProperty, "partnerTenantId and customerTenantId are required"))
@@ -661,7 +707,7 @@ func (s *Server) decideRelationship(accept bool) http.HandlerFunc {
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		s.decide(req.PartnerTenantID, req.CustomerTenantID, accept, "customer")
+		s.decide(req.PartnerTenantID, req.CustomerTenantID, accept, "customer", req.IndirectResellerID)
 		if !s.persist(w) {
 			return
 		}

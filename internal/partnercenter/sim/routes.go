@@ -35,6 +35,7 @@ func (s *Server) routes() {
 	// The Partner Center REST subset.
 	m.HandleFunc("GET /v1/customers/relationshiprequests", s.api("GetRelationshipRequest", appUser, s.relationshipRequest))
 	m.HandleFunc("GET /v1/customers/{customer}", s.api("GetCustomer", app, s.getCustomer))
+	m.HandleFunc("GET /v1/customers/{customer}/relationships", s.api("GetCustomerRelationships", appUser, s.customerRelationships))
 	m.HandleFunc("GET /v1/customers/{customer}/subscriptions", s.api("ListSubscriptions", app, s.listSubscriptions))
 	m.HandleFunc("GET /v1/customers/{customer}/subscriptions/{id}", s.api("GetSubscription", app, s.getSubscription))
 	m.HandleFunc("PATCH /v1/customers/{customer}/subscriptions/{id}", s.api("UpdateSubscription", app, s.updateSubscription))

@@ -181,6 +181,11 @@ type state struct {
 	ClockOffset time.Duration `json:"clockOffset"`
 	// LinkRequests: when each partner tenant first asked for its request link.
 	LinkRequests map[string]time.Time `json:"linkRequests"`
+	// LinkResellers: the indirect resellers each provider asked links for.
+	LinkResellers map[string][]string `json:"linkResellers,omitempty"`
+	// TransferPartnerOnRecord: the partnerOnRecord a transfer was created
+	// with, by transfer ID; its line items name it when they move.
+	TransferPartnerOnRecord map[string]string `json:"transferPartnerOnRecord,omitempty"`
 	// Relationships by partner|customer tenant: a customer's decision.
 	Relationships map[string]*relationship      `json:"relationships"`
 	Customers     map[string]*companyProfile    `json:"customers"`
@@ -198,6 +203,10 @@ type relationship struct {
 	Accepted bool      `json:"accepted"`
 	At       time.Time `json:"at"`
 	Source   string    `json:"source"` // "customer" or "auto"
+	// IndirectResellers: the indirect resellers (tenants) the customer
+	// accepted with the partner, an indirect provider, through links that
+	// named them (indirectResellerId).
+	IndirectResellers []string `json:"indirectResellers,omitempty"`
 }
 
 type ownedSubscription struct {
@@ -273,8 +282,14 @@ func newState() *state {
 
 // init makes every map of a loaded or new state usable.
 func (st *state) init() {
+	if st.LinkResellers == nil {
+		st.LinkResellers = map[string][]string{}
+	}
 	if st.LinkRequests == nil {
 		st.LinkRequests = map[string]time.Time{}
+	}
+	if st.TransferPartnerOnRecord == nil {
+		st.TransferPartnerOnRecord = map[string]string{}
 	}
 	if st.Relationships == nil {
 		st.Relationships = map[string]*relationship{}

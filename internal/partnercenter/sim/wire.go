@@ -231,6 +231,9 @@ type transferRequest struct {
 	CustomerName          string `json:"customerName"`
 	TargetPartnerTenantID string `json:"targetPartnerTenantId"`
 	TargetPartnerEmailID  string `json:"targetPartnerEmailId"`
+	// PartnerOnRecord: the indirect reseller (Partner ID) the target, an
+	// indirect provider, takes the subscriptions on for.
+	PartnerOnRecord string `json:"partnerOnRecord"`
 	// TransferType is a pointer so that a missing one is told from a wrong one.
 	TransferType *int            `json:"transferType"`
 	LineItems    json.RawMessage `json:"lineItems"`
@@ -243,4 +246,12 @@ type transferPatch struct {
 
 type acceptRequest struct {
 	LineItems []transferLineItem `json:"lineItems"`
+}
+
+type partnerRelationship struct {
+	ID               string     `json:"id"`
+	Name             string     `json:"name"`
+	RelationshipType string     `json:"relationshipType"`
+	MPNID            string     `json:"mpnId,omitempty"`
+	Attributes       attributes `json:"attributes"`
 }
