@@ -2,13 +2,18 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
@@ -21,25 +26,111 @@ import (
 // (kubectl multichannel cancel writes status.cancellation; the admission
 // check makes it theirs and final). The operator sends it once: the
 // update is idempotent (a subscription already deleted is not sent again),
-// and past the window it only looks whether an earlier send landed.
+// and past the window, by its own clock, it only looks whether an earlier
+// send landed. It acts with the partner that bought (the operation's
+// terms), whatever the spec names since.
+
+// cancellationWindow is how long after purchase Partner Center allows a
+// new-commerce cancellation; past it the window is no longer read.
+const cancellationWindow = 7 * 24 * time.Hour
+
+// confirmGrace: past the window, how long the operator keeps trying to
+// read whether an earlier send landed before it records a refusal.
+const confirmGrace = 24 * time.Hour
+
+// unreadWindows are the purchases whose window this process could not read
+// when they completed; it is read again on their next passes, while it can
+// still be open.
+type unreadWindows struct {
+	mu  sync.Mutex
+	ids map[types.UID]struct{}
+}
+
+func (u *unreadWindows) set(uid types.UID, unread bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.ids == nil {
+		u.ids = map[types.UID]struct{}{}
+	}
+	if unread {
+		u.ids[uid] = struct{}{}
+	} else {
+		delete(u.ids, uid)
+	}
+}
+
+func (u *unreadWindows) has(uid types.UID) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	_, ok := u.ids[uid]
+	return ok
+}
 
 // recordCancellationWindow reads the bought subscription's cancellation
-// window, once, when a license purchase completes.
-func (r *CustomerSubscriptionReconciler) recordCancellationWindow(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+// window when a license purchase completes. It never holds the purchase
+// back: a window it cannot read now is read again on a later pass.
+func (r *CustomerSubscriptionReconciler) recordCancellationWindow(ctx context.Context, s *subscriptionScope) {
 	if s.sub.Status.CancellableUntil != nil {
-		return nil, nil
+		return
 	}
-	pcClient, res, err := r.targetClient(ctx, s)
-	if pcClient == nil {
-		return res, err
+	pcClient, _, err := r.clients.callerClient(ctx, r.Client, s.target)
+	var bought *pc.Subscription
+	if err == nil {
+		bought, err = pcClient.GetSubscription(ctx, s.customer.Spec.TenantID, s.sub.Status.TargetSubscriptionID)
 	}
-	bought, err := pcClient.GetSubscription(ctx, s.customer.Spec.TenantID, s.sub.Status.TargetSubscriptionID)
 	if err != nil {
-		return r.partnerCenterFailed(s, "reading the cancellation window of subscription "+s.sub.Status.TargetSubscriptionID, err)
+		log.FromContext(ctx).Info("the purchase's cancellation window could not be read; it is read again", "subscription", s.sub.Status.TargetSubscriptionID, "error", err.Error())
+		r.windows.set(s.sub.UID, true)
+		return
 	}
+	r.windows.set(s.sub.UID, false)
 	if until := bought.CancellationAllowedUntilDate; until != nil {
 		t := metav1.NewTime(*until)
 		s.sub.Status.CancellableUntil = &t
+	}
+}
+
+// readCancellationWindowAgain: a completed purchase whose window could not
+// be read is read again while the window may still be open.
+func (r *CustomerSubscriptionReconciler) readCancellationWindowAgain(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	st := s.sub.Status
+	op := st.Operation
+	if !r.windows.has(s.sub.UID) || st.Phase != v1alpha1.PhaseCompleted || st.CancellableUntil != nil || op == nil || op.CompletedAt == nil {
+		return nil, nil
+	}
+	if s.now.After(op.CompletedAt.Add(cancellationWindow)) {
+		r.windows.set(s.sub.UID, false) // closed by now, whatever it was
+		return nil, nil
+	}
+	if res, err := r.boughtReferences(ctx, s); res != nil || err != nil {
+		return res, err
+	}
+	r.recordCancellationWindow(ctx, s)
+	if r.windows.has(s.sub.UID) {
+		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+	}
+	return done, nil
+}
+
+// boughtReferences reads the customer and the partner that bought
+// (status.operation.terms), without evaluating the spec again: what was
+// bought is what is cancelled.
+func (r *CustomerSubscriptionReconciler) boughtReferences(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	s.customer = &v1alpha1.Customer{}
+	if found, err := getReference(ctx, r.Client, s.conds, client.ObjectKey{Namespace: s.sub.Namespace, Name: s.sub.Spec.CustomerRef}, s.customer, "spec.customerRef", "cancellation"); !found {
+		return done, err
+	}
+	partner := s.sub.Spec.SupportPartnerRef
+	field := "spec.supportPartnerRef"
+	if op := s.sub.Status.Operation; op != nil && op.Terms != nil && op.Terms.Partner != "" {
+		partner, field = op.Terms.Partner, "status.operation.terms.partner"
+	}
+	if partner == "" {
+		return done, nil
+	}
+	s.target = &v1alpha1.Partner{}
+	if found, err := getReference(ctx, r.Client, s.conds, client.ObjectKey{Name: partner}, s.target, field, "cancellation"); !found {
+		return done, err
 	}
 	return nil, nil
 }
@@ -59,39 +150,35 @@ func (r *CustomerSubscriptionReconciler) cancelPurchase(ctx context.Context, s *
 	if c == nil {
 		return nil, nil
 	}
-	// What the cancellation needs of the spec's references, read without
-	// evaluating the spec again: it is about what was bought.
-	s.customer = &v1alpha1.Customer{}
-	if found, err := getReference(ctx, r.Client, s.conds, client.ObjectKey{Namespace: s.sub.Namespace, Name: s.sub.Spec.CustomerRef}, s.customer, "spec.customerRef", "cancellation"); !found {
-		return done, err
-	}
-	if ref := s.sub.Spec.SupportPartnerRef; ref != "" {
-		s.target = &v1alpha1.Partner{}
-		if found, err := getReference(ctx, r.Client, s.conds, client.ObjectKey{Name: ref}, s.target, "spec.supportPartnerRef", "cancellation"); !found {
-			return done, err
-		}
-	}
-	if s.target == nil || s.sub.Status.TargetSubscriptionID == "" || c.SubscriptionID != s.sub.Status.TargetSubscriptionID {
-		r.cancellationRefused(s, c, fmt.Sprintf("subscription %s is not what the operator bought for it (status.targetSubscriptionID is %q)", c.SubscriptionID, s.sub.Status.TargetSubscriptionID))
+	s.lock = true // the outcome is written over what this pass read, or not at all
+	st := s.sub.Status
+	if op := st.Operation; op == nil || op.Type != v1alpha1.OperationCreateLicenseSubscription || op.CompletedAt == nil ||
+		st.TargetSubscriptionID == "" || c.SubscriptionID != st.TargetSubscriptionID {
+		r.cancellationRefused(s, c, fmt.Sprintf("subscription %s is not a license purchase the operator completed for it (status.targetSubscriptionID is %q)", c.SubscriptionID, st.TargetSubscriptionID))
 		return done, nil
+	}
+	if res, err := r.boughtReferences(ctx, s); res != nil || err != nil {
+		return res, err
 	}
 	if ok, err := mayActFor(ctx, r.Client, s.conds, s.target, s.customer, s.sub.Namespace); !ok {
 		return done, err
 	}
-	pcClient, res, err := r.targetClient(ctx, s)
-	if pcClient == nil {
-		return res, err
+	pcClient, caller, err := r.clients.callerClient(ctx, r.Client, s.target)
+	if ok, err := usable(err, s.conds, caller, "Partner Center", func() {
+		s.conds.stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("%s has no Partner Center credentials, so the cancellation %s asked cannot be sent.", capitalize(actingFor(caller, s.target)), c.By))
+	}); !ok {
+		return done, err
 	}
 	customer := s.customer.Spec.TenantID
 	var cancelled *pc.Subscription
-	if until := s.sub.Status.CancellableUntil; until == nil || s.now.After(until.Time) {
+	if until := st.CancellableUntil; until == nil || s.now.After(until.Time) {
 		// Past the window nothing is sent: an earlier send may have landed
 		// before a crash, and only that is recorded.
 		got, err := pcClient.GetSubscription(ctx, customer, c.SubscriptionID)
-		if err != nil {
+		if err != nil && (until == nil || s.now.Before(until.Add(confirmGrace))) {
 			return r.partnerCenterFailed(s, "reading subscription "+c.SubscriptionID, err)
 		}
-		if got.Status != pc.SubscriptionDeleted {
+		if err != nil || got.Status != pc.SubscriptionDeleted {
 			why := "Partner Center gave the purchase no cancellation window"
 			if until != nil {
 				why = fmt.Sprintf("its cancellation window closed %s, before the operator could send it, and Partner Center refuses a cancellation after it", formatTime(&until.Time))
@@ -103,7 +190,10 @@ func (r *CustomerSubscriptionReconciler) cancelPurchase(ctx context.Context, s *
 	} else {
 		s.conds.progressing(v1alpha1.ReasonCancelling, fmt.Sprintf("Cancelling subscription %s in Partner Center, as %s asked.", c.SubscriptionID, c.By))
 		cancelled, err = pcClient.CancelSubscription(ctx, customer, c.SubscriptionID)
+		var pcErr *pc.Error
 		switch {
+		case errors.As(err, &pcErr) && (pcErr.StatusCode == http.StatusPreconditionFailed || pcErr.StatusCode == http.StatusConflict):
+			return r.partnerCenterFailed(s, "cancelling subscription "+c.SubscriptionID+" (it changed while being read)", err)
 		case pc.IsRefused(err):
 			r.cancellationRefused(s, c, "Partner Center refused it: "+description(err))
 			return done, nil
@@ -114,9 +204,9 @@ func (r *CustomerSubscriptionReconciler) cancelPurchase(ctx context.Context, s *
 	now := metav1.NewTime(s.now)
 	c.CompletedAt = &now
 	c.Refund = truncate(describeRefund(cancelled.RefundOptions), 256)
-	msg := fmt.Sprintf("Partner %s cancelled subscription %s (%s) for customer %s in Partner Center, as %s asked %s (%q); refund: %s.",
-		s.target.Name, c.SubscriptionID, offerName(s.sub), s.customer.Name, c.By, formatTime(&c.At.Time), c.Reason, c.Refund)
-	s.conds.set(v1alpha1.ConditionSwitched, metav1.ConditionTrue, v1alpha1.ReasonPurchaseCancelled, msg)
+	msg := fmt.Sprintf("%s cancelled subscription %s (%s) for customer %s in Partner Center, as %s asked %s (%q); refund: %s.",
+		capitalize(actingFor(caller, s.target)), c.SubscriptionID, offerName(s.sub), s.customer.Name, c.By, formatTime(&c.At.Time), c.Reason, c.Refund)
+	s.conds.set(v1alpha1.ConditionSwitched, metav1.ConditionFalse, v1alpha1.ReasonPurchaseCancelled, msg)
 	s.conds.ready(v1alpha1.ReasonPurchaseCancelled, msg)
 	s.event(nil, "Normal", v1alpha1.ReasonPurchaseCancelled, "CancelSubscription", "%s", msg)
 	return done, nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
@@ -93,9 +94,15 @@ func TestPurchaseCancelledWithinTheWindow(t *testing.T) {
 		}
 		return nil
 	})
-	if _, err := decide.RecordCancellation(h.ctx, h.as(ana), key, decide.Cancellation{User: ana, Reason: "again", Now: inWindow}); err != nil {
-		t.Errorf("asking again: %v, want nothing written and no error", err)
+	if out, err := decide.RecordCancellation(h.ctx, h.as(ana), key, decide.Cancellation{User: ana, Reason: "again", Now: inWindow}); err != nil || out.Written {
+		t.Errorf("asking again: %+v, %v; want nothing written and no error", out, err)
 	}
+	h.consistently("one PurchaseCancelled Event", 500*time.Millisecond, func() error {
+		if ev := h.events("CustomerSubscription", "visio", v1alpha1.ReasonPurchaseCancelled); len(ev) != 1 {
+			return errf("%d events", len(ev))
+		}
+		return nil
+	})
 
 	// After the window the plugin refuses and says why; nothing is written.
 	project := h.waitPhase("project", v1alpha1.PhaseCompleted)
@@ -130,6 +137,24 @@ func TestPurchaseCancelledWithinTheWindow(t *testing.T) {
 	if got, _ := pcClient.GetSubscription(context.Background(), woodgroveTenant, project.Status.TargetSubscriptionID); got.Status != pc.SubscriptionActive {
 		t.Errorf("the refused cancellation left the subscription %s", got.Status)
 	}
+
+	// A cancelled purchase stays so: a later spec change buys nothing again
+	// and Ready keeps saying it was cancelled.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		sub := h.read("visio")
+		sub.Spec.Quantity = ptr(int32(11))
+		return k8sClient.Update(h.ctx, sub)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.nothingMoreBought("nothing is bought again for the cancelled purchase", time.Second)
+	sub := h.read("visio")
+	if r := condition(sub.Status.Conditions, v1alpha1.ConditionReady); r == nil || r.Reason != v1alpha1.ReasonPurchaseCancelled {
+		t.Errorf("after a spec change Ready is %+v, want PurchaseCancelled", r)
+	}
+	if sw := condition(sub.Status.Conditions, v1alpha1.ConditionSwitched); sw == nil || sw.Status != metav1.ConditionFalse {
+		t.Errorf("Switched = %+v, want False for a cancelled purchase", sw)
+	}
 }
 
 // TestCancellationPastTheOperatorsWindowSendsNothing: when the operator's
@@ -143,9 +168,9 @@ func TestCancellationPastTheOperatorsWindowSendsNothing(t *testing.T) {
 	spec := newLicense("woodgrove", fabrikam.Name, contoso.Name, 10)
 	spec.Offer.ID = newCommerceOffer
 	h.subscription("visio", spec)
-	sub := h.waitPhase("visio", v1alpha1.PhaseCompleted)
-	until := sub.Status.CancellableUntil.Time
+	until := h.waitPhase("visio", v1alpha1.PhaseCompleted).Status.CancellableUntil.Time
 	h.clock.SetTime(until.Add(time.Minute))
+	sub := h.read("visio")
 	sub.Status.Cancellation = &v1alpha1.Cancellation{By: ana, At: metav1.NewTime(until.Add(-time.Minute)), Reason: "late", SubscriptionID: sub.Status.TargetSubscriptionID}
 	if err := h.as(ana).Status().Update(h.ctx, sub); err != nil {
 		t.Fatal(err)

@@ -33,6 +33,7 @@ type CustomerSubscriptionReconciler struct {
 	polls    *pollGate // orders and transfers: once per poll interval
 	totals   *policyTotals
 	unsent   *unsentOperations
+	windows  unreadWindows // purchases whose cancellation window is read again
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customersubscriptions,verbs=get;list;watch
@@ -99,6 +100,8 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 
 	return runPhases(ctx, s,
 		r.cancelPurchase,
+		r.keepCancelledPurchase,
+		r.readCancellationWindowAgain,
 		r.keepFinalOutcome,
 		r.loadReferences,
 		r.evaluate,
@@ -125,6 +128,16 @@ func (r *CustomerSubscriptionReconciler) keepFinalOutcome(_ context.Context, s *
 		return nil, nil
 	}
 	if st.Phase == v1alpha1.PhaseCompleted || (terminalFailure(st) && !retryRequested(s.sub)) {
+		return done, nil
+	}
+	return nil, nil
+}
+
+// keepCancelledPurchase: a purchase cancelled in Partner Center stays so,
+// whatever the spec says since: nothing is bought again for it, and Ready
+// keeps saying it was cancelled. A new subscription buys anew.
+func (r *CustomerSubscriptionReconciler) keepCancelledPurchase(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	if c := s.sub.Status.Cancellation; c != nil && c.CompletedAt != nil && s.sub.Status.Phase == v1alpha1.PhaseCompleted {
 		return done, nil
 	}
 	return nil, nil
@@ -399,7 +412,7 @@ func bestRelationship(items []v1alpha1.ResellerRelationship, partner string) *v1
 // awaitApproval waits for both gates: the customer's consent (the
 // relationship approved) and the partner's own authority (Authorized). The
 // conditions say which is still open.
-func (r *CustomerSubscriptionReconciler) awaitApproval(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+func (r *CustomerSubscriptionReconciler) awaitApproval(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
 	if confirmed(s.sub.Status.Operation) {
 		return nil, nil // sent under both gates and confirmed: follow it to its end
 	}
@@ -408,7 +421,11 @@ func (r *CustomerSubscriptionReconciler) awaitApproval(_ context.Context, s *sub
 	if phase == "" {
 		phase = v1alpha1.RelationshipPending
 	}
-	consented := consentGiven(rr, s.target, s.customer)
+	observable, err := callsPartnerCenter(ctx, r.Client, s.target)
+	if err != nil {
+		return nil, err
+	}
+	consented := consentGiven(rr, observable, s.customer)
 	consentMsg := fmt.Sprintf("ResellerRelationship %s is %s.", rr.Name, phase)
 	if a := rr.Status.Approval; consented {
 		consentMsg = fmt.Sprintf("ResellerRelationship %s was approved (%s: %s).", rr.Name, a.Source, a.By)

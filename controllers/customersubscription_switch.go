@@ -56,9 +56,7 @@ func (r *CustomerSubscriptionReconciler) runPath(ctx context.Context, s *subscri
 		if res, err := r.awaitOrder(ctx, s, op); res != nil || err != nil {
 			return res, err
 		}
-		if res, err := r.recordCancellationWindow(ctx, s); res != nil || err != nil {
-			return res, err
-		}
+		r.recordCancellationWindow(ctx, s)
 		msg := fmt.Sprintf("Partner %s bought %d of %s for customer %s as subscription %s.", s.target.Name, quantity(s.sub), offerName(s.sub), s.customer.Name, s.sub.Status.TargetSubscriptionID)
 		if until := s.sub.Status.CancellableUntil; until != nil {
 			msg += fmt.Sprintf(" It can be cancelled with a refund until %s (kubectl multichannel cancel %s -n %s).", until.UTC().Format(time.RFC3339), s.sub.Name, s.sub.Namespace)
@@ -232,7 +230,7 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 			return done, nil
 		}
 		s.sub.Status.TargetSubscriptionID = s.sub.Spec.SubscriptionID
-		r.complete(s, fmt.Sprintf("Partner %s accepted transfer %s: subscription %s is now with %s.", source, t.ID, s.sub.Spec.SubscriptionID, s.target.Name))
+		r.complete(s, fmt.Sprintf("Partner %s accepted transfer %s: subscription %s is now with %s.", source, t.ID, s.sub.Spec.SubscriptionID, withPartner(s.target)))
 		return done, nil
 	case pc.TransferExpired:
 		op.CompletedAt = timePtr(t.LastModifiedTime, s.now)
@@ -291,6 +289,9 @@ func (r *CustomerSubscriptionReconciler) joinableTransfer(ctx context.Context, s
 }
 
 // transferGroupOf: the customer and the two partners of a subscription's transfer.
+// transferGroupOf: the subscriptions one transfer may carry. A transfer
+// names one partner of record, so an indirect reseller's subscriptions go in
+// transfers of their own, apart from its provider's and other resellers'.
 func transferGroupOf(s *subscriptionScope) transferGroup {
 	g := transferGroup{customer: s.customer.Spec.TenantID, target: s.target.Spec.TenantID}
 	if s.channelPartner != nil {
@@ -372,6 +373,7 @@ func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *su
 			op.Cart, s.lock = r.carts.join(cartGroupOf(s), s.sub.UID), true
 		}
 		s.sub.Status.Operation = op
+		s.sub.Status.CancellableUntil = nil // the window is the purchase's this operation replaces
 		s.sub.Status.Phase = v1alpha1.PhaseSwitching
 		if joined == "" {
 			r.unsent.recorded(op.ID)
@@ -448,7 +450,7 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 		r.unsent.sending(op.ID)
 		t, err := pcClient.CreateTransfer(ctx, customer, op.ID, pc.Transfer{
 			SourcePartnerTenantID: s.channelPartner.Spec.TenantID, SourcePartnerName: s.channelPartner.Spec.DisplayName,
-			CustomerName: s.customer.Spec.DisplayName, TransferType: pc.PartnerTransferType,
+			CustomerName: s.customer.Spec.DisplayName, TransferType: pc.PartnerTransferType, PartnerOnRecord: partnerIDOnRecord(s.target),
 			LineItems: []pc.TransferLineItem{{ID: 0, SubscriptionID: s.sub.Spec.SubscriptionID, Quantity: int(quantity(s.sub)), FriendlyName: offerName(s.sub)}},
 		})
 		if err != nil {

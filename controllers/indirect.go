@@ -43,12 +43,29 @@ func callerOf(ctx context.Context, c client.Reader, partner *v1alpha1.Partner) (
 	return provider, nil
 }
 
+// callsPartnerCenter: the operator can call Partner Center for partner (so
+// the customer's consent is what Partner Center shows): partner, or for an
+// indirect reseller its indirect provider, has credentials.
+func callsPartnerCenter(ctx context.Context, c client.Reader, partner *v1alpha1.Partner) (bool, error) {
+	caller, err := callerOf(ctx, c, partner)
+	if err = ignoreCredentialsError(err); err != nil {
+		return false, err
+	}
+	return caller != nil && hasCredentials(caller), nil
+}
+
 // callerClient is the Partner Center client that calls for partner, and
 // the Partner it belongs to.
 func (p *partnerClients) callerClient(ctx context.Context, c client.Reader, partner *v1alpha1.Partner) (*pc.Client, *v1alpha1.Partner, error) {
 	caller, err := callerOf(ctx, c, partner)
 	if err != nil {
 		return nil, partner, err
+	}
+	if caller != partner && partner.Spec.PartnerID == "" {
+		// Declared before partnerID was required: nothing is sent that
+		// would name no partner of record.
+		return nil, caller, &credentialsError{string(v1alpha1.ReasonResellerWithoutProvider), fmt.Sprintf(
+			"indirect reseller %s has no spec.partnerID, which Partner Center records as the partner of record of what its indirect provider %s does for it; set it", partner.Name, caller.Name)}
 	}
 	cl, err := p.get(ctx, caller)
 	return cl, caller, err
@@ -62,6 +79,24 @@ func onRecord(partner *v1alpha1.Partner) []pc.Participant {
 		return nil
 	}
 	return []pc.Participant{{Key: pc.ParticipantTransactionReseller, Value: partner.Spec.PartnerID}}
+}
+
+// partnerIDOnRecord is the Partner ID a transfer names as partner of
+// record: an indirect reseller's, or none.
+func partnerIDOnRecord(partner *v1alpha1.Partner) string {
+	if partner.Spec.CSPType != v1alpha1.CSPTypeIndirectReseller {
+		return ""
+	}
+	return partner.Spec.PartnerID
+}
+
+// withPartner says, for messages, with whom in Partner Center what is
+// bought or transferred for partner is.
+func withPartner(partner *v1alpha1.Partner) string {
+	if partner.Spec.CSPType != v1alpha1.CSPTypeIndirectReseller {
+		return partner.Name
+	}
+	return fmt.Sprintf("indirect provider %s for indirect reseller %s (partner of record)", partner.Spec.IndirectProviderRef, partner.Name)
 }
 
 // actingFor says, for messages, whose credentials act for partner.

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -33,7 +34,8 @@ func TestIndirectResellerActsThroughItsProvider(t *testing.T) {
 	})
 	h.customer("woodgrove")
 	h.policy(northwind.Name)
-	h.customerAccepts(tailspinTenant) // the customer accepts the provider's link, which names the reseller
+	// The customer accepts the provider's link, which names the reseller.
+	h.simPost("/sim/v1/relationships/accept", map[string]string{"partnerTenantId": tailspinTenant, "customerTenantId": woodgroveTenant, "indirectResellerId": northwindTenant})
 	spec := newLicense("woodgrove", fabrikam.Name, northwind.Name, 12)
 	spec.Offer.ID = newCommerceOffer
 	h.subscription("visio", spec)
@@ -51,6 +53,9 @@ func TestIndirectResellerActsThroughItsProvider(t *testing.T) {
 		Credentials: pc.Credentials{ClientID: "test", ClientSecret: "test"}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if rr.Status.Approval == nil || rr.Status.Approval.Source != v1alpha1.ApprovalFromPartnerCenter {
+		t.Errorf("approval %+v, want the customer's, as Partner Center shows it", rr.Status.Approval)
 	}
 	bought, err := provider.GetSubscription(h.ctx, woodgroveTenant, sub.Status.TargetSubscriptionID)
 	if err != nil {
@@ -103,4 +108,46 @@ func TestIndirectResellerWithoutItsProvider(t *testing.T) {
 	if n := h.sim.Stats().Tenants[northwindTenant].Requests; n != 0 {
 		t.Errorf("%d calls with the reseller's own credentials", n)
 	}
+}
+
+// TestIndirectResellerNeedsTheCustomersOwnConsent: the provider seeing the
+// customer (it serves it already) is not the customer's consent to the
+// reseller; the reseller's relationship is approved once the customer
+// accepts the link that names it. A decision recorded by hand does not
+// replace it, as the provider's credentials can observe it.
+func TestIndirectResellerNeedsTheCustomersOwnConsent(t *testing.T) {
+	h := start(t, withSim(sim.Options{IndirectResellers: []string{northwindTenant}}))
+	tailspin := h.partner("tailspin", tailspinTenant, v1alpha1.CSPTypeIndirectProvider, true)
+	northwind := h.partner("northwind", northwindTenant, v1alpha1.CSPTypeIndirectReseller, false, func(p *v1alpha1.Partner) {
+		p.Spec.IndirectProviderRef, p.Spec.PartnerID = tailspin.Name, northwindID
+	})
+	h.customer("woodgrove")
+	h.customerAccepts(tailspinTenant) // the provider's own relationship, with no reseller
+	rr := &v1alpha1.ResellerRelationship{}
+	rr.Namespace, rr.Name = h.ns, "woodgrove-northwind"
+	rr.Spec = v1alpha1.ResellerRelationshipSpec{PartnerRef: northwind.Name, CustomerRef: "woodgrove"}
+	h.create(rr)
+	h.eventually("the relationship waits for the customer's consent to the reseller", func() error {
+		got := &v1alpha1.ResellerRelationship{}
+		if err := k8sClient.Get(h.ctx, client.ObjectKeyFromObject(rr), got); err != nil {
+			return err
+		}
+		if c := condition(got.Status.Conditions, v1alpha1.ConditionReady); got.Status.Phase != v1alpha1.RelationshipRequested || c == nil ||
+			!strings.Contains(c.Message, "sees the customer, but not yet with") {
+			return errf("phase %s, Ready %+v", got.Status.Phase, c)
+		}
+		return nil
+	})
+	h.consistently("it is not approved by the provider's own relationship", 500*time.Millisecond, func() error {
+		got := &v1alpha1.ResellerRelationship{}
+		if err := k8sClient.Get(h.ctx, client.ObjectKeyFromObject(rr), got); err != nil {
+			return err
+		}
+		if got.Status.Phase == v1alpha1.RelationshipApproved {
+			return errf("approved: %+v", got.Status.Approval)
+		}
+		return nil
+	})
+	h.simPost("/sim/v1/relationships/accept", map[string]string{"partnerTenantId": tailspinTenant, "customerTenantId": woodgroveTenant, "indirectResellerId": northwindTenant})
+	h.waitRelationship(rr.Name, v1alpha1.RelationshipApproved)
 }

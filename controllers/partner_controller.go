@@ -51,7 +51,7 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	switch {
 	case errors.Is(err, errReferenceOnly) && partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller:
 		conds.remove(v1alpha1.ConditionAppUserCalls)
-		conds.ready(v1alpha1.ReasonReferenceOnly, resellerNote(partner, "The partner has no credentials of its own."))
+		conds.ready(v1alpha1.ReasonReferenceOnly, r.resellerNote(ctx, partner, "The partner has no credentials of its own."))
 	case errors.Is(err, errReferenceOnly):
 		conds.remove(v1alpha1.ConditionAppUserCalls)
 		conds.ready(v1alpha1.ReasonReferenceOnly, "The partner has no Partner Center credentials; it is reference data and nothing is called on its behalf.")
@@ -76,7 +76,7 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		msg := tokenObtainedMessage(r.opts.OperatorNamespace+"/"+partner.Spec.PartnerCenter.CredentialsSecretRef.Name, userErr)
 		if partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
 			conds.remove(v1alpha1.ConditionAppUserCalls) // its request links are its provider's calls
-			msg = resellerNote(partner, "Its credentials obtained a token; they serve Microsoft Graph (GDAP) only.")
+			msg = r.resellerNote(ctx, partner, "Its credentials obtained a token; they serve Microsoft Graph (GDAP) only.")
 		}
 		conds.ready(v1alpha1.ReasonTokenObtained, msg)
 	}
@@ -159,7 +159,10 @@ func (r *PartnerReconciler) partnersOfSecret(ctx context.Context, o client.Objec
 
 // resellerNote is the Ready message of an indirect reseller: it has no
 // Partner Center API access of its own.
-func resellerNote(partner *v1alpha1.Partner, own string) string {
+func (r *PartnerReconciler) resellerNote(ctx context.Context, partner *v1alpha1.Partner, own string) string {
+	if _, err := callerOf(ctx, r.Client, partner); err != nil {
+		return fmt.Sprintf("%s As an indirect reseller it has no Partner Center API access of its own, and nothing can be called for it: %v.", own, err)
+	}
 	return fmt.Sprintf("%s As an indirect reseller it has no Partner Center API access of its own: Partner Center calls for it are made with its indirect provider %s's credentials, naming it (Partner ID %s) as the partner of record.",
 		own, partner.Spec.IndirectProviderRef, partner.Spec.PartnerID)
 }

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,9 +133,13 @@ func (r *ResellerRelationshipReconciler) recordManualDecision(ctx context.Contex
 				typ, map[string]string{v1alpha1.ConditionApproved: "approve", v1alpha1.ConditionDenied: "deny"}[typ], s.rr.Name))
 			return done, nil
 		}
-		if typ == v1alpha1.ConditionApproved && hasCredentials(s.partner) {
+		observable, err := callsPartnerCenter(ctx, r.Client, s.partner)
+		if err != nil {
+			return nil, err
+		}
+		if typ == v1alpha1.ConditionApproved && observable {
 			s.ignoredApproval = fmt.Sprintf(
-				"%s recorded an approval by hand, but partner %s has Partner Center credentials: the customer's consent is only what Partner Center shows, so the operator waits for customer %s's Global admin to accept the request at status.invitationURL.",
+				"%s recorded an approval by hand, but the operator calls Partner Center for partner %s: the customer's consent is only what Partner Center shows, so the operator waits for customer %s's Global admin to accept the request at status.invitationURL.",
 				a.By, s.partner.Name, s.customer.Name)
 			return nil, nil // the request link and Partner Center still decide
 		}
@@ -223,11 +228,29 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 		return nil, nil
 	case err != nil:
 		return r.partnerCenterFailed(s, "looking up the customer", err)
-	case cust.RelationshipToPartner == pc.RelationshipReseller:
-		r.approvedInPartnerCenter(s)
-		return r.keepFinalDecision(ctx, s)
+	case cust.RelationshipToPartner != pc.RelationshipReseller:
+		return nil, nil
 	}
-	return nil, nil
+	if s.partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
+		// The provider seeing the customer is not the reseller's consent (the
+		// provider may serve it directly or through another reseller): the
+		// customer accepted the link that named this reseller when the
+		// provider lists it among the customer's indirect resellers.
+		resellers, err := pcClient.CustomerRelationships(ctx, s.customer.Spec.TenantID)
+		if err != nil {
+			return r.partnerCenterFailed(s, "listing the customer's indirect resellers", err)
+		}
+		if !slices.ContainsFunc(resellers, func(p pc.PartnerRelationship) bool {
+			return strings.EqualFold(p.ID, s.partner.Spec.TenantID) || (p.MPNID != "" && p.MPNID == s.partner.Spec.PartnerID)
+		}) {
+			s.conds.progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf(
+				"Waiting for customer %s's Global admin to accept the request at status.invitationURL, which names indirect reseller %s: its indirect provider %s sees the customer, but not yet with %s.",
+				s.customer.Name, s.partner.Name, s.partner.Spec.IndirectProviderRef, s.partner.Name))
+			return nil, nil
+		}
+	}
+	r.approvedInPartnerCenter(s)
+	return r.keepFinalDecision(ctx, s)
 }
 
 // expire: no decision within spec.expiresAfter of the request.
@@ -292,17 +315,19 @@ func delegatedAdmin(rr *v1alpha1.ResellerRelationship) bool {
 	return rr.Spec.DelegatedAdmin != nil && *rr.Spec.DelegatedAdmin
 }
 
-// consentGiven: the relationship carries the customer's consent for partner:
-// what Partner Center showed, or, for a partner without credentials only, a
-// decision a person with verb approve recorded. (An approval recorded by an
-// ApprovalPolicy under earlier versions is not the customer's consent.)
-func consentGiven(rr *v1alpha1.ResellerRelationship, partner *v1alpha1.Partner, customer *v1alpha1.Customer) bool {
+// consentGiven: the relationship carries the customer's consent: what
+// Partner Center showed, or, where the operator cannot call Partner Center
+// for the partner (observable false: neither it nor, for an indirect
+// reseller, its provider has credentials), a decision a person with verb
+// approve recorded. (An approval recorded by an ApprovalPolicy under earlier
+// versions is not the customer's consent.)
+func consentGiven(rr *v1alpha1.ResellerRelationship, observable bool, customer *v1alpha1.Customer) bool {
 	a := rr.Status.Approval
 	if rr.Status.Phase != v1alpha1.RelationshipApproved || a == nil || a.Decision != v1alpha1.DecisionApproved ||
 		!strings.EqualFold(approvedTenant(a), customer.Spec.TenantID) {
 		return false // consent is the tenant's that gave it
 	}
-	return a.Source == v1alpha1.ApprovalFromPartnerCenter || (a.Source == v1alpha1.ApprovalManual && !hasCredentials(partner))
+	return a.Source == v1alpha1.ApprovalFromPartnerCenter || (a.Source == v1alpha1.ApprovalManual && !observable)
 }
 
 // approvedTenant is the tenant that gave the approval: status.approval.tenantID,
@@ -352,9 +377,20 @@ func (r *ResellerRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
 		}), customerChanged).
-		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
-			return requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.MatchingFields{indexPartnerRef: o.GetName()})
-		}), partnerChanged).
+		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(r.relationshipsOfPartner), partnerChanged).
 		WithOptions(opts.controllerOptions()).
 		Complete(r)
+}
+
+// relationshipsOfPartner: the relationships a Partner's change can affect,
+// as their partner or as the indirect provider that calls for it.
+func (r *ResellerRelationshipReconciler) relationshipsOfPartner(ctx context.Context, o client.Object) []ctrl.Request {
+	reqs := requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.MatchingFields{indexPartnerRef: o.GetName()})
+	resellers := &v1alpha1.PartnerList{}
+	if err := r.List(ctx, resellers, client.MatchingFields{indexProviderRef: o.GetName()}); err == nil {
+		for _, p := range resellers.Items {
+			reqs = append(reqs, requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.MatchingFields{indexPartnerRef: p.Name})...)
+		}
+	}
+	return reqs
 }

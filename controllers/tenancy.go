@@ -112,23 +112,30 @@ func mayActFor(ctx context.Context, c client.Reader, conds conditions, partner *
 		conds.stalled(v1alpha1.ReasonTenantClaimedElsewhere, fmt.Sprintf("Customer %s: %s", customer.Name, claim.Message))
 		return false, nil
 	}
-	// The partner whose credentials would act: an indirect reseller's
-	// provider. Without one, nothing is sent, and the client says why.
+	// Every partner whose credentials may act here must serve the
+	// namespace: the partner's own (Partner Center, or for an indirect
+	// reseller Microsoft Graph only) and, for an indirect reseller, its
+	// provider's (Partner Center).
 	caller, err := callerOf(ctx, c, partner)
 	if err = ignoreCredentialsError(err); err != nil {
 		return false, err
 	}
-	if caller == nil || !hasCredentials(caller) {
-		return true, nil // reference data: nothing is sent through it
+	for _, p := range []*v1alpha1.Partner{partner, caller} {
+		if p == nil || !hasCredentials(p) {
+			continue // reference data: nothing is sent through it
+		}
+		serves, err := partnerServes(ctx, c, p, namespace)
+		if err != nil {
+			return false, err
+		}
+		if !serves {
+			conds.stalled(v1alpha1.ReasonPartnerNotAllowed, fmt.Sprintf(
+				"Partner %s does not serve namespace %s (its spec.namespaceSelector does not select it), so nothing is done through its credentials here%s; a cluster admin who may edit Partners can add the namespace.",
+				p.Name, namespace, map[bool]string{true: "", false: " for indirect reseller " + partner.Name}[p.Name == partner.Name]))
+			return false, nil
+		}
 	}
-	serves, err := partnerServes(ctx, c, caller, namespace)
-	if err != nil || serves {
-		return serves, err
-	}
-	conds.stalled(v1alpha1.ReasonPartnerNotAllowed, fmt.Sprintf(
-		"Partner %s does not serve namespace %s (its spec.namespaceSelector does not select it), so nothing is done through its credentials here%s; a cluster admin who may edit Partners can add the namespace.",
-		caller.Name, namespace, map[bool]string{true: "", false: " for indirect reseller " + partner.Name}[caller.Name == partner.Name]))
-	return false, nil
+	return true, nil
 }
 
 // partnerServes: partner's spec.namespaceSelector selects namespace.

@@ -38,7 +38,7 @@ func TestCancellationWindow(t *testing.T) {
 	if until == nil || first.CreationDate == nil || until.Sub(*first.CreationDate) != 168*time.Hour {
 		t.Fatalf("cancellationAllowedUntilDate = %v for a purchase created %v, want 168 hours later", until, first.CreationDate)
 	}
-	if len(first.RefundOptions) != 1 || first.RefundOptions[0].Type != "Full" || !first.RefundOptions[0].ExpiresAt.Equal(*until) {
+	if len(first.RefundOptions) != 1 || first.RefundOptions[0].Type != "Full" || first.RefundOptions[0].ExpiresAt == nil || !first.RefundOptions[0].ExpiresAt.Equal(*until) {
 		t.Errorf("refundOptions = %+v, want a full refund until %v", first.RefundOptions, until)
 	}
 	cancelled, err := c.CancelSubscription(ctx, woodgrove, first.ID)
