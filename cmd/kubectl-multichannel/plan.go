@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 
 	"github.com/partnerops/multichannel-operator/internal/check"
 	"github.com/partnerops/multichannel-operator/internal/crdschema"
@@ -28,6 +31,9 @@ type planOptions struct {
 	output    string
 	namespace string
 	exitCode  bool
+	// cluster: plan only what changes against the cluster's objects.
+	cluster             bool
+	kubeconfig, context string
 }
 
 func newPlanCommand(clock func() time.Time) *cobra.Command {
@@ -64,6 +70,9 @@ input.`,
 	f.StringVarP(&o.output, "output", "o", "text", "Output format: text, json or markdown")
 	f.StringVarP(&o.namespace, "namespace", "n", "default", "Namespace for namespaced objects that name none")
 	f.BoolVar(&o.exitCode, "exit-code", false, "Exit 3, 4 or 5 when something runs on its own, needs a person, or is blocked")
+	f.BoolVar(&o.cluster, "cluster", false, "Read the cluster's CustomerSubscriptions in the manifests' namespaces and plan only what changes (Create, Update), listing what is no longer declared")
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "With --cluster: path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+	f.StringVar(&o.context, "context", "", "With --cluster: the kubeconfig context to use")
 	return cmd
 }
 
@@ -96,7 +105,16 @@ func (o *planOptions) run(ctx context.Context, stdin io.Reader, stdout io.Writer
 	if len(errs) > 0 {
 		return bad(errors.Join(errs...))
 	}
-	p := plan.Build(rows, now)
+	var p *plan.Plan
+	if o.cluster {
+		current, err := o.currentSubscriptions(ctx, rows)
+		if err != nil {
+			return bad(err)
+		}
+		p = plan.BuildChanges(rows, now, current)
+	} else {
+		p = plan.Build(rows, now)
+	}
 	if err := write(stdout, p); err != nil {
 		return err
 	}
@@ -112,4 +130,27 @@ func (o *planOptions) run(ctx context.Context, stdin io.Reader, stdout io.Writer
 		return &exitError{code: exitPlanAutomatic}
 	}
 	return &exitError{code: exitPlanNothing}
+}
+
+// currentSubscriptions reads the cluster's CustomerSubscriptions in the
+// namespaces the manifests declare subscriptions in.
+func (o *planOptions) currentSubscriptions(ctx context.Context, rows []check.Row) ([]v1alpha1.CustomerSubscription, error) {
+	flags := clusterFlags{kubeconfig: o.kubeconfig, context: o.context}
+	c, _, err := flags.connect()
+	if err != nil {
+		return nil, err
+	}
+	namespaces := map[string]bool{}
+	for _, r := range rows {
+		namespaces[r.Namespace] = true
+	}
+	var out []v1alpha1.CustomerSubscription
+	for ns := range namespaces {
+		list := &v1alpha1.CustomerSubscriptionList{}
+		if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return nil, fmt.Errorf("--cluster: listing the CustomerSubscriptions of namespace %s: %w", ns, err)
+		}
+		out = append(out, list.Items...)
+	}
+	return out, nil
 }

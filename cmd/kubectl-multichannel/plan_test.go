@@ -4,8 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/partnerops/multichannel-operator/internal/check"
 )
 
 func runPlan(stdin string, args ...string) (code int, stdout, stderr string) {
@@ -71,6 +80,82 @@ func TestPlanOutputs(t *testing.T) {
 	for _, args := range [][]string{{"-f", samples, "-o", "yaml"}, {"-f", samples, "--now", "tomorrow"}, {}} {
 		if code, _, errOut := runPlan("", args...); code != exitBadInput || errOut == "" {
 			t.Errorf("plan %v: exit %d, %q; want 2 with a message", args, code, errOut)
+		}
+	}
+}
+
+// TestPlanAgainstACluster: with --cluster the plan shows only what applying
+// the manifests changes: a subscription the cluster lacks (Create), one it
+// holds with another spec (Update), and one it holds that the manifests no
+// longer declare; one it holds unchanged is left out.
+func TestPlanAgainstACluster(t *testing.T) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		t.Fatal("KUBEBUILDER_ASSETS is not set: run 'make test'")
+	}
+	env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("..", "..", "config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
+	cfg, err := env.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	c, err := client.New(cfg, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "woodgrove"}}); err != nil {
+		t.Fatal(err)
+	}
+	inNS := func(s string) string { return strings.Replace(s, "metadata: {name: ", "metadata: {namespace: woodgrove, name: ", 1) }
+	applied := customer + "---\n" + partner + "---\n" + inNS(subscription("same", azureDirect)) + "---\n" + inNS(subscription("edited", azureDirect)) +
+		"---\n" + inNS(subscription("gone", azureDirect))
+	apply(t, c, applied)
+	edited := strings.Replace(azureDirect, "offer: {id: o}", "offer: {id: o2}", 1)
+	input := customer + "---\n" + partner + "---\n" + inNS(subscription("same", azureDirect)) + "---\n" + inNS(subscription("edited", edited)) +
+		"---\n" + inNS(subscription("new", azureDirect))
+
+	code, out, errOut := runPlan(input, "-f", "-", "-n", "woodgrove", "-o", "json", "--cluster", "--kubeconfig", writeKubeconfig(t, env))
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var p struct {
+		Items []struct {
+			Name   string `json:"name"`
+			Change string `json:"change"`
+		} `json:"items"`
+		Removed []struct {
+			Name string `json:"name"`
+		} `json:"removed"`
+	}
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, it := range p.Items {
+		got[it.Name] = it.Change
+	}
+	if len(got) != 2 || got["edited"] != "Update" || got["new"] != "Create" {
+		t.Errorf("planned %v, want edited (Update) and new (Create) only", got)
+	}
+	if len(p.Removed) != 1 || p.Removed[0].Name != "gone" {
+		t.Errorf("removed %+v, want gone", p.Removed)
+	}
+}
+
+// apply creates the manifests' objects as kubectl apply would, the CRDs'
+// defaults applied by the API server.
+func apply(t *testing.T, c client.Client, manifests string) {
+	t.Helper()
+	docs, err := check.Load([]string{"-"}, strings.NewReader(manifests))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		if d.Object.GetNamespace() == "" && d.Object.GetKind() != "Partner" {
+			d.Object.SetNamespace("woodgrove")
+		}
+		if err := c.Create(context.Background(), d.Object); err != nil {
+			t.Fatalf("creating %s %s: %v", d.Object.GetKind(), d.Object.GetName(), err)
 		}
 	}
 }

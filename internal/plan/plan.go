@@ -70,8 +70,10 @@ type Step struct {
 
 // Item is one subscription's plan.
 type Item struct {
-	Namespace string    `json:"namespace"`
-	Name      string    `json:"name"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Change is Create or Update against a cluster (--cluster); empty offline.
+	Change    string    `json:"change,omitempty"`
 	Customer  string    `json:"customer"`
 	Partner   string    `json:"partner,omitempty"`
 	Eligible  bool      `json:"eligible"`
@@ -142,6 +144,8 @@ type Plan struct {
 	Items         []Item            `json:"items"`
 	Customers     []CustomerSummary `json:"customers"`
 	Totals        Counts            `json:"totals"`
+	// Removed: against a cluster, what the manifests no longer declare.
+	Removed []Removed `json:"removed,omitempty"`
 }
 
 // SchemaVersion is the version of the plan's JSON.

@@ -19,8 +19,12 @@ func WriteJSON(w io.Writer, p *Plan) error {
 // Summary is the plan in one sentence.
 func (p *Plan) Summary() string {
 	t := p.Totals
-	return fmt.Sprintf("%d subscriptions: %d automatic once the customer consents, %d needing a person, %d blocked, %d with nothing to do; %d purchases (%d seats), %d transfers.",
+	s := fmt.Sprintf("%d subscriptions: %d automatic once the customer consents, %d needing a person, %d blocked, %d with nothing to do; %d purchases (%d seats), %d transfers.",
 		t.Subscriptions, t.Automatic, t.NeedsPerson, t.Blocked, t.Nothing, t.Purchases, t.Seats, t.Transfers)
+	if n := len(p.Removed); n > 0 {
+		s += fmt.Sprintf(" %d no longer declared.", n)
+	}
+	return s
 }
 
 // WriteText writes the plan for a terminal.
@@ -28,7 +32,7 @@ func WriteText(w io.Writer, p *Plan) error {
 	b := &strings.Builder{}
 	fmt.Fprintf(b, "Plan at %s: %s\n", day(p.Now), p.Summary())
 	for _, it := range p.Items {
-		fmt.Fprintf(b, "\n%s/%s: %s (%s%s), %s\n", it.Namespace, it.Name, it.Path, it.Reason, rule(it.Rule), it.Attention)
+		fmt.Fprintf(b, "\n%s%s/%s: %s (%s%s), %s\n", change(it.Change), it.Namespace, it.Name, it.Path, it.Reason, rule(it.Rule), it.Attention)
 		if it.Partner != "" {
 			fmt.Fprintf(b, "  customer %s, support partner %s\n", it.Customer, it.Partner)
 		}
@@ -55,6 +59,9 @@ func WriteText(w io.Writer, p *Plan) error {
 			fmt.Fprintf(b, "  cannot be undone: %s\n", it.Irreversible)
 		}
 	}
+	for _, r := range p.Removed {
+		fmt.Fprintf(b, "\n- %s/%s (%s): %s\n", r.Namespace, r.Name, orNone(r.Phase), r.Note)
+	}
 	b.WriteString("\n")
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
@@ -73,7 +80,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	fmt.Fprintf(b, "### Multichannel plan\n\n%s\n\n", p.Summary())
 	b.WriteString("| Subscription | Path | Needs | Authorization | Earliest | Deadline | Seats |\n|---|---|---|---|---|---|---|\n")
 	for _, it := range p.Items {
-		fmt.Fprintf(b, "| `%s/%s` | %s (%s) | %s | %s | %s | %s | %d |\n", it.Namespace, it.Name, it.Path, it.Reason, it.Attention,
+		fmt.Fprintf(b, "| %s`%s/%s` | %s (%s) | %s | %s | %s | %s | %d |\n", change(it.Change), it.Namespace, it.Name, it.Path, it.Reason, it.Attention,
 			cell(it.Authorization), timeCell(it.Earliest), cell(deadlines(it)), it.Seats)
 	}
 	b.WriteString("\n")
@@ -95,6 +102,12 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 			}
 		}
 		b.WriteString("\n</details>\n")
+	}
+	if len(p.Removed) > 0 {
+		b.WriteString("\nNo longer declared (deleting cancels nothing in Partner Center):\n\n")
+		for _, r := range p.Removed {
+			fmt.Fprintf(b, "- `%s/%s` (%s)\n", r.Namespace, r.Name, orNone(r.Phase))
+		}
 	}
 	b.WriteString("\n| Namespace | Customer | Subscriptions | Automatic | Needs a person | Blocked | Purchases | Seats | Transfers |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, c := range p.Customers {
@@ -146,4 +159,19 @@ func timeCell(t *time.Time) string {
 // cell keeps a Markdown table cell on one line and its pipes literal.
 func cell(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+// change marks a subscription's change against a cluster.
+func change(c string) string {
+	if c == "" {
+		return ""
+	}
+	return c + " "
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no phase"
+	}
+	return s
 }
