@@ -106,7 +106,9 @@ func TestPlanAgainstACluster(t *testing.T) {
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "woodgrove"}}); err != nil {
 		t.Fatal(err)
 	}
-	inNS := func(s string) string { return strings.Replace(s, "metadata: {name: ", "metadata: {namespace: woodgrove, name: ", 1) }
+	inNS := func(s string) string {
+		return strings.Replace(s, "metadata: {name: ", "metadata: {namespace: woodgrove, name: ", 1)
+	}
 	applied := customer + "---\n" + partner + "---\n" + inNS(subscription("same", azureDirect)) + "---\n" + inNS(subscription("edited", azureDirect)) +
 		"---\n" + inNS(subscription("gone", azureDirect))
 	apply(t, c, applied)
