@@ -48,6 +48,12 @@ const ContractVersion = "v1"
 // Scope is the Partner Center API's OAuth2 scope.
 const Scope = "https://api.partnercenter.microsoft.com/.default"
 
+// UserScope is what the App+User refresh grant asks for: Partner Center
+// on the signed-in user's behalf (user_impersonation, as Partner Center's
+// PowerShell module's New-PartnerAccessToken documents) and a new refresh
+// token with the access token (offline_access).
+const UserScope = "https://api.partnercenter.microsoft.com/user_impersonation offline_access"
+
 // DefaultRequestsPerMinute is Partner Center's documented limit on customer and
 // subscription calls per partner tenant.
 const DefaultRequestsPerMinute = 500
@@ -118,6 +124,11 @@ type Config struct {
 	Retry RetryPolicy
 	// Metrics records requests; nil uses DefaultMetrics.
 	Metrics *Metrics
+	// OnRefreshTokenRenewed, when set, is given each new refresh token the
+	// token service returns, to store it: the client uses it from then on,
+	// and the one it was built with may be refused or expire. It must not
+	// log the token.
+	OnRefreshTokenRenewed func(refreshToken string)
 }
 
 // Client calls Partner Center on behalf of one partner tenant. It is safe for
@@ -162,11 +173,9 @@ func New(cfg Config) (*Client, error) {
 	}).TokenSource(tokenCtx)
 	var user oauth2.TokenSource
 	if cfg.Credentials.RefreshToken != "" {
-		user = (&oauth2.Config{
-			ClientID: cfg.Credentials.ClientID, ClientSecret: cfg.Credentials.ClientSecret,
-			Endpoint: oauth2.Endpoint{TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams},
-			Scopes:   []string{Scope},
-		}).TokenSource(tokenCtx, &oauth2.Token{RefreshToken: cfg.Credentials.RefreshToken})
+		user = oauth2.ReuseTokenSource(nil, &refreshSource{ctx: tokenCtx, http: tokenHTTP, tokenURL: tokenURL,
+			clientID: cfg.Credentials.ClientID, secret: cfg.Credentials.ClientSecret, scope: UserScope,
+			refreshToken: cfg.Credentials.RefreshToken, renewed: cfg.OnRefreshTokenRenewed})
 	}
 	return &Client{
 		endpoint: endpoint, tenantID: cfg.TenantID, http: api, app: app, user: user,

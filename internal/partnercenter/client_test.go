@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -225,7 +226,7 @@ func TestRelationshipRequestNeedsUserCredentials(t *testing.T) {
 
 func token(t *testing.T, url, tenant, grant string) string {
 	t.Helper()
-	form := "grant_type=" + grant + "&client_id=a&client_secret=b&refresh_token=r"
+	form := "grant_type=" + grant + "&client_id=a&client_secret=b&refresh_token=r&scope=" + neturl.QueryEscape(pc.Scope)
 	resp, err := http.Post(url+"/"+tenant+"/oauth2/v2.0/token", "application/x-www-form-urlencoded", strings.NewReader(form))
 	if err != nil {
 		t.Fatal(err)

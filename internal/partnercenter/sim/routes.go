@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // headerRequestID is Partner Center's idempotency key.
@@ -233,16 +235,57 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	case grant == "refresh_token" && r.PostForm.Get("refresh_token") == "":
 		writeJSON(w, http.StatusBadRequest, oauthError("invalid_grant", "refresh_token is required"))
 		return
+	case r.PostForm.Get("scope") == "":
+		// The v2.0 endpoint asks for the scope on both grants.
+		writeJSON(w, http.StatusBadRequest, oauthError("invalid_request", "AADSTS900144: The request body must contain the following parameter: 'scope'."))
+		return
 	}
 	lifetime := s.opts.TokenLifetime
 	s.mu.Lock()
-	tok := s.signToken(tokenClaims{Tenant: tenant, Grant: grant, Expiry: s.opts.Now().Add(lifetime).Unix()})
-	s.mu.Unlock()
-	resp := tokenResponse{TokenType: "Bearer", AccessToken: tok, ExpiresIn: int(lifetime / time.Second), Scope: r.PostForm.Get("scope")}
+	defer s.mu.Unlock()
+	resp := tokenResponse{TokenType: "Bearer", ExpiresIn: int(lifetime / time.Second), Scope: r.PostForm.Get("scope")}
 	if grant == "refresh_token" {
-		resp.RefreshToken = r.PostForm.Get("refresh_token")
+		renewed, refusal := s.redeem(tenant, id, r.PostForm.Get("refresh_token"))
+		if refusal != "" {
+			writeJSON(w, http.StatusBadRequest, oauthError("invalid_grant", refusal))
+			return
+		}
+		resp.RefreshToken = renewed
+		_ = s.save()
 	}
+	resp.AccessToken = s.signToken(tokenClaims{Tenant: tenant, Grant: grant, Expiry: s.opts.Now().Add(lifetime).Unix()})
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// redeem takes a refresh token and returns the one to use next (a new one,
+// or the same with KeepRefreshTokens), or why it is refused. A token the
+// endpoint never saw is taken as issued by a sign-in now. The caller holds s.mu.
+func (s *Server) redeem(tenant, clientID, token string) (string, string) {
+	now := s.now()
+	rt := s.st.RefreshTokens[token]
+	switch {
+	case rt == nil:
+		rt = &refreshToken{Tenant: tenant, ClientID: clientID, LastUsed: now}
+		s.st.RefreshTokens[token] = rt
+	case rt.Tenant != tenant || rt.ClientID != clientID:
+		return "", "AADSTS9002313: Invalid request: the refresh token was issued to another client or tenant."
+	case rt.Redeemed:
+		return "", "AADSTS70008: The provided refresh token has expired or been revoked: it was replaced by a newer one. Sign in again."
+	case now.Sub(rt.LastUsed) > RefreshTokenInactivity:
+		return "", fmt.Sprintf("AADSTS700082: The refresh token has expired due to inactivity. The token was issued on %s and was inactive for 90.00:00:00.", rt.LastUsed.UTC().Format(time.RFC3339))
+	}
+	if s.opts.KeepRefreshTokens {
+		rt.LastUsed = now
+		return token, ""
+	}
+	if s.opts.SingleUseRefreshTokens {
+		rt.Redeemed = true
+	} else {
+		rt.LastUsed = now
+	}
+	renewed := "rt-" + uuid.NewString()
+	s.st.RefreshTokens[renewed] = &refreshToken{Tenant: tenant, ClientID: clientID, LastUsed: now}
+	return renewed, ""
 }
 
 func oauthError(code, desc string) map[string]string {

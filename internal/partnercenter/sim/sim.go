@@ -65,6 +65,13 @@ type Options struct {
 	Credentials map[string]string
 	// TokenLifetime is how long issued tokens last; default 1h.
 	TokenLifetime time.Duration
+	// SingleUseRefreshTokens: a refresh token redeemed once is refused after
+	// (as Entra ID may refuse a refresh token it replaced): whoever keeps
+	// using the old one after a renewal fails.
+	SingleUseRefreshTokens bool
+	// KeepRefreshTokens: the refresh-token grant answers no new refresh
+	// token, so the one held keeps ageing.
+	KeepRefreshTokens bool
 	// Now is the wall clock; default time.Now. The simulator's own clock is
 	// Now plus what /sim/v1/clock/advance added.
 	Now func() time.Time
@@ -179,6 +186,10 @@ func (s *Server) save() error {
 type state struct {
 	Key         []byte        `json:"key"`
 	ClockOffset time.Duration `json:"clockOffset"`
+	// RefreshTokens the token endpoint issued or was shown, by token: a
+	// refresh token inactive for 90 days on the simulator's clock expires
+	// (AADSTS700082), and with SingleUseRefreshTokens a redeemed one is refused.
+	RefreshTokens map[string]*refreshToken `json:"refreshTokens,omitempty"`
 	// LinkRequests: when each partner tenant first asked for its request link.
 	LinkRequests map[string]time.Time `json:"linkRequests"`
 	// LinkResellers: the indirect resellers each provider asked links for.
@@ -196,6 +207,18 @@ type state struct {
 	Responses     map[string]*storedResponse    `json:"responses"` // idempotency: partner|route|MS-RequestId
 	Stats         Stats                         `json:"stats"`
 }
+
+// refreshToken is what the token endpoint knows of a refresh token.
+type refreshToken struct {
+	Tenant   string    `json:"tenant"`
+	ClientID string    `json:"clientId"`
+	LastUsed time.Time `json:"lastUsed"`
+	Redeemed bool      `json:"redeemed,omitempty"`
+}
+
+// RefreshTokenInactivity is how long a refresh token may go unused: Entra
+// ID documents 90 days.
+const RefreshTokenInactivity = 90 * 24 * time.Hour
 
 type relationship struct {
 	Partner  string    `json:"partner"`
@@ -282,6 +305,9 @@ func newState() *state {
 
 // init makes every map of a loaded or new state usable.
 func (st *state) init() {
+	if st.RefreshTokens == nil {
+		st.RefreshTokens = map[string]*refreshToken{}
+	}
 	if st.LinkResellers == nil {
 		st.LinkResellers = map[string][]string{}
 	}

@@ -44,7 +44,7 @@ func TestTenantCounters(t *testing.T) {
 	defer srv.Close()
 	token := func(tenant string) string {
 		resp, err := http.PostForm(srv.URL+"/"+tenant+"/oauth2/v2.0/token", url.Values{
-			"grant_type": {"client_credentials"}, "client_id": {"id"}, "client_secret": {"secret"}})
+			"grant_type": {"client_credentials"}, "client_id": {"id"}, "client_secret": {"secret"}, "scope": {"https://api.partnercenter.microsoft.com/.default"}})
 		if err != nil {
 			t.Fatal(err)
 		}

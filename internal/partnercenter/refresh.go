@@ -1,0 +1,80 @@
+package partnercenter
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// refreshSource is the App+User token source: Entra ID's refresh-token
+// grant, written here because golang.org/x/oauth2 sends no scope on a
+// refresh and does not say when the token service hands out a new refresh
+// token. It sends the scope the v2.0 endpoint asks for, uses the newest
+// refresh token for the next refresh, and passes each new one to renewed,
+// so that it can be stored: a refresh token left unused for 90 days
+// expires, and one that was replaced may be refused.
+type refreshSource struct {
+	ctx      context.Context // carries the token HTTP client (oauth2.HTTPClient)
+	http     *http.Client
+	tokenURL string
+	clientID string
+	secret   string
+	scope    string
+	renewed  func(refreshToken string)
+
+	mu           sync.Mutex
+	refreshToken string
+}
+
+// Token runs the refresh grant; oauth2.ReuseTokenSource caches what it returns.
+func (s *refreshSource) Token() (*oauth2.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {s.refreshToken}, "client_id": {s.clientID},
+		"client_secret": {s.secret}, "scope": {s.scope}}
+	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, s.tokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("oauth2: cannot fetch token: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("oauth2: cannot read the token response: %w", err)
+	}
+	var tr struct {
+		AccessToken  string `json:"access_token"`
+		TokenType    string `json:"token_type"`
+		ExpiresIn    int64  `json:"expires_in"`
+		RefreshToken string `json:"refresh_token"`
+		Error        string `json:"error"`
+		Description  string `json:"error_description"`
+	}
+	_ = json.Unmarshal(body, &tr)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 || tr.AccessToken == "" {
+		return nil, &oauth2.RetrieveError{Response: resp, Body: body, ErrorCode: tr.Error, ErrorDescription: tr.Description}
+	}
+	tok := &oauth2.Token{AccessToken: tr.AccessToken, TokenType: tr.TokenType}
+	if tr.ExpiresIn > 0 {
+		tok.Expiry = time.Now().Add(time.Duration(tr.ExpiresIn) * time.Second)
+	}
+	if tr.RefreshToken != "" && tr.RefreshToken != s.refreshToken {
+		s.refreshToken = tr.RefreshToken
+		if s.renewed != nil {
+			s.renewed(tr.RefreshToken)
+		}
+	}
+	return tok, nil
+}
