@@ -48,7 +48,7 @@ func TestRefreshTokenRenewed(t *testing.T) {
 	if err := c.CheckUserCredentials(ctx); err != nil {
 		t.Fatal(err)
 	}
-	simPost(t, idle.URL, "/sim/v1/clock/advance", map[string]string{"duration": "2161h"}).Body.Close()
+	_ = simPost(t, idle.URL, "/sim/v1/clock/advance", map[string]string{"duration": "2161h"}).Body.Close()
 	c, _ = newClient(t, idle.URL, contoso, func(cfg *pc.Config) { cfg.Credentials.RefreshToken = "signed-in" })
 	if err := c.CheckUserCredentials(ctx); err == nil || !strings.Contains(err.Error(), "AADSTS700082") {
 		t.Errorf("a refresh token unused for 90 days: %v, want it expired", err)

@@ -408,7 +408,7 @@ func getAsUser(t *testing.T, url, partner, path string) map[string]any {
 // then contoso lists the customer's indirect resellers.
 func resellersOf(t *testing.T, url string) map[string]any {
 	t.Helper()
-	simPost(t, url, "/sim/v1/relationships/accept", map[string]string{"partnerTenantId": contoso, "customerTenantId": woodgrove,
+	_ = simPost(t, url, "/sim/v1/relationships/accept", map[string]string{"partnerTenantId": contoso, "customerTenantId": woodgrove,
 		"indirectResellerId": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"}).Body.Close()
 	out := getAsUser(t, url, contoso, "/v1/customers/"+woodgrove+"/relationships")
 	if items, _ := out["items"].([]any); len(items) != 1 {
