@@ -113,6 +113,9 @@ func (r *CustomerSubscriptionReconciler) abandonUnwantedOperation(_ context.Cont
 	}
 	now := metav1.NewTime(s.now)
 	op.CompletedAt = &now
+	if op.Refusal == "" {
+		op.Refusal = r.unsent.refusal(op.ID) // its earlier sends were refused: that is how it ended
+	}
 	r.unsent.sending(op.ID)
 	s.event(nil, "Normal", "OperationAbandoned", "SwitchPath",
 		"Operation %s (%s) was abandoned unsent: it records %s, and the spec now asks for %s.", op.ID, op.Type, describeTerms(op.Terms), describeTerms(s.terms))
@@ -403,11 +406,11 @@ func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *su
 			if wait := r.polls.wait(s.sub.UID); wait > 0 {
 				return nil, &ctrl.Result{RequeueAfter: wait}, nil
 			}
-			op.Refusal = ""
 			// Refused every time so far, it has created nothing, and this
 			// process knows it until it sends it again: a spec change before
 			// then abandons it rather than holding it in doubt.
-			r.unsent.recorded(op.ID)
+			r.unsent.refusedUnsent(op.ID, op.Refusal)
+			op.Refusal = ""
 			return nil, done, nil
 		}
 		if res, err := r.sendOperation(ctx, s, op); res != nil || err != nil {

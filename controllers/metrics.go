@@ -64,3 +64,19 @@ func registerSubscriptionMetrics(cache client.Reader) error {
 	}
 	return err
 }
+
+// refreshTokenRenewed is when each Partner's refresh token was last renewed
+// (or signed in): the alert MultichannelRefreshTokenAging fires 60 days on.
+var refreshTokenRenewed = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	Name: "multichannel_partner_refresh_token_renewed_timestamp_seconds",
+	Help: "When the partner's App+User refresh token was last renewed by the token service or signed in (Unix seconds); unused for 90 days it expires.",
+}, []string{"partner"})
+
+func registerPartnerMetrics() error {
+	err := metrics.Registry.Register(refreshTokenRenewed)
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		return nil
+	}
+	return err
+}

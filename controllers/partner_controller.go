@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -29,7 +30,7 @@ type PartnerReconciler struct {
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=partners,verbs=get;list;watch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=partners/status,verbs=get;patch
-// +kubebuilder:rbac:groups="",namespace=multichannel-system,resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",namespace=multichannel-system,resources=secrets,verbs=get;list;watch;create;update
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile sets Ready: ReferenceOnly without credentials, TokenObtained when
@@ -73,6 +74,14 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		}
 		userErr := pcClient.CheckUserCredentials(ctx)
 		setAppUserCalls(conds, userErr)
+		r.refreshTokenState(p, partner, userErr)
+		if userErr != nil && !errors.Is(userErr, pc.ErrUserCredentialsRequired) && partner.Spec.CSPType != v1alpha1.CSPTypeIndirectReseller {
+			conds.stalled(v1alpha1.ReasonRefreshTokenFailed, fmt.Sprintf(
+				"The credentials obtained an App-only token, but the token service refused the refresh token (%v): App+User calls (reseller request links, the customer agreement) fail until a person signs in again: kubectl multichannel login %s.",
+				userErr, partner.Name))
+			eventOnReadyChange(p, "Warning", "ObtainToken")
+			return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
+		}
 		msg := tokenObtainedMessage(r.opts.OperatorNamespace+"/"+partner.Spec.PartnerCenter.CredentialsSecretRef.Name, userErr)
 		if partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
 			conds.remove(v1alpha1.ConditionAppUserCalls) // its request links are its provider's calls
@@ -165,4 +174,28 @@ func (r *PartnerReconciler) resellerNote(ctx context.Context, partner *v1alpha1.
 	}
 	return fmt.Sprintf("%s As an indirect reseller it has no Partner Center API access of its own: Partner Center calls for it are made with its indirect provider %s's credentials, naming it (Partner ID %s) as the partner of record.",
 		own, partner.Spec.IndirectProviderRef, partner.Spec.PartnerID)
+}
+
+// refreshTokenState says when the refresh token was last renewed, warns
+// when that is long ago, and keeps the metric the alert reads.
+func (r *PartnerReconciler) refreshTokenState(p *pass[*v1alpha1.Partner], partner *v1alpha1.Partner, userErr error) {
+	now := r.opts.Clock.Now()
+	age, at, known := r.clients.refreshTokenAge(partner, now)
+	if !known || userErr != nil {
+		refreshTokenRenewed.DeleteLabelValues(partner.Name)
+		return
+	}
+	refreshTokenRenewed.WithLabelValues(partner.Name).Set(float64(at.Unix()))
+	where := fmt.Sprintf("Secret %s/%s", r.opts.OperatorNamespace, refreshTokenSecretName(partner.Name))
+	if age < refreshTokenAging {
+		p.conds.set(v1alpha1.ConditionAppUserCalls, metav1.ConditionTrue, v1alpha1.ReasonUserTokenObtained, fmt.Sprintf(
+			"The refresh token obtained an App+User token: reseller request links can be asked for. It was last renewed %s (kept in %s).", formatTime(&at), where))
+		return
+	}
+	msg := fmt.Sprintf("The refresh token works, but it has not been renewed for %s (since %s): a refresh token unused for 90 days expires. The token service returns no new one; sign in again: kubectl multichannel login %s.",
+		describeAge(age), at.UTC().Format(time.RFC3339), partner.Name)
+	if was := meta.FindStatusCondition(partner.Status.Conditions, v1alpha1.ConditionAppUserCalls); was == nil || was.Reason != v1alpha1.ReasonRefreshTokenAging {
+		p.event(nil, "Warning", v1alpha1.ReasonRefreshTokenAging, "RenewRefreshToken", "%s", msg)
+	}
+	p.conds.set(v1alpha1.ConditionAppUserCalls, metav1.ConditionTrue, v1alpha1.ReasonRefreshTokenAging, msg)
 }

@@ -7,11 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/destinations"
 	"github.com/partnerops/multichannel-operator/internal/graph"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
@@ -36,8 +39,10 @@ func (e *credentialsError) Error() string { return e.msg }
 // its cloud's hosts and the origins its own flags add.
 type partnerClients struct {
 	secrets   client.Reader // uncached
-	namespace string        // the operator's namespace, the only one Secrets are read in
-	origins   Origins       // extra origins credentials may go to
+	writer    client.Writer // stores renewed refresh tokens (refreshtokens.go); nil stores nothing
+	clock     clock.PassiveClock
+	namespace string  // the operator's namespace, the only one Secrets are read in
+	origins   Origins // extra origins credentials may go to
 	newCfg    func(pc.Config) pc.Config
 	newGraph  func(graph.Config) graph.Config
 
@@ -47,12 +52,15 @@ type partnerClients struct {
 
 type partnerClient struct {
 	spec   string // specFingerprint of the Partner the client was built for
-	secret string // secretFingerprint of its credentials
+	secret string // secretFingerprint of its credentials, with the Partner's own refresh token
 	client *pc.Client
 	// graph is the partner's Microsoft Graph client (GDAP), built from the
 	// same credentials; graphErr says why there is none.
 	graph    *graph.Client
 	graphErr error
+	// renewedAt is when its refresh token was last renewed (or signed in),
+	// if known.
+	renewedAt time.Time
 	// err says why there is no client (the Secret is missing or incomplete).
 	// It is kept like a client, so that reconcilers do not read the Secret
 	// again on every pass; the Partner reconciler's refresh replaces it, on
@@ -60,7 +68,7 @@ type partnerClient struct {
 	err error
 }
 
-func newPartnerClients(secrets client.Reader, opts Options) *partnerClients {
+func newPartnerClients(secrets client.Reader, writer client.Writer, opts Options) *partnerClients {
 	configure := opts.PartnerCenter
 	if configure == nil {
 		configure = func(c pc.Config) pc.Config { return c }
@@ -69,7 +77,11 @@ func newPartnerClients(secrets client.Reader, opts Options) *partnerClients {
 	if configureGraph == nil {
 		configureGraph = func(c graph.Config) graph.Config { return c }
 	}
-	return &partnerClients{secrets: secrets, namespace: opts.OperatorNamespace, origins: opts.AllowedOrigins,
+	clk := opts.Clock
+	if clk == nil {
+		clk = clock.RealClock{}
+	}
+	return &partnerClients{secrets: secrets, writer: writer, clock: clk, namespace: opts.OperatorNamespace, origins: opts.AllowedOrigins,
 		newCfg: configure, newGraph: configureGraph, clients: map[string]partnerClient{}}
 }
 
@@ -126,16 +138,40 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 	if creds.ClientID == "" || creds.ClientSecret == "" {
 		return nil, p.failed(partner, &credentialsError{v1alpha1.ReasonCredentialsNotFound, fmt.Sprintf("Secret %s/%s needs the keys %s and %s", p.namespace, ref.Name, v1alpha1.SecretKeyClientID, v1alpha1.SecretKeyClientSecret)})
 	}
+	// The newest refresh token the operator stored, when it descends from
+	// the Partner's: the one in the Partner's Secret may have been replaced.
+	var renewedAt time.Time
+	from := tokenFingerprint(creds.RefreshToken)
+	if creds.RefreshToken != "" {
+		stored, at, err := p.storedRefreshToken(ctx, partner, from)
+		if err != nil {
+			return nil, fmt.Errorf("reading the stored refresh token of partner %s: %w", partner.Name, err)
+		}
+		if stored != "" {
+			creds.RefreshToken, renewedAt = stored, at
+		} else {
+			renewedAt, _ = time.Parse(time.RFC3339, secret.Annotations[v1alpha1.AnnotationRefreshTokenRenewedAt])
+		}
+	}
 	cfg := pc.Config{
 		Endpoint: endpointOf(partner), AuthorityHost: authorityOf(partner),
 		TenantID: partner.Spec.TenantID, Credentials: creds,
+		OnRefreshTokenRenewed: func(token string) { p.storeRefreshToken(partner, from, token, p.clock.Now()) },
 	}
-	spec, sec := specFingerprint(partner), secretFingerprint(creds)
+	// The stored refresh token is not part of the fingerprint: its renewals
+	// are the client's own, and keep the client.
+	spec, sec := specFingerprint(partner), secretFingerprint(pc.Credentials{ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, RefreshToken: from})
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if c, ok := p.clients[partner.Name]; ok && c.err == nil && c.spec == spec && c.secret == sec {
-		return c.client, nil // unchanged: keep its cached token and rate limiter
+		// Unchanged (its refresh token's renewals are its own): keep its
+		// cached token and rate limiter.
+		if c.renewedAt.IsZero() || renewedAt.After(c.renewedAt) {
+			c.renewedAt = renewedAt
+			p.clients[partner.Name] = c
+		}
+		return c.client, nil
 	}
 	c, err := pc.New(p.newCfg(cfg))
 	if err != nil {
@@ -146,7 +182,7 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 	// get reuses the client while the Partner's spec is unchanged; a changed
 	// Secret is picked up by the Partner reconciler, which watches it.
 	g, gErr := p.buildGraph(partner, cfg)
-	p.clients[partner.Name] = partnerClient{spec: spec, secret: sec, client: c, graph: g, graphErr: gErr}
+	p.clients[partner.Name] = partnerClient{spec: spec, secret: sec, renewedAt: renewedAt, client: c, graph: g, graphErr: gErr}
 	return c, nil
 }
 
@@ -202,22 +238,9 @@ func (p *partnerClients) forget(name string) {
 	delete(p.clients, name)
 }
 
-func endpointOf(p *v1alpha1.Partner) string {
-	if c := p.Spec.PartnerCenter; c != nil && c.Endpoint != "" {
-		return c.Endpoint
-	}
-	return v1alpha1.DefaultPartnerCenterEndpoint
-}
+func endpointOf(p *v1alpha1.Partner) string { return destinations.EndpointOf(p) }
 
-func authorityOf(p *v1alpha1.Partner) string {
-	if c := p.Spec.PartnerCenter; c != nil && c.AuthorityHost != "" {
-		return c.AuthorityHost
-	}
-	if p.Spec.Cloud == v1alpha1.CloudUSGovernment {
-		return v1alpha1.DefaultAuthorityHostUSGovernment
-	}
-	return v1alpha1.DefaultAuthorityHostPublic
-}
+func authorityOf(p *v1alpha1.Partner) string { return destinations.AuthorityOf(p) }
 
 // specFingerprint covers what a client is built from in the Partner's spec.
 func specFingerprint(p *v1alpha1.Partner) string {
@@ -226,6 +249,15 @@ func specFingerprint(p *v1alpha1.Partner) string {
 		ref = c.CredentialsSecretRef.Namespace + "/" + c.CredentialsSecretRef.Name
 	}
 	return endpointOf(p) + "|" + authorityOf(p) + "|" + p.Spec.TenantID + "|" + ref + "|" + string(p.Spec.Cloud) + "|" + graphEndpointOf(p)
+}
+
+// tokenFingerprint tells refresh tokens apart without keeping them in clear.
+func tokenFingerprint(token string) string {
+	if token == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte("refresh-token\x00" + token))
+	return hex.EncodeToString(sum[:8])
 }
 
 // secretFingerprint tells credentials apart without keeping them in clear.

@@ -36,7 +36,7 @@ func (s *secretStore) Get(_ context.Context, key client.ObjectKey, obj client.Ob
 func TestPartnerClientsReadSecretsOffTheHotPath(t *testing.T) {
 	ctx := context.Background()
 	store := &secretStore{secrets: map[string]*corev1.Secret{}}
-	clients := newPartnerClients(store, Options{OperatorNamespace: "ops", AllowedOrigins: Origins{"http://127.0.0.1:1", "http://127.0.0.1:2"}})
+	clients := newPartnerClients(store, nil, Options{OperatorNamespace: "ops", AllowedOrigins: Origins{"http://127.0.0.1:1", "http://127.0.0.1:2"}})
 	partner := &v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}, Spec: v1alpha1.PartnerSpec{TenantID: "t",
 		PartnerCenter: &v1alpha1.PartnerCenterConnection{Endpoint: "http://127.0.0.1:1", AuthorityHost: "http://127.0.0.1:1",
 			CredentialsSecretRef: &v1alpha1.SecretReference{Namespace: "ops", Name: "pc"}}}}
@@ -99,7 +99,7 @@ func TestCredentialsStayHome(t *testing.T) {
 				"ops/pc":   {Data: map[string][]byte{"clientID": []byte("id"), "clientSecret": []byte("secret")}},
 				"other/pc": {Data: map[string][]byte{"clientID": []byte("id"), "clientSecret": []byte("secret")}},
 			}}
-			clients := newPartnerClients(store, Options{OperatorNamespace: "ops", AllowedOrigins: Origins{"http://127.0.0.1:1"}})
+			clients := newPartnerClients(store, nil, Options{OperatorNamespace: "ops", AllowedOrigins: Origins{"http://127.0.0.1:1"}})
 			conn := tc.conn
 			conn.CredentialsSecretRef = &v1alpha1.SecretReference{Name: "pc"}
 			if tc.wantReason == v1alpha1.ReasonSecretNamespaceNotAllowed {
@@ -185,7 +185,7 @@ func TestGraphClientFromTheSameCredentials(t *testing.T) {
 			store := &secretStore{secrets: map[string]*corev1.Secret{
 				"ops/pc": {Data: map[string][]byte{"clientID": []byte("id"), "clientSecret": []byte("secret")}},
 			}}
-			clients := newPartnerClients(store, Options{OperatorNamespace: "ops", AllowedOrigins: Origins{"http://127.0.0.1:1"}})
+			clients := newPartnerClients(store, nil, Options{OperatorNamespace: "ops", AllowedOrigins: Origins{"http://127.0.0.1:1"}})
 			partner := &v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}, Spec: v1alpha1.PartnerSpec{TenantID: "t", Cloud: tc.cloud,
 				PartnerCenter: &v1alpha1.PartnerCenterConnection{GraphEndpoint: tc.graph, CredentialsSecretRef: &v1alpha1.SecretReference{Name: "pc"}}}}
 			g, err := clients.getGraph(ctx, partner)

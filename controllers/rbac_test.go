@@ -50,11 +50,13 @@ func TestGeneratedRBACIsEnoughAndNoMore(t *testing.T) {
 			t.Errorf("the ClusterRole grants Secrets (%v): the operator reads them only in its namespace, through a Role", rule.Verbs)
 		}
 	}
-	// In its namespace the operator reads Secrets and holds tenant claims (Leases), nothing else.
+	// In its namespace the operator reads Secrets, writes its own Secrets of
+	// renewed refresh tokens (create, update; never delete), and holds
+	// tenant claims (Leases), nothing else.
 	if len(secretsRole.Rules) != 2 ||
-		!slices.Equal(secretsRole.Rules[0].Resources, []string{"secrets"}) || !slices.Equal(secretsRole.Rules[0].Verbs, []string{"get", "list", "watch"}) ||
+		!slices.Equal(secretsRole.Rules[0].Resources, []string{"secrets"}) || !slices.Equal(secretsRole.Rules[0].Verbs, []string{"create", "get", "list", "update", "watch"}) ||
 		!slices.Equal(secretsRole.Rules[1].Resources, []string{"leases"}) || !slices.Equal(secretsRole.Rules[1].Verbs, []string{"create", "get", "update"}) {
-		t.Errorf("the namespace Role = %+v, want create, get and update on leases, and get, list and watch on secrets, only", secretsRole.Rules)
+		t.Errorf("the namespace Role = %+v, want create, get and update on leases, and create, get, list, update and watch on secrets, only", secretsRole.Rules)
 	}
 
 	user := "multichannel-operator-" + rand.String(4)

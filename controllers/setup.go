@@ -165,10 +165,13 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if err := registerSubscriptionMetrics(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering subscription metrics: %w", err)
 	}
+	if err := registerPartnerMetrics(); err != nil {
+		return fmt.Errorf("registering partner metrics: %w", err)
+	}
 	if err := registerAlertMetrics(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering alert metrics: %w", err)
 	}
-	clients := newPartnerClients(mgr.GetAPIReader(), opts)
+	clients := newPartnerClients(mgr.GetAPIReader(), mgr.GetClient(), opts)
 	recorder := mgr.GetEventRecorder(eventRecorderName)
 	shared := newShared()
 	setups := []struct {

@@ -109,16 +109,27 @@ func sendable(sub *v1alpha1.CustomerSubscription, op *v1alpha1.Operation) string
 // its answer lost.
 type unsentOperations struct {
 	mu  sync.Mutex
-	ids map[string]struct{}
+	ids map[string]string // id → Partner Center's refusal of its earlier sends, if any
 }
 
-func newUnsentOperations() *unsentOperations { return &unsentOperations{ids: map[string]struct{}{}} }
+func newUnsentOperations() *unsentOperations { return &unsentOperations{ids: map[string]string{}} }
 
 // recorded: the operation was recorded by this process and not sent.
-func (u *unsentOperations) recorded(id string) {
+func (u *unsentOperations) recorded(id string) { u.refusedUnsent(id, "") }
+
+// refusedUnsent: Partner Center refused every send of the operation so far
+// (refusal), and this process has not sent it since.
+func (u *unsentOperations) refusedUnsent(id, refusal string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.ids[id] = struct{}{}
+	u.ids[id] = refusal
+}
+
+// refusal is Partner Center's refusal of the unsent operation's earlier sends.
+func (u *unsentOperations) refusal(id string) string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.ids[id]
 }
 
 // sending: the operations are about to be sent (or were abandoned).

@@ -36,6 +36,12 @@ const (
 	SecretKeyRefreshToken = "refreshToken"
 )
 
+// AnnotationRefreshTokenRenewedAt is when a Secret's refresh token was
+// signed in (kubectl multichannel login writes it on the Partner's Secret)
+// or last renewed by the token service (the operator's own Secret). The
+// operator warns 60 days after it: a refresh token unused for 90 expires.
+const AnnotationRefreshTokenRenewedAt = "multichannel.partnerops.io/refresh-token-renewed-at"
+
 // Reasons of a Partner's Ready condition.
 const (
 	// ReasonReferenceOnly: the partner has no credentials; it is reference data.
@@ -67,8 +73,12 @@ const (
 	// ReasonNoRefreshToken: the Secret has no refreshToken, so only App-only
 	// calls are possible; reseller request links cannot be asked for.
 	ReasonNoRefreshToken = "NoRefreshToken"
-	// ReasonRefreshTokenFailed: the token service refused the refresh token.
+	// ReasonRefreshTokenFailed: the token service refused the refresh token
+	// (revoked, replaced, or expired unused): a person signs in again.
 	ReasonRefreshTokenFailed = "RefreshTokenFailed"
+	// ReasonRefreshTokenAging: the refresh token works but has not been
+	// renewed for 60 days; unused for 90 it expires.
+	ReasonRefreshTokenAging = "RefreshTokenAging"
 )
 
 // SecretReference names a Secret in the operator's own namespace.

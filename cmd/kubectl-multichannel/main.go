@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newCheckCommand(clock), newDecideCommand(true, clock), newDecideCommand(false, clock), newCancelCommand(clock), newPlanCommand(clock), newStatusCommand())
+	root.AddCommand(newCheckCommand(clock), newDecideCommand(true, clock), newDecideCommand(false, clock), newCancelCommand(clock), newPlanCommand(clock), newLoginCommand(clock), newStatusCommand())
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {

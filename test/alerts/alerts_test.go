@@ -120,6 +120,14 @@ load 1d
 load 1d
   multichannel_source_access_end_timestamp_seconds{namespace="woodgrove",name="soon",customer="woodgrove",partner="contoso-csp"} 2592000x40`},
 
+		{name: "a refresh token not renewed for 61 days", alert: "MultichannelRefreshTokenAging", key: "partner", at: 61 * day, firing: []string{"old"}, load: `
+load 1d
+  multichannel_partner_refresh_token_renewed_timestamp_seconds{partner="old"} 0x70
+  multichannel_partner_refresh_token_renewed_timestamp_seconds{partner="fresh"} 2592000x70`},
+		{name: "a refresh token renewed 59 days ago", alert: "MultichannelRefreshTokenAging", key: "partner", at: 59 * day, load: `
+load 1d
+  multichannel_partner_refresh_token_renewed_timestamp_seconds{partner="old"} 0x70`},
+
 		{name: "10% of requests throttled", alert: "MultichannelPartnerCenterThrottled", at: 20 * time.Minute, firing: []string{""}, load: `
 load 1m
   multichannel_partnercenter_requests_total{operation="GetTransfer",code="200"} 0+90x30

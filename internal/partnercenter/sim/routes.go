@@ -26,6 +26,10 @@ func (s *Server) routes() {
 	})
 	m.HandleFunc("GET /sim/stats", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.Stats()) })
 	m.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
+	m.HandleFunc("POST /{tenant}/oauth2/v2.0/devicecode", s.deviceCode)
+	m.HandleFunc("GET /sim/v1/devicecodes", s.pendingDeviceCodes)
+	m.HandleFunc("POST /sim/v1/devicecodes/{userCode}/approve", s.answerDeviceCode(true))
+	m.HandleFunc("POST /sim/v1/devicecodes/{userCode}/deny", s.answerDeviceCode(false))
 
 	// Acting parties.
 	m.HandleFunc("POST /sim/v1/relationships/accept", s.decideRelationship(true))
@@ -223,8 +227,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	s.st.Stats.RequestsByRoute["Token"]++
 	s.mu.Unlock()
 	switch {
+	case grant == deviceCodeGrant:
+		s.deviceCodeToken(w, r, tenant, id)
+		return
 	case grant != "client_credentials" && grant != "refresh_token":
-		writeJSON(w, http.StatusBadRequest, oauthError("unsupported_grant_type", "grant_type must be client_credentials or refresh_token"))
+		writeJSON(w, http.StatusBadRequest, oauthError("unsupported_grant_type", "grant_type must be client_credentials, refresh_token or "+deviceCodeGrant))
 		return
 	case id == "" || secret == "":
 		writeJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "client_id and client_secret are required"))

@@ -72,6 +72,11 @@ type Options struct {
 	// KeepRefreshTokens: the refresh-token grant answers no new refresh
 	// token, so the one held keeps ageing.
 	KeepRefreshTokens bool
+	// DeviceCodeInterval is the polling interval a device code asks for, in
+	// seconds; default 5, as Entra ID answers.
+	DeviceCodeInterval int
+	// DeviceCodeLifetime is how long a device code may be used; default 15 minutes.
+	DeviceCodeLifetime time.Duration
 	// Now is the wall clock; default time.Now. The simulator's own clock is
 	// Now plus what /sim/v1/clock/advance added.
 	Now func() time.Time
@@ -186,6 +191,8 @@ func (s *Server) save() error {
 type state struct {
 	Key         []byte        `json:"key"`
 	ClockOffset time.Duration `json:"clockOffset"`
+	// DeviceCodes waiting for a person's sign-in, by device code.
+	DeviceCodes map[string]*deviceCode `json:"deviceCodes,omitempty"`
 	// RefreshTokens the token endpoint issued or was shown, by token: a
 	// refresh token inactive for 90 days on the simulator's clock expires
 	// (AADSTS700082), and with SingleUseRefreshTokens a redeemed one is refused.
@@ -305,6 +312,9 @@ func newState() *state {
 
 // init makes every map of a loaded or new state usable.
 func (st *state) init() {
+	if st.DeviceCodes == nil {
+		st.DeviceCodes = map[string]*deviceCode{}
+	}
 	if st.RefreshTokens == nil {
 		st.RefreshTokens = map[string]*refreshToken{}
 	}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/oauth2"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/apiretry"
+	"github.com/partnerops/multichannel-operator/internal/destinations"
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+)
+
+type loginOptions struct {
+	kubeconfig, context string
+	operatorNamespace   string
+	origins             destinations.Origins
+	check               bool
+	timeout             time.Duration
+}
+
+func newLoginCommand(clock func() time.Time) *cobra.Command {
+	o := &loginOptions{}
+	cmd := &cobra.Command{
+		Use:   "login PARTNER",
+		Short: "Sign a Partner Center admin in (device code, with MFA) and store the partner's refresh token, without showing it",
+		Long: `login gets the refresh token a Partner's App+User calls need (the reseller
+request link, the customer agreement): it asks Entra ID for a device code, shows
+the code and where to enter it, and waits while a Partner Center admin agent signs
+in on any machine, with multi-factor authentication as Partner Center requires. It
+then stores the refresh token in the Secret the Partner names
+(spec.partnerCenter.credentialsSecretRef; its clientID and clientSecret are the
+application's) with when it was signed in, and prints nothing of it. The operator
+picks it up at once (it watches the Secret) and keeps it renewed.
+
+--check instead tells whether the stored refresh token still works (and stores the
+renewed one the token service may return).
+
+The token service is the Partner's (spec.partnerCenter.authorityHost, or its
+cloud's); nothing is sent anywhere else unless --allowed-origin adds it.`,
+		Example: `  kubectl multichannel login contoso-csp
+  kubectl multichannel login contoso-csp --check`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd.Context(), args[0], cmd.OutOrStdout(), clock)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config).")
+	f.StringVar(&o.context, "context", "", "The kubeconfig context to use.")
+	f.StringVar(&o.operatorNamespace, "operator-namespace", "multichannel-system", "The operator's namespace, where the Partner's Secret is when its reference names none.")
+	f.Var(&o.origins, "allowed-origin", "An origin (scheme://host[:port]) the credentials may be sent to besides the cloud's hosts, as the operator's --allowed-origins; repeatable.")
+	f.BoolVar(&o.check, "check", false, "Only tell whether the stored refresh token works.")
+	f.DurationVar(&o.timeout, "timeout", 15*time.Minute, "How long to wait for the sign-in.")
+	return cmd
+}
+
+func (o *loginOptions) run(ctx context.Context, name string, out io.Writer, clock func() time.Time) error {
+	bad := func(err error) error { return &exitError{code: exitBadInput, err: err} }
+	flags := clusterFlags{kubeconfig: o.kubeconfig, context: o.context}
+	c, _, err := flags.connect()
+	if err != nil {
+		return bad(err)
+	}
+	partner := &v1alpha1.Partner{}
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, partner); err != nil {
+		return bad(fmt.Errorf("reading Partner %s: %w", name, err))
+	}
+	conn := partner.Spec.PartnerCenter
+	if conn == nil || conn.CredentialsSecretRef == nil {
+		return bad(fmt.Errorf("partner %s names no credentials (spec.partnerCenter.credentialsSecretRef): create a Secret with clientID and clientSecret in namespace %s and name it there first", name, o.operatorNamespace))
+	}
+	if partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
+		return bad(fmt.Errorf("partner %s is an indirect reseller: its Partner Center calls are its indirect provider's (%s); sign in there: kubectl multichannel login %s",
+			name, partner.Spec.IndirectProviderRef, partner.Spec.IndirectProviderRef))
+	}
+	authority := destinations.AuthorityOf(partner)
+	if err := destinations.Check(partner.Spec.Cloud, "spec.partnerCenter.authorityHost", authority, o.origins); err != nil {
+		return bad(fmt.Errorf("partner %s: %w; nobody is signed in there", name, err))
+	}
+	key := client.ObjectKey{Namespace: conn.CredentialsSecretRef.Namespace, Name: conn.CredentialsSecretRef.Name}
+	if key.Namespace == "" {
+		key.Namespace = o.operatorNamespace
+	}
+	secret := &corev1.Secret{}
+	if err := c.Get(ctx, key, secret); err != nil {
+		return bad(fmt.Errorf("reading Secret %s, which Partner %s names: %w", key, name, err))
+	}
+	clientID, clientSecret := string(secret.Data[v1alpha1.SecretKeyClientID]), string(secret.Data[v1alpha1.SecretKeyClientSecret])
+	if clientID == "" {
+		return bad(fmt.Errorf("secret %s has no %s: the application's ID is needed to sign in", key, v1alpha1.SecretKeyClientID))
+	}
+	httpClient := apiretry.NoRedirects(&http.Client{Timeout: 30 * time.Second}, "token service")
+	base := strings.TrimSuffix(authority, "/") + "/" + partner.Spec.TenantID + "/oauth2/v2.0"
+
+	if o.check {
+		return o.checkStored(ctx, c, partner, key, clientID, clientSecret, string(secret.Data[v1alpha1.SecretKeyRefreshToken]), httpClient, out, clock)
+	}
+	cfg := &oauth2.Config{ClientID: clientID, ClientSecret: clientSecret, Scopes: strings.Fields(pc.UserScope),
+		Endpoint: oauth2.Endpoint{DeviceAuthURL: base + "/devicecode", TokenURL: base + "/token", AuthStyle: oauth2.AuthStyleInParams}}
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, httpClient)
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	da, err := cfg.DeviceAuth(ctx)
+	if err != nil {
+		return bad(fmt.Errorf("asking the token service for a sign-in code: %w", apiretry.TokenError(err)))
+	}
+	fmt.Fprintf(out, "To sign partner %s in, open %s on any machine and enter the code %s.\nSign in as a Partner Center admin agent of tenant %s, with multi-factor authentication. Waiting up to %s...\n",
+		name, da.VerificationURI, da.UserCode, partner.Spec.TenantID, time.Until(da.Expiry).Round(time.Second))
+	tok, err := cfg.DeviceAccessToken(ctx, da)
+	if err != nil {
+		return bad(signInFailed(err))
+	}
+	if tok.RefreshToken == "" {
+		return bad(errors.New("the token service signed you in but returned no refresh token: the application must be allowed offline_access"))
+	}
+	if err := storeRefreshToken(ctx, c, key, tok.RefreshToken, clock()); err != nil {
+		return bad(err)
+	}
+	fmt.Fprintf(out, "Signed in. The refresh token is stored in Secret %s (not shown); the operator uses it at once and keeps it renewed.\n", key)
+	return nil
+}
+
+// signInFailed says why the device sign-in ended without a token.
+func signInFailed(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		switch re.ErrorCode {
+		case "expired_token":
+			return errors.New("the sign-in code expired before anyone signed in: run kubectl multichannel login again")
+		case "authorization_declined", "access_denied":
+			return errors.New("the sign-in was declined: nothing was stored")
+		}
+		return fmt.Errorf("the sign-in failed: %w", apiretry.TokenError(err))
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return errors.New("nobody signed in before the code expired (or --timeout passed): run kubectl multichannel login again")
+	}
+	return fmt.Errorf("the sign-in failed: %w", err)
+}
+
+// checkStored tells whether the stored refresh token works, storing the
+// renewed one the token service returns (it may refuse the old one after).
+func (o *loginOptions) checkStored(ctx context.Context, c client.Client, partner *v1alpha1.Partner, key client.ObjectKey, clientID, clientSecret, token string,
+	httpClient *http.Client, out io.Writer, clock func() time.Time) error {
+	if token == "" {
+		return &exitError{code: exitBadInput, err: fmt.Errorf("secret %s holds no refresh token: sign in with kubectl multichannel login %s", key, partner.Name)}
+	}
+	var renewed string
+	pcClient, err := pc.New(pc.Config{Endpoint: destinations.EndpointOf(partner), AuthorityHost: destinations.AuthorityOf(partner), TenantID: partner.Spec.TenantID,
+		Credentials: pc.Credentials{ClientID: clientID, ClientSecret: clientSecret, RefreshToken: token}, HTTPClient: httpClient,
+		OnRefreshTokenRenewed: func(t string) { renewed = t }})
+	if err != nil {
+		return &exitError{code: exitBadInput, err: err}
+	}
+	if err := pcClient.CheckUserCredentials(ctx); err != nil {
+		return &exitError{code: exitBadInput, err: fmt.Errorf("the refresh token in Secret %s does not work: %w; sign in again: kubectl multichannel login %s", key, err, partner.Name)}
+	}
+	if renewed != "" {
+		if err := storeRefreshToken(ctx, c, key, renewed, clock()); err != nil {
+			return &exitError{code: exitBadInput, err: err}
+		}
+	}
+	fmt.Fprintf(out, "The refresh token in Secret %s works: it obtained an App+User token%s.\n", key,
+		map[bool]string{true: " (the renewed token was stored)", false: ""}[renewed != ""])
+	return nil
+}
+
+// storeRefreshToken writes token into the Partner's Secret with when.
+func storeRefreshToken(ctx context.Context, c client.Client, key client.ObjectKey, token string, at time.Time) error {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		s := &corev1.Secret{}
+		if err := c.Get(ctx, key, s); err != nil {
+			return err
+		}
+		if s.Data == nil {
+			s.Data = map[string][]byte{}
+		}
+		s.Data[v1alpha1.SecretKeyRefreshToken] = []byte(token)
+		if s.Annotations == nil {
+			s.Annotations = map[string]string{}
+		}
+		s.Annotations[v1alpha1.AnnotationRefreshTokenRenewedAt] = at.UTC().Format(time.RFC3339)
+		return c.Update(ctx, s)
+	})
+	if err != nil {
+		return fmt.Errorf("storing the refresh token in Secret %s: %w (nothing of it was shown; sign in again once you may update that Secret)", key, err)
+	}
+	return nil
+}

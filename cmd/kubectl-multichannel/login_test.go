@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
+)
+
+// TestLogin: kubectl multichannel login against the simulator's device code
+// flow: the code is shown, a person signs in elsewhere, the refresh token is
+// stored in the Partner's Secret (never printed), --check works with it;
+// a declined sign-in and an expired code store nothing and say why; a token
+// service that is not the partner's cloud is refused before anything is sent.
+func TestLogin(t *testing.T) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		t.Fatal("KUBEBUILDER_ASSETS is not set: run 'make test'")
+	}
+	s, err := sim.New(sim.Options{DeviceCodeInterval: 1, DeviceCodeLifetime: 4 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("..", "..", "config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
+	cfg, err := env.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = v1alpha1.AddToScheme(scheme)
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	const ns = "multichannel-system"
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "contoso-pc"},
+		StringData: map[string]string{"clientID": "operator", "clientSecret": "s3cret"}}
+	for _, o := range []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, secret,
+		&v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}, Spec: v1alpha1.PartnerSpec{DisplayName: "Contoso",
+			TenantID: "6f1bd5c1-0d3b-4c5e-9bb1-7f4f9d2b6a10", CSPType: v1alpha1.CSPTypeDirectBill, Country: "US",
+			PartnerCenter: &v1alpha1.PartnerCenterConnection{Endpoint: srv.URL, AuthorityHost: srv.URL, CredentialsSecretRef: &v1alpha1.SecretReference{Name: "contoso-pc"}}}},
+	} {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kubeconfig := writeKubeconfig(t, env)
+	login := func(answer string, args ...string) (int, string, string) {
+		done := make(chan struct{})
+		var code int
+		var out, errOut bytes.Buffer
+		go func() {
+			defer close(done)
+			code = run(ctx, append([]string{"login", "contoso", "--kubeconfig", kubeconfig, "--allowed-origin", srv.URL}, args...), strings.NewReader(""), &out, &errOut, fixedClock)
+		}()
+		if answer != "" {
+			answerSignIn(t, srv.URL, answer)
+		}
+		<-done
+		return code, out.String(), errOut.String()
+	}
+	stored := func() *corev1.Secret {
+		got := &corev1.Secret{}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(secret), got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+
+	code, out, errOut := login("approve")
+	token := string(stored().Data["refreshToken"])
+	if code != exitOK || !strings.HasPrefix(token, "rt-") || !strings.Contains(out, "enter the code") {
+		t.Fatalf("login: exit %d, token stored %t, out %q, err %q", code, token != "", out, errOut)
+	}
+	if strings.Contains(out+errOut, token) {
+		t.Error("the refresh token was printed")
+	}
+	if at := stored().Annotations[v1alpha1.AnnotationRefreshTokenRenewedAt]; at != fixedClock().Format(time.RFC3339) {
+		t.Errorf("signed in at %q, want %s", at, fixedClock().Format(time.RFC3339))
+	}
+
+	code, out, errOut = login("", "--check")
+	if code != exitOK || !strings.Contains(out, "works") || strings.Contains(out+errOut, token) {
+		t.Errorf("--check: exit %d, %q %q", code, out, errOut)
+	}
+
+	before := string(stored().Data["refreshToken"])
+	if code, _, errOut := login("deny"); code != exitBadInput || !strings.Contains(errOut, "declined") || string(stored().Data["refreshToken"]) != before {
+		t.Errorf("a declined sign-in: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := login(""); code != exitBadInput || !strings.Contains(errOut, "expired") || string(stored().Data["refreshToken"]) != before {
+		t.Errorf("nobody signing in: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := run2(ctx, "login", "contoso", "--kubeconfig", kubeconfig); code != exitBadInput || !strings.Contains(errOut, "nobody is signed in there") {
+		t.Errorf("a token service the cloud does not allow: exit %d, %q", code, errOut)
+	}
+}
+
+func run2(ctx context.Context, args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := run(ctx, args, strings.NewReader(""), &out, &errOut, fixedClock)
+	return code, out.String(), errOut.String()
+}
+
+// answerSignIn waits for a device code to wait for a person, and answers it.
+func answerSignIn(t *testing.T, url, answer string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url + "/sim/v1/devicecodes")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pending struct {
+			UserCodes []string `json:"userCodes"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&pending)
+		_ = resp.Body.Close()
+		if len(pending.UserCodes) > 0 {
+			resp, err := http.Post(url+"/sim/v1/devicecodes/"+pending.UserCodes[0]+"/"+answer, "application/json", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no sign-in code was asked for")
+}
