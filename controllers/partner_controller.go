@@ -72,22 +72,24 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 			eventOnReadyChange(p, "Warning", "ObtainToken")
 			return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 		}
+		if partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
+			// No App+User call is ever made with a reseller's credentials (its
+			// provider makes them): its refresh token, if any, is not used.
+			conds.remove(v1alpha1.ConditionAppUserCalls)
+			conds.ready(v1alpha1.ReasonTokenObtained, r.resellerNote(ctx, partner, "Its credentials obtained a token; they serve Microsoft Graph (GDAP) only."))
+			break
+		}
 		userErr := pcClient.CheckUserCredentials(ctx)
 		setAppUserCalls(conds, userErr)
 		r.refreshTokenState(p, partner, userErr)
-		if userErr != nil && !errors.Is(userErr, pc.ErrUserCredentialsRequired) && partner.Spec.CSPType != v1alpha1.CSPTypeIndirectReseller {
+		if userErr != nil && !errors.Is(userErr, pc.ErrUserCredentialsRequired) {
 			conds.stalled(v1alpha1.ReasonRefreshTokenFailed, fmt.Sprintf(
 				"The credentials obtained an App-only token, but the token service refused the refresh token (%v): App+User calls (reseller request links, the customer agreement) fail until a person signs in again: kubectl multichannel login %s.",
 				userErr, partner.Name))
 			eventOnReadyChange(p, "Warning", "ObtainToken")
 			return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 		}
-		msg := tokenObtainedMessage(r.opts.OperatorNamespace+"/"+partner.Spec.PartnerCenter.CredentialsSecretRef.Name, userErr)
-		if partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
-			conds.remove(v1alpha1.ConditionAppUserCalls) // its request links are its provider's calls
-			msg = r.resellerNote(ctx, partner, "Its credentials obtained a token; they serve Microsoft Graph (GDAP) only.")
-		}
-		conds.ready(v1alpha1.ReasonTokenObtained, msg)
+		conds.ready(v1alpha1.ReasonTokenObtained, tokenObtainedMessage(r.opts.OperatorNamespace+"/"+partner.Spec.PartnerCenter.CredentialsSecretRef.Name, userErr))
 	}
 	partner.Status.ObservedGeneration = partner.Generation
 	eventOnReadyChange(p, "Normal", "ObtainToken")
