@@ -477,6 +477,9 @@ func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, o
 	var pcErr *pc.Error
 	if forbidden := errors.As(err, &pcErr) && pcErr.StatusCode == http.StatusForbidden; forbidden || errors.Is(err, pc.ErrCustomerNotVisible) {
 		op.Refusal = refusal(err)
+		// Refused, it created nothing: this process knows so even before the
+		// refusal reaches its cache, should the spec change meanwhile.
+		r.unsent.refusedUnsent(op.ID, op.Refusal)
 		// Partner Center showed the relationship, yet refuses: the customer
 		// removed it since, or the application lacks the role. A person can
 		// fix either; nothing was created, and the same request ID is retried.
