@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/apiretry"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
@@ -40,6 +41,7 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	if err := r.Get(ctx, req.NamespacedName, partner); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.clients.forget(req.Name)
+			refreshTokenRenewed.DeleteLabelValues(req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -80,9 +82,15 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 			break
 		}
 		userErr := pcClient.CheckUserCredentials(ctx)
+		wasAging := false
+		if was := meta.FindStatusCondition(p.before.Status.Conditions, v1alpha1.ConditionAppUserCalls); was != nil {
+			wasAging = was.Reason == v1alpha1.ReasonRefreshTokenAging
+		}
 		setAppUserCalls(conds, userErr)
-		r.refreshTokenState(p, partner, userErr)
-		if userErr != nil && !errors.Is(userErr, pc.ErrUserCredentialsRequired) {
+		r.refreshTokenState(p, partner, userErr, wasAging)
+		// Only the token service's refusal of the token itself needs a
+		// person; a network error or an outage is retried.
+		if apiretry.TokenErrorCode(userErr) == "invalid_grant" {
 			conds.stalled(v1alpha1.ReasonRefreshTokenFailed, fmt.Sprintf(
 				"The credentials obtained an App-only token, but the token service refused the refresh token (%v): App+User calls (reseller request links, the customer agreement) fail until a person signs in again: kubectl multichannel login %s.",
 				userErr, partner.Name))
@@ -180,7 +188,7 @@ func (r *PartnerReconciler) resellerNote(ctx context.Context, partner *v1alpha1.
 
 // refreshTokenState says when the refresh token was last renewed, warns
 // when that is long ago, and keeps the metric the alert reads.
-func (r *PartnerReconciler) refreshTokenState(p *pass[*v1alpha1.Partner], partner *v1alpha1.Partner, userErr error) {
+func (r *PartnerReconciler) refreshTokenState(p *pass[*v1alpha1.Partner], partner *v1alpha1.Partner, userErr error, wasAging bool) {
 	now := r.opts.Clock.Now()
 	age, at, known := r.clients.refreshTokenAge(partner, now)
 	if !known || userErr != nil {
@@ -188,15 +196,15 @@ func (r *PartnerReconciler) refreshTokenState(p *pass[*v1alpha1.Partner], partne
 		return
 	}
 	refreshTokenRenewed.WithLabelValues(partner.Name).Set(float64(at.Unix()))
-	where := fmt.Sprintf("Secret %s/%s", r.opts.OperatorNamespace, refreshTokenSecretName(partner.Name))
 	if age < refreshTokenAging {
 		p.conds.set(v1alpha1.ConditionAppUserCalls, metav1.ConditionTrue, v1alpha1.ReasonUserTokenObtained, fmt.Sprintf(
-			"The refresh token obtained an App+User token: reseller request links can be asked for. It was last renewed %s (kept in %s).", formatTime(&at), where))
+			"The refresh token obtained an App+User token: reseller request links can be asked for. It was last renewed or signed in %s; the operator keeps renewed ones in Secret %s/%s.",
+			formatTime(&at), r.opts.OperatorNamespace, refreshTokenSecretName(partner.Name)))
 		return
 	}
 	msg := fmt.Sprintf("The refresh token works, but it has not been renewed for %s (since %s): a refresh token unused for 90 days expires. The token service returns no new one; sign in again: kubectl multichannel login %s.",
 		describeAge(age), at.UTC().Format(time.RFC3339), partner.Name)
-	if was := meta.FindStatusCondition(partner.Status.Conditions, v1alpha1.ConditionAppUserCalls); was == nil || was.Reason != v1alpha1.ReasonRefreshTokenAging {
+	if !wasAging {
 		p.event(nil, "Warning", v1alpha1.ReasonRefreshTokenAging, "RenewRefreshToken", "%s", msg)
 	}
 	p.conds.set(v1alpha1.ConditionAppUserCalls, metav1.ConditionTrue, v1alpha1.ReasonRefreshTokenAging, msg)

@@ -24,18 +24,25 @@ func TestPlanAgreesWithTheOperator(t *testing.T) {
 	contoso, fabrikam := h.contoso(), h.fabrikam()
 	h.customer("woodgrove")
 	h.customerAccepts(contoso.Spec.TenantID)
-	h.policy(contoso.Name, func(p *v1alpha1.ApprovalPolicySpec) { p.AllowSourceCancellation, p.MaxQuantity = false, ptr(int32(50)) })
+	// Totals count licenses per customer and offer: 10 of one offer and 15
+	// of another stay within 20 each.
+	h.policy(contoso.Name, func(p *v1alpha1.ApprovalPolicySpec) {
+		p.AllowSourceCancellation, p.MaxQuantity, p.MaxQuantityPerCustomer = false, ptr(int32(50)), ptr(int32(20))
+	})
+	other := newLicense("woodgrove", fabrikam.Name, contoso.Name, 15)
+	other.Offer.ID = "CFQ7TTC0LFLX"
 	unsupported := azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist)
 	unsupported.SupportPartnerRef = ""
 	specs := map[string]v1alpha1.CustomerSubscriptionSpec{
 		"azure-direct": azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist),
 		"azure-ea": azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelEnterpriseAgreement, AgreementNumber: "1"},
 			v1alpha1.SourceCancelSubscription),
-		"license":     newLicense("woodgrove", fabrikam.Name, contoso.Name, 10),
-		"license-big": newLicense("woodgrove", fabrikam.Name, contoso.Name, 100),
-		"expired":     withState(azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist), v1alpha1.SubscriptionExpired),
-		"unsupported": unsupported,
-		"ea-license":  licenseFromEA("woodgrove", contoso.Name),
+		"license":       newLicense("woodgrove", fabrikam.Name, contoso.Name, 10),
+		"license-other": other,
+		"license-big":   newLicense("woodgrove", fabrikam.Name, contoso.Name, 100),
+		"expired":       withState(azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist), v1alpha1.SubscriptionExpired),
+		"unsupported":   unsupported,
+		"ea-license":    licenseFromEA("woodgrove", contoso.Name),
 	}
 	for name, spec := range specs {
 		spec.SubscriptionID = "src-" + name // a source subscription belongs to one CustomerSubscription

@@ -16,8 +16,8 @@ import (
 )
 
 // A refresh token renews itself: each App+User token comes with a new one,
-// and one left unused for 90 days expires (Entra ID), or is refused once a
-// newer one was issued. The operator keeps the newest in a Secret of its
+// and each lives 90 days (Entra ID): a chain in use goes on, one left unused
+// dies. The operator keeps the newest in a Secret of its
 // own, multichannel-refresh-token-<partner> in its namespace (owned by the
 // Partner, so it goes with it), and uses it instead of the Partner's as
 // long as it descends from the token the Partner's Secret holds: a new
@@ -48,8 +48,8 @@ func (p *partnerClients) storedRefreshToken(ctx context.Context, partner *v1alph
 	if apierrors.IsNotFound(err) {
 		return "", time.Time{}, nil
 	}
-	if err != nil || s.Annotations[annotationRefreshTokenFrom] != from {
-		return "", time.Time{}, err
+	if err != nil || s.Annotations[annotationRefreshTokenFrom] != from || s.Labels[v1alpha1.LabelCreatedBy] != v1alpha1.LabelCreatedByValue {
+		return "", time.Time{}, err // another's Secret of that name, or a token of an older sign-in
 	}
 	renewedAt, _ = time.Parse(time.RFC3339, s.Annotations[v1alpha1.AnnotationRefreshTokenRenewedAt])
 	return string(s.Data[v1alpha1.SecretKeyRefreshToken]), renewedAt, nil
@@ -80,6 +80,12 @@ func (p *partnerClients) storeRefreshToken(partner *v1alpha1.Partner, from, toke
 		if s.Annotations == nil {
 			s.Annotations = map[string]string{}
 		}
+		if s.Labels == nil {
+			s.Labels = map[string]string{}
+		}
+		s.Labels[v1alpha1.LabelCreatedBy] = v1alpha1.LabelCreatedByValue
+		// Owned by this Partner (a Partner recreated under the name has a new UID).
+		s.OwnerReferences = []metav1.OwnerReference{{APIVersion: v1alpha1.GroupVersion.String(), Kind: "Partner", Name: partner.Name, UID: partner.UID}}
 		s.Annotations[annotationRefreshTokenFrom] = from
 		s.Annotations[v1alpha1.AnnotationRefreshTokenRenewedAt] = now.UTC().Format(time.RFC3339)
 		s.Data = map[string][]byte{v1alpha1.SecretKeyRefreshToken: []byte(token)}

@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/oauth2"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -43,8 +45,8 @@ then stores the refresh token in the Secret the Partner names
 application's) with when it was signed in, and prints nothing of it. The operator
 picks it up at once (it watches the Secret) and keeps it renewed.
 
---check instead tells whether the stored refresh token still works (and stores the
-renewed one the token service may return).
+--check instead tells whether the operator found the stored refresh token working
+(the Partner's AppUserCalls condition); it redeems nothing.
 
 The token service is the Partner's (spec.partnerCenter.authorityHost, or its
 cloud's); nothing is sent anywhere else unless --allowed-origin adds it.`,
@@ -60,7 +62,7 @@ cloud's); nothing is sent anywhere else unless --allowed-origin adds it.`,
 	f.StringVar(&o.context, "context", "", "The kubeconfig context to use.")
 	f.StringVar(&o.operatorNamespace, "operator-namespace", "multichannel-system", "The operator's namespace, where the Partner's Secret is when its reference names none.")
 	f.Var(&o.origins, "allowed-origin", "An origin (scheme://host[:port]) the credentials may be sent to besides the cloud's hosts, as the operator's --allowed-origins; repeatable.")
-	f.BoolVar(&o.check, "check", false, "Only tell whether the stored refresh token works.")
+	f.BoolVar(&o.check, "check", false, "Only tell whether the operator found the stored refresh token working (read-only).")
 	f.DurationVar(&o.timeout, "timeout", 15*time.Minute, "How long to wait for the sign-in.")
 	return cmd
 }
@@ -88,9 +90,13 @@ func (o *loginOptions) run(ctx context.Context, name string, out io.Writer, cloc
 	if err := destinations.Check(partner.Spec.Cloud, "spec.partnerCenter.authorityHost", authority, o.origins); err != nil {
 		return bad(fmt.Errorf("partner %s: %w; nobody is signed in there", name, err))
 	}
-	key := client.ObjectKey{Namespace: conn.CredentialsSecretRef.Namespace, Name: conn.CredentialsSecretRef.Name}
-	if key.Namespace == "" {
-		key.Namespace = o.operatorNamespace
+	if o.check {
+		return checkStored(partner, out)
+	}
+	key := client.ObjectKey{Namespace: o.operatorNamespace, Name: conn.CredentialsSecretRef.Name}
+	if ns := conn.CredentialsSecretRef.Namespace; ns != "" && ns != o.operatorNamespace {
+		return bad(fmt.Errorf("partner %s's spec.partnerCenter.credentialsSecretRef names namespace %s, but the operator reads Secrets only in its own namespace %s: move the Secret there (or pass --operator-namespace); nobody is signed in",
+			name, ns, o.operatorNamespace))
 	}
 	secret := &corev1.Secret{}
 	if err := c.Get(ctx, key, secret); err != nil {
@@ -103,9 +109,6 @@ func (o *loginOptions) run(ctx context.Context, name string, out io.Writer, cloc
 	httpClient := apiretry.NoRedirects(&http.Client{Timeout: 30 * time.Second}, "token service")
 	base := strings.TrimSuffix(authority, "/") + "/" + partner.Spec.TenantID + "/oauth2/v2.0"
 
-	if o.check {
-		return o.checkStored(ctx, c, partner, key, clientID, clientSecret, string(secret.Data[v1alpha1.SecretKeyRefreshToken]), httpClient, out, clock)
-	}
 	cfg := &oauth2.Config{ClientID: clientID, ClientSecret: clientSecret, Scopes: strings.Fields(pc.UserScope),
 		Endpoint: oauth2.Endpoint{DeviceAuthURL: base + "/devicecode", TokenURL: base + "/token", AuthStyle: oauth2.AuthStyleInParams}}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, httpClient)
@@ -149,30 +152,18 @@ func signInFailed(err error) error {
 	return fmt.Errorf("the sign-in failed: %w", err)
 }
 
-// checkStored tells whether the stored refresh token works, storing the
-// renewed one the token service returns (it may refuse the old one after).
-func (o *loginOptions) checkStored(ctx context.Context, c client.Client, partner *v1alpha1.Partner, key client.ObjectKey, clientID, clientSecret, token string,
-	httpClient *http.Client, out io.Writer, clock func() time.Time) error {
-	if token == "" {
-		return &exitError{code: exitBadInput, err: fmt.Errorf("secret %s holds no refresh token: sign in with kubectl multichannel login %s", key, partner.Name)}
+// checkStored reports what the operator found of the partner's App+User
+// access (the AppUserCalls condition): read-only, as redeeming the token
+// here would replace the operator's.
+func checkStored(partner *v1alpha1.Partner, out io.Writer) error {
+	c := meta.FindStatusCondition(partner.Status.Conditions, v1alpha1.ConditionAppUserCalls)
+	switch {
+	case c == nil:
+		return &exitError{code: exitBadInput, err: fmt.Errorf("the operator has not reported partner %s's App+User access yet (no AppUserCalls condition): wait for its next check, or sign in: kubectl multichannel login %s", partner.Name, partner.Name)}
+	case c.Status != metav1.ConditionTrue:
+		return &exitError{code: exitBadInput, err: fmt.Errorf("partner %s's App+User access does not work (%s): %s", partner.Name, c.Reason, c.Message)}
 	}
-	var renewed string
-	pcClient, err := pc.New(pc.Config{Endpoint: destinations.EndpointOf(partner), AuthorityHost: destinations.AuthorityOf(partner), TenantID: partner.Spec.TenantID,
-		Credentials: pc.Credentials{ClientID: clientID, ClientSecret: clientSecret, RefreshToken: token}, HTTPClient: httpClient,
-		OnRefreshTokenRenewed: func(t string) { renewed = t }})
-	if err != nil {
-		return &exitError{code: exitBadInput, err: err}
-	}
-	if err := pcClient.CheckUserCredentials(ctx); err != nil {
-		return &exitError{code: exitBadInput, err: fmt.Errorf("the refresh token in Secret %s does not work: %w; sign in again: kubectl multichannel login %s", key, err, partner.Name)}
-	}
-	if renewed != "" {
-		if err := storeRefreshToken(ctx, c, key, renewed, clock()); err != nil {
-			return &exitError{code: exitBadInput, err: err}
-		}
-	}
-	fmt.Fprintf(out, "The refresh token in Secret %s works: it obtained an App+User token%s.\n", key,
-		map[bool]string{true: " (the renewed token was stored)", false: ""}[renewed != ""])
+	fmt.Fprintf(out, "Partner %s's refresh token works (%s): %s\n", partner.Name, c.Reason, c.Message)
 	return nil
 }
 

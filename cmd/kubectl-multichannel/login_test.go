@@ -100,8 +100,21 @@ func TestLogin(t *testing.T) {
 		t.Errorf("signed in at %q, want %s", at, fixedClock().Format(time.RFC3339))
 	}
 
+	// --check reports what the operator found, and redeems nothing.
+	if code, _, errOut := login("", "--check"); code != exitBadInput || !strings.Contains(errOut, "has not reported") {
+		t.Errorf("--check before the operator looked: exit %d, %q", code, errOut)
+	}
+	p := &v1alpha1.Partner{}
+	if err := c.Get(ctx, client.ObjectKey{Name: "contoso"}, p); err != nil {
+		t.Fatal(err)
+	}
+	p.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionAppUserCalls, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonUserTokenObtained,
+		Message: "The refresh token obtained an App+User token.", LastTransitionTime: metav1.Now()}}
+	if err := c.Status().Update(ctx, p); err != nil { // as the operator
+		t.Fatal(err)
+	}
 	code, out, errOut = login("", "--check")
-	if code != exitOK || !strings.Contains(out, "works") || strings.Contains(out+errOut, token) {
+	if code != exitOK || !strings.Contains(out, "works") || string(stored().Data["refreshToken"]) != token {
 		t.Errorf("--check: exit %d, %q %q", code, out, errOut)
 	}
 

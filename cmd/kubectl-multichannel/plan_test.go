@@ -26,7 +26,9 @@ func runPlan(stdin string, args ...string) (code int, stdout, stderr string) {
 // TestPlanExitCodes: with --exit-code the most serious finding decides:
 // nothing to do, changes that run on their own, a person needed, blocked.
 func TestPlanExitCodes(t *testing.T) {
-	base := customer + "---\n" + partner + "---\n"
+	// The partner acts: it has credentials and serves every namespace.
+	acting := strings.Replace(partner, "country: US}", "country: US, partnerCenter: {credentialsSecretRef: {name: pc}}, namespaceSelector: {}}", 1)
+	base := customer + "---\n" + acting + "---\n"
 	policy := "apiVersion: multichannel.partnerops.io/v1alpha1\nkind: ApprovalPolicy\nmetadata: {name: trust}\nspec: {partnerRefs: [contoso]}\n---\n"
 	expired := strings.Replace(azureDirect, "}, supportPartnerRef", "}, state: Expired, supportPartnerRef", 1)
 	unsupported := strings.Replace(azureDirect, ", supportPartnerRef: contoso", "", 1)
@@ -38,6 +40,9 @@ func TestPlanExitCodes(t *testing.T) {
 		{"authorized by a policy", base + policy + subscription("azure", azureDirect), exitPlanAutomatic},
 		{"no policy: a person decides", base + subscription("azure", azureDirect), exitPlanNeedsPerson},
 		{"blocked wins", base + subscription("azure", azureDirect) + "---\n" + subscription("expired", expired), exitPlanBlocked},
+		{"a partner without credentials is blocked", customer + "---\n" + partner + "---\n" + policy + subscription("azure", azureDirect), exitPlanBlocked},
+		{"a partner that serves no namespace is blocked", customer + "---\n" + strings.Replace(acting, ", namespaceSelector: {}", "", 1) + "---\n" + policy +
+			subscription("azure", azureDirect), exitPlanBlocked},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -77,3 +77,14 @@ type tokenRefused struct{ re *oauth2.RetrieveError }
 
 func (t *tokenRefused) Error() string { return "credentials refused" }
 func (t *tokenRefused) Unwrap() error { return t.re }
+
+// TokenErrorCode is the OAuth error code the token service answered
+// (invalid_grant, invalid_client, ...), or "" when err is not its answer
+// (a network error, a timeout).
+func TokenErrorCode(err error) string {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return re.ErrorCode
+	}
+	return ""
+}

@@ -13,6 +13,10 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/check"
 	"github.com/partnerops/multichannel-operator/internal/policy"
@@ -98,6 +102,8 @@ type Item struct {
 	DoubleBilling string `json:"doubleBilling,omitempty"`
 	// Irreversible says what cannot be undone, and from when.
 	Irreversible string `json:"irreversible,omitempty"`
+	// Caveats are what the plan cannot know offline and assumes.
+	Caveats []string `json:"caveats,omitempty"`
 }
 
 // CustomerSummary sums one customer's items.
@@ -154,7 +160,7 @@ const SchemaVersion = "multichannel.partnerops.io/plan/v1"
 // Build plans rows (check.Evaluate's, in its order) at now.
 func Build(rows []check.Row, now time.Time) *Plan {
 	p := &Plan{SchemaVersion: SchemaVersion, Now: now.UTC(), Items: make([]Item, 0, len(rows))}
-	totals := map[string]*policyUse{} // per namespace/policy/customer: what the policy authorized so far in this plan
+	totals := &policyUse{quantity: map[string]int64{}, subscriptions: map[string]int{}} // what each policy authorized so far in this plan
 	byCustomer := map[string]*CustomerSummary{}
 	for i := range rows {
 		it := item(&rows[i], now, totals)
@@ -179,13 +185,15 @@ func Build(rows []check.Row, now time.Time) *Plan {
 	return p
 }
 
-// policyUse is what one policy authorized for one customer in the plan.
+// policyUse is what one policy authorized in the plan: licenses by
+// customer tenant and offer, subscriptions by customer tenant, as the
+// operator counts them (controllers/totals.go).
 type policyUse struct {
-	quantity      int64
-	subscriptions int
+	quantity      map[string]int64 // policy|tenant|offer
+	subscriptions map[string]int   // policy|tenant
 }
 
-func item(r *check.Row, now time.Time, totals map[string]*policyUse) Item {
+func item(r *check.Row, now time.Time, totals *policyUse) Item {
 	res := r.Result
 	it := Item{Namespace: r.Namespace, Name: r.Name, Customer: r.Customer, Partner: r.Target,
 		Eligible: res.Eligible, Path: string(res.Path), Reason: string(res.Reason), Rule: res.Rule, Message: res.Message()}
@@ -200,6 +208,32 @@ func item(r *check.Row, now time.Time, totals map[string]*policyUse) Item {
 	case res.Path == v1alpha1.PathNone:
 		it.Attention = Nothing
 		return it
+	}
+
+	// Whose credentials act, and whether they may act here (the operator's
+	// mayActFor and targetClient).
+	acts := target
+	if target.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller && r.Input.TargetProvider != nil {
+		acts = r.Input.TargetProvider
+	}
+	if !hasCredentials(acts) && res.Path != v1alpha1.PathResellerRelationship {
+		it.Attention = Blocked
+		it.Message = fmt.Sprintf("Partner %s has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef), so the operator cannot take the %s path for it; it would wait, Stalled, reason PartnerNotReady.", acts.Name, res.Path)
+		return it
+	}
+	for i, p := range []*v1alpha1.Partner{target, acts} {
+		if !hasCredentials(p) || (i == 1 && acts == target) {
+			continue
+		}
+		switch serves, known := selects(p, r.Namespace); {
+		case !serves && known:
+			it.Attention = Blocked
+			it.Message = fmt.Sprintf("Partner %s does not serve namespace %s (its spec.namespaceSelector %s), so nothing is done through its credentials here; the operator would report PartnerNotAllowed.",
+				p.Name, r.Namespace, map[bool]string{true: "is absent", false: "does not select it"}[p.Spec.NamespaceSelector == nil])
+			return it
+		case !known:
+			it.Caveats = append(it.Caveats, fmt.Sprintf("partner %s's spec.namespaceSelector must select namespace %s, whose labels the plan cannot see offline", p.Name, r.Namespace))
+		}
 	}
 
 	customer := r.Input.Customer
@@ -351,35 +385,37 @@ func sourceName(r *check.Row) string {
 // lists them) that authorizes the row, counting what it authorized for the
 // same customer earlier in the plan against its per-customer totals; or ""
 // and why none does.
-func authorizingPolicy(r *check.Row, path v1alpha1.SwitchPath, totals map[string]*policyUse) (string, string) {
+func authorizingPolicy(r *check.Row, path v1alpha1.SwitchPath, totals *policyUse) (string, string) {
 	sub, target := r.Input.Subscription, r.Input.Target
 	policies := append([]*v1alpha1.ApprovalPolicy(nil), r.Policies...)
 	sort.Slice(policies, func(i, j int) bool { return policies[i].Name < policies[j].Name })
-	var refusals []string
-	seats := int64(1)
+	// What the operator's terms would name: the Azure plan for a new Azure
+	// subscription (one), the offer and quantity otherwise.
+	offer, seats := sub.Spec.Offer.ID, int64(1)
 	if sub.Spec.Quantity != nil {
 		seats = int64(*sub.Spec.Quantity)
 	}
+	if path == v1alpha1.PathNewAzureSubscription {
+		offer, seats = azurePlanCatalogItem, 1
+	}
+	tenant := r.Input.Customer.Spec.TenantID
+	var refusals []string
 	for _, p := range policies {
 		ok, why := policy.Authorizes(p, sub, target, path)
-		key := p.Namespace + "/" + p.Name + "/" + sub.Spec.CustomerRef
-		use := totals[key]
-		if use == nil {
-			use = &policyUse{}
+		qKey := p.Namespace + "/" + p.Name + "|" + tenant + "|" + offer
+		sKey := p.Namespace + "/" + p.Name + "|" + tenant
+		if ok && p.Spec.MaxQuantityPerCustomer != nil && totals.quantity[qKey]+seats > int64(*p.Spec.MaxQuantityPerCustomer) {
+			ok, why = false, fmt.Sprintf("allows at most %d licenses of %s per customer in total; %d are planned before this one", *p.Spec.MaxQuantityPerCustomer, offer, totals.quantity[qKey])
 		}
-		if ok && p.Spec.MaxQuantityPerCustomer != nil && use.quantity+seats > int64(*p.Spec.MaxQuantityPerCustomer) {
-			ok, why = false, fmt.Sprintf("allows %d licenses per customer in total; %d are planned before this one", *p.Spec.MaxQuantityPerCustomer, use.quantity)
-		}
-		if ok && p.Spec.MaxSubscriptionsPerCustomer != nil && use.subscriptions+1 > int(*p.Spec.MaxSubscriptionsPerCustomer) {
-			ok, why = false, fmt.Sprintf("allows %d subscriptions per customer; %d are planned before this one", *p.Spec.MaxSubscriptionsPerCustomer, use.subscriptions)
+		if ok && p.Spec.MaxSubscriptionsPerCustomer != nil && totals.subscriptions[sKey]+1 > int(*p.Spec.MaxSubscriptionsPerCustomer) {
+			ok, why = false, fmt.Sprintf("allows at most %d subscriptions per customer; %d are planned before this one", *p.Spec.MaxSubscriptionsPerCustomer, totals.subscriptions[sKey])
 		}
 		if !ok {
 			refusals = append(refusals, p.Name+" "+why)
 			continue
 		}
-		use.quantity += seats
-		use.subscriptions++
-		totals[key] = use
+		totals.quantity[qKey] += seats
+		totals.subscriptions[sKey]++
 		return p.Name, ""
 	}
 	if len(refusals) == 0 {
@@ -387,5 +423,31 @@ func authorizingPolicy(r *check.Row, path v1alpha1.SwitchPath, totals map[string
 	}
 	return "", strings.Join(refusals, "; ")
 }
+
+func hasCredentials(p *v1alpha1.Partner) bool {
+	return p != nil && p.Spec.PartnerCenter != nil && p.Spec.PartnerCenter.CredentialsSecretRef != nil
+}
+
+// selects says whether p's namespaceSelector selects namespace, and whether
+// that is known offline: absent selects none, {} selects all; any other is
+// matched against the one label every namespace carries, its name, and is
+// unknown when that does not decide it.
+func selects(p *v1alpha1.Partner, namespace string) (serves, known bool) {
+	sel := p.Spec.NamespaceSelector
+	if sel == nil {
+		return false, true
+	}
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	if err != nil {
+		return false, true // an invalid selector selects nothing
+	}
+	if s.Matches(labels.Set{corev1.LabelMetadataName: namespace}) {
+		return true, true
+	}
+	return false, false
+}
+
+// azurePlanCatalogItem is what a new Azure subscription buys.
+const azurePlanCatalogItem = "DZH318Z0BPS6:0001"
 
 func day(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -105,10 +105,11 @@ func TestPlanOfAGeneratedEstate(t *testing.T) {
 			if !strings.Contains(it.Steps[0].By, "indirect provider tailspin") || !strings.Contains(it.Steps[0].Calls[0], "indirectResellerId=") {
 				t.Errorf("%s: first step %+v, want the provider's credentials and indirectResellerId", it.Name, it.Steps[0])
 			}
-			// The policy allows 60 licenses per customer; the plan counts in
-			// name order, so -license-big (40), -license-expired (5), -license-in-term (12, when due) and the two Azure plans (1 each) come first, and these 45
+			// The policy allows 60 licenses of one offer per customer (as the
+			// operator counts: by offer); the plan counts in name order, so
+			// -license-big's 40 of the same offer come first, and these 45
 			// exceed it: a person decides.
-			if it.Attention != plan.NeedsPerson || !strings.Contains(it.Authorization, "60 licenses per customer in total; 59 are planned before") {
+			if it.Attention != plan.NeedsPerson || !strings.Contains(it.Authorization, "60 licenses of CFQ7TTC0LFK5:0001:CFQ7TTC0K18P per customer in total; 40 are planned before") {
 				t.Errorf("%s: %s (%s), want a person: the policy's per-customer total is spent", it.Name, it.Attention, it.Authorization)
 			}
 		case strings.HasSuffix(it.Name, "-license-big"):
@@ -126,11 +127,12 @@ func estate(n int) string {
 		fmt.Fprintf(&b, "apiVersion: multichannel.partnerops.io/v1alpha1\nkind: Partner\nmetadata: {name: %s}\nspec: {displayName: %s, tenantID: %s, cspType: %s, country: %s%s}\n---\n",
 			name, name, tenant, cspType, country, extra)
 	}
-	partner("contoso", "6f1bd5c1-0d3b-4c5e-9bb1-7f4f9d2b6a10", "DirectBill", "US", "")
+	acting := ", partnerCenter: {credentialsSecretRef: {name: pc}}, namespaceSelector: {}"
+	partner("contoso", "6f1bd5c1-0d3b-4c5e-9bb1-7f4f9d2b6a10", "DirectBill", "US", acting)
 	partner("fabrikam", "0b4e8e3a-7c1d-4f0e-a0d2-3f9a1c6e5b21", "DirectBill", "US", "")
-	partner("tailspin", "9d2c7f4e-1a3b-4c5d-8e6f-0a1b2c3d4e5f", "IndirectProvider", "US", "")
+	partner("tailspin", "9d2c7f4e-1a3b-4c5d-8e6f-0a1b2c3d4e5f", "IndirectProvider", "US", acting)
 	partner("northwind", "3e5f7a9b-2c4d-4e6f-8a0b-1c2d3e4f5a6b", "IndirectReseller", "US", `, partnerID: "5357564", indirectProviderRef: tailspin`)
-	partner("litware", "5d6e7f8a-9b0c-4d1e-8f2a-3b4c5d6e7f8a", "DirectBill", "DE", "")
+	partner("litware", "5d6e7f8a-9b0c-4d1e-8f2a-3b4c5d6e7f8a", "DirectBill", "DE", acting)
 	b.WriteString("apiVersion: multichannel.partnerops.io/v1alpha1\nkind: ApprovalPolicy\nmetadata: {name: standard, namespace: estate}\n" +
 		"spec: {partnerRefs: [contoso, northwind], maxQuantity: 50, maxQuantityPerCustomer: 60}\n---\n")
 	for c := 0; c < (n+9)/10; c++ {
@@ -162,7 +164,7 @@ func kind(k, c int) (string, string) {
 	case 3:
 		return "license-reseller", license("CFQ7TTC0LFK5:0001:CFQ7TTC0K18P", 45, fromFabrikam, "{endDate: \"2026-06-30T00:00:00Z\"}") + ", supportPartnerRef: northwind"
 	case 4:
-		return "license-big", license("CFQ7TTC0LFLX:0001:CFQ7TTC0K1QL", 40, fromFabrikam, "{endDate: \"2026-06-30T00:00:00Z\"}") + ", supportPartnerRef: contoso"
+		return "license-big", license("CFQ7TTC0LFK5:0001:CFQ7TTC0K18P", 40, fromFabrikam, "{endDate: \"2026-06-30T00:00:00Z\"}") + ", supportPartnerRef: contoso"
 	case 5:
 		return "license-in-term", license("CFQ7TTC0HD33", 12, fromFabrikam, fmt.Sprintf("{endDate: \"2027-%02d-01T00:00:00Z\"}", 1+c%12)) + ", supportPartnerRef: contoso"
 	case 6:
@@ -196,5 +198,33 @@ func BenchmarkPlan(b *testing.B) {
 		if p := plan.Build(rows, now); p.Totals.Subscriptions != 10000 {
 			b.Fatalf("%d subscriptions planned", p.Totals.Subscriptions)
 		}
+	}
+}
+
+// TestMarkdownKeepsManifestTextLiteral: free text from a manifest (an
+// offer ID here) cannot close the comment's blocks, forge a heading, ping
+// anyone or load an image.
+func TestMarkdownKeepsManifestTextLiteral(t *testing.T) {
+	evil := `X</details>\n\n### Forged plan\n@acme/finance ![x](https://evil.example/t.png) <!--`
+	manifests := strings.Replace(estate(10), "offer: {id: CFQ7TTC0HD33}", `offer: {id: "`+evil+`"}`, 1)
+	if manifests == estate(10) {
+		t.Fatal("the estate has no offer to replace")
+	}
+	p := build(t, []string{"-"}, strings.NewReader(manifests))
+	var md bytes.Buffer
+	if err := plan.WriteMarkdown(&md, p); err != nil {
+		t.Fatal(err)
+	}
+	out := md.String()
+	for _, bad := range []string{"</details>\n\n### Forged", "\n### Forged", " @acme", "![x](", "<!--"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the Markdown carries %q from a manifest", bad)
+		}
+	}
+	if strings.Count(out, "<details>") != strings.Count(out, "</details>") {
+		t.Error("the manifest's text changed the comment's blocks")
+	}
+	if !strings.Contains(out, `X&lt;/details&gt;`) {
+		t.Error("the offer ID is not shown, escaped")
 	}
 }

@@ -37,11 +37,11 @@ func WriteText(w io.Writer, p *Plan) error {
 			fmt.Fprintf(b, "  customer %s, support partner %s\n", it.Customer, it.Partner)
 		}
 		if len(it.Steps) == 0 {
-			fmt.Fprintf(b, "  %s\n", it.Message)
+			fmt.Fprintf(b, "  %s\n", plain(it.Message))
 			continue
 		}
 		for i, s := range it.Steps {
-			fmt.Fprintf(b, "  %d. %s%s, by %s: %s\n", i+1, s.Step, when(s), s.By, s.Detail)
+			fmt.Fprintf(b, "  %d. %s%s, by %s: %s\n", i+1, s.Step, when(s), plain(s.By), plain(s.Detail))
 			for _, c := range s.Calls {
 				fmt.Fprintf(b, "       %s\n", c)
 			}
@@ -56,7 +56,10 @@ func WriteText(w io.Writer, p *Plan) error {
 			fmt.Fprintf(b, "  billed twice: %s\n", it.DoubleBilling)
 		}
 		if it.Irreversible != "" {
-			fmt.Fprintf(b, "  cannot be undone: %s\n", it.Irreversible)
+			fmt.Fprintf(b, "  cannot be undone: %s\n", plain(it.Irreversible))
+		}
+		for _, c := range it.Caveats {
+			fmt.Fprintf(b, "  assumes: %s\n", c)
 		}
 	}
 	for _, r := range p.Removed {
@@ -90,16 +93,19 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 			fmt.Fprintf(b, "%s\n", cell(it.Message))
 		}
 		for i, s := range it.Steps {
-			fmt.Fprintf(b, "%d. **%s**%s, by %s: %s", i+1, s.Step, when(s), s.By, s.Detail)
+			fmt.Fprintf(b, "%d. **%s**%s, by %s: %s", i+1, s.Step, when(s), cell(s.By), cell(s.Detail))
 			for _, c := range s.Calls {
-				fmt.Fprintf(b, " `%s`", c)
+				fmt.Fprintf(b, " %s", cell(c))
 			}
 			b.WriteString("\n")
 		}
 		for _, line := range []struct{ label, text string }{{"Billed twice", it.DoubleBilling}, {"Cannot be undone", it.Irreversible}} {
 			if line.text != "" {
-				fmt.Fprintf(b, "\n%s: %s.\n", line.label, line.text)
+				fmt.Fprintf(b, "\n%s: %s.\n", line.label, cell(line.text))
 			}
+		}
+		for _, c := range it.Caveats {
+			fmt.Fprintf(b, "\nAssumes: %s.\n", cell(c))
 		}
 		b.WriteString("\n</details>\n")
 	}
@@ -156,9 +162,38 @@ func timeCell(t *time.Time) string {
 	return day(*t)
 }
 
-// cell keeps a Markdown table cell on one line and its pipes literal.
+// cell is free text (it carries spec fields: offer IDs, subscription IDs,
+// service names) made literal in Markdown and HTML: a pull-request comment
+// cannot be closed, forged or made to ping anyone through a manifest.
 func cell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+	var b strings.Builder
+	for _, r := range plain(s) {
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case strings.ContainsRune("\\`*_[]()#@!|~{}+-.:", r):
+			b.WriteRune('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// plain is free text on one line, without control characters (a terminal
+// escape sequence in a manifest field is shown, not run).
+func plain(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // change marks a subscription's change against a cluster.

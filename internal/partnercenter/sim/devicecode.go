@@ -2,6 +2,7 @@ package sim
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"net/http"
 	"sort"
 	"strings"
@@ -84,9 +85,14 @@ func userCode() string {
 	return string(b)
 }
 
-// deviceCodeToken answers the token endpoint's device code grant. The
-// caller has checked the client.
-func (s *Server) deviceCodeToken(w http.ResponseWriter, r *http.Request, tenant, clientID string) {
+// deviceCodeToken answers the token endpoint's device code grant. A
+// confidential client (the partner's application) authenticates with its
+// secret, as on every grant.
+func (s *Server) deviceCodeToken(w http.ResponseWriter, r *http.Request, tenant, clientID, secret string) {
+	if reply, ok := s.clientRefused(clientID, secret); !ok {
+		writeJSON(w, http.StatusUnauthorized, reply)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	device := r.PostForm.Get("device_code")
@@ -116,8 +122,11 @@ func (s *Server) deviceCodeToken(w http.ResponseWriter, r *http.Request, tenant,
 		return
 	}
 	delete(s.st.DeviceCodes, device)
-	refresh := "rt-" + uuid.NewString()
-	s.st.RefreshTokens[refresh] = &refreshToken{Tenant: tenant, ClientID: clientID, LastUsed: s.now()}
+	refresh := ""
+	if strings.Contains(" "+code.Scope+" ", " offline_access ") { // a refresh token only when asked for
+		refresh = "rt-" + uuid.NewString()
+		s.st.RefreshTokens[refresh] = &refreshToken{Tenant: tenant, ClientID: clientID, LastUsed: s.now()}
+	}
 	_ = s.save()
 	lifetime := s.opts.TokenLifetime
 	writeJSON(w, http.StatusOK, tokenResponse{TokenType: "Bearer", ExpiresIn: int(lifetime / time.Second), Scope: code.Scope, RefreshToken: refresh,
@@ -155,4 +164,16 @@ func (s *Server) answerDeviceCode(approve bool) http.HandlerFunc {
 		}
 		writeJSON(w, http.StatusNotFound, oauthError("invalid_request", "no device code waits with that user code"))
 	}
+}
+
+// clientRefused checks a confidential client's credentials, as the other
+// grants do: the reply says why when they are refused.
+func (s *Server) clientRefused(id, secret string) (map[string]string, bool) {
+	switch {
+	case id == "" || secret == "":
+		return oauthError("invalid_client", "client_id and client_secret are required"), false
+	case len(s.opts.Credentials) > 0 && subtle.ConstantTimeCompare([]byte(s.opts.Credentials[id]), []byte(secret)) != 1:
+		return oauthError("invalid_client", "the client credentials are not valid"), false
+	}
+	return nil, true
 }

@@ -228,7 +228,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	switch {
 	case grant == deviceCodeGrant:
-		s.deviceCodeToken(w, r, tenant, id)
+		s.deviceCodeToken(w, r, tenant, id, secret)
 		return
 	case grant != "client_credentials" && grant != "refresh_token":
 		writeJSON(w, http.StatusBadRequest, oauthError("unsupported_grant_type", "grant_type must be client_credentials, refresh_token or "+deviceCodeGrant))
@@ -274,21 +274,21 @@ func (s *Server) redeem(tenant, clientID, token string) (string, string) {
 	case rt == nil:
 		rt = &refreshToken{Tenant: tenant, ClientID: clientID, LastUsed: now}
 		s.st.RefreshTokens[token] = rt
-	case rt.Tenant != tenant || rt.ClientID != clientID:
-		return "", "AADSTS9002313: Invalid request: the refresh token was issued to another client or tenant."
+	case rt.ClientID != clientID:
+		// Bound to the user and the client, not to a tenant or resource.
+		return "", "AADSTS9002313: Invalid request: the refresh token was issued to another client."
 	case rt.Redeemed:
 		return "", "AADSTS70008: The provided refresh token has expired or been revoked: it was replaced by a newer one. Sign in again."
 	case now.Sub(rt.LastUsed) > RefreshTokenInactivity:
+		// Each refresh token lives 90 days from its issue: one used on and
+		// on without being replaced expires all the same.
 		return "", fmt.Sprintf("AADSTS700082: The refresh token has expired due to inactivity. The token was issued on %s and was inactive for 90.00:00:00.", rt.LastUsed.UTC().Format(time.RFC3339))
 	}
 	if s.opts.KeepRefreshTokens {
-		rt.LastUsed = now
 		return token, ""
 	}
 	if s.opts.SingleUseRefreshTokens {
 		rt.Redeemed = true
-	} else {
-		rt.LastUsed = now
 	}
 	renewed := "rt-" + uuid.NewString()
 	s.st.RefreshTokens[renewed] = &refreshToken{Tenant: tenant, ClientID: clientID, LastUsed: now}

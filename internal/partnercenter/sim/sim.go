@@ -65,9 +65,10 @@ type Options struct {
 	Credentials map[string]string
 	// TokenLifetime is how long issued tokens last; default 1h.
 	TokenLifetime time.Duration
-	// SingleUseRefreshTokens: a refresh token redeemed once is refused after
-	// (as Entra ID may refuse a refresh token it replaced): whoever keeps
-	// using the old one after a renewal fails.
+	// SingleUseRefreshTokens: a refresh token redeemed once is refused after.
+	// Stricter than Entra ID, which does not revoke a token it replaced
+	// (each lives its 90 days): it proves that whoever renews keeps and uses
+	// the newest.
 	SingleUseRefreshTokens bool
 	// KeepRefreshTokens: the refresh-token grant answers no new refresh
 	// token, so the one held keeps ageing.
@@ -216,6 +217,7 @@ type state struct {
 }
 
 // refreshToken is what the token endpoint knows of a refresh token.
+// LastUsed is when it was issued (or first seen): it lives 90 days from then.
 type refreshToken struct {
 	Tenant   string    `json:"tenant"`
 	ClientID string    `json:"clientId"`
