@@ -48,6 +48,11 @@ type partnerClients struct {
 
 	mu      sync.Mutex
 	clients map[string]partnerClient // by Partner name
+	// latest is each Partner's newest renewed refresh token this process
+	// holds, with the fingerprint of the Partner's token it descends from:
+	// a client rebuilt (a rotated client secret, a changed spec) starts from
+	// it, even when storing it failed.
+	latest map[string]latestToken
 }
 
 type partnerClient struct {
@@ -82,7 +87,7 @@ func newPartnerClients(secrets client.Reader, writer client.Writer, opts Options
 		clk = clock.RealClock{}
 	}
 	return &partnerClients{secrets: secrets, writer: writer, clock: clk, namespace: opts.OperatorNamespace, origins: opts.AllowedOrigins,
-		newCfg: configure, newGraph: configureGraph, clients: map[string]partnerClient{}}
+		newCfg: configure, newGraph: configureGraph, clients: map[string]partnerClient{}, latest: map[string]latestToken{}}
 }
 
 // get returns the Partner's client, or why there is none, building it on
@@ -152,11 +157,22 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 		} else {
 			renewedAt, _ = time.Parse(time.RFC3339, secret.Annotations[v1alpha1.AnnotationRefreshTokenRenewedAt])
 		}
+		p.mu.Lock()
+		if l, ok := p.latest[partner.Name]; ok && l.from == from && l.at.After(renewedAt) {
+			creds.RefreshToken, renewedAt = l.token, l.at // newer than what was stored
+		}
+		p.mu.Unlock()
 	}
 	cfg := pc.Config{
 		Endpoint: endpointOf(partner), AuthorityHost: authorityOf(partner),
 		TenantID: partner.Spec.TenantID, Credentials: creds,
-		OnRefreshTokenRenewed: func(token string) { p.storeRefreshToken(partner, from, token, p.clock.Now()) },
+		OnRefreshTokenRenewed: func(token string) {
+			now := p.clock.Now()
+			p.mu.Lock()
+			p.latest[partner.Name] = latestToken{from: from, token: token, at: now}
+			p.mu.Unlock()
+			p.storeRefreshToken(partner, from, token, now)
+		},
 	}
 	// The stored refresh token is not part of the fingerprint: its renewals
 	// are the client's own, and keep the client.
@@ -236,6 +252,7 @@ func (p *partnerClients) forget(name string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.clients, name)
+	delete(p.latest, name)
 }
 
 func endpointOf(p *v1alpha1.Partner) string { return destinations.EndpointOf(p) }
@@ -264,4 +281,10 @@ func tokenFingerprint(token string) string {
 func secretFingerprint(c pc.Credentials) string {
 	sum := sha256.Sum256([]byte(c.ClientID + "\x00" + c.ClientSecret + "\x00" + c.RefreshToken))
 	return hex.EncodeToString(sum[:8])
+}
+
+// latestToken is a Partner's newest renewed refresh token in memory.
+type latestToken struct {
+	from, token string
+	at          time.Time
 }

@@ -2,6 +2,8 @@ package controllers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -36,8 +38,16 @@ const (
 // MultichannelRefreshTokenAging), a month before it would expire unused.
 const refreshTokenAging = 60 * 24 * time.Hour
 
-// refreshTokenSecretName is the operator's Secret for partner's refresh token.
-func refreshTokenSecretName(partner string) string { return "multichannel-refresh-token-" + partner }
+// refreshTokenSecretName is the operator's Secret for partner's refresh
+// token; a name too long for a Secret is cut and told apart by a hash.
+func refreshTokenSecretName(partner string) string {
+	name := "multichannel-refresh-token-" + partner
+	if len(name) <= 253 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(partner))
+	return name[:236] + "-" + hex.EncodeToString(sum[:8])
+}
 
 // storedRefreshToken is the operator's newest refresh token for partner,
 // when it descends from the Partner's own (from is its fingerprint), and

@@ -126,7 +126,7 @@ func (o *planOptions) run(ctx context.Context, stdin io.Reader, stdout io.Writer
 		return &exitError{code: exitPlanBlocked}
 	case t.NeedsPerson > 0:
 		return &exitError{code: exitPlanNeedsPerson}
-	case t.Automatic > 0:
+	case t.Automatic > 0 || len(p.Removed) > 0: // pruning deletes what is no longer declared
 		return &exitError{code: exitPlanAutomatic}
 	}
 	return &exitError{code: exitPlanNothing}

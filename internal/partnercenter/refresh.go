@@ -63,13 +63,19 @@ func (s *refreshSource) Token() (*oauth2.Token, error) {
 		Description  string `json:"error_description"`
 	}
 	_ = json.Unmarshal(body, &tr)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 || tr.AccessToken == "" {
+	switch {
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return nil, &oauth2.RetrieveError{Response: resp, Body: body, ErrorCode: tr.Error, ErrorDescription: tr.Description}
+	case tr.AccessToken == "":
+		// A 2xx without a token: its body may hold a refresh token, so it is not kept.
+		return nil, &oauth2.RetrieveError{Response: resp, ErrorCode: "invalid_response", ErrorDescription: "the token service answered without an access token"}
 	}
 	tok := &oauth2.Token{AccessToken: tr.AccessToken, TokenType: tr.TokenType}
-	if tr.ExpiresIn > 0 {
-		tok.Expiry = time.Now().Add(time.Duration(tr.ExpiresIn) * time.Second)
+	expiresIn := time.Duration(tr.ExpiresIn) * time.Second
+	if expiresIn <= 0 {
+		expiresIn = 10 * time.Minute // not said: asked again soon rather than cached for ever
 	}
+	tok.Expiry = time.Now().Add(expiresIn)
 	if tr.RefreshToken != "" && tr.RefreshToken != s.refreshToken {
 		s.refreshToken = tr.RefreshToken
 		if s.renewed != nil {

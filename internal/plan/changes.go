@@ -59,6 +59,7 @@ func BuildChanges(rows []check.Row, now time.Time, current []v1alpha1.CustomerSu
 		changed = append(changed, r)
 	}
 	p := Build(changed, now)
+	p.Mode = "Cluster"
 	for i := range p.Items {
 		p.Items[i].Change = change[p.Items[i].Namespace+"/"+p.Items[i].Name]
 	}

@@ -145,11 +145,14 @@ func (c *Counts) add(it *Item) {
 // Plan is what the manifests will make the operator do.
 type Plan struct {
 	// SchemaVersion names the JSON schema (docs/plan.md).
-	SchemaVersion string            `json:"schemaVersion"`
-	Now           time.Time         `json:"now"`
-	Items         []Item            `json:"items"`
-	Customers     []CustomerSummary `json:"customers"`
-	Totals        Counts            `json:"totals"`
+	SchemaVersion string    `json:"schemaVersion"`
+	Now           time.Time `json:"now"`
+	// Mode is Offline (every subscription of the manifests) or Cluster
+	// (only what changes against a cluster: --cluster).
+	Mode      string            `json:"mode"`
+	Items     []Item            `json:"items"`
+	Customers []CustomerSummary `json:"customers"`
+	Totals    Counts            `json:"totals"`
 	// Removed: against a cluster, what the manifests no longer declare.
 	Removed []Removed `json:"removed,omitempty"`
 }
@@ -159,11 +162,27 @@ const SchemaVersion = "multichannel.partnerops.io/plan/v1"
 
 // Build plans rows (check.Evaluate's, in its order) at now.
 func Build(rows []check.Row, now time.Time) *Plan {
-	p := &Plan{SchemaVersion: SchemaVersion, Now: now.UTC(), Items: make([]Item, 0, len(rows))}
+	p := &Plan{SchemaVersion: SchemaVersion, Now: now.UTC(), Mode: "Offline", Items: make([]Item, 0, len(rows))}
 	totals := &policyUse{quantity: map[string]int64{}, subscriptions: map[string]int{}} // what each policy authorized so far in this plan
+	// Policies count what they authorize in the order it comes due: what
+	// can be bought now before what waits for a term's end; then by name.
+	order := make([]int, len(rows))
+	for i := range order {
+		order[i] = i
+	}
+	due := func(r *check.Row) time.Time {
+		if nb := r.Result.NotBefore; nb != nil && nb.After(now) {
+			return *nb
+		}
+		return now
+	}
+	sort.SliceStable(order, func(a, b int) bool { return due(&rows[order[a]]).Before(due(&rows[order[b]])) })
+	items := make([]Item, len(rows))
+	for _, i := range order {
+		items[i] = item(&rows[i], now, totals)
+	}
 	byCustomer := map[string]*CustomerSummary{}
-	for i := range rows {
-		it := item(&rows[i], now, totals)
+	for _, it := range items {
 		p.Items = append(p.Items, it)
 		key := it.Namespace + "/" + it.Customer
 		cs := byCustomer[key]
@@ -387,7 +406,14 @@ func sourceName(r *check.Row) string {
 // and why none does.
 func authorizingPolicy(r *check.Row, path v1alpha1.SwitchPath, totals *policyUse) (string, string) {
 	sub, target := r.Input.Subscription, r.Input.Target
-	policies := append([]*v1alpha1.ApprovalPolicy(nil), r.Policies...)
+	// A sharded replica sees only the policies of its shard (controllers/shard.go).
+	var policies []*v1alpha1.ApprovalPolicy
+	shard, sharded := sub.Labels[v1alpha1.LabelShard]
+	for _, p := range r.Policies {
+		if !sharded || p.Labels[v1alpha1.LabelShard] == shard {
+			policies = append(policies, p)
+		}
+	}
 	sort.Slice(policies, func(i, j int) bool { return policies[i].Name < policies[j].Name })
 	// What the operator's terms would name: the Azure plan for a new Azure
 	// subscription (one), the offer and quantity otherwise.
