@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -61,8 +62,14 @@ func BuildChanges(rows []check.Row, now time.Time, current []v1alpha1.CustomerSu
 	p := Build(changed, now)
 	p.Mode = "Cluster"
 	for i := range p.Items {
-		p.Items[i].Change = change[p.Items[i].Namespace+"/"+p.Items[i].Name]
+		it := &p.Items[i]
+		it.Change = change[it.Namespace+"/"+it.Name]
+		if cur := byKey[it.Namespace+"/"+it.Name]; cur != nil {
+			following(it, cur)
+		}
 	}
+	p.Totals, p.Customers = Counts{}, nil
+	p.summarize()
 	for key, cur := range byKey {
 		if namespaces[cur.Namespace] && !declared[key] {
 			p.Removed = append(p.Removed, Removed{Namespace: cur.Namespace, Name: cur.Name, Phase: string(cur.Status.Phase),
@@ -74,4 +81,19 @@ func BuildChanges(rows []check.Row, now time.Time, current []v1alpha1.CustomerSu
 		return a.Namespace < b.Namespace || (a.Namespace == b.Namespace && a.Name < b.Name)
 	})
 	return p
+}
+
+// following: what the cluster's status of an updated subscription means for
+// its plan. A purchase cancelled in Partner Center stays so (nothing is
+// bought again); an operation Partner Center confirmed is followed to its
+// end before anything the new spec asks for.
+func following(it *Item, cur *v1alpha1.CustomerSubscription) {
+	st := cur.Status
+	switch {
+	case st.Cancellation != nil && st.Cancellation.CompletedAt != nil && st.Phase == v1alpha1.PhaseCompleted:
+		it.Attention, it.Steps, it.Seats, it.Purchases, it.Transfers = Nothing, nil, 0, 0, 0
+		it.Message = "Its purchase was cancelled in Partner Center (status.cancellation): nothing is bought again for it; declare a new CustomerSubscription to buy anew."
+	case st.Operation != nil && st.Operation.ExternalID != "" && st.Operation.CompletedAt == nil:
+		it.Caveats = append(it.Caveats, fmt.Sprintf("operation %s (%s) is in flight in Partner Center (%s) and is followed to its end before the new spec's steps", st.Operation.ID, st.Operation.Type, st.Operation.ExternalID))
+	}
 }

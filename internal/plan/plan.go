@@ -181,17 +181,24 @@ func Build(rows []check.Row, now time.Time) *Plan {
 	for _, i := range order {
 		items[i] = item(&rows[i], now, totals)
 	}
+	p.Items = append(p.Items, items...)
+	p.summarize()
+	return p
+}
+
+// summarize sums the items per customer and overall.
+func (p *Plan) summarize() {
 	byCustomer := map[string]*CustomerSummary{}
-	for _, it := range items {
-		p.Items = append(p.Items, it)
+	for i := range p.Items {
+		it := &p.Items[i]
 		key := it.Namespace + "/" + it.Customer
 		cs := byCustomer[key]
 		if cs == nil {
 			cs = &CustomerSummary{Namespace: it.Namespace, Customer: it.Customer}
 			byCustomer[key] = cs
 		}
-		cs.add(&p.Items[len(p.Items)-1])
-		p.Totals.add(&p.Items[len(p.Items)-1])
+		cs.add(it)
+		p.Totals.add(it)
 	}
 	p.Customers = make([]CustomerSummary, 0, len(byCustomer))
 	for _, cs := range byCustomer {
@@ -201,7 +208,6 @@ func Build(rows []check.Row, now time.Time) *Plan {
 		a, b := p.Customers[i], p.Customers[j]
 		return a.Namespace < b.Namespace || (a.Namespace == b.Namespace && a.Customer < b.Customer)
 	})
-	return p
 }
 
 // policyUse is what one policy authorized in the plan: licenses by

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/check"
 	"github.com/partnerops/multichannel-operator/internal/crdschema"
 	"github.com/partnerops/multichannel-operator/internal/plan"
@@ -226,5 +229,56 @@ func TestMarkdownKeepsManifestTextLiteral(t *testing.T) {
 	}
 	if !strings.Contains(out, `X&lt;/details&gt;`) {
 		t.Error("the offer ID is not shown, escaped")
+	}
+}
+
+// TestChangesFollowTheClustersStatus: against a cluster, an updated
+// subscription whose purchase was cancelled buys nothing again, and one with
+// an operation in flight says it is followed first.
+func TestChangesFollowTheClustersStatus(t *testing.T) {
+	validator, err := crdschema.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := check.Load([]string{"-"}, strings.NewReader(estate(10)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, errs := check.Evaluate(context.Background(), docs, check.Options{Now: now, Namespace: "default", Validator: validator})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	current := map[string]*v1alpha1.CustomerSubscription{}
+	for _, r := range rows {
+		cur := r.Input.Subscription.DeepCopy()
+		cur.Spec.SubscriptionID += "-before" // every one is updated
+		current[r.Name] = cur
+	}
+	done := metav1.NewTime(now)
+	cancelled := current["customer-000-license-big"]
+	cancelled.Status = v1alpha1.CustomerSubscriptionStatus{Phase: v1alpha1.PhaseCompleted,
+		Cancellation: &v1alpha1.Cancellation{By: "ana", At: done, Reason: "r", SubscriptionID: "s", CompletedAt: &done}}
+	inFlight := current["customer-000-azure-csp"]
+	inFlight.Status = v1alpha1.CustomerSubscriptionStatus{Phase: v1alpha1.PhaseSwitching,
+		Operation: &v1alpha1.Operation{ID: "op-1", Type: v1alpha1.OperationCreateTransfer, ExternalID: "transfer-1"}}
+	list := make([]v1alpha1.CustomerSubscription, 0, len(current))
+	for _, c := range current {
+		list = append(list, *c)
+	}
+	p := plan.BuildChanges(rows, now, list)
+	for _, it := range p.Items {
+		switch it.Name {
+		case "customer-000-license-big":
+			if it.Attention != plan.Nothing || it.Purchases != 0 || it.Change != plan.ChangeUpdate {
+				t.Errorf("cancelled purchase: %+v", it)
+			}
+		case "customer-000-azure-csp":
+			if len(it.Caveats) == 0 || !strings.Contains(it.Caveats[len(it.Caveats)-1], "transfer-1") {
+				t.Errorf("in flight: caveats %v", it.Caveats)
+			}
+		}
+	}
+	if p.Mode != "Cluster" || p.Totals.Subscriptions != len(rows) {
+		t.Errorf("mode %s, totals %+v", p.Mode, p.Totals)
 	}
 }
