@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -55,6 +56,24 @@ func (f *clusterFlags) connect() (client.Client, string, error) {
 	return c, ns, err
 }
 
+// approver connects as the person and checks that they hold verb approve
+// on the object, as approve, deny and cancel need: it returns the client,
+// the namespace and the user name the API server knows them by.
+func (f *clusterFlags) approver(ctx context.Context, kind decide.Kind, name string) (client.Client, string, string, error) {
+	c, ns, err := f.connect()
+	if err != nil {
+		return nil, "", "", &exitError{code: exitBadInput, err: err}
+	}
+	user, err := decide.WhoAmI(ctx, c)
+	if err != nil {
+		return nil, "", "", &exitError{code: exitBadInput, err: err}
+	}
+	if err := decide.CheckAllowed(ctx, c, kind, ns, name, user); err != nil {
+		return nil, "", "", &exitError{code: exitBadInput, err: err}
+	}
+	return c, ns, user, nil
+}
+
 func newDecideCommand(approve bool, clock func() time.Time) *cobra.Command {
 	var flags clusterFlags
 	var reason string
@@ -83,17 +102,10 @@ server knows it, and it is final.`,
 			if err != nil {
 				return &exitError{code: exitBadInput, err: err}
 			}
-			c, ns, err := flags.connect()
-			if err != nil {
-				return &exitError{code: exitBadInput, err: err}
-			}
 			ctx := cmd.Context()
-			user, err := decide.WhoAmI(ctx, c)
+			c, ns, user, err := flags.approver(ctx, kind, name)
 			if err != nil {
-				return &exitError{code: exitBadInput, err: err}
-			}
-			if err := decide.CheckAllowed(ctx, c, kind, ns, name, user); err != nil {
-				return &exitError{code: exitBadInput, err: err}
+				return err
 			}
 			d := decide.Decision{Approve: approve, User: user, Reason: reason, Now: clock(), Generation: generation}
 			out, err := decide.Record(ctx, c, kind, client.ObjectKey{Namespace: ns, Name: name}, d)
@@ -253,17 +265,10 @@ and records the outcome and the refund in status.cancellation, with an Event.`,
 			if err != nil || kind != decide.Subscription {
 				return &exitError{code: exitBadInput, err: fmt.Errorf("%q: only a CustomerSubscription's purchase can be cancelled (NAME or csub/NAME)", args[0])}
 			}
-			c, ns, err := flags.connect()
-			if err != nil {
-				return &exitError{code: exitBadInput, err: err}
-			}
 			ctx := cmd.Context()
-			user, err := decide.WhoAmI(ctx, c)
+			c, ns, user, err := flags.approver(ctx, kind, name)
 			if err != nil {
-				return &exitError{code: exitBadInput, err: err}
-			}
-			if err := decide.CheckAllowed(ctx, c, kind, ns, name, user); err != nil {
-				return &exitError{code: exitBadInput, err: err}
+				return err
 			}
 			out, err := decide.RecordCancellation(ctx, c, client.ObjectKey{Namespace: ns, Name: name}, decide.Cancellation{User: user, Reason: reason, Now: clock()})
 			if err != nil {

@@ -112,29 +112,12 @@ document and the field).`,
 
 func (o *checkOptions) run(ctx context.Context, stdin io.Reader, stdout io.Writer, clock func() time.Time) error {
 	bad := func(err error) error { return &exitError{code: exitBadInput, err: err} }
-
-	now := clock()
-	if o.now != "" {
-		t, err := time.Parse(time.RFC3339, o.now)
-		if err != nil {
-			return bad(fmt.Errorf("--now %q is not an RFC 3339 time such as 2027-01-01T00:00:00Z", o.now))
-		}
-		now = t
-	}
 	if o.output != "table" && o.output != "json" {
 		return bad(fmt.Errorf("--output %q is not supported: use table or json", o.output))
 	}
-	validator, err := crdschema.New()
+	rows, _, err := evaluate(ctx, o.files, stdin, o.now, o.namespace, clock)
 	if err != nil {
-		return fmt.Errorf("loading the CRDs: %w", err)
-	}
-	docs, err := check.Load(o.files, stdin)
-	if err != nil {
-		return bad(err)
-	}
-	rows, errs := check.Evaluate(ctx, docs, check.Options{Now: now, Namespace: o.namespace, Validator: validator})
-	if len(errs) > 0 {
-		return bad(errors.Join(errs...))
+		return err
 	}
 
 	if o.output == "json" {
@@ -165,6 +148,34 @@ type jsonRow struct {
 	Message   string `json:"message"`
 	NotBefore string `json:"notBefore,omitempty"`
 	NotAfter  string `json:"notAfter,omitempty"`
+}
+
+// evaluate loads manifests (files, or stdin for -), validates them against
+// the CRDs and applies the decision table at now (the --now flag, or the
+// clock), as check and plan do. Bad input is an exitError with its place.
+func evaluate(ctx context.Context, files []string, stdin io.Reader, nowFlag, namespace string, clock func() time.Time) ([]check.Row, time.Time, error) {
+	bad := func(err error) error { return &exitError{code: exitBadInput, err: err} }
+	now := clock()
+	if nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, nowFlag)
+		if err != nil {
+			return nil, now, bad(fmt.Errorf("--now %q is not an RFC 3339 time such as 2027-01-01T00:00:00Z", nowFlag))
+		}
+		now = t
+	}
+	validator, err := crdschema.New()
+	if err != nil {
+		return nil, now, fmt.Errorf("loading the CRDs: %w", err)
+	}
+	docs, err := check.Load(files, stdin)
+	if err != nil {
+		return nil, now, bad(err)
+	}
+	rows, errs := check.Evaluate(ctx, docs, check.Options{Now: now, Namespace: namespace, Validator: validator})
+	if len(errs) > 0 {
+		return nil, now, bad(errors.Join(errs...))
+	}
+	return rows, now, nil
 }
 
 func writeJSON(w io.Writer, rows []check.Row) error {

@@ -13,7 +13,6 @@ import (
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 
 	"github.com/partnerops/multichannel-operator/internal/check"
-	"github.com/partnerops/multichannel-operator/internal/crdschema"
 	"github.com/partnerops/multichannel-operator/internal/plan"
 )
 
@@ -78,14 +77,6 @@ input.`,
 
 func (o *planOptions) run(ctx context.Context, stdin io.Reader, stdout io.Writer, clock func() time.Time) error {
 	bad := func(err error) error { return &exitError{code: exitBadInput, err: err} }
-	now := clock()
-	if o.now != "" {
-		t, err := time.Parse(time.RFC3339, o.now)
-		if err != nil {
-			return bad(fmt.Errorf("--now %q is not an RFC 3339 time such as 2027-01-01T00:00:00Z", o.now))
-		}
-		now = t
-	}
 	write := map[string]func(io.Writer, *plan.Plan) error{"text": plan.WriteText, "json": plan.WriteJSON, "markdown": plan.WriteMarkdown}[o.output]
 	if write == nil {
 		return bad(fmt.Errorf("--output %q is not supported: use text, json or markdown", o.output))
@@ -93,17 +84,9 @@ func (o *planOptions) run(ctx context.Context, stdin io.Reader, stdout io.Writer
 	if len(o.files) == 0 {
 		return bad(errors.New("plan needs manifests: -f FILE, -f DIR or -f - for stdin"))
 	}
-	validator, err := crdschema.New()
+	rows, now, err := evaluate(ctx, o.files, stdin, o.now, o.namespace, clock)
 	if err != nil {
-		return fmt.Errorf("loading the CRDs: %w", err)
-	}
-	docs, err := check.Load(o.files, stdin)
-	if err != nil {
-		return bad(err)
-	}
-	rows, errs := check.Evaluate(ctx, docs, check.Options{Now: now, Namespace: o.namespace, Validator: validator})
-	if len(errs) > 0 {
-		return bad(errors.Join(errs...))
+		return err
 	}
 	var p *plan.Plan
 	if o.cluster {
