@@ -1,6 +1,9 @@
 package graph
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Relationship statuses Microsoft Graph reports (delegatedAdminRelationshipStatus).
 const (
@@ -48,6 +51,27 @@ type Relationship struct {
 	ActivatedDateTime  *time.Time           `json:"activatedDateTime,omitempty"`
 	EndDateTime        *time.Time           `json:"endDateTime,omitempty"`
 	LastModified       *time.Time           `json:"lastModifiedDateTime,omitempty"`
+}
+
+// UnmarshalJSON reads a relationship as Graph sends it: its documented
+// examples give a date not set yet as an empty string ("activatedDateTime":
+// ""), which encoding/json cannot read as a time; it is read as absent.
+func (r *Relationship) UnmarshalJSON(data []byte) error {
+	type plain Relationship // the same fields, without this method
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	for _, k := range []string{"createdDateTime", "activatedDateTime", "endDateTime", "lastModifiedDateTime"} {
+		if v, ok := raw[k]; ok && string(v) == `""` {
+			delete(raw, k)
+		}
+	}
+	cleaned, err := json.Marshal(raw)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(cleaned, (*plain)(r))
 }
 
 // CustomerParticipant names the customer of a relationship.
