@@ -970,3 +970,14 @@ func TestOperationFinishesWithinBudget(t *testing.T) {
 		t.Errorf("a new call over the budget: %v, want ErrRateLimited", err)
 	}
 }
+
+// TestTransferStatusesWhateverTheirCase: a status is read in its documented
+// spelling however Partner Center cases it.
+func TestTransferStatusesWhateverTheirCase(t *testing.T) {
+	for in, want := range map[string]string{"completed": pc.TransferCompleted, "COMPLETED": pc.TransferCompleted, "Completed": pc.TransferCompleted,
+		"inprogress": pc.TransferInProgress, "active": pc.TransferActive, "reject": pc.TransferRejected, "Something": "Something"} {
+		if got := pc.CanonicalTransferStatus(in); got != want {
+			t.Errorf("%q read as %q, want %q", in, got, want)
+		}
+	}
+}

@@ -283,10 +283,26 @@ func (c *Client) CreateTransfer(ctx context.Context, customerID, requestID strin
 }
 
 // GetTransfer gets a transfer.
+// Its status is given the documented spelling whatever its case: Partner
+// Center's pages and examples spell the same statuses differently
+// ("Completed", "completed"), and a transfer that completed must never be
+// taken for one that did not.
 func (c *Client) GetTransfer(ctx context.Context, customerID, transferID string) (*Transfer, error) {
 	out := &Transfer{}
 	err := c.do(ctx, call{op: "GetTransfer", method: http.MethodGet, path: transferPath(customerID, transferID), retryable: true}, out)
+	out.Status = CanonicalTransferStatus(out.Status)
 	return out, err
+}
+
+// CanonicalTransferStatus is status in its documented spelling, compared
+// without regard to case; a status nobody documented is returned as it is.
+func CanonicalTransferStatus(status string) string {
+	for _, known := range []string{TransferActive, TransferInProgress, TransferCompleted, TransferExpired, TransferFailed, TransferRejected, TransferCancelled} {
+		if strings.EqualFold(status, known) {
+			return known
+		}
+	}
+	return status
 }
 
 // CancelTransfer withdraws a pending transfer this partner created (target
