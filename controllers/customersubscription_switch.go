@@ -474,6 +474,16 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 // for a person; anything else is retried with backoff. Every retry sends the
 // same request ID.
 func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, op *v1alpha1.Operation, err error) (*ctrl.Result, error) {
+	if pc.IsAgreementRequired(err) {
+		// Nothing was bought; nothing is until the customer accepts the
+		// Microsoft Customer Agreement, which a person must bring about.
+		op.Refusal = refusal(err)
+		r.unsent.refusedUnsent(op.ID, op.Refusal)
+		s.conds.stalled(v1alpha1.ReasonAgreementRequired, fmt.Sprintf(
+			"Partner Center refused operation %s (%s): customer %s has not accepted the Microsoft Customer Agreement (%s). Its Global admin accepts it (Microsoft 365 admin center), or the partner records the customer's acceptance in Partner Center (the customer's Account page); the operation is sent again, with the same request ID, every %s until then.",
+			op.ID, op.Type, s.customer.Name, description(err), r.opts.PollInterval))
+		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+	}
 	var pcErr *pc.Error
 	if forbidden := errors.As(err, &pcErr) && pcErr.StatusCode == http.StatusForbidden; forbidden || errors.Is(err, pc.ErrCustomerNotVisible) {
 		op.Refusal = refusal(err)

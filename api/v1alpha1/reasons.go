@@ -49,6 +49,11 @@ const (
 // ReasonRelationshipNotInPartnerCenter: an approved relationship Partner Center does not see yet.
 const ReasonRelationshipNotInPartnerCenter = "RelationshipNotInPartnerCenter"
 
+// ReasonAgreementRequired: Partner Center refused the purchase because the
+// customer has not accepted the Microsoft Customer Agreement (403, code
+// 13605); it is sent again once accepted.
+const ReasonAgreementRequired = "AgreementRequired"
+
 // ReasonAwaitingOrder: the order was placed and is pending; its subscription is not provisioned yet.
 const ReasonAwaitingOrder = "AwaitingOrder"
 

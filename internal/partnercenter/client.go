@@ -257,6 +257,18 @@ func IsNotFound(err error) bool {
 // commerce relationship with the customer ID {1}."
 const CodeNoCommerceRelationship = 20002
 
+// CodeAgreementRequired is Partner Center's code (with 403) for a purchase
+// for a customer whose acceptance of the Microsoft Customer Agreement it
+// does not hold.
+const CodeAgreementRequired = 13605
+
+// IsAgreementRequired reports whether Partner Center refused a purchase
+// because the customer has not accepted the Microsoft Customer Agreement.
+func IsAgreementRequired(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.StatusCode == http.StatusForbidden && e.Code == CodeAgreementRequired
+}
+
 // IsNoCommerceRelationship reports whether err is Partner Center's 403 with
 // code 20002. Whether looking up a customer that has not accepted answers
 // this or 404 is not documented, so callers waiting for a customer treat both

@@ -29,6 +29,7 @@ const (
 	codeOrderRefused         = 800002 // an order group checkout could not order
 	codeNotCancellable       = 800049 // undocumented: the simulator's own (the documentation says only "the API will throw an error")
 	codeNoAPIAccess          = 403    // undocumented: the simulator's own
+	codeAgreementRequired    = 13605  // Forbidden: the customer has not accepted the Microsoft Customer Agreement
 )
 
 // cancellationWindow is how long after purchase a new-commerce subscription
@@ -292,6 +293,9 @@ func (s *Server) createCart(r *http.Request, partner string) reply {
 	customer := r.PathValue("customer")
 	if rep, ok := s.requireReseller(partner, customer); !ok {
 		return rep
+	}
+	if slices.Contains(s.opts.CustomersWithoutAgreement, customer) && !s.st.Agreements[customer] {
+		return fail(http.StatusForbidden, codeAgreementRequired, "Customer %s has not accepted the Microsoft Customer Agreement: a purchase needs the customer's acceptance of the latest agreement.", customer)
 	}
 	var req cartRequest
 	if err := decode(r, &req); err != nil {
@@ -771,4 +775,23 @@ func (s *Server) advanceClock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"now": s.now(), "offset": s.st.ClockOffset.String()})
+}
+
+// acceptAgreement is the customer accepting the Microsoft Customer
+// Agreement ({"customerTenantId": ...}).
+func (s *Server) acceptAgreement(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		CustomerTenantID string `json:"customerTenantId"`
+	}
+	if err := decode(r, &req); err != nil || req.CustomerTenantID == "" {
+		writeJSON(w, http.StatusBadRequest, errorOf(codeInvalidProperty, "customerTenantId is required"))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.Agreements[req.CustomerTenantID] = true
+	if !s.persist(w) {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"customerTenantId": req.CustomerTenantID})
 }

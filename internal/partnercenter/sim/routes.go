@@ -37,6 +37,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /sim/v1/transfers/{id}/accept", s.answerTransfer(true))
 	m.HandleFunc("POST /sim/v1/transfers/{id}/reject", s.answerTransfer(false))
 	m.HandleFunc("POST /sim/v1/clock/advance", s.advanceClock)
+	m.HandleFunc("POST /sim/v1/agreements/accept", s.acceptAgreement)
 
 	// The Partner Center REST subset.
 	m.HandleFunc("GET /v1/customers/relationshiprequests", s.api("GetRelationshipRequest", appUser, s.relationshipRequest))

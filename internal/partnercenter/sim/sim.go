@@ -55,6 +55,10 @@ type Options struct {
 	// holds one, and orders nothing of that group; the cart's other order
 	// groups are ordered.
 	RefuseAtCheckout map[string]string
+	// CustomersWithoutAgreement are customer tenants whose acceptance of
+	// the Microsoft Customer Agreement Partner Center does not hold: a cart
+	// for them is refused 403, code 13605, until /sim/v1/agreements/accept.
+	CustomersWithoutAgreement []string
 	// IndirectResellers are partner tenants enrolled as indirect resellers:
 	// they have no Partner Center API access of their own (their indirect
 	// provider calls for them), so every API call with their token is
@@ -202,6 +206,9 @@ type state struct {
 	LinkRequests map[string]time.Time `json:"linkRequests"`
 	// LinkResellers: the indirect resellers each provider asked links for.
 	LinkResellers map[string][]string `json:"linkResellers,omitempty"`
+	// Agreements: customers whose Microsoft Customer Agreement acceptance
+	// was recorded (after starting without one).
+	Agreements map[string]bool `json:"agreements,omitempty"`
 	// TransferPartnerOnRecord: the partnerOnRecord a transfer was created
 	// with, by transfer ID; its line items name it when they move.
 	TransferPartnerOnRecord map[string]string `json:"transferPartnerOnRecord,omitempty"`
@@ -325,6 +332,9 @@ func (st *state) init() {
 	}
 	if st.LinkRequests == nil {
 		st.LinkRequests = map[string]time.Time{}
+	}
+	if st.Agreements == nil {
+		st.Agreements = map[string]bool{}
 	}
 	if st.TransferPartnerOnRecord == nil {
 		st.TransferPartnerOnRecord = map[string]string{}
