@@ -52,7 +52,7 @@ func cartLineItem(sub *v1alpha1.CustomerSubscription, typ v1alpha1.OperationType
 		return pc.CartLineItem{CatalogItemID: sub.Spec.Offer.ID, FriendlyName: purchaseName(sub), Quantity: int(quantity(sub)),
 			TermDuration: term, BillingCycle: cycle, Participants: onRecord(partner)}
 	}
-	return pc.CartLineItem{CatalogItemID: azurePlanCatalogItem, FriendlyName: purchaseName(sub), Quantity: 1, BillingCycle: pc.BillingCycleMonthly,
+	return pc.CartLineItem{CatalogItemID: pc.AzurePlanCatalogItem, FriendlyName: purchaseName(sub), Quantity: 1, BillingCycle: pc.BillingCycleMonthly,
 		Participants: onRecord(partner)}
 }
 

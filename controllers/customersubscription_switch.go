@@ -17,9 +17,6 @@ import (
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
-// azurePlanCatalogItem is the Azure plan in the Partner Center catalog.
-const azurePlanCatalogItem = "DZH318Z0BPS6:0001"
-
 // switchSubscription runs the switch step of the subscription's path, once
 // both gates are open.
 func (r *CustomerSubscriptionReconciler) switchSubscription(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {

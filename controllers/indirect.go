@@ -51,7 +51,7 @@ func callsPartnerCenter(ctx context.Context, c client.Reader, partner *v1alpha1.
 	if err = ignoreCredentialsError(err); err != nil {
 		return false, err
 	}
-	return caller != nil && hasCredentials(caller), nil
+	return caller != nil && caller.HasCredentials(), nil
 }
 
 // callerClient is the Partner Center client that calls for partner, and

@@ -82,12 +82,7 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 			break
 		}
 		userErr := pcClient.CheckUserCredentials(ctx)
-		wasAging := false
-		if was := meta.FindStatusCondition(p.before.Status.Conditions, v1alpha1.ConditionAppUserCalls); was != nil {
-			wasAging = was.Reason == v1alpha1.ReasonRefreshTokenAging
-		}
-		setAppUserCalls(conds, userErr)
-		r.refreshTokenState(p, partner, userErr, wasAging)
+		r.setAppUserCalls(p, partner, userErr)
 		// Only the token service's refusal of the token itself needs a
 		// person; a network error or an outage is retried.
 		if apiretry.TokenErrorCode(userErr) == "invalid_grant" {
@@ -102,22 +97,6 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	partner.Status.ObservedGeneration = partner.Generation
 	eventOnReadyChange(p, "Normal", "ObtainToken")
 	return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
-}
-
-// setAppUserCalls says which calls the credentials cannot make: without a
-// working refresh token, no App+User call (the reseller request link).
-func setAppUserCalls(conds conditions, err error) {
-	switch {
-	case err == nil:
-		conds.set(v1alpha1.ConditionAppUserCalls, metav1.ConditionTrue, v1alpha1.ReasonUserTokenObtained,
-			"The refresh token obtained an App+User token: reseller request links can be asked for.")
-	case errors.Is(err, pc.ErrUserCredentialsRequired):
-		conds.set(v1alpha1.ConditionAppUserCalls, metav1.ConditionFalse, v1alpha1.ReasonNoRefreshToken,
-			"The credentials Secret has no refreshToken, so App+User calls are impossible: reseller request links cannot be asked for. Add refreshToken to the Secret.")
-	default:
-		conds.set(v1alpha1.ConditionAppUserCalls, metav1.ConditionFalse, v1alpha1.ReasonRefreshTokenFailed,
-			fmt.Sprintf("The token service refused the refresh token: %v. Reseller request links cannot be asked for until it is replaced.", err))
-	}
 }
 
 // appUserCallsNeeded names the calls that need App+User credentials, and
@@ -186,26 +165,39 @@ func (r *PartnerReconciler) resellerNote(ctx context.Context, partner *v1alpha1.
 		own, partner.Spec.IndirectProviderRef, partner.Spec.PartnerID)
 }
 
-// refreshTokenState says when the refresh token was last renewed, warns
-// when that is long ago, and keeps the metric the alert reads.
-func (r *PartnerReconciler) refreshTokenState(p *pass[*v1alpha1.Partner], partner *v1alpha1.Partner, userErr error, wasAging bool) {
-	now := r.opts.Clock.Now()
-	age, at, known := r.clients.refreshTokenAge(partner, now)
-	if !known || userErr != nil {
+// setAppUserCalls derives the AppUserCalls condition from the App+User
+// check and the refresh token's age, and keeps the metric the alert
+// MultichannelRefreshTokenAging reads: without a working refresh token no
+// App+User call (the reseller request link) is possible.
+func (r *PartnerReconciler) setAppUserCalls(p *pass[*v1alpha1.Partner], partner *v1alpha1.Partner, err error) {
+	age, at, known := r.clients.refreshTokenAge(partner, r.opts.Clock.Now())
+	if err != nil || !known {
 		refreshTokenRenewed.DeleteLabelValues(partner.Name)
-		return
+	} else {
+		refreshTokenRenewed.WithLabelValues(partner.Name).Set(float64(at.Unix()))
 	}
-	refreshTokenRenewed.WithLabelValues(partner.Name).Set(float64(at.Unix()))
-	if age < refreshTokenAging {
-		p.conds.set(v1alpha1.ConditionAppUserCalls, metav1.ConditionTrue, v1alpha1.ReasonUserTokenObtained, fmt.Sprintf(
+	set := func(status metav1.ConditionStatus, reason, msg string) {
+		p.conds.set(v1alpha1.ConditionAppUserCalls, status, reason, msg)
+	}
+	switch {
+	case errors.Is(err, pc.ErrUserCredentialsRequired):
+		set(metav1.ConditionFalse, v1alpha1.ReasonNoRefreshToken,
+			"The credentials Secret has no refreshToken, so App+User calls are impossible: reseller request links cannot be asked for. Sign in: kubectl multichannel login "+partner.Name+".")
+	case err != nil:
+		set(metav1.ConditionFalse, v1alpha1.ReasonRefreshTokenFailed,
+			fmt.Sprintf("The token service refused the refresh token: %v. Reseller request links cannot be asked for until it is replaced.", err))
+	case !known:
+		set(metav1.ConditionTrue, v1alpha1.ReasonUserTokenObtained, "The refresh token obtained an App+User token: reseller request links can be asked for.")
+	case age < refreshTokenAging:
+		set(metav1.ConditionTrue, v1alpha1.ReasonUserTokenObtained, fmt.Sprintf(
 			"The refresh token obtained an App+User token: reseller request links can be asked for. It was last renewed or signed in %s; the operator keeps renewed ones in Secret %s/%s.",
 			formatTime(&at), r.opts.OperatorNamespace, refreshTokenSecretName(partner.Name)))
-		return
+	default:
+		msg := fmt.Sprintf("The refresh token works, but it has not been renewed for %s (since %s): a refresh token unused for 90 days expires. The token service returns no new one; sign in again: kubectl multichannel login %s.",
+			describeAge(age), at.UTC().Format(time.RFC3339), partner.Name)
+		if was := meta.FindStatusCondition(p.before.Status.Conditions, v1alpha1.ConditionAppUserCalls); was == nil || was.Reason != v1alpha1.ReasonRefreshTokenAging {
+			p.event(nil, "Warning", v1alpha1.ReasonRefreshTokenAging, "RenewRefreshToken", "%s", msg)
+		}
+		set(metav1.ConditionTrue, v1alpha1.ReasonRefreshTokenAging, msg)
 	}
-	msg := fmt.Sprintf("The refresh token works, but it has not been renewed for %s (since %s): a refresh token unused for 90 days expires. The token service returns no new one; sign in again: kubectl multichannel login %s.",
-		describeAge(age), at.UTC().Format(time.RFC3339), partner.Name)
-	if !wasAging {
-		p.event(nil, "Warning", v1alpha1.ReasonRefreshTokenAging, "RenewRefreshToken", "%s", msg)
-	}
-	p.conds.set(v1alpha1.ConditionAppUserCalls, metav1.ConditionTrue, v1alpha1.ReasonRefreshTokenAging, msg)
 }

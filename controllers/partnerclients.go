@@ -115,10 +115,10 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 	}
 	// Where the credentials would go is checked before they are read.
 	for _, d := range []struct{ field, url string }{
-		{"spec.partnerCenter.endpoint", endpointOf(partner)},
-		{"spec.partnerCenter.authorityHost", authorityOf(partner)},
+		{"spec.partnerCenter.endpoint", destinations.EndpointOf(partner)},
+		{"spec.partnerCenter.authorityHost", destinations.AuthorityOf(partner)},
 	} {
-		if err := checkDestination(partner.Spec.Cloud, d.field, d.url, p.origins); err != nil {
+		if err := destinations.Check(partner.Spec.Cloud, d.field, d.url, p.origins); err != nil {
 			return nil, p.failed(partner, &credentialsError{v1alpha1.ReasonEndpointNotAllowed, err.Error() + "; no credential is sent there"})
 		}
 	}
@@ -164,7 +164,7 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 		p.mu.Unlock()
 	}
 	cfg := pc.Config{
-		Endpoint: endpointOf(partner), AuthorityHost: authorityOf(partner),
+		Endpoint: destinations.EndpointOf(partner), AuthorityHost: destinations.AuthorityOf(partner),
 		TenantID: partner.Spec.TenantID, Credentials: creds,
 		OnRefreshTokenRenewed: func(token string) {
 			now := p.clock.Now()
@@ -217,7 +217,7 @@ func (p *partnerClients) getGraph(ctx context.Context, partner *v1alpha1.Partner
 
 // buildGraph makes the Graph client from the Partner Center client's configuration.
 func (p *partnerClients) buildGraph(partner *v1alpha1.Partner, cfg pc.Config) (*graph.Client, error) {
-	if err := checkDestination(partner.Spec.Cloud, "spec.partnerCenter.graphEndpoint", graphEndpointOf(partner), p.origins); err != nil {
+	if err := destinations.Check(partner.Spec.Cloud, "spec.partnerCenter.graphEndpoint", graphEndpointOf(partner), p.origins); err != nil {
 		return nil, &credentialsError{v1alpha1.ReasonEndpointNotAllowed, err.Error() + "; no credential is sent there"}
 	}
 	g, err := graph.New(p.newGraph(graph.Config{
@@ -255,17 +255,13 @@ func (p *partnerClients) forget(name string) {
 	delete(p.latest, name)
 }
 
-func endpointOf(p *v1alpha1.Partner) string { return destinations.EndpointOf(p) }
-
-func authorityOf(p *v1alpha1.Partner) string { return destinations.AuthorityOf(p) }
-
 // specFingerprint covers what a client is built from in the Partner's spec.
 func specFingerprint(p *v1alpha1.Partner) string {
 	ref := ""
 	if c := p.Spec.PartnerCenter; c != nil && c.CredentialsSecretRef != nil {
 		ref = c.CredentialsSecretRef.Namespace + "/" + c.CredentialsSecretRef.Name
 	}
-	return endpointOf(p) + "|" + authorityOf(p) + "|" + p.Spec.TenantID + "|" + ref + "|" + string(p.Spec.Cloud) + "|" + graphEndpointOf(p)
+	return destinations.EndpointOf(p) + "|" + destinations.AuthorityOf(p) + "|" + p.Spec.TenantID + "|" + ref + "|" + string(p.Spec.Cloud) + "|" + graphEndpointOf(p)
 }
 
 // tokenFingerprint tells refresh tokens apart without keeping them in clear.

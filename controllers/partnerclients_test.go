@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/destinations"
 )
 
 // secretStore is a client.Reader of Secrets that counts its reads.
@@ -141,7 +142,7 @@ func TestCheckDestination(t *testing.T) {
 		{v1alpha1.CloudPublic, "http://api.partnercenter.microsoft.com", false},
 		{v1alpha1.CloudPublic, "not a url", false},
 	} {
-		err := checkDestination(tc.cloud, "spec.partnerCenter.endpoint", tc.url, extra)
+		err := destinations.Check(tc.cloud, "spec.partnerCenter.endpoint", tc.url, extra)
 		if (err == nil) != tc.ok {
 			t.Errorf("%s in %q: err = %v, want ok=%v", tc.url, tc.cloud, err, tc.ok)
 		}

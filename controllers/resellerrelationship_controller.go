@@ -362,11 +362,6 @@ func expiresAt(rr *v1alpha1.ResellerRelationship) time.Time {
 // relationship) is not documented, so both mean "not yet".
 func notYetReseller(err error) bool { return pc.IsNotFound(err) || pc.IsNoCommerceRelationship(err) }
 
-// hasCredentials: the operator can call Partner Center for the partner.
-func hasCredentials(p *v1alpha1.Partner) bool {
-	return p.Spec.PartnerCenter != nil && p.Spec.PartnerCenter.CredentialsSecretRef != nil
-}
-
 // SetupWithManager registers the reconciler and what it watches with mgr.
 func (r *ResellerRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()

@@ -121,7 +121,7 @@ func mayActFor(ctx context.Context, c client.Reader, conds conditions, partner *
 		return false, err
 	}
 	for _, p := range []*v1alpha1.Partner{partner, caller} {
-		if p == nil || !hasCredentials(p) {
+		if p == nil || !p.HasCredentials() {
 			continue // reference data: nothing is sent through it
 		}
 		serves, err := partnerServes(ctx, c, p, namespace)

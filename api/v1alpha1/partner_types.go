@@ -259,3 +259,9 @@ type PartnerList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Partner `json:"items"`
 }
+
+// HasCredentials reports whether the operator may call on the partner's
+// behalf: it names a credentials Secret. Without one it is reference data.
+func (p *Partner) HasCredentials() bool {
+	return p != nil && p.Spec.PartnerCenter != nil && p.Spec.PartnerCenter.CredentialsSecretRef != nil
+}

@@ -72,11 +72,24 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 type checkOptions struct {
-	files            []string
-	now              string
+	manifestInput
 	output           string
-	namespace        string
 	failOnIneligible bool
+}
+
+// manifestInput is what check and plan read: manifests, the time to
+// evaluate them at, and the namespace of objects that name none.
+type manifestInput struct {
+	files     []string
+	now       string
+	namespace string
+}
+
+func (m *manifestInput) bind(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringArrayVarP(&m.files, "filename", "f", nil, "Manifest file or directory to read, or - for stdin; repeatable")
+	f.StringVar(&m.now, "now", "", "Evaluate as of this time (RFC 3339) instead of the current time")
+	f.StringVarP(&m.namespace, "namespace", "n", "default", "Namespace for namespaced objects that name none")
 }
 
 func newCheckCommand(clock func() time.Time) *cobra.Command {
@@ -102,10 +115,8 @@ document and the field).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVarP(&o.files, "filename", "f", nil, "Manifest file or directory to read, or - for stdin; repeatable")
-	f.StringVar(&o.now, "now", "", "Evaluate at this time (RFC 3339) instead of the current time")
+	o.bind(cmd)
 	f.StringVarP(&o.output, "output", "o", "table", "Output format: table or json")
-	f.StringVarP(&o.namespace, "namespace", "n", "default", "Namespace for namespaced objects that name none")
 	f.BoolVar(&o.failOnIneligible, "fail-on-ineligible", false, "Exit 1 when any subscription is ineligible")
 	return cmd
 }
@@ -115,7 +126,7 @@ func (o *checkOptions) run(ctx context.Context, stdin io.Reader, stdout io.Write
 	if o.output != "table" && o.output != "json" {
 		return bad(fmt.Errorf("--output %q is not supported: use table or json", o.output))
 	}
-	rows, _, err := evaluate(ctx, o.files, stdin, o.now, o.namespace, clock)
+	rows, _, err := o.evaluate(ctx, stdin, clock)
 	if err != nil {
 		return err
 	}
@@ -153,7 +164,8 @@ type jsonRow struct {
 // evaluate loads manifests (files, or stdin for -), validates them against
 // the CRDs and applies the decision table at now (the --now flag, or the
 // clock), as check and plan do. Bad input is an exitError with its place.
-func evaluate(ctx context.Context, files []string, stdin io.Reader, nowFlag, namespace string, clock func() time.Time) ([]check.Row, time.Time, error) {
+func (m *manifestInput) evaluate(ctx context.Context, stdin io.Reader, clock func() time.Time) ([]check.Row, time.Time, error) {
+	files, nowFlag, namespace := m.files, m.now, m.namespace
 	bad := func(err error) error { return &exitError{code: exitBadInput, err: err} }
 	now := clock()
 	if nowFlag != "" {

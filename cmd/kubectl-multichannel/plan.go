@@ -25,11 +25,9 @@ const (
 )
 
 type planOptions struct {
-	files     []string
-	now       string
-	output    string
-	namespace string
-	exitCode  bool
+	manifestInput
+	output   string
+	exitCode bool
 	// cluster: plan only what changes against the cluster's objects.
 	cluster             bool
 	kubeconfig, context string
@@ -64,10 +62,8 @@ input.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVarP(&o.files, "filename", "f", nil, "Manifest file or directory to read, or - for stdin; repeatable")
-	f.StringVar(&o.now, "now", "", "Plan as of this time (RFC 3339) instead of the current time")
+	o.bind(cmd)
 	f.StringVarP(&o.output, "output", "o", "text", "Output format: text, json or markdown")
-	f.StringVarP(&o.namespace, "namespace", "n", "default", "Namespace for namespaced objects that name none")
 	f.BoolVar(&o.exitCode, "exit-code", false, "Exit 3, 4 or 5 when something runs on its own, needs a person, or is blocked")
 	f.BoolVar(&o.cluster, "cluster", false, "Read the cluster's CustomerSubscriptions in the manifests' namespaces and plan only what changes (Create, Update), listing what is no longer declared")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "With --cluster: path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
@@ -84,7 +80,7 @@ func (o *planOptions) run(ctx context.Context, stdin io.Reader, stdout io.Writer
 	if len(o.files) == 0 {
 		return bad(errors.New("plan needs manifests: -f FILE, -f DIR or -f - for stdin"))
 	}
-	rows, now, err := evaluate(ctx, o.files, stdin, o.now, o.namespace, clock)
+	rows, now, err := o.evaluate(ctx, stdin, clock)
 	if err != nil {
 		return err
 	}

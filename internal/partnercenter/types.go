@@ -127,6 +127,9 @@ type RefundOption struct {
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
+// AzurePlanCatalogItem is the Azure plan in the Partner Center catalog.
+const AzurePlanCatalogItem = "DZH318Z0BPS6:0001"
+
 // Billing cycles a cart line item names.
 const (
 	BillingCycleMonthly   = "monthly"

@@ -19,6 +19,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/check"
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 	"github.com/partnerops/multichannel-operator/internal/policy"
 )
 
@@ -241,13 +242,13 @@ func item(r *check.Row, now time.Time, totals *policyUse) Item {
 	if target.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller && r.Input.TargetProvider != nil {
 		acts = r.Input.TargetProvider
 	}
-	if !hasCredentials(acts) && res.Path != v1alpha1.PathResellerRelationship {
+	if !acts.HasCredentials() && res.Path != v1alpha1.PathResellerRelationship {
 		it.Attention = Blocked
 		it.Message = fmt.Sprintf("Partner %s has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef), so the operator cannot take the %s path for it; it would wait, Stalled, reason PartnerNotReady.", acts.Name, res.Path)
 		return it
 	}
 	for i, p := range []*v1alpha1.Partner{target, acts} {
-		if !hasCredentials(p) || (i == 1 && acts == target) {
+		if !p.HasCredentials() || (i == 1 && acts == target) {
 			continue
 		}
 		switch serves, known := selects(p, r.Namespace); {
@@ -428,7 +429,7 @@ func authorizingPolicy(r *check.Row, path v1alpha1.SwitchPath, totals *policyUse
 		seats = int64(*sub.Spec.Quantity)
 	}
 	if path == v1alpha1.PathNewAzureSubscription {
-		offer, seats = azurePlanCatalogItem, 1
+		offer, seats = pc.AzurePlanCatalogItem, 1
 	}
 	tenant := r.Input.Customer.Spec.TenantID
 	var refusals []string
@@ -456,10 +457,6 @@ func authorizingPolicy(r *check.Row, path v1alpha1.SwitchPath, totals *policyUse
 	return "", strings.Join(refusals, "; ")
 }
 
-func hasCredentials(p *v1alpha1.Partner) bool {
-	return p != nil && p.Spec.PartnerCenter != nil && p.Spec.PartnerCenter.CredentialsSecretRef != nil
-}
-
 // selects says whether p's namespaceSelector selects namespace, and whether
 // that is known offline: absent selects none, {} selects all; any other is
 // matched against the one label every namespace carries, its name, and is
@@ -478,8 +475,5 @@ func selects(p *v1alpha1.Partner, namespace string) (serves, known bool) {
 	}
 	return false, false
 }
-
-// azurePlanCatalogItem is what a new Azure subscription buys.
-const azurePlanCatalogItem = "DZH318Z0BPS6:0001"
 
 func day(t time.Time) string { return t.UTC().Format(time.RFC3339) }
