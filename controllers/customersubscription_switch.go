@@ -113,7 +113,9 @@ func (r *CustomerSubscriptionReconciler) abandonUnwantedOperation(_ context.Cont
 	if op.Refusal == "" {
 		op.Refusal = r.unsent.refusal(op.ID) // its earlier sends were refused: that is how it ended
 	}
-	r.unsent.sending(op.ID)
+	// It stays known unsent: should this pass's status write fail, the
+	// next pass reads the operation unretired and abandons it again,
+	// rather than taking it for one that may have been sent.
 	s.event(nil, "Normal", "OperationAbandoned", "SwitchPath",
 		"Operation %s (%s) was abandoned unsent: it records %s, and the spec now asks for %s.", op.ID, op.Type, describeTerms(op.Terms), describeTerms(s.terms))
 	retireOperation(st)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -122,14 +121,15 @@ func TestCancelServicesWaitsForSource(t *testing.T) {
 // and it changes the path (a cancelled source is bought anew).
 func (h *harness) setState(name string, state v1alpha1.SubscriptionState) {
 	h.t.Helper()
-	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		sub := &v1alpha1.CustomerSubscription{}
-		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, sub); err != nil {
-			return err
-		}
-		sub.Spec.State = state
-		return k8sClient.Update(h.ctx, sub)
-	}); err != nil {
+	// A merge patch of the one field: the operator's status writes, every
+	// poll interval, would make an update of the whole object conflict.
+	sub := &v1alpha1.CustomerSubscription{}
+	if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, sub); err != nil {
+		h.t.Fatal(err)
+	}
+	patch := client.MergeFrom(sub.DeepCopy())
+	sub.Spec.State = state
+	if err := k8sClient.Patch(h.ctx, sub, patch); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -155,7 +155,13 @@ func TestPathChangeAbandonsRefusedOperation(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	}
-	h := start(t, withMiddleware(refuseTransfers))
+	var logs syncBuffer
+	h := start(t, withMiddleware(refuseTransfers), withLogs(&logs))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the manager's logs:\n%s", logs.String())
+		}
+	})
 	contoso, fabrikam := h.contoso(), h.fabrikam()
 	h.woodgroveTrusts(contoso)
 	h.subscription("azure-csp", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, ""))

@@ -132,7 +132,7 @@ func (u *unsentOperations) refusal(id string) string {
 	return u.ids[id]
 }
 
-// sending: the operations are about to be sent (or were abandoned).
+// sending: the operations are about to be sent.
 func (u *unsentOperations) sending(ids ...string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
