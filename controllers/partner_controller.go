@@ -69,8 +69,8 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	default:
 		if err := pcClient.CheckCredentials(ctx); err != nil {
 			conds.remove(v1alpha1.ConditionAppUserCalls)
-			conds.stalled(v1alpha1.ReasonTokenFailed, fmt.Sprintf("The token service refused the credentials of Secret %s/%s: %v.",
-				r.opts.OperatorNamespace, partner.Spec.PartnerCenter.CredentialsSecretRef.Name, err))
+			conds.stalled(v1alpha1.ReasonTokenFailed, fmt.Sprintf("The token service refused %s: %v.",
+				r.clients.credentialsOf(partner), err))
 			eventOnReadyChange(p, "Warning", "ObtainToken")
 			return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 		}
@@ -92,7 +92,7 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 			eventOnReadyChange(p, "Warning", "ObtainToken")
 			return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 		}
-		conds.ready(v1alpha1.ReasonTokenObtained, tokenObtainedMessage(r.opts.OperatorNamespace+"/"+partner.Spec.PartnerCenter.CredentialsSecretRef.Name, userErr))
+		conds.ready(v1alpha1.ReasonTokenObtained, tokenObtainedMessage(r.clients.credentialsOf(partner), r.refreshTokenSecret(partner), userErr))
 	}
 	partner.Status.ObservedGeneration = partner.Generation
 	eventOnReadyChange(p, "Normal", "ObtainToken")
@@ -106,17 +106,27 @@ const appUserCallsNeeded = "App+User calls (reseller request links: ResellerRela
 // tokenObtainedMessage is the Ready message of a Partner whose credentials
 // earned an App-only token: App-only calls work, so the Partner is Ready, but
 // it says which calls its credentials cannot make, and why.
-func tokenObtainedMessage(secret string, userErr error) string {
+// creds names what authenticates the partner, secret the Secret that holds
+// (or would hold) its refresh token.
+func tokenObtainedMessage(creds, secret string, userErr error) string {
 	switch {
 	case userErr == nil:
-		return "The credentials obtained an App-only and an App+User token: they can make every call the operator needs."
+		return fmt.Sprintf("Its credentials, %s, obtained an App-only and an App+User token: they can make every call the operator needs.", creds)
 	case errors.Is(userErr, pc.ErrUserCredentialsRequired):
-		return fmt.Sprintf("The credentials obtained an App-only token; they cannot make %s because Secret %s has no %s.",
-			appUserCallsNeeded, secret, v1alpha1.SecretKeyRefreshToken)
+		return fmt.Sprintf("Its credentials, %s, obtained an App-only token; they cannot make %s because %s has no %s.",
+			creds, appUserCallsNeeded, secret, v1alpha1.SecretKeyRefreshToken)
 	default:
-		return fmt.Sprintf("The credentials obtained an App-only token; they cannot make %s because the token service refused the %s of Secret %s: %v.",
-			appUserCallsNeeded, v1alpha1.SecretKeyRefreshToken, secret, userErr)
+		return fmt.Sprintf("Its credentials, %s, obtained an App-only token; they cannot make %s because the token service refused the %s of %s: %v.",
+			creds, appUserCallsNeeded, v1alpha1.SecretKeyRefreshToken, secret, userErr)
 	}
+}
+
+// refreshTokenSecret names the Secret that holds the partner's refresh token.
+func (r *PartnerReconciler) refreshTokenSecret(partner *v1alpha1.Partner) string {
+	if ref := partner.Spec.PartnerCenter.CredentialsSecretRef; ref != nil {
+		return "Secret " + r.opts.OperatorNamespace + "/" + ref.Name
+	}
+	return "no Secret (spec.partnerCenter.credentialsSecretRef names none)"
 }
 
 // eventOnReadyChange queues an Event when the pass changes Ready's reason or status.

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -43,6 +42,7 @@ type partnerClients struct {
 	clock     clock.PassiveClock
 	namespace string  // the operator's namespace, the only one Secrets are read in
 	origins   Origins // extra origins credentials may go to
+	tokenFile string  // the operator's service-account token, for workload identity
 	newCfg    func(pc.Config) pc.Config
 	newGraph  func(graph.Config) graph.Config
 
@@ -86,7 +86,7 @@ func newPartnerClients(secrets client.Reader, writer client.Writer, opts Options
 	if clk == nil {
 		clk = clock.RealClock{}
 	}
-	return &partnerClients{secrets: secrets, writer: writer, clock: clk, namespace: opts.OperatorNamespace, origins: opts.AllowedOrigins,
+	return &partnerClients{secrets: secrets, writer: writer, clock: clk, namespace: opts.OperatorNamespace, origins: opts.AllowedOrigins, tokenFile: opts.WorkloadIdentityTokenFile,
 		newCfg: configure, newGraph: configureGraph, clients: map[string]partnerClient{}, latest: map[string]latestToken{}}
 }
 
@@ -108,8 +108,7 @@ func (p *partnerClients) get(ctx context.Context, partner *v1alpha1.Partner) (*p
 // a remembered failure included, so that the next get sees it; only an error
 // reading the Secret (not its absence) keeps the old entry until the retry.
 func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner) (*pc.Client, error) {
-	conn := partner.Spec.PartnerCenter
-	if conn == nil || conn.CredentialsSecretRef == nil {
+	if !partner.HasCredentials() {
 		p.forget(partner.Name)
 		return nil, errReferenceOnly
 	}
@@ -122,26 +121,13 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 			return nil, p.failed(partner, &credentialsError{v1alpha1.ReasonEndpointNotAllowed, err.Error() + "; no credential is sent there"})
 		}
 	}
-	ref := conn.CredentialsSecretRef
-	if ref.Namespace != "" && ref.Namespace != p.namespace {
-		return nil, p.failed(partner, &credentialsError{v1alpha1.ReasonSecretNamespaceNotAllowed, fmt.Sprintf(
-			"spec.partnerCenter.credentialsSecretRef names namespace %s, but the operator reads Secrets only in its own namespace %s; move Secret %s there and leave namespace empty",
-			ref.Namespace, p.namespace, ref.Name)})
-	}
-	secret := &corev1.Secret{}
-	if err := p.secrets.Get(ctx, client.ObjectKey{Namespace: p.namespace, Name: ref.Name}, secret); err != nil {
-		if client.IgnoreNotFound(err) == nil {
-			return nil, p.failed(partner, &credentialsError{v1alpha1.ReasonCredentialsNotFound, fmt.Sprintf("Secret %s/%s named by spec.partnerCenter.credentialsSecretRef does not exist", p.namespace, ref.Name)})
+	creds, signedInAt, err := p.credentials(ctx, partner)
+	if err != nil {
+		var ce *credentialsError
+		if errors.As(err, &ce) {
+			return nil, p.failed(partner, ce)
 		}
-		return nil, fmt.Errorf("reading Secret %s/%s: %w", p.namespace, ref.Name, err)
-	}
-	creds := pc.Credentials{
-		ClientID:     string(secret.Data[v1alpha1.SecretKeyClientID]),
-		ClientSecret: string(secret.Data[v1alpha1.SecretKeyClientSecret]),
-		RefreshToken: string(secret.Data[v1alpha1.SecretKeyRefreshToken]),
-	}
-	if creds.ClientID == "" || creds.ClientSecret == "" {
-		return nil, p.failed(partner, &credentialsError{v1alpha1.ReasonCredentialsNotFound, fmt.Sprintf("Secret %s/%s needs the keys %s and %s", p.namespace, ref.Name, v1alpha1.SecretKeyClientID, v1alpha1.SecretKeyClientSecret)})
+		return nil, err
 	}
 	// The newest refresh token the operator stored, when it descends from
 	// the Partner's: the one in the Partner's Secret may have been replaced.
@@ -155,7 +141,7 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 		if stored != "" {
 			creds.RefreshToken, renewedAt = stored, at
 		} else {
-			renewedAt, _ = time.Parse(time.RFC3339, secret.Annotations[v1alpha1.AnnotationRefreshTokenRenewedAt])
+			renewedAt = signedInAt
 		}
 		p.mu.Lock()
 		if l, ok := p.latest[partner.Name]; ok && l.from == from && l.at.After(renewedAt) {
@@ -176,7 +162,9 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 	}
 	// The stored refresh token is not part of the fingerprint: its renewals
 	// are the client's own, and keep the client.
-	spec, sec := specFingerprint(partner), secretFingerprint(pc.Credentials{ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, RefreshToken: from})
+	fp := creds
+	fp.RefreshToken = from
+	spec, sec := specFingerprint(partner), secretFingerprint(fp)
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -261,6 +249,9 @@ func specFingerprint(p *v1alpha1.Partner) string {
 	if c := p.Spec.PartnerCenter; c != nil && c.CredentialsSecretRef != nil {
 		ref = c.CredentialsSecretRef.Namespace + "/" + c.CredentialsSecretRef.Name
 	}
+	if c := p.Spec.PartnerCenter; c != nil && c.WorkloadIdentity != nil {
+		ref += "|workload-identity:" + c.WorkloadIdentity.ClientID
+	}
 	return destinations.EndpointOf(p) + "|" + destinations.AuthorityOf(p) + "|" + p.Spec.TenantID + "|" + ref + "|" + string(p.Spec.Cloud) + "|" + graphEndpointOf(p)
 }
 
@@ -275,7 +266,8 @@ func tokenFingerprint(token string) string {
 
 // secretFingerprint tells credentials apart without keeping them in clear.
 func secretFingerprint(c pc.Credentials) string {
-	sum := sha256.Sum256([]byte(c.ClientID + "\x00" + c.ClientSecret + "\x00" + c.RefreshToken))
+	sum := sha256.Sum256([]byte(c.ClientID + "\x00" + c.ClientSecret + "\x00" + string(c.ClientCertificate) + "\x00" +
+		c.FederatedTokenFile + "\x00" + c.RefreshToken))
 	return hex.EncodeToString(sum[:8])
 }
 

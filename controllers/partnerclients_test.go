@@ -37,9 +37,9 @@ func (s *secretStore) Get(_ context.Context, key client.ObjectKey, obj client.Ob
 func TestPartnerClientsReadSecretsOffTheHotPath(t *testing.T) {
 	ctx := context.Background()
 	store := &secretStore{secrets: map[string]*corev1.Secret{}}
-	clients := newPartnerClients(store, nil, Options{OperatorNamespace: "ops", AllowedOrigins: Origins{"http://127.0.0.1:1", "http://127.0.0.1:2"}})
+	clients := newPartnerClients(store, nil, Options{OperatorNamespace: "ops", AllowedOrigins: Origins{"https://127.0.0.1:1", "https://127.0.0.1:2"}})
 	partner := &v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}, Spec: v1alpha1.PartnerSpec{TenantID: "t",
-		PartnerCenter: &v1alpha1.PartnerCenterConnection{Endpoint: "http://127.0.0.1:1", AuthorityHost: "http://127.0.0.1:1",
+		PartnerCenter: &v1alpha1.PartnerCenterConnection{Endpoint: "https://127.0.0.1:1", AuthorityHost: "https://127.0.0.1:1",
 			CredentialsSecretRef: &v1alpha1.SecretReference{Namespace: "ops", Name: "pc"}}}}
 
 	var credErr *credentialsError
@@ -71,7 +71,7 @@ func TestPartnerClientsReadSecretsOffTheHotPath(t *testing.T) {
 	if again, _ := clients.refresh(ctx, partner); again != first {
 		t.Error("an unchanged Secret rebuilt the client (its token cache and rate limiter would be lost)")
 	}
-	partner.Spec.PartnerCenter.Endpoint = "http://127.0.0.1:2"
+	partner.Spec.PartnerCenter.Endpoint = "https://127.0.0.1:2"
 	if changed, _ := clients.get(ctx, partner); changed == first || changed == nil {
 		t.Error("a changed endpoint kept the old client")
 	}

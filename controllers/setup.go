@@ -49,6 +49,10 @@ type Options struct {
 	// AllowedOrigins are origins (scheme://host[:port]) credentials may be
 	// sent to besides the hosts of each partner's cloud, such as a simulator.
 	AllowedOrigins Origins
+	// WorkloadIdentityTokenFile is the operator's projected service-account
+	// token (audience api://AzureADTokenExchange) that Partners with
+	// spec.partnerCenter.workloadIdentity exchange for Entra ID tokens.
+	WorkloadIdentityTokenFile string
 
 	// Clock tells the time; nil is the real clock. Tests move a fake one.
 	Clock clock.PassiveClock
@@ -78,6 +82,19 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"The operator's own namespace, the only one where it reads Partners' credentials Secrets (default: $POD_NAMESPACE, else the service account's namespace).")
 	fs.Var(&o.AllowedOrigins, "allowed-origins",
 		"Origins (scheme://host[:port], comma-separated or repeated) that Partners' credentials may be sent to besides their cloud's Microsoft hosts, such as a Partner Center simulator.")
+	fs.StringVar(&o.WorkloadIdentityTokenFile, "workload-identity-token-file", defaultWorkloadIdentityTokenFile(),
+		"The operator's projected service-account token (audience api://AzureADTokenExchange), exchanged for Entra ID tokens by Partners with spec.partnerCenter.workloadIdentity (default: $AZURE_FEDERATED_TOKEN_FILE, else "+workloadIdentityTokenPath+").")
+}
+
+// workloadIdentityTokenPath is where the chart mounts the projected token,
+// the path Azure Workload Identity's webhook uses.
+const workloadIdentityTokenPath = "/var/run/secrets/azure/tokens/azure-identity-token"
+
+func defaultWorkloadIdentityTokenFile() string {
+	if f := os.Getenv("AZURE_FEDERATED_TOKEN_FILE"); f != "" {
+		return f
+	}
+	return workloadIdentityTokenPath
 }
 
 func (o Options) withDefaults() Options {

@@ -218,7 +218,7 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 	if hc.middleware != nil {
 		handler = hc.middleware(handler)
 	}
-	srv := httptest.NewServer(handler)
+	srv := httptest.NewTLSServer(handler)
 	t.Cleanup(srv.Close)
 	h.sim, h.simURL = s, srv.URL
 	if hc.managerCfg != nil {

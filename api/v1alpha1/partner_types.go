@@ -33,7 +33,11 @@ const (
 const (
 	SecretKeyClientID     = "clientID"
 	SecretKeyClientSecret = "clientSecret"
-	SecretKeyRefreshToken = "refreshToken"
+	// SecretKeyClientCertificate holds PEM: the certificate registered with
+	// the partner's application and its unencrypted RSA private key. It is
+	// used instead of clientSecret when both are present.
+	SecretKeyClientCertificate = "clientCertificate"
+	SecretKeyRefreshToken      = "refreshToken"
 )
 
 // AnnotationRefreshTokenRenewedAt is when a Secret's refresh token was
@@ -131,12 +135,36 @@ type PartnerCenterConnection struct {
 	GraphEndpoint string `json:"graphEndpoint,omitempty"`
 
 	// credentialsSecretRef names the Secret, in the operator's own namespace,
-	// holding the partner's application credentials: keys clientID and
-	// clientSecret, and optionally refreshToken (needed for App+User calls such
-	// as the reseller request link). When absent the partner is reference data
+	// holding the partner's application credentials: key clientID, and
+	// clientCertificate (PEM certificate and private key, preferred) or
+	// clientSecret; optionally refreshToken (needed for App+User calls such
+	// as the reseller request link). With workloadIdentity, only its
+	// refreshToken is read. Without either, the partner is reference data
 	// only and the operator calls nothing on its behalf.
 	// +optional
 	CredentialsSecretRef *SecretReference `json:"credentialsSecretRef,omitempty"`
+
+	// workloadIdentity makes the operator authenticate as the partner's
+	// application with Kubernetes workload identity federation: it
+	// exchanges its own service-account token (audience
+	// api://AzureADTokenExchange, the file its --workload-identity-token-file
+	// flag names) for an Entra ID token, so no client secret or key is kept
+	// at rest. The application needs a federated identity credential trusting
+	// the cluster's service-account issuer and the operator's service
+	// account. A credentialsSecretRef beside it is read for refreshToken only.
+	// +optional
+	WorkloadIdentity *WorkloadIdentity `json:"workloadIdentity,omitempty"`
+}
+
+// WorkloadIdentity names the partner's application that trusts the
+// operator's service account.
+type WorkloadIdentity struct {
+	// clientID is the application (client) ID of the partner's Entra ID app
+	// registration, a GUID.
+	// +required
+	// +kubebuilder:validation:MaxLength=36
+	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
+	ClientID string `json:"clientID"`
 }
 
 // PartnerSpec describes a CSP partner organisation: ours, or the one a customer bought from.
@@ -261,7 +289,9 @@ type PartnerList struct {
 }
 
 // HasCredentials reports whether the operator may call on the partner's
-// behalf: it names a credentials Secret. Without one it is reference data.
+// behalf: it names a credentials Secret or a workload identity. Without
+// either it is reference data.
 func (p *Partner) HasCredentials() bool {
-	return p != nil && p.Spec.PartnerCenter != nil && p.Spec.PartnerCenter.CredentialsSecretRef != nil
+	return p != nil && p.Spec.PartnerCenter != nil &&
+		(p.Spec.PartnerCenter.CredentialsSecretRef != nil || p.Spec.PartnerCenter.WorkloadIdentity != nil)
 }

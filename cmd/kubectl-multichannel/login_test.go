@@ -28,7 +28,7 @@ func TestLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(s)
+	srv := httptest.NewTLSServer(s)
 	t.Cleanup(srv.Close)
 	env, c := startAPIServer(t)
 	ctx := context.Background()

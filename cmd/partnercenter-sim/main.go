@@ -6,6 +6,8 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,6 +38,36 @@ func (c credentialFlags) Set(v string) error {
 	return nil
 }
 
+// certificateFlags are --client-certificate values: application →
+// registered certificates.
+type certificateFlags map[string][]*x509.Certificate
+
+func (c certificateFlags) String() string { return fmt.Sprintf("%d applications", len(c)) }
+func (c certificateFlags) Set(v string) error {
+	id, file, ok := strings.Cut(v, "=")
+	if !ok || id == "" || file == "" {
+		return fmt.Errorf("%q is not CLIENT_ID=PEM_FILE", v)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		c[id] = append(c[id], cert)
+	}
+	if len(c[id]) == 0 {
+		return fmt.Errorf("%s holds no PEM certificate", file)
+	}
+	return nil
+}
+
 func main() {
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "partnercenter-sim:", err)
@@ -51,7 +83,10 @@ func run(args []string) error {
 Serves a Partner Center simulator, and Microsoft Graph's GDAP subset under
 /v1.0/tenantRelationships (a Partner's graphEndpoint), with the same faults and
 its state beside --state (NAME.graph.json). The same URL is a Partner's endpoint
-and its authorityHost: tokens come from POST /{tenant}/oauth2/v2.0/token.
+and its authorityHost: tokens come from POST /{tenant}/oauth2/v2.0/token, after
+GET /{tenant}/v2.0/.well-known/openid-configuration. Entra ID is https only, and
+so is the operator's token library: serve TLS (--tls-cert-file and --tls-key-file,
+or --self-signed-dir) and have the operator trust the certificate (SSL_CERT_FILE).
 
 Acting as the other parties:
   POST /sim/v1/relationships/accept   {"partnerTenantId": "...", "customerTenantId": "..."}
@@ -80,6 +115,11 @@ Flags:
 	provisioning := fs.Duration("provisioning-delay", 0, "Orders stay pending, without subscription IDs, this long on the simulator's clock after checkout, as Partner Center provisions asynchronously (0: completed at checkout).")
 	skipRel := fs.Bool("skip-relationship-check", false, "Allow purchases and transfers before the customer accepted the partner's reseller request. Off (the default), they are refused with 403, as Partner Center refuses them.")
 	tokenLifetime := fs.Duration("token-lifetime", time.Hour, "How long issued access tokens last.")
+	certFile := fs.String("tls-cert-file", "", "PEM certificate to serve https with (with --tls-key-file).")
+	keyFile := fs.String("tls-key-file", "", "PEM private key of --tls-cert-file.")
+	selfSigned := fs.String("self-signed-dir", "", "Write a self-signed certificate for 127.0.0.1 and localhost (simulator.crt, simulator.key) to this directory and serve https with it.")
+	appCerts := certificateFlags{}
+	fs.Var(appCerts, "client-certificate", "CLIENT_ID=PEM_FILE: a certificate registered with that application, whose key may sign its client assertions; repeatable. No application has one otherwise.")
 	creds := credentialFlags{}
 	fs.Var(creds, "client-credentials", "CLIENT_ID:CLIENT_SECRET the token endpoint accepts; repeatable. Without it, any non-empty pair is accepted.")
 	if err := fs.Parse(args); err != nil {
@@ -100,6 +140,7 @@ Flags:
 	srv, err := sim.New(sim.Options{
 		StatePath: *statePath, AutoApproveAfter: *autoApprove, ThrottleRate: *throttleRate, RetryAfter: *retryAfter,
 		ErrorRate: *errorRate, Latency: *latency, HoldCreates: *holdCreates, ProvisioningDelay: *provisioning, Credentials: creds, TokenLifetime: *tokenLifetime, SkipRelationshipCheck: *skipRel,
+		Certificates: appCerts,
 	})
 	if err != nil {
 		return err
@@ -128,8 +169,22 @@ Flags:
 		defer cancel()
 		_ = httpSrv.Shutdown(shutdown)
 	}()
-	slog.Info("partner center simulator listening", "address", "http://"+ln.Addr().String(), "state", *statePath, "autoApproveAfter", autoApprove.String())
-	if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if *selfSigned != "" {
+		if *certFile, *keyFile, err = sim.WriteLocalhostCertificate(*selfSigned); err != nil {
+			return err
+		}
+	}
+	scheme := "http"
+	if *certFile != "" || *keyFile != "" {
+		scheme = "https"
+	}
+	slog.Info("partner center simulator listening", "address", scheme+"://"+ln.Addr().String(), "certificate", *certFile, "state", *statePath, "autoApproveAfter", autoApprove.String())
+	if scheme == "https" {
+		err = httpSrv.ServeTLS(ln, *certFile, *keyFile)
+	} else {
+		err = httpSrv.Serve(ln)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return errors.Join(srv.Close(), graphSrv.Close())

@@ -171,19 +171,11 @@ func run(ctx context.Context, o options) (*Report, error) {
 		return nil, err
 	}
 	defer func() { _ = cluster.Stop() }()
-	addr, err := harness.FreeAddress()
+	simulator, simURL, err := harness.StartSimulator(ctx, bin.Simulator, dir, harness.SimulatorOptions{AutoApproveAfter: o.autoApprove, InMemory: true})
 	if err != nil {
 		return nil, err
 	}
-	simURL := "http://" + addr
-	simulator := harness.NewSimulator(bin.Simulator, dir, addr, harness.SimulatorOptions{AutoApproveAfter: o.autoApprove, InMemory: true})
-	if err := simulator.Start(); err != nil {
-		return nil, err
-	}
 	defer simulator.Stop()
-	if err := harness.WaitHTTP(ctx, simURL+"/healthz", 30*time.Second); err != nil {
-		return nil, err
-	}
 
 	if o.floor {
 		logf("floor: a bare client declares and completes N=%d subscriptions (%d at once)", o.n, o.workers)

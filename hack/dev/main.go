@@ -127,9 +127,18 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	simURL := "http://" + ln.Addr().String()
+	// Over TLS, as Entra ID's token service: its certificate is trusted here
+	// and, through SSL_CERT_FILE in the env file, by kubectl and curl.
+	certFile, keyFile, err := sim.WriteLocalhostCertificate(dir)
+	if err != nil {
+		return err
+	}
+	if err := sim.Trust(certFile); err != nil {
+		return err
+	}
+	simURL := "https://" + ln.Addr().String()
 	simServer := &http.Server{Handler: graphsim.Compose(graphSimulator, simulator), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = simServer.Serve(ln) }()
+	go func() { _ = simServer.ServeTLS(ln, certFile, keyFile) }()
 	defer func() {
 		fmt.Println("stopping the Partner Center simulator")
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -139,7 +148,7 @@ func run(ctx context.Context, o options) error {
 		_ = graphSimulator.Close()
 	}()
 	envFile := filepath.Join(dir, "env")
-	if err := os.WriteFile(envFile, []byte(fmt.Sprintf("export KUBECONFIG=%s\nexport PARTNER_CENTER_ENDPOINT=%s\n", kubeconfig, simURL)), 0o600); err != nil {
+	if err := os.WriteFile(envFile, []byte(fmt.Sprintf("export KUBECONFIG=%s\nexport PARTNER_CENTER_ENDPOINT=%s\nexport SSL_CERT_FILE=%s\nexport CURL_CA_BUNDLE=%s\n", kubeconfig, simURL, certFile, certFile)), 0o600); err != nil {
 		return err
 	}
 

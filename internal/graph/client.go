@@ -27,10 +27,10 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	"github.com/google/uuid"
 	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 	"golang.org/x/time/rate"
 
 	"github.com/partnerops/multichannel-operator/internal/apiretry"
+	"github.com/partnerops/multichannel-operator/internal/entra"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
@@ -89,8 +89,7 @@ type Client struct {
 
 // New returns a Client for cfg.
 func New(cfg Config) (*Client, error) {
-	endpoint, tokenURL, err := apiretry.CheckConfig("graph", cfg.Endpoint, cfg.AuthorityHost, cfg.TenantID,
-		cfg.Credentials.ClientID, cfg.Credentials.ClientSecret)
+	endpoint, err := apiretry.CheckConfig("graph", cfg.Endpoint, cfg.AuthorityHost, cfg.TenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -108,17 +107,16 @@ func New(cfg Config) (*Client, error) {
 	// Every request carries credentials; none follows a redirect, not even
 	// with the caller's client (apiretry.NoRedirects copies it).
 	api := apiretry.NoRedirects(hc, "microsoft graph")
-	tokenHTTP := apiretry.NoRedirects(hc, "token service")
 	limiter := apiretry.Limiter(cfg.Limits, cfg.TenantID, cfg.RequestsPerMinute, DefaultRequestsPerMinute)
 	metrics := cfg.Metrics
 	if metrics == nil {
 		metrics = DefaultMetrics
 	}
-	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, tokenHTTP)
-	tokens := (&clientcredentials.Config{
-		ClientID: cfg.Credentials.ClientID, ClientSecret: cfg.Credentials.ClientSecret,
-		TokenURL: tokenURL, Scopes: []string{scope}, AuthStyle: oauth2.AuthStyleInParams,
-	}).TokenSource(tokenCtx)
+	tokens, err := entra.AppTokens(entra.Config{AuthorityHost: cfg.AuthorityHost, TenantID: cfg.TenantID,
+		Credentials: cfg.Credentials, HTTPClient: hc}, scope)
+	if err != nil {
+		return nil, err
+	}
 	return &Client{
 		endpoint: endpoint, tenantID: cfg.TenantID, http: api, tokens: tokens,
 		limiter: limiter, retry: cfg.Retry.WithDefaults(), metrics: metrics,

@@ -31,6 +31,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/install"
+	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
 
 // OperatorNamespace is where the harness puts the Partners' Secret.
@@ -304,7 +305,38 @@ type SimulatorOptions struct {
 	InMemory bool
 }
 
-// NewSimulator describes the simulator process on addr with its state in dir.
+// StartSimulator starts the simulator on a free loopback address, over
+// TLS as Entra ID's token service is: its self-signed certificate is
+// written to dir and trusted by this process and by the managers started
+// with dir (SSL_CERT_FILE). It waits until the simulator answers and
+// returns it with its URL.
+func StartSimulator(ctx context.Context, bin, dir string, o SimulatorOptions) (*Process, string, error) {
+	addr, err := FreeAddress()
+	if err != nil {
+		return nil, "", err
+	}
+	certFile, keyFile, err := sim.WriteLocalhostCertificate(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := sim.Trust(certFile); err != nil {
+		return nil, "", err
+	}
+	p := NewSimulator(bin, dir, addr, o)
+	p.Args = append(p.Args, "--tls-cert-file", certFile, "--tls-key-file", keyFile)
+	if err := p.Start(); err != nil {
+		return nil, "", err
+	}
+	simURL := "https://" + addr
+	if err := WaitHTTP(ctx, simURL+"/healthz", 30*time.Second); err != nil {
+		p.Stop()
+		return nil, "", err
+	}
+	return p, simURL, nil
+}
+
+// NewSimulator describes the simulator process on addr with its state in
+// dir, over plain HTTP; StartSimulator serves it over TLS.
 func NewSimulator(bin, dir, addr string, o SimulatorOptions) *Process {
 	args := []string{"--listen", addr}
 	if !o.InMemory {
@@ -321,6 +353,11 @@ func NewSimulator(bin, dir, addr string, o SimulatorOptions) *Process {
 		args = append(args, "--latency", o.Latency.String())
 	}
 	return &Process{Name: "partnercenter-sim", Bin: bin, Args: args, Log: filepath.Join(dir, "partnercenter-sim.log")}
+}
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
 }
 
 // WaitHTTP waits until url answers 200.
@@ -384,7 +421,11 @@ func NewManagerWith(bin, dir, name string, c *Cluster, simURL string, o ManagerO
 		args = append(args, "--leader-elect")
 	}
 	args = append(args, o.Args...)
-	return &Process{Name: name, Bin: bin, Args: args, Env: append([]string{"KUBECONFIG=" + c.Kubeconfig}, o.Env...),
+	env := []string{"KUBECONFIG=" + c.Kubeconfig}
+	if cert := filepath.Join(dir, "simulator.crt"); fileExists(cert) {
+		env = append(env, "SSL_CERT_FILE="+cert) // StartSimulator's certificate
+	}
+	return &Process{Name: name, Bin: bin, Args: args, Env: append(env, o.Env...),
 		Log: filepath.Join(dir, name+".log")}
 }
 

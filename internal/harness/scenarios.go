@@ -71,23 +71,15 @@ func Run(ctx context.Context, s Scenario) (Report, error) {
 	}
 	defer func() { _ = cluster.Stop() }()
 
-	addr, err := FreeAddress()
-	if err != nil {
-		return r, err
-	}
-	simURL := "http://" + addr
 	simOpts := SimulatorOptions{AutoApproveAfter: time.Second}
 	if s.Name == Faults {
 		simOpts = SimulatorOptions{AutoApproveAfter: time.Second, ThrottleRate: 0.3, RetryAfter: time.Second, ErrorRate: 0.1, Latency: 200 * time.Millisecond}
 	}
-	simulator := NewSimulator(s.Bin.Simulator, s.Dir, addr, simOpts)
-	if err := simulator.Start(); err != nil {
+	simulator, simURL, err := StartSimulator(ctx, s.Bin.Simulator, s.Dir, simOpts)
+	if err != nil {
 		return r, err
 	}
 	defer simulator.Stop()
-	if err := WaitHTTP(ctx, simURL+"/healthz", 30*time.Second); err != nil {
-		return r, err
-	}
 
 	managers := []*Process{NewManager(s.Bin.Manager, s.Dir, "manager", cluster, simURL, s.Name == Failover)}
 	if s.Name == Failover {

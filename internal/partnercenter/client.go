@@ -28,10 +28,10 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	"github.com/google/uuid"
 	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 	"golang.org/x/time/rate"
 
 	"github.com/partnerops/multichannel-operator/internal/apiretry"
+	"github.com/partnerops/multichannel-operator/internal/entra"
 )
 
 // Header names Partner Center reads.
@@ -58,16 +58,10 @@ const UserScope = "https://api.partnercenter.microsoft.com/user_impersonation of
 // subscription calls per partner tenant.
 const DefaultRequestsPerMinute = 500
 
-// Credentials are a partner application's secrets. RefreshToken is needed only
-// for App+User calls (the reseller relationship request link).
-type Credentials struct {
-	ClientID     string
-	ClientSecret string
-	RefreshToken string
-}
-
-// String never prints the secrets.
-func (c Credentials) String() string { return "Credentials{ClientID:" + c.ClientID + "}" }
+// Credentials are a partner application's credentials (entra.Credentials).
+// RefreshToken is needed only for App+User calls (the reseller relationship
+// request link).
+type Credentials = entra.Credentials
 
 // RetryPolicy bounds the retries within one call (apiretry.Policy): a
 // couple of seconds of waiting at most, by default; the call's context
@@ -146,8 +140,7 @@ type Client struct {
 
 // New returns a Client for cfg.
 func New(cfg Config) (*Client, error) {
-	endpoint, tokenURL, err := apiretry.CheckConfig("partner center", cfg.Endpoint, cfg.AuthorityHost, cfg.TenantID,
-		cfg.Credentials.ClientID, cfg.Credentials.ClientSecret)
+	endpoint, err := apiretry.CheckConfig("partner center", cfg.Endpoint, cfg.AuthorityHost, cfg.TenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +151,6 @@ func New(cfg Config) (*Client, error) {
 	// Every request carries credentials; none follows a redirect, not even
 	// with the caller's client (apiretry.NoRedirects copies it).
 	api := apiretry.NoRedirects(hc, "partner center")
-	tokenHTTP := apiretry.NoRedirects(hc, "token service")
 	limiter := apiretry.Limiter(cfg.Limits, cfg.TenantID, cfg.RequestsPerMinute, DefaultRequestsPerMinute)
 	metrics := cfg.Metrics
 	if metrics == nil {
@@ -166,16 +158,14 @@ func New(cfg Config) (*Client, error) {
 	}
 
 	// Token requests go through a copy of the same HTTP client, bounded by its timeout.
-	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, tokenHTTP)
-	app := (&clientcredentials.Config{
-		ClientID: cfg.Credentials.ClientID, ClientSecret: cfg.Credentials.ClientSecret,
-		TokenURL: tokenURL, Scopes: []string{Scope}, AuthStyle: oauth2.AuthStyleInParams,
-	}).TokenSource(tokenCtx)
+	tokens := entra.Config{AuthorityHost: cfg.AuthorityHost, TenantID: cfg.TenantID, Credentials: cfg.Credentials, HTTPClient: hc}
+	app, err := entra.AppTokens(tokens, Scope)
+	if err != nil {
+		return nil, err
+	}
 	var user oauth2.TokenSource
 	if cfg.Credentials.RefreshToken != "" {
-		user = oauth2.ReuseTokenSource(nil, &refreshSource{ctx: tokenCtx, http: tokenHTTP, tokenURL: tokenURL,
-			clientID: cfg.Credentials.ClientID, secret: cfg.Credentials.ClientSecret, scope: UserScope,
-			refreshToken: cfg.Credentials.RefreshToken, renewed: cfg.OnRefreshTokenRenewed})
+		user = entra.UserTokens(tokens, UserScope, cfg.OnRefreshTokenRenewed)
 	}
 	return &Client{
 		endpoint: endpoint, tenantID: cfg.TenantID, http: api, app: app, user: user,

@@ -42,7 +42,7 @@ func startSim(t *testing.T, opts sim.Options, wrap ...func(http.Handler) http.Ha
 	for _, w := range wrap {
 		h = w(h)
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewTLSServer(h)
 	t.Cleanup(srv.Close)
 	return s, srv
 }

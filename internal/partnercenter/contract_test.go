@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/partnerops/multichannel-operator/internal/apiretry/apiretrytest"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
@@ -57,10 +58,8 @@ type reply struct {
 func serveDocumented(t *testing.T, routes map[string]reply) (*pc.Client, *documented) {
 	t.Helper()
 	d := &documented{routes: routes}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = io.WriteString(w, `{"token_type":"Bearer","access_token":"t","expires_in":3600}`)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if apiretrytest.ServeEntra(w, r) {
 			return
 		}
 		body, _ := io.ReadAll(r.Body)

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/partnerops/multichannel-operator/internal/apiretry/apiretrytest"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
@@ -32,10 +33,8 @@ func FuzzClientDecoders(f *testing.F) {
 	f.Add(uint8(4), 200, []byte(`{"id":"o","lineItems":[{"subscriptionId":"s","partnerIdOnRecord":5357564}],"status":"completed"}`))
 	var status atomic.Int64
 	var body atomic.Value
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/token") {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write([]byte(`{"access_token":"t","token_type":"Bearer","expires_in":3600}`))
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if apiretrytest.ServeEntra(w, r) {
 			return
 		}
 		w.WriteHeader(int(status.Load()))

@@ -85,14 +85,9 @@ func userCode() string {
 	return string(b)
 }
 
-// deviceCodeToken answers the token endpoint's device code grant. A
-// confidential client (the partner's application) authenticates with its
-// secret, as on every grant.
-func (s *Server) deviceCodeToken(w http.ResponseWriter, r *http.Request, tenant, clientID, secret string) {
-	if reply, ok := s.clientRefused(clientID, secret); !ok {
-		writeJSON(w, http.StatusUnauthorized, reply)
-		return
-	}
+// deviceCodeToken answers the token endpoint's device code grant, the
+// client authenticated (its secret or assertion), as on every grant.
+func (s *Server) deviceCodeToken(w http.ResponseWriter, r *http.Request, tenant, clientID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	device := r.PostForm.Get("device_code")

@@ -3,7 +3,6 @@ package sim
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -25,6 +24,7 @@ func (s *Server) routes() {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	m.HandleFunc("GET /sim/stats", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.Stats()) })
+	m.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.openIDConfiguration)
 	m.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
 	m.HandleFunc("POST /{tenant}/oauth2/v2.0/devicecode", s.deviceCode)
 	m.HandleFunc("GET /sim/v1/devicecodes", s.pendingDeviceCodes)
@@ -219,26 +219,21 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, oauthError("invalid_request", err.Error()))
 		return
 	}
-	id, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	if u, p, ok := r.BasicAuth(); ok {
-		id, secret = u, p
-	}
 	grant := r.PostForm.Get("grant_type")
 	s.mu.Lock()
 	s.st.Stats.RequestsByRoute["Token"]++
 	s.mu.Unlock()
-	switch {
-	case grant == deviceCodeGrant:
-		s.deviceCodeToken(w, r, tenant, id, secret)
-		return
-	case grant != "client_credentials" && grant != "refresh_token":
+	if grant != "client_credentials" && grant != "refresh_token" && grant != deviceCodeGrant {
 		writeJSON(w, http.StatusBadRequest, oauthError("unsupported_grant_type", "grant_type must be client_credentials, refresh_token or "+deviceCodeGrant))
 		return
-	case id == "" || secret == "":
-		writeJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "client_id and client_secret are required"))
+	}
+	id, refused := s.authenticateClient(r)
+	switch {
+	case refused != nil:
+		writeJSON(w, refused.status, refused.reply)
 		return
-	case len(s.opts.Credentials) > 0 && subtle.ConstantTimeCompare([]byte(s.opts.Credentials[id]), []byte(secret)) != 1:
-		writeJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "the client credentials are not valid"))
+	case grant == deviceCodeGrant:
+		s.deviceCodeToken(w, r, tenant, id)
 		return
 	case grant == "refresh_token" && r.PostForm.Get("refresh_token") == "":
 		writeJSON(w, http.StatusBadRequest, oauthError("invalid_grant", "refresh_token is required"))

@@ -8,6 +8,7 @@ package sim
 
 import (
 	crand "crypto/rand"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,6 +68,15 @@ type Options struct {
 	// Credentials, when not empty, are the only client ID → secret pairs the
 	// token endpoint accepts; empty accepts any non-empty pair.
 	Credentials map[string]string
+	// Certificates: each application's registered certificates (client ID →
+	// certificates). The token endpoint accepts a client assertion signed by
+	// one of their keys; an application has none unless listed.
+	Certificates map[string][]*x509.Certificate
+	// FederatedCredentials: each application's federated identity
+	// credentials (client ID → credentials). The token endpoint accepts a
+	// token matching one as the application's client assertion; an
+	// application has none unless listed.
+	FederatedCredentials map[string][]FederatedCredential
 	// TokenLifetime is how long issued tokens last; default 1h.
 	TokenLifetime time.Duration
 	// SingleUseRefreshTokens: a refresh token redeemed once is refused after.

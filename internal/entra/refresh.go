@@ -1,4 +1,4 @@
-package partnercenter
+package entra
 
 import (
 	"context"
@@ -14,6 +14,15 @@ import (
 	"golang.org/x/oauth2"
 )
 
+// UserTokens returns the App+User token source for scope: the refresh
+// grant with cfg.Credentials.RefreshToken, authenticating the application
+// with its credential. Each new refresh token the service returns is used
+// from then on and passed to renewed (which may be nil), to be stored.
+func UserTokens(cfg Config, scope string, renewed func(refreshToken string)) oauth2.TokenSource {
+	return oauth2.ReuseTokenSource(nil, &refreshSource{ctx: context.Background(), http: cfg.httpClient(), tokenURL: cfg.TokenURL(),
+		creds: cfg.Credentials, scope: scope, refreshToken: cfg.Credentials.RefreshToken, renewed: renewed})
+}
+
 // refreshSource is the App+User token source: Entra ID's refresh-token
 // grant, written here because golang.org/x/oauth2 sends no scope on a
 // refresh and does not say when the token service hands out a new refresh
@@ -22,11 +31,10 @@ import (
 // so that it can be stored: a refresh token left unused for 90 days
 // expires, and one that was replaced may be refused.
 type refreshSource struct {
-	ctx      context.Context // carries the token HTTP client (oauth2.HTTPClient)
+	ctx      context.Context
 	http     *http.Client
 	tokenURL string
-	clientID string
-	secret   string
+	creds    Credentials
 	scope    string
 	renewed  func(refreshToken string)
 
@@ -38,8 +46,11 @@ type refreshSource struct {
 func (s *refreshSource) Token() (*oauth2.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {s.refreshToken}, "client_id": {s.clientID},
-		"client_secret": {s.secret}, "scope": {s.scope}}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {s.refreshToken}, "client_id": {s.creds.ClientID},
+		"scope": {s.scope}}
+	if err := s.creds.authenticate(form, s.tokenURL); err != nil {
+		return nil, err
+	}
 	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, s.tokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, err

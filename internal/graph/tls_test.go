@@ -1,0 +1,6 @@
+package graph_test
+
+import "github.com/partnerops/multichannel-operator/internal/apiretry/apiretrytest"
+
+// The simulators are served over TLS, as Entra ID is: trust them.
+func init() { apiretrytest.TrustTestServers() }
