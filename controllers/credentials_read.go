@@ -73,7 +73,13 @@ func (p *partnerClients) credentialsOf(partner *v1alpha1.Partner) string {
 	case conn.WorkloadIdentity != nil:
 		return fmt.Sprintf("workload identity (application %s, the operator's service-account token %s)", conn.WorkloadIdentity.ClientID, p.tokenFile)
 	case conn.CredentialsSecretRef != nil:
-		return fmt.Sprintf("the credentials of Secret %s/%s", p.namespace, conn.CredentialsSecretRef.Name)
+		p.mu.Lock()
+		kind := p.clients[partner.Name].kind
+		p.mu.Unlock()
+		if kind == "" {
+			kind = "credentials"
+		}
+		return fmt.Sprintf("the %s of Secret %s/%s", kind, p.namespace, conn.CredentialsSecretRef.Name)
 	}
 	return "no credentials"
 }

@@ -14,6 +14,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/destinations"
+	"github.com/partnerops/multichannel-operator/internal/entra"
 	"github.com/partnerops/multichannel-operator/internal/graph"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
@@ -63,6 +64,8 @@ type partnerClient struct {
 	// same credentials; graphErr says why there is none.
 	graph    *graph.Client
 	graphErr error
+	// kind is the credential that authenticates the partner's application.
+	kind entra.Kind
 	// renewedAt is when its refresh token was last renewed (or signed in),
 	// if known.
 	renewedAt time.Time
@@ -186,7 +189,7 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 	// get reuses the client while the Partner's spec is unchanged; a changed
 	// Secret is picked up by the Partner reconciler, which watches it.
 	g, gErr := p.buildGraph(partner, cfg)
-	p.clients[partner.Name] = partnerClient{spec: spec, secret: sec, renewedAt: renewedAt, client: c, graph: g, graphErr: gErr}
+	p.clients[partner.Name] = partnerClient{spec: spec, secret: sec, kind: creds.Kind(), renewedAt: renewedAt, client: c, graph: g, graphErr: gErr}
 	return c, nil
 }
 

@@ -3,7 +3,11 @@ package controllers
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -11,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/apiretry/apiretrytest"
 	"github.com/partnerops/multichannel-operator/internal/destinations"
 )
 
@@ -202,6 +207,57 @@ func TestGraphClientFromTheSameCredentials(t *testing.T) {
 			}
 			if store.reads != 1 {
 				t.Errorf("the Secret was read %d times, want once for both clients", store.reads)
+			}
+		})
+	}
+}
+
+// TestWhatAuthenticatesThePartner: which credential a Partner's client is
+// built with, and what a person is told when it cannot be.
+func TestWhatAuthenticatesThePartner(t *testing.T) {
+	ctx := context.Background()
+	tokenFile := filepath.Join(t.TempDir(), "azure-identity-token")
+	if err := os.WriteFile(tokenFile, []byte("a.b.c"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pemData, _ := apiretrytest.Certificate(t, time.Now().Add(time.Hour))
+	for _, tc := range []struct {
+		name      string
+		secret    map[string][]byte // nil: no Secret named
+		wi        bool
+		tokenFile string
+		kind      string // the credential used, or the failure's reason
+		message   string
+	}{
+		{"client secret", map[string][]byte{"clientID": []byte("id"), "clientSecret": []byte("s")}, false, "", "client secret", ""},
+		{"certificate preferred", map[string][]byte{"clientID": []byte("id"), "clientSecret": []byte("s"), "clientCertificate": pemData}, false, "", "client certificate", ""},
+		{"certificate not PEM", map[string][]byte{"clientID": []byte("id"), "clientCertificate": []byte("nope")}, false, "", v1alpha1.ReasonCredentialsNotFound, "key clientCertificate"},
+		{"no credential", map[string][]byte{"clientID": []byte("id")}, false, "", v1alpha1.ReasonCredentialsNotFound, "either clientCertificate"},
+		{"workload identity, no Secret", nil, true, tokenFile, "workload identity", ""},
+		{"workload identity ignores the Secret's secret", map[string][]byte{"clientID": []byte("id"), "clientSecret": []byte("s"), "refreshToken": []byte("rt")}, true, tokenFile, "workload identity", ""},
+		{"workload identity without the operator's token", nil, true, filepath.Join(t.TempDir(), "missing"), v1alpha1.ReasonCredentialsNotFound, "--workload-identity-token-file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := &secretStore{secrets: map[string]*corev1.Secret{}}
+			conn := v1alpha1.PartnerCenterConnection{Endpoint: "https://127.0.0.1:1", AuthorityHost: "https://127.0.0.1:1"}
+			if tc.secret != nil {
+				store.secrets["ops/pc"] = &corev1.Secret{Data: tc.secret}
+				conn.CredentialsSecretRef = &v1alpha1.SecretReference{Name: "pc"}
+			}
+			if tc.wi {
+				conn.WorkloadIdentity = &v1alpha1.WorkloadIdentity{ClientID: "6b1f0a7e-0000-4000-8000-00000000a001"}
+			}
+			clients := newPartnerClients(store, nil, Options{OperatorNamespace: "ops", AllowedOrigins: Origins{"https://127.0.0.1:1"}, WorkloadIdentityTokenFile: tc.tokenFile})
+			partner := &v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}, Spec: v1alpha1.PartnerSpec{TenantID: "t", PartnerCenter: &conn}}
+			c, err := clients.refresh(ctx, partner)
+			var credErr *credentialsError
+			switch {
+			case tc.message == "" && (err != nil || c == nil):
+				t.Fatalf("refresh: %v", err)
+			case tc.message == "" && !strings.Contains(clients.credentialsOf(partner), tc.kind):
+				t.Errorf("credentials %q, want the %s", clients.credentialsOf(partner), tc.kind)
+			case tc.message != "" && (!errors.As(err, &credErr) || credErr.reason != tc.kind || !strings.Contains(err.Error(), tc.message)):
+				t.Errorf("refresh: %v; want reason %s saying %q", err, tc.kind, tc.message)
 			}
 		})
 	}

@@ -3,7 +3,11 @@ package controllers_test
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -72,8 +76,23 @@ func run(m *testing.M) int {
 		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
+	// Service-account tokens signed with RSA, as most clusters sign them and
+	// as Entra ID's workload identity federation supports (RS256); envtest's
+	// own signing key is ECDSA.
+	saKeys, err := os.MkdirTemp("", "sa-keys-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = os.RemoveAll(saKeys) }()
+	if err := writeRSAServiceAccountKey(saKeys); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	env.ControlPlane.GetAPIServer().Configure().
+		Set("service-account-key-file", filepath.Join(saKeys, "sa.pub")).
+		Set("service-account-signing-key-file", filepath.Join(saKeys, "sa.key"))
 	testEnv = env
-	var err error
 	if cfg, err = env.Start(); err != nil {
 		fmt.Fprintf(os.Stderr, "starting envtest (run 'make test', which sets KUBEBUILDER_ASSETS): %v\n", err)
 		return 1
@@ -104,6 +123,22 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
+// writeRSAServiceAccountKey writes an RSA key pair (sa.key, sa.pub) to dir.
+func writeRSAServiceAccountKey(dir string) error {
+	key, err := rsa.GenerateKey(crand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sa.key"), pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "sa.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o600)
+}
+
 // namePrefix is the prefix config/default gives every object's name.
 const namePrefix = install.NamePrefix
 
@@ -130,6 +165,7 @@ type harness struct {
 	stopManager  func()
 	managerCfg   *rest.Config
 	namespaces   []string
+	tokenFile    string
 	logs         io.Writer
 }
 
@@ -147,6 +183,8 @@ type harnessConfig struct {
 	managerCfg   *rest.Config
 	// namespaces the manager also watches besides the test's own.
 	namespaces []string
+	// tokenFile is the operator's service-account token for workload identity.
+	tokenFile string
 }
 
 // statusWriteHook runs before each of the manager's status patches; an
@@ -177,6 +215,12 @@ func withNamespaces(ns ...string) harnessOption {
 }
 
 func withSim(o sim.Options) harnessOption { return func(c *harnessConfig) { c.sim = o } }
+
+// withWorkloadIdentityTokenFile gives the manager a service-account token
+// for Partners with spec.partnerCenter.workloadIdentity.
+func withWorkloadIdentityTokenFile(file string) harnessOption {
+	return func(c *harnessConfig) { c.tokenFile = file }
+}
 
 func withGraphSim(o graphsim.Options) harnessOption { return func(c *harnessConfig) { c.graph = o } }
 
@@ -232,7 +276,7 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 		hc.before(h)
 	}
 	h.logs, h.statusWrite, h.pollInterval, h.cartWindow = hc.logs, hc.statusWrite, hc.pollInterval, hc.cartWindow
-	h.namespaces = hc.namespaces
+	h.namespaces, h.tokenFile = hc.namespaces, hc.tokenFile
 	if h.cartWindow == 0 {
 		h.cartWindow = 200 * time.Millisecond
 	}
@@ -304,15 +348,16 @@ func (h *harness) startShardManager(shard string, wrote *sync.Map) {
 		h.t.Fatal(err)
 	}
 	err = controllers.SetupWithManager(mgr, controllers.Options{
-		OperatorNamespace:       h.ns,
-		AllowedOrigins:          controllers.Origins{h.simURL},
-		MaxConcurrentReconciles: 2,
-		PollInterval:            h.pollInterval,
-		CartWindow:              h.cartWindow,
-		MaxRequeue:              200 * time.Millisecond,
-		CredentialsRefresh:      time.Hour,
-		Clock:                   h.clock,
-		SkipNameValidation:      true,
+		OperatorNamespace:         h.ns,
+		AllowedOrigins:            controllers.Origins{h.simURL},
+		WorkloadIdentityTokenFile: h.tokenFile,
+		MaxConcurrentReconciles:   2,
+		PollInterval:              h.pollInterval,
+		CartWindow:                h.cartWindow,
+		MaxRequeue:                200 * time.Millisecond,
+		CredentialsRefresh:        time.Hour,
+		Clock:                     h.clock,
+		SkipNameValidation:        true,
 		PartnerCenter: func(c pc.Config) pc.Config {
 			c.Retry = pc.RetryPolicy{MaxAttempts: 3, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
 			c.Limits = h.limits

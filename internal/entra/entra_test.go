@@ -2,13 +2,12 @@ package entra_test
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -38,24 +37,8 @@ const (
 	subject = "system:serviceaccount:multichannel-system:multichannel-operator"
 )
 
-// certificate makes an RSA key and a self-signed certificate for it, as
-// PEM (certificate then key) and parsed.
 func certificate(t *testing.T, notAfter time.Time) ([]byte, *x509.Certificate) {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "partner app"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
-	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...), cert
+	return apiretrytest.Certificate(t, notAfter)
 }
 
 func serve(t *testing.T, opts sim.Options) string {
@@ -145,6 +128,24 @@ func federatedToken(t *testing.T, key *rsa.PrivateKey, claims jwt.RegisteredClai
 	return file
 }
 
+// ecToken writes a token signed with ES256 by a key of its own.
+func ecToken(t *testing.T, claims jwt.RegisteredClaims) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodES256, claims).SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(file, []byte(tok), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
 // TestWorkloadIdentityCredential: a token from the cluster's issuer for the
 // operator's service account, with Entra ID's audience, is exchanged for
 // app-only tokens and authenticates the refresh grant; one for another
@@ -182,6 +183,7 @@ func TestWorkloadIdentityCredential(t *testing.T) {
 		{"another audience", federatedToken(t, issuerKey, claims(subject, "https://kubernetes.default.svc", hour)), "invalid_request AADSTS70021"},
 		{"expired", federatedToken(t, issuerKey, claims(subject, entra.FederatedTokenAudience, time.Now().Add(-time.Minute))), "invalid_client AADSTS700024"},
 		{"signed by another key", federatedToken(t, otherKey, claims(subject, entra.FederatedTokenAudience, hour)), "invalid_client AADSTS700027"},
+		{"signed with ES256 (Entra ID supports RS256)", ecToken(t, claims(subject, entra.FederatedTokenAudience, hour)), "invalid_client AADSTS700027"},
 	} {
 		app, err := entra.AppTokens(config(authority, entra.Credentials{FederatedTokenFile: tc.file}), scope)
 		if err != nil {

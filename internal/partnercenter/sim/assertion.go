@@ -151,7 +151,11 @@ func thumbprintIs(header any, sum []byte) bool {
 
 // checkFederatedAssertion: a token from a federated identity credential's
 // issuer, for its subject and one of its audiences, signed by the
-// issuer's key, within its validity.
+// issuer's key with RS256, within its validity. Microsoft supports RS256
+// only ("other algorithms may work, but haven't been tested"): the
+// simulator refuses the others.
+// Source: https://learn.microsoft.com/entra/workload-id/workload-identity-federation-considerations
+// (Supported signing algorithms and issuers)
 func (s *Server) checkFederatedAssertion(id, assertion, iss, sub string) *authRefusal {
 	for _, fc := range s.opts.FederatedCredentials[id] {
 		if fc.Issuer != iss || fc.Subject != sub {
@@ -161,7 +165,7 @@ func (s *Server) checkFederatedAssertion(id, assertion, iss, sub string) *authRe
 		for _, aud := range fc.Audiences {
 			for _, key := range fc.Keys {
 				_, last = jwt.Parse(assertion, func(*jwt.Token) (any, error) { return key, nil },
-					jwt.WithValidMethods([]string{"RS256", "PS256"}), jwt.WithAudience(aud), jwt.WithIssuer(iss),
+					jwt.WithValidMethods([]string{"RS256"}), jwt.WithAudience(aud), jwt.WithIssuer(iss),
 					jwt.WithExpirationRequired(), jwt.WithTimeFunc(s.opts.Now))
 				if last == nil {
 					return nil
