@@ -2,7 +2,6 @@ package controllers_test
 
 import (
 	"context"
-	"crypto"
 	"crypto/x509"
 	"os"
 	"path/filepath"
@@ -10,17 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
-	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/apiretry/apiretrytest"
-	"github.com/partnerops/multichannel-operator/internal/entra"
 	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
 
@@ -75,49 +70,24 @@ func TestPartnerWithClientCertificate(t *testing.T) {
 	}
 }
 
-// serviceAccountToken asks the API server for a token of a new service
-// account, with Entra ID's audience, as the kubelet projects one for the
-// operator; it returns the token file, the token's issuer and subject, and
-// the issuer's signing keys (its OIDC JWKS).
-func serviceAccountToken(t *testing.T) (file, issuer, subject string, keys []crypto.PublicKey) {
+// serviceAccountToken writes a token of a new service account, as the
+// kubelet projects one for the operator, and returns the file and the
+// federated identity credential that trusts it.
+func serviceAccountToken(t *testing.T) (string, sim.FederatedCredential) {
 	t.Helper()
-	ctx := context.Background()
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ns := "wi-" + rand.String(6)
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+	if err := k8sClient.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "multichannel-operator"}}
-	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
+	t.Cleanup(func() {
+		_ = k8sClient.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+	})
+	token, fc := apiretrytest.ServiceAccountToken(t, cfg, ns, "multichannel-operator")
+	file := filepath.Join(t.TempDir(), "azure-identity-token")
+	if err := os.WriteFile(file, []byte(token), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, sa.Name, &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{
-		Audiences: []string{entra.FederatedTokenAudience}, ExpirationSeconds: ptr[int64](3600)}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, _, err := jwt.NewParser().ParseUnverified(tr.Status.Token, jwt.MapClaims{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer, _ = tok.Claims.GetIssuer()
-	subject, _ = tok.Claims.GetSubject()
-	jwks, err := cs.RESTClient().Get().AbsPath("/openid/v1/jwks").DoRaw(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if keys, err = sim.ParseJWKS(jwks); err != nil {
-		t.Fatalf("%v: %s", err, jwks)
-	}
-	file = filepath.Join(t.TempDir(), "azure-identity-token")
-	if err := os.WriteFile(file, []byte(tr.Status.Token), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return file, issuer, subject, keys
+	return file, fc
 }
 
 // TestPartnerWithWorkloadIdentity: a Partner with workloadIdentity and no
@@ -129,11 +99,10 @@ func serviceAccountToken(t *testing.T) (file, issuer, subject string, keys []cry
 // token. An application without a federated credential for the operator's
 // service account is refused with Entra ID's AADSTS70021.
 func TestPartnerWithWorkloadIdentity(t *testing.T) {
-	file, issuer, subject, keys := serviceAccountToken(t)
+	file, fc := serviceAccountToken(t)
 	const trusting, untrusting = "6b1f0a7e-0000-4000-8000-00000000a001", "6b1f0a7e-0000-4000-8000-00000000a002"
 	h := start(t, withWorkloadIdentityTokenFile(file), withSim(sim.Options{
-		FederatedCredentials: map[string][]sim.FederatedCredential{trusting: {{
-			Issuer: issuer, Subject: subject, Audiences: []string{entra.FederatedTokenAudience}, Keys: keys}}}}))
+		FederatedCredentials: map[string][]sim.FederatedCredential{trusting: {fc}}}))
 	refresh := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "contoso-refresh-token"},
 		StringData: map[string]string{v1alpha1.SecretKeyRefreshToken: "user-refresh-token"}}
 	h.create(refresh)
@@ -160,7 +129,7 @@ func TestPartnerWithWorkloadIdentity(t *testing.T) {
 		p.Spec.PartnerCenter.WorkloadIdentity = &v1alpha1.WorkloadIdentity{ClientID: untrusting}
 		p.Spec.PartnerCenter.CredentialsSecretRef = nil
 	})
-	if msg := h.partnerReady(refused.Name, metav1.ConditionFalse, v1alpha1.ReasonTokenFailed); !strings.Contains(msg, "AADSTS70021") || !strings.Contains(msg, subject) {
+	if msg := h.partnerReady(refused.Name, metav1.ConditionFalse, v1alpha1.ReasonTokenFailed); !strings.Contains(msg, "AADSTS70021") || !strings.Contains(msg, fc.Subject) {
 		t.Errorf("Ready says %q, want Entra ID's AADSTS70021 naming the service account", msg)
 	}
 }

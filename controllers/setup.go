@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partnerops/multichannel-operator/internal/install"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
@@ -83,18 +85,14 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.Var(&o.AllowedOrigins, "allowed-origins",
 		"Origins (scheme://host[:port], comma-separated or repeated) that Partners' credentials may be sent to besides their cloud's Microsoft hosts, such as a Partner Center simulator.")
 	fs.StringVar(&o.WorkloadIdentityTokenFile, "workload-identity-token-file", defaultWorkloadIdentityTokenFile(),
-		"The operator's projected service-account token (audience api://AzureADTokenExchange), exchanged for Entra ID tokens by Partners with spec.partnerCenter.workloadIdentity (default: $AZURE_FEDERATED_TOKEN_FILE, else "+workloadIdentityTokenPath+").")
+		"The operator's projected service-account token (audience api://AzureADTokenExchange), exchanged for Entra ID tokens by Partners with spec.partnerCenter.workloadIdentity (default: $AZURE_FEDERATED_TOKEN_FILE, else "+install.WorkloadIdentityTokenFile+").")
 }
-
-// workloadIdentityTokenPath is where the chart mounts the projected token,
-// the path Azure Workload Identity's webhook uses.
-const workloadIdentityTokenPath = "/var/run/secrets/azure/tokens/azure-identity-token"
 
 func defaultWorkloadIdentityTokenFile() string {
 	if f := os.Getenv("AZURE_FEDERATED_TOKEN_FILE"); f != "" {
 		return f
 	}
-	return workloadIdentityTokenPath
+	return install.WorkloadIdentityTokenFile
 }
 
 func (o Options) withDefaults() Options {

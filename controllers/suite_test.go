@@ -3,11 +3,7 @@ package controllers_test
 import (
 	"bytes"
 	"context"
-	crand "crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -43,6 +39,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/controllers"
+	"github.com/partnerops/multichannel-operator/internal/apiretry/apiretrytest"
 	"github.com/partnerops/multichannel-operator/internal/graph"
 	"github.com/partnerops/multichannel-operator/internal/graph/graphsim"
 	"github.com/partnerops/multichannel-operator/internal/install"
@@ -76,22 +73,17 @@ func run(m *testing.M) int {
 		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
-	// Service-account tokens signed with RSA, as most clusters sign them and
-	// as Entra ID's workload identity federation supports (RS256); envtest's
-	// own signing key is ECDSA.
+	// Service-account tokens signed with RSA, as Entra ID supports.
 	saKeys, err := os.MkdirTemp("", "sa-keys-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer func() { _ = os.RemoveAll(saKeys) }()
-	if err := writeRSAServiceAccountKey(saKeys); err != nil {
+	if err := apiretrytest.SignServiceAccountTokensWithRSA(env, saKeys); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	env.ControlPlane.GetAPIServer().Configure().
-		Set("service-account-key-file", filepath.Join(saKeys, "sa.pub")).
-		Set("service-account-signing-key-file", filepath.Join(saKeys, "sa.key"))
 	testEnv = env
 	if cfg, err = env.Start(); err != nil {
 		fmt.Fprintf(os.Stderr, "starting envtest (run 'make test', which sets KUBEBUILDER_ASSETS): %v\n", err)
@@ -121,22 +113,6 @@ func run(m *testing.M) int {
 		}
 	}
 	return m.Run()
-}
-
-// writeRSAServiceAccountKey writes an RSA key pair (sa.key, sa.pub) to dir.
-func writeRSAServiceAccountKey(dir string) error {
-	key, err := rsa.GenerateKey(crand.Reader, 2048)
-	if err != nil {
-		return err
-	}
-	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "sa.key"), pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "sa.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o600)
 }
 
 // namePrefix is the prefix config/default gives every object's name.

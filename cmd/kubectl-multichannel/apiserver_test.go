@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/apiretry/apiretrytest"
 )
 
 // startAPIServer starts a real kube-apiserver and etcd with the project's
@@ -21,6 +22,9 @@ func startAPIServer(t *testing.T) (*envtest.Environment, client.Client) {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run 'make test'")
 	}
 	env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("..", "..", "config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
+	if err := apiretrytest.SignServiceAccountTokensWithRSA(env, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
 	cfg, err := env.Start()
 	if err != nil {
 		t.Fatal(err)

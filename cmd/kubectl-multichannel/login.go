@@ -6,20 +6,24 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/oauth2"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/apiretry"
 	"github.com/partnerops/multichannel-operator/internal/destinations"
+	"github.com/partnerops/multichannel-operator/internal/entra"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
@@ -27,6 +31,7 @@ type loginOptions struct {
 	kubeconfig, context string
 	operatorNamespace   string
 	origins             destinations.Origins
+	serviceAccount      string
 	check               bool
 	timeout             time.Duration
 }
@@ -41,9 +46,13 @@ request link, the customer agreement): it asks Entra ID for a device code, shows
 the code and where to enter it, and waits while a Partner Center admin agent signs
 in on any machine, with multi-factor authentication as Partner Center requires. It
 then stores the refresh token in the Secret the Partner names
-(spec.partnerCenter.credentialsSecretRef; its clientID and clientSecret are the
-application's) with when it was signed in, and prints nothing of it. The operator
-picks it up at once (it watches the Secret) and keeps it renewed.
+(spec.partnerCenter.credentialsSecretRef) with when it was signed in, and prints
+nothing of it. The operator picks it up at once (it watches the Secret) and keeps
+it renewed. The sign-in authenticates the application as the operator does: with
+the Secret's clientCertificate or clientSecret, or, for a Partner with
+spec.partnerCenter.workloadIdentity, with a short-lived token of the operator's
+service account (--service-account; creating it needs create on
+serviceaccounts/token there).
 
 --check instead tells whether the operator found the stored refresh token working
 (the Partner's AppUserCalls condition); it redeems nothing.
@@ -62,6 +71,7 @@ cloud's); nothing is sent anywhere else unless --allowed-origin adds it.`,
 	f.StringVar(&o.context, "context", "", "The kubeconfig context to use.")
 	f.StringVar(&o.operatorNamespace, "operator-namespace", "multichannel-system", "The operator's namespace, where the Partner's Secret is when its reference names none.")
 	f.Var(&o.origins, "allowed-origin", "An origin (scheme://host[:port]) the credentials may be sent to besides the cloud's hosts, as the operator's --allowed-origins; repeatable.")
+	f.StringVar(&o.serviceAccount, "service-account", "multichannel-controller-manager", "The operator's service account, whose token a Partner with workloadIdentity signs in with.")
 	f.BoolVar(&o.check, "check", false, "Only tell whether the operator found the stored refresh token working (read-only).")
 	f.DurationVar(&o.timeout, "timeout", 15*time.Minute, "How long to wait for the sign-in.")
 	return cmd
@@ -80,7 +90,7 @@ func (o *loginOptions) run(ctx context.Context, name string, out io.Writer, cloc
 	}
 	conn := partner.Spec.PartnerCenter
 	if conn == nil || conn.CredentialsSecretRef == nil {
-		return bad(fmt.Errorf("partner %s names no credentials (spec.partnerCenter.credentialsSecretRef): create a Secret with clientID and clientSecret in namespace %s and name it there first", name, o.operatorNamespace))
+		return bad(fmt.Errorf("partner %s names no Secret to hold its refresh token (spec.partnerCenter.credentialsSecretRef): create one in namespace %s (with clientID and clientCertificate or clientSecret, or empty for a workload identity) and name it there first", name, o.operatorNamespace))
 	}
 	if partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
 		return bad(fmt.Errorf("partner %s is an indirect reseller: its Partner Center calls are its indirect provider's (%s); sign in there: kubectl multichannel login %s",
@@ -102,14 +112,22 @@ func (o *loginOptions) run(ctx context.Context, name string, out io.Writer, cloc
 	if err := c.Get(ctx, key, secret); err != nil {
 		return bad(fmt.Errorf("reading Secret %s, which Partner %s names: %w", key, name, err))
 	}
-	clientID, clientSecret := string(secret.Data[v1alpha1.SecretKeyClientID]), string(secret.Data[v1alpha1.SecretKeyClientSecret])
-	if clientID == "" {
-		return bad(fmt.Errorf("secret %s has no %s: the application's ID is needed to sign in", key, v1alpha1.SecretKeyClientID))
-	}
 	httpClient := apiretry.NoRedirects(&http.Client{Timeout: 30 * time.Second}, "token service")
 	base := strings.TrimSuffix(authority, "/") + "/" + partner.Spec.TenantID + "/oauth2/v2.0"
-
-	cfg := &oauth2.Config{ClientID: clientID, ClientSecret: clientSecret, Scopes: strings.Fields(pc.UserScope),
+	creds, err := o.credentials(ctx, c, partner, secret)
+	if err != nil {
+		return bad(err)
+	}
+	// The application authenticates as the operator's client does.
+	form := url.Values{}
+	if err := creds.Authenticate(form, base+"/token"); err != nil {
+		return bad(fmt.Errorf("partner %s: %w", name, err))
+	}
+	var auth []oauth2.AuthCodeOption
+	for k := range form {
+		auth = append(auth, oauth2.SetAuthURLParam(k, form.Get(k)))
+	}
+	cfg := &oauth2.Config{ClientID: creds.ClientID, Scopes: strings.Fields(pc.UserScope),
 		Endpoint: oauth2.Endpoint{DeviceAuthURL: base + "/devicecode", TokenURL: base + "/token", AuthStyle: oauth2.AuthStyleInParams}}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, httpClient)
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
@@ -120,7 +138,7 @@ func (o *loginOptions) run(ctx context.Context, name string, out io.Writer, cloc
 	}
 	fmt.Fprintf(out, "To sign partner %s in, open %s on any machine and enter the code %s.\nSign in as a Partner Center admin agent of tenant %s, with multi-factor authentication. Waiting up to %s...\n",
 		name, da.VerificationURI, da.UserCode, partner.Spec.TenantID, time.Until(da.Expiry).Round(time.Second))
-	tok, err := cfg.DeviceAccessToken(ctx, da)
+	tok, err := cfg.DeviceAccessToken(ctx, da, auth...)
 	if err != nil {
 		return bad(signInFailed(err))
 	}
@@ -132,6 +150,32 @@ func (o *loginOptions) run(ctx context.Context, name string, out io.Writer, cloc
 	}
 	fmt.Fprintf(out, "Signed in. The refresh token is stored in Secret %s (not shown); the operator uses it at once and keeps it renewed.\n", key)
 	return nil
+}
+
+// credentials are what authenticates the partner's application: its
+// workload identity (a token of the operator's service account, asked for
+// now, valid ten minutes), else the Secret's certificate or secret.
+func (o *loginOptions) credentials(ctx context.Context, c client.Client, partner *v1alpha1.Partner, secret *corev1.Secret) (entra.Credentials, error) {
+	if wi := partner.Spec.PartnerCenter.WorkloadIdentity; wi != nil {
+		sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: o.operatorNamespace, Name: o.serviceAccount}}
+		tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{
+			Audiences: []string{entra.FederatedTokenAudience}, ExpirationSeconds: ptr.To[int64](600)}}
+		if err := c.SubResource("token").Create(ctx, sa, tr); err != nil {
+			return entra.Credentials{}, fmt.Errorf("asking for a token of the operator's service account %s/%s, which partner %s's workload identity trusts: %w",
+				o.operatorNamespace, o.serviceAccount, partner.Name, err)
+		}
+		return entra.Credentials{ClientID: wi.ClientID, FederatedToken: tr.Status.Token}, nil
+	}
+	creds := entra.Credentials{
+		ClientID:          string(secret.Data[v1alpha1.SecretKeyClientID]),
+		ClientSecret:      string(secret.Data[v1alpha1.SecretKeyClientSecret]),
+		ClientCertificate: secret.Data[v1alpha1.SecretKeyClientCertificate],
+	}
+	if err := creds.Validate(); err != nil {
+		return creds, fmt.Errorf("secret %s/%s cannot sign in: %w (keys %s, and %s or %s)", secret.Namespace, secret.Name, err,
+			v1alpha1.SecretKeyClientID, v1alpha1.SecretKeyClientCertificate, v1alpha1.SecretKeyClientSecret)
+	}
+	return creds, nil
 }
 
 // signInFailed says why the device sign-in ended without a token.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/apiretry/apiretrytest"
 	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
 
@@ -107,6 +109,77 @@ func TestLogin(t *testing.T) {
 	}
 	if code, _, errOut := run2(ctx, "login", "contoso", "--kubeconfig", kubeconfig); code != exitBadInput || !strings.Contains(errOut, "nobody is signed in there") {
 		t.Errorf("a token service the cloud does not allow: exit %d, %q", code, errOut)
+	}
+}
+
+// TestLoginWithoutAClientSecret: a Partner whose application has a
+// certificate signs in with a certificate assertion, and one with a
+// workload identity with a token of the operator's service account that
+// the plugin asks the API server for; an unregistered certificate is
+// refused with Entra ID's code and stores nothing.
+func TestLoginWithoutAClientSecret(t *testing.T) {
+	env, c := startAPIServer(t)
+	ctx := context.Background()
+	const ns, wiApp = "multichannel-system", "6b1f0a7e-0000-4000-8000-00000000a001"
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	_, fc := apiretrytest.ServiceAccountToken(t, env.Config, ns, "multichannel-controller-manager")
+	pemData, cert := apiretrytest.Certificate(t, time.Now().Add(time.Hour))
+	unregistered, _ := apiretrytest.Certificate(t, time.Now().Add(time.Hour))
+	s, err := sim.New(sim.Options{DeviceCodeInterval: 1, DeviceCodeLifetime: 10 * time.Second,
+		Certificates:         map[string][]*x509.Certificate{"northwind-app": {cert}},
+		FederatedCredentials: map[string][]sim.FederatedCredential{wiApp: {fc}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(s)
+	t.Cleanup(srv.Close)
+	kubeconfig := writeKubeconfig(t, env)
+	for _, tc := range []struct {
+		partner string
+		secret  map[string][]byte
+		wi      bool
+		refusal string
+	}{
+		{"northwind", map[string][]byte{"clientID": []byte("northwind-app"), "clientCertificate": pemData}, false, ""},
+		{"tailspin", map[string][]byte{}, true, ""},
+		{"adatum", map[string][]byte{"clientID": []byte("northwind-app"), "clientCertificate": unregistered}, false, "AADSTS700027"},
+	} {
+		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: tc.partner + "-pc"}, Data: tc.secret}
+		conn := &v1alpha1.PartnerCenterConnection{Endpoint: srv.URL, AuthorityHost: srv.URL, CredentialsSecretRef: &v1alpha1.SecretReference{Name: secret.Name}}
+		if tc.wi {
+			conn.WorkloadIdentity = &v1alpha1.WorkloadIdentity{ClientID: wiApp}
+		}
+		for _, o := range []client.Object{secret, &v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: tc.partner}, Spec: v1alpha1.PartnerSpec{DisplayName: tc.partner,
+			TenantID: "6f1bd5c1-0d3b-4c5e-9bb1-7f4f9d2b6a10", CSPType: v1alpha1.CSPTypeDirectBill, Country: "US", PartnerCenter: conn}}} {
+			if err := c.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		done := make(chan struct{})
+		var code int
+		var out, errOut bytes.Buffer
+		go func() {
+			defer close(done)
+			code = run(ctx, []string{"login", tc.partner, "--kubeconfig", kubeconfig, "--allowed-origin", srv.URL}, strings.NewReader(""), &out, &errOut, fixedClock)
+		}()
+		answerSignIn(t, srv.URL, "approve")
+		<-done
+		got := &corev1.Secret{}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(secret), got); err != nil {
+			t.Fatal(err)
+		}
+		token := string(got.Data["refreshToken"])
+		switch {
+		case tc.refusal == "" && (code != exitOK || !strings.HasPrefix(token, "rt-")):
+			t.Errorf("%s: exit %d, token stored %t, %q", tc.partner, code, token != "", errOut.String())
+		case tc.refusal != "" && (code != exitBadInput || token != "" || !strings.Contains(errOut.String(), tc.refusal)):
+			t.Errorf("%s: exit %d, token stored %t, %q; want %s", tc.partner, code, token != "", errOut.String(), tc.refusal)
+		}
+		if strings.Contains(out.String()+errOut.String(), "PRIVATE KEY") {
+			t.Errorf("%s: the key was printed", tc.partner)
+		}
 	}
 }
 

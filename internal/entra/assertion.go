@@ -21,18 +21,22 @@ const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bea
 // token (a federated identity credential's audiences).
 const FederatedTokenAudience = "api://AzureADTokenExchange"
 
-// authenticate adds the application's credential to a token request's
-// form, for a grant azidentity does not make (the refresh grant): the
-// client secret, or a client assertion, as azidentity would.
-func (c Credentials) authenticate(form url.Values, tokenURL string) error {
+// Authenticate adds the application's credential to a token request's
+// form, for a grant azidentity does not make (the refresh grant, the
+// device code grant): the client secret, or a client assertion, as
+// azidentity would.
+func (c Credentials) Authenticate(form url.Values, tokenURL string) error {
 	switch c.Kind() {
 	case KindClientSecret:
 		form.Set("client_secret", c.ClientSecret)
 		return nil
 	case KindWorkloadIdentity:
-		token, err := os.ReadFile(c.FederatedTokenFile)
-		if err != nil {
-			return fmt.Errorf("reading the workload identity's token: %w", err)
+		token := []byte(c.FederatedToken)
+		if c.FederatedTokenFile != "" {
+			var err error
+			if token, err = os.ReadFile(c.FederatedTokenFile); err != nil {
+				return fmt.Errorf("reading the workload identity's token: %w", err)
+			}
 		}
 		form.Set("client_assertion_type", ClientAssertionType)
 		form.Set("client_assertion", strings.TrimSpace(string(token)))

@@ -49,7 +49,10 @@ type Credentials struct {
 	// through a federated identity credential; it is read at each exchange,
 	// as the kubelet renews it.
 	FederatedTokenFile string
-	RefreshToken       string
+	// FederatedToken is such a token itself, when it is in no file
+	// (kubectl multichannel login asks the API server for one).
+	FederatedToken string
+	RefreshToken   string
 }
 
 // String never prints the secrets.
@@ -70,7 +73,7 @@ const (
 // can move from one to the other without a gap.
 func (c Credentials) Kind() Kind {
 	switch {
-	case c.FederatedTokenFile != "":
+	case c.FederatedTokenFile != "" || c.FederatedToken != "":
 		return KindWorkloadIdentity
 	case len(c.ClientCertificate) > 0:
 		return KindClientCertificate
@@ -151,6 +154,12 @@ func AppTokens(cfg Config, scope string) (oauth2.TokenSource, error) {
 	var err error
 	switch c.Kind() {
 	case KindWorkloadIdentity:
+		if c.FederatedTokenFile == "" {
+			token := c.FederatedToken
+			cred, err = azidentity.NewClientAssertionCredential(cfg.TenantID, c.ClientID, func(context.Context) (string, error) { return token, nil },
+				&azidentity.ClientAssertionCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: true})
+			break
+		}
 		cred, err = azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
 			ClientOptions: opts, ClientID: c.ClientID, TenantID: cfg.TenantID, TokenFilePath: c.FederatedTokenFile,
 			// The authority was checked by the caller: no discovery at login.microsoftonline.com.

@@ -48,7 +48,7 @@ func (s *refreshSource) Token() (*oauth2.Token, error) {
 	defer s.mu.Unlock()
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {s.refreshToken}, "client_id": {s.creds.ClientID},
 		"scope": {s.scope}}
-	if err := s.creds.authenticate(form, s.tokenURL); err != nil {
+	if err := s.creds.Authenticate(form, s.tokenURL); err != nil {
 		return nil, err
 	}
 	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, s.tokenURL, strings.NewReader(form.Encode()))

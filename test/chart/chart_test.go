@@ -38,6 +38,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/partnerops/multichannel-operator/internal/chartgen"
+	"github.com/partnerops/multichannel-operator/internal/install"
 )
 
 var (
@@ -134,13 +135,15 @@ func nonDefault() map[string]any {
 			"extraArgs": []any{"--credentials-refresh=5m"},
 			"extraEnv":  []any{map[string]any{"name": "HTTPS_PROXY", "value": "http://proxy.example.com:3128"}},
 		},
-		"crds":           map[string]any{"keep": false},
-		"metrics":        map[string]any{"serviceMonitor": map[string]any{"enabled": true, "labels": map[string]any{"release": "prom"}}},
-		"prometheusRule": map[string]any{"enabled": true, "labels": map[string]any{"release": "prom"}},
-		"dashboard":      map[string]any{"enabled": true},
-		"sharding":       map[string]any{"shards": []any{"eu", "us"}},
-		"podLabels":      map[string]any{"team": "partners"},
-		"tolerations":    []any{map[string]any{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}},
+		"crds":             map[string]any{"keep": false},
+		"metrics":          map[string]any{"serviceMonitor": map[string]any{"enabled": true, "labels": map[string]any{"release": "prom"}}},
+		"prometheusRule":   map[string]any{"enabled": true, "labels": map[string]any{"release": "prom"}},
+		"dashboard":        map[string]any{"enabled": true},
+		"sharding":         map[string]any{"shards": []any{"eu", "us"}},
+		"podLabels":        map[string]any{"team": "partners"},
+		"tolerations":      []any{map[string]any{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}},
+		"serviceAccount":   map[string]any{"annotations": map[string]any{"azure.workload.identity/client-id": "6b1f0a7e-0000-4000-8000-00000000a001"}},
+		"workloadIdentity": map[string]any{"enabled": true},
 	}
 }
 
@@ -293,6 +296,9 @@ func TestDefaultValues(t *testing.T) {
 	checkPodNamespace(t, c)
 	checkSecurityContext(t, d)
 	checkPodSecurity(t, d)
+	if err := install.CheckWorkloadIdentityToken(d.Spec.Template.Spec); err == nil || len(d.Spec.Template.Spec.Volumes) > 0 {
+		t.Error("by default the manager gets a projected token (workloadIdentity.enabled is false)")
+	}
 	for _, o := range objs {
 		if o.GetKind() == "CustomResourceDefinition" && o.GetAnnotations()["helm.sh/resource-policy"] != "keep" {
 			t.Errorf("CRD %s is not kept on uninstall", o.GetName())
@@ -330,9 +336,16 @@ func TestNonDefaultValues(t *testing.T) {
 		checkPodNamespace(t, c)
 		checkSecurityContext(t, d)
 		checkPodSecurity(t, d)
+		if err := install.CheckWorkloadIdentityToken(d.Spec.Template.Spec); err != nil {
+			t.Errorf("shard %s with workloadIdentity.enabled: %v", shard, err)
+		}
 	}
 	for _, o := range objs {
 		switch o.GetKind() {
+		case "ServiceAccount":
+			if o.GetAnnotations()["azure.workload.identity/client-id"] == "" {
+				t.Errorf("ServiceAccount %s lacks serviceAccount.annotations: %v", o.GetName(), o.GetAnnotations())
+			}
 		case "CustomResourceDefinition":
 			if _, ok := o.GetAnnotations()["helm.sh/resource-policy"]; ok {
 				t.Errorf("CRD %s is kept though crds.keep is false", o.GetName())
@@ -460,7 +473,6 @@ func checkPodSecurity(t *testing.T, d *appsv1.Deployment) {
 	t.Helper()
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: releaseNamespace, Name: "manager-template", Labels: d.Spec.Template.Labels},
 		Spec: *d.Spec.Template.Spec.DeepCopy()}
-	pod.Spec.ServiceAccountName = ""
 	if err := k8sClient.Create(context.Background(), pod, client.DryRunAll); err != nil {
 		t.Errorf("%s: the restricted Pod Security standard rejects the manager pod: %v", d.Name, err)
 	}

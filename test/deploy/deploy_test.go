@@ -25,6 +25,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/partnerops/multichannel-operator/internal/install"
 )
 
 var (
@@ -182,7 +184,6 @@ func checkDeployment(t *testing.T, ctx context.Context, u *unstructured.Unstruct
 	// The API server's PodSecurity admission judges a pod from the template.
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: d.Namespace, Name: "manager-template", Labels: d.Spec.Template.Labels},
 		Spec: d.Spec.Template.Spec}
-	pod.Spec.ServiceAccountName = ""
 	if err := k8sClient.Create(ctx, pod, client.DryRunAll); err != nil {
 		t.Errorf("the restricted Pod Security standard rejects the manager pod: %v", err)
 	}
@@ -196,3 +197,35 @@ func checkDeployment(t *testing.T, ctx context.Context, u *unstructured.Unstruct
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestWorkloadIdentityOverlay: config/workload-identity is config/default
+// with the manager's projected token for Entra ID where its
+// --workload-identity-token-file flag reads it, and the API server admits it.
+func TestWorkloadIdentityOverlay(t *testing.T) {
+	ctx := context.Background()
+	objs := render(t, filepath.Join("..", "..", "config", "workload-identity"))
+	var deployment *unstructured.Unstructured
+	for _, o := range objs {
+		if o.GetKind() == "Deployment" {
+			deployment = o
+		}
+	}
+	if deployment == nil {
+		t.Fatal("no Deployment")
+	}
+	d := &appsv1.Deployment{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(deployment.Object, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := install.CheckWorkloadIdentityToken(d.Spec.Template.Spec); err != nil {
+		t.Error(err)
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: d.Namespace}}
+	if err := k8sClient.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	checkDeployment(t, ctx, deployment)
+	if err := k8sClient.Create(ctx, deployment.DeepCopy(), client.DryRunAll); err != nil {
+		t.Errorf("server-side dry-run of the Deployment: %v", err)
+	}
+}
