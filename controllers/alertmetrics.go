@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/graph"
 )
 
 // transferLifetime is how long the source partner has to accept a transfer
@@ -141,4 +142,6 @@ func registerAlertMetrics(cache client.Reader) error {
 }
 
 // autoExtends: Graph extends the relationship by itself at its end.
-func autoExtends(g *v1alpha1.DelegatedAdminRelationship) bool { return autoExtendOf(g) == "P180D" }
+func autoExtends(g *v1alpha1.DelegatedAdminRelationship) bool {
+	return autoExtendOf(g) == graph.AutoExtend180Days
+}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -208,7 +209,7 @@ func (r *CustomerSubscriptionReconciler) cancelPurchase(ctx context.Context, s *
 		capitalize(actingFor(caller, s.target)), c.SubscriptionID, offerName(s.sub), s.customer.Name, c.By, formatTime(&c.At.Time), c.Reason, c.Refund)
 	s.conds.set(v1alpha1.ConditionSwitched, metav1.ConditionFalse, v1alpha1.ReasonPurchaseCancelled, msg)
 	s.conds.ready(v1alpha1.ReasonPurchaseCancelled, msg)
-	s.event(nil, "Normal", v1alpha1.ReasonPurchaseCancelled, "CancelSubscription", "%s", msg)
+	s.event(nil, corev1.EventTypeNormal, v1alpha1.ReasonPurchaseCancelled, "CancelSubscription", "%s", msg)
 	return done, nil
 }
 
@@ -217,7 +218,7 @@ func (r *CustomerSubscriptionReconciler) cancellationRefused(s *subscriptionScop
 	c.Refusal = truncate(why, 1024)
 	msg := fmt.Sprintf("The cancellation %s asked %s was not made: %s; the purchase stands.", c.By, formatTime(&c.At.Time), why)
 	s.conds.ready(v1alpha1.ReasonCancellationRefused, msg)
-	s.event(nil, "Warning", v1alpha1.ReasonCancellationRefused, "CancelSubscription", "%s", msg)
+	s.event(nil, corev1.EventTypeWarning, v1alpha1.ReasonCancellationRefused, "CancelSubscription", "%s", msg)
 }
 
 // describeRefund says what Partner Center will refund, as it reports it.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -205,7 +206,7 @@ func (r *CustomerSubscriptionReconciler) takeFromCart(ctx context.Context, s *su
 func (r *CustomerSubscriptionReconciler) buyAlone(s *subscriptionScope, op *v1alpha1.Operation, id string, items int, reason string) (*ctrl.Result, error) {
 	op.Cart = r.carts.alone(cartGroupOf(s), s.sub.UID)
 	s.lock = true
-	s.event(nil, "Normal", "BuyingAlone", "CallPartnerCenter",
+	s.event(nil, corev1.EventTypeNormal, "BuyingAlone", "CallPartnerCenter",
 		"Partner Center could not order %d line items of cart %s together (%s) and bought none of them; operation %s is bought alone in cart %s, so that only a line item at fault fails.",
 		items, id, reason, op.ID, op.Cart)
 	s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Partner Center could not order cart %s's %d line items together; this purchase is bought alone in cart %s next.", id, items, op.Cart))

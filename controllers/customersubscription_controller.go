@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -174,7 +175,7 @@ func (r *CustomerSubscriptionReconciler) beginNextAttempt(_ context.Context, s *
 		st.Authorization = nil
 	}
 	s.conds.remove(v1alpha1.ConditionSwitched)
-	s.event(nil, "Normal", "Retrying", "RetryOperation",
+	s.event(nil, corev1.EventTypeNormal, "Retrying", "RetryOperation",
 		"Attempt %d of the switch step begins; operation %s (%s) of attempt %d ended Failed.", max(failed.Attempt, 1)+1, failed.ID, failed.Type, max(failed.Attempt, 1))
 	return nil, nil
 }
@@ -299,7 +300,7 @@ func (r *CustomerSubscriptionReconciler) waitForTermEnd(_ context.Context, s *su
 			s.conds.progressing(v1alpha1.ReasonSourceRenewsSoon, fmt.Sprintf("The source renews on %s unless partner %s turns auto-renew off before: %s",
 				s.result.NotBefore.UTC().Format("2006-01-02"), s.sub.Spec.Channel.PartnerRef, s.result.Message()))
 			if ready := meta.FindStatusCondition(s.sub.Status.Conditions, v1alpha1.ConditionReady); ready == nil || ready.Reason != v1alpha1.ReasonSourceRenewsSoon {
-				s.event(nil, "Warning", v1alpha1.ReasonSourceRenewsSoon, "WaitForTermEnd", "%s", s.conds.outcome.message)
+				s.event(nil, corev1.EventTypeWarning, v1alpha1.ReasonSourceRenewsSoon, "WaitForTermEnd", "%s", s.conds.outcome.message)
 			}
 		}
 	}
@@ -372,7 +373,7 @@ func (r *CustomerSubscriptionReconciler) ensureRelationship(ctx context.Context,
 	case err != nil:
 		return nil, fmt.Errorf("creating ResellerRelationship %s/%s: %w", rr.Namespace, rr.Name, err)
 	}
-	s.event(rr, "Normal", "RelationshipRequested", "CreateResellerRelationship",
+	s.event(rr, corev1.EventTypeNormal, "RelationshipRequested", "CreateResellerRelationship",
 		"Created ResellerRelationship %s: partner %s asks customer %s to approve it as reseller", rr.Name, s.target.Name, s.customer.Name)
 	s.relationship = rr
 	s.sub.Status.RelationshipRef = rr.Name

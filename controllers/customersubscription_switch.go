@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -116,7 +117,7 @@ func (r *CustomerSubscriptionReconciler) abandonUnwantedOperation(_ context.Cont
 	// It stays known unsent: should this pass's status write fail, the
 	// next pass reads the operation unretired and abandons it again,
 	// rather than taking it for one that may have been sent.
-	s.event(nil, "Normal", "OperationAbandoned", "SwitchPath",
+	s.event(nil, corev1.EventTypeNormal, "OperationAbandoned", "SwitchPath",
 		"Operation %s (%s) was abandoned unsent: it records %s, and the spec now asks for %s.", op.ID, op.Type, describeTerms(op.Terms), describeTerms(s.terms))
 	retireOperation(st)
 	return nil, nil
@@ -381,7 +382,7 @@ func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *su
 			r.unsent.recorded(op.ID)
 		}
 		if joined != "" {
-			s.event(nil, "Normal", "JoinedTransfer", "CallPartnerCenter",
+			s.event(nil, corev1.EventTypeNormal, "JoinedTransfer", "CallPartnerCenter",
 				"Transfer %s from partner %s for customer %s is under way: operation %s joins it instead of asking for another.", joined, s.channelPartner.Name, s.customer.Name, op.ID)
 			return op, nil, nil
 		}
@@ -465,7 +466,7 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 		r.shared.transferStarted(group, t.ID)
 	}
 	op.Refusal = ""
-	s.event(nil, "Normal", string(op.Type), "CallPartnerCenter", "Partner Center confirmed operation %s (%s): %s", op.ID, op.Type, op.ExternalID)
+	s.event(nil, corev1.EventTypeNormal, string(op.Type), "CallPartnerCenter", "Partner Center confirmed operation %s (%s): %s", op.ID, op.Type, op.ExternalID)
 	return nil, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -109,7 +110,7 @@ func (r *DelegatedAdminRelationshipReconciler) keepFinal(_ context.Context, s *g
 	switch s.obj.Status.Phase {
 	case v1alpha1.GDAPExpired:
 		s.conds.remove(v1alpha1.ConditionExpiresSoon)
-		s.conds.stalled(v1alpha1.ReasonGDAPExpired, fmt.Sprintf("The relationship ended %s; the partner has no admin access through it. Ask again with a new DelegatedAdminRelationship (a new displayName).", formatMetaTime(s.obj.Status.EndsAt)))
+		s.conds.stalled(v1alpha1.ReasonRelationshipExpired, fmt.Sprintf("The relationship ended %s; the partner has no admin access through it. Ask again with a new DelegatedAdminRelationship (a new displayName).", formatMetaTime(s.obj.Status.EndsAt)))
 	case v1alpha1.GDAPTerminated:
 		s.conds.remove(v1alpha1.ConditionExpiresSoon)
 		s.conds.stalled(v1alpha1.ReasonGDAPTerminated, "The relationship was terminated; the partner has no admin access through it. Ask again with a new DelegatedAdminRelationship (a new displayName).")
@@ -417,12 +418,12 @@ func (r *DelegatedAdminRelationshipReconciler) keepAutoExtension(ctx context.Con
 // be extended, and says the relationship is Expiring; Ready stays True.
 func (r *DelegatedAdminRelationshipReconciler) warnBeforeEnd(_ context.Context, s *gdapScope) (*ctrl.Result, error) {
 	ready := fmt.Sprintf("Partner %s holds %d role(s) in customer %s's tenant until %s.", s.partner.Name, len(s.obj.Spec.Roles), s.customer.Name, formatMetaTime(s.obj.Status.EndsAt))
-	if autoExtendOf(s.obj) == "P180D" {
+	if autoExtendOf(s.obj) == graph.AutoExtend180Days {
 		ready = fmt.Sprintf("Partner %s holds %d role(s) in customer %s's tenant; the relationship extends itself by 180 days at %s.", s.partner.Name, len(s.obj.Spec.Roles), s.customer.Name, formatMetaTime(s.obj.Status.EndsAt))
 	}
 	s.conds.ready(v1alpha1.ReasonAccessActive, ready)
 	end := s.obj.Status.EndsAt
-	if end == nil || s.rel.AutoExtendDuration == "P180D" {
+	if end == nil || s.rel.AutoExtendDuration == graph.AutoExtend180Days {
 		s.conds.remove(v1alpha1.ConditionExpiresSoon)
 		return nil, nil
 	}
@@ -481,14 +482,14 @@ func (r *DelegatedAdminRelationshipReconciler) terminate(ctx context.Context, ob
 	partner := &v1alpha1.Partner{}
 	if err := r.Get(ctx, client.ObjectKey{Name: obj.Spec.PartnerRef}, partner); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.recorder.Eventf(obj, nil, "Warning", "NotTerminated", "Delete", "Partner %s no longer exists, so relationship %s could not be terminated in Microsoft Graph.", obj.Spec.PartnerRef, obj.Status.RelationshipID)
+			r.recorder.Eventf(obj, nil, corev1.EventTypeWarning, "NotTerminated", "Delete", "Partner %s no longer exists, so relationship %s could not be terminated in Microsoft Graph.", obj.Spec.PartnerRef, obj.Status.RelationshipID)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
 	}
 	g, err := r.clients.getGraph(ctx, partner)
 	if err != nil {
-		r.recorder.Eventf(obj, nil, "Warning", "NotTerminated", "Delete", "Relationship %s could not be terminated: partner %s cannot call Microsoft Graph (%v).", obj.Status.RelationshipID, partner.Name, err)
+		r.recorder.Eventf(obj, nil, corev1.EventTypeWarning, "NotTerminated", "Delete", "Relationship %s could not be terminated: partner %s cannot call Microsoft Graph (%v).", obj.Status.RelationshipID, partner.Name, err)
 		return ctrl.Result{}, nil
 	}
 	var rel *graph.Relationship
@@ -512,16 +513,16 @@ func (r *DelegatedAdminRelationshipReconciler) terminate(ctx context.Context, ob
 		if err := g.DeleteRelationship(ctx, rel.ID, rel.ETag); err != nil && !graph.IsNotFound(err) {
 			return ctrl.Result{}, fmt.Errorf("deleting relationship %s: %w", rel.ID, err)
 		}
-		r.recorder.Eventf(obj, nil, "Normal", "Deleted", "Delete", "Relationship %s was deleted in Microsoft Graph before the customer saw it.", rel.ID)
+		r.recorder.Eventf(obj, nil, corev1.EventTypeNormal, "Deleted", "Delete", "Relationship %s was deleted in Microsoft Graph before the customer saw it.", rel.ID)
 	case graph.StatusActive, graph.StatusExpiring:
 		if _, err := g.Request(ctx, rel.ID, graph.ActionTerminate); err != nil {
 			return ctrl.Result{}, fmt.Errorf("terminating relationship %s: %w", rel.ID, err)
 		}
-		r.recorder.Eventf(obj, nil, "Normal", "TerminationRequested", "Delete", "Asked Microsoft Graph to terminate relationship %s, as spec.terminateOnDelete says.", rel.ID)
+		r.recorder.Eventf(obj, nil, corev1.EventTypeNormal, "TerminationRequested", "Delete", "Asked Microsoft Graph to terminate relationship %s, as spec.terminateOnDelete says.", rel.ID)
 	case graph.StatusApproved, graph.StatusActivating:
 		return ctrl.Result{RequeueAfter: r.opts.poll()}, nil // terminate once active
 	case graph.StatusApprovalPending:
-		r.recorder.Eventf(obj, nil, "Warning", "NotTerminated", "Delete",
+		r.recorder.Eventf(obj, nil, corev1.EventTypeWarning, "NotTerminated", "Delete",
 			"Relationship %s waits for the customer's approval and cannot be terminated before it is active; it expires 90 days after it was locked unless the customer approves it.", rel.ID)
 	}
 	return ctrl.Result{}, nil
@@ -546,13 +547,13 @@ func (r *DelegatedAdminRelationshipReconciler) events(p *pass[*v1alpha1.Delegate
 	was := meta.FindStatusCondition(before.Status.Conditions, v1alpha1.ConditionExpiresSoon)
 	now := meta.FindStatusCondition(after.Status.Conditions, v1alpha1.ConditionExpiresSoon)
 	if now != nil && now.Status == metav1.ConditionTrue && (was == nil || was.Reason != now.Reason) {
-		p.event(nil, "Warning", now.Reason, "Reconcile", "%s", now.Message)
+		p.event(nil, corev1.EventTypeWarning, now.Reason, "Reconcile", "%s", now.Message)
 	}
 }
 
 func autoExtendOf(o *v1alpha1.DelegatedAdminRelationship) string {
 	if o.Spec.AutoExtendDuration == "" {
-		return "PT0S"
+		return graph.NoAutoExtend
 	}
 	return o.Spec.AutoExtendDuration
 }

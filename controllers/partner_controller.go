@@ -61,7 +61,7 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	case errors.As(err, &credErr):
 		conds.remove(v1alpha1.ConditionAppUserCalls)
 		conds.stalled(credErr.reason, credErr.Error()+".")
-		eventOnReadyChange(p, "Warning", "ReadCredentials")
+		eventOnReadyChange(p, corev1.EventTypeWarning, "ReadCredentials")
 		// A change to the Secret requeues the Partner at once (SetupWithManager).
 		return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 	case err != nil:
@@ -71,7 +71,7 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 			conds.remove(v1alpha1.ConditionAppUserCalls)
 			conds.stalled(v1alpha1.ReasonTokenFailed, fmt.Sprintf("The token service refused %s: %v.",
 				r.clients.credentialsOf(partner), err))
-			eventOnReadyChange(p, "Warning", "ObtainToken")
+			eventOnReadyChange(p, corev1.EventTypeWarning, "ObtainToken")
 			return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 		}
 		if partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
@@ -89,13 +89,13 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 			conds.stalled(v1alpha1.ReasonRefreshTokenFailed, fmt.Sprintf(
 				"The credentials obtained an App-only token, but the token service refused the refresh token (%v): App+User calls (reseller request links, the customer agreement) fail until a person signs in again: kubectl multichannel login %s.",
 				userErr, partner.Name))
-			eventOnReadyChange(p, "Warning", "ObtainToken")
+			eventOnReadyChange(p, corev1.EventTypeWarning, "ObtainToken")
 			return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 		}
 		conds.ready(v1alpha1.ReasonTokenObtained, tokenObtainedMessage(r.clients.credentialsOf(partner), r.refreshTokenSecret(partner), userErr))
 	}
 	partner.Status.ObservedGeneration = partner.Generation
-	eventOnReadyChange(p, "Normal", "ObtainToken")
+	eventOnReadyChange(p, corev1.EventTypeNormal, "ObtainToken")
 	return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 }
 
@@ -206,7 +206,7 @@ func (r *PartnerReconciler) setAppUserCalls(p *pass[*v1alpha1.Partner], partner 
 		msg := fmt.Sprintf("The refresh token works, but it has not been renewed for %s (since %s): a refresh token unused for 90 days expires. The token service returns no new one; sign in again: kubectl multichannel login %s.",
 			describeAge(age), at.UTC().Format(time.RFC3339), partner.Name)
 		if was := meta.FindStatusCondition(p.before.Status.Conditions, v1alpha1.ConditionAppUserCalls); was == nil || was.Reason != v1alpha1.ReasonRefreshTokenAging {
-			p.event(nil, "Warning", v1alpha1.ReasonRefreshTokenAging, "RenewRefreshToken", "%s", msg)
+			p.event(nil, corev1.EventTypeWarning, v1alpha1.ReasonRefreshTokenAging, "RenewRefreshToken", "%s", msg)
 		}
 		set(metav1.ConditionTrue, v1alpha1.ReasonRefreshTokenAging, msg)
 	}

@@ -82,9 +82,9 @@ func TestPartnerClientsReadSecretsOffTheHotPath(t *testing.T) {
 	}
 }
 
-// TestCredentialsStayHome: a Partner whose endpoints are not allowed, or whose
+// TestRefusedPartnersSecretIsNeverRead: a Partner whose endpoints are not allowed, or whose
 // Secret is in another namespace, gets no client, and its Secret is never read.
-func TestCredentialsStayHome(t *testing.T) {
+func TestRefusedPartnersSecretIsNeverRead(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name       string

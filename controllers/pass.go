@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -60,9 +61,9 @@ func (p *pass[T]) phaseChanged(from, to string, warning bool, subject string) {
 	if from == to || to == "" || to == string(v1alpha1.PhasePending) {
 		return
 	}
-	eventType := "Normal"
+	eventType := corev1.EventTypeNormal
 	if warning {
-		eventType = "Warning"
+		eventType = corev1.EventTypeWarning
 	}
 	msg := subject
 	if o := p.conds.outcome; o.state != unsummarized {

@@ -345,7 +345,7 @@ const customerTenantBy = "customer tenant "
 
 func expiresAfter(rr *v1alpha1.ResellerRelationship) time.Duration {
 	if rr.Spec.ExpiresAfter == nil {
-		return 720 * time.Hour
+		return v1alpha1.DefaultRequestExpiry
 	}
 	return rr.Spec.ExpiresAfter.Duration
 }

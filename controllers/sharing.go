@@ -121,7 +121,7 @@ func (s *shared) transferFailed(g transferGroup) {
 // joinable: a transfer others may still join: the source partner has not
 // answered and it has not expired.
 func joinable(t *pc.Transfer, now time.Time) bool {
-	return (t.Status == pc.TransferActive || t.Status == pc.TransferInProgress) && (t.ExpirationTime == nil || now.Before(*t.ExpirationTime))
+	return t.Pending() && (t.ExpirationTime == nil || now.Before(*t.ExpirationTime))
 }
 
 // readTransfer returns the transfer as last read, when that was within

@@ -271,7 +271,7 @@ type DelegatedAdminRelationshipStatus struct {
 // +kubebuilder:printcolumn:name="Partner",type=string,JSONPath=`.spec.partnerRef`
 // +kubebuilder:printcolumn:name="Customer",type=string,JSONPath=`.spec.customerRef`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
-// +kubebuilder:printcolumn:name="Ends",type=date,JSONPath=`.status.endsAt`
+// +kubebuilder:printcolumn:name="Ends",type=string,JSONPath=`.status.endsAt`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Invitation",type=string,JSONPath=`.status.invitationURL`,priority=1

@@ -59,7 +59,6 @@ const ReasonAwaitingOrder = "AwaitingOrder"
 
 // Reasons of a DelegatedAdminRelationship's conditions.
 const (
-	ReasonCreatingRelationship  = "CreatingRelationship"
 	ReasonAwaitingCustomer      = "AwaitingCustomerApproval"
 	ReasonActivating            = "Activating"
 	ReasonAssigningAccess       = "AssigningAccess"
@@ -68,7 +67,6 @@ const (
 	ReasonGraphError            = "GraphError"
 	ReasonGraphRejected         = "GraphRejected"
 	ReasonDisplayNameInUse      = "DisplayNameInUse"
-	ReasonGDAPExpired           = "RelationshipExpired"
 	ReasonGDAPTerminated        = "RelationshipTerminated"
 	ReasonGDAPTerminating       = "Terminating"
 	ReasonNoCredentials         = "NoCredentials"
@@ -77,7 +75,6 @@ const (
 	ReasonNotAvailableInCloud = "NotAvailableInCloud"
 	ReasonExpiresWithin30Days = "ExpiresWithin30Days"
 	ReasonExpiresWithin7Days  = "ExpiresWithin7Days"
-	ReasonAutoExtends         = "AutoExtends"
 )
 
 // Reasons of a ResellerRelationship's conditions.

@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -96,6 +98,10 @@ type ResellerRelationshipSpec struct {
 	// +kubebuilder:default="720h"
 	ExpiresAfter *metav1.Duration `json:"expiresAfter,omitempty"`
 }
+
+// DefaultRequestExpiry is expiresAfter's default (the marker above says it
+// to the API server; this says it to the code).
+const DefaultRequestExpiry = 720 * time.Hour
 
 // Approval records the customer's decision.
 type Approval struct {

@@ -20,6 +20,15 @@ const (
 )
 
 // Request actions (delegatedAdminRelationshipRequestAction).
+// A relationship's autoExtendDuration: Microsoft Graph accepts these two.
+const (
+	// AutoExtend180Days extends the relationship by 180 days at its end
+	// (not allowed with the Global Administrator role).
+	AutoExtend180Days = "P180D"
+	// NoAutoExtend lets the relationship end.
+	NoAutoExtend = "PT0S"
+)
+
 const (
 	ActionLockForApproval = "lockForApproval"
 	ActionTerminate       = "terminate"
