@@ -12,22 +12,17 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
 	"github.com/google/uuid"
 	"golang.org/x/oauth2"
-	"golang.org/x/time/rate"
 
 	"github.com/partnerops/multichannel-operator/internal/apiretry"
 	"github.com/partnerops/multichannel-operator/internal/entra"
@@ -80,11 +75,8 @@ type Config struct {
 type Client struct {
 	endpoint *url.URL
 	tenantID string
-	http     *http.Client
 	tokens   oauth2.TokenSource
-	limiter  *rate.Limiter
-	retry    pc.RetryPolicy
-	metrics  *Metrics
+	sender   *apiretry.Sender
 }
 
 // New returns a Client for cfg.
@@ -118,8 +110,8 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	return &Client{
-		endpoint: endpoint, tenantID: cfg.TenantID, http: api, tokens: tokens,
-		limiter: limiter, retry: cfg.Retry.WithDefaults(), metrics: metrics,
+		endpoint: endpoint, tenantID: cfg.TenantID, tokens: tokens,
+		sender: &apiretry.Sender{Service: "microsoft graph", HTTP: api, Limiter: limiter, Retry: cfg.Retry.WithDefaults(), Metrics: metrics},
 	}, nil
 }
 
@@ -260,110 +252,27 @@ type call struct {
 }
 
 func (c *Client) do(ctx context.Context, k call, out any) error {
-	var body []byte
-	if k.body != nil {
-		var err error
-		if body, err = json.Marshal(k.body); err != nil {
-			return fmt.Errorf("microsoft graph %s: encoding the request: %w", k.op, err)
-		}
-	}
 	// Every attempt of one call carries the same client-request-id, so that
 	// Graph's logs (and the simulator's duplicate counter) tie them together.
 	requestID := uuid.NewString()
-	return apiretry.Retry(ctx, c.retry, k.op, func() { c.metrics.Retries(k.op).Inc() }, func() error {
-		return c.send(ctx, k, requestID, body, out)
-	})
-}
-
-// send sends one attempt and classifies its outcome for the retry loop.
-func (c *Client) send(ctx context.Context, k call, requestID string, body []byte, out any) error {
-	tok, err := c.tokens.Token()
-	if err != nil {
-		err = fmt.Errorf("microsoft graph %s: obtaining a token: %w", k.op, apiretry.TokenError(err))
-		if _, ok := apiretry.RedirectRefused(err); ok {
-			return backoff.Permanent(err) // the redirect would come again
-		}
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
-			return backoff.Permanent(err)
-		}
-		return err
-	}
-	// Only a request about to be sent spends the tenant's budget.
-	if err := apiretry.Admit(c.limiter, "microsoft graph", k.op); err != nil {
-		c.metrics.RateLimited(k.op).Inc()
-		return backoff.Permanent(err)
-	}
 	u := *c.endpoint
 	u.Path += "/v1.0" + k.path
 	u.RawQuery = k.query.Encode()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, k.method, u.String(), rd)
-	if err != nil {
-		return backoff.Permanent(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set(HeaderClientRequestID, requestID)
-	req.Header.Set("return-client-request-id", "true")
+	h := http.Header{}
+	h.Set(HeaderClientRequestID, requestID)
+	h.Set("return-client-request-id", "true")
 	if k.ifMatch != "" {
-		req.Header.Set("If-Match", k.ifMatch)
+		h.Set("If-Match", k.ifMatch)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.metrics.Requests(k.op, "error").Inc()
-		if re, ok := apiretry.RedirectRefused(err); ok {
-			return backoff.Permanent(fmt.Errorf("microsoft graph %s: %w", k.op, re))
-		}
-		err = fmt.Errorf("microsoft graph %s: %w", k.op, err)
-		if !k.retryable || ctx.Err() != nil {
-			return backoff.Permanent(err)
-		}
-		return err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	c.metrics.Requests(k.op, strconv.Itoa(resp.StatusCode)).Inc()
-	if err != nil {
-		err = fmt.Errorf("microsoft graph %s: reading the response: %w", k.op, err)
-		if !k.retryable {
-			return backoff.Permanent(err)
-		}
-		return err
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		if out == nil || len(data) == 0 {
-			return nil
-		}
-		if err := json.Unmarshal(data, out); err != nil {
-			return backoff.Permanent(fmt.Errorf("microsoft graph %s: decoding the response: %w", k.op, err))
-		}
-		return nil
-	}
-	apiErr := &Error{Operation: k.op, StatusCode: resp.StatusCode, RequestID: requestID}
-	var eb ErrorBody
-	if json.Unmarshal(data, &eb) == nil {
-		apiErr.Code, apiErr.Message = eb.Error.Code, eb.Error.Message
-	}
-	after, hasAfter := apiretry.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests:
-		c.metrics.Throttled(k.op).Inc()
-		// Not processed: the caller sends it again after Retry-After.
-		// Waiting here would hold the caller's worker.
-		return c.retry.Throttled(k.op, apiErr, after, hasAfter)
-	case resp.StatusCode >= 500 && k.retryable:
-		if hasAfter { // waited here if short, else returned as throttling
-			return apiretry.After(apiErr, after)
-		}
-		return apiErr
-	default:
-		return backoff.Permanent(apiErr)
-	}
+	return c.sender.Do(ctx, apiretry.Call{
+		Op: k.op, Method: k.method, URL: u.String(), Body: k.body, Tokens: c.tokens, Header: h, Retryable: k.retryable,
+		Error: func(status int, data []byte) error {
+			apiErr := &Error{Operation: k.op, StatusCode: status, RequestID: requestID}
+			var eb ErrorBody
+			if json.Unmarshal(data, &eb) == nil {
+				apiErr.Code, apiErr.Message = eb.Error.Code, eb.Error.Message
+			}
+			return apiErr
+		},
+	}, out)
 }

@@ -13,22 +13,17 @@
 package partnercenter
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
 	"github.com/google/uuid"
 	"golang.org/x/oauth2"
-	"golang.org/x/time/rate"
 
 	"github.com/partnerops/multichannel-operator/internal/apiretry"
 	"github.com/partnerops/multichannel-operator/internal/entra"
@@ -130,12 +125,9 @@ type Config struct {
 type Client struct {
 	endpoint *url.URL
 	tenantID string
-	http     *http.Client
 	app      oauth2.TokenSource // client credentials
 	user     oauth2.TokenSource // App+User: refresh token; nil without one
-	limiter  *rate.Limiter
-	retry    RetryPolicy
-	metrics  *Metrics
+	sender   *apiretry.Sender
 }
 
 // New returns a Client for cfg.
@@ -167,9 +159,10 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Credentials.RefreshToken != "" {
 		user = entra.UserTokens(tokens, UserScope, cfg.OnRefreshTokenRenewed)
 	}
+	retry := cfg.Retry.WithDefaults()
 	return &Client{
-		endpoint: endpoint, tenantID: cfg.TenantID, http: api, app: app, user: user,
-		limiter: limiter, retry: cfg.Retry.WithDefaults(), metrics: metrics,
+		endpoint: endpoint, tenantID: cfg.TenantID, app: app, user: user,
+		sender: &apiretry.Sender{Service: "partner center", HTTP: api, Limiter: limiter, Retry: retry, Metrics: metrics},
 	}, nil
 }
 
@@ -331,112 +324,39 @@ func CorrelationIDFrom(ctx context.Context) string {
 }
 
 func (c *Client) do(ctx context.Context, k call, out any) error {
+	ts := c.app
+	if k.user {
+		if c.user == nil {
+			return fmt.Errorf("partner center %s: %w", k.op, ErrUserCredentialsRequired)
+		}
+		ts = c.user
+	}
 	if k.requestID == "" {
 		k.requestID = uuid.NewString()
 	}
 	// One call, one MS-CorrelationId; its retries are the same call and keep it.
 	correlationID := uuid.NewString()
-	var body []byte
-	if k.body != nil {
-		var err error
-		if body, err = json.Marshal(k.body); err != nil {
-			return fmt.Errorf("partner center %s: encoding the request: %w", k.op, err)
-		}
-	}
-	return apiretry.Retry(ctx, c.retry, k.op, func() { c.metrics.Retries(k.op).Inc() }, func() error {
-		return c.send(ctx, k, body, correlationID, out)
-	})
-}
-
-// send sends one attempt and classifies its outcome for the retry loop.
-func (c *Client) send(ctx context.Context, k call, body []byte, correlationID string, out any) error {
-	ts := c.app
-	if k.user {
-		if c.user == nil {
-			return backoff.Permanent(fmt.Errorf("partner center %s: %w", k.op, ErrUserCredentialsRequired))
-		}
-		ts = c.user
-	}
-	tok, err := ts.Token()
-	if err != nil {
-		err = fmt.Errorf("partner center %s: obtaining a token: %w", k.op, apiretry.TokenError(err))
-		if _, ok := apiretry.RedirectRefused(err); ok {
-			return backoff.Permanent(err) // the redirect would come again
-		}
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
-			return backoff.Permanent(err) // refused credentials do not get better
-		}
-		return err
-	}
-	// The tenant's budget is checked last, so that only a request about to
-	// be sent spends it; when it is spent the caller calls again later.
-	admit := func() error { return apiretry.Admit(c.limiter, "partner center", k.op) }
-	if k.follows {
-		admit = func() error { return apiretry.AdmitWithin(ctx, c.limiter, "partner center", k.op, c.retry.MaxWait) }
-	}
-	if err := admit(); err != nil {
-		c.metrics.RateLimited(k.op).Inc()
-		return backoff.Permanent(err)
-	}
-
 	u := *c.endpoint
 	u.Path += "/v1" + k.path
 	u.RawQuery = k.query.Encode()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, k.method, u.String(), rd)
-	if err != nil {
-		return backoff.Permanent(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set(HeaderRequestID, k.requestID)
-	req.Header.Set(HeaderCorrelationID, correlationID)
-	req.Header.Set(HeaderContractVersion, ContractVersion)
+	h := http.Header{}
+	h.Set(HeaderRequestID, k.requestID)
+	h.Set(HeaderCorrelationID, correlationID)
+	h.Set(HeaderContractVersion, ContractVersion)
 	if k.ifMatch != "" {
-		req.Header.Set("If-Match", k.ifMatch)
+		h.Set("If-Match", k.ifMatch)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	return c.sender.Do(ctx, apiretry.Call{
+		Op: k.op, Method: k.method, URL: u.String(), Body: k.body, Tokens: ts, Header: h,
+		Retryable: k.retryable, Follows: k.follows,
+		Error: func(status int, data []byte) error { return errorOf(k.op, status, k.requestID, correlationID, data) },
+	}, out)
+}
 
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.metrics.Requests(k.op, "error").Inc()
-		if re, ok := apiretry.RedirectRefused(err); ok {
-			return backoff.Permanent(fmt.Errorf("partner center %s: %w", k.op, re))
-		}
-		err = fmt.Errorf("partner center %s: %w", k.op, err)
-		if !k.retryable || ctx.Err() != nil {
-			return backoff.Permanent(err)
-		}
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	c.metrics.Requests(k.op, strconv.Itoa(resp.StatusCode)).Inc()
-	if err != nil {
-		err = fmt.Errorf("partner center %s: reading the response: %w", k.op, err)
-		if !k.retryable {
-			return backoff.Permanent(err)
-		}
-		return err
-	}
-
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		if out == nil || len(data) == 0 {
-			return nil
-		}
-		if err := json.Unmarshal(data, out); err != nil {
-			return backoff.Permanent(fmt.Errorf("partner center %s: decoding the response: %w", k.op, err))
-		}
-		return nil
-	}
-
-	apiErr := &Error{Operation: k.op, StatusCode: resp.StatusCode, RequestID: k.requestID, CorrelationID: correlationID}
+// errorOf is Partner Center's error answer, its documented body read when
+// it has one.
+func errorOf(op string, status int, requestID, correlationID string, data []byte) *Error {
+	apiErr := &Error{Operation: op, StatusCode: status, RequestID: requestID, CorrelationID: correlationID}
 	var eb ErrorBody
 	if json.Unmarshal(data, &eb) == nil {
 		apiErr.Code, apiErr.CodeText, apiErr.Description, apiErr.Source = eb.Code.Number, eb.Code.Text, eb.Description, eb.Source
@@ -448,19 +368,5 @@ func (c *Client) send(ctx context.Context, k call, body []byte, correlationID st
 			apiErr.Data = append(apiErr.Data, s)
 		}
 	}
-	after, hasAfter := apiretry.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests:
-		c.metrics.Throttled(k.op).Inc()
-		// Not processed: the caller sends it again, with the same request ID,
-		// after Retry-After. Waiting here would hold the caller's worker.
-		return c.retry.Throttled(k.op, apiErr, after, hasAfter)
-	case resp.StatusCode >= 500 && k.retryable:
-		if hasAfter { // waited here if short, else returned as throttling
-			return apiretry.After(apiErr, after)
-		}
-		return apiErr
-	default:
-		return backoff.Permanent(apiErr)
-	}
+	return apiErr
 }
