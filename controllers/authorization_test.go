@@ -454,6 +454,11 @@ func TestAdmissionWarnings(t *testing.T) {
 				"cspType": "IndirectReseller", "indirectProviderRef": "tailspin", "country": "US",
 				"partnerCenter": map[string]any{"credentialsSecretRef": map[string]any{"name": "partner-center"}}}},
 			"never used for Partner Center calls"},
+		{"partners", map[string]any{"kind": "Partner", "metadata": map[string]any{"name": h.ns + "-reseller-wi"},
+			"spec": map[string]any{"displayName": "Northwind", "tenantID": "3e5f7a9b-2c4d-4e6f-8a0b-1c2d3e4f5a6c", "partnerID": "5357565",
+				"cspType": "IndirectReseller", "indirectProviderRef": "tailspin", "country": "US",
+				"partnerCenter": map[string]any{"workloadIdentity": map[string]any{"clientID": "6b1f0a7e-0000-4000-8000-00000000a001"}}}},
+			"never used for Partner Center calls"},
 	} {
 		mu.Lock()
 		warnings = nil

@@ -125,7 +125,7 @@ func retryPartnerCenter(conds conditions, object, doing string, err error) (*ctr
 	if errors.Is(err, pc.ErrUserCredentialsRequired) {
 		// Nothing was sent: the operator cannot make the call at all.
 		conds.stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf(
-			"Stopped %s: it is an App+User call, and the partner's credentials Secret has no %s. Add one; the Secret's change resumes this at once.",
+			"Stopped %s: it is an App+User call, and the partner has no %s (in the Secret spec.partnerCenter.credentialsSecretRef names; kubectl multichannel login writes one). The Secret's change resumes this at once.",
 			doing, v1alpha1.SecretKeyRefreshToken))
 		return done, nil
 	}

@@ -121,6 +121,14 @@ func tokenObtainedMessage(creds, secret string, userErr error) string {
 	}
 }
 
+// noRefreshTokenMessage says why App+User calls are impossible, and what to do.
+func noRefreshTokenMessage(partner *v1alpha1.Partner) string {
+	if partner.Spec.PartnerCenter.CredentialsSecretRef == nil {
+		return "The partner names no Secret to hold a refreshToken (spec.partnerCenter.credentialsSecretRef), so App+User calls are impossible: reseller request links cannot be asked for. Name a Secret in the operator's namespace (it may be empty), then sign in: kubectl multichannel login " + partner.Name + "."
+	}
+	return "The credentials Secret has no refreshToken, so App+User calls are impossible: reseller request links cannot be asked for. Sign in: kubectl multichannel login " + partner.Name + "."
+}
+
 // refreshTokenSecret names the Secret that holds the partner's refresh token.
 func (r *PartnerReconciler) refreshTokenSecret(partner *v1alpha1.Partner) string {
 	if ref := partner.Spec.PartnerCenter.CredentialsSecretRef; ref != nil {
@@ -192,7 +200,7 @@ func (r *PartnerReconciler) setAppUserCalls(p *pass[*v1alpha1.Partner], partner 
 	switch {
 	case errors.Is(err, pc.ErrUserCredentialsRequired):
 		set(metav1.ConditionFalse, v1alpha1.ReasonNoRefreshToken,
-			"The credentials Secret has no refreshToken, so App+User calls are impossible: reseller request links cannot be asked for. Sign in: kubectl multichannel login "+partner.Name+".")
+			noRefreshTokenMessage(partner))
 	case err != nil:
 		set(metav1.ConditionFalse, v1alpha1.ReasonRefreshTokenFailed,
 			fmt.Sprintf("The token service refused the refresh token: %v. Reseller request links cannot be asked for until it is replaced.", err))

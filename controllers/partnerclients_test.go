@@ -254,8 +254,8 @@ func TestWhatAuthenticatesThePartner(t *testing.T) {
 			switch {
 			case tc.message == "" && (err != nil || c == nil):
 				t.Fatalf("refresh: %v", err)
-			case tc.message == "" && !strings.Contains(clients.credentialsOf(partner), tc.kind):
-				t.Errorf("credentials %q, want the %s", clients.credentialsOf(partner), tc.kind)
+			case tc.message == "" && string(clients.clients[partner.Name].kind) != tc.kind:
+				t.Errorf("built with the %s, want the %s", clients.clients[partner.Name].kind, tc.kind)
 			case tc.message != "" && (!errors.As(err, &credErr) || credErr.reason != tc.kind || !strings.Contains(err.Error(), tc.message)):
 				t.Errorf("refresh: %v; want reason %s saying %q", err, tc.kind, tc.message)
 			}

@@ -17,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
@@ -112,21 +111,18 @@ func (o *loginOptions) run(ctx context.Context, name string, out io.Writer, cloc
 	if err := c.Get(ctx, key, secret); err != nil {
 		return bad(fmt.Errorf("reading Secret %s, which Partner %s names: %w", key, name, err))
 	}
-	httpClient := apiretry.NoRedirects(&http.Client{Timeout: 30 * time.Second}, "token service")
 	base := strings.TrimSuffix(authority, "/") + "/" + partner.Spec.TenantID + "/oauth2/v2.0"
 	creds, err := o.credentials(ctx, c, partner, secret)
 	if err != nil {
 		return bad(err)
 	}
-	// The application authenticates as the operator's client does.
-	form := url.Values{}
-	if err := creds.Authenticate(form, base+"/token"); err != nil {
+	// The application authenticates as the operator's client does, each
+	// poll with a fresh assertion (a certificate's lives ten minutes).
+	if err := creds.Authenticate(url.Values{}, base+"/token"); err != nil {
 		return bad(fmt.Errorf("partner %s: %w", name, err))
 	}
-	var auth []oauth2.AuthCodeOption
-	for k := range form {
-		auth = append(auth, oauth2.SetAuthURLParam(k, form.Get(k)))
-	}
+	httpClient := apiretry.NoRedirects(&http.Client{Timeout: 30 * time.Second,
+		Transport: &authenticating{base: http.DefaultTransport, tokenURL: base + "/token", creds: creds}}, "token service")
 	cfg := &oauth2.Config{ClientID: creds.ClientID, Scopes: strings.Fields(pc.UserScope),
 		Endpoint: oauth2.Endpoint{DeviceAuthURL: base + "/devicecode", TokenURL: base + "/token", AuthStyle: oauth2.AuthStyleInParams}}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, httpClient)
@@ -138,7 +134,7 @@ func (o *loginOptions) run(ctx context.Context, name string, out io.Writer, cloc
 	}
 	fmt.Fprintf(out, "To sign partner %s in, open %s on any machine and enter the code %s.\nSign in as a Partner Center admin agent of tenant %s, with multi-factor authentication. Waiting up to %s...\n",
 		name, da.VerificationURI, da.UserCode, partner.Spec.TenantID, time.Until(da.Expiry).Round(time.Second))
-	tok, err := cfg.DeviceAccessToken(ctx, da, auth...)
+	tok, err := cfg.DeviceAccessToken(ctx, da)
 	if err != nil {
 		return bad(signInFailed(err))
 	}
@@ -152,14 +148,47 @@ func (o *loginOptions) run(ctx context.Context, name string, out io.Writer, cloc
 	return nil
 }
 
+// authenticating adds the application's credential to each token
+// request: a new certificate assertion for every poll of the device code.
+type authenticating struct {
+	base     http.RoundTripper
+	tokenURL string
+	creds    entra.Credentials
+}
+
+func (a *authenticating) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodPost || req.URL.String() != a.tokenURL || req.Body == nil {
+		return a.base.RoundTrip(req)
+	}
+	body, err := io.ReadAll(req.Body)
+	_ = req.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, err
+	}
+	if err := a.creds.Authenticate(form, a.tokenURL); err != nil {
+		return nil, err
+	}
+	encoded := form.Encode()
+	r := req.Clone(req.Context())
+	r.Body, r.ContentLength = io.NopCloser(strings.NewReader(encoded)), int64(len(encoded))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(encoded)), nil }
+	return a.base.RoundTrip(r)
+}
+
 // credentials are what authenticates the partner's application: its
 // workload identity (a token of the operator's service account, asked for
-// now, valid ten minutes), else the Secret's certificate or secret.
+// now, valid through the sign-in), else the Secret's certificate or secret.
 func (o *loginOptions) credentials(ctx context.Context, c client.Client, partner *v1alpha1.Partner, secret *corev1.Secret) (entra.Credentials, error) {
 	if wi := partner.Spec.PartnerCenter.WorkloadIdentity; wi != nil {
 		sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: o.operatorNamespace, Name: o.serviceAccount}}
+		// It must outlive the sign-in: the device code's polls all carry it.
+		lifetime := max(int64((o.timeout+5*time.Minute)/time.Second), 600)
 		tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{
-			Audiences: []string{entra.FederatedTokenAudience}, ExpirationSeconds: ptr.To[int64](600)}}
+			Audiences: []string{entra.FederatedTokenAudience}, ExpirationSeconds: &lifetime}}
 		if err := c.SubResource("token").Create(ctx, sa, tr); err != nil {
 			return entra.Credentials{}, fmt.Errorf("asking for a token of the operator's service account %s/%s, which partner %s's workload identity trusts: %w",
 				o.operatorNamespace, o.serviceAccount, partner.Name, err)

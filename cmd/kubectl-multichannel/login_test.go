@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/apiretry/apiretrytest"
+	"github.com/partnerops/multichannel-operator/internal/entra"
 	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
 
@@ -214,4 +217,37 @@ func answerSignIn(t *testing.T, url, answer string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("no sign-in code was asked for")
+}
+
+// roundTripFunc records the requests a transport passes on.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestEachPollAuthenticatesAfresh: a device code's polls may span its 15
+// minutes, longer than a certificate assertion lives (ten): each token
+// request gets a new one, and nothing else is touched.
+func TestEachPollAuthenticatesAfresh(t *testing.T) {
+	pemData, _ := apiretrytest.Certificate(t, time.Now().Add(time.Hour))
+	const tokenURL = "https://login.example/t/oauth2/v2.0/token"
+	var assertions []string
+	a := &authenticating{tokenURL: tokenURL, creds: entra.Credentials{ClientID: "app", ClientCertificate: pemData},
+		base: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			body, _ := io.ReadAll(r.Body)
+			form, _ := url.ParseQuery(string(body))
+			if r.URL.String() == tokenURL && (form.Get("device_code") != "dc" || form.Has("client_secret")) {
+				t.Errorf("the form lost its fields or gained a secret: %v", form)
+			}
+			assertions = append(assertions, form.Get("client_assertion"))
+			return &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(strings.NewReader("{}"))}, nil
+		})}
+	for _, u := range []string{tokenURL, tokenURL, "https://login.example/t/oauth2/v2.0/devicecode"} {
+		req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(url.Values{"device_code": {"dc"}, "client_id": {"app"}}.Encode()))
+		if _, err := a.RoundTrip(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(assertions) != 3 || assertions[0] == "" || assertions[1] == "" || assertions[0] == assertions[1] || assertions[2] != "" {
+		t.Errorf("assertions %d: each token request needs its own, the device code request none", len(assertions))
+	}
 }

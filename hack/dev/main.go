@@ -136,6 +136,17 @@ func run(ctx context.Context, o options) error {
 	if err := sim.Trust(certFile); err != nil {
 		return err
 	}
+	// The env file's bundle: the system's roots and the simulator's, so that a
+	// shell that sources it still reaches real hosts (the module proxy).
+	bundle := filepath.Join(dir, "ca-bundle.crt")
+	simCert, err := os.ReadFile(certFile)
+	if err != nil {
+		return err
+	}
+	system, _ := os.ReadFile("/etc/ssl/certs/ca-certificates.crt") // absent elsewhere: the simulator's alone
+	if err := os.WriteFile(bundle, append(append(system, '\n'), simCert...), 0o600); err != nil {
+		return err
+	}
 	simURL := "https://" + ln.Addr().String()
 	simServer := &http.Server{Handler: graphsim.Compose(graphSimulator, simulator), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = simServer.ServeTLS(ln, certFile, keyFile) }()
@@ -148,7 +159,7 @@ func run(ctx context.Context, o options) error {
 		_ = graphSimulator.Close()
 	}()
 	envFile := filepath.Join(dir, "env")
-	if err := os.WriteFile(envFile, []byte(fmt.Sprintf("export KUBECONFIG=%s\nexport PARTNER_CENTER_ENDPOINT=%s\nexport SSL_CERT_FILE=%s\nexport CURL_CA_BUNDLE=%s\n", kubeconfig, simURL, certFile, certFile)), 0o600); err != nil {
+	if err := os.WriteFile(envFile, []byte(fmt.Sprintf("export KUBECONFIG=%s\nexport PARTNER_CENTER_ENDPOINT=%s\nexport SSL_CERT_FILE=%s\nexport CURL_CA_BUNDLE=%s\n", kubeconfig, simURL, bundle, bundle)), 0o600); err != nil {
 		return err
 	}
 

@@ -205,8 +205,7 @@ func recordCustomerDecision(ctx context.Context, c client.Client, key client.Obj
 		// Only the customer approves: for a partner with credentials that is
 		// what Partner Center shows, never a record made by hand.
 		partner := &v1alpha1.Partner{}
-		if err := c.Get(ctx, client.ObjectKey{Name: rr.Spec.PartnerRef}, partner); err == nil &&
-			partner.Spec.PartnerCenter != nil && partner.Spec.PartnerCenter.CredentialsSecretRef != nil {
+		if err := c.Get(ctx, client.ObjectKey{Name: rr.Spec.PartnerRef}, partner); err == nil && partner.HasCredentials() {
 			return out, fmt.Errorf("partner %s has Partner Center credentials, so customer %s's consent is only what Partner Center shows: its Global admin accepts %s (status.invitationURL); deny still records a refusal",
 				rr.Spec.PartnerRef, rr.Spec.CustomerRef, orLink(rr.Status.InvitationURL))
 		}

@@ -63,10 +63,7 @@ func (c Credentials) certificateAssertion(tokenURL string, now time.Time) (strin
 	if err != nil {
 		return "", err
 	}
-	rsaKey, ok := key.(*rsa.PrivateKey)
-	if !ok {
-		return "", fmt.Errorf("the client certificate's private key is %T; Entra ID's certificate credentials are RSA", key)
-	}
+	rsaKey := key.(*rsa.PrivateKey) // certificate() returns RSA keys only
 	thumb := sha256.Sum256(certs[0].Raw)
 	tok := jwt.NewWithClaims(jwt.SigningMethodPS256, jwt.RegisteredClaims{
 		Audience: jwt.ClaimStrings{tokenURL}, Issuer: c.ClientID, Subject: c.ClientID, ID: uuid.NewString(),

@@ -15,6 +15,7 @@ package entra
 import (
 	"context"
 	"crypto"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -98,13 +99,25 @@ func (c Credentials) Validate() error {
 	return nil
 }
 
-// certificate parses ClientCertificate.
+// certificate parses ClientCertificate: the certificates, the one whose
+// public key is the private key's first (a chain may list its CA first),
+// and the RSA key Entra ID's certificate credentials need.
 func (c Credentials) certificate() ([]*x509.Certificate, crypto.PrivateKey, error) {
 	certs, key, err := azidentity.ParseCertificates(c.ClientCertificate, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("the client certificate is not a PEM certificate with its unencrypted private key: %w", err)
 	}
-	return certs, key, nil
+	rsaKey, ok := key.(*rsa.PrivateKey)
+	if !ok {
+		return nil, nil, fmt.Errorf("the client certificate's private key is %T; Entra ID's certificate credentials are RSA", key)
+	}
+	for i, cert := range certs {
+		if rsaKey.PublicKey.Equal(cert.PublicKey) {
+			ordered := append([]*x509.Certificate{cert}, certs[:i]...)
+			return append(ordered, certs[i+1:]...), rsaKey, nil
+		}
+	}
+	return nil, nil, errors.New("the client certificate's private key belongs to none of its certificates")
 }
 
 // Config says where a partner's tokens come from.

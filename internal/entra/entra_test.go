@@ -7,7 +7,9 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -105,6 +107,13 @@ func TestCertificateCredential(t *testing.T) {
 		t.Errorf("refresh grant with an unregistered certificate: %v", err)
 	}
 
+	// A chain that lists another certificate first: the key's own is the one used.
+	caFirst := append(append([]byte{}, other[:strings.Index(string(other), "-----BEGIN PRIVATE KEY")]...), registered...)
+	user = entra.UserTokens(config(authority, entra.Credentials{ClientCertificate: caFirst, RefreshToken: "signed-in"}), scope, nil)
+	if _, err := user.Token(); err != nil {
+		t.Errorf("refresh grant with the key's certificate second in the PEM: %v", err)
+	}
+
 	// A registered certificate past its end is refused.
 	expired, old := certificate(t, time.Now().Add(-time.Minute))
 	authority = serve(t, sim.Options{Certificates: map[string][]*x509.Certificate{appID: {old}}})
@@ -194,11 +203,41 @@ func TestWorkloadIdentityCredential(t *testing.T) {
 		}
 	}
 
-	// Without the file there is no token, and no request is worth retrying blindly.
+	// A federated credential without keys or audiences verifies nothing, so accepts nothing.
+	bare := serve(t, sim.Options{FederatedCredentials: map[string][]sim.FederatedCredential{appID: {{Issuer: issuer, Subject: subject}}}})
+	app, _ = entra.AppTokens(config(bare, entra.Credentials{FederatedTokenFile: good}), scope)
+	if _, err := app.Token(); !strings.HasPrefix(oauthCode(err), "invalid_client AADSTS700027") {
+		t.Errorf("a federated credential without keys: %v, want it refused", err)
+	}
+
+	// Without the file there is no token.
 	app, _ = entra.AppTokens(config(authority, entra.Credentials{FederatedTokenFile: filepath.Join(t.TempDir(), "missing")}), scope)
 	if _, err := app.Token(); err == nil {
 		t.Error("a token without the service account's token")
 	}
+}
+
+// mismatched is one certificate with another's key.
+func mismatched(t *testing.T) []byte {
+	a, _ := certificate(t, time.Now().Add(time.Hour))
+	b, _ := certificate(t, time.Now().Add(time.Hour))
+	keyAt := strings.Index(string(b), "-----BEGIN PRIVATE KEY")
+	return append(a[:strings.Index(string(a), "-----BEGIN PRIVATE KEY")], b[keyAt:]...)
+}
+
+// ecCertificate is a self-signed certificate with its ECDSA key, as PEM.
+func ecCertificate(t *testing.T) []byte {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
+	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...)
 }
 
 // TestValidate: what each kind of credential needs, and which one is used.
@@ -216,6 +255,8 @@ func TestValidate(t *testing.T) {
 		{"no client ID", entra.Credentials{ClientSecret: "s"}, entra.KindClientSecret, "client ID"},
 		{"nothing", entra.Credentials{ClientID: "a"}, "", "client secret, a client certificate or a workload identity"},
 		{"not PEM", entra.Credentials{ClientID: "a", ClientCertificate: []byte("nope")}, entra.KindClientCertificate, "not a PEM certificate"},
+		{"another certificate's key", entra.Credentials{ClientID: "a", ClientCertificate: mismatched(t)}, entra.KindClientCertificate, "belongs to none of its certificates"},
+		{"an ECDSA key", entra.Credentials{ClientID: "a", ClientCertificate: ecCertificate(t)}, entra.KindClientCertificate, "are RSA"},
 	} {
 		err := tc.c.Validate()
 		if tc.c.Kind() != tc.kind || (tc.error == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.error)) {

@@ -127,9 +127,14 @@ func (s *Server) checkCertificateAssertion(r *http.Request, id, assertion string
 		return &authRefusal{http.StatusUnauthorized, oauthError("invalid_client", "AADSTS700027: Client assertion failed signature validation: the certificate is outside its validity period.")}
 	}
 	tokenURL := baseURL(r) + r.URL.Path
-	_, err := jwt.Parse(assertion, func(*jwt.Token) (any, error) { return cert.PublicKey, nil },
+	claims := jwt.RegisteredClaims{}
+	_, err := jwt.ParseWithClaims(assertion, &claims, func(*jwt.Token) (any, error) { return cert.PublicKey, nil },
 		jwt.WithValidMethods([]string{"PS256", "RS256"}), jwt.WithAudience(tokenURL), jwt.WithIssuer(id), jwt.WithSubject(id),
 		jwt.WithExpirationRequired(), jwt.WithTimeFunc(s.opts.Now))
+	if err == nil && claims.ID == "" {
+		// Microsoft's assertion format lists a jti, "a unique identifier".
+		return &authRefusal{http.StatusUnauthorized, oauthError("invalid_client", "the client assertion has no jti claim")}
+	}
 	return assertionRefusal(err, "")
 }
 
@@ -158,10 +163,12 @@ func thumbprintIs(header any, sum []byte) bool {
 // (Supported signing algorithms and issuers)
 func (s *Server) checkFederatedAssertion(id, assertion, iss, sub string) *authRefusal {
 	for _, fc := range s.opts.FederatedCredentials[id] {
-		if fc.Issuer != iss || fc.Subject != sub {
+		if fc.Issuer == "" || fc.Subject == "" || fc.Issuer != iss || fc.Subject != sub {
 			continue
 		}
-		var last error
+		// A credential without audiences or keys verifies nothing: it
+		// matches no token.
+		last := jwt.ErrTokenUnverifiable
 		for _, aud := range fc.Audiences {
 			for _, key := range fc.Keys {
 				_, last = jwt.Parse(assertion, func(*jwt.Token) (any, error) { return key, nil },
