@@ -25,8 +25,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/partnerops/multichannel-operator/internal/graph"
 )
 
 // ApprovalWindow is how long a relationship locked for approval waits for the
@@ -71,12 +69,12 @@ type state struct {
 }
 
 type relationship struct {
-	Partner      string                      `json:"partner"`
-	Relationship graph.Relationship          `json:"relationship"`
-	LockedAt     *time.Time                  `json:"lockedAt,omitempty"`
-	ApprovedAt   *time.Time                  `json:"approvedAt,omitempty"`
-	Assignments  []*graph.AccessAssignment   `json:"assignments,omitempty"`
-	Requests     []graph.RelationshipRequest `json:"requests,omitempty"`
+	Partner      string            `json:"partner"`
+	Relationship Relationship      `json:"relationship"`
+	LockedAt     *time.Time        `json:"lockedAt,omitempty"`
+	ApprovedAt   *time.Time        `json:"approvedAt,omitempty"`
+	Assignments  []*wireAssignment `json:"assignments,omitempty"`
+	Requests     []wireRequest     `json:"requests,omitempty"`
 }
 
 // Stats are the simulator's counters (GET /sim/graph/v1/stats).
@@ -161,10 +159,10 @@ func (s *Server) Close() error {
 
 // Relationships returns a copy of every relationship partner holds, after
 // bringing them up to the simulator's clock.
-func (s *Server) Relationships(partner string) []graph.Relationship {
+func (s *Server) Relationships(partner string) []Relationship {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []graph.Relationship
+	var out []Relationship
 	for _, id := range s.sortedIDs() {
 		rel := s.st.Relationships[id]
 		if rel.Partner == partner {
@@ -184,12 +182,12 @@ func (s *Server) Approve(id string) error {
 		return fmt.Errorf("no relationship %s", id)
 	}
 	s.advance(rel)
-	if rel.Relationship.Status != graph.StatusApprovalPending {
+	if rel.Relationship.Status != statusApprovalPending {
 		return fmt.Errorf("relationship %s is %s, not approvalPending", id, rel.Relationship.Status)
 	}
 	now := s.now()
 	rel.ApprovedAt = &now
-	rel.Relationship.Status = graph.StatusApproved
+	rel.Relationship.Status = statusApproved
 	return s.save()
 }
 
@@ -203,11 +201,11 @@ func (s *Server) Terminate(id string) error {
 		return fmt.Errorf("no relationship %s", id)
 	}
 	s.advance(rel)
-	if rel.Relationship.Status != graph.StatusActive && rel.Relationship.Status != graph.StatusExpiring {
+	if rel.Relationship.Status != statusActive && rel.Relationship.Status != statusExpiring {
 		return fmt.Errorf("relationship %s is %s, not active", id, rel.Relationship.Status)
 	}
 	now := s.now()
-	rel.Relationship.Status, rel.Relationship.EndDateTime = graph.StatusTerminated, &now
+	rel.Relationship.Status, rel.Relationship.EndDateTime = statusTerminated, &now
 	s.advance(rel)
 	return s.save()
 }
@@ -241,43 +239,43 @@ func (s *Server) advance(rel *relationship) {
 	r := &rel.Relationship
 	now := s.now()
 	switch r.Status {
-	case graph.StatusApprovalPending:
+	case statusApprovalPending:
 		switch {
 		case s.opts.AutoApproveAfter > 0 && rel.LockedAt != nil && !now.Before(rel.LockedAt.Add(s.opts.AutoApproveAfter)):
 			rel.ApprovedAt = &now
-			r.Status = graph.StatusApproved
+			r.Status = statusApproved
 		case rel.LockedAt != nil && !now.Before(rel.LockedAt.Add(ApprovalWindow)):
 			end := rel.LockedAt.Add(ApprovalWindow)
-			r.Status, r.EndDateTime = graph.StatusExpired, &end
+			r.Status, r.EndDateTime = statusExpired, &end
 		}
-	case graph.StatusApproved:
-		r.Status = graph.StatusActivating
-	case graph.StatusActivating:
-		r.Status = graph.StatusActive
+	case statusApproved:
+		r.Status = statusActivating
+	case statusActivating:
+		r.Status = statusActive
 		r.ActivatedDateTime = &now
 		end := now.Add(durationOf(r.Duration))
 		r.EndDateTime = &end
-	case graph.StatusTerminationRequested:
-		r.Status = graph.StatusTerminating
-	case graph.StatusTerminating:
-		r.Status = graph.StatusTerminated
+	case statusTerminationRequested:
+		r.Status = statusTerminating
+	case statusTerminating:
+		r.Status = statusTerminated
 		r.EndDateTime = &now
 	}
-	if (r.Status == graph.StatusActive || r.Status == graph.StatusExpiring) && r.EndDateTime != nil {
+	if (r.Status == statusActive || r.Status == statusExpiring) && r.EndDateTime != nil {
 		for !now.Before(*r.EndDateTime) && r.AutoExtendDuration == "P180D" {
 			end := r.EndDateTime.Add(180 * 24 * time.Hour)
 			r.EndDateTime = &end
 		}
 		if !now.Before(*r.EndDateTime) {
-			r.Status = graph.StatusExpired
+			r.Status = statusExpired
 		}
 	}
 	for _, a := range rel.Assignments {
 		switch {
-		case r.Status == graph.StatusExpired || r.Status == graph.StatusTerminated:
-			a.Status = graph.AssignmentDeleted
-		case a.Status == graph.AssignmentPending:
-			a.Status = graph.AssignmentActive // active from the second read on
+		case r.Status == statusExpired || r.Status == statusTerminated:
+			a.Status = assignmentDeleted
+		case a.Status == assignmentPending:
+			a.Status = assignmentActive // active from the second read on
 		}
 	}
 	r.ETag = etag(r)
@@ -301,7 +299,7 @@ func durationOf(iso string) time.Duration {
 	return 0
 }
 
-func etag(r *graph.Relationship) string {
+func etag(r *Relationship) string {
 	data, _ := json.Marshal(struct {
 		S, A string
 		E    *time.Time

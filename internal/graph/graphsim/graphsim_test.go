@@ -99,3 +99,27 @@ func TestThrottleSaysWhenToRetry(t *testing.T) {
 		t.Errorf("stats %+v", s.Stats())
 	}
 }
+
+// TestUnsetDatesAnswerAsGraphDoes: a relationship not yet active answers
+// "activatedDateTime": "" and "endDateTime": "", as Graph's documented
+// create and get responses do, and such an answer reads back.
+func TestUnsetDatesAnswerAsGraphDoes(t *testing.T) {
+	s, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := token("partner", time.Now().Add(time.Hour))
+	w := call(t, s, "POST", base, tok, "req-1", map[string]any{"displayName": "Support", "duration": "P730D",
+		"customer": map[string]any{"tenantId": "customer"}, "accessDetails": map[string]any{"unifiedRoles": []any{map[string]any{"roleDefinitionId": "729827e3-9c14-49f7-bb1b-9608f156bbb8"}}}})
+	var raw map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &raw); err != nil || w.Code != http.StatusCreated {
+		t.Fatalf("create: %d %s", w.Code, w.Body)
+	}
+	if raw["activatedDateTime"] != "" || raw["endDateTime"] != "" || raw["createdDateTime"] == "" {
+		t.Errorf("dates %v / %v / %v: want the unset ones as \"\", as Graph answers", raw["activatedDateTime"], raw["endDateTime"], raw["createdDateTime"])
+	}
+	var back Relationship
+	if err := json.Unmarshal(w.Body.Bytes(), &back); err != nil || back.ActivatedDateTime != nil || back.CreatedDateTime == nil {
+		t.Errorf("read back: %+v, %v", back, err)
+	}
+}

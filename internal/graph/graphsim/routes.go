@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/partnerops/multichannel-operator/internal/graph"
 )
 
 const base = "/v1.0/tenantRelationships/delegatedAdminRelationships"
@@ -23,14 +21,14 @@ func (s *Server) routes() {
 			writeJSON(w, http.StatusConflict, graphError("Conflict", "%v", err))
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": graph.StatusApproved})
+		writeJSON(w, http.StatusOK, map[string]string{"status": statusApproved})
 	})
 	m.HandleFunc("POST /sim/graph/v1/relationships/{id}/terminate", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.Terminate(r.PathValue("id")); err != nil {
 			writeJSON(w, http.StatusConflict, graphError("Conflict", "%v", err))
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": graph.StatusTerminated})
+		writeJSON(w, http.StatusOK, map[string]string{"status": statusTerminated})
 	})
 	m.HandleFunc("POST /sim/graph/v1/clock/advance", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
@@ -75,8 +73,8 @@ type reply struct {
 	mutated bool
 }
 
-func graphError(code, format string, args ...any) graph.ErrorBody {
-	return graph.ErrorBody{Error: graph.ErrorDetail{Code: code, Message: fmt.Sprintf(format, args...)}}
+func graphError(code, format string, args ...any) wireError {
+	return wireError{Error: wireErrorDetail{Code: code, Message: fmt.Sprintf(format, args...)}}
 }
 
 func fail(status int, code, format string, args ...any) reply {
@@ -97,9 +95,9 @@ func (s *Server) api(route string, create bool, h func(r *http.Request, partner 
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.st.Stats.RequestsByRoute[route]++
-		if id := r.Header.Get(graph.HeaderClientRequestID); id != "" {
+		if id := r.Header.Get(headerClientRequestID); id != "" {
 			w.Header().Set("request-id", id)
-			w.Header().Set(graph.HeaderClientRequestID, id)
+			w.Header().Set(headerClientRequestID, id)
 		}
 		if chance(s.opts.ThrottleRate) {
 			s.st.Stats.Throttled++
@@ -118,7 +116,7 @@ func (s *Server) api(route string, create bool, h func(r *http.Request, partner 
 			return
 		}
 		var key string
-		if requestID := r.Header.Get(graph.HeaderClientRequestID); create && requestID != "" {
+		if requestID := r.Header.Get(headerClientRequestID); create && requestID != "" {
 			key = partner + "|" + route + "|" + r.PathValue("id") + "|" + requestID
 			if prev, ok := s.st.Responses[key]; ok {
 				s.st.Stats.DuplicatesSuppressed++
@@ -162,7 +160,7 @@ func (s *Server) withRelationship(h func(r *http.Request, rel *relationship) rep
 }
 
 func (s *Server) createRelationship(r *http.Request, partner string) reply {
-	var in graph.Relationship
+	var in Relationship
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		return fail(http.StatusBadRequest, "BadRequest", "the body is not a delegatedAdminRelationship: %v", err)
 	}
@@ -191,7 +189,7 @@ func (s *Server) createRelationship(r *http.Request, partner string) reply {
 	}
 	now := s.now()
 	in.ID = newID() + "-" + newID()
-	in.Status = graph.StatusCreated
+	in.Status = statusCreated
 	in.CreatedDateTime, in.LastModified = &now, &now
 	in.ActivatedDateTime, in.EndDateTime = nil, nil
 	in.ETag = etag(&in)
@@ -212,8 +210,8 @@ func (s *Server) listRelationships(r *http.Request, partner string) reply {
 		want = strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(f, prefix), "'"), "''", "'")
 	}
 	out := struct {
-		Value []graph.Relationship `json:"value"`
-	}{Value: []graph.Relationship{}}
+		Value []Relationship `json:"value"`
+	}{Value: []Relationship{}}
 	mutated := false
 	for _, id := range s.sortedIDs() {
 		rel := s.st.Relationships[id]
@@ -236,13 +234,13 @@ func (s *Server) updateRelationship(r *http.Request, rel *relationship) reply {
 	if m := r.Header.Get("If-Match"); m == "" || m != rel.Relationship.ETag {
 		return fail(http.StatusPreconditionFailed, "PreconditionFailed", "If-Match must carry the relationship's current @odata.etag.")
 	}
-	var u graph.RelationshipUpdate
+	var u wireRelationshipUpdate
 	if err := json.NewDecoder(r.Body).Decode(&u); err != nil {
 		return fail(http.StatusBadRequest, "BadRequest", "%v", err)
 	}
 	cur := &rel.Relationship
 	onlyAutoExtend := u.DisplayName == "" && u.Duration == "" && u.Customer == nil && u.AccessDetails == nil
-	if cur.Status != graph.StatusCreated && (!onlyAutoExtend || cur.Status != graph.StatusActive) {
+	if cur.Status != statusCreated && (!onlyAutoExtend || cur.Status != statusActive) {
 		return fail(http.StatusBadRequest, "BadRequest", "A relationship can be changed only while it is created (autoExtendDuration also while active); it is %s.", cur.Status)
 	}
 	if u.AutoExtendDuration == "P180D" && slices.Contains(cur.AccessDetails.Roles(), globalAdministrator) {
@@ -270,7 +268,7 @@ func (s *Server) updateRelationship(r *http.Request, rel *relationship) reply {
 }
 
 func (s *Server) deleteRelationship(r *http.Request, rel *relationship) reply {
-	if rel.Relationship.Status != graph.StatusCreated {
+	if rel.Relationship.Status != statusCreated {
 		return fail(http.StatusBadRequest, "BadRequest", "Only a created relationship can be deleted; terminate it instead.")
 	}
 	delete(s.st.Relationships, rel.Relationship.ID)
@@ -278,32 +276,32 @@ func (s *Server) deleteRelationship(r *http.Request, rel *relationship) reply {
 }
 
 func (s *Server) createRequest(r *http.Request, rel *relationship) reply {
-	var in graph.RelationshipRequest
+	var in wireRequest
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		return fail(http.StatusBadRequest, "BadRequest", "%v", err)
 	}
 	now := s.now()
 	cur := &rel.Relationship
 	switch in.Action {
-	case graph.ActionLockForApproval:
-		if cur.Status != graph.StatusCreated {
+	case actionLockForApproval:
+		if cur.Status != statusCreated {
 			return fail(http.StatusBadRequest, "BadRequest", "Only a created relationship can be locked for approval; it is %s.", cur.Status)
 		}
 		if cur.Customer == nil || cur.Customer.TenantID == "" {
 			return fail(http.StatusBadRequest, "BadRequest", "The relationship names no customer tenant.")
 		}
-		cur.Status, rel.LockedAt = graph.StatusApprovalPending, &now
-	case graph.ActionTerminate:
-		if cur.Status != graph.StatusActive && cur.Status != graph.StatusExpiring {
+		cur.Status, rel.LockedAt = statusApprovalPending, &now
+	case actionTerminate:
+		if cur.Status != statusActive && cur.Status != statusExpiring {
 			return fail(http.StatusBadRequest, "BadRequest", "Only an active relationship can be terminated; it is %s.", cur.Status)
 		}
-		cur.Status = graph.StatusTerminationRequested
+		cur.Status = statusTerminationRequested
 	default:
 		return fail(http.StatusBadRequest, "BadRequest", "The simulator takes the actions lockForApproval and terminate.")
 	}
 	cur.LastModified = &now
 	cur.ETag = etag(cur)
-	req := graph.RelationshipRequest{ID: newID(), Action: in.Action, Status: "succeeded"}
+	req := wireRequest{ID: newID(), Action: in.Action, Status: "succeeded"}
 	rel.Requests = append(rel.Requests, req)
 	s.st.Stats.ObjectsCreated["request:"+in.Action]++
 	return reply{http.StatusCreated, req, true}
@@ -311,8 +309,8 @@ func (s *Server) createRequest(r *http.Request, rel *relationship) reply {
 
 func (s *Server) listAssignments(_ *http.Request, rel *relationship) reply {
 	out := struct {
-		Value []graph.AccessAssignment `json:"value"`
-	}{Value: []graph.AccessAssignment{}}
+		Value []wireAssignment `json:"value"`
+	}{Value: []wireAssignment{}}
 	for _, a := range rel.Assignments {
 		out.Value = append(out.Value, *a)
 	}
@@ -320,14 +318,14 @@ func (s *Server) listAssignments(_ *http.Request, rel *relationship) reply {
 }
 
 func (s *Server) createAssignment(r *http.Request, rel *relationship) reply {
-	var in graph.AccessAssignment
+	var in wireAssignment
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		return fail(http.StatusBadRequest, "BadRequest", "%v", err)
 	}
-	if rel.Relationship.Status != graph.StatusActive {
+	if rel.Relationship.Status != statusActive {
 		return fail(http.StatusBadRequest, "BadRequest", "Access can be assigned only on an active relationship; it is %s.", rel.Relationship.Status)
 	}
-	if in.AccessContainer == nil || in.AccessContainer.ID == "" || in.AccessContainer.Type != graph.ContainerSecurityGroup {
+	if in.AccessContainer == nil || in.AccessContainer.ID == "" || in.AccessContainer.Type != containerSecurityGroup {
 		return fail(http.StatusBadRequest, "BadRequest", "accessContainer must name a securityGroup.")
 	}
 	granted := rel.Relationship.AccessDetails.Roles()
@@ -337,13 +335,13 @@ func (s *Server) createAssignment(r *http.Request, rel *relationship) reply {
 		}
 	}
 	for _, a := range rel.Assignments {
-		if a.AccessContainer.ID == in.AccessContainer.ID && a.Status != graph.AssignmentDeleted {
+		if a.AccessContainer.ID == in.AccessContainer.ID && a.Status != assignmentDeleted {
 			s.st.Stats.DuplicatesRefused++
 			return fail(http.StatusConflict, "Conflict", "Security group %s already has an access assignment on this relationship.", in.AccessContainer.ID)
 		}
 	}
 	in.ID = newID()
-	in.Status = graph.AssignmentPending
+	in.Status = assignmentPending
 	in.ETag = `W/"1"`
 	rel.Assignments = append(rel.Assignments, &in)
 	s.st.Stats.ObjectsCreated["accessAssignment"]++
