@@ -196,15 +196,27 @@ func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subs
 		op.CompletedAt = timePtr(order.CreationDate, s.now)
 		return nil, nil
 	}
-	if st := strings.ToLower(order.Status); st == "cancelled" || st == "canceled" || st == "failed" {
-		// A final order without a subscription: waiting cannot help.
+	if orderFinal(order.Status) {
+		// Ended without a subscription for this line item: waiting cannot help.
 		op.CompletedAt = timePtr(nil, s.now)
-		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf("Order %s ended %s without a subscription; nothing was provisioned.", order.ID, order.Status))
+		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf("Order %s is %q without a subscription for %s; nothing was provisioned for it.", order.ID, order.Status, li.FriendlyName))
 		return done, nil
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
 	s.conds.progressing(v1alpha1.ReasonAwaitingOrder, fmt.Sprintf("Order %s is %s: Partner Center has not provisioned the subscription yet.", order.ID, order.Status))
 	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+}
+
+// orderFinal reports whether an order in status can no longer provision a
+// line item that has no subscription yet. Partner Center documents pending,
+// completed and cancelled (and unknown, the enum's initializer); an order
+// that is completed, cancelled, rejected in purchase-order review, a
+// partial success, or ends in any status that is not a pending one, will
+// provision nothing more: only a pending order is waited for.
+// Source: https://learn.microsoft.com/partner-center/developer/order-resources#orderstatus
+func orderFinal(status string) bool {
+	st := strings.ToLower(strings.TrimSpace(status))
+	return st != "" && st != "unknown" && !strings.Contains(st, "pending")
 }
 
 // followTransfer polls the transfer until the source partner answers or it expires.

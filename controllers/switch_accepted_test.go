@@ -1,6 +1,7 @@
 package controllers_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -136,4 +137,36 @@ func startAzureTransfer(t *testing.T) *harness {
 	h.woodgroveTrusts(contoso)
 	h.subscription("azure-csp", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: fabrikam.Name}, ""))
 	return h
+}
+
+// TestOrderEndingWithoutTheSubscription: an order Partner Center accepts
+// but ends without provisioning this purchase (rejected in purchase-order
+// review, or a partial success that left it out) fails the subscription
+// with Partner Center's status, instead of being polled forever; only a
+// pending order is waited for.
+func TestOrderEndingWithoutTheSubscription(t *testing.T) {
+	for _, status := range []string{"po review rejected", "cancelled"} {
+		t.Run(status, func(t *testing.T) {
+			h := start(t, withSim(sim.Options{ProvisioningDelay: time.Hour, UnprovisionedAtDue: map[string]string{"DZH318Z0BPS6:0001": status}}))
+			contoso := h.contoso()
+			h.woodgroveTrusts(contoso)
+			h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist))
+			h.eventually("the order is pending", func() error {
+				sub := h.waitPhase("azure", v1alpha1.PhaseSwitching)
+				if c := condition(sub.Status.Conditions, v1alpha1.ConditionReconciling); c == nil || c.Reason != v1alpha1.ReasonAwaitingOrder {
+					return errf("reconciling = %+v", c)
+				}
+				return nil
+			})
+			h.simPost("/sim/v1/clock/advance", map[string]string{"duration": "1h"})
+			sub := h.waitPhase("azure", v1alpha1.PhaseFailed)
+			c := condition(sub.Status.Conditions, v1alpha1.ConditionStalled)
+			if c == nil || c.Reason != v1alpha1.ReasonPartnerCenterRejected || !strings.Contains(c.Message, status) || sub.Status.TargetSubscriptionID != "" {
+				t.Errorf("stalled = %+v, target %q", c, sub.Status.TargetSubscriptionID)
+			}
+			if n := h.sim.Stats().ObjectsCreated["order"]; n != 1 {
+				t.Errorf("%d orders: a failed purchase is not bought again", n)
+			}
+		})
+	}
 }

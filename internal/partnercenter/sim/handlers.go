@@ -442,7 +442,13 @@ func (s *Server) refreshOrder(o *orderRecord) (mutated bool) {
 		return false
 	}
 	now := s.now()
+	provisioned, final := 0, ""
 	for i, li := range o.Items {
+		if status, ok := s.opts.UnprovisionedAtDue[li.CatalogItemID]; ok {
+			final = status
+			continue
+		}
+		provisioned++
 		sub := subscription{
 			ID: uuid.NewString(), OfferID: li.CatalogItemID, OfferName: li.FriendlyName, FriendlyName: li.FriendlyName,
 			Quantity: li.Quantity, CreationDate: &now, EffectiveStartDate: &now, Status: "active",
@@ -465,7 +471,14 @@ func (s *Server) refreshOrder(o *orderRecord) (mutated bool) {
 		s.st.Stats.ObjectsCreated["subscription"]++
 		o.Order.LineItems[i].SubscriptionID = sub.ID
 	}
-	o.Order.Status = "completed"
+	switch {
+	case final == "":
+		o.Order.Status = "completed"
+	case provisioned > 0:
+		o.Order.Status = "partial success"
+	default:
+		o.Order.Status = final
+	}
 	o.Items = nil
 	return true
 }

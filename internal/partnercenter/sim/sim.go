@@ -56,6 +56,12 @@ type Options struct {
 	// holds one, and orders nothing of that group; the cart's other order
 	// groups are ordered.
 	RefuseAtCheckout map[string]string
+	// UnprovisionedAtDue: catalog item IDs Partner Center accepts at
+	// checkout but does not provision, with the order status it then ends
+	// in (such as cancelled, or po review rejected): when the order is due
+	// its line items for them get no subscription, and the order ends in
+	// that status, or in "partial success" when it provisioned others.
+	UnprovisionedAtDue map[string]string
 	// CustomersWithoutAgreement are customer tenants whose acceptance of
 	// the Microsoft Customer Agreement Partner Center does not hold: a cart
 	// for them is refused 403, code 13605, until /sim/v1/agreements/accept.
