@@ -535,7 +535,7 @@ func (r *CustomerSubscriptionReconciler) targetClient(ctx context.Context, s *su
 	}
 	c, caller, err := r.clients.callerClient(ctx, r.Client, s.target)
 	ok, err := usable(err, s.conds, caller, "Partner Center", func() {
-		s.conds.stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("%s has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef), so the %s step cannot run.", capitalize(actingFor(caller, s.target)), s.result.Path))
+		s.conds.stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("%s has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef or workloadIdentity), so the %s step cannot run.", capitalize(actingFor(caller, s.target)), s.result.Path))
 	})
 	if !ok {
 		return nil, done, err

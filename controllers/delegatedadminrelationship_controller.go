@@ -156,7 +156,7 @@ func (r *DelegatedAdminRelationshipReconciler) connect(ctx context.Context, s *g
 	g, err := r.clients.getGraph(ctx, s.partner)
 	ok, err := usable(err, s.conds, s.partner, "Microsoft Graph", func() {
 		s.conds.stalled(v1alpha1.ReasonNoCredentials, fmt.Sprintf(
-			"Partner %s has no credentials (spec.partnerCenter.credentialsSecretRef), and a GDAP relationship can only be asked for through Microsoft Graph with them.", s.partner.Name))
+			"Partner %s has no credentials (spec.partnerCenter.credentialsSecretRef or workloadIdentity), and a GDAP relationship can only be asked for through Microsoft Graph with them.", s.partner.Name))
 	})
 	if !ok {
 		return done, err

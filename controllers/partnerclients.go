@@ -20,7 +20,7 @@ import (
 )
 
 // errReferenceOnly: the Partner has no credentials, so nothing is called on its behalf.
-var errReferenceOnly = errors.New("the partner has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef)")
+var errReferenceOnly = errors.New("the partner has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef or workloadIdentity)")
 
 // credentialsError: the partner's credentials cannot be used as declared (the
 // Secret or a key is missing, it is outside the operator's namespace, or the
