@@ -521,4 +521,5 @@ func (h *harness) statusEditor(user string) {
 	h.create(&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "status-editor-" + strings.Split(user, "@")[0]},
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "status-editor"},
 		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}})
+	h.waitAllowed(user, role.Rules[0])
 }

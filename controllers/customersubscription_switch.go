@@ -196,27 +196,34 @@ func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subs
 		op.CompletedAt = timePtr(order.CreationDate, s.now)
 		return nil, nil
 	}
-	if orderFinal(order.Status) {
-		// Ended without a subscription for this line item: waiting cannot help.
+	if orderRefused(order.Status) {
+		// Refused without a subscription for this line item: waiting cannot help.
 		op.CompletedAt = timePtr(nil, s.now)
 		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf("Order %s is %q without a subscription for %s; nothing was provisioned for it.", order.ID, order.Status, li.FriendlyName))
 		return done, nil
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
-	s.conds.progressing(v1alpha1.ReasonAwaitingOrder, fmt.Sprintf("Order %s is %s: Partner Center has not provisioned the subscription yet.", order.ID, order.Status))
+	msg := fmt.Sprintf("Order %s is %s: Partner Center has not provisioned the subscription yet.", order.ID, order.Status)
+	if st := strings.ToLower(order.Status); st != "pending" && st != "" {
+		msg = fmt.Sprintf("Order %s is %s but names no subscription for %s yet; the operator reads it again. Before a retry, check in Partner Center whether it was provisioned: a retry buys again.", order.ID, order.Status, li.FriendlyName)
+	}
+	s.conds.progressing(v1alpha1.ReasonAwaitingOrder, msg)
 	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 }
 
-// orderFinal reports whether an order in status can no longer provision a
-// line item that has no subscription yet. Partner Center documents pending,
-// completed and cancelled (and unknown, the enum's initializer); an order
-// that is completed, cancelled, rejected in purchase-order review, a
-// partial success, or ends in any status that is not a pending one, will
-// provision nothing more: only a pending order is waited for.
+// orderRefused reports whether an order in status will never provision a
+// line item that has no subscription yet: it was cancelled, failed, or
+// rejected (in purchase-order review). Partner Center documents pending,
+// completed and cancelled (and unknown, the enum's initializer). A
+// completed order may not name its subscriptions yet (its documented
+// example names none; checkout's page says subscription IDs "may not
+// always be visible"), and neither may a partial success: those are read
+// again, never taken as refused, since failing a purchase Partner Center
+// did provision would let a retry buy it twice.
 // Source: https://learn.microsoft.com/partner-center/developer/order-resources#orderstatus
-func orderFinal(status string) bool {
+func orderRefused(status string) bool {
 	st := strings.ToLower(strings.TrimSpace(status))
-	return st != "" && st != "unknown" && !strings.Contains(st, "pending")
+	return st == "cancelled" || st == "canceled" || st == "failed" || strings.Contains(st, "rejected")
 }
 
 // followTransfer polls the transfer until the source partner answers or it expires.

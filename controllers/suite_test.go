@@ -10,11 +10,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -630,6 +632,38 @@ func (h *harness) grant(user, role string) {
 		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}}
 	h.create(b)
 	h.t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), b) })
+	cr := &rbacv1.ClusterRole{}
+	if err := k8sClient.Get(h.ctx, client.ObjectKey{Name: namePrefix + role}, cr); err != nil {
+		h.t.Fatal(err)
+	}
+	for _, rule := range cr.Rules {
+		if len(rule.Resources) > 0 && len(rule.ResourceNames) == 0 {
+			h.waitAllowed(user, rule)
+			break
+		}
+	}
+}
+
+// waitAllowed waits until the API server's authorizer grants user the
+// first verb of rule on its first resource in the test's namespace: a new
+// binding takes a moment to reach the authorizer's cache.
+func (h *harness) waitAllowed(user string, rule rbacv1.PolicyRule) {
+	h.t.Helper()
+	resource, sub, _ := strings.Cut(rule.Resources[0], "/")
+	attrs := &authorizationv1.ResourceAttributes{Namespace: h.ns, Verb: rule.Verbs[0], Resource: resource, Subresource: sub}
+	if len(rule.APIGroups) > 0 {
+		attrs.Group = rule.APIGroups[0]
+	}
+	h.eventually(user+" may "+attrs.Verb+" "+rule.Resources[0], func() error {
+		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: user, ResourceAttributes: attrs}}
+		if err := k8sClient.Create(h.ctx, sar); err != nil {
+			return err
+		}
+		if !sar.Status.Allowed {
+			return errf("not yet: %s", sar.Status.Reason)
+		}
+		return nil
+	})
 }
 
 // contosoClient calls the simulator as contoso.

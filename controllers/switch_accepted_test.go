@@ -140,10 +140,9 @@ func startAzureTransfer(t *testing.T) *harness {
 }
 
 // TestOrderEndingWithoutTheSubscription: an order Partner Center accepts
-// but ends without provisioning this purchase (rejected in purchase-order
-// review, or a partial success that left it out) fails the subscription
-// with Partner Center's status, instead of being polled forever; only a
-// pending order is waited for.
+// at checkout but then refuses (rejected in purchase-order review, or
+// cancelled) fails the subscription with Partner Center's status, instead
+// of being polled forever.
 func TestOrderEndingWithoutTheSubscription(t *testing.T) {
 	for _, status := range []string{"po review rejected", "cancelled"} {
 		t.Run(status, func(t *testing.T) {
@@ -168,5 +167,30 @@ func TestOrderEndingWithoutTheSubscription(t *testing.T) {
 				t.Errorf("%d orders: a failed purchase is not bought again", n)
 			}
 		})
+	}
+}
+
+// TestCompletedOrderNamingNoSubscription: a completed order that does not
+// name this purchase's subscription (as Partner Center's documented example
+// does not) is read again, never failed: failing a purchase Partner Center
+// provisioned would let a retry buy it twice. The condition says to check
+// Partner Center before any retry.
+func TestCompletedOrderNamingNoSubscription(t *testing.T) {
+	h := start(t, withSim(sim.Options{HideSubscriptionIDs: true}))
+	contoso := h.contoso()
+	h.woodgroveTrusts(contoso)
+	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist))
+	h.eventually("the completed order is read again", func() error {
+		sub := h.waitPhase("azure", v1alpha1.PhaseSwitching)
+		c := condition(sub.Status.Conditions, v1alpha1.ConditionReconciling)
+		if c == nil || c.Reason != v1alpha1.ReasonAwaitingOrder || !strings.Contains(c.Message, "completed but names no subscription") {
+			return errf("reconciling = %+v", c)
+		}
+		return nil
+	})
+	time.Sleep(500 * time.Millisecond) // several polls
+	sub := h.waitPhase("azure", v1alpha1.PhaseSwitching)
+	if sub.Status.Operation.CompletedAt != nil || h.sim.Stats().ObjectsCreated["order"] != 1 {
+		t.Errorf("a completed order without its subscription ID ended the purchase: %+v", sub.Status.Operation)
 	}
 }

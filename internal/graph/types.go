@@ -19,7 +19,6 @@ const (
 	StatusTerminated           = "terminated"
 )
 
-// Request actions (delegatedAdminRelationshipRequestAction).
 // A relationship's autoExtendDuration: Microsoft Graph accepts these two.
 const (
 	// AutoExtend180Days extends the relationship by 180 days at its end
@@ -29,6 +28,7 @@ const (
 	NoAutoExtend = "PT0S"
 )
 
+// Request actions (delegatedAdminRelationshipRequestAction).
 const (
 	ActionLockForApproval = "lockForApproval"
 	ActionTerminate       = "terminate"

@@ -10,6 +10,7 @@
 package graphsim
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -304,7 +305,8 @@ func etag(r *Relationship) string {
 		S, A string
 		E    *time.Time
 	}{r.Status, r.AutoExtendDuration, r.EndDateTime})
-	return `W/"` + base64.RawURLEncoding.EncodeToString(data)[:16] + `"`
+	sum := sha256.Sum256(data) // the whole state: any change changes the ETag
+	return `W/"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
 }
 
 // save writes the state atomically. The caller holds s.mu.

@@ -118,7 +118,7 @@ func TestUnsetDatesAnswerAsGraphDoes(t *testing.T) {
 	if raw["activatedDateTime"] != "" || raw["endDateTime"] != "" || raw["createdDateTime"] == "" {
 		t.Errorf("dates %v / %v / %v: want the unset ones as \"\", as Graph answers", raw["activatedDateTime"], raw["endDateTime"], raw["createdDateTime"])
 	}
-	var back Relationship
+	var back graph.Relationship // as the client reads it
 	if err := json.Unmarshal(w.Body.Bytes(), &back); err != nil || back.ActivatedDateTime != nil || back.CreatedDateTime == nil {
 		t.Errorf("read back: %+v, %v", back, err)
 	}

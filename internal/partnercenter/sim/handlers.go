@@ -469,7 +469,9 @@ func (s *Server) refreshOrder(o *orderRecord) (mutated bool) {
 		sub.PartnerID = transactionReseller(li)
 		s.st.Subscriptions[sub.ID] = &ownedSubscription{Owner: o.Partner, Customer: o.Customer, Subscription: sub}
 		s.st.Stats.ObjectsCreated["subscription"]++
-		o.Order.LineItems[i].SubscriptionID = sub.ID
+		if !s.opts.HideSubscriptionIDs {
+			o.Order.LineItems[i].SubscriptionID = sub.ID
+		}
 	}
 	switch {
 	case final == "":

@@ -62,6 +62,10 @@ type Options struct {
 	// its line items for them get no subscription, and the order ends in
 	// that status, or in "partial success" when it provisioned others.
 	UnprovisionedAtDue map[string]string
+	// HideSubscriptionIDs: a due order is completed and its subscriptions
+	// exist, but its line items do not name them, as Partner Center's
+	// documented completed order does not.
+	HideSubscriptionIDs bool
 	// CustomersWithoutAgreement are customer tenants whose acceptance of
 	// the Microsoft Customer Agreement Partner Center does not hold: a cart
 	// for them is refused 403, code 13605, until /sim/v1/agreements/accept.
