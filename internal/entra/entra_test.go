@@ -125,26 +125,21 @@ func TestCertificateCredential(t *testing.T) {
 
 // federatedToken writes a service-account-like token signed by key to a file.
 func federatedToken(t *testing.T, key *rsa.PrivateKey, claims jwt.RegisteredClaims) string {
-	t.Helper()
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodRS256, claims).SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(file, []byte(tok), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return file
+	return tokenFile(t, jwt.SigningMethodRS256, key, claims)
 }
 
 // ecToken writes a token signed with ES256 by a key of its own.
 func ecToken(t *testing.T, claims jwt.RegisteredClaims) string {
-	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodES256, claims).SignedString(key)
+	return tokenFile(t, jwt.SigningMethodES256, key, claims)
+}
+
+func tokenFile(t *testing.T, method jwt.SigningMethod, key any, claims jwt.RegisteredClaims) string {
+	t.Helper()
+	tok, err := jwt.NewWithClaims(method, claims).SignedString(key)
 	if err != nil {
 		t.Fatal(err)
 	}
