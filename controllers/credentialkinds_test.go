@@ -12,6 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
@@ -132,4 +134,32 @@ func TestPartnerWithWorkloadIdentity(t *testing.T) {
 	if msg := h.partnerReady(refused.Name, metav1.ConditionFalse, v1alpha1.ReasonTokenFailed); !strings.Contains(msg, "AADSTS70021") || !strings.Contains(msg, fc.Subject) {
 		t.Errorf("Ready says %q, want Entra ID's AADSTS70021 naming the service account", msg)
 	}
+}
+
+// TestStalledPartnerObservesItsSpec: a Partner Stalled on its credentials
+// (its Secret is missing) observes each new generation, so kstatus reads
+// it as Failed after a spec edit, not InProgress for ever.
+func TestStalledPartnerObservesItsSpec(t *testing.T) {
+	h := start(t)
+	contoso := h.contoso(func(p *v1alpha1.Partner) { p.Spec.PartnerCenter.CredentialsSecretRef.Name = "missing" })
+	h.partnerReady(contoso.Name, metav1.ConditionFalse, v1alpha1.ReasonCredentialsNotFound)
+	p := &v1alpha1.Partner{}
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8sClient.Get(h.ctx, client.ObjectKeyFromObject(contoso), p); err != nil {
+			return err
+		}
+		p.Spec.DisplayName = "Contoso Ltd"
+		return k8sClient.Update(h.ctx, p)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("the edited spec is observed", func() error {
+		if err := k8sClient.Get(h.ctx, client.ObjectKeyFromObject(contoso), p); err != nil {
+			return err
+		}
+		if p.Status.ObservedGeneration != p.Generation || kstatus(t, p) != status.FailedStatus {
+			return errf("observed %d of %d, kstatus %s", p.Status.ObservedGeneration, p.Generation, kstatus(t, p))
+		}
+		return nil
+	})
 }

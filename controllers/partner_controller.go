@@ -51,6 +51,12 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 
 	pcClient, err := r.clients.refresh(ctx, partner)
 	var credErr *credentialsError
+	if err == nil || errors.Is(err, errReferenceOnly) || errors.As(err, &credErr) {
+		// This pass judges the current spec, whatever it concludes, so that
+		// a Partner Stalled on its credentials reads as Failed, not
+		// InProgress (kstatus); only an error reading the Secret does not.
+		partner.Status.ObservedGeneration = partner.Generation
+	}
 	switch {
 	case errors.Is(err, errReferenceOnly) && partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller:
 		conds.remove(v1alpha1.ConditionAppUserCalls)
@@ -94,7 +100,6 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		}
 		conds.ready(v1alpha1.ReasonTokenObtained, tokenObtainedMessage(r.clients.credentialsOf(partner), r.refreshTokenSecret(partner), userErr))
 	}
-	partner.Status.ObservedGeneration = partner.Generation
 	eventOnReadyChange(p, corev1.EventTypeNormal, "ObtainToken")
 	return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 }
