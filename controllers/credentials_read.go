@@ -46,20 +46,15 @@ func (p *partnerClients) credentials(ctx context.Context, partner *v1alpha1.Part
 		}
 		return creds, time.Time{}, fmt.Errorf("reading Secret %s/%s: %w", p.namespace, ref.Name, err)
 	}
-	creds.RefreshToken = string(secret.Data[v1alpha1.SecretKeyRefreshToken])
 	signedInAt, _ := time.Parse(time.RFC3339, secret.Annotations[v1alpha1.AnnotationRefreshTokenRenewedAt])
 	if creds.FederatedTokenFile != "" {
-		return creds, signedInAt, nil // the workload identity authenticates the application
+		// The workload identity authenticates the application.
+		creds.RefreshToken = string(secret.Data[v1alpha1.SecretKeyRefreshToken])
+		return creds, signedInAt, nil
 	}
-	creds.ClientID = string(secret.Data[v1alpha1.SecretKeyClientID])
-	creds.ClientSecret = string(secret.Data[v1alpha1.SecretKeyClientSecret])
-	creds.ClientCertificate = secret.Data[v1alpha1.SecretKeyClientCertificate]
-	if creds.ClientID == "" || creds.Kind() == "" {
-		return creds, time.Time{}, &credentialsError{v1alpha1.ReasonCredentialsNotFound, fmt.Sprintf("Secret %s/%s needs the key %s and either %s (PEM certificate and private key) or %s",
-			p.namespace, ref.Name, v1alpha1.SecretKeyClientID, v1alpha1.SecretKeyClientCertificate, v1alpha1.SecretKeyClientSecret)}
-	}
-	if err := creds.Validate(); err != nil {
-		return creds, time.Time{}, &credentialsError{v1alpha1.ReasonCredentialsNotFound, fmt.Sprintf("Secret %s/%s key %s: %v", p.namespace, ref.Name, v1alpha1.SecretKeyClientCertificate, err)}
+	creds, err := entra.SecretCredentials(secret.Data)
+	if err != nil {
+		return creds, time.Time{}, &credentialsError{v1alpha1.ReasonCredentialsNotFound, fmt.Sprintf("Secret %s/%s %v", p.namespace, ref.Name, err)}
 	}
 	return creds, signedInAt, nil
 }

@@ -118,9 +118,6 @@ func (o *loginOptions) run(ctx context.Context, name string, out io.Writer, cloc
 	}
 	// The application authenticates as the operator's client does, each
 	// poll with a fresh assertion (a certificate's lives ten minutes).
-	if err := creds.Authenticate(url.Values{}, base+"/token"); err != nil {
-		return bad(fmt.Errorf("partner %s: %w", name, err))
-	}
 	httpClient := apiretry.NoRedirects(&http.Client{Timeout: 30 * time.Second,
 		Transport: &authenticating{base: http.DefaultTransport, tokenURL: base + "/token", creds: creds}}, "token service")
 	cfg := &oauth2.Config{ClientID: creds.ClientID, Scopes: strings.Fields(pc.UserScope),
@@ -195,14 +192,9 @@ func (o *loginOptions) credentials(ctx context.Context, c client.Client, partner
 		}
 		return entra.Credentials{ClientID: wi.ClientID, FederatedToken: tr.Status.Token}, nil
 	}
-	creds := entra.Credentials{
-		ClientID:          string(secret.Data[v1alpha1.SecretKeyClientID]),
-		ClientSecret:      string(secret.Data[v1alpha1.SecretKeyClientSecret]),
-		ClientCertificate: secret.Data[v1alpha1.SecretKeyClientCertificate],
-	}
-	if err := creds.Validate(); err != nil {
-		return creds, fmt.Errorf("secret %s/%s cannot sign in: %w (keys %s, and %s or %s)", secret.Namespace, secret.Name, err,
-			v1alpha1.SecretKeyClientID, v1alpha1.SecretKeyClientCertificate, v1alpha1.SecretKeyClientSecret)
+	creds, err := entra.SecretCredentials(secret.Data)
+	if err != nil {
+		return creds, fmt.Errorf("secret %s/%s cannot sign in: %w", secret.Namespace, secret.Name, err)
 	}
 	return creds, nil
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"golang.org/x/oauth2"
 
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/apiretry"
 )
 
@@ -256,4 +257,24 @@ func (t redirectRecorder) Do(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, err
+}
+
+// SecretCredentials reads an application's credentials from the data of a
+// partner's credentials Secret (the keys v1alpha1 names) and checks them;
+// the error says which keys are needed or what is wrong with them.
+func SecretCredentials(data map[string][]byte) (Credentials, error) {
+	c := Credentials{
+		ClientID:          string(data[v1alpha1.SecretKeyClientID]),
+		ClientSecret:      string(data[v1alpha1.SecretKeyClientSecret]),
+		ClientCertificate: data[v1alpha1.SecretKeyClientCertificate],
+		RefreshToken:      string(data[v1alpha1.SecretKeyRefreshToken]),
+	}
+	if c.ClientID == "" || c.Kind() == "" {
+		return c, fmt.Errorf("needs the key %s and either %s (PEM certificate and private key) or %s",
+			v1alpha1.SecretKeyClientID, v1alpha1.SecretKeyClientCertificate, v1alpha1.SecretKeyClientSecret)
+	}
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("key %s: %w", v1alpha1.SecretKeyClientCertificate, err)
+	}
+	return c, nil
 }

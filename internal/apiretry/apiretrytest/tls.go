@@ -1,12 +1,12 @@
 package apiretrytest
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+
+	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
 
 // TrustTestServers makes http.DefaultTransport trust the certificate of
@@ -17,18 +17,8 @@ import (
 // over TLS. Call it from a test package's init.
 func TrustTestServers() {
 	srv := httptest.NewTLSServer(http.NotFoundHandler())
-	cert := srv.Certificate()
-	srv.Close()
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	pool.AddCert(cert)
-	t := http.DefaultTransport.(*http.Transport)
-	if t.TLSClientConfig == nil {
-		t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	t.TLSClientConfig.RootCAs = pool
+	defer srv.Close()
+	sim.TrustCertificates(srv.Certificate())
 }
 
 // ServeEntra answers, for a server that stands in for another service,

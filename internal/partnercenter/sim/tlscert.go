@@ -65,19 +65,34 @@ func Trust(file string) error {
 	if err != nil {
 		return err
 	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
+	var certs []*x509.Certificate
+	for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
+		if c, err := x509.ParseCertificate(block.Bytes); err == nil && block.Type == "CERTIFICATE" {
+			certs = append(certs, c)
+		}
 	}
+	if len(certs) == 0 {
+		return fmt.Errorf("%s holds no PEM certificate", file)
+	}
+	TrustCertificates(certs...)
+	return nil
+}
+
+// TrustCertificates adds certs to what http.DefaultTransport trusts, beside
+// the system's roots.
+func TrustCertificates(certs ...*x509.Certificate) {
 	t := http.DefaultTransport.(*http.Transport)
 	if t.TLSClientConfig == nil {
 		t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	} else if t.TLSClientConfig.RootCAs != nil {
-		pool = t.TLSClientConfig.RootCAs
 	}
-	if !pool.AppendCertsFromPEM(data) {
-		return fmt.Errorf("%s holds no PEM certificate", file)
+	pool := t.TLSClientConfig.RootCAs
+	if pool == nil {
+		if pool, _ = x509.SystemCertPool(); pool == nil {
+			pool = x509.NewCertPool()
+		}
+	}
+	for _, c := range certs {
+		pool.AddCert(c)
 	}
 	t.TLSClientConfig.RootCAs = pool
-	return nil
 }
