@@ -11,6 +11,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 )
@@ -21,6 +22,9 @@ type CustomerReconciler struct {
 	client.Client
 	live              client.Reader // uncached: the claims and their holders
 	operatorNamespace string
+	clients           *partnerClients
+	recorder          recorder.EventRecorder
+	opts              Options
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers,verbs=get;list;watch
@@ -34,7 +38,7 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err := r.Get(ctx, req.NamespacedName, customer); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	p := beginPass(ctx, r.Client, nil, "Customer", customer, &customer.Status.Conditions)
+	p := beginPass(ctx, r.Client, r.recorder, "Customer", customer, &customer.Status.Conditions)
 	defer func() { retErr = p.finish(ctx, res, retErr, false) }()
 
 	held, holder, err := claimTenant(ctx, r.Client, r.live, r.operatorNamespace, customer)
@@ -91,9 +95,17 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if total > len(rels) {
 		msg = fmt.Sprintf("The customer has %d reseller relationships; status.relationships lists %d of them, approved first.", total, len(rels))
 	}
+	readAgain, err := r.reconcileAgreement(ctx, &agreementScope{customer: customer, conds: p.conds, now: r.opts.Clock.Now(),
+		event: func(eventType, reason, format string, args ...any) {
+			p.event(nil, eventType, reason, "ConfirmAgreement", format, args...)
+		},
+	}, list.Items)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	p.conds.ready(v1alpha1.ReasonValid, msg)
 	customer.Status.ObservedGeneration = customer.Generation
-	return ctrl.Result{}, nil
+	return ctrl.Result{RequeueAfter: readAgain}, nil
 }
 
 // adminAccess lists, per partner, the roles of its active GDAP relationships
@@ -133,7 +145,7 @@ func (r *CustomerReconciler) adminAccess(ctx context.Context, customer *v1alpha1
 
 // SetupWithManager registers the reconciler and what it watches with mgr.
 func (r *CustomerReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
-	r.Client, r.live, r.operatorNamespace = mgr.GetClient(), mgr.GetAPIReader(), opts.OperatorNamespace
+	r.Client, r.live, r.operatorNamespace, r.opts = mgr.GetClient(), mgr.GetAPIReader(), opts.OperatorNamespace, opts
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Customer{}).
 		Watches(&v1alpha1.ResellerRelationship{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []ctrl.Request {

@@ -449,8 +449,14 @@ func (r *CustomerSubscriptionReconciler) awaitApproval(ctx context.Context, s *s
 		return done, nil
 	}
 	authorized := meta.FindStatusCondition(s.sub.Status.Conditions, v1alpha1.ConditionAuthorized)
+	agreed, agreementMsg := agreementGate(s)
 	if consented && authorized != nil && authorized.Status == metav1.ConditionTrue {
-		return nil, nil
+		if agreed {
+			return nil, nil
+		}
+		s.sub.Status.Phase = v1alpha1.PhaseAwaitingApproval
+		s.conds.progressing(v1alpha1.ReasonAwaitingAgreement, "Waiting for "+agreementMsg)
+		return done, nil // the Customer's AgreementAccepted is watched
 	}
 
 	if stalled := meta.FindStatusCondition(rr.Status.Conditions, v1alpha1.ConditionStalled); !consented && stalled != nil && stalled.Status == metav1.ConditionTrue {
@@ -478,6 +484,9 @@ func (r *CustomerSubscriptionReconciler) awaitApproval(ctx context.Context, s *s
 			reason = v1alpha1.ReasonAwaitingAuthorization
 		}
 		waiting = append(waiting, "the partner's authorization: "+authorized.Message)
+	}
+	if !agreed {
+		waiting = append(waiting, agreementMsg)
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseAwaitingApproval
 	s.conds.progressing(reason, "Waiting for "+strings.Join(waiting, "; and for "))

@@ -27,9 +27,18 @@ var customerChanged = builder.WithPredicates(predicate.Or(predicate.GenerationCh
 		if !ok1 || !ok2 {
 			return true
 		}
-		return claimStatus(was) != claimStatus(now)
+		return claimStatus(was) != claimStatus(now) || agreementStatus(was) != agreementStatus(now)
 	},
 }))
+
+// agreementStatus is a Customer's AgreementAccepted status and reason, which
+// its subscriptions' purchases wait for.
+func agreementStatus(c *v1alpha1.Customer) string {
+	if cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionAgreementAccepted); cond != nil {
+		return string(cond.Status) + "/" + cond.Reason
+	}
+	return ""
+}
 
 // partnerChanged: a Partner's dependants read its spec and whether it is
 // Ready (its credentials work, which a Secret fixed meanwhile changes).

@@ -194,7 +194,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		setup func(ctrl.Manager, Options) error
 	}{
 		{"Partner", (&PartnerReconciler{clients: clients, recorder: recorder}).SetupWithManager},
-		{"Customer", (&CustomerReconciler{}).SetupWithManager},
+		{"Customer", (&CustomerReconciler{clients: clients, recorder: recorder}).SetupWithManager},
 		{"CustomerSubscription", (&CustomerSubscriptionReconciler{clients: clients, recorder: recorder, shared: shared}).SetupWithManager},
 		{"ResellerRelationship", (&ResellerRelationshipReconciler{clients: clients, recorder: recorder, shared: shared}).SetupWithManager},
 		{"ApprovalPolicy", (&ApprovalPolicyReconciler{}).SetupWithManager},

@@ -46,6 +46,57 @@ type CustomerSpec struct {
 	// +optional
 	// +kubebuilder:default=false
 	CSPPartner bool `json:"cspPartner,omitempty"`
+
+	// agreement is the partner's confirmation that the customer accepted the
+	// Microsoft Customer Agreement, which Partner Center must hold before
+	// anything is bought for the customer. When Partner Center holds no
+	// acceptance, the operator posts this confirmation once, through a
+	// partner with an approved reseller relationship and App+User
+	// credentials. Not used for USGovernment customers.
+	// +optional
+	Agreement *AgreementConfirmation `json:"agreement,omitempty"`
+}
+
+// AgreementConfirmation records who at the customer accepted the Microsoft
+// Customer Agreement, and when.
+type AgreementConfirmation struct {
+	// contact is the customer's person who accepted the agreement.
+	// +required
+	Contact AgreementContact `json:"contact"`
+
+	// dateAgreed is when they accepted it (RFC 3339, such as
+	// 2026-11-30T00:00:00Z). It cannot be in the future.
+	// +required
+	DateAgreed metav1.Time `json:"dateAgreed"`
+}
+
+// AgreementContact is the customer's person who accepted the Microsoft
+// Customer Agreement, as Partner Center records them.
+type AgreementContact struct {
+	// firstName is the person's first name.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	FirstName string `json:"firstName"`
+
+	// lastName is the person's last name.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	LastName string `json:"lastName"`
+
+	// email is the person's email address.
+	// +required
+	// +kubebuilder:validation:MaxLength=254
+	// +kubebuilder:validation:Pattern=`^[^@\s]+@[^@\s]+\.[^@\s]+$`
+	Email string `json:"email"`
+
+	// phoneNumber is the person's phone number, digits with an optional
+	// leading + and spaces, dashes or parentheses.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^\+?[0-9][0-9 ()-]{3,31}$`
+	PhoneNumber string `json:"phoneNumber,omitempty"`
 }
 
 // CustomerRelationship summarises one partner's reseller relationship with the customer.
@@ -107,12 +158,69 @@ type CustomerStatus struct {
 	// +kubebuilder:validation:MaxItems=256
 	AdminAccess []CustomerAdminAccess `json:"adminAccess,omitempty"`
 
-	// conditions: Ready is True when the customer is valid.
+	// agreement is what the operator read of the customer's acceptance of
+	// the Microsoft Customer Agreement in Partner Center, and the partner's
+	// confirmation it posted, if it did.
+	// +optional
+	Agreement *CustomerAgreementStatus `json:"agreement,omitempty"`
+
+	// conditions: Ready is True when the customer is valid;
+	// AgreementAccepted says whether Partner Center holds the customer's
+	// acceptance of the Microsoft Customer Agreement.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=16
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// CustomerAgreementStatus is the customer's acceptance of the Microsoft
+// Customer Agreement as Partner Center holds it, and the confirmation the
+// operator posted for it. The confirmation is recorded before it is sent:
+// a confirmation is sent under one request ID, at most once for a spec
+// generation.
+type CustomerAgreementStatus struct {
+	// partner is the Partner through which the operator read or confirmed
+	// the agreement.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Partner string `json:"partner,omitempty"`
+
+	// dateAgreed is when the customer accepted the agreement, as Partner
+	// Center holds it.
+	// +optional
+	DateAgreed *metav1.Time `json:"dateAgreed,omitempty"`
+
+	// contactEmail is the email of the customer's person who accepted it,
+	// as Partner Center holds it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=254
+	ContactEmail string `json:"contactEmail,omitempty"`
+
+	// requestID is the MS-RequestId of the partner's confirmation, recorded
+	// before it is sent.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	RequestID string `json:"requestID,omitempty"`
+
+	// generation is the spec generation whose spec.agreement the
+	// confirmation sends.
+	// +optional
+	Generation int64 `json:"generation,omitempty"`
+
+	// recordedAt is when the confirmation was recorded, before it was sent.
+	// +optional
+	RecordedAt *metav1.Time `json:"recordedAt,omitempty"`
+
+	// confirmedAt is when Partner Center accepted the confirmation.
+	// +optional
+	ConfirmedAt *metav1.Time `json:"confirmedAt,omitempty"`
+
+	// refusal is Partner Center's answer when it refused the confirmation;
+	// it is not sent again until spec.agreement changes.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Refusal string `json:"refusal,omitempty"`
 }
 
 // Customer is an organisation that owns Microsoft subscriptions a partner may
@@ -124,6 +232,7 @@ type CustomerStatus struct {
 // +kubebuilder:printcolumn:name="Domain",type=string,JSONPath=`.spec.domain`,priority=1
 // +kubebuilder:printcolumn:name="Cloud",type=string,JSONPath=`.spec.cloud`
 // +kubebuilder:printcolumn:name="Country",type=string,JSONPath=`.spec.country`
+// +kubebuilder:printcolumn:name="Agreement",type=string,JSONPath=`.status.conditions[?(@.type=="AgreementAccepted")].reason`,description="Whether Partner Center holds the customer's acceptance of the Microsoft Customer Agreement"
 // +kubebuilder:printcolumn:name="Admin Access",type=string,JSONPath=`.status.adminAccess[*].partner`,description="Partners with active GDAP admin access to the customer's tenant"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

@@ -115,3 +115,27 @@ const (
 	// select the object's namespace, so nothing is done through it there.
 	ReasonPartnerNotAllowed = "PartnerNotAllowed"
 )
+
+// The Microsoft Customer Agreement (Customer condition AgreementAccepted).
+// Partner Center must hold the customer's acceptance before anything is
+// bought for the customer (docs/partnercenter.md).
+const (
+	// ConditionAgreementAccepted (Customer): whether Partner Center holds the
+	// customer's acceptance of the Microsoft Customer Agreement. Purchases
+	// for the customer wait until it is True.
+	ConditionAgreementAccepted = "AgreementAccepted"
+	// ReasonAgreementAccepted: Partner Center holds the customer's acceptance.
+	ReasonAgreementAccepted = "Accepted"
+	// ReasonAgreementConfirmed: the operator posted the partner's
+	// confirmation from spec.agreement, and Partner Center accepted it.
+	ReasonAgreementConfirmed = "Confirmed"
+	// ReasonAgreementMissing: Partner Center holds no acceptance, and the
+	// message says what to record (or why the confirmation was not posted).
+	ReasonAgreementMissing = "AgreementMissing"
+	// ReasonAgreementNotApplicable: the customer is in the US Government
+	// cloud, where the agreement calls do not apply.
+	ReasonAgreementNotApplicable = "NotApplicable"
+	// ReasonAwaitingAgreement (CustomerSubscription): a purchase waits for
+	// the customer's AgreementAccepted.
+	ReasonAwaitingAgreement = "AwaitingAgreement"
+)

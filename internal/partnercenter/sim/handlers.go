@@ -294,7 +294,7 @@ func (s *Server) createCart(r *http.Request, partner string) reply {
 	if rep, ok := s.requireReseller(partner, customer); !ok {
 		return rep
 	}
-	if slices.Contains(s.opts.CustomersWithoutAgreement, customer) && !s.st.Agreements[customer] {
+	if !s.hasAgreement(customer) {
 		return fail(http.StatusForbidden, codeAgreementRequired, "Customer %s has not accepted the Microsoft Customer Agreement: a purchase needs the customer's acceptance of the latest agreement.", customer)
 	}
 	var req cartRequest

@@ -49,6 +49,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /v1/customers/{customer}/carts", s.api("CreateCart", create, s.createCart))
 	m.HandleFunc("POST /v1/customers/{customer}/carts/{id}/checkout", s.api("CheckoutCart", create, s.checkout))
 	m.HandleFunc("GET /v1/customers/{customer}/orders/{id}", s.api("GetOrder", app, s.getOrder))
+	m.HandleFunc("GET /v1/agreements", s.api("GetAgreementMetadata", app, s.agreementMetadata))
+	m.HandleFunc("GET /v1/customers/{customer}/agreements", s.api("GetCustomerAgreements", app, s.customerAgreements))
+	m.HandleFunc("POST /v1/customers/{customer}/agreements", s.api("ConfirmCustomerAgreement", appUserCreate, s.confirmAgreement))
 	m.HandleFunc("POST /v1/customers/{customer}/transfers", s.api("CreateTransfer", create, s.createTransfer))
 	m.HandleFunc("GET /v1/customers/{customer}/transfers/{id}", s.api("GetTransfer", app, s.getTransfer))
 	m.HandleFunc("PATCH /v1/customers/{customer}/transfers/{id}", s.api("UpdateTransfer", app, s.updateTransfer))
@@ -60,10 +63,14 @@ func (s *Server) routes() {
 type routeKind int
 
 const (
-	app     routeKind = iota // any token
-	appUser                  // a token from the refresh-token grant (App+User)
-	create                   // any token; repeated MS-RequestId returns the first response
+	app           routeKind = iota // any token
+	appUser                        // a token from the refresh-token grant (App+User)
+	create                         // any token; repeated MS-RequestId returns the first response
+	appUserCreate                  // App+User, and a create
 )
+
+func (k routeKind) creates() bool   { return k == create || k == appUserCreate }
+func (k routeKind) needsUser() bool { return k == appUser || k == appUserCreate }
 
 // reply is what an API handler answers; mutated says the state changed.
 type reply struct {
@@ -95,7 +102,7 @@ func (s *Server) api(route string, kind routeKind, h func(r *http.Request, partn
 			}
 		}
 		requestID := r.Header.Get(headerRequestID)
-		if kind == create && s.opts.HoldCreates > 0 && requestID != "" && s.holdOnce(requestID) {
+		if kind.creates() && s.opts.HoldCreates > 0 && requestID != "" && s.holdOnce(requestID) {
 			// Committed after the hold even if the caller gave up: its
 			// retry with the same MS-RequestId must find the object.
 			time.Sleep(s.opts.HoldCreates)
@@ -139,13 +146,13 @@ func (s *Server) api(route string, kind routeKind, h func(r *http.Request, partn
 			writeJSON(w, http.StatusForbidden, errorOf(codeNoAPIAccess, "Partner "+claims.Tenant+" is an indirect reseller and has no Partner Center API access: its indirect provider calls for it."))
 			return
 		}
-		if kind == appUser && claims.Grant != "refresh_token" {
+		if kind.needsUser() && claims.Grant != "refresh_token" {
 			writeJSON(w, http.StatusForbidden, errorOf(2032, "This operation supports App+User credentials only."))
 			return
 		}
 
 		var key string
-		if kind == create && requestID != "" {
+		if kind.creates() && requestID != "" {
 			key = claims.Tenant + "|" + route + "|" + r.PathValue("customer") + "|" + requestID
 			if prev, ok := s.st.Responses[key]; ok {
 				s.st.Stats.DuplicatesSuppressed++

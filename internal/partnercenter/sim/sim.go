@@ -229,6 +229,9 @@ type state struct {
 	// Agreements: customers whose Microsoft Customer Agreement acceptance
 	// was recorded (after starting without one).
 	Agreements map[string]bool `json:"agreements,omitempty"`
+	// AgreementRecords: the partners' confirmations of each customer's
+	// acceptance, by customer tenant.
+	AgreementRecords map[string][]agreement `json:"agreementRecords,omitempty"`
 	// TransferPartnerOnRecord: the partnerOnRecord a transfer was created
 	// with, by transfer ID; its line items name it when they move.
 	TransferPartnerOnRecord map[string]string `json:"transferPartnerOnRecord,omitempty"`
@@ -355,6 +358,9 @@ func (st *state) init() {
 	}
 	if st.Agreements == nil {
 		st.Agreements = map[string]bool{}
+	}
+	if st.AgreementRecords == nil {
+		st.AgreementRecords = map[string][]agreement{}
 	}
 	if st.TransferPartnerOnRecord == nil {
 		st.TransferPartnerOnRecord = map[string]string{}

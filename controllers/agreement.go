@@ -1,0 +1,331 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+)
+
+// The Microsoft Customer Agreement: Partner Center must hold the customer's
+// acceptance before anything is bought for the customer. The Customer
+// reconciler reads it through a partner the customer approved as reseller
+// and, when Partner Center holds none and spec.agreement records one, posts
+// the partner's confirmation: recorded first (status.agreement.requestID),
+// sent on the next pass with that ID as MS-RequestId, at most once per
+// spec generation. Condition AgreementAccepted says where it stands; the
+// subscriptions' purchases wait for it.
+
+// agreementScope is what the agreement step of one Customer pass works with.
+type agreementScope struct {
+	customer *v1alpha1.Customer
+	conds    conditions
+	event    func(eventType, reason, format string, args ...any)
+	now      time.Time
+}
+
+// reconcileAgreement runs the agreement step; it returns when to read again.
+func (r *CustomerReconciler) reconcileAgreement(ctx context.Context, a *agreementScope, relationships []v1alpha1.ResellerRelationship) (time.Duration, error) {
+	c := a.customer
+	if c.Spec.Cloud == v1alpha1.CloudUSGovernment {
+		c.Status.Agreement = nil
+		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionTrue, v1alpha1.ReasonAgreementNotApplicable,
+			"The Microsoft Customer Agreement calls do not apply to customers in the US Government cloud.")
+		return 0, nil
+	}
+	if agreementHeld(c) {
+		return 0, nil // an acceptance Partner Center holds does not go away
+	}
+	approved := approvedPartners(relationships)
+	if len(approved) == 0 {
+		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+			"Customer %s has approved no partner as reseller yet; the operator reads its Microsoft Customer Agreement through the first it approves.", c.Name))
+		return 0, nil // a relationship's change wakes the Customer
+	}
+	partner, pcClient, why, err := r.agreementPartner(ctx, c, approved)
+	if err != nil {
+		return 0, err
+	}
+	if pcClient == nil {
+		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, why)
+		// A relationship's change wakes the Customer; a partner's
+		// credentials fixed meanwhile are seen at the next read.
+		return r.pollInterval(), nil
+	}
+	agreements, err := pcClient.CustomerAgreements(ctx, c.Spec.TenantID)
+	if err != nil {
+		return r.agreementCallFailed(a, partner, "reading customer "+c.Name+"'s agreements", err)
+	}
+	if latest := latestAgreement(agreements); latest != nil {
+		if a.ours(*latest) {
+			// Its answer was lost (the status write after it failed):
+			// Partner Center holds the confirmation recorded here.
+			a.confirmed(partner, *latest)
+		}
+		a.accepted(partner, *latest)
+		return 0, nil
+	}
+	return r.confirmAgreement(ctx, a, partner, pcClient)
+}
+
+// agreementHeld: an earlier pass saw Partner Center hold the acceptance.
+func agreementHeld(c *v1alpha1.Customer) bool {
+	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionAgreementAccepted)
+	return cond != nil && cond.Status == metav1.ConditionTrue && cond.Reason != v1alpha1.ReasonAgreementNotApplicable &&
+		c.Status.Agreement != nil && c.Status.Agreement.DateAgreed != nil
+}
+
+// confirmAgreement posts spec.agreement as the partner's confirmation,
+// recorded first and sent once.
+func (r *CustomerReconciler) confirmAgreement(ctx context.Context, a *agreementScope, partner *v1alpha1.Partner, pcClient *pc.Client) (time.Duration, error) {
+	c := a.customer
+	spec := c.Spec.Agreement
+	st := c.Status.Agreement
+	if spec == nil {
+		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+			"Partner Center holds no acceptance of the Microsoft Customer Agreement for customer %s, and nothing is bought for it until it does. The customer's Global admin accepts it in the Microsoft 365 admin center, or record who at the customer accepted it and when in spec.agreement (contact.firstName, contact.lastName, contact.email, dateAgreed), and the operator confirms it through partner %s.",
+			c.Name, partner.Name))
+		return r.pollInterval(), nil
+	}
+	if spec.DateAgreed.After(a.now) {
+		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+			"spec.agreement.dateAgreed %s is in the future: the confirmation records when the customer accepted; correct it.", spec.DateAgreed.UTC().Format(time.RFC3339)))
+		return 0, nil
+	}
+	if st == nil || st.RequestID == "" || (st.Generation != c.Generation && st.ConfirmedAt == nil) {
+		// Recorded before it is sent: the next pass sends it under this ID.
+		// Partner Center holds none, so an earlier generation's record
+		// created nothing and is replaced.
+		now := metav1.NewTime(a.now)
+		c.Status.Agreement = &v1alpha1.CustomerAgreementStatus{Partner: partner.Name, RequestID: agreementRequestID(c), Generation: c.Generation, RecordedAt: &now}
+		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+			"Recorded the confirmation of spec.agreement (request ID %s); partner %s sends it to Partner Center next.", c.Status.Agreement.RequestID, partner.Name))
+		return time.Second, nil
+	}
+	if st.Refusal != "" {
+		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+			"Partner Center refused the confirmation of spec.agreement (request ID %s): %s. Correct spec.agreement; it is not sent again until it changes.", st.RequestID, st.Refusal))
+		return 0, nil
+	}
+	if st.Partner != partner.Name {
+		// Only the partner it was recorded for sends it: Partner Center
+		// knows a request ID per partner.
+		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+			"The confirmation of spec.agreement (request ID %s) was recorded for partner %s, which cannot send it now; it is sent when partner %s can call Partner Center for customer %s.", st.RequestID, st.Partner, st.Partner, c.Name))
+		return r.pollInterval(), nil
+	}
+	return r.sendAgreement(ctx, a, partner, pcClient)
+}
+
+// sendAgreement sends the recorded confirmation.
+func (r *CustomerReconciler) sendAgreement(ctx context.Context, a *agreementScope, partner *v1alpha1.Partner, pcClient *pc.Client) (time.Duration, error) {
+	c := a.customer
+	st := c.Status.Agreement
+	tmpl, err := pcClient.CurrentMCATemplate(ctx)
+	if err != nil {
+		return r.agreementCallFailed(a, partner, "reading the Microsoft Customer Agreement's template", err)
+	}
+	spec := c.Spec.Agreement
+	sent, err := pcClient.ConfirmCustomerAgreement(ctx, c.Spec.TenantID, st.RequestID, pc.Agreement{
+		PrimaryContact: pc.Contact{FirstName: spec.Contact.FirstName, LastName: spec.Contact.LastName, Email: spec.Contact.Email, PhoneNumber: spec.Contact.PhoneNumber},
+		TemplateID:     tmpl.TemplateID, DateAgreed: spec.DateAgreed.UTC().Format(pc.AgreementDateLayout), Type: pc.AgreementTypeMCA, AgreementLink: tmpl.AgreementLink,
+	})
+	if err != nil {
+		if pc.IsRefused(err) {
+			st.Refusal = refusal(err)
+			a.event(corev1.EventTypeWarning, "AgreementRefused", "Partner Center refused partner %s's confirmation of customer %s's Microsoft Customer Agreement (request ID %s): %s", partner.Name, c.Name, st.RequestID, st.Refusal)
+			a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+				"Partner Center refused the confirmation of spec.agreement (request ID %s): %s. Correct spec.agreement; it is not sent again until it changes.", st.RequestID, st.Refusal))
+			return 0, nil
+		}
+		return r.agreementCallFailed(a, partner, "confirming customer "+c.Name+"'s Microsoft Customer Agreement", err)
+	}
+	a.confirmed(partner, *sent)
+	a.accepted(partner, *sent)
+	return 0, nil
+}
+
+// ours: held is the confirmation recorded in status.agreement and not yet
+// known to be confirmed: the spec's contact and date.
+func (a *agreementScope) ours(held pc.Agreement) bool {
+	st, spec := a.customer.Status.Agreement, a.customer.Spec.Agreement
+	return st != nil && st.RequestID != "" && st.ConfirmedAt == nil && st.Refusal == "" && spec != nil &&
+		strings.EqualFold(held.PrimaryContact.Email, spec.Contact.Email) && held.Agreed().Equal(spec.DateAgreed.UTC().Truncate(time.Second))
+}
+
+// confirmed records that Partner Center accepted the partner's confirmation.
+func (a *agreementScope) confirmed(partner *v1alpha1.Partner, held pc.Agreement) {
+	st := a.customer.Status.Agreement
+	now := metav1.NewTime(a.now)
+	st.ConfirmedAt = &now
+	a.event(corev1.EventTypeNormal, "AgreementConfirmed", "Partner %s confirmed to Partner Center that %s %s (%s) accepted the Microsoft Customer Agreement for customer %s on %s (request ID %s).",
+		partner.Name, held.PrimaryContact.FirstName, held.PrimaryContact.LastName, held.PrimaryContact.Email, a.customer.Name, held.DateAgreed, st.RequestID)
+}
+
+// accepted records the acceptance Partner Center holds.
+func (a *agreementScope) accepted(partner *v1alpha1.Partner, held pc.Agreement) {
+	c := a.customer
+	if c.Status.Agreement == nil {
+		c.Status.Agreement = &v1alpha1.CustomerAgreementStatus{}
+	}
+	st := c.Status.Agreement
+	st.Partner, st.ContactEmail = partner.Name, truncate(held.PrimaryContact.Email, 254)
+	agreed := held.Agreed()
+	if agreed.IsZero() {
+		agreed = a.now
+	}
+	at := metav1.NewTime(agreed)
+	st.DateAgreed = &at
+	reason, how := v1alpha1.ReasonAgreementAccepted, "Partner Center holds"
+	if st.ConfirmedAt != nil {
+		reason, how = v1alpha1.ReasonAgreementConfirmed, fmt.Sprintf("Partner %s confirmed, and Partner Center holds,", partner.Name)
+	}
+	a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionTrue, reason, fmt.Sprintf("%s customer %s's acceptance of the Microsoft Customer Agreement by %s %s (%s) on %s.",
+		how, c.Name, held.PrimaryContact.FirstName, held.PrimaryContact.LastName, held.PrimaryContact.Email, agreed.UTC().Format("2006-01-02")))
+}
+
+// agreementCallFailed reports a failed call on the condition, leaving the
+// customer's Ready as it is, and reads again after the poll interval.
+func (r *CustomerReconciler) agreementCallFailed(a *agreementScope, partner *v1alpha1.Partner, doing string, err error) (time.Duration, error) {
+	msg := fmt.Sprintf("Partner Center failed while %s through partner %s: %s; it is read again in %s.", doing, partner.Name, description(err), r.pollInterval())
+	if errors.Is(err, pc.ErrUserCredentialsRequired) {
+		msg = fmt.Sprintf("Confirming the Microsoft Customer Agreement is an App+User call, and partner %s has no %s (kubectl multichannel login writes one); the Secret's change resumes it.", partner.Name, v1alpha1.SecretKeyRefreshToken)
+	}
+	a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, msg)
+	if d, ok := pc.ThrottledFor(err); ok {
+		return max(d, time.Second), nil
+	}
+	return r.pollInterval(), nil
+}
+
+// agreementPartner is the partner the agreement is read and confirmed
+// through: one the customer approved as reseller, that serves the
+// customer's namespace and can call Partner Center; the one a recorded
+// confirmation names first, then by name. Without one, why says so.
+func (r *CustomerReconciler) agreementPartner(ctx context.Context, c *v1alpha1.Customer, names []string) (*v1alpha1.Partner, *pc.Client, string, error) {
+	if st := c.Status.Agreement; st != nil && st.RequestID != "" && st.ConfirmedAt == nil {
+		names = append([]string{st.Partner}, names...)
+	}
+	var tried []string
+	for _, name := range names {
+		if i := indexOf(tried, name); i >= 0 {
+			continue
+		}
+		tried = append(tried, name)
+		partner := &v1alpha1.Partner{}
+		if err := r.Get(ctx, client.ObjectKey{Name: name}, partner); err != nil {
+			if client.IgnoreNotFound(err) != nil {
+				return nil, nil, "", err
+			}
+			continue
+		}
+		serves, err := partnerServes(ctx, r.Client, partner, c.Namespace)
+		if err != nil || !serves {
+			continue
+		}
+		pcClient, _, err := r.clients.callerClient(ctx, r.Client, partner)
+		if err == nil {
+			return partner, pcClient, "", nil
+		}
+	}
+	why := fmt.Sprintf("No partner the customer approved as reseller can read its Microsoft Customer Agreement yet (approved: %s): one with Partner Center credentials that serves namespace %s reads it once the customer approves it.",
+		orNone(tried), c.Namespace)
+	return nil, nil, why, nil
+}
+
+// approvedPartners are the partners the customer approved as reseller, by name.
+func approvedPartners(relationships []v1alpha1.ResellerRelationship) []string {
+	var names []string
+	for _, rr := range relationships {
+		if rr.Status.Phase == v1alpha1.RelationshipApproved && rr.DeletionTimestamp.IsZero() && indexOf(names, rr.Spec.PartnerRef) < 0 {
+			names = append(names, rr.Spec.PartnerRef)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// latestAgreement is the acceptance agreed last, or nil.
+func latestAgreement(items []pc.Agreement) *pc.Agreement {
+	var latest *pc.Agreement
+	for i := range items {
+		if strings.EqualFold(items[i].Type, pc.AgreementTypeMCA) || items[i].Type == "" {
+			if latest == nil || items[i].Agreed().After(latest.Agreed()) {
+				latest = &items[i]
+			}
+		}
+	}
+	return latest
+}
+
+// agreementNamespace derives the confirmations' request IDs.
+var agreementNamespace = uuid.MustParse("3b7c2f0e-6a51-4d8e-9c1b-5f2a7e4d0c63")
+
+// agreementRequestID is deterministic per customer and spec generation.
+func agreementRequestID(c *v1alpha1.Customer) string {
+	return uuid.NewSHA1(agreementNamespace, fmt.Appendf(nil, "%s/%d", c.UID, c.Generation)).String()
+}
+
+func (r *CustomerReconciler) pollInterval() time.Duration {
+	return r.opts.poll()
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func orNone(list []string) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	return strings.Join(list, ", ")
+}
+
+// agreementGate: a purchase (and an Azure transfer) needs the customer's
+// acceptance of the Microsoft Customer Agreement; until the Customer's
+// AgreementAccepted is True, it waits with what to record.
+func agreementGate(s *subscriptionScope) (open bool, msg string) {
+	if !needsAgreement(s) {
+		return true, ""
+	}
+	cond := meta.FindStatusCondition(s.customer.Status.Conditions, v1alpha1.ConditionAgreementAccepted)
+	if cond != nil && cond.Status == metav1.ConditionTrue {
+		return true, ""
+	}
+	msg = fmt.Sprintf("customer %s's acceptance of the Microsoft Customer Agreement, which Partner Center must hold before partner %s buys for it", s.customer.Name, s.target.Name)
+	if cond != nil && cond.Message != "" {
+		msg += " (Customer " + s.customer.Name + " says: " + cond.Message + ")"
+	}
+	return false, msg
+}
+
+// needsAgreement: the path buys, or transfers Azure, for a customer outside
+// the US Government cloud.
+func needsAgreement(s *subscriptionScope) bool {
+	if s.customer.Spec.Cloud == v1alpha1.CloudUSGovernment {
+		return false
+	}
+	switch s.result.Path {
+	case v1alpha1.PathNewAzureSubscription, v1alpha1.PathNewLicenseSubscription:
+		return true
+	case v1alpha1.PathPartnerSwitch:
+		return s.sub.Spec.ServiceType == v1alpha1.ServiceUsageBased
+	}
+	return false
+}

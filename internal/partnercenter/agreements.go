@@ -1,0 +1,108 @@
+package partnercenter
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// AgreementTypeMCA is the agreementType of the Microsoft Customer Agreement.
+const AgreementTypeMCA = "MicrosoftCustomerAgreement"
+
+// AgreementMetadata describes one version of an agreement Partner Center
+// holds ("Get agreement metadata for Microsoft Cloud Agreement"): its
+// templateId is what a confirmation names.
+// Source: https://learn.microsoft.com/partner-center/developer/get-customer-agreement-metadata
+type AgreementMetadata struct {
+	TemplateID    string `json:"templateId"`
+	AgreementType string `json:"agreementType"`
+	AgreementLink string `json:"agreementLink,omitempty"`
+	VersionRank   int    `json:"versionRank"`
+}
+
+// Contact is the customer's person who accepted an agreement.
+type Contact struct {
+	FirstName   string `json:"firstName"`
+	LastName    string `json:"lastName"`
+	Email       string `json:"email"`
+	PhoneNumber string `json:"phoneNumber,omitempty"`
+}
+
+// Agreement is a customer's acceptance of an agreement, as Partner Center
+// holds it ("Confirm customer acceptance of the Microsoft Customer
+// Agreement").
+// Source: https://learn.microsoft.com/partner-center/developer/confirm-customer-consent-customer-agreement
+type Agreement struct {
+	PrimaryContact Contact `json:"primaryContact"`
+	TemplateID     string  `json:"templateId"`
+	// DateAgreed is a date and time without a zone, as Partner Center writes it.
+	DateAgreed    string `json:"dateAgreed"`
+	Type          string `json:"type"`
+	AgreementLink string `json:"agreementLink,omitempty"`
+	UserID        string `json:"userId,omitempty"`
+}
+
+// AgreementDateLayout is how Partner Center writes dateAgreed.
+const AgreementDateLayout = "2006-01-02T15:04:05"
+
+// Agreed is when the customer accepted the agreement, or the zero time when
+// dateAgreed is not a time.
+func (a Agreement) Agreed() time.Time {
+	for _, layout := range []string{time.RFC3339Nano, AgreementDateLayout} {
+		if t, err := time.Parse(layout, a.DateAgreed); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// ErrNoAgreementTemplate: Partner Center lists no template of the Microsoft
+// Customer Agreement.
+var ErrNoAgreementTemplate = errors.New("partner center lists no Microsoft Customer Agreement template")
+
+// CurrentMCATemplate is the template ID of the Microsoft Customer
+// Agreement's current version, the one with the lowest versionRank.
+func (c *Client) CurrentMCATemplate(ctx context.Context) (*AgreementMetadata, error) {
+	out := &Collection[AgreementMetadata]{}
+	q := url.Values{"agreementType": {AgreementTypeMCA}}
+	if err := c.do(ctx, call{op: "GetAgreementMetadata", method: http.MethodGet, path: "/agreements", query: q, retryable: true}, out); err != nil {
+		return nil, err
+	}
+	var best *AgreementMetadata
+	for i := range out.Items {
+		m := &out.Items[i]
+		if m.AgreementType == AgreementTypeMCA && m.TemplateID != "" && (best == nil || m.VersionRank < best.VersionRank) {
+			best = m
+		}
+	}
+	if best == nil {
+		return nil, ErrNoAgreementTemplate
+	}
+	return best, nil
+}
+
+// CustomerAgreements lists the customer's acceptances of the Microsoft
+// Customer Agreement Partner Center holds.
+// Source: https://learn.microsoft.com/partner-center/developer/get-confirmation-of-customer-agreement
+func (c *Client) CustomerAgreements(ctx context.Context, customerID string) ([]Agreement, error) {
+	out := &Collection[Agreement]{}
+	q := url.Values{"agreementType": {AgreementTypeMCA}}
+	err := c.do(ctx, call{op: "GetCustomerAgreements", method: http.MethodGet, path: "/customers/" + url.PathEscape(customerID) + "/agreements",
+		query: q, retryable: true}, out)
+	return out.Items, err
+}
+
+// ConfirmCustomerAgreement records the partner's confirmation that the
+// customer accepted the Microsoft Customer Agreement. It needs App+User
+// credentials; requestID is its idempotency key.
+func (c *Client) ConfirmCustomerAgreement(ctx context.Context, customerID, requestID string, a Agreement) (*Agreement, error) {
+	if a.Type == "" {
+		a.Type = AgreementTypeMCA
+	}
+	out := &Agreement{}
+	err := c.do(ctx, call{op: "ConfirmCustomerAgreement", method: http.MethodPost, path: "/customers/" + url.PathEscape(customerID) + "/agreements",
+		body: a, requestID: requestID, user: true, retryable: true}, out)
+	return out, err
+}
