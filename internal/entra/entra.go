@@ -153,13 +153,31 @@ func (cfg Config) httpClient() *http.Client {
 // service refuses fails with an *oauth2.RetrieveError holding its status
 // and OAuth error code; a redirect with the *apiretry.RedirectError.
 func AppTokens(cfg Config, scope string) (oauth2.TokenSource, error) {
+	cred, err := AppCredential(cfg)
+	if err != nil {
+		return nil, err
+	}
+	timeout := cfg.httpClient().Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	return oauth2.ReuseTokenSource(nil, &appSource{cred: cred, scope: scope, timeout: timeout}), nil
+}
+
+// AppCredential returns the application's azidentity credential, for a
+// client built on the Azure SDK (Azure Resource Manager's), which asks it
+// for tokens itself. It sends its token requests as AppTokens does: only
+// to cfg.AuthorityHost, never following a redirect, and without retries of
+// its own (the callers retry a call, token included). A refused redirect
+// fails the token request; AppTokens alone turns it back into the
+// *apiretry.RedirectError, since azidentity keeps only its message.
+func AppCredential(cfg Config) (azcore.TokenCredential, error) {
 	if err := cfg.Credentials.Validate(); err != nil {
 		return nil, err
 	}
-	hc := cfg.httpClient()
 	opts := azcore.ClientOptions{
 		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: strings.TrimRight(cfg.AuthorityHost, "/") + "/"},
-		Transport: redirectRecorder{hc},
+		Transport: redirectRecorder{cfg.httpClient()},
 		// The callers retry a call, token included; one layer of retries.
 		Retry: policy.RetryOptions{MaxRetries: -1},
 	}
@@ -168,17 +186,7 @@ func AppTokens(cfg Config, scope string) (oauth2.TokenSource, error) {
 	var err error
 	switch c.Kind() {
 	case KindWorkloadIdentity:
-		if c.FederatedTokenFile == "" {
-			token := c.FederatedToken
-			cred, err = azidentity.NewClientAssertionCredential(cfg.TenantID, c.ClientID, func(context.Context) (string, error) { return token, nil },
-				&azidentity.ClientAssertionCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: true})
-			break
-		}
-		cred, err = azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
-			ClientOptions: opts, ClientID: c.ClientID, TenantID: cfg.TenantID, TokenFilePath: c.FederatedTokenFile,
-			// The authority was checked by the caller: no discovery at login.microsoftonline.com.
-			DisableInstanceDiscovery: true,
-		})
+		cred, err = workloadIdentityCredential(cfg, opts)
 	case KindClientCertificate:
 		certs, key, perr := c.certificate()
 		if perr != nil {
@@ -193,11 +201,24 @@ func AppTokens(cfg Config, scope string) (oauth2.TokenSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s credential: %w", c.Kind(), err)
 	}
-	timeout := hc.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
+	return cred, nil
+}
+
+// workloadIdentityCredential exchanges a Kubernetes service-account token,
+// read from its file at each exchange or given as it is, for the
+// application's token.
+func workloadIdentityCredential(cfg Config, opts azcore.ClientOptions) (azcore.TokenCredential, error) {
+	c := cfg.Credentials
+	if c.FederatedTokenFile == "" {
+		token := c.FederatedToken
+		return azidentity.NewClientAssertionCredential(cfg.TenantID, c.ClientID, func(context.Context) (string, error) { return token, nil },
+			&azidentity.ClientAssertionCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: true})
 	}
-	return oauth2.ReuseTokenSource(nil, &appSource{cred: cred, scope: scope, timeout: timeout}), nil
+	return azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
+		ClientOptions: opts, ClientID: c.ClientID, TenantID: cfg.TenantID, TokenFilePath: c.FederatedTokenFile,
+		// The authority was checked by the caller: no discovery at login.microsoftonline.com.
+		DisableInstanceDiscovery: true,
+	})
 }
 
 // appSource adapts an azcore.TokenCredential to oauth2.TokenSource, the
