@@ -139,9 +139,14 @@ func (r *CustomerReconciler) sendAgreement(ctx context.Context, a *agreementScop
 	spec := c.Spec.Agreement
 	sent, err := pcClient.ConfirmCustomerAgreement(ctx, c.Spec.TenantID, st.RequestID, pc.Agreement{
 		PrimaryContact: pc.Contact{FirstName: spec.Contact.FirstName, LastName: spec.Contact.LastName, Email: spec.Contact.Email, PhoneNumber: spec.Contact.PhoneNumber},
-		TemplateID:     tmpl.TemplateID, DateAgreed: spec.DateAgreed.UTC().Format(pc.AgreementDateLayout), Type: pc.AgreementTypeMCA, AgreementLink: tmpl.AgreementLink,
+		TemplateID:     tmpl.TemplateID, DateAgreed: spec.DateAgreed.UTC().Format(pc.AgreementDateLayout), Type: pc.AgreementTypeMCA,
 	})
 	if err != nil {
+		if pc.IsAgreementExists(err) {
+			// Partner Center holds a confirmation with this contact: the
+			// next read finds it.
+			return time.Second, nil
+		}
 		if pc.IsRefused(err) {
 			st.Refusal = refusal(err)
 			a.event(corev1.EventTypeWarning, "AgreementRefused", "Partner Center refused partner %s's confirmation of customer %s's Microsoft Customer Agreement (request ID %s): %s", partner.Name, c.Name, st.RequestID, st.Refusal)
@@ -315,17 +320,18 @@ func agreementGate(s *subscriptionScope) (open bool, msg string) {
 	return false, msg
 }
 
-// needsAgreement: the path buys, or transfers Azure, for a customer outside
-// the US Government cloud.
+// needsAgreement: the path buys or transfers, for a customer outside the
+// US Government cloud. Microsoft documents the agreement before a purchase
+// and before an Azure transfer ("The customer signs a Microsoft Customer
+// Agreement"); a license transfer is held to it too, as the simulator
+// holds it, rather than be refused with 13605.
 func needsAgreement(s *subscriptionScope) bool {
 	if s.customer.Spec.Cloud == v1alpha1.CloudUSGovernment {
 		return false
 	}
 	switch s.result.Path {
-	case v1alpha1.PathNewAzureSubscription, v1alpha1.PathNewLicenseSubscription:
+	case v1alpha1.PathNewAzureSubscription, v1alpha1.PathNewLicenseSubscription, v1alpha1.PathPartnerSwitch:
 		return true
-	case v1alpha1.PathPartnerSwitch:
-		return s.sub.Spec.ServiceType == v1alpha1.ServiceUsageBased
 	}
 	return false
 }

@@ -17,7 +17,7 @@ import (
 
 // newCommerceOffer is a new-commerce catalog item (product, SKU,
 // availability): what Partner Center gives a cancellation window.
-const newCommerceOffer = "CFQ7TTC0LFK5:0001:CFQ7TTC0K18P"
+const newCommerceOffer = "CFQ7TTC0LCHC:0002"
 
 // TestPurchaseCancelledWithinTheWindow: a new-commerce purchase records
 // its cancellation window; a person with verb approve cancels it within,

@@ -23,18 +23,22 @@ func endedLicenses(h *harness, first, second string) *v1alpha1.Partner {
 	h.woodgroveTrusts(contoso)
 	a := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2025-06-30T00:00:00Z")
 	b := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2025-06-30T00:00:00Z")
-	b.SubscriptionID, b.Offer = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6e", v1alpha1.Offer{ID: "CFQ7TTC0LF8Q", DisplayName: "Microsoft 365 E5"}
+	b.SubscriptionID, b.Offer = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6e", v1alpha1.Offer{ID: "CFQ7TTC0LFLZ:0002", DisplayName: "Microsoft 365 E5"}
 	h.subscription(first, a)
 	h.subscription(second, b)
 	return contoso
 }
 
-// cartPurchases declares three purchases of customer woodgrove from
-// contoso, ready together: two licenses and an Azure plan.
+// cartPurchases declares three license purchases of customer woodgrove
+// from contoso, ready together. (An Azure subscription is not bought in a
+// cart: its customer's one Azure plan is, by the ResellerRelationship.)
 func cartPurchases(h *harness) []string {
 	contoso := endedLicenses(h, "m365-e3", "m365-e5")
-	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist))
-	return []string{"m365-e3", "m365-e5", "azure"}
+	c := licenseFromCSP("woodgrove", "", contoso.Name, "2025-06-30T00:00:00Z")
+	c.Channel.PartnerRef = h.ns + "-fabrikam"
+	c.SubscriptionID, c.Offer = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c70", v1alpha1.Offer{ID: "CFQ7TTC0LH18:0001", DisplayName: "Microsoft 365 Business Basic"}
+	h.subscription("basic", c)
+	return []string{"m365-e3", "m365-e5", "basic"}
 }
 
 // TestCartSharedByCustomer: three purchases of one customer from one
@@ -77,14 +81,14 @@ func TestCartSharedByCustomer(t *testing.T) {
 // other is bought, and nothing is bought twice.
 func TestCartLineItemRefused(t *testing.T) {
 	const reason = "This offer is not available in the customer's country."
-	h := start(t, withCartWindow(5*time.Second), withSim(sim.Options{RefuseAtCheckout: map[string]string{"CFQ7TTC0LF8Q": reason}}))
+	h := start(t, withCartWindow(5*time.Second), withSim(sim.Options{RefuseAtCheckout: map[string]string{sim.E5CatalogItem: reason}}))
 	cartPurchases(h)
 	failed := h.waitPhase("m365-e5", v1alpha1.PhaseFailed)
 	ready := condition(failed.Status.Conditions, v1alpha1.ConditionReady)
 	if ready == nil || ready.Reason != v1alpha1.ReasonPartnerCenterRejected || !strings.Contains(ready.Message, reason) {
 		t.Errorf("m365-e5 Ready = %+v, want reason %s naming %q", ready, v1alpha1.ReasonPartnerCenterRejected, reason)
 	}
-	for _, name := range []string{"m365-e3", "azure"} {
+	for _, name := range []string{"m365-e3", "basic"} {
 		h.waitPhase(name, v1alpha1.PhaseCompleted)
 	}
 	h.eventually("m365-e3 was bought alone after the refusal", func() error {
@@ -94,7 +98,7 @@ func TestCartLineItemRefused(t *testing.T) {
 		return nil
 	})
 	if n := h.sim.Stats().ObjectsCreated["subscription"]; n != 2 {
-		t.Errorf("Partner Center created %d subscriptions, want 2 (m365-e3 and azure)", n)
+		t.Errorf("Partner Center created %d subscriptions, want 2 (m365-e3 and basic)", n)
 	}
 }
 

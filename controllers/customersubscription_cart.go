@@ -45,16 +45,13 @@ func ownName(sub *v1alpha1.CustomerSubscription, op *v1alpha1.Operation, only st
 	return purchaseName(sub)
 }
 
-// cartLineItem is what a subscription's purchase buys, for partner: an
-// indirect reseller is named as the line item's partner of record.
-func cartLineItem(sub *v1alpha1.CustomerSubscription, typ v1alpha1.OperationType, partner *v1alpha1.Partner) pc.CartLineItem {
-	if typ == v1alpha1.OperationCreateLicenseSubscription {
-		term, cycle := purchaseTerms(sub)
-		return pc.CartLineItem{CatalogItemID: sub.Spec.Offer.ID, FriendlyName: purchaseName(sub), Quantity: int(quantity(sub)),
-			TermDuration: term, BillingCycle: cycle, Participants: onRecord(partner)}
-	}
-	return pc.CartLineItem{CatalogItemID: pc.AzurePlanCatalogItem, FriendlyName: purchaseName(sub), Quantity: 1, BillingCycle: pc.BillingCycleMonthly,
-		Participants: onRecord(partner)}
+// cartLineItem is what a subscription's recorded purchase buys, for
+// partner: the catalog item and terms its operation recorded; an indirect
+// reseller is named as the line item's partner of record.
+func cartLineItem(sub *v1alpha1.CustomerSubscription, partner *v1alpha1.Partner) pc.CartLineItem {
+	op := sub.Status.Operation
+	return pc.CartLineItem{CatalogItemID: op.CatalogItemID, FriendlyName: purchaseName(sub), Quantity: int(op.Terms.Quantity),
+		TermDuration: op.Terms.TermDuration, BillingCycle: op.Terms.BillingCycle, Participants: onRecord(partner)}
 }
 
 // buy sends the cart op recorded, unless its answer is known, and takes
@@ -83,7 +80,7 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 		ids := make([]string, 0, len(members))
 		for _, m := range members {
 			uids = append(uids, m.UID)
-			items = append(items, cartLineItem(m, m.Status.Operation.Type, s.target)) // a cart's members share their partner (cartGroupOf)
+			items = append(items, cartLineItem(m, s.target)) // a cart's members share their partner (cartGroupOf)
 			ids = append(ids, m.Status.Operation.ID)
 		}
 		if unseen := r.carts.unseen(id, seen); unseen > 0 {

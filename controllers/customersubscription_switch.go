@@ -33,13 +33,17 @@ func (r *CustomerSubscriptionReconciler) runPath(ctx context.Context, s *subscri
 		return done, nil
 
 	case v1alpha1.PathNewAzureSubscription:
-		// Buy an Azure plan (cart and checkout), wait for its subscription,
-		// then for the source to be cancelled where the spec asks for it.
-		op, res, err := r.runOperation(ctx, s, v1alpha1.OperationCreateAzurePlan)
+		// Wait for the customer's Azure plan with the partner, take the
+		// Azure subscription it came with or create one under it, then wait
+		// for the source to be cancelled where the spec asks for it.
+		if res, err := r.awaitAzurePlan(s); res != nil || err != nil {
+			return res, err
+		}
+		op, res, err := r.runAzureSubscription(ctx, s)
 		if op == nil {
 			return res, err
 		}
-		if res, err := r.awaitOrder(ctx, s, op); res != nil || err != nil {
+		if res, err := r.awaitAzureSubscription(ctx, s, op); res != nil || err != nil {
 			return res, err
 		}
 		return r.settleSource(s)
@@ -64,7 +68,13 @@ func (r *CustomerSubscriptionReconciler) runPath(ctx context.Context, s *subscri
 
 	case v1alpha1.PathPartnerSwitch:
 		// Ask the source partner for a transfer and poll it until it
-		// completes, is refused or expires.
+		// completes, is refused or expires. Azure moves only to a partner
+		// that holds the customer's Azure plan.
+		if s.sub.Spec.ServiceType == v1alpha1.ServiceUsageBased {
+			if res, err := r.awaitAzurePlan(s); res != nil || err != nil {
+				return res, err
+			}
+		}
 		op, res, err := r.runOperation(ctx, s, v1alpha1.OperationCreateTransfer)
 		if op == nil {
 			return res, err
@@ -77,6 +87,7 @@ func (r *CustomerSubscriptionReconciler) runPath(ctx context.Context, s *subscri
 // operationPath is the path each operation type belongs to.
 var operationPath = map[v1alpha1.OperationType]v1alpha1.SwitchPath{
 	v1alpha1.OperationCreateAzurePlan:           v1alpha1.PathNewAzureSubscription,
+	v1alpha1.OperationCreateAzureSubscription:   v1alpha1.PathNewAzureSubscription,
 	v1alpha1.OperationCreateLicenseSubscription: v1alpha1.PathNewLicenseSubscription,
 	v1alpha1.OperationCreateTransfer:            v1alpha1.PathPartnerSwitch,
 }
@@ -310,16 +321,33 @@ func (r *CustomerSubscriptionReconciler) joinableTransfer(ctx context.Context, s
 	return id, nil, nil
 }
 
-// transferGroupOf: the customer and the two partners of a subscription's transfer.
-// transferGroupOf: the subscriptions one transfer may carry. A transfer
-// names one partner of record, so an indirect reseller's subscriptions go in
-// transfers of their own, apart from its provider's and other resellers'.
+// transferGroupOf: the subscriptions one transfer may carry: the same
+// customer, the two partners and the same kind of product (the transfer
+// names it in targetProductTypes, and an Azure transfer needs the target's
+// Azure plan, a license transfer does not). A transfer names one partner
+// of record, so an indirect reseller's subscriptions go in transfers of
+// their own, apart from its provider's and other resellers'.
 func transferGroupOf(s *subscriptionScope) transferGroup {
-	g := transferGroup{customer: s.customer.Spec.TenantID, target: s.target.Spec.TenantID}
+	g := transferGroup{customer: s.customer.Spec.TenantID, target: s.target.Spec.TenantID, productType: transferProductType(s.sub)}
 	if s.channelPartner != nil {
 		g.source = s.channelPartner.Spec.TenantID
 	}
 	return g
+}
+
+// Partner Center's targetProductTypes of a new-commerce transfer
+// (learn.microsoft.com/partner-center/developer/create-a-transfer).
+const (
+	productTypeAzureSubscription = "AzureSubscription"
+	productTypeOnlineServicesNCE = "OnlineServicesNCE"
+)
+
+// transferProductType is the kind of product a subscription's transfer moves.
+func transferProductType(sub *v1alpha1.CustomerSubscription) string {
+	if sub.Spec.ServiceType == v1alpha1.ServiceUsageBased {
+		return productTypeAzureSubscription
+	}
+	return productTypeOnlineServicesNCE
 }
 
 // lineItemOf is the transfer's line item that moves subscriptionID, if any.
@@ -382,13 +410,21 @@ func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *su
 			}
 			joined = id
 		}
+		var catalogItem string
+		if typ == v1alpha1.OperationCreateLicenseSubscription {
+			item, res, err := r.resolveAvailability(ctx, s)
+			if res != nil || err != nil {
+				return nil, res, err
+			}
+			catalogItem = item
+		}
 		now := metav1.NewTime(s.now)
 		attempt := nextAttempt(s.sub.Status)
 		// Recorded with the terms it sends and the decision it relies on:
 		// both gates are open for exactly these terms.
 		op = &v1alpha1.Operation{ID: operationID(s.sub, typ, attempt), Type: typ, Attempt: attempt, StartedAt: &now, ExternalID: joined,
-			Terms: s.terms.DeepCopy(), AuthorizedBy: decisionRecord(s.sub.Status.Authorization)}
-		if typ != v1alpha1.OperationCreateTransfer {
+			Terms: s.terms.DeepCopy(), AuthorizedBy: decisionRecord(s.sub.Status.Authorization), CatalogItemID: catalogItem}
+		if typ == v1alpha1.OperationCreateLicenseSubscription {
 			// One cart per customer and partner for the purchases ready
 			// together; recorded with a lock, so no two managers can record
 			// it in two carts.
@@ -457,8 +493,12 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 	}
 	customer := s.customer.Spec.TenantID
 	switch op.Type {
-	case v1alpha1.OperationCreateAzurePlan, v1alpha1.OperationCreateLicenseSubscription:
+	case v1alpha1.OperationCreateLicenseSubscription:
 		if res, err := r.buy(ctx, s, pcClient, op); res != nil || err != nil {
+			return res, err
+		}
+	case v1alpha1.OperationCreateAzureSubscription:
+		if res, err := r.createAzureSubscription(ctx, s, op); res != nil || err != nil {
 			return res, err
 		}
 	case v1alpha1.OperationCreateTransfer:
@@ -473,7 +513,8 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 		t, err := pcClient.CreateTransfer(ctx, customer, op.ID, pc.Transfer{
 			SourcePartnerTenantID: s.channelPartner.Spec.TenantID, SourcePartnerName: s.channelPartner.Spec.DisplayName,
 			CustomerName: s.customer.Spec.DisplayName, TransferType: pc.PartnerTransferType, PartnerOnRecord: partnerIDOnRecord(s.target),
-			LineItems: []pc.TransferLineItem{{ID: 0, SubscriptionID: s.sub.Spec.SubscriptionID, Quantity: int(quantity(s.sub)), FriendlyName: offerName(s.sub)}},
+			TargetProductTypes: []string{transferProductType(s.sub)},
+			LineItems:          []pc.TransferLineItem{{ID: 0, SubscriptionID: s.sub.Spec.SubscriptionID, Quantity: int(quantity(s.sub)), FriendlyName: offerName(s.sub)}},
 		})
 		if err != nil {
 			if _, throttled := pc.ThrottledFor(err); !throttled {
@@ -510,10 +551,11 @@ func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, o
 		// refusal reaches its cache, should the spec change meanwhile.
 		r.unsent.refusedUnsent(op.ID, op.Refusal)
 		// Partner Center showed the relationship, yet refuses: the customer
-		// removed it since, or the application lacks the role. A person can
-		// fix either; nothing was created, and the same request ID is retried.
-		s.conds.progressing(v1alpha1.ReasonRelationshipNotInPartnerCenter, fmt.Sprintf(
-			"Partner Center refused operation %s (%s) with HTTP %d: %s. It showed customer %s with partner %s as reseller (%s), so either the customer removed the relationship since, or partner %s's application lacks the Admin agent role in Partner Center. Retrying every %s.",
+		// removed it since, or the application lacks the role. Retrying
+		// alone will not change that: Stalled until a person fixes either;
+		// nothing was created, and the same request ID is sent again then.
+		s.conds.stalled(v1alpha1.ReasonRelationshipNotInPartnerCenter, fmt.Sprintf(
+			"Partner Center refused operation %s (%s) with HTTP %d: %s. It showed customer %s with partner %s as reseller (%s), so either the customer removed the relationship since, or partner %s's application lacks the Admin agent role in Partner Center; fix that. The operation is sent again, with the same request ID, every %s.",
 			op.ID, op.Type, statusCode(err), description(err), s.customer.Name, s.target.Name, approvalSource(s.relationship), s.target.Name, r.opts.PollInterval))
 		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 	}

@@ -41,8 +41,8 @@ func TestExactlyOnceAcrossManagerRestart(t *testing.T) {
 		kind   string
 		spec   func(customer, target, source string) v1alpha1.CustomerSubscriptionSpec
 	}{
-		{"order", "/checkout", "order", func(c, tgt, _ string) v1alpha1.CustomerSubscriptionSpec {
-			return azure(c, tgt, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, "")
+		{"order", "/checkout", "order", func(c, tgt, src string) v1alpha1.CustomerSubscriptionSpec {
+			return newLicense(c, src, tgt, 10)
 		}},
 		{"transfer", "/transfers", "transfer", func(c, tgt, src string) v1alpha1.CustomerSubscriptionSpec {
 			return azure(c, tgt, v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: src}, "")

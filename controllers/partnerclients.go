@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/azurerm"
 	"github.com/partnerops/multichannel-operator/internal/destinations"
 	"github.com/partnerops/multichannel-operator/internal/entra"
 	"github.com/partnerops/multichannel-operator/internal/graph"
@@ -64,6 +65,11 @@ type partnerClient struct {
 	// same credentials; graphErr says why there is none.
 	graph    *graph.Client
 	graphErr error
+	// arm is the partner's Azure Resource Manager client (Azure
+	// subscriptions under a customer's Azure plan); armErr says why there
+	// is none.
+	arm    *azurerm.Client
+	armErr error
 	// kind is the credential that authenticates the partner's application.
 	kind entra.Kind
 	// renewedAt is when its refresh token was last renewed (or signed in),
@@ -189,7 +195,8 @@ func (p *partnerClients) refresh(ctx context.Context, partner *v1alpha1.Partner)
 	// get reuses the client while the Partner's spec is unchanged; a changed
 	// Secret is picked up by the Partner reconciler, which watches it.
 	g, gErr := p.buildGraph(partner, cfg)
-	p.clients[partner.Name] = partnerClient{spec: spec, secret: sec, kind: creds.Kind(), renewedAt: renewedAt, client: c, graph: g, graphErr: gErr}
+	a, aErr := p.buildARM(partner, cfg)
+	p.clients[partner.Name] = partnerClient{spec: spec, secret: sec, kind: creds.Kind(), renewedAt: renewedAt, client: c, graph: g, graphErr: gErr, arm: a, armErr: aErr}
 	return c, nil
 }
 
@@ -219,6 +226,52 @@ func (p *partnerClients) buildGraph(partner *v1alpha1.Partner, cfg pc.Config) (*
 		return nil, &credentialsError{v1alpha1.ReasonEndpointNotAllowed, fmt.Sprintf("partner %s: %v", partner.Name, err)}
 	}
 	return g, nil
+}
+
+// getARM returns the Partner's Azure Resource Manager client, or why there
+// is none. It is built with the Partner Center client, from the same
+// Secret and token service; its endpoint passes the same destination check.
+func (p *partnerClients) getARM(ctx context.Context, partner *v1alpha1.Partner) (*azurerm.Client, error) {
+	if _, err := p.get(ctx, partner); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.clients[partner.Name]
+	return c.arm, c.armErr
+}
+
+// buildARM makes the Azure Resource Manager client from the Partner Center
+// client's configuration: the application's token for ARM's audience.
+func (p *partnerClients) buildARM(partner *v1alpha1.Partner, cfg pc.Config) (*azurerm.Client, error) {
+	endpoint := resourceManagerEndpointOf(partner)
+	if err := destinations.Check(partner.Spec.Cloud, "spec.partnerCenter.resourceManagerEndpoint", endpoint, p.origins); err != nil {
+		return nil, &credentialsError{v1alpha1.ReasonEndpointNotAllowed, err.Error() + "; no credential is sent there"}
+	}
+	cred, err := entra.AppCredential(entra.Config{AuthorityHost: cfg.AuthorityHost, TenantID: cfg.TenantID, Credentials: cfg.Credentials})
+	if err == nil {
+		var c *azurerm.Client
+		if c, err = azurerm.New(azurerm.Config{Endpoint: endpoint, Audience: resourceManagerAudience(partner), Credential: cred}); err == nil {
+			return c, nil
+		}
+	}
+	return nil, &credentialsError{v1alpha1.ReasonEndpointNotAllowed, fmt.Sprintf("partner %s: Azure Resource Manager: %v", partner.Name, err)}
+}
+
+// resourceManagerAudience is the token audience of the partner's cloud's
+// ARM, whatever origin serves it (a simulator asks for the same).
+func resourceManagerAudience(p *v1alpha1.Partner) string {
+	if p.Spec.Cloud == v1alpha1.CloudUSGovernment {
+		return v1alpha1.DefaultResourceManagerEndpointUSGovernment
+	}
+	return v1alpha1.DefaultResourceManagerEndpointPublic
+}
+
+func resourceManagerEndpointOf(p *v1alpha1.Partner) string {
+	if c := p.Spec.PartnerCenter; c != nil && c.ResourceManagerEndpoint != "" {
+		return c.ResourceManagerEndpoint
+	}
+	return resourceManagerAudience(p)
 }
 
 func graphEndpointOf(p *v1alpha1.Partner) string {

@@ -13,7 +13,7 @@ import (
 
 func licenseFromEA(customer, target string) v1alpha1.CustomerSubscriptionSpec {
 	return v1alpha1.CustomerSubscriptionSpec{
-		CustomerRef: customer, SubscriptionID: "ea-7712-m365", Offer: v1alpha1.Offer{ID: "CFQ7TTC0LFLX", DisplayName: "Microsoft 365 E3"},
+		CustomerRef: customer, SubscriptionID: "ea-7712-m365", Offer: v1alpha1.Offer{ID: "CFQ7TTC0LFLX:0001", DisplayName: "Microsoft 365 E3"},
 		ServiceType: v1alpha1.ServiceLicenseBased, Quantity: ptr(int32(25)),
 		Channel:           v1alpha1.Channel{Type: v1alpha1.ChannelEnterpriseAgreement},
 		Term:              &v1alpha1.Term{EndDate: date("2028-12-31T00:00:00Z")},
@@ -90,7 +90,7 @@ func azure(customer, target string, channel v1alpha1.Channel, disposition v1alph
 
 func licenseFromCSP(customer, source, target, endDate string) v1alpha1.CustomerSubscriptionSpec {
 	return v1alpha1.CustomerSubscriptionSpec{
-		CustomerRef: customer, SubscriptionID: "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d", Offer: v1alpha1.Offer{ID: "CFQ7TTC0LFK5", DisplayName: "Microsoft 365 Business Premium"},
+		CustomerRef: customer, SubscriptionID: "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d", Offer: v1alpha1.Offer{ID: "CFQ7TTC0LCHC:0002", DisplayName: "Microsoft 365 Business Premium"},
 		ServiceType: v1alpha1.ServiceLicenseBased, Quantity: ptr(int32(30)),
 		Channel: v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: source},
 		Term:    &v1alpha1.Term{EndDate: date(endDate)}, SupportPartnerRef: target,
@@ -269,8 +269,9 @@ func assertLicenseBought(t *testing.T, h *harness, sub *v1alpha1.CustomerSubscri
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bought.OfferID != sub.Spec.Offer.ID || bought.Quantity != int(*sub.Spec.Quantity) || bought.BillingType != "license" {
-		t.Errorf("bought %+v, want %d of %s", bought, *sub.Spec.Quantity, sub.Spec.Offer.ID)
+	// The availability the catalog sells for the spec's product and SKU, as recorded.
+	if bought.OfferID != op.CatalogItemID || !strings.HasPrefix(op.CatalogItemID, sub.Spec.Offer.ID+":") || bought.Quantity != int(*sub.Spec.Quantity) || bought.BillingType != "license" {
+		t.Errorf("bought %+v, want %d of %s (recorded %s)", bought, *sub.Spec.Quantity, sub.Spec.Offer.ID, op.CatalogItemID)
 	}
 	if bought.TermDuration != term || bought.BillingCycle != cycle {
 		t.Errorf("bought a %s term billed %s, want %s billed %s", bought.TermDuration, bought.BillingCycle, term, cycle)

@@ -30,7 +30,7 @@ func TestPlanAgreesWithTheOperator(t *testing.T) {
 		p.AllowSourceCancellation, p.MaxQuantity, p.MaxQuantityPerCustomer = false, ptr(int32(50)), ptr(int32(20))
 	})
 	other := newLicense("woodgrove", fabrikam.Name, contoso.Name, 15)
-	other.Offer.ID = "CFQ7TTC0LFLX"
+	other.Offer.ID = "CFQ7TTC0LFLX:0001"
 	unsupported := azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist)
 	unsupported.SupportPartnerRef = ""
 	specs := map[string]v1alpha1.CustomerSubscriptionSpec{

@@ -40,6 +40,26 @@ func agreementStatus(c *v1alpha1.Customer) string {
 	return ""
 }
 
+// awaitsAzurePlan: a subscription's Ready came to say it waits for its
+// customer's Azure plan.
+var awaitsAzurePlan = builder.WithPredicates(predicate.Funcs{
+	CreateFunc:  func(ctrlevent.CreateEvent) bool { return false },
+	DeleteFunc:  func(ctrlevent.DeleteEvent) bool { return false },
+	GenericFunc: func(ctrlevent.GenericEvent) bool { return false },
+	UpdateFunc: func(e ctrlevent.UpdateEvent) bool {
+		was, ok1 := e.ObjectOld.(*v1alpha1.CustomerSubscription)
+		now, ok2 := e.ObjectNew.(*v1alpha1.CustomerSubscription)
+		return ok1 && ok2 && readyReason(now.Status.Conditions) == v1alpha1.ReasonAwaitingAzurePlan && readyReason(was.Status.Conditions) != v1alpha1.ReasonAwaitingAzurePlan
+	},
+})
+
+func readyReason(conds []metav1.Condition) string {
+	if c := meta.FindStatusCondition(conds, v1alpha1.ConditionReady); c != nil {
+		return c.Reason
+	}
+	return ""
+}
+
 // partnerChanged: a Partner's dependants read its spec and whether it is
 // Ready (its credentials work, which a Secret fixed meanwhile changes).
 var partnerChanged = builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.Funcs{

@@ -85,7 +85,7 @@ func TestRedTeamRebuyThroughFinishedSubscription(t *testing.T) {
 	bought := h.sim.Stats().ObjectsCreated["orderLineItem"]
 
 	h.editAs(agent, "azure", func(s *v1alpha1.CustomerSubscriptionSpec) {
-		s.ServiceType, s.Offer = v1alpha1.ServiceLicenseBased, v1alpha1.Offer{ID: "CFQ7TTC0LFK5", DisplayName: "Microsoft 365 E5"}
+		s.ServiceType, s.Offer = v1alpha1.ServiceLicenseBased, v1alpha1.Offer{ID: "CFQ7TTC0LCHC:0002", DisplayName: "Microsoft 365 E5"}
 		s.Quantity, s.Azure, s.State = ptr(int32(1000000)), nil, v1alpha1.SubscriptionCancelled
 		s.Term = &v1alpha1.Term{EndDate: date("2026-10-31T00:00:00Z")}
 	})
@@ -435,7 +435,7 @@ func TestRedTeamCapsCannotBeSplit(t *testing.T) {
 				completed++
 			case sub.Status.Phase == v1alpha1.PhaseAwaitingApproval && h.authorizedReason(n) == v1alpha1.ReasonAwaitingAuthorization:
 				c := condition(sub.Status.Conditions, v1alpha1.ConditionAuthorized)
-				if !strings.Contains(c.Message, "allows at most 50 licenses of CFQ7TTC0LFK5 per customer in total, and 75 would be authorized") {
+				if !strings.Contains(c.Message, "allows at most 50 licenses of CFQ7TTC0LCHC:0002 per customer in total, and 75 would be authorized") {
 					return errf("%s: %s", n, c.Message)
 				}
 				waiting++

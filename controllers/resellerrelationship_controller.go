@@ -81,6 +81,7 @@ func (r *ResellerRelationshipReconciler) Reconcile(ctx context.Context, req ctrl
 	}()
 
 	return runPhases(ctx, s,
+		r.ensureAzurePlan,
 		r.keepFinalDecision,
 		r.loadReferences,
 		r.recordManualDecision,
@@ -373,8 +374,27 @@ func (r *ResellerRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts
 			return requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
 		}), customerChanged).
 		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(r.relationshipsOfPartner), partnerChanged).
+		// A subscription waiting for its customer's Azure plan wakes the relationship that owns it.
+		Watches(&v1alpha1.CustomerSubscription{}, handler.EnqueueRequestsFromMapFunc(r.relationshipsOfSubscription), awaitsAzurePlan).
 		WithOptions(opts.controllerOptions()).
 		Complete(r)
+}
+
+// relationshipsOfSubscription: the relationships between a subscription's
+// customer and support partner.
+func (r *ResellerRelationshipReconciler) relationshipsOfSubscription(ctx context.Context, o client.Object) []ctrl.Request {
+	sub := o.(*v1alpha1.CustomerSubscription)
+	list := &v1alpha1.ResellerRelationshipList{}
+	if err := r.List(ctx, list, client.InNamespace(sub.Namespace), client.MatchingFields{indexCustomerRef: sub.Spec.CustomerRef}); err != nil {
+		return nil
+	}
+	var reqs []ctrl.Request
+	for _, rr := range list.Items {
+		if rr.Spec.PartnerRef == sub.Spec.SupportPartnerRef {
+			reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&rr)})
+		}
+	}
+	return reqs
 }
 
 // relationshipsOfPartner: the relationships a Partner's change can affect,

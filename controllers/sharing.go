@@ -37,7 +37,7 @@ type shared struct {
 }
 
 // transferGroup: the tenant IDs of the customer and the two partners.
-type transferGroup struct{ customer, source, target string }
+type transferGroup struct{ customer, source, target, productType string }
 
 // pendingTransfer: when a member recorded the group's new transfer, and which.
 type pendingTransfer struct {

@@ -60,7 +60,7 @@ func TestEveryStatusFieldButTheDecisionIsTheOperators(t *testing.T) {
 
 	now := metav1.Now()
 	terms := &v1alpha1.Terms{Path: v1alpha1.PathNewLicenseSubscription, Customer: "woodgrove", CustomerTenantID: woodgroveTenant,
-		Partner: "contoso", PartnerTenantID: contosoTenant, OfferID: "CFQ7TTC0LFK5", Quantity: 10, TermDuration: "P1Y", BillingCycle: "monthly"}
+		Partner: "contoso", PartnerTenantID: contosoTenant, OfferID: "CFQ7TTC0LCHC:0002", Quantity: 10, TermDuration: "P1Y", BillingCycle: "monthly"}
 	op := v1alpha1.Operation{ID: "8c1d", Type: v1alpha1.OperationCreateLicenseSubscription, Attempt: 1, StartedAt: &now, Cart: "c1",
 		ExternalID: "order-1", Terms: terms, AuthorizedBy: "ApprovalPolicy trust (Policy)"}
 	sub := &v1alpha1.CustomerSubscription{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "visio"},
@@ -89,6 +89,7 @@ func TestEveryStatusFieldButTheDecisionIsTheOperators(t *testing.T) {
 		{"resellerrelationships", rr, func() {
 			rr.Status = v1alpha1.ResellerRelationshipStatus{ObservedGeneration: 1, Phase: v1alpha1.RelationshipRequested,
 				InvitationURL: "https://admin.microsoft.com/x", RequestedAt: &now, Conditions: []metav1.Condition{ready},
+				AzurePlanSubscriptionID: "plan-1", AzurePlan: &v1alpha1.AzurePlanStatus{Source: v1alpha1.AzurePlanBought, OperationID: "op-1", RecordedAt: &now},
 				Approval: &v1alpha1.Approval{Decision: v1alpha1.DecisionApproved, By: "customer tenant " + woodgroveTenant, Source: v1alpha1.ApprovalFromPartnerCenter, TenantID: woodgroveTenant}}
 		}, "approval", "may record only the customer's decision"},
 	} {

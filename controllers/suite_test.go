@@ -381,7 +381,7 @@ func (h *harness) partner(name, tenant string, cspType v1alpha1.CSPType, withCre
 		Spec: v1alpha1.PartnerSpec{DisplayName: name, TenantID: tenant, CSPType: cspType, Country: "US",
 			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: h.ns}}}}
 	if withCredentials {
-		p.Spec.PartnerCenter = &v1alpha1.PartnerCenterConnection{Endpoint: h.simURL, AuthorityHost: h.simURL, GraphEndpoint: h.simURL,
+		p.Spec.PartnerCenter = &v1alpha1.PartnerCenterConnection{Endpoint: h.simURL, AuthorityHost: h.simURL, GraphEndpoint: h.simURL, ResourceManagerEndpoint: h.simURL,
 			CredentialsSecretRef: &v1alpha1.SecretReference{Namespace: h.ns, Name: "partner-center"}}
 	}
 	for _, m := range mutate {

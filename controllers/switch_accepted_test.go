@@ -15,17 +15,17 @@ import (
 // Outcomes of Partner Center's documented answers: a checkout whose order is
 // still pending, and a transfer the source partner rejects.
 
-// TestSwitchPendingOrder: the Azure plan's order stays pending for an hour;
+// TestSwitchPendingOrder: a license purchase's order stays pending for an hour;
 // the subscription stays Switching, with no targetSubscriptionID, until the
 // order names its subscription.
 func TestSwitchPendingOrder(t *testing.T) {
 	h := start(t, withSim(sim.Options{ProvisioningDelay: time.Hour}))
-	contoso := h.contoso()
+	contoso, fabrikam := h.contoso(), h.fabrikam()
 	h.woodgroveTrusts(contoso)
-	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist))
+	h.subscription("m365", newLicense("woodgrove", fabrikam.Name, contoso.Name, 10))
 	var sub *v1alpha1.CustomerSubscription
 	h.eventually("the order is pending", func() error {
-		sub = h.waitPhase("azure", v1alpha1.PhaseSwitching)
+		sub = h.waitPhase("m365", v1alpha1.PhaseSwitching)
 		if c := condition(sub.Status.Conditions, v1alpha1.ConditionReconciling); c == nil || c.Reason != v1alpha1.ReasonAwaitingOrder {
 			return errf("reconciling = %+v", c)
 		}
@@ -35,7 +35,7 @@ func TestSwitchPendingOrder(t *testing.T) {
 		t.Fatalf("pending: %+v %+v", sub.Status.TargetSubscriptionID, sub.Status.Operation)
 	}
 	h.simPost("/sim/v1/clock/advance", map[string]string{"duration": "1h"})
-	sub = h.waitPhase("azure", v1alpha1.PhaseCompleted)
+	sub = h.waitPhase("m365", v1alpha1.PhaseCompleted)
 	if sub.Status.TargetSubscriptionID == "" || sub.Status.Operation.CompletedAt == nil {
 		t.Fatalf("completed: %+v", sub.Status)
 	}
@@ -146,19 +146,19 @@ func startAzureTransfer(t *testing.T) *harness {
 func TestOrderEndingWithoutTheSubscription(t *testing.T) {
 	for _, status := range []string{"po review rejected", "cancelled"} {
 		t.Run(status, func(t *testing.T) {
-			h := start(t, withSim(sim.Options{ProvisioningDelay: time.Hour, UnprovisionedAtDue: map[string]string{"DZH318Z0BPS6:0001": status}}))
-			contoso := h.contoso()
+			h := start(t, withSim(sim.Options{ProvisioningDelay: time.Hour, UnprovisionedAtDue: map[string]string{sim.BusinessPremiumCatalogItem: status}}))
+			contoso, fabrikam := h.contoso(), h.fabrikam()
 			h.woodgroveTrusts(contoso)
-			h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist))
+			h.subscription("m365", newLicense("woodgrove", fabrikam.Name, contoso.Name, 10))
 			h.eventually("the order is pending", func() error {
-				sub := h.waitPhase("azure", v1alpha1.PhaseSwitching)
+				sub := h.waitPhase("m365", v1alpha1.PhaseSwitching)
 				if c := condition(sub.Status.Conditions, v1alpha1.ConditionReconciling); c == nil || c.Reason != v1alpha1.ReasonAwaitingOrder {
 					return errf("reconciling = %+v", c)
 				}
 				return nil
 			})
 			h.simPost("/sim/v1/clock/advance", map[string]string{"duration": "1h"})
-			sub := h.waitPhase("azure", v1alpha1.PhaseFailed)
+			sub := h.waitPhase("m365", v1alpha1.PhaseFailed)
 			c := condition(sub.Status.Conditions, v1alpha1.ConditionStalled)
 			if c == nil || c.Reason != v1alpha1.ReasonPartnerCenterRejected || !strings.Contains(c.Message, status) || sub.Status.TargetSubscriptionID != "" {
 				t.Errorf("stalled = %+v, target %q", c, sub.Status.TargetSubscriptionID)
@@ -177,11 +177,11 @@ func TestOrderEndingWithoutTheSubscription(t *testing.T) {
 // Partner Center before any retry.
 func TestCompletedOrderNamingNoSubscription(t *testing.T) {
 	h := start(t, withSim(sim.Options{HideSubscriptionIDs: true}))
-	contoso := h.contoso()
+	contoso, fabrikam := h.contoso(), h.fabrikam()
 	h.woodgroveTrusts(contoso)
-	h.subscription("azure", azure("woodgrove", contoso.Name, v1alpha1.Channel{Type: v1alpha1.ChannelDirect}, v1alpha1.SourceCoexist))
+	h.subscription("m365", newLicense("woodgrove", fabrikam.Name, contoso.Name, 10))
 	h.eventually("the completed order is read again", func() error {
-		sub := h.waitPhase("azure", v1alpha1.PhaseSwitching)
+		sub := h.waitPhase("m365", v1alpha1.PhaseSwitching)
 		c := condition(sub.Status.Conditions, v1alpha1.ConditionReconciling)
 		if c == nil || c.Reason != v1alpha1.ReasonAwaitingOrder || !strings.Contains(c.Message, "completed but names no subscription") {
 			return errf("reconciling = %+v", c)
@@ -189,7 +189,7 @@ func TestCompletedOrderNamingNoSubscription(t *testing.T) {
 		return nil
 	})
 	time.Sleep(500 * time.Millisecond) // several polls
-	sub := h.waitPhase("azure", v1alpha1.PhaseSwitching)
+	sub := h.waitPhase("m365", v1alpha1.PhaseSwitching)
 	if sub.Status.Operation.CompletedAt != nil || h.sim.Stats().ObjectsCreated["order"] != 1 {
 		t.Errorf("a completed order without its subscription ID ended the purchase: %+v", sub.Status.Operation)
 	}

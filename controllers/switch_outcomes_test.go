@@ -182,16 +182,18 @@ func TestPathChangeAbandonsRefusedOperation(t *testing.T) {
 	h.setState("azure-csp", v1alpha1.SubscriptionCancelled)
 	sub := h.waitPhase("azure-csp", v1alpha1.PhaseCompleted)
 	changed.Store(true)
-	if op := sub.Status.Operation; op == nil || op.Type != v1alpha1.OperationCreateAzurePlan || op.ExternalID == "" {
-		t.Errorf("operation = %+v, want the Azure plan's", op)
+	// The Azure plan was bought for the transfer's attempt; the new
+	// attempt creates its Azure subscription under it.
+	if op := sub.Status.Operation; op == nil || op.Type != v1alpha1.OperationCreateAzureSubscription || op.ExternalID == "" {
+		t.Errorf("operation = %+v, want an Azure subscription under the plan", op)
 	}
 	prev := sub.Status.PreviousOperations
 	if len(prev) != 1 || prev[0].ID != refused.ID || prev[0].ExternalID != "" || prev[0].CompletedAt == nil || prev[0].Refusal == "" {
 		t.Errorf("previousOperations = %+v, want the refused transfer, ended without an ID", prev)
 	}
 	st := h.sim.Stats()
-	if st.ObjectsCreated["transfer"] != 0 || st.ObjectsCreated["order"] != 1 {
-		t.Errorf("created %v, want one order and no transfer", st.ObjectsCreated)
+	if st.ObjectsCreated["transfer"] != 0 || st.ObjectsCreated["order"] != 1 || st.ARM.AliasesCreated != 1 {
+		t.Errorf("created %v and %d Azure subscriptions through ARM, want one order (the plan), no transfer, one", st.ObjectsCreated, st.ARM.AliasesCreated)
 	}
 	h.consistently("the refused transfer is not sent again", time.Second, func() error {
 		if n := sentAfterChange.Load(); n != 0 {
@@ -203,8 +205,9 @@ func TestPathChangeAbandonsRefusedOperation(t *testing.T) {
 
 // TestPendingTransferFollowedAfterPathChange: a transfer exists and the
 // source is then recorded as cancelled. The transfer can still complete, so
-// no Azure plan is bought while it is pending; when the source partner
-// accepts, the subscription is Completed by the transfer.
+// nothing is bought or created while it is pending but the Azure plan the
+// transfer needed; when the source partner accepts, the subscription is
+// Completed by the transfer.
 func TestPendingTransferFollowedAfterPathChange(t *testing.T) {
 	h := startAzureTransfer(t)
 	transfer := h.waitOperationSent("azure-csp").Status.Operation
@@ -226,8 +229,8 @@ func TestPendingTransferFollowedAfterPathChange(t *testing.T) {
 		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "azure-csp"}, sub); err != nil {
 			return err
 		}
-		if n := h.sim.Stats().ObjectsCreated["order"]; n != 0 || sub.Status.Operation == nil || sub.Status.Operation.ID != transfer.ID {
-			return errf("%d orders, operation %+v", n, sub.Status.Operation)
+		if st := h.sim.Stats(); st.ObjectsCreated["order"] != 1 || st.ARM.AliasesCreated != 0 || sub.Status.Operation == nil || sub.Status.Operation.ID != transfer.ID {
+			return errf("%d orders (the plan's is one), %d aliases, operation %+v", st.ObjectsCreated["order"], st.ARM.AliasesCreated, sub.Status.Operation)
 		}
 		return nil
 	})
@@ -237,7 +240,7 @@ func TestPendingTransferFollowedAfterPathChange(t *testing.T) {
 	if op := sub.Status.Operation; op.ID != transfer.ID || op.CompletedAt == nil || sub.Status.TargetSubscriptionID != sub.Spec.SubscriptionID {
 		t.Errorf("operation %+v, target subscription %q", op, sub.Status.TargetSubscriptionID)
 	}
-	if n := h.sim.Stats().ObjectsCreated["order"]; n != 0 {
-		t.Errorf("%d orders: an Azure plan was bought besides the transfer", n)
+	if st := h.sim.Stats(); st.ObjectsCreated["order"] != 1 || st.ARM.AliasesCreated != 0 {
+		t.Errorf("%d orders, %d aliases: something was bought besides the plan the transfer needed", st.ObjectsCreated["order"], st.ARM.AliasesCreated)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/decide"
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 	"github.com/partnerops/multichannel-operator/internal/policy"
 )
 
@@ -31,17 +32,19 @@ func termsOf(sub *v1alpha1.CustomerSubscription, customer *v1alpha1.Customer, ta
 		Partner: target.Name, PartnerTenantID: target.Spec.TenantID}
 	switch path {
 	case v1alpha1.PathNewAzureSubscription:
-		li := cartLineItem(sub, v1alpha1.OperationCreateAzurePlan, target)
-		t.OfferID, t.Quantity, t.BillingCycle = li.CatalogItemID, int32(li.Quantity), li.BillingCycle
+		// An Azure subscription under the customer's Azure plan, which is
+		// bought for it when the customer has none with the partner.
+		t.OfferID, t.Quantity, t.BillingCycle = pc.AzurePlanProduct+":"+pc.AzurePlanSKU, 1, pc.BillingCycleOneTime
 		t.SourceDisposition = v1alpha1.SourceCoexist
 		if a := sub.Spec.Azure; a != nil && a.SourceDisposition != "" {
 			t.SourceDisposition = a.SourceDisposition
 		}
 	case v1alpha1.PathNewLicenseSubscription:
-		li := cartLineItem(sub, v1alpha1.OperationCreateLicenseSubscription, target)
-		t.OfferID, t.Quantity, t.TermDuration, t.BillingCycle = li.CatalogItemID, int32(li.Quantity), li.TermDuration, li.BillingCycle
+		t.OfferID, t.Quantity = offerToBuy(sub), quantity(sub)
+		t.TermDuration, t.BillingCycle = purchaseTerms(sub)
 	case v1alpha1.PathPartnerSwitch:
 		t.OfferID, t.Quantity, t.SubscriptionID = sub.Spec.Offer.ID, quantity(sub), sub.Spec.SubscriptionID
+		t.AzurePlanIfNone = sub.Spec.ServiceType == v1alpha1.ServiceUsageBased
 		if source != nil {
 			t.SourcePartnerTenantID = source.Spec.TenantID
 		}

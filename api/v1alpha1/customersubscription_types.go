@@ -302,6 +302,12 @@ type Terms struct {
 	// sourceDisposition is what happens to an Azure source subscription.
 	// +optional
 	SourceDisposition SourceDisposition `json:"sourceDisposition,omitempty"`
+
+	// azurePlanIfNone: the customer's Azure plan with the partner is bought
+	// first when the partner holds none (an Azure transfer needs it); a
+	// decision on these terms authorizes that purchase too.
+	// +optional
+	AzurePlanIfNone bool `json:"azurePlanIfNone,omitempty"`
 }
 
 // AnnotationRetry set to a new value on a Failed subscription starts the
@@ -309,11 +315,17 @@ type Terms struct {
 const AnnotationRetry = "multichannel.partnerops.io/retry"
 
 // OperationType is the kind of Partner Center operation a subscription's switch step runs.
-// +kubebuilder:validation:Enum=CreateAzurePlan;CreateLicenseSubscription;CreateTransfer
+// +kubebuilder:validation:Enum=CreateAzurePlan;CreateAzureSubscription;CreateLicenseSubscription;CreateTransfer
 type OperationType string
 
 const (
-	OperationCreateAzurePlan           OperationType = "CreateAzurePlan"
+	// OperationCreateAzurePlan: the subscription took the Azure
+	// subscription its customer's Azure plan came with, bought for it.
+	OperationCreateAzurePlan OperationType = "CreateAzurePlan"
+	// OperationCreateAzureSubscription: an Azure subscription created under
+	// the customer's Azure plan through Azure Resource Manager; the
+	// operation's ID is the subscription alias.
+	OperationCreateAzureSubscription   OperationType = "CreateAzureSubscription"
 	OperationCreateLicenseSubscription OperationType = "CreateLicenseSubscription"
 	OperationCreateTransfer            OperationType = "CreateTransfer"
 )
@@ -400,6 +412,17 @@ const (
 // +kubebuilder:validation:XValidation:rule="self.billingCycle != 'Triennial' || self.termDuration == 'P3Y'",message="billingCycle Triennial needs termDuration P3Y",fieldPath=".billingCycle"
 // +kubebuilder:validation:XValidation:rule="self.billingCycle != 'Annual' || self.termDuration != 'P1M'",message="a P1M term is billed Monthly, not Annual",fieldPath=".billingCycle"
 type Purchase struct {
+	// offerID is the new-commerce product and SKU to buy, as Partner
+	// Center's catalog lists them ("CFQ7TTC0LFLX:0001", productId:skuId),
+	// when the source's offer (spec.offer.id) is a legacy offer or one the
+	// catalog no longer sells. Absent: spec.offer.id is bought. The
+	// operator buys the availability the catalog sells the customer for
+	// this SKU, term and billing cycle.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[A-Z0-9]{12}:[0-9A-Z]{4}$`
+	OfferID string `json:"offerID,omitempty"`
+
 	// termDuration is the commitment term bought: P1M, P1Y (default) or P3Y.
 	// +optional
 	// +kubebuilder:default=P1Y
@@ -581,6 +604,13 @@ type Operation struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	Cart string `json:"cart,omitempty"`
+
+	// catalogItemID is the catalog availability a purchase buys
+	// (productId:skuId:availabilityId), read from Partner Center's catalog
+	// for the customer when the operation is recorded.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	CatalogItemID string `json:"catalogItemID,omitempty"`
 
 	// externalID is what Partner Center created: an order or transfer ID.
 	// +optional

@@ -44,6 +44,10 @@ const (
 	DefaultGraphEndpointPublic = "https://graph.microsoft.com"
 	// DefaultGraphEndpointUSGovernment is Microsoft Graph for US Government.
 	DefaultGraphEndpointUSGovernment = "https://graph.microsoft.us"
+	// DefaultResourceManagerEndpointPublic is Azure Resource Manager in the public cloud.
+	DefaultResourceManagerEndpointPublic = "https://management.azure.com"
+	// DefaultResourceManagerEndpointUSGovernment is Azure Resource Manager for US Government.
+	DefaultResourceManagerEndpointUSGovernment = "https://management.usgovcloudapi.net"
 )
 
 // GlobalAdministratorRoleID is the template ID of the Microsoft Entra Global

@@ -134,6 +134,17 @@ type PartnerCenterConnection struct {
 	// +kubebuilder:validation:Pattern=`^https?://[^\s]+$`
 	GraphEndpoint string `json:"graphEndpoint,omitempty"`
 
+	// resourceManagerEndpoint is Azure Resource Manager's base URL, where
+	// the operator creates Azure subscriptions under a customer's Azure
+	// plan, with the same credentials and token service. When empty it
+	// follows spec.cloud: https://management.azure.com for Public,
+	// https://management.usgovcloudapi.net for USGovernment. The same host
+	// rule as endpoint applies.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:Pattern=`^https?://[^\s]+$`
+	ResourceManagerEndpoint string `json:"resourceManagerEndpoint,omitempty"`
+
 	// credentialsSecretRef names the Secret, in the operator's own namespace,
 	// holding the partner's application credentials: key clientID, and
 	// clientCertificate (PEM certificate and private key, preferred) or

@@ -139,3 +139,34 @@ const (
 	// the customer's AgreementAccepted.
 	ReasonAwaitingAgreement = "AwaitingAgreement"
 )
+
+// ReasonOfferNotAvailable: Partner Center's catalog does not sell what the
+// subscription would buy to the customer (the product and SKU, with the
+// term and billing cycle, within the SKU's quantity limits), or it is a
+// legacy offer; the message says what the catalog sells instead.
+const ReasonOfferNotAvailable = "OfferNotAvailable"
+
+// The customer's one Azure plan with a partner (ResellerRelationship
+// condition AzurePlan), and the Azure subscriptions created under it.
+const (
+	// ConditionAzurePlan (ResellerRelationship): whether the partner's
+	// Azure plan for the customer is known (found or bought). It appears
+	// once a subscription needs the plan; Ready stays about the
+	// relationship itself.
+	ConditionAzurePlan = "AzurePlan"
+	// ReasonAzurePlanFound: Partner Center listed the plan.
+	ReasonAzurePlanFound = "Found"
+	// ReasonAzurePlanBought: the operator bought the plan.
+	ReasonAzurePlanBought = "Bought"
+	// ReasonBuyingAzurePlan: the purchase is recorded, sent or provisioning.
+	ReasonBuyingAzurePlan = "Buying"
+	// ReasonAzurePlanRefused: Partner Center refused the purchase.
+	ReasonAzurePlanRefused = "Refused"
+	// ReasonAwaitingAzurePlan (CustomerSubscription): the subscription
+	// waits for its customer's Azure plan with the partner, which its
+	// ResellerRelationship finds or buys.
+	ReasonAwaitingAzurePlan = "AwaitingAzurePlan"
+	// ReasonAzureSubscriptionFailed (CustomerSubscription): Azure Resource
+	// Manager refused, or failed to provision, the Azure subscription.
+	ReasonAzureSubscriptionFailed = "AzureSubscriptionFailed"
+)

@@ -158,6 +158,20 @@ type ResellerRelationshipStatus struct {
 	// +optional
 	Approval *Approval `json:"approval,omitempty"`
 
+	// azurePlanSubscriptionID is the Partner Center subscription ID of the
+	// one Azure plan this partner holds for this customer: found in
+	// Partner Center, or bought once for the first subscription that needed
+	// it. Every Azure subscription the partner creates for the customer is
+	// created under it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	AzurePlanSubscriptionID string `json:"azurePlanSubscriptionID,omitempty"`
+
+	// azurePlan records how the Azure plan was found or bought: the
+	// purchase is recorded here before it is sent, and sent once.
+	// +optional
+	AzurePlan *AzurePlanStatus `json:"azurePlan,omitempty"`
+
 	// conditions: Ready, Reconciling, Stalled, and Approved or Denied, which a
 	// person may write to record the customer's decision by hand (write-once,
 	// mutually exclusive).
@@ -166,6 +180,79 @@ type ResellerRelationshipStatus struct {
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=16
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// AzurePlanSource says how the operator came to know a customer's Azure plan.
+// +kubebuilder:validation:Enum=Found;Bought
+type AzurePlanSource string
+
+const (
+	// AzurePlanFound: Partner Center already listed the plan among the
+	// customer's subscriptions with the partner.
+	AzurePlanFound AzurePlanSource = "Found"
+	// AzurePlanBought: the operator bought the plan.
+	AzurePlanBought AzurePlanSource = "Bought"
+)
+
+// AzurePlanStatus records the customer's Azure plan with the partner, and
+// the purchase that made it, if the operator made one.
+type AzurePlanStatus struct {
+	// source is Found or Bought.
+	// +optional
+	Source AzurePlanSource `json:"source,omitempty"`
+
+	// operationID is the purchase's MS-RequestId, recorded before it is sent.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	OperationID string `json:"operationID,omitempty"`
+
+	// attempt counts the purchases recorded: a refused purchase is followed
+	// by another, with a new operationID, only for a new request.
+	// +optional
+	Attempt int32 `json:"attempt,omitempty"`
+
+	// requestedBy is the CustomerSubscription whose authorized switch
+	// needed the plan, and its attempt ("name/attempt").
+	// +optional
+	// +kubebuilder:validation:MaxLength=300
+	RequestedBy string `json:"requestedBy,omitempty"`
+
+	// authorizedBy is the decision of that subscription the purchase
+	// relies on: who, how and when.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	AuthorizedBy string `json:"authorizedBy,omitempty"`
+
+	// catalogItemID is the availability bought
+	// (DZH318Z0BPS6:0001:availabilityId).
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	CatalogItemID string `json:"catalogItemID,omitempty"`
+
+	// orderID is the order Partner Center created for the purchase.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	OrderID string `json:"orderID,omitempty"`
+
+	// firstSubscriptionID is the Azure subscription the plan provisioned
+	// with it, which the requesting CustomerSubscription takes.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	FirstSubscriptionID string `json:"firstSubscriptionID,omitempty"`
+
+	// recordedAt is when the purchase was recorded, before it was sent.
+	// +optional
+	RecordedAt *metav1.Time `json:"recordedAt,omitempty"`
+
+	// completedAt is when the plan was found, or bought and its first Azure
+	// subscription known, or the purchase refused.
+	// +optional
+	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+
+	// refusal is Partner Center's answer when it refused the purchase.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Refusal string `json:"refusal,omitempty"`
 }
 
 // ResellerRelationship is a partner's request to become a customer's reseller,
@@ -179,6 +266,7 @@ type ResellerRelationshipStatus struct {
 // +kubebuilder:printcolumn:name="Approved By",type=string,JSONPath=`.status.approval.source`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Invitation",type=string,JSONPath=`.status.invitationURL`,priority=1
+// +kubebuilder:printcolumn:name="Azure Plan",type=string,JSONPath=`.status.azurePlanSubscriptionID`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type ResellerRelationship struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -142,7 +142,7 @@ func TestApproveDenyStatus(t *testing.T) {
 	bought := func(name string, until time.Time) {
 		t.Helper()
 		s := &v1alpha1.CustomerSubscription{ObjectMeta: metav1.ObjectMeta{Namespace: "woodgrove", Name: name}, Spec: sub.Spec}
-		s.Spec.ServiceType, s.Spec.Offer.ID, s.Spec.Channel = v1alpha1.ServiceLicenseBased, "CFQ7TTC0LFK5:0001:CFQ7TTC0K18P", v1alpha1.Channel{Type: v1alpha1.ChannelDirect}
+		s.Spec.ServiceType, s.Spec.Offer.ID, s.Spec.Channel = v1alpha1.ServiceLicenseBased, "CFQ7TTC0LCHC:0002", v1alpha1.Channel{Type: v1alpha1.ChannelDirect}
 		quantity, end := int32(10), metav1.NewTime(fixedClock().AddDate(0, -1, 0))
 		s.Spec.Quantity, s.Spec.Term = &quantity, &v1alpha1.Term{EndDate: &end}
 		if err := c.Create(ctx, s); err != nil {

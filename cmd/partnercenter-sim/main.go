@@ -1,7 +1,9 @@
 // Command partnercenter-sim serves a Partner Center simulator: the REST subset
 // the multichannel operator uses, an Entra ID token endpoint, endpoints to act
-// as the customer and as a source partner, fault injection and counters. Point
-// a Partner's spec.partnerCenter.endpoint and authorityHost at it.
+// as the customer and as a source partner, fault injection and counters, with
+// Microsoft Graph's GDAP subset and Azure Resource Manager's subscription
+// aliases on the same listener. Point a Partner's spec.partnerCenter.endpoint
+// and authorityHost (and its Graph and ARM endpoints) at it.
 package main
 
 import (
@@ -82,9 +84,15 @@ func run(args []string) error {
 
 Serves a Partner Center simulator, and Microsoft Graph's GDAP subset under
 /v1.0/tenantRelationships (a Partner's graphEndpoint), with the same faults and
-its state beside --state (NAME.graph.json). The same URL is a Partner's endpoint
-and its authorityHost: tokens come from POST /{tenant}/oauth2/v2.0/token, after
-GET /{tenant}/v2.0/.well-known/openid-configuration. Entra ID is https only, and
+its state beside --state (NAME.graph.json), and Azure Resource Manager under
+/providers/ (billing accounts, subscription aliases; its state is in --state).
+Partner Center sells a small catalog of new-commerce products (the Azure plan
+DZH318Z0BPS6:0001:DZH318Z0BML6, Microsoft 365 Business Basic, Business Premium,
+E3, E5, Office 365 E5, Teams Phone Standard - Virtual User): read their current
+availabilities before buying. A token is for the resource its scope names
+(Partner Center, Graph, ARM) and is refused by the others. The same URL is a
+Partner's endpoint and its authorityHost: tokens come from POST
+/{tenant}/oauth2/v2.0/token, after GET /{tenant}/v2.0/.well-known/openid-configuration. Entra ID is https only, and
 so is the operator's token library: serve TLS (--tls-cert-file and --tls-key-file,
 or --self-signed-dir) and have the operator trust the certificate (SSL_CERT_FILE).
 
@@ -115,6 +123,7 @@ Flags:
 	provisioning := fs.Duration("provisioning-delay", 0, "Orders stay pending, without subscription IDs, this long on the simulator's clock after checkout, as Partner Center provisions asynchronously (0: completed at checkout).")
 	skipRel := fs.Bool("skip-relationship-check", false, "Allow purchases and transfers before the customer accepted the partner's reseller request. Off (the default), they are refused with 403, as Partner Center refuses them.")
 	tokenLifetime := fs.Duration("token-lifetime", time.Hour, "How long issued access tokens last.")
+	armPolls := fs.Int("arm-provisioning-polls", 1, "Reads of a new Azure subscription alias that answer Accepted before it Succeeded.")
 	certFile := fs.String("tls-cert-file", "", "PEM certificate to serve https with (with --tls-key-file).")
 	keyFile := fs.String("tls-key-file", "", "PEM private key of --tls-cert-file.")
 	selfSigned := fs.String("self-signed-dir", "", "Write a self-signed certificate for 127.0.0.1 and localhost (simulator.crt, simulator.key) to this directory and serve https with it.")
@@ -140,7 +149,7 @@ Flags:
 	srv, err := sim.New(sim.Options{
 		StatePath: *statePath, AutoApproveAfter: *autoApprove, ThrottleRate: *throttleRate, RetryAfter: *retryAfter,
 		ErrorRate: *errorRate, Latency: *latency, HoldCreates: *holdCreates, ProvisioningDelay: *provisioning, Credentials: creds, TokenLifetime: *tokenLifetime, SkipRelationshipCheck: *skipRel,
-		Certificates: appCerts,
+		Certificates: appCerts, ARMProvisioningPolls: *armPolls,
 	})
 	if err != nil {
 		return err

@@ -97,6 +97,8 @@ type Report struct {
 	Expected        harness.Expected     `json:"expected"`
 	Purchases       int                  `json:"purchases"` // line items Partner Center ordered: subscriptions sold
 	Transfers       int                  `json:"transfers"`
+	AzurePlans      int                  `json:"azurePlans"` // Azure plans bought, one per customer with Azure
+	Aliases         int                  `json:"aliases"`    // Azure subscriptions created through ARM
 	Completed       time.Duration        `json:"completedNanos"`
 	Floor           harness.FloorReport  `json:"floor"`
 	FloorRatio      float64              `json:"floorRatio"`
@@ -260,6 +262,10 @@ func run(ctx context.Context, o options) (*Report, error) {
 		return r, err
 	}
 	r.Purchases, r.Transfers = after.ObjectsCreated["orderLineItem"]-before.ObjectsCreated["orderLineItem"], after.ObjectsCreated["transfer"]-before.ObjectsCreated["transfer"]
+	for k, n := range after.AzurePlansBought {
+		r.AzurePlans += n - before.AzurePlansBought[k]
+	}
+	r.Aliases = after.ARM.AliasesCreated - before.ARM.AliasesCreated
 	r.CallsByRoute, r.Calls, r.PollCalls, r.TokenRequests = callsBetween(before, after)
 	r.Tenants = map[string]TenantRow{}
 	busiest := 0
@@ -508,6 +514,7 @@ func printReport(r *Report) {
 	row("manager Go heap at Completed", mib(r.HeapAtCompleted), fmt.Sprintf("%.1f KiB", float64(r.HeapAtCompleted)/1024/float64(n)))
 	row("manager peak Go heap (2 s samples)", mib(r.PeakHeap), fmt.Sprintf("%.1f KiB", float64(r.PeakHeap)/1024/float64(n)))
 	row("subscriptions bought / transfers created", fmt.Sprintf("%d/%d / %d/%d", r.Purchases, r.Expected.Purchases, r.Transfers, r.Expected.Transfers), "-")
+	row("  Azure plans bought / Azure subscriptions through ARM", fmt.Sprintf("%d/%d / %d", r.AzurePlans, r.Expected.AzurePlans, r.Aliases), "-")
 	if rr := r.Restart; rr != nil {
 		row(fmt.Sprintf("after a restart, %v: writes", rr.Window), fmt.Sprintf("%d %v", rr.Writes, rr.WritesByMethod), "-")
 		row("  Partner Center calls", fmt.Sprintf("%d %v", rr.Calls, rr.CallsByRoute), "-")

@@ -113,7 +113,7 @@ func print(reports []harness.Report) {
 		}
 		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d/%d\t%d/%d\t%d\t%d\t%s\t%s\t%s\n", r.Scenario, r.N, r.Kills,
 			r.SimulatorRestarts+r.APIServerRestarts, r.Throttled, r.ErrorsInjected, r.EarlyRetries, r.Purchases, r.Expected.Purchases,
-			r.Transfers, r.Expected.Transfers, r.DuplicatePurchases+r.DuplicateTransfers, r.DuplicatesSuppressed,
+			r.Transfers, r.Expected.Transfers, r.DuplicatePurchases+r.DuplicateTransfers+r.DuplicateAzurePlans+r.DuplicateAliases, r.DuplicatesSuppressed,
 			r.Converged.Round(100*time.Millisecond), ratio, takeover)
 	}
 }

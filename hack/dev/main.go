@@ -294,14 +294,10 @@ func pointAtSimulator(ctx context.Context, c client.Client, u *unstructured.Unst
 	if !found {
 		return nil
 	}
-	if err := unstructured.SetNestedField(u.Object, simURL, "spec", "partnerCenter", "endpoint"); err != nil {
-		return err
-	}
-	if err := unstructured.SetNestedField(u.Object, simURL, "spec", "partnerCenter", "authorityHost"); err != nil {
-		return err
-	}
-	if err := unstructured.SetNestedField(u.Object, simURL, "spec", "partnerCenter", "graphEndpoint"); err != nil {
-		return err
+	for _, field := range []string{"endpoint", "authorityHost", "graphEndpoint", "resourceManagerEndpoint"} {
+		if err := unstructured.SetNestedField(u.Object, simURL, "spec", "partnerCenter", field); err != nil {
+			return err
+		}
 	}
 	if ns := ref["namespace"]; ns != "" && ns != systemNamespace {
 		return fmt.Errorf("partner %s names a Secret in namespace %s; the operator reads Secrets only in %s", u.GetName(), ns, systemNamespace)

@@ -177,6 +177,9 @@ func DescribeTerms(t *v1alpha1.Terms) string {
 	if t.SourceDisposition != "" && t.SourceDisposition != v1alpha1.SourceCoexist {
 		what += ", source " + string(t.SourceDisposition)
 	}
+	if t.AzurePlanIfNone {
+		what += ", and first the customer's Azure plan (DZH318Z0BPS6:0001) if the partner holds none"
+	}
 	return fmt.Sprintf("%s, for customer %s (tenant %s), by partner %s (tenant %s)", what, t.Customer, t.CustomerTenantID, t.Partner, t.PartnerTenantID)
 }
 

@@ -15,11 +15,12 @@ import (
 )
 
 // cloudHosts are the hosts a partner's credentials may be sent to, by cloud:
-// Entra ID's token service, the Partner Center API and Microsoft Graph. Both
-// clouds use the same Partner Center API host (PC: "Partner Center REST URLs").
+// Entra ID's token service, the Partner Center API, Microsoft Graph and
+// Azure Resource Manager. Both clouds use the same Partner Center API host
+// (PC: "Partner Center REST URLs").
 var cloudHosts = map[v1alpha1.Cloud][]string{
-	v1alpha1.CloudPublic:       {"login.microsoftonline.com", "api.partnercenter.microsoft.com", "graph.microsoft.com"},
-	v1alpha1.CloudUSGovernment: {"login.microsoftonline.us", "api.partnercenter.microsoft.com", "graph.microsoft.us"},
+	v1alpha1.CloudPublic:       {"login.microsoftonline.com", "api.partnercenter.microsoft.com", "graph.microsoft.com", "management.azure.com"},
+	v1alpha1.CloudUSGovernment: {"login.microsoftonline.us", "api.partnercenter.microsoft.com", "graph.microsoft.us", "management.usgovcloudapi.net"},
 }
 
 // Origins are the places a partner's credentials may go besides its cloud's

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -115,6 +116,7 @@ func (w Workload) Floor(ctx context.Context, cfg *rest.Config, simURL string) (F
 		if err := write(c.Status().Update(ctx, rr)); err != nil {
 			return fmt.Errorf("floor: approving relationship %s: %w", rr.Name, err)
 		}
+		plan := false
 		for i := cust * w.PerCustomer; i < min(w.N, (cust+1)*w.PerCustomer); i++ {
 			subName, path := fmt.Sprintf("sub-%d", i), w.Paths[i%len(w.Paths)]
 			sub := &v1alpha1.CustomerSubscription{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: subName},
@@ -122,7 +124,7 @@ func (w Workload) Floor(ctx context.Context, cfg *rest.Config, simURL string) (F
 			if err := write(c.Create(ctx, sub)); err != nil {
 				return fmt.Errorf("floor: creating subscription %s: %w", subName, err)
 			}
-			if err := floorSwitch(ctx, pcc, call, simURL, custTenant, source, ns+"/"+subName, sub); err != nil {
+			if err := floorSwitch(ctx, pcc, call, simURL, custTenant, source, ns+"/"+subName, sub, &plan); err != nil {
 				return fmt.Errorf("floor: switching %s: %w", subName, err)
 			}
 			sub.Status.Phase = v1alpha1.PhaseCompleted
@@ -147,14 +149,29 @@ func (w Workload) Floor(ctx context.Context, cfg *rest.Config, simURL string) (F
 	return r, nil
 }
 
-// floorSwitch makes the Partner Center calls one subscription's path needs at the least.
+// floorSwitch makes the Partner Center calls one subscription's path needs
+// at the least. plan says whether the customer's Azure plan was bought:
+// the first Azure subscription (or Azure transfer) of a customer buys it,
+// and a new Azure subscription after that is one Azure Resource Manager
+// PUT, counted and not sent (the floor counts Partner Center's calls and
+// this one; it holds no ARM token).
 func floorSwitch(ctx context.Context, pcc *pc.Client, call func(error) error, simURL, customer, source, requestID string,
-	sub *v1alpha1.CustomerSubscription) error {
+	sub *v1alpha1.CustomerSubscription, plan *bool) error {
 	spec := sub.Spec
+	if spec.ServiceType == v1alpha1.ServiceUsageBased && !*plan {
+		if err := floorBuy(ctx, pcc, call, customer, "floor/plan/"+customer, pc.AzurePlanProduct, pc.AzurePlanSKU, "", pc.BillingCycleOneTime, 1); err != nil {
+			return err
+		}
+		*plan = true
+		if spec.Channel.Type != v1alpha1.ChannelCSP {
+			return nil // the plan came with this Azure subscription
+		}
+	}
 	switch {
 	case spec.Channel.Type == v1alpha1.ChannelCSP && (spec.ServiceType == v1alpha1.ServiceUsageBased || spec.Commerce == v1alpha1.CommerceNewCommerce):
 		t, err := pcc.CreateTransfer(ctx, customer, tenant("floor/"+requestID), pc.Transfer{SourcePartnerTenantID: source,
-			SourcePartnerName: "Fabrikam", CustomerEmailID: "admin@" + customer + ".example.com", TransferType: pc.PartnerTransferType})
+			SourcePartnerName: "Fabrikam", CustomerEmailID: "admin@" + customer + ".example.com", TransferType: pc.PartnerTransferType,
+			TargetProductTypes: []string{pc.TransferProductTypeOf(spec.Offer.ID)}})
 		if call(err) != nil {
 			return err
 		}
@@ -165,15 +182,27 @@ func floorSwitch(ctx context.Context, pcc *pc.Client, call func(error) error, si
 		return call(err)
 	case spec.ServiceType == v1alpha1.ServiceLicenseBased && spec.Channel.Type != v1alpha1.ChannelCSP:
 		return nil // the relationship is all it needs
-	default:
-		item := pc.CartLineItem{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1, BillingCycle: pc.BillingCycleMonthly}
-		if spec.ServiceType == v1alpha1.ServiceLicenseBased {
-			item = pc.CartLineItem{CatalogItemID: spec.Offer.ID, Quantity: int(*spec.Quantity), TermDuration: "P1Y", BillingCycle: "monthly"}
-		}
-		_, err := pcc.CreateOrder(ctx, customer, tenant("floor/"+requestID), []pc.CartLineItem{item})
-		_ = call(err)    // a cart
-		return call(err) // and its checkout
+	case spec.ServiceType == v1alpha1.ServiceUsageBased:
+		return call(nil) // PUT .../Microsoft.Subscription/aliases/{alias}
 	}
+	product, sku, _ := strings.Cut(spec.Offer.ID, ":")
+	return floorBuy(ctx, pcc, call, customer, requestID, product, sku, pc.TermDurationOneYear, pc.BillingCycleMonthly, int(*spec.Quantity))
+}
+
+// floorBuy buys quantity of a product's SKU: its availabilities, a cart
+// and its checkout.
+func floorBuy(ctx context.Context, pcc *pc.Client, call func(error) error, customer, requestID, product, sku, term, cycle string, quantity int) error {
+	list, err := pcc.CustomerAvailabilities(ctx, customer, product, sku)
+	if call(err) != nil {
+		return err
+	}
+	if len(list) == 0 {
+		return fmt.Errorf("the catalog sells customer %s no availability of %s:%s", customer, product, sku)
+	}
+	item := pc.CartLineItem{CatalogItemID: list[0].CatalogItemID, Quantity: quantity, TermDuration: term, BillingCycle: cycle}
+	_, err = pcc.CreateOrder(ctx, customer, tenant("floor/"+requestID), []pc.CartLineItem{item})
+	_ = call(err)    // a cart
+	return call(err) // and its checkout
 }
 
 // actAs posts to one of the simulator's endpoints that act as another party.

@@ -53,6 +53,10 @@ type Report struct {
 	Transfers            int           `json:"transfers"`
 	DuplicatePurchases   int           `json:"duplicatePurchases"`
 	DuplicateTransfers   int           `json:"duplicateTransfers"`
+	AzurePlans           int           `json:"azurePlans"`
+	DuplicateAzurePlans  int           `json:"duplicateAzurePlans"`
+	Aliases              int           `json:"aliases"` // Azure subscriptions created through ARM
+	DuplicateAliases     int           `json:"duplicateAliases"`
 	DuplicatesSuppressed int           `json:"duplicatesSuppressed"`
 	Converged            time.Duration `json:"convergedNanos"`
 	Takeover             time.Duration `json:"takeoverNanos,omitempty"`
@@ -122,6 +126,15 @@ func Run(ctx context.Context, s Scenario) (Report, error) {
 	}
 	r.Expected = exp
 	r.DuplicatePurchases, r.DuplicateTransfers = Duplicates(st, exp)
+	recordedAliases, err := RecordedAliases(ctx, cluster.Client)
+	if err != nil {
+		return r, err
+	}
+	for _, n := range st.AzurePlansBought {
+		r.AzurePlans += n
+	}
+	r.DuplicateAzurePlans, r.Aliases = DuplicateAzurePlans(st), st.ARM.AliasesCreated
+	r.DuplicateAliases = st.ARM.AliasesCreated - recordedAliases
 	r.DuplicatesSuppressed, r.Throttled, r.ErrorsInjected, r.EarlyRetries = st.DuplicatesSuppressed, st.Throttled, st.ErrorsInjected, st.EarlyRetries
 	if disruptErr != nil && !errors.Is(disruptErr, context.Canceled) {
 		return r, fmt.Errorf("disrupting: %w\nlog tails:\n%s", disruptErr, logTails(managers))
@@ -129,8 +142,9 @@ func Run(ctx context.Context, s Scenario) (Report, error) {
 	if waitErr != nil {
 		return r, fmt.Errorf("%w\nlog tails:\n%s", waitErr, logTails(managers))
 	}
-	if r.DuplicatePurchases != 0 || r.DuplicateTransfers != 0 {
-		return r, fmt.Errorf("bought %d subscriptions and created %d transfers, want %d and %d", r.Purchases, r.Transfers, exp.Purchases, exp.Transfers)
+	if r.DuplicatePurchases != 0 || r.DuplicateTransfers != 0 || r.DuplicateAzurePlans != 0 || r.DuplicateAliases != 0 {
+		return r, fmt.Errorf("bought %d subscriptions (%d Azure plans) and created %d transfers and %d Azure subscriptions through ARM, want %d, %d, %d and %d",
+			r.Purchases, r.AzurePlans, r.Transfers, r.Aliases, exp.Purchases, exp.AzurePlans, exp.Transfers, recordedAliases)
 	}
 	return r, nil
 }

@@ -55,8 +55,12 @@ type Workload struct {
 // RecordedTransfers).
 type Expected struct {
 	Subscriptions int `json:"subscriptions"`
-	Purchases     int `json:"purchases"`
-	Transfers     int `json:"transfers"`
+	// Purchases counts the line items ordered: the licenses bought, and
+	// one Azure plan per customer that has an Azure subscription to create
+	// or move (AzurePlans of them).
+	Purchases  int `json:"purchases"`
+	AzurePlans int `json:"azurePlans"`
+	Transfers  int `json:"transfers"`
 	// RelationshipOnly counts subscriptions that need neither.
 	RelationshipOnly int `json:"relationshipOnly,omitempty"`
 }
@@ -110,16 +114,23 @@ func SupportPartnerTenant(i int) string { return tenant("partner/" + SupportPart
 func (w Workload) customerName(i int) string      { return fmt.Sprintf("customer-%d", i) }
 func (w Workload) customerNamespace(i int) string { return fmt.Sprintf("customers-%d", i%w.Namespaces) }
 
-// expect is what the subscription's path leaves in Partner Center.
-func (e *Expected) expect(spec v1alpha1.CustomerSubscriptionSpec) {
+// expect is what the subscription's path leaves in Partner Center: its
+// customer's one Azure plan (once per customer, planned) for an Azure
+// subscription created or moved.
+func (e *Expected) expect(spec v1alpha1.CustomerSubscriptionSpec, planned map[string]bool) {
 	e.Subscriptions++
+	if spec.ServiceType == v1alpha1.ServiceUsageBased && spec.State != v1alpha1.SubscriptionCancelled && !planned[spec.CustomerRef] {
+		planned[spec.CustomerRef] = true
+		e.AzurePlans++
+		e.Purchases++
+	}
 	switch {
 	case spec.Channel.Type == v1alpha1.ChannelCSP && spec.State != v1alpha1.SubscriptionCancelled &&
 		(spec.ServiceType == v1alpha1.ServiceUsageBased || spec.Commerce == v1alpha1.CommerceNewCommerce):
 		e.Transfers++
 	case spec.ServiceType == v1alpha1.ServiceLicenseBased && spec.Channel.Type != v1alpha1.ChannelCSP:
 		e.RelationshipOnly++
-	default:
+	case spec.ServiceType == v1alpha1.ServiceLicenseBased:
 		e.Purchases++
 	}
 }
@@ -149,7 +160,7 @@ func (w Workload) Apply(ctx context.Context, c client.Client, simURL string) (Ex
 		p := &v1alpha1.Partner{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.PartnerSpec{
 			DisplayName: "Contoso", TenantID: SupportPartnerTenant(i), CSPType: v1alpha1.CSPTypeDirectBill, Country: "US",
 			NamespaceSelector: &metav1.LabelSelector{}, // the workload's every namespace
-			PartnerCenter: &v1alpha1.PartnerCenterConnection{Endpoint: simURL, AuthorityHost: simURL,
+			PartnerCenter: &v1alpha1.PartnerCenterConnection{Endpoint: simURL, AuthorityHost: simURL, ResourceManagerEndpoint: simURL,
 				CredentialsSecretRef: &v1alpha1.SecretReference{Name: "contoso-partner-center"}}}}
 		if w.SupportPartners > 1 {
 			p.Labels = map[string]string{supportPartnerLabel: "true"}
@@ -175,8 +186,9 @@ func (w Workload) Apply(ctx context.Context, c client.Client, simURL string) (Ex
 			return exp, err
 		}
 	}
+	planned := map[string]bool{}
 	for i := range w.N {
-		exp.expect(subscriptionSpec(w.Paths[i%len(w.Paths)], "", "", ""))
+		exp.expect(subscriptionSpec(w.Paths[i%len(w.Paths)], w.customerName(i/w.PerCustomer), "", ""), planned)
 	}
 	err := forEachCustomer(ctx, w, func(cust int) error {
 		ns, custName := w.customerNamespace(cust), w.customerName(cust)
@@ -246,21 +258,21 @@ func subscriptionSpec(path, customer, name, supportPartner string) v1alpha1.Cust
 	spec := v1alpha1.CustomerSubscriptionSpec{CustomerRef: customer, SubscriptionID: id, SupportPartnerRef: supportPartner}
 	switch path {
 	case RelationshipOnly: // a license bought directly from Microsoft (rule 15)
-		spec.Offer, spec.ServiceType, spec.Quantity = v1alpha1.Offer{ID: "CFQ7TTC0LF8Q"}, v1alpha1.ServiceLicenseBased, ptr.To(int32(5))
+		spec.Offer, spec.ServiceType, spec.Quantity = v1alpha1.Offer{ID: "CFQ7TTC0LFLX:0001"}, v1alpha1.ServiceLicenseBased, ptr.To(int32(5))
 		spec.Channel = v1alpha1.Channel{Type: v1alpha1.ChannelDirect}
 		spec.Term = &v1alpha1.Term{EndDate: &metav1.Time{Time: time.Date(2030, 6, 30, 0, 0, 0, 0, time.UTC)}}
 	case "NewAzureSubscription":
 		spec.Offer, spec.ServiceType = v1alpha1.Offer{ID: "MS-AZR-0003P"}, v1alpha1.ServiceUsageBased
 		spec.Channel = v1alpha1.Channel{Type: v1alpha1.ChannelDirect}
 	case "NewLicenseSubscription": // a legacy license from another partner whose term ended
-		spec.Offer, spec.ServiceType, spec.Quantity = v1alpha1.Offer{ID: "CFQ7TTC0LFLX"}, v1alpha1.ServiceLicenseBased, ptr.To(int32(10))
+		spec.Offer, spec.ServiceType, spec.Quantity = v1alpha1.Offer{ID: "CFQ7TTC0LFLX:0001"}, v1alpha1.ServiceLicenseBased, ptr.To(int32(10))
 		spec.Channel = v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: "fabrikam"}
 		spec.Term = &v1alpha1.Term{EndDate: &metav1.Time{Time: time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC)}}
 	case "PartnerSwitch/Azure":
-		spec.Offer, spec.ServiceType = v1alpha1.Offer{ID: "DZH318Z0BPS6"}, v1alpha1.ServiceUsageBased
+		spec.Offer, spec.ServiceType = v1alpha1.Offer{ID: "DZH318Z0BPS6:0001"}, v1alpha1.ServiceUsageBased
 		spec.Channel = v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: "fabrikam"}
 	case "PartnerSwitch/NewCommerce":
-		spec.Offer, spec.ServiceType, spec.Quantity = v1alpha1.Offer{ID: "CFQ7TTC0LH18"}, v1alpha1.ServiceLicenseBased, ptr.To(int32(20))
+		spec.Offer, spec.ServiceType, spec.Quantity = v1alpha1.Offer{ID: "CFQ7TTC0LH18:0001"}, v1alpha1.ServiceLicenseBased, ptr.To(int32(20))
 		spec.Commerce = v1alpha1.CommerceNewCommerce
 		spec.Channel = v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: "fabrikam"}
 		spec.Term = &v1alpha1.Term{EndDate: &metav1.Time{Time: time.Date(2030, 6, 30, 0, 0, 0, 0, time.UTC)}}
@@ -362,4 +374,38 @@ func RecordedTransfers(ctx context.Context, c client.Client) (int, error) {
 // or transfer beyond the expected count is one bought or transferred twice.
 func Duplicates(st sim.Stats, exp Expected) (purchases, transfers int) {
 	return st.ObjectsCreated["orderLineItem"] - exp.Purchases, st.ObjectsCreated["transfer"] - exp.Transfers
+}
+
+// DuplicateAzurePlans counts the Azure plans bought beyond one per
+// customer and partner, and the attempts the simulator refused (a second
+// plan is refused at the cart, so a duplicate attempt shows only there).
+func DuplicateAzurePlans(st sim.Stats) int {
+	n := st.AzurePlansRefused
+	for _, bought := range st.AzurePlansBought {
+		n += max(0, bought-1)
+	}
+	return n
+}
+
+// RecordedAliases counts the distinct subscription aliases the
+// subscriptions recorded: each is one Azure subscription created through
+// Azure Resource Manager.
+func RecordedAliases(ctx context.Context, c client.Client) (int, error) {
+	list := &v1alpha1.CustomerSubscriptionList{}
+	if err := c.List(ctx, list); err != nil {
+		return 0, fmt.Errorf("listing CustomerSubscriptions: %w", err)
+	}
+	ids := map[string]bool{}
+	for _, sub := range list.Items {
+		ops := sub.Status.PreviousOperations
+		if op := sub.Status.Operation; op != nil {
+			ops = append(ops, *op)
+		}
+		for _, op := range ops {
+			if op.Type == v1alpha1.OperationCreateAzureSubscription && op.ExternalID != "" {
+				ids[op.ExternalID] = true
+			}
+		}
+	}
+	return len(ids), nil
 }

@@ -58,16 +58,30 @@ func (a Agreement) Agreed() time.Time {
 	return time.Time{}
 }
 
+// CodeAgreementExists is Partner Center's code for a confirmation whose
+// contact is the same as one it holds for the customer
+// (PartnerConfirmedAgreementAlreadyExists).
+const CodeAgreementExists = 600061
+
+// IsAgreementExists reports whether Partner Center refused a confirmation
+// because it holds one with the same contact.
+func IsAgreementExists(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == CodeAgreementExists
+}
+
 // ErrNoAgreementTemplate: Partner Center lists no template of the Microsoft
 // Customer Agreement.
 var ErrNoAgreementTemplate = errors.New("partner center lists no Microsoft Customer Agreement template")
 
 // CurrentMCATemplate is the template ID of the Microsoft Customer
-// Agreement's current version, the one with the lowest versionRank.
+// Agreement's current version, the one with the lowest versionRank. It
+// needs App+User credentials ("This scenario supports App+User
+// authentication only").
 func (c *Client) CurrentMCATemplate(ctx context.Context) (*AgreementMetadata, error) {
 	out := &Collection[AgreementMetadata]{}
 	q := url.Values{"agreementType": {AgreementTypeMCA}}
-	if err := c.do(ctx, call{op: "GetAgreementMetadata", method: http.MethodGet, path: "/agreements", query: q, retryable: true}, out); err != nil {
+	if err := c.do(ctx, call{op: "GetAgreementMetadata", method: http.MethodGet, path: "/agreements", query: q, user: true, retryable: true}, out); err != nil {
 		return nil, err
 	}
 	var best *AgreementMetadata
@@ -84,25 +98,40 @@ func (c *Client) CurrentMCATemplate(ctx context.Context) (*AgreementMetadata, er
 }
 
 // CustomerAgreements lists the customer's acceptances of the Microsoft
-// Customer Agreement Partner Center holds.
+// Customer Agreement Partner Center holds. It needs App+User credentials.
 // Source: https://learn.microsoft.com/partner-center/developer/get-confirmation-of-customer-agreement
 func (c *Client) CustomerAgreements(ctx context.Context, customerID string) ([]Agreement, error) {
 	out := &Collection[Agreement]{}
 	q := url.Values{"agreementType": {AgreementTypeMCA}}
 	err := c.do(ctx, call{op: "GetCustomerAgreements", method: http.MethodGet, path: "/customers/" + url.PathEscape(customerID) + "/agreements",
-		query: q, retryable: true}, out)
+		query: q, user: true, retryable: true}, out)
 	return out.Items, err
 }
 
+// confirmation is the documented request body of a confirmation: the
+// "minimum required fields" and nothing else. agreementLink and userId are
+// Partner Center's to fill (the template names the link; the App+User token
+// the user), and the documented request sends neither.
+type confirmation struct {
+	PrimaryContact Contact `json:"primaryContact"`
+	TemplateID     string  `json:"templateId"`
+	DateAgreed     string  `json:"dateAgreed"`
+	Type           string  `json:"type"`
+}
+
 // ConfirmCustomerAgreement records the partner's confirmation that the
-// customer accepted the Microsoft Customer Agreement. It needs App+User
-// credentials; requestID is its idempotency key.
+// customer accepted the Microsoft Customer Agreement: a's primaryContact,
+// templateId, dateAgreed and type (default MicrosoftCustomerAgreement) are
+// sent, as documented; its agreementLink and userId are not. It needs
+// App+User credentials; requestID is its idempotency key.
+// Source: https://learn.microsoft.com/partner-center/developer/confirm-customer-consent-customer-agreement
 func (c *Client) ConfirmCustomerAgreement(ctx context.Context, customerID, requestID string, a Agreement) (*Agreement, error) {
-	if a.Type == "" {
-		a.Type = AgreementTypeMCA
+	body := confirmation{PrimaryContact: a.PrimaryContact, TemplateID: a.TemplateID, DateAgreed: a.DateAgreed, Type: a.Type}
+	if body.Type == "" {
+		body.Type = AgreementTypeMCA
 	}
 	out := &Agreement{}
 	err := c.do(ctx, call{op: "ConfirmCustomerAgreement", method: http.MethodPost, path: "/customers/" + url.PathEscape(customerID) + "/agreements",
-		body: a, requestID: requestID, user: true, retryable: true}, out)
+		body: body, requestID: requestID, user: true, retryable: true}, out)
 	return out, err
 }

@@ -22,7 +22,7 @@ func TestCancellationWindow(t *testing.T) {
 	c, _ := newClient(t, srv.URL, contoso)
 	buy := func(requestID string) *pc.Subscription {
 		t.Helper()
-		orders, err := c.CreateOrder(ctx, woodgrove, requestID, []pc.CartLineItem{{CatalogItemID: "CFQ7TTC0LFLX:0001:CFQ7TTC0K18P", Quantity: 3, BillingCycle: "monthly", TermDuration: "P1Y"}})
+		orders, err := c.CreateOrder(ctx, woodgrove, requestID, []pc.CartLineItem{{CatalogItemID: sim.E3CatalogItem, Quantity: 3, BillingCycle: "monthly", TermDuration: "P1Y"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +76,7 @@ func TestIndirectResellerHasNoAPIAccess(t *testing.T) {
 		t.Fatalf("the reseller's own call = %v, want 403", err)
 	}
 	provider, _ := newClient(t, srv.URL, contoso)
-	orders, err := provider.CreateOrder(ctx, woodgrove, "op-1", []pc.CartLineItem{{CatalogItemID: "CFQ7TTC0LFLX:0001:CFQ7TTC0K18P", Quantity: 2,
+	orders, err := provider.CreateOrder(ctx, woodgrove, "op-1", []pc.CartLineItem{{CatalogItemID: sim.E3CatalogItem, Quantity: 2,
 		BillingCycle: "monthly", TermDuration: "P1Y", Participants: []pc.Participant{{Key: pc.ParticipantTransactionReseller, Value: "5357564"}}}})
 	if err != nil {
 		t.Fatal(err)

@@ -252,6 +252,32 @@ func IsAgreementRequired(err error) bool {
 	return errors.As(err, &e) && e.StatusCode == http.StatusForbidden && e.Code == CodeAgreementRequired
 }
 
+// CodeAvailabilityNotFound is Partner Center's code (with 404) for a cart
+// line item whose availability is not current: "Partners that get this
+// error should issue a new GET to ensure they have the current
+// availability ID and retry" (get-an-availability-by-id).
+const CodeAvailabilityNotFound = 400019
+
+// IsAvailabilityNotFound reports whether Partner Center refused a catalog
+// item ID whose availability is not (or no longer) current: the caller
+// reads the availabilities again and buys with a current one.
+func IsAvailabilityNotFound(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == CodeAvailabilityNotFound
+}
+
+// CodeSeatLimit is Partner Center's code for a purchase over a SKU's seat
+// limit, pooled on the customer tenant: "The requested number of N seats
+// exceeds the remaining limit of M seats allowed per subscription for the
+// CatalogItemId - ...".
+const CodeSeatLimit = 800088
+
+// CodeSubscriptionLimit is the general error table's 403 "The desired
+// number of subscriptions exceeded the maximum number of subscriptions
+// allowed per customer". Partner Center documents no answer to a second
+// Azure plan; the simulator answers this one.
+const CodeSubscriptionLimit = 800066
+
 // IsNoCommerceRelationship reports whether err is Partner Center's 403 with
 // code 20002. Whether looking up a customer that has not accepted answers
 // this or 404 is not documented, so callers waiting for a customer treat both
@@ -268,8 +294,9 @@ var ErrCustomerNotVisible = errors.New("the customer is not visible to the partn
 
 // IsRefused reports whether Partner Center refused the request itself, so
 // that sending it again cannot succeed: a 4xx other than 401 (the token),
-// 403 (a relationship or role a person can still grant) and 429
-// (throttling), or an order group checkout could not order. A customer not
+// 403 (a relationship or role a person can still grant; not 800066, a
+// subscription over the customer's limit) and 429 (throttling), or an
+// order group checkout could not order. A customer not
 // visible yet (ErrCustomerNotVisible) is not a refusal: it may accept later.
 func IsRefused(err error) bool {
 	var e *Error
@@ -279,6 +306,8 @@ func IsRefused(err error) bool {
 	switch {
 	case e.OrderGroupID != "":
 		return true
+	case e.StatusCode == http.StatusForbidden && e.Code == CodeSubscriptionLimit:
+		return true // no person can grant a subscription over the limit
 	case e.StatusCode == http.StatusUnauthorized, e.StatusCode == http.StatusForbidden, e.StatusCode == http.StatusTooManyRequests:
 		return false
 	}

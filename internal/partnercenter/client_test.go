@@ -29,6 +29,19 @@ const (
 	woodgrove = "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e" // the customer
 )
 
+// azurePlanItem buys the Azure plan as the catalog sells it: its current
+// availability, billed one_time, without a term.
+func azurePlanItem() pc.CartLineItem {
+	return pc.CartLineItem{CatalogItemID: sim.AzurePlanCatalogItem, Quantity: 1, BillingCycle: "one_time"}
+}
+
+// nce: a transfer of new-commerce license subscriptions; azureAndNCE adds
+// Azure subscriptions, which needs the target's own Azure plan.
+var (
+	nce         = []string{pc.TransferProductOnlineServicesNCE}
+	azureAndNCE = []string{pc.TransferProductAzureSubscription, pc.TransferProductOnlineServicesNCE}
+)
+
 var fastRetry = pc.RetryPolicy{MaxAttempts: 5, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
 
 // startSim serves a simulator on 127.0.0.1, optionally behind a middleware.
@@ -113,8 +126,8 @@ func TestEveryOperation(t *testing.T) {
 	}
 
 	orders, err := target.CreateOrder(ctx, woodgrove, "op-1", []pc.CartLineItem{
-		{CatalogItemID: "DZH318Z0BPS6:0001", FriendlyName: "Azure plan", Quantity: 1, BillingCycle: "monthly"},
-		{CatalogItemID: "CFQ7TTC0LFLX:0001", FriendlyName: "Microsoft 365 E3", Quantity: 25, TermDuration: "P1Y", BillingCycle: "monthly"},
+		{CatalogItemID: sim.AzurePlanCatalogItem, FriendlyName: "Azure plan", Quantity: 1, BillingCycle: "one_time"},
+		{CatalogItemID: sim.E3CatalogItem, FriendlyName: "Microsoft 365 E3", Quantity: 25, TermDuration: "P1Y", BillingCycle: "monthly"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -143,10 +156,10 @@ func TestEveryOperation(t *testing.T) {
 	// Transfers: the target creates, the source accepts with the line items it
 	// chooses; another is cancelled by the target, a third rejected by the source.
 	accept(t, srv.URL, fabrikam, woodgrove)
-	if _, err := source.CreateOrder(ctx, woodgrove, "src-1", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1, BillingCycle: "monthly"}}); err != nil {
+	if _, err := source.CreateOrder(ctx, woodgrove, "src-1", []pc.CartLineItem{azurePlanItem()}); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := target.CreateTransfer(ctx, woodgrove, "op-2", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", TransferType: pc.PartnerTransferType})
+	tr, err := target.CreateTransfer(ctx, woodgrove, "op-2", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", TargetProductTypes: azureAndNCE, TransferType: pc.PartnerTransferType})
 	if err != nil || tr.Status != pc.TransferActive || tr.TransferType != pc.PartnerTransferType || tr.CustomerEmailID == "" ||
 		tr.ExpirationTime == nil || tr.ExpirationTime.Sub(*tr.CreatedTime) != 30*24*time.Hour {
 		t.Fatalf("CreateTransfer = %+v, %v", tr, err)
@@ -169,14 +182,14 @@ func TestEveryOperation(t *testing.T) {
 		t.Fatalf("after acceptance GetTransfer = %+v, %v", done, err)
 	}
 
-	tr2, err := target.CreateTransfer(ctx, woodgrove, "op-3", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam"})
+	tr2, err := target.CreateTransfer(ctx, woodgrove, "op-3", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", TargetProductTypes: nce})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c, err := target.CancelTransfer(ctx, woodgrove, tr2.ID); err != nil || c.Status != pc.TransferCancelled || c.Pending() {
 		t.Fatalf("CancelTransfer = %+v, %v", c, err)
 	}
-	tr3, err := target.CreateTransfer(ctx, woodgrove, "op-4", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam"})
+	tr3, err := target.CreateTransfer(ctx, woodgrove, "op-4", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", TargetProductTypes: nce})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +394,7 @@ func TestThrottledCreateResentWithItsRequestID(t *testing.T) {
 	s, srv := startSim(t, sim.Options{}, mw, record)
 	accept(t, srv.URL, contoso, woodgrove)
 	c, m := newClient(t, srv.URL, contoso)
-	tr := pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", CustomerEmailID: "admin@woodgrove.example"}
+	tr := pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", TargetProductTypes: nce, CustomerEmailID: "admin@woodgrove.example"}
 
 	_, err := c.CreateTransfer(ctx, woodgrove, "op-throttled", tr)
 	if d, ok := pc.ThrottledFor(err); !ok || d != 3*time.Second {
@@ -525,7 +538,7 @@ func TestLostResponseCreatesExactlyOnce(t *testing.T) {
 
 			var first, again string
 			if step == "/transfers" {
-				tr := pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", LineItems: []pc.TransferLineItem{{SubscriptionID: "s1"}}}
+				tr := pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", TargetProductTypes: nce, LineItems: []pc.TransferLineItem{{SubscriptionID: "s1"}}}
 				a, err := c.CreateTransfer(ctx, woodgrove, "op-lost", tr)
 				if err != nil {
 					t.Fatal(err)
@@ -536,7 +549,7 @@ func TestLostResponseCreatesExactlyOnce(t *testing.T) {
 				}
 				first, again = a.ID, b.ID
 			} else {
-				items := []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1, BillingCycle: "monthly"}}
+				items := []pc.CartLineItem{azurePlanItem()}
 				a, err := c.CreateOrder(ctx, woodgrove, "op-lost", items)
 				if err != nil {
 					t.Fatal(err)
@@ -581,7 +594,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	s1, srv1 := startSim(t, sim.Options{StatePath: path})
 	accept(t, srv1.URL, contoso, woodgrove)
 	c1, _ := newClient(t, srv1.URL, contoso)
-	order, err := c1.CreateOrder(ctx, woodgrove, "op-restart", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1, BillingCycle: "monthly"}})
+	order, err := c1.CreateOrder(ctx, woodgrove, "op-restart", []pc.CartLineItem{azurePlanItem()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -597,7 +610,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	if err != nil || len(subs) != 1 || subs[0].ID != order[0].LineItems[0].SubscriptionID {
 		t.Fatalf("after a restart: %v, %v", subs, err)
 	}
-	again, err := c2.CreateOrder(ctx, woodgrove, "op-restart", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1, BillingCycle: "monthly"}})
+	again, err := c2.CreateOrder(ctx, woodgrove, "op-restart", []pc.CartLineItem{azurePlanItem()})
 	if err != nil || again[0].ID != order[0].ID {
 		t.Errorf("the idempotency record did not survive: %v, %v", again, err)
 	}
@@ -622,7 +635,7 @@ func TestTransferExpiresAfter30Days(t *testing.T) {
 	_, srv := startSim(t, sim.Options{})
 	accept(t, srv.URL, contoso, woodgrove)
 	c, _ := newClient(t, srv.URL, contoso)
-	tr, err := c.CreateTransfer(ctx, woodgrove, "op-exp", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", LineItems: []pc.TransferLineItem{{SubscriptionID: "s"}}})
+	tr, err := c.CreateTransfer(ctx, woodgrove, "op-exp", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", TargetProductTypes: nce, LineItems: []pc.TransferLineItem{{SubscriptionID: "s"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -644,7 +657,7 @@ func TestSourcePartnerRejects(t *testing.T) {
 	_, srv := startSim(t, sim.Options{})
 	accept(t, srv.URL, contoso, woodgrove)
 	c, _ := newClient(t, srv.URL, contoso)
-	tr, _ := c.CreateTransfer(ctx, woodgrove, "op-rej", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", LineItems: []pc.TransferLineItem{{SubscriptionID: "s"}}})
+	tr, _ := c.CreateTransfer(ctx, woodgrove, "op-rej", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", TargetProductTypes: nce, LineItems: []pc.TransferLineItem{{SubscriptionID: "s"}}})
 	if resp := simPost(t, srv.URL, "/sim/v1/transfers/"+tr.ID+"/reject", nil); resp.StatusCode != 200 {
 		t.Fatalf("reject: HTTP %d", resp.StatusCode)
 	}
@@ -677,7 +690,7 @@ func TestAutoApproval(t *testing.T) {
 		t.Errorf("a declined customer is visible: %v", err)
 	}
 
-	tr, err := c.CreateTransfer(ctx, woodgrove, "op-auto", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", LineItems: []pc.TransferLineItem{{SubscriptionID: "s"}}})
+	tr, err := c.CreateTransfer(ctx, woodgrove, "op-auto", pc.Transfer{SourcePartnerTenantID: fabrikam, SourcePartnerName: "Fabrikam", TargetProductTypes: nce, LineItems: []pc.TransferLineItem{{SubscriptionID: "s"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -825,7 +838,7 @@ func TestRequestHeaders(t *testing.T) {
 	_, srv := startSim(t, sim.Options{SkipRelationshipCheck: true}, record)
 	c, _ := newClient(t, srv.URL, contoso)
 	ctx := pc.WithCorrelationID(context.Background(), "subscription-uid-1")
-	if _, err := c.CreateOrder(ctx, woodgrove, "op-9", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1, BillingCycle: "monthly"}}); err != nil {
+	if _, err := c.CreateOrder(ctx, woodgrove, "op-9", []pc.CartLineItem{azurePlanItem()}); err != nil {
 		t.Fatal(err)
 	}
 	_, _ = c.GetCustomer(ctx, woodgrove)
@@ -861,7 +874,7 @@ func TestCustomerKnownThroughSubscriptionsOnly(t *testing.T) {
 	ctx := context.Background()
 	_, srv := startSim(t, sim.Options{SkipRelationshipCheck: true})
 	c, _ := newClient(t, srv.URL, contoso)
-	if _, err := c.CreateOrder(ctx, woodgrove, "op-1", []pc.CartLineItem{{CatalogItemID: "CFQ7TTC0LFLX:0001", Quantity: 3, BillingCycle: "monthly"}}); err != nil {
+	if _, err := c.CreateOrder(ctx, woodgrove, "op-1", []pc.CartLineItem{{CatalogItemID: sim.E3CatalogItem, Quantity: 3, BillingCycle: "monthly", TermDuration: "P1Y"}}); err != nil {
 		t.Fatal(err)
 	}
 	cust, err := c.GetCustomer(ctx, woodgrove)
@@ -881,7 +894,7 @@ func TestResponseThatNeverComes(t *testing.T) {
 		cfg.Retry = pc.RetryPolicy{MaxAttempts: 10, InitialInterval: 50 * time.Millisecond, MaxInterval: 200 * time.Millisecond}
 	})
 	orders, err := c.CreateOrder(context.Background(), woodgrove, "op-held", []pc.CartLineItem{
-		{CatalogItemID: "CFQ7TTC0LFLX:0001", Quantity: 2, BillingCycle: pc.BillingCycleMonthly, TermDuration: "P1Y"}})
+		{CatalogItemID: sim.E3CatalogItem, Quantity: 2, BillingCycle: pc.BillingCycleMonthly, TermDuration: "P1Y"}})
 	if err != nil {
 		t.Fatalf("CreateOrder through held responses: %v", err)
 	}
@@ -955,7 +968,7 @@ func TestOperationFinishesWithinBudget(t *testing.T) {
 		cfg.RequestsPerMinute = 60
 		cfg.Retry.MaxWait = 5 * time.Second
 	})
-	orders, err := c.CreateOrder(ctx, woodgrove, "op-within-budget", []pc.CartLineItem{{CatalogItemID: "CFQ7TTC0LFLX:0001", Quantity: 1, BillingCycle: pc.BillingCycleMonthly, TermDuration: pc.TermDurationOneYear}})
+	orders, err := c.CreateOrder(ctx, woodgrove, "op-within-budget", []pc.CartLineItem{{CatalogItemID: sim.E3CatalogItem, Quantity: 1, BillingCycle: pc.BillingCycleMonthly, TermDuration: pc.TermDurationOneYear}})
 	if err != nil {
 		t.Fatalf("an order over a budget of one request a second: %v", err)
 	}

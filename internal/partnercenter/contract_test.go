@@ -37,9 +37,9 @@ func example(t *testing.T, name string) []byte {
 
 // sentRequest is what the client sent.
 type sentRequest struct {
-	method, path string
-	header       http.Header
-	body         []byte
+	method, path, query string
+	header              http.Header
+	body                []byte
 }
 
 // documented is a fake Partner Center answering each "METHOD /path" with a
@@ -64,7 +64,7 @@ func serveDocumented(t *testing.T, routes map[string]reply) (*pc.Client, *docume
 		}
 		body, _ := io.ReadAll(r.Body)
 		d.mu.Lock()
-		d.sent = append(d.sent, sentRequest{r.Method, r.URL.Path, r.Header.Clone(), body})
+		d.sent = append(d.sent, sentRequest{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), body})
 		rep, ok := d.routes[r.Method+" "+r.URL.Path]
 		d.mu.Unlock()
 		if !ok {
@@ -144,7 +144,7 @@ func sameFields(t *testing.T, what string, got, want map[string]any) {
 }
 
 func TestContractReads(t *testing.T) {
-	c, _ := serveDocumented(t, map[string]reply{
+	c, _ := serveDocumented(t, withExamples(catalogExamples(t), agreementExamples(t), map[string]reply{
 		"GET /v1/customers/relationshiprequests":                                                   {200, example(t, "relationship-request.response.json")},
 		"GET /v1/customers/" + docCustomer:                                                         {200, example(t, "get-customer.response.json")},
 		"GET /v1/customers/" + docCustomer + "/subscriptions":                                      {200, example(t, "list-subscriptions.response.json")},
@@ -157,8 +157,10 @@ func TestContractReads(t *testing.T) {
 		"GET /v1/customers/" + docCustomer + "/subscriptions/83ef9d05-4169-4ef9-9657-0e86b1eab1de": {200, example(t, "update-subscription.response.json")},
 		"GET /v1/customers/" + docCustomer + "/transfers/67c5b05b-09b5-47ba-9047-5056fe2afa4f":     {200, example(t, "create-transfer.legacy.response.json")},
 		"GET /v1/customers/" + docCustomer + "/relationships":                                      {200, example(t, "get-customer-relationships.response.json")},
-	})
+	}))
 	ctx := context.Background()
+	t.Run("catalog", func(t *testing.T) { checkCatalogReads(t, c) })
+	t.Run("agreements", func(t *testing.T) { checkAgreementReads(t, c) })
 
 	// Get indirect resellers of a customer (App+User).
 	resellers, err := c.CustomerRelationships(ctx, docCustomer)
@@ -393,7 +395,8 @@ func TestContractTransfers(t *testing.T) {
 	t.Run("create, new commerce", func(t *testing.T) {
 		tr, err := c.CreateTransfer(ctx, docCustomer, "op-doc", pc.Transfer{SourcePartnerTenantID: "da6c51b5-1246-4a42-b4ab-cbf38df54537",
 			SourcePartnerName: "Fabrikam", CustomerName: "Woodgrove", TransferType: pc.PartnerTransferType,
-			LineItems: []pc.TransferLineItem{{SubscriptionID: "ignored"}}})
+			TargetProductTypes: []string{pc.TransferProductOnlineServicesNCE},
+			LineItems:          []pc.TransferLineItem{{SubscriptionID: "ignored"}}})
 		if err != nil || tr.ID != created || tr.Status != pc.TransferActive {
 			t.Fatalf("CreateTransfer = %+v, %v", tr, err)
 		}
@@ -414,6 +417,10 @@ func TestContractTransfers(t *testing.T) {
 		// The contact address comes from the customer's documented profile;
 		// transferType has the example's JSON type and value.
 		example := fields(t, example(t, "create-transfer.new-commerce.json"))
+		// targetProductTypes: "A collection of strings", one of the documented values.
+		if !reflect.DeepEqual(got["targetproducttypes"], []any{"OnlineServicesNCE"}) {
+			t.Errorf("targetProductTypes sent as %#v", got["targetproducttypes"])
+		}
 		if got["customeremailid"] != "a@a.com" || !reflect.DeepEqual(got["transfertype"], example["transfertype"]) {
 			t.Errorf("customerEmailId %v, transferType %#v (documented %#v)", got["customeremailid"], got["transfertype"], example["transfertype"])
 		}

@@ -89,6 +89,10 @@ func FuzzSimulatorRequests(f *testing.F) {
 	f.Add(uint8(0), []byte(`{"PartnerOnRecordAttestationAccepted":true,"lineItems":[{"id":0,"catalogItemId":"CFQ7TTC0LFLX:0001:CFQ7TTC0K18P","quantity":2,"billingCycle":"monthly","termDuration":"P1Y","participants":[{"key":"transaction_reseller","value":"5357564"}]}]}`))
 	f.Add(uint8(0), []byte(`{"PartnerOnRecordAttestationAccepted":"yes","lineItems":[{"participants":[{"key":1},null]}]}`))
 	f.Add(uint8(3), []byte(`{"id":"unknown","status":"deleted","quantity":1,"billingType":"license"}`))
+	// The catalog's items and the Azure plan rule.
+	f.Add(uint8(0), []byte(`{"PartnerOnRecordAttestationAccepted":true,"lineItems":[{"id":0,"catalogItemId":"`+sim.E3CatalogItem+`","quantity":2,"billingCycle":"Monthly","termDuration":"P1M"}]}`))
+	f.Add(uint8(0), []byte(`{"PartnerOnRecordAttestationAccepted":true,"lineItems":[{"id":0,"catalogItemId":"`+sim.AzurePlanCatalogItem+`","quantity":1,"billingCycle":"one_time"},{"id":1,"catalogItemId":"`+sim.AzurePlanCatalogItem+`","quantity":1,"billingCycle":"OneTime"}]}`))
+	f.Add(uint8(1), []byte(`{"sourcePartnerTenantId":"x","sourcePartnerName":"F","customerEmailId":"a@b","transferType":3,"targetProductTypes":["AzureSubscription","OnlineServicesNCE"]}`))
 	s, err := sim.New(sim.Options{SkipRelationshipCheck: true})
 	if err != nil {
 		f.Fatal(err)

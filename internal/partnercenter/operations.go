@@ -236,16 +236,21 @@ type transferRequest struct {
 	TargetPartnerTenantID string `json:"targetPartnerTenantId,omitempty"`
 	// PartnerOnRecord: the indirect reseller (Partner ID) an indirect
 	// provider takes the subscriptions on for.
-	PartnerOnRecord string       `json:"partnerOnRecord,omitempty"`
-	TransferType    TransferType `json:"transferType"`
+	PartnerOnRecord string `json:"partnerOnRecord,omitempty"`
+	// TargetProductTypes: the kinds of subscription the transfer may carry.
+	TargetProductTypes []string     `json:"targetProductTypes,omitempty"`
+	TransferType       TransferType `json:"transferType"`
 }
 
 // CreateTransfer asks the source partner to transfer the customer's
 // subscriptions to this partner (a new-commerce transfer). t needs
 // SourcePartnerTenantID and SourcePartnerName; TransferType 0 sends
 // PartnerTransferType; an empty CustomerEmailID is filled from the customer's
-// company profile (the operator has no other source for it). t.LineItems are
-// not sent: the source partner chooses them. requestID is the idempotency key.
+// company profile (the operator has no other source for it).
+// t.TargetProductTypes are sent as given (TransferProductTypeOf names the
+// one a subscription needs); the documentation reads none as all types.
+// t.LineItems are not sent: the source partner chooses them. requestID is
+// the idempotency key.
 func (c *Client) CreateTransfer(ctx context.Context, customerID, requestID string, t Transfer) (*Transfer, error) {
 	if requestID == "" {
 		return nil, errors.New("partner center CreateTransfer: a request ID is required")
@@ -255,7 +260,7 @@ func (c *Client) CreateTransfer(ctx context.Context, customerID, requestID strin
 	}
 	body := transferRequest{SourcePartnerTenantID: t.SourcePartnerTenantID, SourcePartnerName: t.SourcePartnerName,
 		CustomerEmailID: t.CustomerEmailID, CustomerName: t.CustomerName, TargetPartnerTenantID: t.TargetPartnerTenantID,
-		PartnerOnRecord: t.PartnerOnRecord, TransferType: t.TransferType}
+		PartnerOnRecord: t.PartnerOnRecord, TargetProductTypes: t.TargetProductTypes, TransferType: t.TransferType}
 	if body.TransferType == 0 {
 		body.TransferType = PartnerTransferType
 	}

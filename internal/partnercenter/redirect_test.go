@@ -65,7 +65,7 @@ func TestCredentialsNeverFollowARedirect(t *testing.T) {
 			name:      "API create with the bearer token and a body",
 			redirects: func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/v1/") },
 			call: func(ctx context.Context, c *pc.Client) error {
-				_, err := c.CreateOrder(ctx, woodgrove, "op-redirect", []pc.CartLineItem{{CatalogItemID: "DZH318Z0BPS6:0001", Quantity: 1, BillingCycle: "monthly"}})
+				_, err := c.CreateOrder(ctx, woodgrove, "op-redirect", []pc.CartLineItem{azurePlanItem()})
 				return err
 			},
 			service: "partner center", path: "/v1/customers/" + woodgrove + "/carts",

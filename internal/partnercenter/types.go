@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -126,9 +127,6 @@ type RefundOption struct {
 	Type      string     `json:"type"`
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
-
-// AzurePlanCatalogItem is the Azure plan in the Partner Center catalog.
-const AzurePlanCatalogItem = "DZH318Z0BPS6:0001"
 
 // Billing cycles a cart line item names.
 const (
@@ -399,13 +397,39 @@ type Transfer struct {
 	TargetPartnerName     string       `json:"targetPartnerName,omitempty"`
 	// PartnerOnRecord is sent when the transfer is created: the indirect
 	// reseller (Partner ID) an indirect provider takes the subscriptions on for.
-	PartnerOnRecord  string             `json:"partnerOnRecord,omitempty"`
-	CreatedTime      *time.Time         `json:"createdTime,omitempty"`
-	LastModifiedTime *time.Time         `json:"lastModifiedTime,omitempty"`
-	CompletedTime    *time.Time         `json:"completedTime,omitempty"`
-	ExpirationTime   *time.Time         `json:"expirationTime,omitempty"`
-	LineItems        []TransferLineItem `json:"lineItems,omitempty"`
-	Attributes       Attributes         `json:"attributes"`
+	PartnerOnRecord string `json:"partnerOnRecord,omitempty"`
+	// TargetProductTypes are the kinds of subscription the transfer may
+	// carry (TransferProduct*), sent when it is created.
+	TargetProductTypes []string           `json:"targetProductTypes,omitempty"`
+	CreatedTime        *time.Time         `json:"createdTime,omitempty"`
+	LastModifiedTime   *time.Time         `json:"lastModifiedTime,omitempty"`
+	CompletedTime      *time.Time         `json:"completedTime,omitempty"`
+	ExpirationTime     *time.Time         `json:"expirationTime,omitempty"`
+	LineItems          []TransferLineItem `json:"lineItems,omitempty"`
+	Attributes         Attributes         `json:"attributes"`
+}
+
+// Transfer product types: the values of targetProductTypes, "the
+// subscription types that can be submitted for the transfer" (create a
+// transfer for new commerce).
+const (
+	TransferProductAzureSubscription = "AzureSubscription"
+	TransferProductAzureReservation  = "AzureReservation"
+	TransferProductAzureSavingsPlan  = "AzureSavingsPlan"
+	TransferProductOnlineServicesNCE = "OnlineServicesNCE"
+)
+
+// TransferProductTypeOf is the targetProductTypes value that carries a
+// subscription of offerID: AzureSubscription for an Azure plan's,
+// OnlineServicesNCE for a new-commerce license's, "" for anything else.
+func TransferProductTypeOf(offerID string) string {
+	switch {
+	case IsAzurePlan(offerID):
+		return TransferProductAzureSubscription
+	case strings.Contains(offerID, ":"):
+		return TransferProductOnlineServicesNCE
+	}
+	return ""
 }
 
 // Pending reports whether the transfer may still complete: it is Active or

@@ -316,8 +316,11 @@ func item(r *check.Row, now time.Time, totals *policyUse) Item {
 		purchaseSteps(&it, r, caller, start)
 	case v1alpha1.PathNewAzureSubscription:
 		it.Purchases = 1
-		it.Steps = append(it.Steps, Step{Step: StepPurchase, By: caller, NotBefore: &start, Calls: cartCalls(customer),
-			Detail: fmt.Sprintf("Buys an Azure plan (DZH318Z0BPS6:0001, billed by usage) for customer %s.", customer.Name)})
+		calls := append([]string{"GET /v1/customers/" + customer.Spec.TenantID + "/subscriptions",
+			"GET /v1/customers/" + customer.Spec.TenantID + "/products/DZH318Z0BPS6/skus/0001/availabilities"}, cartCalls(customer)...)
+		calls = append(calls, "PUT https://management.azure.com/providers/Microsoft.Subscription/aliases/{operation ID}")
+		it.Steps = append(it.Steps, Step{Step: StepPurchase, By: caller, NotBefore: &start, Calls: calls,
+			Detail: fmt.Sprintf("Creates an Azure subscription for customer %s under its one Azure plan with the partner (DZH318Z0BPS6:0001, billed by usage): the plan is bought once per customer and partner when Partner Center lists none, and comes with the first Azure subscription; each further one is created under it through Azure Resource Manager.", customer.Name)})
 		switch d := disposition(sub); d {
 		case v1alpha1.SourceCoexist:
 			it.DoubleBilling = "none of fixed charges: both the source and the Azure plan bill usage, where the resources run"
@@ -329,6 +332,11 @@ func item(r *check.Row, now time.Time, totals *policyUse) Item {
 		}
 	case v1alpha1.PathPartnerSwitch:
 		it.Transfers = 1
+		if sub.Spec.ServiceType == v1alpha1.ServiceUsageBased {
+			it.Steps = append(it.Steps, Step{Step: StepPurchase, By: caller, NotBefore: &start,
+				Calls:  append([]string{"GET /v1/customers/" + customer.Spec.TenantID + "/subscriptions"}, cartCalls(customer)...),
+				Detail: fmt.Sprintf("Buys customer %s's Azure plan with the partner (DZH318Z0BPS6:0001) first, once, if Partner Center lists none: an Azure transfer needs it.", customer.Name)})
+		}
 		deadline := start.Add(transferWindow)
 		it.Steps = append(it.Steps, Step{Step: StepTransfer, By: caller + "; accepted by source partner " + sourceName(r), NotBefore: &start, Deadline: &deadline,
 			Calls: []string{"GET /v1/customers/" + customer.Spec.TenantID, "POST /v1/customers/" + customer.Spec.TenantID + "/transfers",
@@ -360,7 +368,13 @@ func purchaseSteps(it *Item, r *check.Row, caller string, start time.Time) {
 	}
 	it.Seats, it.Purchases = seats, 1
 	offer := sub.Spec.Offer.ID
-	it.Steps = append(it.Steps, Step{Step: StepPurchase, By: caller, NotBefore: &start, Calls: cartCalls(customer),
+	if p := sub.Spec.Purchase; p != nil && p.OfferID != "" {
+		offer = p.OfferID
+	}
+	product, sku, _ := strings.Cut(offer, ":")
+	sku, _, _ = strings.Cut(sku, ":")
+	calls := append([]string{"GET /v1/customers/" + customer.Spec.TenantID + "/products/" + product + "/skus/" + sku + "/availabilities"}, cartCalls(customer)...)
+	it.Steps = append(it.Steps, Step{Step: StepPurchase, By: caller, NotBefore: &start, Calls: calls,
 		Detail: fmt.Sprintf("Buys %d x %s, a %s term billed %s, for customer %s.", seats, offer, term, strings.ToLower(cycle), customer.Name)})
 	it.DoubleBilling = "none: the source term has ended or the source is cancelled"
 	if strings.Contains(offer, ":") {
@@ -370,7 +384,7 @@ func purchaseSteps(it *Item, r *check.Row, caller string, start time.Time) {
 			Detail: fmt.Sprintf("Cancellable with a refund for 7 days after purchase (until %s if bought %s).", day(until), day(start))})
 		it.Irreversible = fmt.Sprintf("after the 7-day cancellation window (%s if bought %s) the whole %s term of %d seats is owed", day(until), day(start), term, seats)
 	} else {
-		it.Irreversible = fmt.Sprintf("offer %s is not a new-commerce catalog item (product:sku:availability): Partner Center gives it no cancellation window", offer)
+		it.Irreversible = fmt.Sprintf("offer %s is not a new-commerce product and SKU (productId:skuId): the catalog does not sell it, so the operator buys nothing and says OfferNotAvailable; name what to buy in spec.purchase.offerID", offer)
 	}
 }
 
@@ -429,7 +443,7 @@ func authorizingPolicy(r *check.Row, path v1alpha1.SwitchPath, totals *policyUse
 		seats = int64(*sub.Spec.Quantity)
 	}
 	if path == v1alpha1.PathNewAzureSubscription {
-		offer, seats = pc.AzurePlanCatalogItem, 1
+		offer, seats = pc.AzurePlanProduct+":"+pc.AzurePlanSKU, 1
 	}
 	tenant := r.Input.Customer.Spec.TenantID
 	var refusals []string

@@ -112,7 +112,7 @@ func TestPlanOfAGeneratedEstate(t *testing.T) {
 			// operator counts: by offer); the plan counts in name order, so
 			// -license-big's 40 of the same offer come first, and these 45
 			// exceed it: a person decides.
-			if it.Attention != plan.NeedsPerson || !strings.Contains(it.Authorization, "60 licenses of CFQ7TTC0LFK5:0001:CFQ7TTC0K18P per customer in total; 40 are planned before") {
+			if it.Attention != plan.NeedsPerson || !strings.Contains(it.Authorization, "60 licenses of CFQ7TTC0LCHC:0002 per customer in total; 40 are planned before") {
 				t.Errorf("%s: %s (%s), want a person: the policy's per-customer total is spent", it.Name, it.Attention, it.Authorization)
 			}
 		case strings.HasSuffix(it.Name, "-license-big"):
@@ -165,9 +165,9 @@ func kind(k, c int) (string, string) {
 	case 2:
 		return "azure-csp", "offer: {id: DZH318Z0BPS6}, serviceType: UsageBased, channel: " + fromFabrikam + ", supportPartnerRef: contoso"
 	case 3:
-		return "license-reseller", license("CFQ7TTC0LFK5:0001:CFQ7TTC0K18P", 45, fromFabrikam, "{endDate: \"2026-06-30T00:00:00Z\"}") + ", supportPartnerRef: northwind"
+		return "license-reseller", license("CFQ7TTC0LCHC:0002", 45, fromFabrikam, "{endDate: \"2026-06-30T00:00:00Z\"}") + ", supportPartnerRef: northwind"
 	case 4:
-		return "license-big", license("CFQ7TTC0LFK5:0001:CFQ7TTC0K18P", 40, fromFabrikam, "{endDate: \"2026-06-30T00:00:00Z\"}") + ", supportPartnerRef: contoso"
+		return "license-big", license("CFQ7TTC0LCHC:0002", 40, fromFabrikam, "{endDate: \"2026-06-30T00:00:00Z\"}") + ", supportPartnerRef: contoso"
 	case 5:
 		return "license-in-term", license("CFQ7TTC0HD33", 12, fromFabrikam, fmt.Sprintf("{endDate: \"2027-%02d-01T00:00:00Z\"}", 1+c%12)) + ", supportPartnerRef: contoso"
 	case 6:

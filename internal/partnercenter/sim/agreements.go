@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // The Microsoft Customer Agreement as Partner Center serves it: its
@@ -20,6 +22,10 @@ import (
 // Partner Center's documented examples name.
 const MCATemplateID = "117a77b0-9360-443b-8795-c6dedc750cf9"
 
+// codeAgreementExists is PartnerConfirmedAgreementAlreadyExists; the
+// documentation gives no HTTP status, so the simulator answers 409.
+const codeAgreementExists = 600061
+
 const (
 	agreementTypeMCA  = "MicrosoftCustomerAgreement"
 	agreementLinkMCA  = "https://aka.ms/customeragreement"
@@ -28,11 +34,10 @@ const (
 
 // agreementMetadata is the AgreementMetaData resource.
 type agreementMetadata struct {
-	TemplateID    string     `json:"templateId"`
-	AgreementType string     `json:"agreementType"`
-	AgreementLink string     `json:"agreementLink"`
-	VersionRank   int        `json:"versionRank"`
-	Attributes    attributes `json:"attributes"`
+	TemplateID    string `json:"templateId"`
+	AgreementType string `json:"agreementType"`
+	AgreementLink string `json:"agreementLink"`
+	VersionRank   int    `json:"versionRank"`
 }
 
 type agreementContact struct {
@@ -50,14 +55,22 @@ type agreement struct {
 	Type           string           `json:"type"`
 	AgreementLink  string           `json:"agreementLink,omitempty"`
 	UserID         string           `json:"userId,omitempty"`
-	Attributes     attributes       `json:"attributes"`
 }
+
+// agreementTypeMCloudA is the Microsoft Cloud Agreement: "If the URI
+// parameter isn't specified, the query defaults to MicrosoftCloudAgreement
+// for backward compatibility" (both agreement pages). The simulator holds
+// no Microsoft Cloud Agreement.
+const agreementTypeMCloudA = "MicrosoftCloudAgreement"
+
+// asksForMCA reports whether an agreementType query names the Microsoft
+// Customer Agreement: by name or "*" (all types), not by default.
+func asksForMCA(t string) bool { return strings.EqualFold(t, agreementTypeMCA) || t == "*" }
 
 func (s *Server) agreementMetadata(r *http.Request, _ string) reply {
 	items := []agreementMetadata{}
-	if t := r.URL.Query().Get("agreementType"); t == "" || strings.EqualFold(t, agreementTypeMCA) || t == "*" {
-		items = append(items, agreementMetadata{TemplateID: MCATemplateID, AgreementType: agreementTypeMCA, AgreementLink: agreementLinkMCA,
-			Attributes: attributes{ObjectType: "AgreementMetaData"}})
+	if asksForMCA(r.URL.Query().Get("agreementType")) {
+		items = append(items, agreementMetadata{TemplateID: MCATemplateID, AgreementType: agreementTypeMCA, AgreementLink: agreementLinkMCA})
 	}
 	return ok(collection[agreementMetadata]{TotalCount: len(items), Items: items, Attributes: attributes{ObjectType: "Collection"}}, false)
 }
@@ -73,8 +86,12 @@ func (s *Server) customerAgreements(r *http.Request, partner string) reply {
 	if rep, ok := s.requireReseller(partner, customer); !ok {
 		return rep
 	}
-	if t := r.URL.Query().Get("agreementType"); t != "" && !strings.EqualFold(t, agreementTypeMCA) {
-		return fail(http.StatusBadRequest, codeInvalidProperty, "agreementType %q is not supported: MicrosoftCustomerAgreement is.", t)
+	t := r.URL.Query().Get("agreementType")
+	if t != "" && !asksForMCA(t) && !strings.EqualFold(t, agreementTypeMCloudA) {
+		return fail(http.StatusBadRequest, codeInvalidProperty, "agreementType %q is not supported: MicrosoftCustomerAgreement, MicrosoftCloudAgreement or * is.", t)
+	}
+	if !asksForMCA(t) {
+		return ok(collection[agreement]{Items: []agreement{}, Attributes: attributes{ObjectType: "Collection"}}, false)
 	}
 	items := slices.Clone(s.st.AgreementRecords[customer])
 	if len(items) == 0 && s.hasAgreement(customer) {
@@ -82,7 +99,7 @@ func (s *Server) customerAgreements(r *http.Request, partner string) reply {
 		// admin center: Partner Center holds it with the admin as contact.
 		items = append(items, agreement{PrimaryContact: agreementContact{FirstName: "Global", LastName: "Administrator", Email: "admin@" + customer + ".example"},
 			TemplateID: MCATemplateID, DateAgreed: s.now().Add(-24 * time.Hour).Format(agreementDateWire), Type: agreementTypeMCA,
-			AgreementLink: agreementLinkMCA, Attributes: attributes{ObjectType: "Agreement"}})
+			AgreementLink: agreementLinkMCA})
 	}
 	if items == nil {
 		items = []agreement{}
@@ -104,13 +121,43 @@ func (s *Server) confirmAgreement(r *http.Request, partner string) reply {
 	if refusal := s.agreementRefusal(a); refusal != "" {
 		return fail(http.StatusBadRequest, codeInvalidProperty, "%s", refusal)
 	}
-	a.Attributes = attributes{ObjectType: "Agreement"}
+	for _, held := range s.st.AgreementRecords[customer] {
+		if held.PrimaryContact == a.PrimaryContact {
+			// Another confirmation is allowed only when the contact changed.
+			return agreementExists()
+		}
+	}
+	// Partner Center derives userId from the App+User token; the
+	// simulator's tokens name no user, so it stands for the partner's.
+	a.UserID = uuid.NewSHA1(userNamespace, []byte(partner)).String()
 	if a.AgreementLink == "" {
 		a.AgreementLink = agreementLinkMCA
 	}
 	s.st.AgreementRecords[customer] = append(s.st.AgreementRecords[customer], a)
 	s.st.Stats.ObjectsCreated["agreement"]++
 	return created(a)
+}
+
+var userNamespace = uuid.MustParse("0f5e2a7c-9b1d-4c3e-8a6f-2d4b6c8e0a13")
+
+// agreementExistsBody is the error body the confirmation page documents
+// for PartnerConfirmedAgreementAlreadyExists, which has its own shape.
+type agreementExistsBody struct {
+	Code                 int               `json:"code"`
+	Message              string            `json:"message"`
+	Description          string            `json:"description"`
+	ErrorName            string            `json:"errorName"`
+	IsRetryable          bool              `json:"isRetryable"`
+	Parameters           map[string]string `json:"parameters"`
+	ErrorMessageExtended string            `json:"errorMessageExtended"`
+}
+
+// agreementExists answers a confirmation Partner Center already holds, with
+// the documented body; the page gives no HTTP status, so it is 409.
+func agreementExists() reply {
+	const msg = "A partner confirmed agreement already exists for the customer."
+	return reply{status: http.StatusConflict, body: agreementExistsBody{Code: codeAgreementExists, Message: msg, Description: msg,
+		ErrorName: "PartnerConfirmedAgreementAlreadyExists", Parameters: map[string]string{}, ErrorMessageExtended: "InternalErrorCode=600061"}}
 }
 
 // agreementRefusal is why Partner Center refuses a confirmation, or "".
@@ -131,7 +178,8 @@ func (s *Server) agreementRefusal(a agreement) string {
 		return "primaryContact.email " + quote(c.Email) + " is not an email address."
 	case err != nil:
 		return "dateAgreed " + quote(a.DateAgreed) + " is not a date and time (yyyy-MM-ddTHH:mm:ss)."
-	case agreed.After(s.now().Add(24 * time.Hour)):
+	case agreed.After(s.now()):
+		// "You can't set the Agreement acceptance date to a future date."
 		return "dateAgreed " + quote(a.DateAgreed) + " is in the future."
 	}
 	return ""

@@ -50,8 +50,6 @@ const azurePlanProduct = "DZH318Z0BPS6"
 
 // Documented enumerations the simulator checks requests against.
 var (
-	// BillingCycleType values a cart line item may name.
-	billingCycles = map[string]bool{"monthly": true, "annual": true, "triennial": true, "one_time": true, "none": true}
 	// termDuration values cart-resources lists.
 	termDurations = map[string]bool{"": true, "P1M": true, "P1Y": true, "P3Y": true}
 	// Subscription statuses a partner may set.
@@ -283,7 +281,7 @@ func (s *Server) requireReseller(partner, customer string) (reply, bool) {
 
 // orderGroupOf groups line items into orders: the Azure plan apart from the rest.
 func orderGroupOf(li cartLineItem) string {
-	if strings.HasPrefix(li.CatalogItemID, azurePlanProduct) {
+	if isAzurePlan(li.CatalogItemID) {
 		return "0"
 	}
 	return "1"
@@ -308,28 +306,21 @@ func (s *Server) createCart(r *http.Request, partner string) reply {
 		return fail(http.StatusBadRequest, codeInvalidProperty, "PartnerOnRecordAttestationAccepted is required: the partner must attest the partners on record of the cart.")
 	}
 	for _, li := range req.LineItems {
-		if msg := checkParticipants(li); msg != "" {
-			return fail(http.StatusBadRequest, codeInvalidProperty, "Line item %d: %s", li.ID, msg)
+		if msg := lineItemShapeRefusal(li); msg != "" {
+			return fail(http.StatusBadRequest, codeInvalidProperty, "%s", msg)
 		}
-		switch {
-		case li.CatalogItemID == "" || li.Quantity < 1:
-			return fail(http.StatusBadRequest, codeInvalidProperty, "Line item %d needs a catalogItemId and a quantity of at least 1.", li.ID)
-		case li.BillingCycle == "":
-			return fail(http.StatusBadRequest, codeInvalidProperty, "Line item %d needs billingCycle.", li.ID)
-		case !billingCycles[li.BillingCycle]:
-			return fail(http.StatusBadRequest, codeInvalidProperty, "Line item %d: billingCycle %q is not a billing cycle.", li.ID, li.BillingCycle)
-		case !termDurations[li.TermDuration]:
-			return fail(http.StatusBadRequest, codeInvalidProperty, "Line item %d: termDuration %q is not P1M, P1Y or P3Y.", li.ID, li.TermDuration)
-		case li.BillingCycle == "triennial" && li.TermDuration != "P3Y", li.BillingCycle == "annual" && li.TermDuration == "P1M":
-			return fail(http.StatusBadRequest, codeInvalidProperty, "Line item %d: a %s term cannot be billed %s.", li.ID, li.TermDuration, li.BillingCycle)
-		}
+	}
+	if rep, refused := s.cartRefusal(partner, customer, req.LineItems); refused {
+		return rep
 	}
 	now := s.now()
 	expires := now.Add(15 * time.Minute)
 	c := cart{ID: uuid.NewString(), CreationTimestamp: &now, LastModifiedTimestamp: &now, ExpirationTimestamp: &expires,
 		Status: "Active", Attributes: attributes{ObjectType: "Cart"}}
 	for _, li := range req.LineItems {
-		li.CurrencyCode = "USD"
+		// The cart answers the billing cycle in its wire form ("Monthly" is sent
+		// as "monthly" in the documented new-commerce cart and its answer).
+		li.CurrencyCode, li.BillingCycle = "USD", canonicalCycle(li.BillingCycle)
 		li.OrderGroup = orderGroupOf(li)
 		c.LineItems = append(c.LineItems, li)
 	}
@@ -337,6 +328,28 @@ func (s *Server) createCart(r *http.Request, partner string) reply {
 	s.st.Carts[c.ID] = &cartRecord{Partner: partner, Customer: customer, Cart: c}
 	s.st.Stats.ObjectsCreated["cart"]++
 	return created(c)
+}
+
+// lineItemShapeRefusal is what is wrong with a line item before the catalog
+// is asked (participants, required fields, documented enumerations), or "".
+func lineItemShapeRefusal(li cartLineItem) string {
+	if msg := checkParticipants(li); msg != "" {
+		return fmt.Sprintf("Line item %d: %s", li.ID, msg)
+	}
+	cycle := canonicalCycle(li.BillingCycle)
+	switch {
+	case li.CatalogItemID == "" || li.Quantity < 1:
+		return fmt.Sprintf("Line item %d needs a catalogItemId and a quantity of at least 1.", li.ID)
+	case li.BillingCycle == "":
+		return fmt.Sprintf("Line item %d needs billingCycle.", li.ID)
+	case cycle == "":
+		return fmt.Sprintf("Line item %d: billingCycle %q is not a billing cycle.", li.ID, li.BillingCycle)
+	case !termDurations[li.TermDuration]:
+		return fmt.Sprintf("Line item %d: termDuration %q is not P1M, P1Y or P3Y.", li.ID, li.TermDuration)
+	case cycle == cycleTriennial && li.TermDuration != "P3Y", cycle == cycleAnnual && li.TermDuration == "P1M":
+		return fmt.Sprintf("Line item %d: a %s term cannot be billed %s.", li.ID, li.TermDuration, li.BillingCycle)
+	}
+	return ""
 }
 
 // checkParticipants: documented keys, Partner IDs (digits), at most one
@@ -401,8 +414,8 @@ func (s *Server) checkout(r *http.Request, partner string) reply {
 	}
 	result := cartCheckoutResult{Orders: []order{}, Attributes: attributes{ObjectType: "CartCheckoutResult"}}
 	for _, g := range groups {
-		if reason := s.refusedAtCheckout(byGroup[g]); reason != "" {
-			result.OrderErrors = append(result.OrderErrors, orderError{OrderGroupID: g, Code: codeOrderRefused, Description: reason})
+		if code, reason := s.checkoutRefusal(partner, customer, byGroup[g]); code != 0 {
+			result.OrderErrors = append(result.OrderErrors, orderError{OrderGroupID: g, Code: code, Description: reason})
 			continue
 		}
 		id := uuid.NewString()
@@ -416,6 +429,7 @@ func (s *Server) checkout(r *http.Request, partner string) reply {
 				PartnerIDOnRecord: transactionReseller(li)})
 		}
 		s.st.Orders[id] = o
+		s.countAzurePlans(partner, customer, byGroup[g])
 		s.refreshOrder(o)
 		rec.OrderIDs = append(rec.OrderIDs, id)
 		s.st.Stats.ObjectsCreated["order"]++
@@ -426,14 +440,16 @@ func (s *Server) checkout(r *http.Request, partner string) reply {
 	return created(result) // 201, as the documented checkout answers
 }
 
-// refusedAtCheckout is why an order group cannot be ordered, or "".
-func (s *Server) refusedAtCheckout(items []cartLineItem) string {
+// countAzurePlans counts the Azure plans an order buys (Stats.AzurePlansBought).
+func (s *Server) countAzurePlans(partner, customer string, items []cartLineItem) {
 	for _, li := range items {
-		if reason, ok := s.opts.RefuseAtCheckout[li.CatalogItemID]; ok {
-			return fmt.Sprintf("Line item %d (%s): %s", li.ID, li.CatalogItemID, reason)
+		if isAzurePlan(li.CatalogItemID) {
+			if s.st.Stats.AzurePlansBought == nil {
+				s.st.Stats.AzurePlansBought = map[string]int{}
+			}
+			s.st.Stats.AzurePlansBought[partner+"|"+customer]++
 		}
 	}
-	return ""
 }
 
 // refreshOrder provisions a pending order's subscriptions once it is due.
@@ -441,7 +457,6 @@ func (s *Server) refreshOrder(o *orderRecord) (mutated bool) {
 	if o.Order.Status != "pending" || s.now().Before(o.ReadyAt) {
 		return false
 	}
-	now := s.now()
 	provisioned, final := 0, ""
 	for i, li := range o.Items {
 		if status, ok := s.opts.UnprovisionedAtDue[li.CatalogItemID]; ok {
@@ -449,26 +464,7 @@ func (s *Server) refreshOrder(o *orderRecord) (mutated bool) {
 			continue
 		}
 		provisioned++
-		sub := subscription{
-			ID: uuid.NewString(), OfferID: li.CatalogItemID, OfferName: li.FriendlyName, FriendlyName: li.FriendlyName,
-			Quantity: li.Quantity, CreationDate: &now, EffectiveStartDate: &now, Status: "active",
-			BillingCycle: li.BillingCycle, TermDuration: li.TermDuration, ContractType: "subscription", OrderID: o.Order.ID,
-			Attributes: attributes{ObjectType: "Subscription", Etag: newEtag()},
-		}
-		if strings.HasPrefix(li.CatalogItemID, azurePlanProduct) {
-			sub.BillingType, sub.UnitType = "usage", "Usage-based"
-		} else {
-			end := now.AddDate(1, 0, 0)
-			sub.BillingType, sub.UnitType, sub.CommitmentEndDate, sub.AutoRenewEnabled = "license", "Licenses", &end, true
-			if newCommerce(li.CatalogItemID) {
-				until := now.Add(cancellationWindow)
-				sub.CancellationAllowedUntilDate = &until
-				sub.RefundOptions = []refundOption{{Type: "Full", ExpiresAt: &until}}
-			}
-		}
-		sub.PartnerID = transactionReseller(li)
-		s.st.Subscriptions[sub.ID] = &ownedSubscription{Owner: o.Partner, Customer: o.Customer, Subscription: sub}
-		s.st.Stats.ObjectsCreated["subscription"]++
+		sub := s.provision(o, li)
 		if !s.opts.HideSubscriptionIDs {
 			o.Order.LineItems[i].SubscriptionID = sub.ID
 		}
@@ -483,6 +479,52 @@ func (s *Server) refreshOrder(o *orderRecord) (mutated bool) {
 	}
 	o.Items = nil
 	return true
+}
+
+// provision creates the subscription a line item bought. An Azure plan is
+// billed by usage and comes with its first Azure subscription (an
+// entitlement); a license runs for its term, and a new-commerce one can be
+// cancelled within the window.
+func (s *Server) provision(o *orderRecord, li cartLineItem) subscription {
+	now := s.now()
+	sub := subscription{
+		ID: uuid.NewString(), OfferID: li.CatalogItemID, OfferName: li.FriendlyName, FriendlyName: li.FriendlyName,
+		Quantity: li.Quantity, CreationDate: &now, EffectiveStartDate: &now, Status: "active",
+		BillingCycle: li.BillingCycle, TermDuration: li.TermDuration, ContractType: "subscription", OrderID: o.Order.ID,
+		PartnerID: transactionReseller(li), Attributes: attributes{ObjectType: "Subscription", Etag: newEtag()},
+	}
+	if c := s.availabilityFor(o.Customer, li.CatalogItemID); c != nil {
+		sub.OfferName = c.title
+		if sub.FriendlyName == "" {
+			sub.FriendlyName = c.title
+		}
+	}
+	if isAzurePlan(li.CatalogItemID) {
+		sub.BillingType, sub.UnitType = "usage", "Usage-based"
+		s.addEntitlement(sub.ID, firstAzureSubscriptionName)
+	} else {
+		end := termEnd(now, li.TermDuration)
+		sub.BillingType, sub.UnitType, sub.CommitmentEndDate, sub.AutoRenewEnabled = "license", "Licenses", &end, true
+		if newCommerce(li.CatalogItemID) {
+			until := now.Add(cancellationWindow)
+			sub.CancellationAllowedUntilDate = &until
+			sub.RefundOptions = []refundOption{{Type: "Full", ExpiresAt: &until}}
+		}
+	}
+	s.st.Subscriptions[sub.ID] = &ownedSubscription{Owner: o.Partner, Customer: o.Customer, Subscription: sub}
+	s.st.Stats.ObjectsCreated["subscription"]++
+	return sub
+}
+
+// termEnd is when a term that starts at start ends (one year without a term).
+func termEnd(start time.Time, termDuration string) time.Time {
+	switch termDuration {
+	case "P1M":
+		return start.AddDate(0, 1, 0)
+	case "P3Y":
+		return start.AddDate(3, 0, 0)
+	}
+	return start.AddDate(1, 0, 0)
 }
 
 // provisionDue completes the partner's due orders for the customer, so that
@@ -534,6 +576,9 @@ func (s *Server) createTransfer(r *http.Request, partner string) reply {
 	case req.PartnerOnRecord != "" && strings.Trim(req.PartnerOnRecord, "0123456789") != "":
 		return fail(http.StatusBadRequest, codeInvalidProperty, "partnerOnRecord %q is not a Partner ID.", req.PartnerOnRecord)
 	}
+	if rep, refused := s.transferRefusal(partner, customer, req); refused {
+		return rep
+	}
 	now := s.now()
 	expires := now.Add(TransferLifetime)
 	t := &transfer{
@@ -541,7 +586,7 @@ func (s *Server) createTransfer(r *http.Request, partner string) reply {
 		CreatedTime: &now, LastModifiedTime: &now, ExpirationTime: &expires,
 		CustomerName: req.CustomerName, CustomerTenantID: customer, PartnerTenantID: partner,
 		SourcePartnerName: req.SourcePartnerName, SourcePartnerTenantID: req.SourcePartnerTenantID,
-		TargetPartnerTenantID: partner, LineItems: []transferLineItem{},
+		TargetPartnerTenantID: partner, TargetProductTypes: req.TargetProductTypes, LineItems: []transferLineItem{},
 		Attributes: attributes{ObjectType: "TransferEntity"},
 	}
 	t.Links = self("/customers/" + customer + "/transfers/" + t.ID)

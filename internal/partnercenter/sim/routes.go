@@ -49,13 +49,19 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /v1/customers/{customer}/carts", s.api("CreateCart", create, s.createCart))
 	m.HandleFunc("POST /v1/customers/{customer}/carts/{id}/checkout", s.api("CheckoutCart", create, s.checkout))
 	m.HandleFunc("GET /v1/customers/{customer}/orders/{id}", s.api("GetOrder", app, s.getOrder))
-	m.HandleFunc("GET /v1/agreements", s.api("GetAgreementMetadata", app, s.agreementMetadata))
-	m.HandleFunc("GET /v1/customers/{customer}/agreements", s.api("GetCustomerAgreements", app, s.customerAgreements))
+	m.HandleFunc("GET /v1/agreements", s.api("GetAgreementMetadata", appUser, s.agreementMetadata))
+	m.HandleFunc("GET /v1/customers/{customer}/agreements", s.api("GetCustomerAgreements", appUser, s.customerAgreements))
 	m.HandleFunc("POST /v1/customers/{customer}/agreements", s.api("ConfirmCustomerAgreement", appUserCreate, s.confirmAgreement))
 	m.HandleFunc("POST /v1/customers/{customer}/transfers", s.api("CreateTransfer", create, s.createTransfer))
 	m.HandleFunc("GET /v1/customers/{customer}/transfers/{id}", s.api("GetTransfer", app, s.getTransfer))
 	m.HandleFunc("PATCH /v1/customers/{customer}/transfers/{id}", s.api("UpdateTransfer", app, s.updateTransfer))
 	m.HandleFunc("POST /v1/customers/{customer}/transfers/{id}/accept", s.api("AcceptTransfer", create, s.acceptTransfer))
+	m.HandleFunc("GET /v1/customers/{customer}/products/{product}/skus/{sku}/availabilities", s.api("GetCustomerAvailabilities", app, s.customerAvailabilities))
+	m.HandleFunc("GET /v1/products/{product}/skus/{sku}", s.api("GetSku", app, s.getSKU))
+	// The syntax table spells the segment azureentitlements, the example azureEntitlements.
+	for _, segment := range []string{"azureEntitlements", "azureentitlements"} {
+		m.HandleFunc("GET /v1/customers/{customer}/subscriptions/{id}/"+segment, s.api("GetAzureEntitlements", app, s.azureEntitlements))
+	}
 	s.mux = m
 }
 
@@ -137,6 +143,9 @@ func (s *Server) api(route string, kind routeKind, h func(r *http.Request, partn
 		}
 
 		claims, err := s.verifyToken(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		if err == nil && !partnerCenterAudience(claims.Audience) {
+			err = fmt.Errorf("the token is for %q, not Partner Center (%s)", claims.Audience, PartnerCenterAudience)
+		}
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			writeJSON(w, http.StatusUnauthorized, errorOf(400, "Unauthorized: "+err.Error()))
@@ -178,11 +187,49 @@ func (s *Server) api(route string, kind routeKind, h func(r *http.Request, partn
 	}
 }
 
-// Tokens are signed with the state's key, so they stay valid across restarts.
+// Tokens are signed with the state's key, so they stay valid across
+// restarts. Audience is the resource the token request's scope named.
 type tokenClaims struct {
-	Tenant string `json:"tid"`
-	Grant  string `json:"grant"`
-	Expiry int64  `json:"exp"`
+	Tenant   string `json:"tid"`
+	Audience string `json:"aud"`
+	Grant    string `json:"grant"`
+	Expiry   int64  `json:"exp"`
+}
+
+// PartnerCenterAudience is the audience of Partner Center's tokens: the
+// resource of its scope https://api.partnercenter.microsoft.com/.default.
+const PartnerCenterAudience = "https://api.partnercenter.microsoft.com"
+
+// graphAppID is the audience Entra ID gives a token whose scopes name no
+// resource (openid, offline_access, or Graph's bare scopes): Microsoft Graph.
+const graphAppID = "00000003-0000-0000-c000-000000000000"
+
+// audienceOf is the resource a token request's scopes name, which Entra ID
+// makes the token's aud: the scope without its last segment
+// (https://management.azure.com/.default → https://management.azure.com).
+// A request names one resource; the OpenID scopes name none.
+// Source: https://learn.microsoft.com/entra/identity-platform/scopes-oidc
+// (The /.default scope) and .../access-token-claims-reference (aud).
+func audienceOf(scope string) string {
+	for _, sc := range strings.Fields(scope) {
+		switch strings.ToLower(sc) {
+		case "openid", "profile", "email", "offline_access":
+			continue
+		}
+		if i := strings.LastIndex(sc, "/"); i > 0 && strings.Contains(sc, "://") {
+			return sc[:i]
+		}
+		return graphAppID
+	}
+	return graphAppID
+}
+
+// partnerCenterAudience reports whether a token is for Partner Center. A
+// token without aud was issued by a simulator that did not record
+// audiences yet (a state file from before): it is taken, as every token
+// then was a Partner Center token; every token issued now has one.
+func partnerCenterAudience(aud string) bool {
+	return aud == "" || strings.TrimSuffix(aud, "/") == PartnerCenterAudience
 }
 
 func (s *Server) signToken(c tokenClaims) string {
@@ -197,7 +244,19 @@ func (s *Server) mac(p string) []byte {
 	return h.Sum(nil)
 }
 
+// verifyToken checks a token's signature and expiry.
 func (s *Server) verifyToken(tok string) (tokenClaims, error) {
+	c, err := s.parseToken(tok)
+	// Tokens expire on the wall clock: moving the simulator's clock does not expire them.
+	if err == nil && s.opts.Now().Unix() >= c.Expiry {
+		return c, fmt.Errorf("the token has expired")
+	}
+	return c, err
+}
+
+// parseToken checks a token's signature and reads its claims; it reads
+// only the immutable key, so it needs no lock.
+func (s *Server) parseToken(tok string) (tokenClaims, error) {
 	var c tokenClaims
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 || parts[0] != "sim1" {
@@ -210,10 +269,6 @@ func (s *Server) verifyToken(tok string) (tokenClaims, error) {
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil || json.Unmarshal(payload, &c) != nil {
 		return c, fmt.Errorf("the token is malformed")
-	}
-	// Tokens expire on the wall clock: moving the simulator's clock does not expire them.
-	if s.opts.Now().Unix() >= c.Expiry {
-		return c, fmt.Errorf("the token has expired")
 	}
 	return c, nil
 }
@@ -263,7 +318,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		resp.RefreshToken = renewed
 		_ = s.save()
 	}
-	resp.AccessToken = s.signToken(tokenClaims{Tenant: tenant, Grant: grant, Expiry: s.opts.Now().Add(lifetime).Unix()})
+	resp.AccessToken = s.signToken(tokenClaims{Tenant: tenant, Audience: audienceOf(resp.Scope), Grant: grant, Expiry: s.opts.Now().Add(lifetime).Unix()})
 	writeJSON(w, http.StatusOK, resp)
 }
 

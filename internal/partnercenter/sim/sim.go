@@ -12,12 +12,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/partnerops/multichannel-operator/internal/azurerm/armsim"
 )
 
 // Options configure a simulator.
@@ -102,6 +106,14 @@ type Options struct {
 	DeviceCodeInterval int
 	// DeviceCodeLifetime is how long a device code may be used; default 15 minutes.
 	DeviceCodeLifetime time.Duration
+	// NotSoldTo: customer tenant → the products and SKUs ("productId:skuId",
+	// such as "CFQ7TTC0LFLX:0001") the catalog does not sell that customer:
+	// their availabilities list is empty, and a cart naming one is refused
+	// (404, 400019), as for an availability that is not current.
+	NotSoldTo map[string][]string
+	// ARMProvisioningPolls is armsim's ProvisioningPolls: the reads of a new
+	// subscription alias that answer Accepted before it Succeeded; default 1.
+	ARMProvisioningPolls int
 	// Now is the wall clock; default time.Now. The simulator's own clock is
 	// Now plus what /sim/v1/clock/advance added.
 	Now func() time.Time
@@ -114,6 +126,10 @@ const TransferLifetime = 30 * 24 * time.Hour
 type Server struct {
 	opts Options
 	mux  *http.ServeMux
+	// catalog is what the simulator sells (catalog.go).
+	catalog []*catalogSKU
+	// arm is Azure Resource Manager, served at /providers/ (azure.go).
+	arm *armsim.Server
 
 	mu sync.Mutex
 	st *state
@@ -158,18 +174,32 @@ func New(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.catalog = defaultCatalog()
+	s.arm = s.newARM()
+	if s.st.ARM != nil {
+		s.arm.Restore(*s.st.ARM)
+	}
 	s.routes()
 	return s, nil
 }
 
-// ServeHTTP serves the simulator's routes.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the simulator's routes, and Azure Resource Manager's
+// under /providers/ (its paths are case-insensitive, as ARM's are).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(strings.ToLower(r.URL.Path), "/providers/") {
+		s.serveARM(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
-// Stats returns a copy of the counters.
+// Stats returns a copy of the counters, Azure Resource Manager's included.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.st.Stats.clone()
+	c := s.st.Stats.clone()
+	c.ARM = s.arm.Stats()
+	return c
 }
 
 // Close writes the state (counters included) to its file.
@@ -188,6 +218,8 @@ func (s *Server) save() error {
 	if s.opts.StatePath == "" {
 		return nil
 	}
+	arm := s.arm.State()
+	s.st.ARM, s.st.Stats.ARM = &arm, arm.Stats
 	data, err := json.MarshalIndent(s.st, "", "  ")
 	if err != nil {
 		return err
@@ -242,8 +274,13 @@ type state struct {
 	Carts         map[string]*cartRecord        `json:"carts"`
 	Orders        map[string]*orderRecord       `json:"orders"`
 	Transfers     map[string]*transfer          `json:"transfers"`
-	Responses     map[string]*storedResponse    `json:"responses"` // idempotency: partner|route|MS-RequestId
-	Stats         Stats                         `json:"stats"`
+	// Entitlements: the Azure subscriptions under each Azure plan, by the
+	// plan's subscription ID.
+	Entitlements map[string][]azureEntitlement `json:"entitlements,omitempty"`
+	// ARM is Azure Resource Manager's state (armsim), as of the last save.
+	ARM       *armsim.State              `json:"arm,omitempty"`
+	Responses map[string]*storedResponse `json:"responses"` // idempotency: partner|route|MS-RequestId
+	Stats     Stats                      `json:"stats"`
 }
 
 // refreshToken is what the token endpoint knows of a refresh token.
@@ -315,6 +352,17 @@ type Stats struct {
 	// sent API requests: requests, the peak per minute and early retries.
 	// Requests without a valid token count under "unknown".
 	Tenants map[string]TenantStats `json:"tenants,omitempty"`
+	// AzurePlansBought counts the Azure plans ordered at checkout, keyed
+	// "partner|customer" (tenant IDs): one plan per customer and partner
+	// (per partner of record for an indirect provider).
+	AzurePlansBought map[string]int `json:"azurePlansBought,omitempty"`
+	// AzurePlansRefused counts purchases of a second Azure plan for a
+	// customer and partner the simulator refused (800066): each is an
+	// attempt to buy a plan twice.
+	AzurePlansRefused int `json:"azurePlansRefused,omitempty"`
+	// ARM are Azure Resource Manager's counters: aliases created, repeated
+	// PUTs, requests by route.
+	ARM armsim.Stats `json:"arm"`
 }
 
 func (s Stats) clone() Stats {
@@ -333,6 +381,7 @@ func (s Stats) clone() Stats {
 			c.Tenants[k] = v
 		}
 	}
+	c.AzurePlansBought = maps.Clone(s.AzurePlansBought)
 	return c
 }
 
@@ -385,6 +434,9 @@ func (st *state) init() {
 	}
 	if st.Responses == nil {
 		st.Responses = map[string]*storedResponse{}
+	}
+	if st.Entitlements == nil {
+		st.Entitlements = map[string][]azureEntitlement{}
 	}
 	if st.Stats.RequestsByRoute == nil {
 		st.Stats.RequestsByRoute = map[string]int{}

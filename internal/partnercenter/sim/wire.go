@@ -166,24 +166,26 @@ type transferLineItem struct {
 }
 
 type transfer struct {
-	ID                    string             `json:"id"`
-	Status                string             `json:"status"`
-	TransferType          int                `json:"transferType"`
-	CustomerEmailID       string             `json:"customerEmailId"`
-	CreatedTime           *time.Time         `json:"createdTime,omitempty"`
-	LastModifiedTime      *time.Time         `json:"lastModifiedTime,omitempty"`
-	CompletedTime         *time.Time         `json:"completedTime,omitempty"`
-	ExpirationTime        *time.Time         `json:"expirationTime,omitempty"`
-	CustomerName          string             `json:"customerName,omitempty"`
-	CustomerTenantID      string             `json:"customerTenantId"`
-	PartnerTenantID       string             `json:"partnertenantid,omitempty"`
-	SourcePartnerName     string             `json:"sourcePartnerName"`
-	SourcePartnerTenantID string             `json:"sourcePartnerTenantId"`
-	TargetPartnerName     string             `json:"targetPartnerName,omitempty"`
-	TargetPartnerTenantID string             `json:"targetPartnerTenantId"`
-	LineItems             []transferLineItem `json:"lineItems"`
-	Links                 map[string]link    `json:"links,omitempty"`
-	Attributes            attributes         `json:"attributes"`
+	ID                    string     `json:"id"`
+	Status                string     `json:"status"`
+	TransferType          int        `json:"transferType"`
+	CustomerEmailID       string     `json:"customerEmailId"`
+	CreatedTime           *time.Time `json:"createdTime,omitempty"`
+	LastModifiedTime      *time.Time `json:"lastModifiedTime,omitempty"`
+	CompletedTime         *time.Time `json:"completedTime,omitempty"`
+	ExpirationTime        *time.Time `json:"expirationTime,omitempty"`
+	CustomerName          string     `json:"customerName,omitempty"`
+	CustomerTenantID      string     `json:"customerTenantId"`
+	PartnerTenantID       string     `json:"partnertenantid,omitempty"`
+	SourcePartnerName     string     `json:"sourcePartnerName"`
+	SourcePartnerTenantID string     `json:"sourcePartnerTenantId"`
+	TargetPartnerName     string     `json:"targetPartnerName,omitempty"`
+	TargetPartnerTenantID string     `json:"targetPartnerTenantId"`
+	// TargetProductTypes: the kinds of subscription the transfer may carry.
+	TargetProductTypes []string           `json:"targetProductTypes,omitempty"`
+	LineItems          []transferLineItem `json:"lineItems"`
+	Links              map[string]link    `json:"links,omitempty"`
+	Attributes         attributes         `json:"attributes"`
 }
 
 type transferError struct {
@@ -234,6 +236,9 @@ type transferRequest struct {
 	// PartnerOnRecord: the indirect reseller (Partner ID) the target, an
 	// indirect provider, takes the subscriptions on for.
 	PartnerOnRecord string `json:"partnerOnRecord"`
+	// TargetProductTypes: AzureSubscription, AzureReservation,
+	// AzureSavingsPlan, OnlineServicesNCE.
+	TargetProductTypes []string `json:"targetProductTypes"`
 	// TransferType is a pointer so that a missing one is told from a wrong one.
 	TransferType *int            `json:"transferType"`
 	LineItems    json.RawMessage `json:"lineItems"`
@@ -254,4 +259,54 @@ type partnerRelationship struct {
 	RelationshipType string     `json:"relationshipType"`
 	MPNID            string     `json:"mpnId,omitempty"`
 	Attributes       attributes `json:"attributes"`
+}
+
+// Catalog resources (product-resources), shaped as the documented SKU and
+// availability examples.
+
+type skuBody struct {
+	ID                     string          `json:"id"`
+	ProductID              string          `json:"productId"`
+	Title                  string          `json:"title"`
+	Description            string          `json:"description"`
+	MinimumQuantity        int             `json:"minimumQuantity"`
+	MaximumQuantity        int             `json:"maximumQuantity"`
+	IsTrial                bool            `json:"isTrial"`
+	SupportedBillingCycles []string        `json:"supportedBillingCycles"`
+	PurchasePrerequisites  []string        `json:"purchasePrerequisites"`
+	InventoryVariables     []string        `json:"inventoryVariables"`
+	ProvisioningVariables  []string        `json:"provisioningVariables"`
+	Actions                []string        `json:"actions"`
+	DynamicAttributes      map[string]any  `json:"dynamicAttributes"`
+	Links                  map[string]link `json:"links"`
+}
+
+// termBody is a Term: the table documents duration and description; the
+// new-commerce example adds id and billingCycle ("Annual").
+type termBody struct {
+	ID           string `json:"id,omitempty"`
+	Duration     string `json:"duration"`
+	Description  string `json:"description"`
+	BillingCycle string `json:"billingCycle,omitempty"`
+}
+
+type currency struct {
+	Code   string `json:"code"`
+	Symbol string `json:"symbol"`
+}
+
+type availabilityBody struct {
+	ID              string     `json:"id"`
+	ProductID       string     `json:"productId"`
+	SKUID           string     `json:"skuId"`
+	CatalogItemID   string     `json:"catalogItemId"`
+	DefaultCurrency currency   `json:"defaultCurrency"`
+	Segment         string     `json:"segment"`
+	Country         string     `json:"country"`
+	IsPurchasable   bool       `json:"isPurchasable"`
+	IsRenewable     bool       `json:"isRenewable"`
+	Terms           []termBody `json:"terms,omitempty"`
+	// SKU is the Availability table's sku, "The SKU this availability corresponds to."
+	SKU   *skuBody        `json:"sku,omitempty"`
+	Links map[string]link `json:"links"`
 }
