@@ -55,7 +55,7 @@ func chooseAvailability(offer, termDuration, billingCycle string, quantity int, 
 		// An Azure plan is bought without a term: no plan availability with
 		// terms is documented, so one with terms sells it when a term is
 		// billed so.
-		if !a.Sells(termDuration, billingCycle) && !(termDuration == "" && sellsBilled(a, billingCycle)) {
+		if !a.Sells(termDuration, billingCycle) && (termDuration != "" || !sellsBilled(a, billingCycle)) {
 			sold = append(sold, describeAvailability(a))
 			continue
 		}

@@ -303,9 +303,9 @@ type Terms struct {
 	// +optional
 	SourceDisposition SourceDisposition `json:"sourceDisposition,omitempty"`
 
-	// azurePlanIfNone: the customer's Azure plan with the partner is bought
-	// first when the partner holds none (an Azure transfer needs it); a
-	// decision on these terms authorizes that purchase too.
+	// azurePlanIfNone is true when the customer's Azure plan with the
+	// partner is bought first if the partner holds none (an Azure transfer
+	// needs it); a decision on these terms authorizes that purchase too.
 	// +optional
 	AzurePlanIfNone bool `json:"azurePlanIfNone,omitempty"`
 }

@@ -350,6 +350,19 @@ func Stats(simURL string) (sim.Stats, error) {
 // RecordedTransfers counts the distinct transfers the subscriptions
 // recorded (in status.operation and status.previousOperations).
 func RecordedTransfers(ctx context.Context, c client.Client) (int, error) {
+	return recorded(ctx, c, v1alpha1.OperationCreateTransfer)
+}
+
+// RecordedAliases counts the distinct subscription aliases the
+// subscriptions recorded: each is one Azure subscription created through
+// Azure Resource Manager.
+func RecordedAliases(ctx context.Context, c client.Client) (int, error) {
+	return recorded(ctx, c, v1alpha1.OperationCreateAzureSubscription)
+}
+
+// recorded counts the distinct external IDs of the operations of type typ
+// the subscriptions recorded, current and previous.
+func recorded(ctx context.Context, c client.Client, typ v1alpha1.OperationType) (int, error) {
 	list := &v1alpha1.CustomerSubscriptionList{}
 	if err := c.List(ctx, list); err != nil {
 		return 0, fmt.Errorf("listing CustomerSubscriptions: %w", err)
@@ -361,7 +374,7 @@ func RecordedTransfers(ctx context.Context, c client.Client) (int, error) {
 			ops = append(ops, *op)
 		}
 		for _, op := range ops {
-			if op.Type == v1alpha1.OperationCreateTransfer && op.ExternalID != "" {
+			if op.Type == typ && op.ExternalID != "" {
 				ids[op.ExternalID] = true
 			}
 		}
@@ -385,27 +398,4 @@ func DuplicateAzurePlans(st sim.Stats) int {
 		n += max(0, bought-1)
 	}
 	return n
-}
-
-// RecordedAliases counts the distinct subscription aliases the
-// subscriptions recorded: each is one Azure subscription created through
-// Azure Resource Manager.
-func RecordedAliases(ctx context.Context, c client.Client) (int, error) {
-	list := &v1alpha1.CustomerSubscriptionList{}
-	if err := c.List(ctx, list); err != nil {
-		return 0, fmt.Errorf("listing CustomerSubscriptions: %w", err)
-	}
-	ids := map[string]bool{}
-	for _, sub := range list.Items {
-		ops := sub.Status.PreviousOperations
-		if op := sub.Status.Operation; op != nil {
-			ops = append(ops, *op)
-		}
-		for _, op := range ops {
-			if op.Type == v1alpha1.OperationCreateAzureSubscription && op.ExternalID != "" {
-				ids[op.ExternalID] = true
-			}
-		}
-	}
-	return len(ids), nil
 }
