@@ -96,7 +96,7 @@ func (r *CustomerReconciler) confirmAgreement(ctx context.Context, a *agreementS
 		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"Partner Center holds no acceptance of the Microsoft Customer Agreement for customer %s, and nothing is bought for it until it does. The customer's Global admin accepts it in the Microsoft 365 admin center, or record who at the customer accepted it and when in spec.agreement (contact.firstName, contact.lastName, contact.email, dateAgreed), and the operator confirms it through partner %s.",
 			c.Name, partner.Name))
-		return r.pollInterval(), nil
+		return r.readAgreementAgain(ctx, c), nil
 	}
 	if spec.DateAgreed.After(a.now) {
 		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
@@ -284,6 +284,22 @@ func agreementRequestID(c *v1alpha1.Customer) string {
 
 func (r *CustomerReconciler) pollInterval() time.Duration {
 	return r.opts.poll()
+}
+
+// readAgreementAgain is when a missing agreement is read again: every poll
+// interval while a subscription of the customer waits for it, ten times
+// less often otherwise (nothing is bought meanwhile; the customer may
+// accept it in the Microsoft 365 admin center at any time).
+func (r *CustomerReconciler) readAgreementAgain(ctx context.Context, c *v1alpha1.Customer) time.Duration {
+	list := &v1alpha1.CustomerSubscriptionList{}
+	if err := r.List(ctx, list, client.InNamespace(c.Namespace), client.MatchingFields{indexCustomerRef: c.Name}); err == nil {
+		for i := range list.Items {
+			if readyReason(list.Items[i].Status.Conditions) == v1alpha1.ReasonAwaitingAgreement {
+				return r.pollInterval()
+			}
+		}
+	}
+	return 10 * r.pollInterval()
 }
 
 func indexOf(list []string, s string) int {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -217,4 +218,37 @@ func TestAzurePlanRefused(t *testing.T) {
 	if st := h.sim.Stats(); st.AzurePlansBought[contosoTenant+"|"+woodgroveTenant] != 0 || st.ARM.AliasesCreated != 0 {
 		t.Errorf("%v plans bought, %d aliases", st.AzurePlansBought, st.ARM.AliasesCreated)
 	}
+}
+
+// TestAzurePlanOrderPending: the Azure plan's order stays pending for an
+// hour. The relationship follows it (condition AzurePlan Buying, naming
+// the order), the subscriptions wait for the plan and create nothing under
+// it, and once Partner Center provisions the plan they complete on it, one
+// plan bought.
+func TestAzurePlanOrderPending(t *testing.T) {
+	h := start(t, withSim(sim.Options{ProvisioningDelay: time.Hour}))
+	contoso := h.contoso()
+	h.woodgroveTrusts(contoso)
+	names := h.azureSubscriptions(contoso.Name, 2)
+	h.eventually("the plan's order is followed", func() error {
+		rr := &v1alpha1.ResellerRelationship{}
+		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "woodgrove-" + contoso.Name}, rr); err != nil {
+			return err
+		}
+		c := condition(rr.Status.Conditions, v1alpha1.ConditionAzurePlan)
+		if c == nil || c.Reason != v1alpha1.ReasonBuyingAzurePlan || !strings.Contains(c.Message, "is pending") || rr.Status.AzurePlanSubscriptionID != "" {
+			return errf("AzurePlan %+v, plan %q", c, rr.Status.AzurePlanSubscriptionID)
+		}
+		return nil
+	})
+	for _, name := range names {
+		if c := condition(h.read(name).Status.Conditions, v1alpha1.ConditionReady); c == nil || c.Reason != v1alpha1.ReasonAwaitingAzurePlan {
+			t.Errorf("%s: Ready %+v, want it waiting for the plan", name, c)
+		}
+	}
+	if n := h.sim.Stats().ARM.AliasesCreated; n != 0 {
+		t.Fatalf("%d Azure subscriptions created under a plan not provisioned", n)
+	}
+	h.simPost("/sim/v1/clock/advance", map[string]string{"duration": "1h"})
+	h.checkOnePlan(names, contoso.Name, 1, 1, 1)
 }
