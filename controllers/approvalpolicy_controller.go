@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -49,7 +48,7 @@ func (r *ApprovalPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, fmt.Errorf("listing CustomerSubscriptions in %s: %w", policy.Namespace, err)
 	}
 	var matched int32
-	by := policyAuthorizationBy(policy.Name)
+	by := v1alpha1.PolicyAuthorizationBy(policy.Name)
 	for i := range subs.Items {
 		a := subs.Items[i].Status.Authorization
 		if a != nil && a.Source == v1alpha1.AuthorizationFromPolicy && a.By == by && a.Generation == subs.Items[i].Generation {
@@ -101,11 +100,11 @@ func (r *ApprovalPolicyReconciler) SetupWithManager(mgr ctrl.Manager, opts Optio
 		// count is written once for the authorizations of a policyCountDelay,
 		// not once for each.
 		Watches(&v1alpha1.CustomerSubscription{}, enqueueAfter(policyCountDelay, func(_ context.Context, o client.Object) []ctrl.Request {
-			a := o.(*v1alpha1.CustomerSubscription).Status.Authorization
-			if a == nil || a.Source != v1alpha1.AuthorizationFromPolicy {
+			name, ok := v1alpha1.AuthorizingPolicy(o.(*v1alpha1.CustomerSubscription).Status.Authorization)
+			if !ok {
 				return nil
 			}
-			return []ctrl.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: strings.TrimPrefix(a.By, policyAuthorizationBy(""))}}}
+			return []ctrl.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: name}}}
 		}), authorizationChanged).
 		WithOptions(opts.controllerOptions()).
 		Complete(r)

@@ -20,9 +20,6 @@ import (
 // with verb approve authorizes the subscription, bound to the terms it would
 // send (terms.go).
 
-// policyAuthorizationBy is what status.authorization.by says of a policy.
-func policyAuthorizationBy(policy string) string { return "ApprovalPolicy " + policy }
-
 // authorize is the subscription's authorization phase: it keeps a decision
 // that names the current terms, records a matching policy's authorization
 // for them, or reports that a person must decide. A person's denial stands:
@@ -74,7 +71,7 @@ func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subsc
 		// when it was given.)
 		for i := range policies.Items {
 			p := &policies.Items[i]
-			if policyAuthorizationBy(p.Name) != a.By {
+			if v1alpha1.PolicyAuthorizationBy(p.Name) != a.By {
 				continue
 			}
 			if ok, why := policy.Authorizes(p, sub, s.target, s.result.Path); !ok {
@@ -103,7 +100,7 @@ func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subsc
 		}
 		now := metav1.NewTime(s.now)
 		sub.Status.Authorization = &v1alpha1.Authorization{
-			Decision: v1alpha1.DecisionAuthorized, By: policyAuthorizationBy(p.Name), At: &now,
+			Decision: v1alpha1.DecisionAuthorized, By: v1alpha1.PolicyAuthorizationBy(p.Name), At: &now,
 			Source: v1alpha1.AuthorizationFromPolicy, Generation: sub.Generation, Terms: s.terms.DeepCopy(),
 			Reason: fmt.Sprintf("The policy covers partner %s, path %s and offer %s.", s.target.Name, s.result.Path, sub.Spec.Offer.ID),
 		}

@@ -259,8 +259,9 @@ func (r *CustomerSubscriptionReconciler) cartMembers(ctx context.Context, s *sub
 // since m's last pass must not buy m in another's cart.
 func (r *CustomerSubscriptionReconciler) policyWithdrawn(ctx context.Context, m *v1alpha1.CustomerSubscription) string {
 	a := m.Status.Authorization
+	name, _ := v1alpha1.AuthorizingPolicy(a)
 	p := &v1alpha1.ApprovalPolicy{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: m.Namespace, Name: strings.TrimPrefix(a.By, policyAuthorizationBy(""))}, p); err != nil {
+	if err := r.Get(ctx, client.ObjectKey{Namespace: m.Namespace, Name: name}, p); err != nil {
 		return "its policy cannot be read (" + err.Error() + ")"
 	}
 	target := &v1alpha1.Partner{}

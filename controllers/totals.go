@@ -42,7 +42,7 @@ func (t *policyTotals) reserve(ctx context.Context, c client.Reader, p *v1alpha1
 	if maxQty == nil && maxSubs == nil {
 		return true, ""
 	}
-	by := policyAuthorizationBy(p.Name)
+	by := v1alpha1.PolicyAuthorizationBy(p.Name)
 	// Listed under the lock: a grant recorded by another worker is either
 	// in this list or still kept here.
 	t.mu.Lock()

@@ -292,8 +292,8 @@ func item(r *check.Row, now time.Time, totals *policyUse) Item {
 	if policy.NeedsAuthorization(acting) {
 		step := Step{Step: StepAuthorization}
 		if name, why := authorizingPolicy(r, acting, totals); name != "" {
-			it.Attention, it.Authorization = Automatic, "ApprovalPolicy "+name
-			step.By, step.Detail = "ApprovalPolicy "+name, "The policy authorizes the terms, which the operator records with the decision."
+			it.Attention, it.Authorization = Automatic, v1alpha1.PolicyAuthorizationBy(name)
+			step.By, step.Detail = v1alpha1.PolicyAuthorizationBy(name), "The policy authorizes the terms, which the operator records with the decision."
 		} else {
 			it.Attention = NeedsPerson
 			it.Authorization = "a person with verb approve (" + why + ")"
