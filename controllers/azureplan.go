@@ -58,11 +58,11 @@ func (r *ResellerRelationshipReconciler) ensureAzurePlan(ctx context.Context, s 
 	if st.AzurePlanSubscriptionID != "" && !inFlight {
 		return done, nil
 	}
-	requester, err := r.planRequester(ctx, s.rr)
+	requesters, err := r.planRequesters(ctx, s.rr)
 	if err != nil {
 		return nil, err
 	}
-	if !inFlight && requester == nil {
+	if !inFlight && len(requesters) == 0 {
 		return done, nil
 	}
 	if res, err := r.loadReferences(ctx, s); res != nil || err != nil {
@@ -74,20 +74,20 @@ func (r *ResellerRelationshipReconciler) ensureAzurePlan(ctx context.Context, s 
 	}
 	switch {
 	case !inFlight:
-		return r.findOrRecordPlan(ctx, s, pcClient, requester)
+		return r.findOrRecordPlan(ctx, s, pcClient, requesters[0])
 	case plan.OrderID == "":
-		return r.buyPlan(ctx, s, pcClient, requester)
+		return r.buyPlan(ctx, s, pcClient, requesters)
 	case st.AzurePlanSubscriptionID == "":
 		return r.awaitPlanOrder(ctx, s, pcClient)
 	}
 	return r.readFirstAzureSubscription(ctx, s, pcClient)
 }
 
-// planRequester is the subscription, by name, that waits for the plan with
-// both gates open: it uses this relationship, its Ready says
+// planRequesters are the subscriptions, by name, that wait for the plan
+// with both gates open: each uses this relationship, its Ready says
 // AwaitingAzurePlan, an Authorized decision covers its terms, and no
 // purchase was refused for this very request (it fails with that refusal).
-func (r *ResellerRelationshipReconciler) planRequester(ctx context.Context, rr *v1alpha1.ResellerRelationship) (*v1alpha1.CustomerSubscription, error) {
+func (r *ResellerRelationshipReconciler) planRequesters(ctx context.Context, rr *v1alpha1.ResellerRelationship) ([]*v1alpha1.CustomerSubscription, error) {
 	refused := ""
 	if p := rr.Status.AzurePlan; p != nil && p.Refusal != "" {
 		refused = p.RequestedBy
@@ -105,11 +105,8 @@ func (r *ResellerRelationshipReconciler) planRequester(ctx context.Context, rr *
 			out = append(out, sub)
 		}
 	}
-	if len(out) == 0 {
-		return nil, nil
-	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out[0], nil
+	return out, nil
 }
 
 // findOrRecordPlan looks for the customer's Azure plan with the partner in
@@ -168,8 +165,19 @@ func findAzurePlan(subs []pc.Subscription, partner *v1alpha1.Partner) *pc.Subscr
 
 // buyPlan sends the recorded purchase: the Azure plan's availability as
 // the catalog sells it to the customer, once, billed one_time.
-func (r *ResellerRelationshipReconciler) buyPlan(ctx context.Context, s *relationshipScope, pcClient *pc.Client, requester *v1alpha1.CustomerSubscription) (*ctrl.Result, error) {
+func (r *ResellerRelationshipReconciler) buyPlan(ctx context.Context, s *relationshipScope, pcClient *pc.Client, requesters []*v1alpha1.CustomerSubscription) (*ctrl.Result, error) {
 	plan := s.rr.Status.AzurePlan
+	// The subscription it was recorded for, while it still asks; else the
+	// first that asks now.
+	var requester *v1alpha1.CustomerSubscription
+	for _, sub := range requesters {
+		if planRequestKey(sub) == plan.RequestedBy {
+			requester = sub
+		}
+	}
+	if requester == nil && len(requesters) > 0 {
+		requester = requesters[0]
+	}
 	if requester == nil {
 		// Sent only on a live decision: no subscription asks for the plan
 		// with both gates open any more (deleted, its path changed, its

@@ -197,7 +197,13 @@ func TestAzurePlanAndAliasesExactlyOnceAcrossRestart(t *testing.T) {
 // and nothing is created under a plan that does not exist.
 func TestAzurePlanRefused(t *testing.T) {
 	const reason = "The Azure plan is not available for this customer."
-	h := start(t, withSim(sim.Options{RefuseAtCheckout: map[string]string{sim.AzurePlanCatalogItem: reason}}))
+	var logs syncBuffer
+	h := start(t, withSim(sim.Options{RefuseAtCheckout: map[string]string{sim.AzurePlanCatalogItem: reason}}), withLogs(&logs))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the manager's logs:\n%s", logs.String())
+		}
+	})
 	contoso := h.contoso()
 	h.woodgroveTrusts(contoso)
 	names := h.azureSubscriptions(contoso.Name, 2)
@@ -205,7 +211,7 @@ func TestAzurePlanRefused(t *testing.T) {
 		sub := h.waitPhase(name, v1alpha1.PhaseFailed)
 		c := condition(sub.Status.Conditions, v1alpha1.ConditionStalled)
 		if c == nil || c.Reason != v1alpha1.ReasonPartnerCenterRejected || !strings.Contains(c.Message, reason) || sub.Status.TargetSubscriptionID != "" {
-			t.Errorf("%s: stalled %+v, target %q", name, c, sub.Status.TargetSubscriptionID)
+			t.Errorf("%s: stalled %+v, target %q, conditions %+v", name, c, sub.Status.TargetSubscriptionID, sub.Status.Conditions)
 		}
 	}
 	rr := &v1alpha1.ResellerRelationship{}

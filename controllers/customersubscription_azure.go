@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -54,13 +53,13 @@ func (r *CustomerSubscriptionReconciler) awaitAzurePlan(s *subscriptionScope) (*
 		return done, nil
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
-	msg := fmt.Sprintf("Waiting for customer %s's Azure plan with partner %s, which ResellerRelationship %s finds in Partner Center or buys", s.customer.Name, s.target.Name, rr.Name)
-	if c := meta.FindStatusCondition(rr.Status.Conditions, v1alpha1.ConditionAzurePlan); c != nil {
-		msg += ": " + c.Message
-	} else {
-		msg += "."
-	}
-	s.conds.progressing(v1alpha1.ReasonAwaitingAzurePlan, msg)
+	// The same words while it waits: a pass on a cache older than this
+	// subscription's last write then writes nothing, rather than conditions
+	// over a phase it has not seen. The relationship's AzurePlan condition
+	// says how the plan stands.
+	s.conds.progressing(v1alpha1.ReasonAwaitingAzurePlan, fmt.Sprintf(
+		"Waiting for customer %s's Azure plan with partner %s, which ResellerRelationship %s finds in Partner Center or buys (its condition AzurePlan says how it stands).",
+		s.customer.Name, s.target.Name, rr.Name))
 	return done, nil // the relationship's status change wakes the subscription
 }
 
