@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -224,7 +225,7 @@ func (r *CustomerReconciler) agreementPartner(ctx context.Context, c *v1alpha1.C
 	}
 	var tried []string
 	for _, name := range names {
-		if i := indexOf(tried, name); i >= 0 {
+		if slices.Contains(tried, name) {
 			continue
 		}
 		tried = append(tried, name)
@@ -253,7 +254,7 @@ func (r *CustomerReconciler) agreementPartner(ctx context.Context, c *v1alpha1.C
 func approvedPartners(relationships []v1alpha1.ResellerRelationship) []string {
 	var names []string
 	for _, rr := range relationships {
-		if rr.Status.Phase == v1alpha1.RelationshipApproved && rr.DeletionTimestamp.IsZero() && indexOf(names, rr.Spec.PartnerRef) < 0 {
+		if rr.Status.Phase == v1alpha1.RelationshipApproved && rr.DeletionTimestamp.IsZero() && !slices.Contains(names, rr.Spec.PartnerRef) {
 			names = append(names, rr.Spec.PartnerRef)
 		}
 	}
@@ -300,15 +301,6 @@ func (r *CustomerReconciler) readAgreementAgain(ctx context.Context, c *v1alpha1
 		}
 	}
 	return 10 * r.pollInterval()
-}
-
-func indexOf(list []string, s string) int {
-	for i, v := range list {
-		if v == s {
-			return i
-		}
-	}
-	return -1
 }
 
 func orNone(list []string) string {

@@ -119,10 +119,17 @@ func TestAgreementConfirmedOnce(t *testing.T) {
 }
 
 // TestAgreementNotApplicableInUSGovernment: the agreement calls do not
-// apply to a US Government customer: nothing is read or posted.
+// apply to a US Government customer: nothing is read or posted, even
+// through a partner the customer approved as reseller (through which a
+// public-cloud customer's agreement is read).
 func TestAgreementNotApplicableInUSGovernment(t *testing.T) {
 	h := start(t)
+	contoso := h.contoso()
 	h.customer("woodgrove", func(c *v1alpha1.Customer) { c.Spec.Cloud = v1alpha1.CloudUSGovernment })
+	h.create(&v1alpha1.ResellerRelationship{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "woodgrove-contoso"},
+		Spec: v1alpha1.ResellerRelationshipSpec{PartnerRef: contoso.Name, CustomerRef: "woodgrove", DelegatedAdmin: ptr(true)}})
+	h.customerAccepts(contosoTenant)
+	h.waitRelationship("woodgrove-contoso", v1alpha1.RelationshipApproved)
 	h.eventually("the agreement does not apply", func() error {
 		return h.agreementIs("woodgrove", metav1.ConditionTrue, v1alpha1.ReasonAgreementNotApplicable)
 	})

@@ -44,10 +44,9 @@ func (r *CustomerSubscriptionReconciler) awaitAzurePlan(s *subscriptionScope) (*
 	case mine && plan.Refusal != "":
 		// Nothing was bought; the subscription records the refused
 		// purchase as its operation, so that a retry asks again.
-		now := metav1.NewTime(s.now)
-		s.sub.Status.Operation = &v1alpha1.Operation{ID: plan.OperationID, Type: v1alpha1.OperationCreateAzurePlan, Attempt: nextAttempt(s.sub.Status),
-			StartedAt: plan.RecordedAt, CompletedAt: &now, Terms: s.terms.DeepCopy(), AuthorizedBy: decisionRecord(s.sub.Status.Authorization),
-			CatalogItemID: plan.CatalogItemID, Refusal: plan.Refusal}
+		op := planOperation(s, plan)
+		op.Refusal = plan.Refusal
+		s.sub.Status.Operation = op
 		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf("Partner Center refused the Azure plan partner %s would buy for customer %s (ResellerRelationship %s, request ID %s): %s.",
 			s.target.Name, s.customer.Name, rr.Name, plan.OperationID, plan.Refusal))
 		return done, nil
@@ -83,15 +82,23 @@ func (r *CustomerSubscriptionReconciler) runAzureSubscription(ctx context.Contex
 func (r *CustomerSubscriptionReconciler) takePlanSubscription(s *subscriptionScope) *v1alpha1.Operation {
 	rr := s.relationship
 	plan := rr.Status.AzurePlan
-	now := metav1.NewTime(s.now)
-	op := &v1alpha1.Operation{ID: plan.OperationID, Type: v1alpha1.OperationCreateAzurePlan, Attempt: nextAttempt(s.sub.Status),
-		StartedAt: plan.RecordedAt, CompletedAt: &now, ExternalID: plan.OrderID, Terms: s.terms.DeepCopy(),
-		AuthorizedBy: decisionRecord(s.sub.Status.Authorization), CatalogItemID: plan.CatalogItemID}
+	op := planOperation(s, plan)
+	op.ExternalID = plan.OrderID
 	s.sub.Status.Operation = op
 	s.sub.Status.TargetSubscriptionID = plan.FirstSubscriptionID
 	s.event(nil, corev1.EventTypeNormal, string(op.Type), "CallPartnerCenter", "Partner %s bought Azure plan %s for customer %s (ResellerRelationship %s, order %s); its Azure subscription %s is this subscription's.",
 		s.target.Name, rr.Status.AzurePlanSubscriptionID, s.customer.Name, rr.Name, plan.OrderID, plan.FirstSubscriptionID)
 	return op
+}
+
+// planOperation is the plan purchase made for the subscription, as its
+// own ended operation: the purchase's ID, the subscription's terms and
+// decision.
+func planOperation(s *subscriptionScope, plan *v1alpha1.AzurePlanStatus) *v1alpha1.Operation {
+	now := metav1.NewTime(s.now)
+	return &v1alpha1.Operation{ID: plan.OperationID, Type: v1alpha1.OperationCreateAzurePlan, Attempt: nextAttempt(s.sub.Status),
+		StartedAt: plan.RecordedAt, CompletedAt: &now, Terms: s.terms.DeepCopy(), AuthorizedBy: decisionRecord(s.sub.Status.Authorization),
+		CatalogItemID: plan.CatalogItemID}
 }
 
 // createAzureSubscription sends operation op: a PUT of the subscription
