@@ -31,6 +31,9 @@ var (
 	sourceAccessEndDesc = prometheus.NewDesc("multichannel_source_access_end_timestamp_seconds",
 		"When the users of an expired license not yet bought anew lose access (30 days after it expired), in Unix seconds.",
 		[]string{"namespace", "name", "customer", "partner"}, nil)
+	invitationStateDesc = prometheus.NewDesc("multichannel_customer_invitation_state",
+		"1 for each partner's invitation that asks a customer for something, by where it stands: Undelivered (no channel or no contact could be told), Delivering, DeliveryFailed, Reminding, RemindersExhausted.",
+		[]string{"namespace", "customer", "partner", "state"}, nil)
 	gdapEndDesc = prometheus.NewDesc("multichannel_gdap_relationship_end_timestamp_seconds",
 		"When an Active or Expiring DelegatedAdminRelationship that will not auto-extend ends, in Unix seconds.",
 		[]string{"namespace", "name", "customer", "partner"}, nil)
@@ -52,6 +55,7 @@ func (c *alertCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- gdapEndDesc
 	ch <- sourceRenewalDesc
 	ch <- sourceAccessEndDesc
+	ch <- invitationStateDesc
 }
 
 func (c *alertCollector) Collect(ch chan<- prometheus.Metric) {
@@ -101,6 +105,42 @@ func (c *alertCollector) Collect(ch chan<- prometheus.Metric) {
 				unixSeconds(g.Status.EndsAt.Time), g.Namespace, g.Name, g.Spec.CustomerRef, g.Spec.PartnerRef)
 		}
 	}
+	collectInvitations(ctx, *cache, ch)
+}
+
+// collectInvitations exports where each invitation that asks something stands.
+func collectInvitations(ctx context.Context, cache client.Reader, ch chan<- prometheus.Metric) {
+	customers := &v1alpha1.CustomerList{}
+	if err := cache.List(ctx, customers, client.UnsafeDisableDeepCopy); err != nil {
+		return
+	}
+	for i := range customers.Items {
+		c := &customers.Items[i]
+		for j := range c.Status.Invitations {
+			inv := &c.Status.Invitations[j]
+			if len(inv.Actions) == 0 {
+				continue
+			}
+			ch <- prometheus.MustNewConstMetric(invitationStateDesc, prometheus.GaugeValue, 1, c.Namespace, c.Name, inv.Partner, invitationStanding(inv))
+		}
+	}
+}
+
+// invitationStanding is where an invitation with actions stands, read from status alone.
+func invitationStanding(inv *v1alpha1.CustomerInvitation) string {
+	if inv.Digest != actionsDigest(inv.Actions) || len(inv.Deliveries) == 0 {
+		return "Undelivered"
+	}
+	switch inv.Deliveries[0].Result {
+	case v1alpha1.DeliveryRecorded:
+		return "Delivering"
+	case v1alpha1.DeliveryFailed:
+		return "DeliveryFailed"
+	}
+	if inv.NextReminderAt == nil {
+		return "RemindersExhausted"
+	}
+	return "Reminding"
 }
 
 // transferCreated is when the pending transfer of a Switching subscription was

@@ -9,8 +9,10 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
@@ -30,6 +32,7 @@ type CustomerReconciler struct {
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers,verbs=get;list;watch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers/status,verbs=get;patch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=delegatedadminrelationships,verbs=get;list;watch
+// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=partners,verbs=get;list;watch
 
 // Reconcile sets Ready and status.relationships: one entry per partner, with
 // the phase of its most relevant relationship (approved, then waiting, then refused).
@@ -39,7 +42,8 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	p := beginPass(ctx, r.Client, r.recorder, "Customer", customer, &customer.Status.Conditions)
-	defer func() { retErr = p.finish(ctx, res, retErr, false) }()
+	locked := false
+	defer func() { retErr = p.finish(ctx, res, retErr, locked) }()
 
 	held, holder, err := claimTenant(ctx, r.Client, r.live, r.operatorNamespace, customer)
 	if err != nil {
@@ -103,9 +107,24 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	invitations := &invitationScope{customer: customer, conds: p.conds, now: r.opts.Clock.Now(),
+		event: func(eventType, reason, format string, args ...any) {
+			p.event(nil, eventType, reason, "Invite", format, args...)
+		},
+	}
+	remindAgain, err := r.reconcileInvitations(ctx, invitations, list.Items)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	// A delivery recorded or sent is written with the resourceVersion read:
+	// a pass on a stale copy must not overwrite a newer delivery's record.
+	locked = invitations.recorded
 	p.conds.ready(v1alpha1.ReasonValid, msg)
+	if invitations.stalled != "" {
+		p.conds.stalled(v1alpha1.ReasonDeliveryFailed, invitations.stalled)
+	}
 	customer.Status.ObservedGeneration = customer.Generation
-	return ctrl.Result{RequeueAfter: readAgain}, nil
+	return ctrl.Result{RequeueAfter: sooner(readAgain, remindAgain)}, nil
 }
 
 // adminAccess lists, per partner, the roles of its active GDAP relationships
@@ -156,8 +175,27 @@ func (r *CustomerReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) er
 			g := o.(*v1alpha1.DelegatedAdminRelationship)
 			return []ctrl.Request{{NamespacedName: client.ObjectKey{Namespace: g.Namespace, Name: g.Spec.CustomerRef}}}
 		})).
+		// A Partner's delivery settings changed: its invitations go out, or
+		// are retried, at once.
+		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(r.invitedBy),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WithOptions(opts.controllerOptions()).
 		Complete(r)
+}
+
+// invitedBy maps a Partner to the Customers its invitations ask something of.
+func (r *CustomerReconciler) invitedBy(ctx context.Context, o client.Object) []ctrl.Request {
+	list := &v1alpha1.CustomerList{}
+	if err := r.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
+		return nil
+	}
+	var out []ctrl.Request
+	for _, c := range list.Items {
+		if slices.ContainsFunc(c.Status.Invitations, func(i v1alpha1.CustomerInvitation) bool { return i.Partner == o.GetName() && len(i.Actions) > 0 }) {
+			out = append(out, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&c)})
+		}
+	}
+	return out
 }
 
 // maxListedRelationships is status.relationships' MaxItems.

@@ -80,3 +80,28 @@ func registerPartnerMetrics() error {
 	}
 	return err
 }
+
+// deliveries counts what the channels did with invitations and reminders.
+var deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "multichannel_customer_deliveries_total",
+	Help: "Invitations and reminders sent to customers' contacts, by channel (Mail, Webhook), kind (Invitation, Reminder) and result (delivered, failed).",
+}, []string{"channel", "kind", "result"})
+
+// invitationAccepted is how many reminders it took before the customer did
+// what it was asked.
+var invitationAccepted = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	Name:    "multichannel_customer_acceptance_reminders",
+	Help:    "How many reminders had been sent when the operator saw the customer do what it was asked, by action.",
+	Buckets: []float64{0, 1, 2, 3, 5, 10},
+}, []string{"action"})
+
+func registerInvitationMetrics() error {
+	for _, c := range []prometheus.Collector{deliveries, invitationAccepted} {
+		err := metrics.Registry.Register(c)
+		var are prometheus.AlreadyRegisteredError
+		if err != nil && !errors.As(err, &are) {
+			return err
+		}
+	}
+	return nil
+}

@@ -44,6 +44,9 @@ type Options struct {
 	// credentials is seen. A changed Secret is picked up at once: the Partner
 	// reconciler watches the Secrets' metadata.
 	CredentialsRefresh time.Duration
+	// DeliveryRetry is the first wait after a channel failed to deliver an
+	// invitation or reminder; it doubles with each attempt, up to 64 times.
+	DeliveryRetry time.Duration
 
 	// OperatorNamespace is the operator's own namespace, the only one where it
 	// reads Secrets (partners' credentials).
@@ -80,6 +83,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"How long a cart takes a customer's purchases from one partner after the first: those ready within it are bought with one cart and one checkout.")
 	fs.DurationVar(&o.CredentialsRefresh, "credentials-refresh", 10*time.Minute,
 		"How often each Partner's credentials Secret is read again even when unchanged (a changed Secret is picked up at once).")
+	fs.DurationVar(&o.DeliveryRetry, "delivery-retry", 30*time.Second,
+		"The first wait after a channel failed to deliver an invitation or reminder to a customer's contacts; it doubles with each attempt, up to 64 times.")
 	fs.StringVar(&o.OperatorNamespace, "operator-namespace", os.Getenv("POD_NAMESPACE"),
 		"The operator's own namespace, the only one where it reads Partners' credentials Secrets (default: $POD_NAMESPACE, else the service account's namespace).")
 	fs.Var(&o.AllowedOrigins, "allowed-origins",
@@ -110,6 +115,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CredentialsRefresh <= 0 {
 		o.CredentialsRefresh = 10 * time.Minute
+	}
+	if o.DeliveryRetry <= 0 {
+		o.DeliveryRetry = 30 * time.Second
 	}
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
@@ -182,6 +190,9 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	}
 	if err := registerPartnerMetrics(); err != nil {
 		return fmt.Errorf("registering partner metrics: %w", err)
+	}
+	if err := registerInvitationMetrics(); err != nil {
+		return fmt.Errorf("registering invitation metrics: %w", err)
 	}
 	if err := registerAlertMetrics(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering alert metrics: %w", err)

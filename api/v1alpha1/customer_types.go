@@ -55,6 +55,17 @@ type CustomerSpec struct {
 	// credentials. Not used for USGovernment customers.
 	// +optional
 	Agreement *AgreementConfirmation `json:"agreement,omitempty"`
+
+	// contacts are the customer's people the operator sends what the
+	// customer must do (accept the reseller request, approve the GDAP
+	// relationship, accept the Microsoft Customer Agreement), and reminders,
+	// through the Partner's spec.delivery channel. One message goes to each
+	// group of contacts whose roles can do the same things.
+	// +optional
+	// +listType=map
+	// +listMapKey=email
+	// +kubebuilder:validation:MaxItems=8
+	Contacts []CustomerContact `json:"contacts,omitempty"`
 }
 
 // AgreementConfirmation records who at the customer accepted the Microsoft
@@ -164,9 +175,19 @@ type CustomerStatus struct {
 	// +optional
 	Agreement *CustomerAgreementStatus `json:"agreement,omitempty"`
 
+	// invitations has one entry per partner that asks, or asked, the
+	// customer for something: what it asks now, what the operator delivered
+	// to the contacts about it, and what the customer accepted.
+	// +optional
+	// +listType=map
+	// +listMapKey=partner
+	// +kubebuilder:validation:MaxItems=16
+	Invitations []CustomerInvitation `json:"invitations,omitempty"`
+
 	// conditions: Ready is True when the customer is valid;
 	// AgreementAccepted says whether Partner Center holds the customer's
-	// acceptance of the Microsoft Customer Agreement.
+	// acceptance of the Microsoft Customer Agreement; Invited whether the
+	// contacts were told what the customer must do.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -233,6 +254,7 @@ type CustomerAgreementStatus struct {
 // +kubebuilder:printcolumn:name="Cloud",type=string,JSONPath=`.spec.cloud`
 // +kubebuilder:printcolumn:name="Country",type=string,JSONPath=`.spec.country`
 // +kubebuilder:printcolumn:name="Agreement",type=string,JSONPath=`.status.conditions[?(@.type=="AgreementAccepted")].reason`,description="Whether Partner Center holds the customer's acceptance of the Microsoft Customer Agreement"
+// +kubebuilder:printcolumn:name="Invited",type=string,JSONPath=`.status.conditions[?(@.type=="Invited")].reason`,description="Whether the customer's contacts were told what the customer must do"
 // +kubebuilder:printcolumn:name="Admin Access",type=string,JSONPath=`.status.adminAccess[*].partner`,description="Partners with active GDAP admin access to the customer's tenant"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

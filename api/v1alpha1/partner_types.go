@@ -247,6 +247,13 @@ type PartnerSpec struct {
 	// such as the partner a customer bought from); {} selects every namespace.
 	// +optional
 	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
+
+	// delivery says how the operator tells customers' contacts
+	// (Customer spec.contacts) what the customer must do for this partner,
+	// and how often it reminds them. Absent: nothing is sent; the links stay
+	// in the objects' status.
+	// +optional
+	Delivery *Delivery `json:"delivery,omitempty"`
 }
 
 // PartnerStatus is what the operator last observed of a Partner.

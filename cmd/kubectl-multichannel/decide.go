@@ -131,10 +131,22 @@ server knows it, and it is final.`,
 func newStatusCommand() *cobra.Command {
 	var flags clusterFlags
 	cmd := &cobra.Command{
-		Use:   "status [csub/|rr/]NAME",
-		Short: "Show where a subscription or reseller relationship stands, and which approval gate is open",
+		Use:   "status [csub/|rr/|cust/]NAME",
+		Short: "Show where a subscription or reseller relationship stands and which approval gate is open, or what a customer was asked and told",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if name, ok := customerTarget(args[0]); ok {
+				c, ns, err := flags.connect()
+				if err != nil {
+					return &exitError{code: exitBadInput, err: err}
+				}
+				customer := &v1alpha1.Customer{}
+				if err := c.Get(cmd.Context(), client.ObjectKey{Namespace: ns, Name: name}, customer); err != nil {
+					return &exitError{code: exitBadInput, err: err}
+				}
+				printCustomer(cmd.OutOrStdout(), customer)
+				return nil
+			}
 			kind, name, err := decide.ParseTarget(args[0])
 			if err != nil {
 				return &exitError{code: exitBadInput, err: err}

@@ -127,6 +127,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+
 	// Over TLS, as Entra ID's token service: its certificate is trusted here
 	// and, through SSL_CERT_FILE in the env file, by kubectl and curl.
 	certFile, keyFile, err := sim.WriteLocalhostCertificate(dir)
@@ -173,7 +174,12 @@ func run(ctx context.Context, o options) error {
 	if err := installAdmissionAndRoles(ctx, c); err != nil {
 		return err
 	}
-	applied, err := applySamples(ctx, c, o, simURL)
+	applied, err := applySamples(ctx, c, o, simURL, func(tenant, address string) error {
+		if err := graphSimulator.AddMailbox(tenant, address); err != nil {
+			return err
+		}
+		return graphSimulator.Grant(tenant, graphsim.PermissionMailSend, graphsim.PermissionMailRead)
+	})
 	if err != nil {
 		return err
 	}
@@ -226,9 +232,21 @@ func installAdmissionAndRoles(ctx context.Context, c client.Client) error {
 	return nil
 }
 
+// giveMailbox creates, in the Graph simulator, the mailbox a Partner's
+// spec.delivery.mail sends from, with its application's consent to send
+// and find mail there.
+func giveMailbox(partner *unstructured.Unstructured, mailbox func(tenant, address string) error) error {
+	from, _, _ := unstructured.NestedString(partner.Object, "spec", "delivery", "mail", "from")
+	tenant, _, _ := unstructured.NestedString(partner.Object, "spec", "tenantID")
+	if from == "" {
+		return nil
+	}
+	return mailbox(tenant, from)
+}
+
 // applySamples applies the samples with server-side apply, pointing the
 // Partners that have credentials at the simulator and giving them a Secret.
-func applySamples(ctx context.Context, c client.Client, o options, simURL string) (int, error) {
+func applySamples(ctx context.Context, c client.Client, o options, simURL string, mailbox func(tenant, address string) error) (int, error) {
 	validator, err := crdschema.New()
 	if err != nil {
 		return 0, err
@@ -255,6 +273,9 @@ func applySamples(ctx context.Context, c client.Client, o options, simURL string
 				return n, err
 			}
 			if err := labelForPartner(ctx, c, u, o.namespace); err != nil {
+				return n, err
+			}
+			if err := giveMailbox(u, mailbox); err != nil {
 				return n, err
 			}
 		}
@@ -342,6 +363,13 @@ Contoso's GDAP relationship after the same delay:
   kubectl get gdap -n %[6]s -o wide
   kubectl get cust -n %[6]s
   curl -s $PARTNER_CENTER_ENDPOINT/sim/graph/v1/stats
+
+Contoso mails Woodgrove's contacts what Woodgrove must do (the reseller
+request, the GDAP approval) from its simulated mailbox, and reminds them;
+mailsSent counts the messages:
+
+  go run ./cmd/kubectl-multichannel status cust/woodgrove -n %[6]s
+  curl -s $PARTNER_CENTER_ENDPOINT/sim/graph/v1/stats | grep -o '"mailsSent":[0-9]*'
 
 Ctrl-C stops the operator, the simulator, kube-apiserver and etcd; the next
 make dev resumes the same cluster (delete %[7]s to start afresh).

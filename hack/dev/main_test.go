@@ -21,6 +21,18 @@ import (
 // TestDevBringsSamplesToTheirPhases runs make dev's program: every sample
 // reaches the phase its comment documents, and cancelling (Ctrl-C) stops
 // every process it started.
+// delivered says whether a delivery of partner's invitation reached its channel.
+func delivered(c *v1alpha1.Customer, partner string) bool {
+	for _, inv := range c.Status.Invitations {
+		for _, d := range inv.Deliveries {
+			if inv.Partner == partner && d.Result == v1alpha1.DeliveryDelivered && len(d.MessageIDs) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func TestDevBringsSamplesToTheirPhases(t *testing.T) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run 'make test'")
@@ -28,7 +40,7 @@ func TestDevBringsSamplesToTheirPhases(t *testing.T) {
 	dir := t.TempDir()
 	o := options{
 		dir: dir, crds: filepath.Join("..", "..", "config", "crd", "bases"), samples: filepath.Join("..", "..", "config", "samples"),
-		simAddr: "127.0.0.1:0", autoApprove: time.Second, pollInterval: 200 * time.Millisecond, namespace: "default",
+		simAddr: "127.0.0.1:0", autoApprove: 2 * time.Second, pollInterval: 200 * time.Millisecond, namespace: "default",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error, 1)
@@ -78,6 +90,19 @@ func TestDevBringsSamplesToTheirPhases(t *testing.T) {
 	}
 	if !strings.HasPrefix(gdap.Status.InvitationURL, "https://admin.microsoft.com/") || gdap.Status.EndsAt == nil {
 		t.Errorf("invitationURL %q, endsAt %v", gdap.Status.InvitationURL, gdap.Status.EndsAt)
+	}
+
+	// Contoso told Woodgrove's contacts what to do: an invitation went out
+	// through the simulated mailbox, and its evidence is in status.
+	custKey := client.ObjectKey{Namespace: o.namespace, Name: "woodgrove"}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		cust := &v1alpha1.Customer{}
+		if err := c.Get(ctx, custKey, cust); err == nil && delivered(cust, "contoso-csp") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no invitation delivered to woodgrove's contacts: %+v", cust.Status.Invitations)
+		}
 	}
 
 	// The README's flow: a person authorizes the source cancellation the

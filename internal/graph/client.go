@@ -1,14 +1,17 @@
-// Package graph is a client for the subset of Microsoft Graph a partner uses
-// for granular delegated admin privileges (GDAP): delegated admin
+// Package graph is a client for the subset of Microsoft Graph a partner
+// uses: for granular delegated admin privileges (GDAP), delegated admin
 // relationships, their requests (lockForApproval, terminate) and access
-// assignments, under /v1.0/tenantRelationships. It authenticates with the
-// partner's application credentials against the same Entra ID token service
-// as the Partner Center client, with Graph's token audience; retries briefly
-// what is safe to retry; and limits its own request rate per partner tenant.
-// It never waits out throttling: a call over the tenant's budget, answered
-// 429, or answered 503 with a Retry-After longer than the retry policy waits,
-// returns at once with an *apiretry.ThrottledError saying when to call again.
-// It knows nothing of Kubernetes.
+// assignments, under /v1.0/tenantRelationships; for mail to customers'
+// contacts, sendMail from a mailbox of the partner's tenant (application
+// permission Mail.Send) and the mail found again in its Sent Items by an
+// idempotency key (Mail.Read), under /v1.0/users (mail.go). It authenticates
+// with the partner's application credentials against the same Entra ID token
+// service as the Partner Center client, with Graph's token audience; retries
+// briefly what is safe to retry; and limits its own request rate per partner
+// tenant. It never waits out throttling: a call over the tenant's budget,
+// answered 429, or answered 503 with a Retry-After longer than the retry
+// policy waits, returns at once with an *apiretry.ThrottledError saying when
+// to call again. It knows nothing of Kubernetes.
 package graph
 
 import (
@@ -244,7 +247,7 @@ func (c *Client) CreateAccessAssignment(ctx context.Context, relationshipID stri
 type call struct {
 	op        string
 	method    string
-	path      string // below /v1.0
+	path      string // below /v1.0, escaped
 	query     url.Values
 	body      any
 	ifMatch   string
@@ -255,8 +258,15 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 	// Every attempt of one call carries the same client-request-id, so that
 	// Graph's logs (and the simulator's duplicate counter) tie them together.
 	requestID := uuid.NewString()
+	// k.path is escaped (url.PathEscape of each segment): RawPath keeps it
+	// so, and a segment such as o'brien@contoso.com is not escaped twice.
 	u := *c.endpoint
-	u.Path += "/v1.0" + k.path
+	escaped := u.EscapedPath() + "/v1.0" + k.path
+	path, err := url.PathUnescape(escaped)
+	if err != nil {
+		return fmt.Errorf("microsoft graph %s: the path %s: %w", k.op, escaped, err)
+	}
+	u.Path, u.RawPath = path, escaped
 	u.RawQuery = k.query.Encode()
 	h := http.Header{}
 	h.Set(HeaderClientRequestID, requestID)

@@ -89,13 +89,21 @@ load 1h
   multichannel_subscriptions{phase="Failed",path="PartnerSwitch"} 0 0 0
   multichannel_subscriptions{phase="AwaitingApproval",path="PartnerSwitch"} 3 3 3`},
 
-		{name: "a request waiting eight days", alert: "MultichannelRelationshipAwaitingCustomer", key: "name", at: 8 * day, firing: []string{"old"}, load: `
-load 1d
-  multichannel_reseller_relationship_requested_timestamp_seconds{namespace="woodgrove",name="old",customer="woodgrove",partner="contoso-csp"} 0x10
-  multichannel_reseller_relationship_requested_timestamp_seconds{namespace="woodgrove",name="fresh",customer="woodgrove",partner="contoso-csp"} 432000x10`},
-		{name: "requests waiting less than a week", alert: "MultichannelRelationshipAwaitingCustomer", key: "name", at: 6 * day, load: `
-load 1d
-  multichannel_reseller_relationship_requested_timestamp_seconds{namespace="woodgrove",name="old",customer="woodgrove",partner="contoso-csp"} 0x10`},
+		{name: "an invitation nobody was told of for two hours", alert: "MultichannelInvitationUndelivered", key: "customer", at: 2 * time.Hour, firing: []string{"woodgrove"}, load: `
+load 10m
+  multichannel_customer_invitation_state{namespace="n",customer="woodgrove",partner="contoso-csp",state="Undelivered"} 1x20
+  multichannel_customer_invitation_state{namespace="n",customer="fourth",partner="contoso-csp",state="Reminding"} 1x20`},
+		{name: "invitations delivered", alert: "MultichannelInvitationUndelivered", key: "customer", at: 30 * time.Minute, load: `
+load 10m
+  multichannel_customer_invitation_state{namespace="n",customer="woodgrove",partner="contoso-csp",state="Reminding"} 1x20`},
+		{name: "a channel failing for an hour", alert: "MultichannelDeliveryFailing", key: "customer", at: time.Hour, firing: []string{"woodgrove"}, load: `
+load 5m
+  multichannel_customer_invitation_state{namespace="n",customer="woodgrove",partner="contoso-csp",state="DeliveryFailed"} 1x20
+  multichannel_customer_invitation_state{namespace="n",customer="fourth",partner="contoso-csp",state="Delivering"} 1x20`},
+		{name: "every reminder sent", alert: "MultichannelCustomerNotResponding", key: "customer", at: time.Hour, firing: []string{"woodgrove"}, load: `
+load 5m
+  multichannel_customer_invitation_state{namespace="n",customer="woodgrove",partner="contoso-csp",state="RemindersExhausted"} 1x20
+  multichannel_customer_invitation_state{namespace="n",customer="fourth",partner="contoso-csp",state="Reminding"} 1x20`},
 
 		{name: "a transfer four days from expiry", alert: "MultichannelTransferNearExpiry", key: "name", at: 26 * day, firing: []string{"soon"}, load: `
 load 1d

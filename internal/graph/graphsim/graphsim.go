@@ -1,12 +1,16 @@
-// Package graphsim simulates the subset of Microsoft Graph that GDAP uses:
-// delegated admin relationships, their requests (lockForApproval,
-// terminate) and access assignments under /v1.0/tenantRelationships. It
-// plays the customer too (/sim/graph/v1/...: approve a relationship, or
-// approve automatically after a delay), has a clock that can be moved past a
-// relationship's end, fault injection (429 with Retry-After, 503, latency),
-// counters, and its state in a file so that it outlives a restart. It takes
-// the bearer tokens of the Partner Center simulator's token endpoint, which
-// shares its listener in make dev and the tests.
+// Package graphsim simulates the subset of Microsoft Graph the operator uses:
+// for GDAP, delegated admin relationships, their requests (lockForApproval,
+// terminate) and access assignments under /v1.0/tenantRelationships; for
+// mail, sendMail and the Sent Items of the partner tenant's mailboxes under
+// /v1.0/users (see mail.go). It plays the customer and the partner's
+// administrator too (/sim/graph/v1/...: approve a relationship, or approve
+// automatically after a delay; add a mailbox, grant Mail.Send and
+// Mail.Read), has a clock that can be moved past a relationship's end, fault
+// injection (429 with Retry-After, 503, latency, a sendMail answer lost
+// after the mail was sent), counters, and its state in a file so that it
+// outlives a restart. It takes the bearer tokens of the Partner Center
+// simulator's token endpoint, which shares its listener in make dev and the
+// tests.
 package graphsim
 
 import (
@@ -47,6 +51,15 @@ type Options struct {
 	ErrorRate float64
 	// Latency is added to every API request.
 	Latency time.Duration
+	// LoseSendMailReplyRate is the share of sendMail requests that send the
+	// mail and then answer 504, as a reply lost on the way would: the caller
+	// cannot tell whether the mail left. (ThrottleRate and ErrorRate answer
+	// before anything is sent.)
+	LoseSendMailReplyRate float64
+	// SentItemsDelay is how long after sendMail's answer the mail shows in
+	// Sent Items: Exchange Online moves it there once its transport has
+	// taken the mail. Zero shows it at once.
+	SentItemsDelay time.Duration
 	// Now is the wall clock; default time.Now. The simulator's own clock is
 	// Now plus what /sim/graph/v1/clock/advance added.
 	Now func() time.Time
@@ -66,7 +79,12 @@ type state struct {
 	Relationships map[string]*relationship `json:"relationships"`
 	// Responses: idempotency by partner|route|client-request-id.
 	Responses map[string]json.RawMessage `json:"responses"`
-	Stats     Stats                      `json:"stats"`
+	// Mailboxes by tenant|lower-cased address; Grants: the application
+	// permissions granted, by tenant; Mail: what was sent, oldest first.
+	Mailboxes map[string]*mailbox `json:"mailboxes"`
+	Grants    map[string][]string `json:"grants"`
+	Mail      []*sentItem         `json:"mail"`
+	Stats     Stats               `json:"stats"`
 }
 
 type relationship struct {
@@ -86,6 +104,10 @@ type Stats struct {
 	DuplicatesRefused    int            `json:"duplicatesRefused"`
 	Throttled            int            `json:"throttled"`
 	ErrorsInjected       int            `json:"errorsInjected"`
+	// MailsSent counts the mails sendMail accepted, RepliesLost those among
+	// them answered 504 (Options.LoseSendMailReplyRate).
+	MailsSent   int `json:"mailsSent"`
+	RepliesLost int `json:"repliesLost"`
 }
 
 func (s Stats) clone() Stats {
@@ -106,6 +128,12 @@ func (st *state) init() {
 	}
 	if st.Responses == nil {
 		st.Responses = map[string]json.RawMessage{}
+	}
+	if st.Mailboxes == nil {
+		st.Mailboxes = map[string]*mailbox{}
+	}
+	if st.Grants == nil {
+		st.Grants = map[string][]string{}
 	}
 	if st.Stats.RequestsByRoute == nil {
 		st.Stats.RequestsByRoute = map[string]int{}

@@ -49,6 +49,13 @@ func (s *Server) routes() {
 		writeJSON(w, http.StatusOK, map[string]string{"now": s.nowLocked().Format(time.RFC3339)})
 	})
 
+	// Acting as the partner's administrator, and reading what was sent.
+	m.HandleFunc("POST /sim/graph/v1/mailboxes", s.addMailboxRoute)
+	m.HandleFunc("POST /sim/graph/v1/grants", s.grantRoute)
+	m.HandleFunc("GET /sim/graph/v1/tenants/{tenant}/mail", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"value": s.SentMail(r.PathValue("tenant"))})
+	})
+
 	// The Graph subset.
 	m.HandleFunc("POST "+base, s.api("CreateRelationship", true, s.createRelationship))
 	m.HandleFunc("GET "+base, s.api("ListRelationships", false, s.listRelationships))
@@ -58,6 +65,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST "+base+"/{id}/requests", s.api("CreateRelationshipRequest", true, s.withRelationship(s.createRequest)))
 	m.HandleFunc("GET "+base+"/{id}/accessAssignments", s.api("ListAccessAssignments", false, s.withRelationship(s.listAssignments)))
 	m.HandleFunc("POST "+base+"/{id}/accessAssignments", s.api("CreateAccessAssignment", true, s.withRelationship(s.createAssignment)))
+	// Graph does not de-duplicate sendMail by client-request-id: create is false.
+	m.HandleFunc("POST /v1.0/users/{id}/sendMail", s.api("SendMail", false, s.sendMail))
+	m.HandleFunc("GET /v1.0/users/{id}/mailFolders/{folder}/messages", s.api("ListMessages", false, s.listMessages))
 	s.mux = m
 }
 
@@ -136,7 +146,7 @@ func (s *Server) api(route string, create bool, h func(r *http.Request, partner 
 				return
 			}
 		}
-		if rep.status == http.StatusNoContent {
+		if rep.body == nil { // 202 Accepted, 204 No Content
 			w.WriteHeader(rep.status)
 			return
 		}

@@ -1,0 +1,197 @@
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/graph"
+	"github.com/partnerops/multichannel-operator/internal/notify"
+)
+
+// Secret keys of a Partner's spec.delivery.webhook.secretRef.
+const (
+	SecretKeyWebhookURL   = "url"
+	SecretKeyWebhookToken = "token"
+)
+
+// invitationModel is what a delivery says: the partner's actions for the
+// customer, to the contacts who can do them. For a recorded delivery it is
+// the delivery's own: its ID and reminder number, and only the contacts it
+// was recorded for (one removed from spec.contacts since is left out).
+func (r *CustomerReconciler) invitationModel(c *v1alpha1.Customer, partner *v1alpha1.Partner, inv *v1alpha1.CustomerInvitation, rec *v1alpha1.DeliveryRecord) notify.Invitation {
+	m := notify.Invitation{
+		PartnerName: partner.Name, PartnerDisplayName: partner.Spec.DisplayName,
+		CustomerNamespace: c.Namespace, CustomerName: c.Name, CustomerDisplayName: c.Spec.DisplayName, CustomerTenantID: c.Spec.TenantID,
+	}
+	if rec != nil {
+		m.ID, m.Reminder, m.Time = rec.ID, int(rec.Reminder), rec.RecordedAt.Time
+	}
+	for _, ct := range c.Spec.Contacts {
+		if rec != nil && !slices.Contains(rec.To, ct.Email) {
+			continue
+		}
+		nc := notify.Contact{Name: ct.Name, Email: ct.Email}
+		for _, role := range ct.Roles {
+			nc.Roles = append(nc.Roles, notify.Role(role))
+		}
+		m.Contacts = append(m.Contacts, nc)
+	}
+	for _, a := range inv.Actions {
+		na := notify.Action{Kind: notify.ActionKind(a.Kind), Object: a.Object, URL: a.URL}
+		if a.ExpiresAt != nil {
+			t := a.ExpiresAt.Time
+			na.ExpiresAt = &t
+		}
+		m.Actions = append(m.Actions, na)
+	}
+	return m
+}
+
+// sendThrough delivers the invitation through the partner's channel and
+// returns what the channel calls it.
+func (r *CustomerReconciler) sendThrough(ctx context.Context, partner *v1alpha1.Partner, inv notify.Invitation, rec *v1alpha1.DeliveryRecord, now time.Time) ([]string, error) {
+	d := partner.Spec.Delivery
+	templates, err := templatesOf(d)
+	if err != nil {
+		return nil, fmt.Errorf("partner %s spec.delivery.templates: %w", partner.Name, err)
+	}
+	if d.Webhook != nil {
+		hook, err := r.webhookOf(ctx, partner)
+		if err != nil {
+			return nil, err
+		}
+		id, err := hook.Send(ctx, inv)
+		if err != nil {
+			return nil, fmt.Errorf("webhook: %w", err)
+		}
+		return []string{id}, nil
+	}
+	return r.sendMail(ctx, partner, templates, inv, rec, now)
+}
+
+// sendMail sends one message per group of contacts who can do the same
+// things, each under a key derived from the delivery's ID and its
+// recipients. Graph does not de-duplicate sendMail, so the mailbox's Sent
+// Items are searched for the key first: a message sent by a pass whose
+// result was lost is found, not sent again. A message reaches Sent Items
+// only once Exchange's transport took it, so a delivery that may have been
+// sent before (inDoubt) is sent again only after its keys stayed absent
+// from Sent Items for sentItemsGrace.
+func (r *CustomerReconciler) sendMail(ctx context.Context, partner *v1alpha1.Partner, templates *notify.Templates, inv notify.Invitation, rec *v1alpha1.DeliveryRecord, now time.Time) ([]string, error) {
+	g, err := r.clients.getGraph(ctx, partner)
+	if err != nil {
+		if errors.Is(err, errReferenceOnly) {
+			return nil, fmt.Errorf("partner %s has no credentials (spec.partnerCenter): mail is sent with its application's Graph credentials", partner.Name)
+		}
+		return nil, fmt.Errorf("partner %s cannot call Microsoft Graph: %w", partner.Name, err)
+	}
+	from := partner.Spec.Delivery.Mail.From
+	var keys []string
+	for _, m := range notify.Messages(inv) {
+		key := messageKey(inv.ID, m)
+		sent, err := g.FindSentMail(ctx, from, key)
+		if err != nil {
+			return keys, fmt.Errorf("looking for message %s in the Sent Items of %s: %w", key, from, err)
+		}
+		if sent == nil {
+			if since, doubt := inDoubt(rec, now); doubt && since < sentItemsGrace {
+				return keys, fmt.Errorf("message %s may have been sent %s ago and is not in the Sent Items of %s yet; it is sent again only if it is still absent %s after",
+					key, since.Round(time.Second), from, sentItemsGrace)
+			}
+			subject, html, err := templates.Render(inv, m)
+			if err != nil {
+				return keys, fmt.Errorf("partner %s spec.delivery.templates: %w", partner.Name, err)
+			}
+			mail := graph.Mail{From: from, Subject: subject, HTMLBody: html, Key: key}
+			for _, c := range m.To {
+				mail.To = append(mail.To, graph.Recipient{Name: c.Name, Address: c.Email})
+			}
+			if err := g.SendMail(ctx, mail); err != nil {
+				return keys, fmt.Errorf("mail from %s: %w", from, err)
+			}
+		}
+		keys = append(keys, key)
+	}
+	return keys, nil
+}
+
+// sentItemsGrace is how long a message that may have been sent is looked
+// for in Sent Items before it is sent again. Microsoft documents no bound
+// on the delay between sendMail's answer and the copy in Sent Items
+// ("Things to know about send mail"); a message stays in Drafts until the
+// transport takes it, which is usually seconds.
+const sentItemsGrace = 5 * time.Minute
+
+// freshRecord is how soon after recording a delivery the pass that sends
+// it normally runs; a delivery recorded longer ago and never attempted may
+// have been sent by a pass that stopped before writing its result.
+const freshRecord = 30 * time.Second
+
+// inDoubt says whether a delivery may have been sent already, and since when.
+func inDoubt(rec *v1alpha1.DeliveryRecord, now time.Time) (time.Duration, bool) {
+	switch {
+	case rec.Attempts > 0:
+		return now.Sub(lastAttempt(rec, rec.RecordedAt.Time)), true
+	case now.Sub(rec.RecordedAt.Time) > freshRecord:
+		return now.Sub(rec.RecordedAt.Time), true
+	}
+	return 0, false
+}
+
+// messageKey is one message's idempotency key: the delivery's ID and a
+// digest of its recipients.
+func messageKey(id string, m notify.Message) string {
+	var to []string
+	for _, c := range m.To {
+		to = append(to, strings.ToLower(c.Email))
+	}
+	slices.Sort(to)
+	sum := sha256.Sum256([]byte(strings.Join(to, "\x00")))
+	return id + "-" + hex.EncodeToString(sum[:4])
+}
+
+// templatesOf parses a Partner's template overrides, or gives the defaults.
+func templatesOf(d *v1alpha1.Delivery) (*notify.Templates, error) {
+	if d.Templates == nil {
+		return notify.DefaultTemplates(), nil
+	}
+	return notify.ParseTemplates(d.Templates.Subject, d.Templates.HTML)
+}
+
+// webhookOf reads the partner's webhook from its Secret, in the operator's
+// own namespace as credentials are, and checks where it points: https, or
+// an origin the operator's flags allow.
+func (r *CustomerReconciler) webhookOf(ctx context.Context, partner *v1alpha1.Partner) (*notify.Webhook, error) {
+	ref := partner.Spec.Delivery.Webhook.SecretRef
+	ns := r.clients.namespace
+	if ref.Namespace != "" && ref.Namespace != ns {
+		return nil, fmt.Errorf("partner %s spec.delivery.webhook.secretRef names namespace %s, but the operator reads Secrets only in its own namespace %s",
+			partner.Name, ref.Namespace, ns)
+	}
+	secret := &corev1.Secret{}
+	if err := r.clients.secrets.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, secret); err != nil {
+		return nil, fmt.Errorf("partner %s spec.delivery.webhook.secretRef: reading Secret %s/%s: %w", partner.Name, ns, ref.Name, err)
+	}
+	raw := strings.TrimSpace(string(secret.Data[SecretKeyWebhookURL]))
+	u, err := url.Parse(raw)
+	if raw == "" || err != nil || u.Host == "" || u.User != nil {
+		return nil, fmt.Errorf("secret %s/%s: key %s must hold the webhook's absolute URL, without user information", ns, ref.Name, SecretKeyWebhookURL)
+	}
+	if u.Scheme != "https" && !slices.Contains(r.clients.origins, u.Scheme+"://"+u.Host) {
+		return nil, fmt.Errorf("secret %s/%s: the webhook URL must be https (or an origin --allowed-origins names), not %s://%s", ns, ref.Name, u.Scheme, u.Host)
+	}
+	return &notify.Webhook{URL: raw, Token: strings.TrimSpace(string(secret.Data[SecretKeyWebhookToken])),
+		HTTP: &http.Client{Timeout: 30 * time.Second}}, nil
+}
