@@ -2,11 +2,13 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -30,7 +32,7 @@ type CustomerReconciler struct {
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers,verbs=get;list;watch
-// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers/status,verbs=get;patch
+// +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers/status,verbs=get;patch;update
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=delegatedadminrelationships,verbs=get;list;watch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=partners,verbs=get;list;watch
 
@@ -43,7 +45,16 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	}
 	p := beginPass(ctx, r.Client, r.recorder, "Customer", customer, &customer.Status.Conditions)
 	locked := false
-	defer func() { retErr = p.finish(ctx, res, retErr, locked) }()
+	var invitations *invitationScope
+	defer func() {
+		retErr = p.finish(ctx, res, retErr, locked)
+		if invitations != nil && len(invitations.sent) > 0 && apierrors.IsConflict(retErr) {
+			// What a channel did must not be lost: a lost result sends again.
+			if err := r.persistSent(ctx, req.NamespacedName, invitations.sent); err != nil {
+				retErr = errors.Join(retErr, err)
+			}
+		}
+	}()
 
 	held, holder, err := claimTenant(ctx, r.Client, r.live, r.operatorNamespace, customer)
 	if err != nil {
@@ -107,7 +118,7 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	invitations := &invitationScope{customer: customer, conds: p.conds, now: r.opts.Clock.Now(),
+	invitations = &invitationScope{customer: customer, conds: p.conds, now: r.opts.Clock.Now(),
 		event: func(eventType, reason, format string, args ...any) {
 			p.event(nil, eventType, reason, "Invite", format, args...)
 		},

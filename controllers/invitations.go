@@ -80,6 +80,9 @@ type invitationScope struct {
 	recorded bool
 	// stalled is set when a channel refused a delivery.
 	stalled string
+	// sent is what the channels did in this pass, to be written even if the
+	// pass's status write conflicts.
+	sent []sentDelivery
 }
 
 // actionsByPartner gathers what each partner asks of the customer now: its

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
@@ -148,6 +149,9 @@ func (r *CustomerReconciler) send(ctx context.Context, s *invitationScope, partn
 	last := metav1.NewTime(s.now)
 	rec.AttemptedAt = &last
 	s.recorded = true
+	defer func() {
+		s.sent = append(s.sent, sentDelivery{partner: inv.Partner, rec: *rec.DeepCopy(), next: inv.NextReminderAt.DeepCopy()})
+	}()
 	if err != nil {
 		rec.Result, rec.Error = v1alpha1.DeliveryFailed, truncate(err.Error(), 1024)
 		deliveries.WithLabelValues(string(rec.Channel), string(rec.Kind), "failed").Inc()
@@ -164,6 +168,39 @@ func (r *CustomerReconciler) send(ctx context.Context, s *invitationScope, partn
 	s.event(corev1.EventTypeNormal, reason, "Partner %s: %s delivered by %s to %s.", partner.Name, describeDelivery(rec), rec.Channel, strings.Join(rec.To, ", "))
 	inv.NextReminderAt = nextReminderAt(inv, policy, s.now)
 	return deliveredState(partner, inv, policy, s.now)
+}
+
+// sentDelivery is what a channel did with a delivery in this pass.
+type sentDelivery struct {
+	partner string
+	rec     v1alpha1.DeliveryRecord
+	next    *metav1.Time
+}
+
+// persistSent writes what the channels did with this pass's deliveries when
+// the pass's own status write conflicted (a person's or a GitOps tool's edit
+// of the Customer meanwhile): onto the live Customer, where it still shows
+// that delivery unsent.
+func (r *CustomerReconciler) persistSent(ctx context.Context, key client.ObjectKey, sent []sentDelivery) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		live := &v1alpha1.Customer{}
+		if err := r.live.Get(ctx, key, live); err != nil {
+			return err
+		}
+		changed := false
+		for _, d := range sent {
+			for i := range live.Status.Invitations {
+				inv := &live.Status.Invitations[i]
+				if inv.Partner == d.partner && stillToSend(live, d.partner, d.rec.ID) {
+					inv.Deliveries[0], inv.NextReminderAt, changed = d.rec, d.next, true
+				}
+			}
+		}
+		if !changed {
+			return nil
+		}
+		return r.Status().Update(ctx, live)
+	})
 }
 
 // stillToSend says whether the live Customer still has the delivery id

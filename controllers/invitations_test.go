@@ -1,6 +1,8 @@
 package controllers_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"html"
 	"net/http"
@@ -10,7 +12,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
@@ -297,4 +301,34 @@ func originOf(raw string) string {
 	scheme, rest, _ := strings.Cut(raw, "://")
 	host, _, _ := strings.Cut(rest, "/")
 	return scheme + "://" + host
+}
+
+// TestInvitationResultSurvivesAConflict: the status write after a message
+// went out conflicts (someone edited the Customer meanwhile) while the
+// message is not yet in Sent Items; the result is written onto the live
+// object, so the next pass does not send it again.
+func TestInvitationResultSurvivesAConflict(t *testing.T) {
+	conflicted := &atomic.Bool{}
+	h := start(t, withGraphSim(graphsim.Options{SentItemsDelay: time.Hour}),
+		beforeStatusWrite(func(_ context.Context, obj client.Object, patch client.Patch) error {
+			data, _ := patch.Data(obj)
+			if _, ok := obj.(*v1alpha1.Customer); ok && strings.Contains(string(data), `"result":"Delivered"`) && conflicted.CompareAndSwap(false, true) {
+				return apierrors.NewConflict(schema.GroupResource{Group: v1alpha1.GroupVersion.Group, Resource: "customers"}, obj.GetName(), errors.New("edited meanwhile"))
+			}
+			return nil
+		}))
+	h.allowMail()
+	contoso := h.contoso(mailDelivery)
+	h.customer("woodgrove", twoAdmins)
+	h.requestRelationship(contoso.Name)
+	h.waitDelivered(contoso.Name, 0)
+	if !conflicted.Load() {
+		t.Fatal("the write after sending never conflicted: the test tested nothing")
+	}
+	h.consistently("the message is not sent again", time.Second, func() error {
+		if n := h.mailsSent(); n != 1 {
+			return errf("%d mails sent, want 1", n)
+		}
+		return nil
+	})
 }
