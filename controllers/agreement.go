@@ -94,6 +94,11 @@ func (r *CustomerReconciler) confirmAgreement(ctx context.Context, a *agreementS
 	spec := c.Spec.Agreement
 	st := c.Status.Agreement
 	if spec == nil {
+		if st == nil {
+			// Read through this partner: the customer's invitation from it
+			// asks the customer to accept (invitations.go).
+			c.Status.Agreement = &v1alpha1.CustomerAgreementStatus{Partner: partner.Name}
+		}
 		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"Partner Center holds no acceptance of the Microsoft Customer Agreement for customer %s, and nothing is bought for it until it does. The customer's Global admin accepts it in the Microsoft 365 admin center, or record who at the customer accepted it and when in spec.agreement (contact.firstName, contact.lastName, contact.email, dateAgreed), and the operator confirms it through partner %s.",
 			c.Name, partner.Name))

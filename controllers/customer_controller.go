@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -29,6 +30,8 @@ type CustomerReconciler struct {
 	clients           *partnerClients
 	recorder          recorder.EventRecorder
 	opts              Options
+	// claims are the delivery attempts this process recorded and has not made.
+	claims *deliveryClaims
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers,verbs=get;list;watch
@@ -47,12 +50,24 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	locked := false
 	var invitations *invitationScope
 	defer func() {
+		if invitations != nil {
+			// A pass that changed the invitations writes with the
+			// resourceVersion it read: a pass on a stale copy must not
+			// overwrite a newer delivery's record.
+			locked = locked || !equality.Semantic.DeepEqual(p.before.Status.Invitations, customer.Status.Invitations)
+		}
 		retErr = p.finish(ctx, res, retErr, locked)
-		if invitations != nil && len(invitations.sent) > 0 && apierrors.IsConflict(retErr) {
+		if invitations == nil {
+			return
+		}
+		if len(invitations.sent) > 0 && apierrors.IsConflict(retErr) {
 			// What a channel did must not be lost: a lost result sends again.
 			if err := r.persistSent(ctx, req.NamespacedName, invitations.sent); err != nil {
 				retErr = errors.Join(retErr, err)
 			}
+		}
+		if retErr == nil {
+			invitations.observe()
 		}
 	}()
 
@@ -127,9 +142,6 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	// A delivery recorded or sent is written with the resourceVersion read:
-	// a pass on a stale copy must not overwrite a newer delivery's record.
-	locked = invitations.recorded
 	p.conds.ready(v1alpha1.ReasonValid, msg)
 	if invitations.stalled != "" {
 		p.conds.stalled(v1alpha1.ReasonDeliveryFailed, invitations.stalled)
@@ -176,6 +188,7 @@ func (r *CustomerReconciler) adminAccess(ctx context.Context, customer *v1alpha1
 // SetupWithManager registers the reconciler and what it watches with mgr.
 func (r *CustomerReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client, r.live, r.operatorNamespace, r.opts = mgr.GetClient(), mgr.GetAPIReader(), opts.OperatorNamespace, opts
+	r.claims = newDeliveryClaims()
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Customer{}).
 		Watches(&v1alpha1.ResellerRelationship{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []ctrl.Request {

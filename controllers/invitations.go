@@ -75,9 +75,12 @@ type invitationScope struct {
 	conds    conditions
 	now      time.Time
 	event    func(eventType, reason, format string, args ...any)
-	// recorded is set when the pass recorded a delivery: its write must not
-	// overwrite a newer status, and the next pass sends it.
+	// recorded is set when the pass recorded a delivery attempt or its
+	// result.
 	recorded bool
+	// accepted are the acceptances seen, observed in the metrics once the
+	// pass's write succeeded.
+	accepted []acceptance
 	// stalled is set when a channel refused a delivery.
 	stalled string
 	// sent is what the channels did in this pass, to be written even if the
@@ -98,8 +101,8 @@ func actionsByPartner(c *v1alpha1.Customer, rrs []v1alpha1.ResellerRelationship,
 			continue
 		}
 		a := v1alpha1.InvitationAction{Kind: v1alpha1.ActionAcceptResellerRelationship, Object: "ResellerRelationship/" + rr.Name, URL: rr.Status.InvitationURL}
-		if at := rr.Status.RequestedAt; at != nil && rr.Spec.ExpiresAfter != nil {
-			a.ExpiresAt = &metav1.Time{Time: at.Add(rr.Spec.ExpiresAfter.Duration)}
+		if rr.Status.RequestedAt != nil {
+			a.ExpiresAt = &metav1.Time{Time: expiresAt(rr)}
 		}
 		out[rr.Spec.PartnerRef] = append(out[rr.Spec.PartnerRef], a)
 	}
@@ -134,7 +137,8 @@ const CustomerAgreementLink = "https://admin.microsoft.com/AdminPortal/Home?ref=
 // records none the operator could confirm.
 func agreementAsked(c *v1alpha1.Customer) (string, bool) {
 	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionAgreementAccepted)
-	if cond == nil || cond.Reason != v1alpha1.ReasonAgreementMissing || c.Spec.Agreement != nil ||
+	// False, not Unknown: Partner Center was read and holds none.
+	if cond == nil || cond.Status != metav1.ConditionFalse || cond.Reason != v1alpha1.ReasonAgreementMissing || c.Spec.Agreement != nil ||
 		c.Status.Agreement == nil || c.Status.Agreement.Partner == "" {
 		return "", false
 	}
@@ -181,9 +185,6 @@ func (r *CustomerReconciler) reconcileInvitations(ctx context.Context, s *invita
 		}
 		states = append(states, st)
 		next = sooner(next, after)
-		if s.recorded {
-			break // the record is written before anything else is sent
-		}
 	}
 	s.summarize(states)
 	return next, nil
@@ -194,10 +195,19 @@ func (r *CustomerReconciler) reconcileInvitations(ctx context.Context, s *invita
 func (s *invitationScope) updateActions(asks map[string][]v1alpha1.InvitationAction, rrs []v1alpha1.ResellerRelationship, gdaps []v1alpha1.DelegatedAdminRelationship) {
 	c := s.customer
 	for partner := range asks {
-		if !slices.ContainsFunc(c.Status.Invitations, func(i v1alpha1.CustomerInvitation) bool { return i.Partner == partner }) &&
-			len(c.Status.Invitations) < maxInvitations {
-			c.Status.Invitations = append(c.Status.Invitations, v1alpha1.CustomerInvitation{Partner: partner})
+		if slices.ContainsFunc(c.Status.Invitations, func(i v1alpha1.CustomerInvitation) bool { return i.Partner == partner }) {
+			continue
 		}
+		if len(c.Status.Invitations) >= maxInvitations {
+			// A partner that asks nothing now makes room: its evidence is
+			// the oldest that matters least.
+			idle := slices.IndexFunc(c.Status.Invitations, func(i v1alpha1.CustomerInvitation) bool { return len(i.Actions) == 0 })
+			if idle < 0 {
+				continue
+			}
+			c.Status.Invitations = slices.Delete(c.Status.Invitations, idle, idle+1)
+		}
+		c.Status.Invitations = append(c.Status.Invitations, v1alpha1.CustomerInvitation{Partner: partner})
 	}
 	kept := c.Status.Invitations[:0]
 	for _, inv := range c.Status.Invitations {
@@ -209,14 +219,16 @@ func (s *invitationScope) updateActions(asks map[string][]v1alpha1.InvitationAct
 			if by, done := actionDone(c, was, rrs, gdaps); done {
 				inv.Accepted = prepend(inv.Accepted, v1alpha1.AcceptanceRecord{
 					Action: actionKey(was), SeenAt: metav1.NewTime(s.now), By: by, Reminders: inv.Reminders}, maxKeptAcceptances)
-				invitationAccepted.WithLabelValues(string(was.Kind)).Observe(float64(inv.Reminders))
+				s.accepted = append(s.accepted, acceptance{kind: was.Kind, reminders: inv.Reminders})
 				s.event(corev1.EventTypeNormal, v1alpha1.ReasonInvitationAccepted, "The customer did %s for partner %s after %d reminder(s)%s.",
 					actionKey(was), inv.Partner, inv.Reminders, byWhom(by))
 			}
 		}
 		inv.Actions = now
 		if len(now) == 0 {
-			inv.NextReminderAt = nil
+			// Nothing is asked: what is asked next is a new invitation,
+			// even the same request made again.
+			inv.NextReminderAt, inv.Digest, inv.Reminders = nil, "", 0
 			inv.Deliveries = cancelPending(inv.Deliveries)
 		}
 		if len(now) > 0 || len(inv.Deliveries) > 0 || len(inv.Accepted) > 0 {
@@ -262,6 +274,19 @@ func actionDone(c *v1alpha1.Customer, a v1alpha1.InvitationAction, rrs []v1alpha
 	return "", false
 }
 
+// acceptance is an action the customer did, after some reminders.
+type acceptance struct {
+	kind      v1alpha1.ActionKind
+	reminders int32
+}
+
+// observe counts the acceptances the pass wrote.
+func (s *invitationScope) observe() {
+	for _, a := range s.accepted {
+		invitationAccepted.WithLabelValues(string(a.kind)).Observe(float64(a.reminders))
+	}
+}
+
 func byWhom(by string) string {
 	if by == "" {
 		return ""
@@ -269,11 +294,18 @@ func byWhom(by string) string {
 	return " (by " + by + ")"
 }
 
-// cancelPending marks a delivery not yet delivered as cancelled: the
-// customer acted before it went out, so it never will.
+// cancelPending marks the latest delivery, when it is not delivered, as
+// cancelled: what it asked is done, or asked anew, so it is not sent (again).
+// An attempt whose answer was never known says so.
 func cancelPending(ds []v1alpha1.DeliveryRecord) []v1alpha1.DeliveryRecord {
-	if len(ds) > 0 && ds[0].Result != v1alpha1.DeliveryDelivered && ds[0].Result != v1alpha1.DeliveryCancelled {
-		ds[0].Result = v1alpha1.DeliveryCancelled
+	if len(ds) == 0 {
+		return ds
+	}
+	switch head := &ds[0]; head.Result {
+	case v1alpha1.DeliveryRecorded:
+		head.Result, head.Error = v1alpha1.DeliveryCancelled, "superseded before its attempt was known to be sent; it may have gone out"
+	case v1alpha1.DeliveryFailed:
+		head.Result = v1alpha1.DeliveryCancelled
 	}
 	return ds
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -59,96 +58,106 @@ func (r *CustomerReconciler) invitationModel(c *v1alpha1.Customer, partner *v1al
 	return m
 }
 
-// sendThrough delivers the invitation through the partner's channel and
-// returns what the channel calls it.
-func (r *CustomerReconciler) sendThrough(ctx context.Context, partner *v1alpha1.Partner, inv notify.Invitation, rec *v1alpha1.DeliveryRecord, now time.Time) ([]string, error) {
+// sendThrough delivers the recorded attempt through the partner's channel
+// and returns what the channel calls what it took; maybeSent says whether
+// a failed attempt may have gone out all the same (its answer was lost).
+func (r *CustomerReconciler) sendThrough(ctx context.Context, partner *v1alpha1.Partner, inv notify.Invitation, rec *v1alpha1.DeliveryRecord) (ids []string, maybeSent bool, err error) {
 	d := partner.Spec.Delivery
 	templates, err := templatesOf(d)
 	if err != nil {
-		return nil, fmt.Errorf("partner %s spec.delivery.templates: %w", partner.Name, err)
+		return rec.MessageIDs, false, fmt.Errorf("partner %s spec.delivery.templates: %w", partner.Name, err)
 	}
 	if d.Webhook != nil {
 		hook, err := r.webhookOf(ctx, partner)
 		if err != nil {
-			return nil, err
+			return rec.MessageIDs, false, err
 		}
 		id, err := hook.Send(ctx, inv)
 		if err != nil {
-			return nil, fmt.Errorf("webhook: %w", err)
+			return rec.MessageIDs, false, fmt.Errorf("webhook: %w", err)
 		}
-		return []string{id}, nil
+		return []string{id}, false, nil
 	}
-	return r.sendMail(ctx, partner, templates, inv, rec, now)
+	return r.sendMail(ctx, partner, templates, inv, rec)
 }
 
 // sendMail sends one message per group of contacts who can do the same
 // things, each under a key derived from the delivery's ID and its
-// recipients. Graph does not de-duplicate sendMail, so the mailbox's Sent
-// Items are searched for the key first: a message sent by a pass whose
-// result was lost is found, not sent again. A message reaches Sent Items
-// only once Exchange's transport took it, so a delivery that may have been
-// sent before (inDoubt) is sent again only after its keys stayed absent
-// from Sent Items for sentItemsGrace.
-func (r *CustomerReconciler) sendMail(ctx context.Context, partner *v1alpha1.Partner, templates *notify.Templates, inv notify.Invitation, rec *v1alpha1.DeliveryRecord, now time.Time) ([]string, error) {
+// recipients, which the message carries as an extended property. A message
+// Graph took in an earlier attempt (rec.MessageIDs) is not sent again; the
+// attempt is this process's own, so no other sent it (resolveDoubt looks in
+// Sent Items for any other).
+func (r *CustomerReconciler) sendMail(ctx context.Context, partner *v1alpha1.Partner, templates *notify.Templates, inv notify.Invitation, rec *v1alpha1.DeliveryRecord) ([]string, bool, error) {
+	g, from, err := r.mailbox(ctx, partner)
+	if err != nil {
+		return rec.MessageIDs, false, err
+	}
+	ids := slices.Clone(rec.MessageIDs)
+	for _, m := range notify.Messages(inv) {
+		key := messageKey(inv.ID, m)
+		if slices.Contains(ids, key) {
+			continue
+		}
+		subject, html, err := templates.Render(inv, m)
+		if err != nil {
+			return ids, false, fmt.Errorf("partner %s spec.delivery.templates: %w", partner.Name, err)
+		}
+		mail := graph.Mail{From: from, Subject: subject, HTMLBody: html, Key: key}
+		for _, c := range m.To {
+			mail.To = append(mail.To, graph.Recipient{Name: c.Name, Address: c.Email})
+		}
+		if err := g.SendMail(ctx, mail); err != nil {
+			return ids, graph.MaybeSent(err), fmt.Errorf("mail from %s: %w", from, err)
+		}
+		ids = append(ids, key)
+	}
+	return ids, false, nil
+}
+
+// findSent looks for an attempt's messages in the mailbox's Sent Items:
+// it returns the keys found or taken before, and how many are missing.
+func (r *CustomerReconciler) findSent(ctx context.Context, partner *v1alpha1.Partner, inv notify.Invitation, rec *v1alpha1.DeliveryRecord) ([]string, int, error) {
+	g, from, err := r.mailbox(ctx, partner)
+	if err != nil {
+		return rec.MessageIDs, 0, err
+	}
+	ids, missing := slices.Clone(rec.MessageIDs), 0
+	for _, m := range notify.Messages(inv) {
+		key := messageKey(inv.ID, m)
+		if slices.Contains(ids, key) {
+			continue
+		}
+		sent, err := g.FindSentMail(ctx, from, key)
+		if err != nil {
+			return ids, 0, fmt.Errorf("looking for message %s in the Sent Items of %s: %w", key, from, err)
+		}
+		if sent == nil {
+			missing++
+			continue
+		}
+		ids = append(ids, key)
+	}
+	return ids, missing, nil
+}
+
+// mailbox is the partner's Graph client and the mailbox it sends from.
+func (r *CustomerReconciler) mailbox(ctx context.Context, partner *v1alpha1.Partner) (*graph.Client, string, error) {
 	g, err := r.clients.getGraph(ctx, partner)
 	if err != nil {
 		if errors.Is(err, errReferenceOnly) {
-			return nil, fmt.Errorf("partner %s has no credentials (spec.partnerCenter): mail is sent with its application's Graph credentials", partner.Name)
+			return nil, "", fmt.Errorf("partner %s has no credentials (spec.partnerCenter): mail is sent with its application's Graph credentials", partner.Name)
 		}
-		return nil, fmt.Errorf("partner %s cannot call Microsoft Graph: %w", partner.Name, err)
+		return nil, "", fmt.Errorf("partner %s cannot call Microsoft Graph: %w", partner.Name, err)
 	}
-	from := partner.Spec.Delivery.Mail.From
-	var keys []string
-	for _, m := range notify.Messages(inv) {
-		key := messageKey(inv.ID, m)
-		sent, err := g.FindSentMail(ctx, from, key)
-		if err != nil {
-			return keys, fmt.Errorf("looking for message %s in the Sent Items of %s: %w", key, from, err)
-		}
-		if sent == nil {
-			if since, doubt := inDoubt(rec, now); doubt && since < sentItemsGrace {
-				return keys, fmt.Errorf("message %s may have been sent %s ago and is not in the Sent Items of %s yet; it is sent again only if it is still absent %s after",
-					key, since.Round(time.Second), from, sentItemsGrace)
-			}
-			subject, html, err := templates.Render(inv, m)
-			if err != nil {
-				return keys, fmt.Errorf("partner %s spec.delivery.templates: %w", partner.Name, err)
-			}
-			mail := graph.Mail{From: from, Subject: subject, HTMLBody: html, Key: key}
-			for _, c := range m.To {
-				mail.To = append(mail.To, graph.Recipient{Name: c.Name, Address: c.Email})
-			}
-			if err := g.SendMail(ctx, mail); err != nil {
-				return keys, fmt.Errorf("mail from %s: %w", from, err)
-			}
-		}
-		keys = append(keys, key)
-	}
-	return keys, nil
+	return g, partner.Spec.Delivery.Mail.From, nil
 }
 
-// sentItemsGrace is how long a message that may have been sent is looked
+// sentItemsGrace is how long an attempt that may have been sent is looked
 // for in Sent Items before it is sent again. Microsoft documents no bound
 // on the delay between sendMail's answer and the copy in Sent Items
 // ("Things to know about send mail"); a message stays in Drafts until the
 // transport takes it, which is usually seconds.
 const sentItemsGrace = 5 * time.Minute
-
-// freshRecord is how soon after recording a delivery the pass that sends
-// it normally runs; a delivery recorded longer ago and never attempted may
-// have been sent by a pass that stopped before writing its result.
-const freshRecord = 30 * time.Second
-
-// inDoubt says whether a delivery may have been sent already, and since when.
-func inDoubt(rec *v1alpha1.DeliveryRecord, now time.Time) (time.Duration, bool) {
-	switch {
-	case rec.Attempts > 0:
-		return now.Sub(lastAttempt(rec, rec.RecordedAt.Time)), true
-	case now.Sub(rec.RecordedAt.Time) > freshRecord:
-		return now.Sub(rec.RecordedAt.Time), true
-	}
-	return 0, false
-}
 
 // messageKey is one message's idempotency key: the delivery's ID and a
 // digest of its recipients.
@@ -171,8 +180,8 @@ func templatesOf(d *v1alpha1.Delivery) (*notify.Templates, error) {
 }
 
 // webhookOf reads the partner's webhook from its Secret, in the operator's
-// own namespace as credentials are, and checks where it points: https, or
-// an origin the operator's flags allow.
+// own namespace as credentials are; notify.Webhook checks where it points
+// (https, or http to a loopback address) and follows no redirect.
 func (r *CustomerReconciler) webhookOf(ctx context.Context, partner *v1alpha1.Partner) (*notify.Webhook, error) {
 	ref := partner.Spec.Delivery.Webhook.SecretRef
 	ns := r.clients.namespace
@@ -185,12 +194,8 @@ func (r *CustomerReconciler) webhookOf(ctx context.Context, partner *v1alpha1.Pa
 		return nil, fmt.Errorf("partner %s spec.delivery.webhook.secretRef: reading Secret %s/%s: %w", partner.Name, ns, ref.Name, err)
 	}
 	raw := strings.TrimSpace(string(secret.Data[SecretKeyWebhookURL]))
-	u, err := url.Parse(raw)
-	if raw == "" || err != nil || u.Host == "" || u.User != nil {
-		return nil, fmt.Errorf("secret %s/%s: key %s must hold the webhook's absolute URL, without user information", ns, ref.Name, SecretKeyWebhookURL)
-	}
-	if u.Scheme != "https" && !slices.Contains(r.clients.origins, u.Scheme+"://"+u.Host) {
-		return nil, fmt.Errorf("secret %s/%s: the webhook URL must be https (or an origin --allowed-origins names), not %s://%s", ns, ref.Name, u.Scheme, u.Host)
+	if raw == "" {
+		return nil, fmt.Errorf("secret %s/%s has no key %s: the webhook's https URL", ns, ref.Name, SecretKeyWebhookURL)
 	}
 	return &notify.Webhook{URL: raw, Token: strings.TrimSpace(string(secret.Data[SecretKeyWebhookToken])),
 		HTTP: &http.Client{Timeout: 30 * time.Second}}, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -18,8 +19,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers"
 	"github.com/partnerops/multichannel-operator/internal/graph/graphsim"
 	"github.com/partnerops/multichannel-operator/internal/notify/notifytest"
+	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
 
 const contosoMailbox = "invitations@contoso.example"
@@ -189,9 +192,11 @@ func (h *harness) allowMail() {
 }
 
 // TestInvitationSentOnceAcrossRestarts stops the manager twice: after the
-// invitation was recorded and before it was sent (the Sent Items look-up
-// is held), and while the message was sent but its answer lost. Each time
-// the new manager finds what the old one did: one message in all.
+// invitation was recorded and before it reached Graph (its sendMail is
+// held, never forwarded), and while the message was sent but its answer lost (and Sent
+// Items shows it only a second later). The new manager did not record the
+// attempt, so it looks in Sent Items and sends only when the message stayed
+// absent for the grace: one message in all.
 func TestInvitationSentOnceAcrossRestarts(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -199,12 +204,13 @@ func TestInvitationSentOnceAcrossRestarts(t *testing.T) {
 		suffix string
 		sent   bool // the held request reached Graph
 	}{
-		{"recorded, not sent", http.MethodGet, "/messages", false},
+		{"recorded, not sent", http.MethodPost, "/sendMail", false},
 		{"sent, answer lost", http.MethodPost, "/sendMail", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			held := &atomic.Bool{}
-			h := start(t, withMiddleware(holdFirstRequest(tc.method, tc.suffix, tc.sent, held)))
+			h := start(t, withMiddleware(holdFirstRequest(tc.method, tc.suffix, tc.sent, held)),
+				withGraphSim(graphsim.Options{SentItemsDelay: time.Second}))
 			h.allowMail()
 			contoso := h.contoso(mailDelivery)
 			h.customer("woodgrove", twoAdmins)
@@ -218,11 +224,23 @@ func TestInvitationSentOnceAcrossRestarts(t *testing.T) {
 			})
 			h.stopManager()
 			h.startManager()
+			if !tc.sent {
+				h.consistently("nothing is sent within the grace", time.Second, func() error {
+					if n := h.mailsSent(); n != 0 {
+						return errf("%d mails sent while the first attempt was in doubt", n)
+					}
+					return nil
+				})
+				h.later(6 * time.Minute) // the grace has passed: it was not sent
+			} else {
+				time.Sleep(1500 * time.Millisecond) // Sent Items shows it now
+				h.later(time.Second)
+			}
 			rec := h.waitDelivered(contoso.Name, 0)
 			if n := h.mailsSent(); n != 1 {
 				t.Errorf("%d mails sent, want 1", n)
 			}
-			if rec.Result != v1alpha1.DeliveryDelivered || len(rec.MessageIDs) != 1 {
+			if len(rec.MessageIDs) != 1 {
 				t.Errorf("delivery %+v", rec)
 			}
 		})
@@ -238,6 +256,10 @@ func holdFirstRequest(method, suffix string, process bool, held *atomic.Bool) fu
 			if r.Method == method && strings.HasSuffix(r.URL.Path, suffix) && held.CompareAndSwap(false, true) {
 				if process {
 					next.ServeHTTP(discard{}, r)
+				} else {
+					// Read, never forwarded: the server sees the caller leave
+					// only once the body is read.
+					_, _ = io.Copy(io.Discard, r.Body)
 				}
 				<-r.Context().Done()
 				return
@@ -258,7 +280,7 @@ func (discard) WriteHeader(int)             {}
 // under the same ID until the webhook takes it; the receiver sees one event.
 func TestInvitationWebhookFailsThenDelivers(t *testing.T) {
 	receiver := notifytest.NewReceiver(t, "hook-token")
-	h := start(t, withOrigins(originOf(receiver.URL())))
+	h := start(t)
 	h.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "ticketing"},
 		StringData: map[string]string{"url": receiver.URL(), "token": "hook-token"}})
 	receiver.FailNext(1000, http.StatusServiceUnavailable)
@@ -285,8 +307,8 @@ func TestInvitationWebhookFailsThenDelivers(t *testing.T) {
 	h.later(time.Minute)
 	rec := h.waitDelivered(contoso.Name, 0)
 	got := receiver.Events()
-	if len(got) != 1 || got[0].ID != rec.ID || rec.MessageIDs[0] != rec.ID {
-		t.Fatalf("events %+v for delivery %+v", got, rec)
+	if len(got) != 1 || got[0].ID != rec.ID || rec.MessageIDs[0] != rec.ID || receiver.Deliveries() < 3 {
+		t.Fatalf("events %+v (%d deliveries) for delivery %+v", got, receiver.Deliveries(), rec)
 	}
 	h.eventually("the Customer is no longer Stalled", func() error {
 		c := h.readCustomer("woodgrove")
@@ -295,12 +317,6 @@ func TestInvitationWebhookFailsThenDelivers(t *testing.T) {
 		}
 		return nil
 	})
-}
-
-func originOf(raw string) string {
-	scheme, rest, _ := strings.Cut(raw, "://")
-	host, _, _ := strings.Cut(rest, "/")
-	return scheme + "://" + host
 }
 
 // TestInvitationResultSurvivesAConflict: the status write after a message
@@ -328,6 +344,42 @@ func TestInvitationResultSurvivesAConflict(t *testing.T) {
 	h.consistently("the message is not sent again", time.Second, func() error {
 		if n := h.mailsSent(); n != 1 {
 			return errf("%d mails sent, want 1", n)
+		}
+		return nil
+	})
+}
+
+// TestInvitationAsksForTheAgreement: Partner Center holds no acceptance of
+// the Microsoft Customer Agreement and spec.agreement records none, so the
+// invitation asks the customer's Global and Billing admins (one message) to
+// accept it; the acceptance is seen and recorded with who accepted.
+func TestInvitationAsksForTheAgreement(t *testing.T) {
+	h := start(t, withSim(sim.Options{CustomersWithoutAgreement: []string{woodgroveTenant}}))
+	h.allowMail()
+	contoso := h.contoso(mailDelivery)
+	h.customer("woodgrove", func(c *v1alpha1.Customer) {
+		c.Spec.Contacts = []v1alpha1.CustomerContact{
+			{Name: "Ada Admin", Email: "ada@woodgrove.example", Roles: []v1alpha1.ContactRole{v1alpha1.ContactGlobalAdmin}},
+			{Name: "Bea Billing", Email: "bea@woodgrove.example", Roles: []v1alpha1.ContactRole{v1alpha1.ContactBilling}},
+		}
+	})
+	h.customerAccepts(contosoTenant)
+	h.create(&v1alpha1.ResellerRelationship{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "woodgrove-contoso"},
+		Spec: v1alpha1.ResellerRelationshipSpec{PartnerRef: contoso.Name, CustomerRef: "woodgrove"}})
+	h.waitRelationship("woodgrove-contoso", v1alpha1.RelationshipApproved)
+	rec := h.waitDelivered(contoso.Name, 0)
+	if strings.Join(rec.Actions, ",") != "AcceptCustomerAgreement/Customer/woodgrove" || strings.Join(rec.To, ",") != "ada@woodgrove.example,bea@woodgrove.example" {
+		t.Fatalf("delivery %+v", rec)
+	}
+	mails := h.graph.SentMail(contosoTenant)
+	if len(mails) != 1 || len(mails[0].To) != 2 || !strings.Contains(mails[0].Body, html.EscapeString(controllers.CustomerAgreementLink)) {
+		t.Fatalf("mails %+v", mails)
+	}
+	h.simPost("/sim/v1/agreements/accept", map[string]string{"customerTenantId": woodgroveTenant})
+	h.eventually("the acceptance is recorded", func() error {
+		inv := h.invitation(contoso.Name)
+		if inv == nil || len(inv.Accepted) == 0 || inv.Accepted[0].Action != "AcceptCustomerAgreement/Customer/woodgrove" || inv.Accepted[0].By == "" {
+			return errf("invitation %+v", inv)
 		}
 		return nil
 	})

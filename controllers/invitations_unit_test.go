@@ -34,13 +34,14 @@ func TestNextDelivery(t *testing.T) {
 	}{
 		{"new actions", v1alpha1.CustomerInvitation{Actions: actions}, deliverInvitation},
 		{"actions changed since the invitation", v1alpha1.CustomerInvitation{Actions: actions, Digest: "other", Deliveries: delivered}, deliverInvitation},
+		{"asked again after nothing was asked", v1alpha1.CustomerInvitation{Actions: actions, Digest: "", Deliveries: delivered}, deliverInvitation},
 		{"recorded", v1alpha1.CustomerInvitation{Actions: actions, Digest: digest, Deliveries: []v1alpha1.DeliveryRecord{{Result: v1alpha1.DeliveryRecorded}}}, deliverSend},
-		{"failed, retry due", v1alpha1.CustomerInvitation{Actions: actions, Digest: digest, Deliveries: failed(1, 2*time.Minute)}, deliverSend},
+		{"failed, retry due", v1alpha1.CustomerInvitation{Actions: actions, Digest: digest, Deliveries: failed(1, 2*time.Minute)}, deliverRetry},
 		{"failed, retry not due", v1alpha1.CustomerInvitation{Actions: actions, Digest: digest, Deliveries: failed(1, 30*time.Second)}, deliverRetryLater},
 		{"failed twice, the wait doubled", v1alpha1.CustomerInvitation{Actions: actions, Digest: digest, Deliveries: failed(2, 90*time.Second)}, deliverRetryLater},
 		{"delivered, reminder not due", v1alpha1.CustomerInvitation{Actions: actions, Digest: digest, Deliveries: delivered, NextReminderAt: at(time.Minute)}, deliverNothing},
 		{"delivered, reminder due", v1alpha1.CustomerInvitation{Actions: actions, Digest: digest, Deliveries: delivered, NextReminderAt: at(0)}, deliverReminder},
-		{"reminders spent", v1alpha1.CustomerInvitation{Actions: actions, Digest: digest, Deliveries: delivered, NextReminderAt: at(0), Reminders: 2}, deliverNothing},
+		{"reminders spent", v1alpha1.CustomerInvitation{Actions: actions, Digest: digest, Deliveries: delivered, Reminders: 2}, deliverNothing},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := nextDelivery(&tc.inv, policy, t0); got != tc.want {
@@ -50,32 +51,65 @@ func TestNextDelivery(t *testing.T) {
 	}
 }
 
-// TestNextReminderAt: the cadence, pulled earlier so one reminder goes out
-// beforeExpiry before the first request expires; none once spent.
+// TestNextReminderAt: the cadence after the latest delivery, pulled
+// earlier so one reminder goes out beforeExpiry before each request
+// expires; none while the latest is not delivered or once the reminders are
+// spent, and a changed cadence applies at once.
 func TestNextReminderAt(t *testing.T) {
 	policy := reminderPolicy{every: 72 * time.Hour, max: 3, beforeExpiry: 48 * time.Hour}
-	expiring := func(d time.Duration) []v1alpha1.InvitationAction {
-		a := acceptRR("a")
-		a.ExpiresAt = at(d)
-		return []v1alpha1.InvitationAction{a, acceptRR("b")}
+	invitation := func(reminders int32, result v1alpha1.DeliveryResult, expiries ...time.Duration) *v1alpha1.CustomerInvitation {
+		actions := []v1alpha1.InvitationAction{acceptRR("a")}
+		for i, d := range expiries {
+			a := acceptRR(string(rune('b' + i)))
+			a.ExpiresAt = at(d)
+			actions = append(actions, a)
+		}
+		return &v1alpha1.CustomerInvitation{Actions: actions, Digest: actionsDigest(actions), Reminders: reminders,
+			Deliveries: []v1alpha1.DeliveryRecord{{Result: result, DeliveredAt: at(0)}}}
 	}
+	lowered := policy
+	lowered.max = 1
 	for _, tc := range []struct {
-		name string
-		inv  v1alpha1.CustomerInvitation
-		want *metav1.Time
+		name   string
+		inv    *v1alpha1.CustomerInvitation
+		policy reminderPolicy
+		want   *metav1.Time
 	}{
-		{"no expiry", v1alpha1.CustomerInvitation{Actions: []v1alpha1.InvitationAction{acceptRR("a")}}, at(72 * time.Hour)},
-		{"expiry far", v1alpha1.CustomerInvitation{Actions: expiring(30 * 24 * time.Hour)}, at(72 * time.Hour)},
-		{"expiry within the interval", v1alpha1.CustomerInvitation{Actions: expiring(100 * time.Hour)}, at(52 * time.Hour)},
-		{"past the last call", v1alpha1.CustomerInvitation{Actions: expiring(24 * time.Hour)}, at(72 * time.Hour)},
-		{"spent", v1alpha1.CustomerInvitation{Actions: expiring(100 * time.Hour), Reminders: 3}, nil},
+		{"no expiry", invitation(0, v1alpha1.DeliveryDelivered), policy, at(72 * time.Hour)},
+		{"expiry far", invitation(0, v1alpha1.DeliveryDelivered, 30*24*time.Hour), policy, at(72 * time.Hour)},
+		{"expiry within the interval", invitation(0, v1alpha1.DeliveryDelivered, 100*time.Hour), policy, at(52 * time.Hour)},
+		{"the first request's last call passed, the second's is within", invitation(1, v1alpha1.DeliveryDelivered, 24*time.Hour, 110*time.Hour), policy, at(62 * time.Hour)},
+		{"not delivered yet", invitation(0, v1alpha1.DeliveryRecorded), policy, nil},
+		{"spent", invitation(3, v1alpha1.DeliveryDelivered, 100*time.Hour), policy, nil},
+		{"the partner lowered maxReminders", invitation(2, v1alpha1.DeliveryDelivered), lowered, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := nextReminderAt(&tc.inv, policy, t0)
+			got := nextReminderAt(tc.inv, tc.policy)
 			if (got == nil) != (tc.want == nil) || (got != nil && !got.Equal(tc.want)) {
 				t.Errorf("nextReminderAt = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestDeliveryClaims: an attempt is made without looking first only by the
+// process that recorded it, and only once.
+func TestDeliveryClaims(t *testing.T) {
+	c := newDeliveryClaims()
+	c.add("a1", t0)
+	if c.take("other") {
+		t.Error("took an attempt never claimed here")
+	}
+	if !c.take("a1") {
+		t.Fatal("did not take its own claim")
+	}
+	if c.take("a1") {
+		t.Error("took the same attempt twice")
+	}
+	c.add("old", t0)
+	c.add("new", t0.Add(25*time.Hour))
+	if c.take("old") {
+		t.Error("a claim a day old is still open")
 	}
 }
 

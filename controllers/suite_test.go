@@ -144,7 +144,6 @@ type harness struct {
 	managerCfg   *rest.Config
 	namespaces   []string
 	tokenFile    string
-	origins      []string
 	logs         io.Writer
 }
 
@@ -164,8 +163,6 @@ type harnessConfig struct {
 	namespaces []string
 	// tokenFile is the operator's service-account token for workload identity.
 	tokenFile string
-	// origins are origins besides the simulator's the operator may send to.
-	origins []string
 }
 
 // statusWriteHook runs before each of the manager's status patches; an
@@ -194,10 +191,6 @@ func asUser(c *rest.Config) harnessOption { return func(hc *harnessConfig) { hc.
 func withNamespaces(ns ...string) harnessOption {
 	return func(c *harnessConfig) { c.namespaces = append(c.namespaces, ns...) }
 }
-
-// withOrigins lets the operator send to origins besides the simulator's
-// (a test's webhook receiver).
-func withOrigins(o ...string) harnessOption { return func(c *harnessConfig) { c.origins = o } }
 
 func withSim(o sim.Options) harnessOption { return func(c *harnessConfig) { c.sim = o } }
 
@@ -261,7 +254,7 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 		hc.before(h)
 	}
 	h.logs, h.statusWrite, h.pollInterval, h.cartWindow = hc.logs, hc.statusWrite, hc.pollInterval, hc.cartWindow
-	h.namespaces, h.tokenFile, h.origins = hc.namespaces, hc.tokenFile, hc.origins
+	h.namespaces, h.tokenFile = hc.namespaces, hc.tokenFile
 	if h.cartWindow == 0 {
 		h.cartWindow = 200 * time.Millisecond
 	}
@@ -334,7 +327,7 @@ func (h *harness) startShardManager(shard string, wrote *sync.Map) {
 	}
 	err = controllers.SetupWithManager(mgr, controllers.Options{
 		OperatorNamespace:         h.ns,
-		AllowedOrigins:            append(controllers.Origins{h.simURL}, h.origins...),
+		AllowedOrigins:            controllers.Origins{h.simURL},
 		DeliveryRetry:             200 * time.Millisecond,
 		WorkloadIdentityTokenFile: h.tokenFile,
 		MaxConcurrentReconciles:   2,

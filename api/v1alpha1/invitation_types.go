@@ -33,10 +33,11 @@ type CustomerContact struct {
 	// +kubebuilder:validation:MaxLength=128
 	Name string `json:"name"`
 
-	// email is the person's email address.
+	// email is the person's email address (a plain address, such as
+	// ada@woodgrove.example: no display name, no quoted or commented parts).
 	// +required
 	// +kubebuilder:validation:MaxLength=254
-	// +kubebuilder:validation:Pattern=`^[^@\s<>"',;]+@[^@\s<>"',;]+\.[^@\s<>"',;]+$`
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9!#$%&'*+/=?^_{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$`
 	Email string `json:"email"`
 
 	// roles are the person's roles in the customer's tenant: GlobalAdmin
@@ -97,7 +98,7 @@ type MailDelivery struct {
 	// Items, where the operator looks before sending again.
 	// +required
 	// +kubebuilder:validation:MaxLength=254
-	// +kubebuilder:validation:Pattern=`^[^@\s<>"',;]+@[^@\s<>"',;]+\.[^@\s<>"',;]+$`
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9!#$%&'*+/=?^_{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$`
 	From string `json:"from"`
 }
 
@@ -184,12 +185,16 @@ type DeliveryResult string
 
 // Delivery results.
 const (
-	// DeliveryRecorded: recorded, not yet known to be sent.
+	// DeliveryRecorded: recorded for an attempt (attemptID) before it is
+	// sent; whether that attempt went out is not known yet. An attempt the
+	// running operator did not make itself (it restarted, or the answer was
+	// lost) is in doubt: it is looked for in the channel's own record before
+	// it is sent again.
 	DeliveryRecorded DeliveryResult = "Recorded"
 	// DeliveryDelivered: the channel accepted it.
 	DeliveryDelivered DeliveryResult = "Delivered"
-	// DeliveryFailed: the channel refused it; the message says why, and it
-	// is retried.
+	// DeliveryFailed: the channel refused it and nothing went out; the
+	// error says why, and it is retried.
 	DeliveryFailed DeliveryResult = "Failed"
 	// DeliveryCancelled: the customer acted before it was delivered, so it
 	// never will be.
@@ -266,19 +271,27 @@ type DeliveryRecord struct {
 	// +optional
 	DeliveredAt *metav1.Time `json:"deliveredAt,omitempty"`
 
-	// messageIDs are what the channel calls it: the messages' Internet
-	// message IDs for Mail, the event's id for Webhook.
+	// messageIDs are what the channel calls it: for Mail, the keys of the
+	// messages Graph accepted or Sent Items holds (the extended property
+	// each message carries); for Webhook, the event's id.
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=8
 	// +kubebuilder:validation:items:MaxLength=512
 	MessageIDs []string `json:"messageIDs,omitempty"`
 
-	// attemptedAt is when sending was last tried.
+	// attemptID identifies the operator's attempt the delivery was
+	// recorded for: only the operator process that recorded it sends it
+	// without first looking for it in the channel's record.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	AttemptID string `json:"attemptID,omitempty"`
+
+	// attemptedAt is when the latest attempt was recorded.
 	// +optional
 	AttemptedAt *metav1.Time `json:"attemptedAt,omitempty"`
 
-	// attempts is how many times sending was tried.
+	// attempts is how many attempts were recorded.
 	// +optional
 	Attempts int32 `json:"attempts,omitempty"`
 

@@ -40,7 +40,7 @@ func TestDevBringsSamplesToTheirPhases(t *testing.T) {
 	dir := t.TempDir()
 	o := options{
 		dir: dir, crds: filepath.Join("..", "..", "config", "crd", "bases"), samples: filepath.Join("..", "..", "config", "samples"),
-		simAddr: "127.0.0.1:0", autoApprove: 2 * time.Second, pollInterval: 200 * time.Millisecond, namespace: "default",
+		simAddr: "127.0.0.1:0", autoApprove: 4 * time.Second, pollInterval: 200 * time.Millisecond, namespace: "default",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error, 1)

@@ -113,6 +113,7 @@ func TestInvalidManifestsRejected(t *testing.T) {
 		{"mailbox that is no address", "Partner", `spec: {delivery: {mail: {from: "Contoso <a@contoso.example>"}}}`, "spec.delivery.mail.from", "should match"},
 		{"too many reminders", "Partner", `spec: {delivery: {mail: {from: a@contoso.example}, reminders: {maxReminders: 21}}}`, "spec.delivery.reminders.maxReminders", "less than or equal to 20"},
 		{"contact email with a display name", "Customer", `spec: {contacts: [{name: Ada, email: "Ada <ada@w.example>", roles: [GlobalAdmin]}]}`, "spec.contacts[0].email", "should match"},
+		{"contact email Graph would refuse", "Customer", `spec: {contacts: [{name: Ada, email: "a..b@w.example", roles: [GlobalAdmin]}]}`, "spec.contacts[0].email", "should match"},
 		{"contact without a role", "Customer", `spec: {contacts: [{name: Ada, email: ada@w.example, roles: []}]}`, "spec.contacts[0].roles", "should have at least 1 items"},
 		{"contact with an unknown role", "Customer", `spec: {contacts: [{name: Ada, email: ada@w.example, roles: [Owner]}]}`, "spec.contacts[0].roles[0]", "Unsupported value"},
 		{"the same contact twice", "Customer", `spec: {contacts: [{name: Ada, email: ada@w.example, roles: [GlobalAdmin]}, {name: A, email: ada@w.example, roles: [Billing]}]}`, "spec.contacts[1]", "Duplicate value"},
