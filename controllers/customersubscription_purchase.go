@@ -20,6 +20,12 @@ import (
 	"github.com/partnerops/multichannel-operator/internal/policy"
 )
 
+// The NewLicenseSubscription path: a purchase is recorded into the
+// customer's cart with the partner (the purchases ready together share one
+// cart and one checkout), bought through it, and its order followed until
+// Partner Center provisions the subscription. The send is buy; the follow
+// is awaitOrder.
+
 // indexCart: the cart a subscription's purchase recorded (status.operation.cart).
 const indexCart = "status.operation.cart"
 
@@ -279,4 +285,67 @@ func truncate(s string, n int) string {
 		return s[:n-3] + "..."
 	}
 	return s
+}
+
+// awaitOrder: a pending order has no subscription ID yet; the subscription
+// stays Switching, polling the order, until Partner Center provisions it.
+func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subscriptionScope, op *v1alpha1.Operation) (*ctrl.Result, error) {
+	if s.sub.Status.TargetSubscriptionID != "" {
+		return nil, nil
+	}
+	pcClient, res, err := r.targetClient(ctx, s)
+	if pcClient == nil {
+		return res, err
+	}
+	if wait := r.polls.wait(s.sub.UID); wait > 0 {
+		return &ctrl.Result{RequeueAfter: wait}, nil // asked within the interval
+	}
+	// The members of a cart share its orders; one read per interval serves them all.
+	order, err := r.shared.readOrder(op.ExternalID, r.opts.PollInterval, func() (*pc.Order, error) {
+		return pcClient.GetOrder(ctx, s.customer.Spec.TenantID, op.ExternalID)
+	})
+	if err != nil {
+		return r.partnerCenterFailed(s, "following order "+op.ExternalID, err)
+	}
+	var only string
+	if len(order.LineItems) == 1 {
+		only = order.LineItems[0].FriendlyName
+	}
+	li := order.LineItemNamed(ownName(s.sub, op, only))
+	if li == nil {
+		return nil, fmt.Errorf("CustomerSubscription %s/%s: order %s has no line item %q", s.sub.Namespace, s.sub.Name, order.ID, purchaseName(s.sub))
+	}
+	if li.SubscriptionID != "" {
+		s.sub.Status.TargetSubscriptionID = li.SubscriptionID
+		op.CompletedAt = timePtr(order.CreationDate, s.now)
+		return nil, nil
+	}
+	if orderRefused(order.Status) {
+		// Refused without a subscription for this line item: waiting cannot help.
+		op.CompletedAt = timePtr(nil, s.now)
+		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf("Order %s is %q without a subscription for %s; nothing was provisioned for it.", order.ID, order.Status, li.FriendlyName))
+		return done, nil
+	}
+	s.sub.Status.Phase = v1alpha1.PhaseSwitching
+	msg := fmt.Sprintf("Order %s is %s: Partner Center has not provisioned the subscription yet.", order.ID, order.Status)
+	if st := strings.ToLower(order.Status); st != "pending" && st != "" {
+		msg = fmt.Sprintf("Order %s is %s but names no subscription for %s yet; the operator reads it again. Before a retry, check in Partner Center whether it was provisioned: a retry buys again.", order.ID, order.Status, li.FriendlyName)
+	}
+	s.conds.progressing(v1alpha1.ReasonAwaitingOrder, msg)
+	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+}
+
+// orderRefused reports whether an order in status will never provision a
+// line item that has no subscription yet: it was cancelled, failed, or
+// rejected (in purchase-order review). Partner Center documents pending,
+// completed and cancelled (and unknown, the enum's initializer). A
+// completed order may not name its subscriptions yet (its documented
+// example names none; checkout's page says subscription IDs "may not
+// always be visible"), and neither may a partial success: those are read
+// again, never taken as refused, since failing a purchase Partner Center
+// did provision would let a retry buy it twice.
+// Source: https://learn.microsoft.com/partner-center/developer/order-resources#orderstatus
+func orderRefused(status string) bool {
+	st := strings.ToLower(strings.TrimSpace(status))
+	return st == "cancelled" || st == "canceled" || st == "failed" || strings.Contains(st, "rejected")
 }

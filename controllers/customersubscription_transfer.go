@@ -1,0 +1,193 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+)
+
+// The PartnerSwitch path: one transfer per customer, pair of partners and
+// kind of product, asked of the source partner, joined by the subscriptions
+// ready while it is active, and followed until it completes, is refused or
+// expires.
+
+// followTransfer polls the transfer until the source partner answers or it expires.
+func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *subscriptionScope, op *v1alpha1.Operation) (*ctrl.Result, error) {
+	pcClient, res, err := r.targetClient(ctx, s)
+	if pcClient == nil {
+		return res, err
+	}
+	// Every subscription in the transfer reads it; one read per interval serves them all.
+	t, err := r.shared.readTransfer(transferGroupOf(s), op.ExternalID, s.now, r.opts.PollInterval, func() (*pc.Transfer, error) {
+		return pcClient.GetTransfer(ctx, s.customer.Spec.TenantID, op.ExternalID)
+	})
+	if err != nil {
+		return r.partnerCenterFailed(s, "following transfer "+op.ExternalID, err)
+	}
+	source := s.channelPartner.Name
+	switch t.Status {
+	case pc.TransferCompleted:
+		op.CompletedAt = timePtr(t.CompletedTime, s.now)
+		// The source partner chooses the line items when it accepts. When
+		// Partner Center lists them, this subscription must be among them and
+		// have moved; a transfer that lists none is taken as accepted whole.
+		if li := lineItemOf(t, s.sub.Spec.SubscriptionID); len(t.LineItems) > 0 && (li == nil || lineItemFailed(li)) {
+			r.fail(s, v1alpha1.ReasonTransferFailed, fmt.Sprintf("Transfer %s from partner %s completed without subscription %s.%s",
+				t.ID, source, s.sub.Spec.SubscriptionID, lineItemErrors(t)))
+			return done, nil
+		}
+		s.sub.Status.TargetSubscriptionID = s.sub.Spec.SubscriptionID
+		r.complete(s, fmt.Sprintf("Partner %s accepted transfer %s: subscription %s is now with %s.", source, t.ID, s.sub.Spec.SubscriptionID, withPartner(s.target)))
+		return done, nil
+	case pc.TransferExpired:
+		op.CompletedAt = timePtr(t.LastModifiedTime, s.now)
+		r.fail(s, v1alpha1.ReasonTransferExpired, fmt.Sprintf("Partner %s did not accept transfer %s within 30 days; it expired.", source, t.ID))
+		return done, nil
+	case pc.TransferActive, pc.TransferInProgress:
+		if t.ExpirationTime != nil && !s.now.Before(*t.ExpirationTime) {
+			// Partner Center documents only Active and Completed: past its
+			// expirationTime a transfer cannot complete, whatever it says.
+			op.CompletedAt = timePtr(t.ExpirationTime, s.now)
+			r.fail(s, v1alpha1.ReasonTransferExpired, fmt.Sprintf("Partner %s did not accept transfer %s before it expired %s.", source, t.ID, formatTime(t.ExpirationTime)))
+			return done, nil
+		}
+	default:
+		// Rejected, cancelled, failed, or a status Partner Center does not
+		// document: none of them completes, so waiting longer cannot help.
+		op.CompletedAt = timePtr(t.LastModifiedTime, s.now)
+		r.fail(s, v1alpha1.ReasonTransferFailed, fmt.Sprintf("Transfer %s from partner %s ended %s without moving the subscription.%s", t.ID, source, t.Status, lineItemErrors(t)))
+		return done, nil
+	}
+	s.sub.Status.Phase = v1alpha1.PhaseSwitching
+	s.conds.progressing(v1alpha1.ReasonAwaitingTransfer, fmt.Sprintf("Waiting for partner %s to accept transfer %s (it expires %s).", source, t.ID, formatTime(t.ExpirationTime)))
+	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+}
+
+// joinableTransfer is the transfer a new transfer operation joins: the
+// group's transfer under way, read afresh (the source partner may have
+// answered since it was last read), or "" to ask for a new one. While a
+// member of the group is asking for one, the others wait for it.
+func (r *CustomerSubscriptionReconciler) joinableTransfer(ctx context.Context, s *subscriptionScope) (string, *ctrl.Result, error) {
+	group := transferGroupOf(s)
+	defer r.shared.lockGroup(group)()
+	if _, ok := r.shared.pendingFor(group, s.sub.UID); ok {
+		s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Another subscription of customer %s is asking partner %s for a transfer; this one joins it.", s.customer.Name, s.channelPartner.Name))
+		return "", &ctrl.Result{RequeueAfter: time.Second}, nil
+	}
+	id, ok := r.shared.activeTransfer(group)
+	if !ok {
+		return "", nil, nil
+	}
+	pcClient, res, err := r.targetClient(ctx, s)
+	if pcClient == nil {
+		return "", res, err
+	}
+	t, err := r.shared.readTransfer(group, id, s.now, 0, func() (*pc.Transfer, error) {
+		return pcClient.GetTransfer(ctx, s.customer.Spec.TenantID, id)
+	})
+	if err != nil {
+		res, err := r.partnerCenterFailed(s, "reading transfer "+id+" to join it", err)
+		return "", res, err
+	}
+	if !joinable(t, s.now) {
+		return "", nil, nil
+	}
+	return id, nil, nil
+}
+
+// transferGroupOf: the subscriptions one transfer may carry: the same
+// customer, the two partners and the same kind of product (the transfer
+// names it in targetProductTypes, and an Azure transfer needs the target's
+// Azure plan, a license transfer does not). A transfer names one partner
+// of record, so an indirect reseller's subscriptions go in transfers of
+// their own, apart from its provider's and other resellers'.
+func transferGroupOf(s *subscriptionScope) transferGroup {
+	g := transferGroup{customer: s.customer.Spec.TenantID, target: s.target.Spec.TenantID, productType: transferProductType(s.sub)}
+	if s.channelPartner != nil {
+		g.source = s.channelPartner.Spec.TenantID
+	}
+	return g
+}
+
+// Partner Center's targetProductTypes of a new-commerce transfer
+// (learn.microsoft.com/partner-center/developer/create-a-transfer).
+const (
+	productTypeAzureSubscription = "AzureSubscription"
+	productTypeOnlineServicesNCE = "OnlineServicesNCE"
+)
+
+// transferProductType is the kind of product a subscription's transfer moves.
+func transferProductType(sub *v1alpha1.CustomerSubscription) string {
+	if sub.Spec.ServiceType == v1alpha1.ServiceUsageBased {
+		return productTypeAzureSubscription
+	}
+	return productTypeOnlineServicesNCE
+}
+
+// lineItemOf is the transfer's line item that moves subscriptionID, if any.
+func lineItemOf(t *pc.Transfer, subscriptionID string) *pc.TransferLineItem {
+	for i := range t.LineItems {
+		if strings.EqualFold(t.LineItems[i].SubscriptionID, subscriptionID) {
+			return &t.LineItems[i]
+		}
+	}
+	return nil
+}
+
+// lineItemFailed: Partner Center reported an error for the line item, or its status failed.
+func lineItemFailed(li *pc.TransferLineItem) bool {
+	return li.TransferError != "" || strings.EqualFold(li.Status, pc.TransferFailed)
+}
+
+// lineItemErrors lists a transfer's per-line-item errors for a message, or
+// is empty when there are none.
+func lineItemErrors(t *pc.Transfer) string {
+	var errs []string
+	for _, li := range t.LineItems {
+		if lineItemFailed(&li) {
+			e := li.TransferError
+			if e == "" {
+				e = "status " + li.Status
+			}
+			errs = append(errs, fmt.Sprintf("line item %d (subscription %s): %s", li.ID, li.SubscriptionID, e))
+		}
+	}
+	if len(errs) == 0 {
+		return ""
+	}
+	return " Partner Center reported " + strings.Join(errs, "; ") + "."
+}
+
+// sendTransfer asks the source partner for the transfer of op, with op's ID
+// as MS-RequestId, and records the transfer Partner Center created.
+func (r *CustomerSubscriptionReconciler) sendTransfer(ctx context.Context, s *subscriptionScope, pcClient *pc.Client, op *v1alpha1.Operation) (*ctrl.Result, error) {
+	if s.channelPartner == nil {
+		// The spec no longer names the source partner of an unconfirmed transfer.
+		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf(
+			"Operation %s (CreateTransfer) was recorded but not confirmed, and spec.channel no longer names its source partner; check Partner Center for a transfer with request ID %s, then recreate the subscription.", op.ID, op.ID))
+		return done, nil
+	}
+	group := transferGroupOf(s)
+	r.unsent.sending(op.ID)
+	t, err := pcClient.CreateTransfer(ctx, s.customer.Spec.TenantID, op.ID, pc.Transfer{
+		SourcePartnerTenantID: s.channelPartner.Spec.TenantID, SourcePartnerName: s.channelPartner.Spec.DisplayName,
+		CustomerName: s.customer.Spec.DisplayName, TransferType: pc.PartnerTransferType, PartnerOnRecord: partnerIDOnRecord(s.target),
+		TargetProductTypes: []string{transferProductType(s.sub)},
+		LineItems:          []pc.TransferLineItem{{ID: 0, SubscriptionID: s.sub.Spec.SubscriptionID, Quantity: int(quantity(s.sub)), FriendlyName: offerName(s.sub)}},
+	})
+	if err != nil {
+		if _, throttled := pc.ThrottledFor(err); !throttled {
+			r.shared.transferFailed(group) // the others ask for their own
+		}
+		return r.operationFailed(s, op, err)
+	}
+	op.ExternalID = t.ID
+	r.shared.transferStarted(group, t.ID)
+	return nil, nil
+}
