@@ -39,65 +39,110 @@ type CustomerReconciler struct {
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=delegatedadminrelationships,verbs=get;list;watch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=partners,verbs=get;list;watch
 
-// Reconcile sets Ready and status.relationships: one entry per partner, with
-// the phase of its most relevant relationship (approved, then waiting, then refused).
+// Reconcile claims the customer's tenant, summarises its relationships and
+// admin access, reads (or confirms) its Microsoft Customer Agreement, and
+// tells its contacts what it must do.
 func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
 	customer := &v1alpha1.Customer{}
 	if err := r.Get(ctx, req.NamespacedName, customer); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	p := beginPass(ctx, r.Client, r.recorder, "Customer", customer, &customer.Status.Conditions)
-	locked := false
-	var invitations *invitationScope
-	defer func() {
-		if invitations != nil {
-			// A pass that changed the invitations writes with the
-			// resourceVersion it read: a pass on a stale copy must not
-			// overwrite a newer delivery's record.
-			locked = locked || !equality.Semantic.DeepEqual(p.before.Status.Invitations, customer.Status.Invitations)
-		}
-		retErr = p.finish(ctx, res, retErr, locked)
-		if invitations == nil {
-			return
-		}
-		if len(invitations.sent) > 0 && apierrors.IsConflict(retErr) {
-			// What a channel did must not be lost: a lost result sends again.
-			if err := r.persistSent(ctx, req.NamespacedName, invitations.sent); err != nil {
-				retErr = errors.Join(retErr, err)
-			}
-		}
-		if retErr == nil {
-			invitations.observe()
-		}
-	}()
+	invitations := &invitationScope{customer: customer, conds: p.conds, now: r.opts.Clock.Now(),
+		event: func(eventType, reason, format string, args ...any) {
+			p.event(nil, eventType, reason, "Invite", format, args...)
+		},
+	}
+	defer func() { retErr = r.finishPass(ctx, p, invitations, res, retErr) }()
 
-	held, holder, err := claimTenant(ctx, r.Client, r.live, r.operatorNamespace, customer)
+	held, err := r.claim(ctx, p.conds, customer)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if !held {
-		msg := fmt.Sprintf("Tenant %s belongs to Customer %s: a tenant belongs to one namespace, so nothing is requested, bought or transferred for this Customer; delete one of the two.",
-			customer.Spec.TenantID, holderName(holder))
-		p.conds.set(v1alpha1.ConditionTenantClaimed, metav1.ConditionFalse, v1alpha1.ReasonTenantClaimedElsewhere, msg)
-		p.conds.stalled(v1alpha1.ReasonTenantClaimedElsewhere, msg)
-		customer.Status.ObservedGeneration = customer.Generation
 		// The holder's deletion frees the claim; this Customer asks again.
 		return ctrl.Result{RequeueAfter: time.Minute}, nil
 	}
-	p.conds.set(v1alpha1.ConditionTenantClaimed, metav1.ConditionTrue, v1alpha1.ReasonTenantClaimed,
-		fmt.Sprintf("Tenant %s belongs to this Customer.", customer.Spec.TenantID))
-
 	list := &v1alpha1.ResellerRelationshipList{}
 	if err := r.List(ctx, list, client.InNamespace(customer.Namespace), client.MatchingFields{indexCustomerRef: customer.Name}); err != nil {
 		return ctrl.Result{}, err
 	}
+	msg := summarizeRelationships(customer, list.Items)
+	access, err := r.adminAccess(ctx, customer)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	customer.Status.AdminAccess = access
+	readAgain, err := r.reconcileAgreement(ctx, &agreementScope{customer: customer, conds: p.conds, now: invitations.now,
+		event: func(eventType, reason, format string, args ...any) {
+			p.event(nil, eventType, reason, "ConfirmAgreement", format, args...)
+		},
+	}, list.Items)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	remindAgain, err := r.reconcileInvitations(ctx, invitations, list.Items)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	p.conds.ready(v1alpha1.ReasonValid, msg)
+	if invitations.stalled != "" {
+		p.conds.stalled(v1alpha1.ReasonDeliveryFailed, invitations.stalled)
+	}
+	customer.Status.ObservedGeneration = customer.Generation
+	return ctrl.Result{RequeueAfter: sooner(readAgain, remindAgain)}, nil
+}
+
+// finishPass writes the pass's status. A pass that changed the invitations
+// writes with the resourceVersion it read: a pass on a stale copy must not
+// overwrite a newer delivery's record. What a channel did is not lost when
+// that write conflicts (a lost result sends again), and the acceptances
+// are counted once written.
+func (r *CustomerReconciler) finishPass(ctx context.Context, p *pass[*v1alpha1.Customer], invitations *invitationScope, res ctrl.Result, err error) error {
+	locked := !equality.Semantic.DeepEqual(p.before.Status.Invitations, p.obj.Status.Invitations)
+	err = p.finish(ctx, res, err, locked)
+	if len(invitations.sent) > 0 && apierrors.IsConflict(err) {
+		if perr := r.persistSent(ctx, client.ObjectKeyFromObject(p.obj), invitations.sent); perr != nil {
+			err = errors.Join(err, perr)
+		}
+	}
+	if err == nil {
+		invitations.observe()
+	}
+	return err
+}
+
+// claim says whether the Customer holds its tenant; when another Customer
+// does, the Customer is Stalled and nothing is done for it.
+func (r *CustomerReconciler) claim(ctx context.Context, conds conditions, customer *v1alpha1.Customer) (bool, error) {
+	held, holder, err := claimTenant(ctx, r.Client, r.live, r.operatorNamespace, customer)
+	if err != nil {
+		return false, err
+	}
+	if !held {
+		msg := fmt.Sprintf("Tenant %s belongs to Customer %s: a tenant belongs to one namespace, so nothing is requested, bought or transferred for this Customer; delete one of the two.",
+			customer.Spec.TenantID, holderName(holder))
+		conds.set(v1alpha1.ConditionTenantClaimed, metav1.ConditionFalse, v1alpha1.ReasonTenantClaimedElsewhere, msg)
+		conds.stalled(v1alpha1.ReasonTenantClaimedElsewhere, msg)
+		customer.Status.ObservedGeneration = customer.Generation
+		return false, nil
+	}
+	conds.set(v1alpha1.ConditionTenantClaimed, metav1.ConditionTrue, v1alpha1.ReasonTenantClaimed,
+		fmt.Sprintf("Tenant %s belongs to this Customer.", customer.Spec.TenantID))
+	return true, nil
+}
+
+// summarizeRelationships sets status.relationships: one entry per partner,
+// with the phase of its most relevant relationship (approved, then
+// waiting, then refused); it returns Ready's message.
+func summarizeRelationships(customer *v1alpha1.Customer, items []v1alpha1.ResellerRelationship) string {
 	partners := map[string]bool{}
-	for _, rr := range list.Items {
+	for _, rr := range items {
 		partners[rr.Spec.PartnerRef] = true
 	}
 	var rels []v1alpha1.CustomerRelationship
 	for partner := range partners {
-		best := bestRelationship(list.Items, partner)
+		best := bestRelationship(items, partner)
 		phase := best.Status.Phase
 		if phase == "" {
 			phase = v1alpha1.RelationshipPending
@@ -114,40 +159,10 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 		sort.Slice(rels, func(i, j int) bool { return rels[i].Partner < rels[j].Partner })
 	}
 	customer.Status.Relationships = rels
-
-	access, err := r.adminAccess(ctx, customer)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	customer.Status.AdminAccess = access
-
-	msg := fmt.Sprintf("The customer has %d reseller relationship(s).", total)
 	if total > len(rels) {
-		msg = fmt.Sprintf("The customer has %d reseller relationships; status.relationships lists %d of them, approved first.", total, len(rels))
+		return fmt.Sprintf("The customer has %d reseller relationships; status.relationships lists %d of them, approved first.", total, len(rels))
 	}
-	readAgain, err := r.reconcileAgreement(ctx, &agreementScope{customer: customer, conds: p.conds, now: r.opts.Clock.Now(),
-		event: func(eventType, reason, format string, args ...any) {
-			p.event(nil, eventType, reason, "ConfirmAgreement", format, args...)
-		},
-	}, list.Items)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	invitations = &invitationScope{customer: customer, conds: p.conds, now: r.opts.Clock.Now(),
-		event: func(eventType, reason, format string, args ...any) {
-			p.event(nil, eventType, reason, "Invite", format, args...)
-		},
-	}
-	remindAgain, err := r.reconcileInvitations(ctx, invitations, list.Items)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	p.conds.ready(v1alpha1.ReasonValid, msg)
-	if invitations.stalled != "" {
-		p.conds.stalled(v1alpha1.ReasonDeliveryFailed, invitations.stalled)
-	}
-	customer.Status.ObservedGeneration = customer.Generation
-	return ctrl.Result{RequeueAfter: sooner(readAgain, remindAgain)}, nil
+	return fmt.Sprintf("The customer has %d reseller relationship(s).", total)
 }
 
 // adminAccess lists, per partner, the roles of its active GDAP relationships
