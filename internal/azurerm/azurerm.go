@@ -44,10 +44,12 @@ const (
 	// credential is asked for DefaultAudience + "/.default".
 	DefaultAudience = "https://management.azure.com"
 
-	// MaxRetries bounds azcore's retries of one call (408, 429, 5xx and
+	// MaxRetries bounds azcore's retries of one call (408, 5xx and
 	// transport errors, after Retry-After when ARM sends one). The operator
 	// reconciles again later, so a call gives up early.
 	MaxRetries = 3
+	// MaxRetryDelay bounds one wait between those retries.
+	MaxRetryDelay = 10 * time.Second
 
 	// moduleName and moduleVersion name this client in the User-Agent of
 	// the billing-account requests (azcore's telemetry policy).
@@ -123,6 +125,11 @@ func parseEndpoint(raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// retriedStatusCodes are the answers azcore sends a call again after:
+// azcore's defaults without 429 (http.StatusTooManyRequests).
+var retriedStatusCodes = []int{http.StatusRequestTimeout, http.StatusInternalServerError, http.StatusBadGateway,
+	http.StatusServiceUnavailable, http.StatusGatewayTimeout}
+
 // clientOptions configure azcore: ARM at endpoint with the audience, the
 // caller's HTTP client without redirects, bounded retries, and no resource
 // provider registration (the alias and billing routes are tenant-level:
@@ -137,7 +144,10 @@ func clientOptions(endpoint, audience string, hc *http.Client) *arm.ClientOption
 				cloud.ResourceManager: {Endpoint: endpoint, Audience: audience},
 			}},
 			Transport: transport{apiretry.NoRedirects(hc, "Azure Resource Manager")},
-			Retry:     policy.RetryOptions{MaxRetries: MaxRetries, MaxRetryDelay: time.Minute},
+			// 429 is not waited out inside a call: it returns at once, and
+			// the caller tries again later, as for Partner Center and Graph.
+			// A 5xx's Retry-After is waited at most MaxRetryDelay.
+			Retry: policy.RetryOptions{MaxRetries: MaxRetries, MaxRetryDelay: MaxRetryDelay, StatusCodes: retriedStatusCodes},
 		},
 		DisableRPRegistration: true,
 	}

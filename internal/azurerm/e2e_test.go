@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/partnerops/multichannel-operator/internal/apiretry"
 	"github.com/partnerops/multichannel-operator/internal/azurerm"
@@ -233,5 +234,17 @@ func TestNoRedirectNoRetry(t *testing.T) {
 	var e *azurerm.Error
 	if !errors.As(err, &e) || e.StatusCode != 503 || azurerm.IsRefused(err) || len(rec.all()) != azurerm.MaxRetries+1 {
 		t.Errorf("503: %v, %d requests; want %d", err, len(rec.all()), azurerm.MaxRetries+1)
+	}
+
+	// Throttled: returned at once, not waited out inside the call.
+	rec = &recorder{answer: func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		answerJSON(w, http.StatusTooManyRequests, []byte(`{"error":{"code":"TooManyRequests","message":"Slow down."}}`))
+	}}
+	c = serve(t, rec, newCredential(partnerTenant, azurerm.DefaultAudience))
+	start := time.Now()
+	_, err = c.GetSubscription(ctx(t), "op-0006")
+	if !errors.As(err, &e) || e.StatusCode != 429 || azurerm.IsRefused(err) || len(rec.all()) != 1 {
+		t.Errorf("429: %v, %d requests after %v; want one, returned at once", err, len(rec.all()), time.Since(start))
 	}
 }
