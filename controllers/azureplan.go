@@ -286,7 +286,7 @@ func (r *ResellerRelationshipReconciler) planRefused(s *relationshipScope, why s
 // planCallFailed reports a failed call on the AzurePlan condition and
 // retries with backoff.
 func (r *ResellerRelationshipReconciler) planCallFailed(s *relationshipScope, doing string, err error) (*ctrl.Result, error) {
-	if res := r.polls.throttled(s.rr.UID, err); res != nil {
+	if res := r.polls.Throttled(s.rr.UID, err); res != nil {
 		return res, nil
 	}
 	s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf("Partner Center failed while %s: %s; retrying.", doing, description(err)))

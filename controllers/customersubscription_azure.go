@@ -136,7 +136,7 @@ func (r *CustomerSubscriptionReconciler) awaitAzureSubscription(ctx context.Cont
 	if s.sub.Status.TargetSubscriptionID != "" {
 		return nil, nil
 	}
-	if wait := r.polls.wait(s.sub.UID); wait > 0 {
+	if wait := r.polls.Wait(s.sub.UID); wait > 0 {
 		return &ctrl.Result{RequeueAfter: wait}, nil
 	}
 	arm, res, err := r.targetARM(ctx, s)

@@ -18,8 +18,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/carts"
 	"github.com/partnerops/multichannel-operator/internal/eligibility"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/pollgate"
+	"github.com/partnerops/multichannel-operator/internal/sharedcalls"
 )
 
 // CustomerSubscriptionReconciler works out a subscription's multichannel
@@ -29,9 +32,9 @@ type CustomerSubscriptionReconciler struct {
 	clients  *partnerClients
 	recorder recorder.EventRecorder
 	opts     Options
-	shared   *shared   // transfers, orders and request links, shared by the objects that have them in common
-	carts    *carts    // purchases ready together share a cart
-	polls    *pollGate // orders and transfers: once per poll interval
+	shared   *sharedcalls.Calls // transfers, orders and request links, shared by the objects that have them in common
+	carts    *carts.Carts       // purchases ready together share a cart
+	polls    *pollgate.Gate     // orders and transfers: once per poll interval
 	totals   *policyTotals
 	unsent   *unsentOperations
 	windows  unreadWindows // purchases whose cancellation window is read again
@@ -510,8 +513,8 @@ func (r *CustomerSubscriptionReconciler) fail(s *subscriptionScope, reason, mess
 func (r *CustomerSubscriptionReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
 	r.opts = opts
-	r.polls = newPollGate(opts.PollInterval)
-	r.carts = newCarts(opts.CartWindow)
+	r.polls = pollgate.New(opts.PollInterval)
+	r.carts = carts.New(opts.CartWindow)
 	r.totals = newPolicyTotals()
 	r.unsent = newUnsentOperations()
 	return ctrl.NewControllerManagedBy(mgr).

@@ -123,7 +123,7 @@ func (r *CustomerSubscriptionReconciler) recordOperation(ctx context.Context, s 
 		// One cart per customer and partner for the purchases ready
 		// together; recorded with a lock, so no two managers can record
 		// it in two carts.
-		op.Cart, s.lock = r.carts.join(cartGroupOf(s), s.sub.UID), true
+		op.Cart, s.lock = r.carts.Join(cartGroupOf(s), s.sub.UID), true
 	}
 	s.sub.Status.Operation = op
 	s.sub.Status.CancellableUntil = nil // the window is the purchase's this operation replaces
@@ -135,7 +135,7 @@ func (r *CustomerSubscriptionReconciler) recordOperation(ctx context.Context, s 
 	}
 	r.unsent.recorded(op.ID)
 	if typ == v1alpha1.OperationCreateTransfer {
-		r.shared.transferRecorded(transferGroupOf(s), s.sub.UID)
+		r.shared.TransferRecorded(transferGroupOf(s), s.sub.UID)
 	}
 	if op.Cart != "" {
 		s.conds.progressing(v1alpha1.ReasonSwitching, r.inCart(s, op))
@@ -153,7 +153,7 @@ func (r *CustomerSubscriptionReconciler) recordOperation(ctx context.Context, s 
 // sends it again, so a spec change before then abandons it rather than
 // holding it in doubt.
 func (r *CustomerSubscriptionReconciler) clearRefusal(s *subscriptionScope, op *v1alpha1.Operation) *ctrl.Result {
-	if wait := r.polls.wait(s.sub.UID); wait > 0 {
+	if wait := r.polls.Wait(s.sub.UID); wait > 0 {
 		return &ctrl.Result{RequeueAfter: wait}
 	}
 	r.unsent.refusedUnsent(op.ID, op.Refusal)
@@ -232,7 +232,7 @@ func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, o
 }
 
 func (r *CustomerSubscriptionReconciler) partnerCenterFailed(s *subscriptionScope, doing string, err error) (*ctrl.Result, error) {
-	if res := r.polls.throttled(s.sub.UID, err); res != nil {
+	if res := r.polls.Throttled(s.sub.UID, err); res != nil {
 		return res, nil
 	}
 	return retryPartnerCenter(s.conds, "CustomerSubscription "+s.sub.Namespace+"/"+s.sub.Name, doing, err)
@@ -242,7 +242,7 @@ func (r *CustomerSubscriptionReconciler) partnerCenterFailed(s *subscriptionScop
 // with the conditions saying why there is none, or while the subscription is
 // held after being throttled.
 func (r *CustomerSubscriptionReconciler) targetClient(ctx context.Context, s *subscriptionScope) (*pc.Client, *ctrl.Result, error) {
-	if d := r.polls.heldFor(s.sub.UID); d > 0 {
+	if d := r.polls.HeldFor(s.sub.UID); d > 0 {
 		return nil, &ctrl.Result{RequeueAfter: d}, nil // throttled: ask nothing yet
 	}
 	c, caller, err := r.clients.callerClient(ctx, r.Client, s.target)

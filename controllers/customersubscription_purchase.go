@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/carts"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 	"github.com/partnerops/multichannel-operator/internal/policy"
 )
@@ -30,8 +31,8 @@ import (
 const indexCart = "status.operation.cart"
 
 // cartGroupOf: the purchases a subscription's may share a cart with.
-func cartGroupOf(s *subscriptionScope) cartGroup {
-	return cartGroup{namespace: s.sub.Namespace, customer: s.customer.Spec.TenantID, target: s.target.Spec.TenantID}
+func cartGroupOf(s *subscriptionScope) carts.Group {
+	return carts.Group{Namespace: s.sub.Namespace, Customer: s.customer.Spec.TenantID, Target: s.target.Spec.TenantID}
 }
 
 // purchaseName is the friendly name of the line item, and of the
@@ -68,12 +69,12 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 	if id == "" {
 		id = op.ID // recorded alone, before purchases shared carts
 	}
-	co := r.carts.answered(id)
+	co := r.carts.Answered(id)
 	if co == nil {
-		if err, sent := r.carts.refusal(id, s.sub.UID); err != nil {
+		if err, sent := r.carts.Refusal(id, s.sub.UID); err != nil {
 			return r.refused(s, op, id, err, sent)
 		}
-		if wait := r.carts.wait(id); wait > 0 {
+		if wait := r.carts.Wait(id); wait > 0 {
 			s.conds.progressing(v1alpha1.ReasonSwitching, r.inCart(s, op)) // as recorded: no write while it waits
 			return &ctrl.Result{RequeueAfter: wait}, nil
 		}
@@ -89,7 +90,7 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 			items = append(items, cartLineItem(m, s.target)) // a cart's members share their partner (cartGroupOf)
 			ids = append(ids, m.Status.Operation.ID)
 		}
-		if unseen := r.carts.unseen(id, seen); unseen > 0 {
+		if unseen := r.carts.Unseen(id, seen); unseen > 0 {
 			s.conds.progressing(v1alpha1.ReasonSwitching, r.inCart(s, op))
 			return &ctrl.Result{RequeueAfter: 250 * time.Millisecond}, nil
 		}
@@ -98,14 +99,14 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 			own = "" // sent alone under the offer's name by an earlier version
 		}
 		r.unsent.sending(ids...)
-		co, err = r.carts.send(id, cartGroupOf(s), uids, items, func(items []pc.CartLineItem) (*pc.Checkout, error) {
+		co, err = r.carts.Send(id, cartGroupOf(s), uids, items, func(items []pc.CartLineItem) (*pc.Checkout, error) {
 			return pcClient.Purchase(ctx, s.customer.Spec.TenantID, id, own, items)
 		})
 		switch {
 		case errors.Is(err, pc.ErrNotInCart):
 			return r.notInCart(ctx, s, op, id, co)
 		case err != nil:
-			if rerr, sent := r.carts.refusal(id, s.sub.UID); rerr != nil {
+			if rerr, sent := r.carts.Refusal(id, s.sub.UID); rerr != nil {
 				return r.refused(s, op, id, rerr, sent)
 			}
 			return r.operationFailed(s, op, fmt.Errorf("cart %s: %w", id, err))
@@ -129,7 +130,7 @@ func (r *CustomerSubscriptionReconciler) refused(s *subscriptionScope, op *v1alp
 // rejoin: cart id was sent without this purchase, so nothing was bought for
 // it there; it records another cart.
 func (r *CustomerSubscriptionReconciler) rejoin(s *subscriptionScope, op *v1alpha1.Operation, id string) (*ctrl.Result, error) {
-	op.Cart = r.carts.join(cartGroupOf(s), s.sub.UID)
+	op.Cart = r.carts.Join(cartGroupOf(s), s.sub.UID)
 	s.lock = true
 	s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf(
 		"Cart %s was sent before this purchase was recorded in it, so nothing was bought for it there; it is recorded in cart %s and bought next.", id, op.Cart))
@@ -207,7 +208,7 @@ func (r *CustomerSubscriptionReconciler) takeFromCart(ctx context.Context, s *su
 // bought. The checkout's answer is final (a repeated request ID gets it
 // again), so the group is never bought in the first cart too.
 func (r *CustomerSubscriptionReconciler) buyAlone(s *subscriptionScope, op *v1alpha1.Operation, id string, items int, reason string) (*ctrl.Result, error) {
-	op.Cart = r.carts.alone(cartGroupOf(s), s.sub.UID)
+	op.Cart = r.carts.Alone(cartGroupOf(s), s.sub.UID)
 	s.lock = true
 	s.event(nil, corev1.EventTypeNormal, "BuyingAlone", "CallPartnerCenter",
 		"Partner Center could not order %d line items of cart %s together (%s) and bought none of them; operation %s is bought alone in cart %s, so that only a line item at fault fails.",
@@ -297,11 +298,11 @@ func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subs
 	if pcClient == nil {
 		return res, err
 	}
-	if wait := r.polls.wait(s.sub.UID); wait > 0 {
+	if wait := r.polls.Wait(s.sub.UID); wait > 0 {
 		return &ctrl.Result{RequeueAfter: wait}, nil // asked within the interval
 	}
 	// The members of a cart share its orders; one read per interval serves them all.
-	order, err := r.shared.readOrder(op.ExternalID, r.opts.PollInterval, func() (*pc.Order, error) {
+	order, err := r.shared.ReadOrder(op.ExternalID, r.opts.PollInterval, func() (*pc.Order, error) {
 		return pcClient.GetOrder(ctx, s.customer.Spec.TenantID, op.ExternalID)
 	})
 	if err != nil {

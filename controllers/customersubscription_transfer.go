@@ -10,6 +10,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/sharedcalls"
 )
 
 // The PartnerSwitch path: one transfer per customer, pair of partners and
@@ -24,7 +25,7 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 		return res, err
 	}
 	// Every subscription in the transfer reads it; one read per interval serves them all.
-	t, err := r.shared.readTransfer(transferGroupOf(s), op.ExternalID, s.now, r.opts.PollInterval, func() (*pc.Transfer, error) {
+	t, err := r.shared.ReadTransfer(transferGroupOf(s), op.ExternalID, s.now, r.opts.PollInterval, func() (*pc.Transfer, error) {
 		return pcClient.GetTransfer(ctx, s.customer.Spec.TenantID, op.ExternalID)
 	})
 	if err != nil {
@@ -75,12 +76,12 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 // member of the group is asking for one, the others wait for it.
 func (r *CustomerSubscriptionReconciler) joinableTransfer(ctx context.Context, s *subscriptionScope) (string, *ctrl.Result, error) {
 	group := transferGroupOf(s)
-	defer r.shared.lockGroup(group)()
-	if _, ok := r.shared.pendingFor(group, s.sub.UID); ok {
+	defer r.shared.LockGroup(group)()
+	if _, ok := r.shared.PendingFor(group, s.sub.UID); ok {
 		s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Another subscription of customer %s is asking partner %s for a transfer; this one joins it.", s.customer.Name, s.channelPartner.Name))
 		return "", &ctrl.Result{RequeueAfter: time.Second}, nil
 	}
-	id, ok := r.shared.activeTransfer(group)
+	id, ok := r.shared.ActiveTransfer(group)
 	if !ok {
 		return "", nil, nil
 	}
@@ -88,14 +89,14 @@ func (r *CustomerSubscriptionReconciler) joinableTransfer(ctx context.Context, s
 	if pcClient == nil {
 		return "", res, err
 	}
-	t, err := r.shared.readTransfer(group, id, s.now, 0, func() (*pc.Transfer, error) {
+	t, err := r.shared.ReadTransfer(group, id, s.now, 0, func() (*pc.Transfer, error) {
 		return pcClient.GetTransfer(ctx, s.customer.Spec.TenantID, id)
 	})
 	if err != nil {
 		res, err := r.partnerCenterFailed(s, "reading transfer "+id+" to join it", err)
 		return "", res, err
 	}
-	if !joinable(t, s.now) {
+	if !sharedcalls.Joinable(t, s.now) {
 		return "", nil, nil
 	}
 	return id, nil, nil
@@ -107,10 +108,10 @@ func (r *CustomerSubscriptionReconciler) joinableTransfer(ctx context.Context, s
 // Azure plan, a license transfer does not). A transfer names one partner
 // of record, so an indirect reseller's subscriptions go in transfers of
 // their own, apart from its provider's and other resellers'.
-func transferGroupOf(s *subscriptionScope) transferGroup {
-	g := transferGroup{customer: s.customer.Spec.TenantID, target: s.target.Spec.TenantID, productType: transferProductType(s.sub)}
+func transferGroupOf(s *subscriptionScope) sharedcalls.TransferGroup {
+	g := sharedcalls.TransferGroup{Customer: s.customer.Spec.TenantID, Target: s.target.Spec.TenantID, ProductType: transferProductType(s.sub)}
 	if s.channelPartner != nil {
-		g.source = s.channelPartner.Spec.TenantID
+		g.Source = s.channelPartner.Spec.TenantID
 	}
 	return g
 }
@@ -183,11 +184,11 @@ func (r *CustomerSubscriptionReconciler) sendTransfer(ctx context.Context, s *su
 	})
 	if err != nil {
 		if _, throttled := pc.ThrottledFor(err); !throttled {
-			r.shared.transferFailed(group) // the others ask for their own
+			r.shared.TransferFailed(group) // the others ask for their own
 		}
 		return r.operationFailed(s, op, err)
 	}
 	op.ExternalID = t.ID
-	r.shared.transferStarted(group, t.ID)
+	r.shared.TransferStarted(group, t.ID)
 	return nil, nil
 }

@@ -19,6 +19,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/graph"
+	"github.com/partnerops/multichannel-operator/internal/pollgate"
 )
 
 // Thresholds before a relationship's end at which the operator warns, when
@@ -37,7 +38,7 @@ type DelegatedAdminRelationshipReconciler struct {
 	clients  *partnerClients
 	recorder recorder.EventRecorder
 	opts     Options
-	polls    *pollGate // holds a relationship Graph throttled
+	polls    *pollgate.Gate // holds a relationship Graph throttled
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=delegatedadminrelationships,verbs=get;list;watch;update;patch
@@ -150,7 +151,7 @@ func (r *DelegatedAdminRelationshipReconciler) loadReferences(ctx context.Contex
 
 // connect gets the partner's Microsoft Graph client.
 func (r *DelegatedAdminRelationshipReconciler) connect(ctx context.Context, s *gdapScope) (*ctrl.Result, error) {
-	if d := r.polls.heldFor(s.obj.UID); d > 0 {
+	if d := r.polls.HeldFor(s.obj.UID); d > 0 {
 		return &ctrl.Result{RequeueAfter: d}, nil // throttled: ask nothing yet
 	}
 	g, err := r.clients.getGraph(ctx, s.partner)
@@ -530,7 +531,7 @@ func (r *DelegatedAdminRelationshipReconciler) terminate(ctx context.Context, ob
 
 // graphFailed reports a failed Graph call; it is retried with backoff.
 func (r *DelegatedAdminRelationshipReconciler) graphFailed(s *gdapScope, doing string, err error) (*ctrl.Result, error) {
-	if res := r.polls.throttled(s.obj.UID, err); res != nil {
+	if res := r.polls.Throttled(s.obj.UID, err); res != nil {
 		return res, nil
 	}
 	s.conds.progressing(v1alpha1.ReasonGraphError, fmt.Sprintf("Microsoft Graph failed while %s: %v; retrying.", doing, err))
@@ -585,7 +586,7 @@ func formatMetaTime(t *metav1.Time) string {
 func (r *DelegatedAdminRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
 	r.opts = opts
-	r.polls = newPollGate(opts.PollInterval)
+	r.polls = pollgate.New(opts.PollInterval)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.DelegatedAdminRelationship{}).
 		// Only a Customer's spec matters here: its status follows these

@@ -18,6 +18,8 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/pollgate"
+	"github.com/partnerops/multichannel-operator/internal/sharedcalls"
 )
 
 // ResellerRelationshipReconciler drives a reseller relationship request: it
@@ -30,8 +32,8 @@ type ResellerRelationshipReconciler struct {
 	clients  *partnerClients
 	recorder recorder.EventRecorder
 	opts     Options
-	shared   *shared   // transfers and request links, shared by the objects that have them in common
-	polls    *pollGate // Partner Center's view of the customer: once per poll interval
+	shared   *sharedcalls.Calls // transfers and request links, shared by the objects that have them in common
+	polls    *pollgate.Gate     // Partner Center's view of the customer: once per poll interval
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships,verbs=get;list;watch;create
@@ -196,7 +198,7 @@ func (r *ResellerRelationshipReconciler) requestLink(ctx context.Context, s *rel
 		opts.IndirectResellerID = s.partner.Spec.TenantID
 		caller = "provider-of|" + s.partner.Spec.IndirectProviderRef
 	}
-	link, err := r.shared.link(caller+"|"+opts.IndirectResellerID, func() (*pc.RelationshipRequest, error) {
+	link, err := r.shared.Link(caller+"|"+opts.IndirectResellerID, func() (*pc.RelationshipRequest, error) {
 		return pcClient.RelationshipRequest(ctx, opts)
 	})
 	if err != nil {
@@ -216,7 +218,7 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 	if pcClient == nil {
 		return res, err
 	}
-	if wait := r.polls.wait(s.rr.UID); wait > 0 {
+	if wait := r.polls.Wait(s.rr.UID); wait > 0 {
 		return &ctrl.Result{RequeueAfter: wait}, nil // asked within the interval: nothing new to say
 	}
 	cust, err := pcClient.GetCustomer(ctx, s.customer.Spec.TenantID)
@@ -267,7 +269,7 @@ func (r *ResellerRelationshipReconciler) expire(ctx context.Context, s *relation
 // the conditions saying why there is none, or while the relationship is held
 // after being throttled.
 func (r *ResellerRelationshipReconciler) partnerClient(ctx context.Context, s *relationshipScope) (*pc.Client, *ctrl.Result, error) {
-	if d := r.polls.heldFor(s.rr.UID); d > 0 {
+	if d := r.polls.HeldFor(s.rr.UID); d > 0 {
 		return nil, &ctrl.Result{RequeueAfter: d}, nil
 	}
 	c, caller, err := r.clients.callerClient(ctx, r.Client, s.partner)
@@ -284,7 +286,7 @@ func (r *ResellerRelationshipReconciler) partnerClient(ctx context.Context, s *r
 
 // partnerCenterFailed reports a failed call; it is retried with backoff.
 func (r *ResellerRelationshipReconciler) partnerCenterFailed(s *relationshipScope, doing string, err error) (*ctrl.Result, error) {
-	if res := r.polls.throttled(s.rr.UID, err); res != nil {
+	if res := r.polls.Throttled(s.rr.UID, err); res != nil {
 		return res, nil
 	}
 	return retryPartnerCenter(s.conds, "ResellerRelationship "+s.rr.Namespace+"/"+s.rr.Name, doing, err)
@@ -367,7 +369,7 @@ func notYetReseller(err error) bool { return pc.IsNotFound(err) || pc.IsNoCommer
 func (r *ResellerRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
 	r.opts = opts
-	r.polls = newPollGate(opts.PollInterval)
+	r.polls = pollgate.New(opts.PollInterval)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.ResellerRelationship{}).
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {

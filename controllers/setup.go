@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/partnerops/multichannel-operator/internal/install"
+	"github.com/partnerops/multichannel-operator/internal/sharedcalls"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -199,7 +201,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	}
 	clients := newPartnerClients(mgr.GetAPIReader(), mgr.GetClient(), opts)
 	recorder := mgr.GetEventRecorder(eventRecorderName)
-	shared := newShared()
+	shared := sharedcalls.New()
 	setups := []struct {
 		kind  string
 		setup func(ctrl.Manager, Options) error
@@ -218,3 +220,8 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	}
 	return nil
 }
+
+// poll is when an object that waits on another party asks again: the poll
+// interval with up to 10% jitter, so that objects created together do not
+// ask Partner Center together forever.
+func (o Options) poll() time.Duration { return wait.Jitter(o.PollInterval, 0.1) }

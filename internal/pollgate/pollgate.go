@@ -1,22 +1,24 @@
-package controllers
+// Package pollgate keeps objects that wait on another party (a customer's
+// acceptance, an order, a transfer) from asking Partner Center or Graph more
+// than once per poll interval, however many watch events wake them, and
+// holds an object that was throttled for as long as the service asked. It
+// keeps real (monotonic) time and lives in memory: a restarted manager asks
+// once more.
+package pollgate
 
 import (
 	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
-// pollGate remembers when each object last asked Partner Center about what
-// another party must do (a customer's acceptance, an order, a transfer), so
-// that however many watch events wake the object it asks at most once per
-// poll interval. It keeps real (monotonic) time, whatever Options.Clock
-// says, and lives in memory: a restarted manager asks once more.
-type pollGate struct {
+// Gate remembers when each object last asked, and which are held after
+// being throttled. It is safe for concurrent use.
+type Gate struct {
 	interval time.Duration
 
 	mu        sync.Mutex
@@ -25,14 +27,15 @@ type pollGate struct {
 	lastPrune time.Time
 }
 
-func newPollGate(interval time.Duration) *pollGate {
-	return &pollGate{interval: interval, last: map[types.UID]time.Time{}, held: map[types.UID]time.Time{}}
+// New returns a Gate that lets each object ask once per interval.
+func New(interval time.Duration) *Gate {
+	return &Gate{interval: interval, last: map[types.UID]time.Time{}, held: map[types.UID]time.Time{}}
 }
 
-// hold keeps the object from asking Partner Center anything for d: it was
+// Hold keeps the object from asking Partner Center anything for d: it was
 // throttled, and Retry-After said how long to wait. Events that wake it
 // meanwhile do not make it ask earlier.
-func (g *pollGate) hold(uid types.UID, d time.Duration) {
+func (g *Gate) Hold(uid types.UID, d time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := time.Now()
@@ -44,8 +47,8 @@ func (g *pollGate) hold(uid types.UID, d time.Duration) {
 	}
 }
 
-// heldFor is how long the object must still wait after being throttled.
-func (g *pollGate) heldFor(uid types.UID) time.Duration {
+// HeldFor is how long the object must still wait after being throttled.
+func (g *Gate) HeldFor(uid types.UID) time.Duration {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	until, ok := g.held[uid]
@@ -59,9 +62,9 @@ func (g *pollGate) heldFor(uid types.UID) time.Duration {
 	return 0
 }
 
-// wait returns how long the object must wait before it may poll; zero means
+// Wait returns how long the object must wait before it may poll; zero means
 // it may poll now, and that poll is recorded.
-func (g *pollGate) wait(uid types.UID) time.Duration {
+func (g *Gate) Wait(uid types.UID) time.Duration {
 	now := time.Now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -88,22 +91,17 @@ func (g *pollGate) wait(uid types.UID) time.Duration {
 	return 0
 }
 
-// poll is when an object that waits on another party asks again: the poll
-// interval with up to 10% jitter, so that objects created together do not
-// ask Partner Center together forever.
-func (o Options) poll() time.Duration { return wait.Jitter(o.PollInterval, 0.1) }
-
 // minThrottledHold is the least a throttled object waits.
 const minThrottledHold = time.Second
 
-// throttled: Partner Center or Graph asked to wait (a 429 with Retry-After),
+// Throttled: Partner Center or Graph asked to wait (a 429 with Retry-After),
 // or the partner tenant's own request budget is spent. Nothing was
 // processed, so the object is held for that wait (whatever wakes it
 // meanwhile asks nothing), requeued after it, and frees its worker for others;
 // its status says nothing new, since being throttled is neither progress nor
 // a failure. A create asked again sends the same MS-RequestId. Nil when err
 // is no throttling.
-func (g *pollGate) throttled(uid types.UID, err error) *ctrl.Result {
+func (g *Gate) Throttled(uid types.UID, err error) *ctrl.Result {
 	d, ok := pc.ThrottledFor(err)
 	if !ok {
 		return nil
@@ -113,6 +111,6 @@ func (g *pollGate) throttled(uid types.UID, err error) *ctrl.Result {
 	// forever; a second refills the budget for a whole pass (5 requests at
 	// Graph's 300 a minute, 8 at Partner Center's 500).
 	d = max(d, minThrottledHold)
-	g.hold(uid, d)
+	g.Hold(uid, d)
 	return &ctrl.Result{RequeueAfter: d}
 }

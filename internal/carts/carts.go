@@ -1,4 +1,7 @@
-package controllers
+// Package carts batches purchases: the purchases of one customer from one
+// partner that are ready together share a cart, so that one cart and one
+// checkout buy them all. It holds only the batching, in memory.
+package carts
 
 import (
 	"errors"
@@ -12,7 +15,7 @@ import (
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
-// carts batches purchases: the purchases of one customer from one partner
+// Carts batches purchases: the purchases of one customer from one partner
 // that are ready together share a cart, so that one cart and one checkout
 // buy them all.
 //
@@ -31,23 +34,23 @@ import (
 // What lives here is only the batching: which cart is taking purchases, and
 // each cart's answer once sent, so that its members read it without asking
 // again.
-type carts struct {
+type Carts struct {
 	// window: how long a cart takes purchases after its first one.
 	window time.Duration
 
 	mu     sync.Mutex
-	open   map[cartGroup]string // the group's cart still taking purchases
+	open   map[Group]string // the group's cart still taking purchases
 	byID   map[string]*cart
 	pruned time.Time
 	calls  singleflight.Group
 }
 
-// cartGroup: the purchases that may share a cart, those of one customer (in
+// Group is the purchases that may share a cart, those of one customer (in
 // one namespace, where their names are unique) from one partner.
-type cartGroup struct{ namespace, customer, target string }
+type Group struct{ Namespace, Customer, Target string }
 
 type cart struct {
-	group  cartGroup
+	group  Group
 	opened time.Time
 	joined map[types.UID]bool
 	alone  bool               // takes no other purchase
@@ -75,13 +78,14 @@ const (
 	cartKept = time.Hour
 )
 
-func newCarts(window time.Duration) *carts {
-	return &carts{window: window, open: map[cartGroup]string{}, byID: map[string]*cart{}}
+// New returns Carts whose carts take purchases for window after their first.
+func New(window time.Duration) *Carts {
+	return &Carts{window: window, open: map[Group]string{}, byID: map[string]*cart{}}
 }
 
-// join returns the cart a purchase of group g records: the group's cart
+// Join returns the cart a purchase of group g records: the group's cart
 // taking purchases, or a new one.
-func (c *carts) join(g cartGroup, uid types.UID) string {
+func (c *Carts) Join(g Group, uid types.UID) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.prune()
@@ -96,23 +100,23 @@ func (c *carts) join(g cartGroup, uid types.UID) string {
 	return id
 }
 
-// alone returns a new cart for one purchase only.
-func (c *carts) alone(g cartGroup, uid types.UID) string {
+// Alone returns a new cart for one purchase only.
+func (c *Carts) Alone(g Group, uid types.UID) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.newCart(g, uid, true)
 }
 
-func (c *carts) newCart(g cartGroup, uid types.UID, alone bool) string {
+func (c *Carts) newCart(g Group, uid types.UID, alone bool) string {
 	id := uuid.NewString()
 	c.byID[id] = &cart{group: g, opened: time.Now(), joined: map[types.UID]bool{uid: true}, alone: alone}
 	return id
 }
 
-// wait is how long cart id still takes purchases before it is sent; 0 for
+// Wait is how long cart id still takes purchases before it is sent; 0 for
 // a cart this process does not know (recorded before a restart): it is sent
 // at once.
-func (c *carts) wait(id string) time.Duration {
+func (c *Carts) Wait(id string) time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := c.byID[id]
@@ -122,9 +126,9 @@ func (c *carts) wait(id string) time.Duration {
 	return max(0, c.window-time.Since(k.opened))
 }
 
-// unseen counts the purchases that joined cart id but are not among seen
+// Unseen counts the purchases that joined cart id but are not among seen
 // (their record has not reached the cache), while the grace lasts.
-func (c *carts) unseen(id string, seen []types.UID) int {
+func (c *Carts) Unseen(id string, seen []types.UID) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := c.byID[id]
@@ -140,8 +144,8 @@ func (c *carts) unseen(id string, seen []types.UID) int {
 	return n
 }
 
-// answered is cart id's checkout, if it was sent and answered.
-func (c *carts) answered(id string) *pc.Checkout {
+// Answered is cart id's checkout, if it was sent and answered.
+func (c *Carts) Answered(id string) *pc.Checkout {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if k := c.byID[id]; k != nil {
@@ -150,9 +154,9 @@ func (c *carts) answered(id string) *pc.Checkout {
 	return nil
 }
 
-// refusal is Partner Center's refusal of cart id, if it refused it, and
+// Refusal is Partner Center's refusal of cart id, if it refused it, and
 // whether purchase uid was sent in it.
-func (c *carts) refusal(id string, uid types.UID) (err error, sent bool) {
+func (c *Carts) Refusal(id string, uid types.UID) (err error, sent bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if k := c.byID[id]; k != nil && k.refused {
@@ -161,11 +165,11 @@ func (c *carts) refusal(id string, uid types.UID) (err error, sent bool) {
 	return nil, false
 }
 
-// send sends cart id with the purchases members (their line items, items)
+// Send sends cart id with the purchases members (their line items, items)
 // through buy, once for concurrent members; an answer is kept for the
 // members still to read it, a refusal for good, another error shared for a
 // moment with the members sent.
-func (c *carts) send(id string, g cartGroup, members []types.UID, items []pc.CartLineItem, buy func([]pc.CartLineItem) (*pc.Checkout, error)) (*pc.Checkout, error) {
+func (c *Carts) Send(id string, g Group, members []types.UID, items []pc.CartLineItem, buy func([]pc.CartLineItem) (*pc.Checkout, error)) (*pc.Checkout, error) {
 	v, err, _ := c.calls.Do(id, func() (any, error) {
 		c.mu.Lock()
 		k := c.byID[id]
@@ -213,7 +217,7 @@ func (c *carts) send(id string, g cartGroup, members []types.UID, items []pc.Car
 }
 
 // prune forgets carts past cartKept; c.mu is held.
-func (c *carts) prune() {
+func (c *Carts) prune() {
 	if time.Since(c.pruned) < time.Minute {
 		return
 	}

@@ -1,4 +1,9 @@
-package controllers
+// Package sharedcalls lets the objects that have something in common in
+// Partner Center share the calls too: one transfer per customer, pair of
+// partners and kind of product; one read of a transfer or an order per
+// poll interval, whichever subscription asks; one reseller request link per
+// partner. It lives in memory.
+package sharedcalls
 
 import (
 	"sync"
@@ -10,7 +15,7 @@ import (
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
 
-// shared holds what many objects have in common in Partner Center, so that
+// Calls holds what many objects have in common in Partner Center, so that
 // they share the calls too:
 //   - one transfer per customer, source partner and target partner: a
 //     new-commerce transfer carries whatever the source partner accepts, so
@@ -24,11 +29,11 @@ import (
 // It lives in memory. After a restart, subscriptions that recorded a
 // transfer follow it as before; the first new one asks for a new transfer,
 // which the others then join.
-type shared struct {
+type Calls struct {
 	mu       sync.Mutex
-	creating map[transferGroup]*sync.Mutex
-	active   map[transferGroup]string          // transfer ID under way
-	pending  map[transferGroup]pendingTransfer // a member recorded the group's transfer, not yet sent
+	creating map[TransferGroup]*sync.Mutex
+	active   map[TransferGroup]string          // transfer ID under way
+	pending  map[TransferGroup]pendingTransfer // a member recorded the group's transfer, not yet sent
 	reads    map[string]timedRead              // transfers and orders, by kind and ID
 	links    map[string]*pc.RelationshipRequest
 	pruned   time.Time
@@ -36,8 +41,9 @@ type shared struct {
 	calls singleflight.Group
 }
 
-// transferGroup: the tenant IDs of the customer and the two partners.
-type transferGroup struct{ customer, source, target, productType string }
+// TransferGroup is what one transfer may carry: the tenant IDs of the
+// customer and the two partners, and the kind of product.
+type TransferGroup struct{ Customer, Source, Target, ProductType string }
 
 // pendingTransfer: when a member recorded the group's new transfer, and which.
 type pendingTransfer struct {
@@ -50,14 +56,15 @@ type timedRead struct {
 	at    time.Time
 }
 
-func newShared() *shared {
-	return &shared{creating: map[transferGroup]*sync.Mutex{}, active: map[transferGroup]string{}, pending: map[transferGroup]pendingTransfer{},
+// New returns empty shared calls.
+func New() *Calls {
+	return &Calls{creating: map[TransferGroup]*sync.Mutex{}, active: map[TransferGroup]string{}, pending: map[TransferGroup]pendingTransfer{},
 		reads: map[string]timedRead{}, links: map[string]*pc.RelationshipRequest{}}
 }
 
-// lockGroup serializes asking for a transfer within a group, so that
+// LockGroup serializes asking for a transfer within a group, so that
 // subscriptions ready together make one request; it returns the unlock.
-func (s *shared) lockGroup(g transferGroup) func() {
+func (s *Calls) LockGroup(g TransferGroup) func() {
 	s.mu.Lock()
 	m, ok := s.creating[g]
 	if !ok {
@@ -69,19 +76,19 @@ func (s *shared) lockGroup(g transferGroup) func() {
 	return m.Unlock
 }
 
-// activeTransfer is the group's transfer under way, if one is known.
-func (s *shared) activeTransfer(g transferGroup) (string, bool) {
+// ActiveTransfer is the group's transfer under way, if one is known.
+func (s *Calls) ActiveTransfer(g TransferGroup) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id, ok := s.active[g]
 	return id, ok
 }
 
-// pendingFor: how long ago another member of the group than uid recorded a
+// PendingFor: how long ago another member of the group than uid recorded a
 // transfer it has not sent yet, if one did within maxPending: the others
 // wait to join it rather than ask for their own. The member itself does not
 // wait for its own: its record may not have been written, and it records again.
-func (s *shared) pendingFor(g transferGroup, uid types.UID) (time.Duration, bool) {
+func (s *Calls) PendingFor(g TransferGroup, uid types.UID) (time.Duration, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, ok := s.pending[g]
@@ -96,59 +103,59 @@ func (s *shared) pendingFor(g transferGroup, uid types.UID) (time.Duration, bool
 // before asking for their own (its sender may have crashed or failed).
 const maxPending = 30 * time.Second
 
-// transferRecorded: member uid recorded the group's new transfer.
-func (s *shared) transferRecorded(g transferGroup, uid types.UID) {
+// TransferRecorded: member uid recorded the group's new transfer.
+func (s *Calls) TransferRecorded(g TransferGroup, uid types.UID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pending[g] = pendingTransfer{at: time.Now(), by: uid}
 }
 
-// transferStarted records the group's new transfer; transferFailed forgets
+// TransferStarted records the group's new transfer; transferFailed forgets
 // that one was being asked for.
-func (s *shared) transferStarted(g transferGroup, id string) {
+func (s *Calls) TransferStarted(g TransferGroup, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.active[g] = id
 	delete(s.pending, g)
 }
 
-func (s *shared) transferFailed(g transferGroup) {
+func (s *Calls) TransferFailed(g TransferGroup) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.pending, g)
 }
 
-// joinable: a transfer others may still join: the source partner has not
+// Joinable: a transfer others may still join: the source partner has not
 // answered and it has not expired.
-func joinable(t *pc.Transfer, now time.Time) bool {
+func Joinable(t *pc.Transfer, now time.Time) bool {
 	return t.Pending() && (t.ExpirationTime == nil || now.Before(*t.ExpirationTime))
 }
 
-// readTransfer returns the transfer as last read, when that was within
+// ReadTransfer returns the transfer as last read, when that was within
 // interval; otherwise it reads it with get (once for concurrent askers). A
 // transfer that ended is no longer joined.
-func (s *shared) readTransfer(g transferGroup, id string, now time.Time, interval time.Duration, get func() (*pc.Transfer, error)) (*pc.Transfer, error) {
+func (s *Calls) ReadTransfer(g TransferGroup, id string, now time.Time, interval time.Duration, get func() (*pc.Transfer, error)) (*pc.Transfer, error) {
 	return readShared(s, "transfer/"+id, interval, get, func(t *pc.Transfer) {
 		switch {
-		case !joinable(t, now) && s.active[g] == id:
+		case !Joinable(t, now) && s.active[g] == id:
 			delete(s.active, g)
-		case joinable(t, now) && s.active[g] == "":
+		case Joinable(t, now) && s.active[g] == "":
 			s.active[g] = id // after a restart: the transfer under way is known again
 		}
 	})
 }
 
-// readOrder returns the order as last read, when that was within interval;
+// ReadOrder returns the order as last read, when that was within interval;
 // otherwise it reads it with get (once for concurrent askers): the members
 // of a cart share its orders.
-func (s *shared) readOrder(id string, interval time.Duration, get func() (*pc.Order, error)) (*pc.Order, error) {
+func (s *Calls) ReadOrder(id string, interval time.Duration, get func() (*pc.Order, error)) (*pc.Order, error) {
 	return readShared(s, "order/"+id, interval, get, func(*pc.Order) {})
 }
 
 // readShared returns what key last read, when that was within interval;
 // otherwise it reads it with get, once for concurrent askers, and calls
 // seen with what it read, s.mu held.
-func readShared[T any](s *shared, key string, interval time.Duration, get func() (*T, error), seen func(*T)) (*T, error) {
+func readShared[T any](s *Calls, key string, interval time.Duration, get func() (*T, error), seen func(*T)) (*T, error) {
 	if v, ok := s.lastRead(key, interval); ok {
 		return v.(*T), nil
 	}
@@ -181,15 +188,15 @@ func readShared[T any](s *shared, key string, interval time.Duration, get func()
 }
 
 // lastRead is what key last read, if that was within interval.
-func (s *shared) lastRead(key string, interval time.Duration) (any, bool) {
+func (s *Calls) lastRead(key string, interval time.Duration) (any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.reads[key]
 	return r.value, ok && time.Since(r.at) < interval
 }
 
-// link returns the partner's reseller request link, asking get once per key.
-func (s *shared) link(key string, get func() (*pc.RelationshipRequest, error)) (*pc.RelationshipRequest, error) {
+// Link returns the partner's reseller request link, asking get once per key.
+func (s *Calls) Link(key string, get func() (*pc.RelationshipRequest, error)) (*pc.RelationshipRequest, error) {
 	v, err, _ := s.calls.Do("link/"+key, func() (any, error) {
 		s.mu.Lock()
 		l, ok := s.links[key]

@@ -1,0 +1,56 @@
+package sharedcalls
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+)
+
+// TestReadsShared: concurrent askers of one order make one call, and a read
+// within the interval makes none; after it, the order is read again.
+func TestReadsShared(t *testing.T) {
+	c := New()
+	var calls atomic.Int32
+	get := func() (*pc.Order, error) {
+		calls.Add(1)
+		time.Sleep(10 * time.Millisecond)
+		return &pc.Order{ID: "o1"}, nil
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if o, err := c.ReadOrder("o1", time.Hour, get); err != nil || o.ID != "o1" {
+				t.Errorf("ReadOrder = %v, %v", o, err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d calls for 8 concurrent askers, want 1", n)
+	}
+	if _, err := c.ReadOrder("o1", 0, get); err != nil || calls.Load() != 2 {
+		t.Errorf("a read past the interval made %d calls in all, want 2 (%v)", calls.Load(), err)
+	}
+}
+
+// TestTransferJoinedWhileActive: a group's transfer is joined while the
+// source partner has not answered, and no longer once it ended.
+func TestTransferJoinedWhileActive(t *testing.T) {
+	c := New()
+	g := TransferGroup{Customer: "c", Source: "s", Target: "t", ProductType: "OnlineServicesNCE"}
+	c.TransferStarted(g, "t1")
+	if id, ok := c.ActiveTransfer(g); !ok || id != "t1" {
+		t.Fatalf("active transfer %q, %v", id, ok)
+	}
+	if _, err := c.ReadTransfer(g, "t1", time.Now(), 0, func() (*pc.Transfer, error) {
+		return &pc.Transfer{ID: "t1", Status: pc.TransferCompleted}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if id, ok := c.ActiveTransfer(g); ok {
+		t.Errorf("a completed transfer %q is still joined", id)
+	}
+}
