@@ -3,8 +3,10 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -22,94 +24,159 @@ import (
 
 // authorize is the subscription's authorization phase: it keeps a decision
 // that names the current terms, records a matching policy's authorization
-// for them, or reports that a person must decide. A person's denial stands:
-// for its terms it stops the subscription, and for any other terms only a
-// person decides after it. It ends the pass only on a denial; whether the
-// gate is open is left in the Authorized condition for awaitApproval.
+// for them, or reports that a person must decide (decideAuthorization says
+// which). A person's denial stands: for its terms it stops the
+// subscription, and for any other terms only a person decides after it. It
+// ends the pass only on a denial; whether the gate is open is left in the
+// Authorized condition for awaitApproval.
 func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
-	sub := s.sub
-	if !policy.NeedsAuthorization(s.result.Path) {
-		s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionTrue, v1alpha1.ReasonAuthorizationNotRequired,
-			fmt.Sprintf("The %s path buys and transfers nothing, so it needs only the customer's consent.", s.result.Path))
-		return nil, nil
-	}
-	if confirmed(sub.Status.Operation) {
+	if confirmed(s.sub.Status.Operation) && policy.NeedsAuthorization(s.result.Path) {
 		// Sent under an authorization already checked: what Partner Center
 		// created is followed to its end whatever the spec says now.
 		return nil, nil
 	}
-	approve := fmt.Sprintf("kubectl multichannel approve %s -n %s", sub.Name, sub.Namespace)
-	a := sub.Status.Authorization
-	if a != nil && a.Source == v1alpha1.AuthorizationManual {
-		switch {
-		case a.Decision == v1alpha1.DecisionAuthorizationDenied && (a.Terms == nil || sameTerms(a.Terms, s.terms)):
-			msg := fmt.Sprintf("%s denied the operator's authority to send %s%s; a person with verb approve may lift it: %s.", a.By, describeTerms(s.terms), because(a.Reason), approve)
-			s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionFalse, v1alpha1.ReasonAuthorizationDenied, msg)
-			sub.Status.Phase = v1alpha1.PhaseFailed
-			s.conds.stalled(v1alpha1.ReasonAuthorizationDenied, msg)
-			return done, nil
-		case a.Decision == v1alpha1.DecisionAuthorizationDenied:
-			s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionFalse, v1alpha1.ReasonAwaitingAuthorization, fmt.Sprintf(
-				"%s denied %s; the spec now asks for %s, and after a person's denial only a person decides: %s.", a.By, describeTerms(a.Terms), describeTerms(s.terms), approve))
-			return nil, nil
-		case covers(a, s.terms):
-			s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionTrue, v1alpha1.ReasonAuthorizedByPerson,
-				fmt.Sprintf("Authorized by %s: %s%s.", a.By, describeTerms(a.Terms), because(a.Reason)))
-			return nil, nil
-		}
-	}
-
 	policies := &v1alpha1.ApprovalPolicyList{}
-	if err := r.List(ctx, policies, client.InNamespace(sub.Namespace)); err != nil {
-		return nil, fmt.Errorf("listing ApprovalPolicies in %s: %w", sub.Namespace, err)
+	if err := r.List(ctx, policies, client.InNamespace(s.sub.Namespace)); err != nil {
+		return nil, fmt.Errorf("listing ApprovalPolicies in %s: %w", s.sub.Namespace, err)
 	}
-	sort.Slice(policies.Items, func(i, j int) bool { return policies.Items[i].Name < policies.Items[j].Name })
-	if a != nil && a.Source == v1alpha1.AuthorizationFromPolicy && covers(a, s.terms) {
-		// A policy's authorization stands only while the policy still gives
-		// it: a policy deleted or narrowed before anything was sent no longer
-		// authorizes, and a person may then decide. (Its totals were counted
-		// when it was given.)
-		for i := range policies.Items {
-			p := &policies.Items[i]
-			if v1alpha1.PolicyAuthorizationBy(p.Name) != a.By {
-				continue
-			}
-			if ok, why := policy.Authorizes(p, sub, s.target, s.result.Path); !ok {
-				s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionFalse, v1alpha1.ReasonAwaitingAuthorization, fmt.Sprintf(
-					"ApprovalPolicy %s authorized %s but no longer does (it %s); a person with verb approve can decide: %s.", p.Name, describeTerms(a.Terms), why, approve))
-				return nil, nil
-			}
-			s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionTrue, v1alpha1.ReasonAuthorizedByPolicy,
-				fmt.Sprintf("Authorized by %s: %s.", a.By, describeTerms(a.Terms)))
-			return nil, nil
+	v := decideAuthorization(authorizationInput{
+		sub: s.sub, terms: s.terms, path: s.result.Path, target: s.target, now: s.now, policies: policies.Items,
+		reserve: func(p *v1alpha1.ApprovalPolicy) (bool, string) {
+			return r.totals.reserve(ctx, r.Client, p, s.sub, s.terms)
+		},
+	})
+	s.conds.set(v1alpha1.ConditionAuthorized, v.status, v.reason, v.message)
+	if v.record != nil {
+		s.sub.Status.Authorization = v.record
+		log.FromContext(ctx).Info("subscription authorized by policy", "by", v.record.By, "terms", describeTerms(s.terms))
+	}
+	if v.denied {
+		s.sub.Status.Phase = v1alpha1.PhaseFailed
+		s.conds.stalled(v1alpha1.ReasonAuthorizationDenied, v.message)
+		return done, nil
+	}
+	return nil, nil
+}
+
+// authorizationInput is what the partner's gate decides on.
+type authorizationInput struct {
+	sub      *v1alpha1.CustomerSubscription
+	terms    *v1alpha1.Terms
+	path     v1alpha1.SwitchPath
+	target   *v1alpha1.Partner
+	now      time.Time
+	policies []v1alpha1.ApprovalPolicy
+	// reserve counts the terms against a policy's per-customer limits,
+	// once the policy allows them otherwise.
+	reserve func(*v1alpha1.ApprovalPolicy) (bool, string)
+}
+
+// authorizationVerdict is what the gate says: the Authorized condition,
+// whether a person denied exactly these terms (the subscription fails), and
+// a policy's new authorization to record.
+type authorizationVerdict struct {
+	status  metav1.ConditionStatus
+	reason  string
+	message string
+	denied  bool
+	record  *v1alpha1.Authorization
+}
+
+func open(reason, message string) authorizationVerdict {
+	return authorizationVerdict{status: metav1.ConditionTrue, reason: reason, message: message}
+}
+
+func closed(reason, message string) authorizationVerdict {
+	return authorizationVerdict{status: metav1.ConditionFalse, reason: reason, message: message}
+}
+
+// decideAuthorization is the partner's gate, pure: a path that sends
+// nothing needs none; a person's decision on these terms stands; a
+// policy's earlier authorization stands while the policy still gives it;
+// otherwise the first policy (by name) that authorizes the terms, within
+// its limits, authorizes them now; otherwise a person must decide.
+func decideAuthorization(in authorizationInput) authorizationVerdict {
+	if !policy.NeedsAuthorization(in.path) {
+		return open(v1alpha1.ReasonAuthorizationNotRequired, fmt.Sprintf("The %s path buys and transfers nothing, so it needs only the customer's consent.", in.path))
+	}
+	approve := fmt.Sprintf("kubectl multichannel approve %s -n %s", in.sub.Name, in.sub.Namespace)
+	a := in.sub.Status.Authorization
+	policies := slices.Clone(in.policies)
+	sort.Slice(policies, func(i, j int) bool { return policies[i].Name < policies[j].Name })
+	switch {
+	case a != nil && a.Source == v1alpha1.AuthorizationManual:
+		if v, ok := personsDecision(a, in.terms, approve); ok {
+			return v
 		}
-		s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionFalse, v1alpha1.ReasonAwaitingAuthorization, fmt.Sprintf(
-			"%s authorized %s but the policy no longer exists; a person with verb approve can decide: %s.", a.By, describeTerms(a.Terms), approve))
-		return nil, nil
+	case a != nil && a.Source == v1alpha1.AuthorizationFromPolicy && covers(a, in.terms):
+		return policyStillGives(in, a, policies, approve)
 	}
 	var refusals []string
-	for i := range policies.Items {
-		p := &policies.Items[i]
-		ok, why := policy.Authorizes(p, sub, s.target, s.result.Path)
+	for i := range policies {
+		p := &policies[i]
+		ok, why := policy.Authorizes(p, in.sub, in.target, in.path)
 		if ok {
-			ok, why = r.totals.reserve(ctx, r.Client, p, sub, s.terms)
+			ok, why = in.reserve(p)
 		}
 		if !ok {
 			refusals = append(refusals, fmt.Sprintf("%s %s", p.Name, why))
 			continue
 		}
-		now := metav1.NewTime(s.now)
-		sub.Status.Authorization = &v1alpha1.Authorization{
+		now := metav1.NewTime(in.now)
+		v := open(v1alpha1.ReasonAuthorizedByPolicy, fmt.Sprintf("Authorized by ApprovalPolicy %s: %s.", p.Name, describeTerms(in.terms)))
+		v.record = &v1alpha1.Authorization{
 			Decision: v1alpha1.DecisionAuthorized, By: v1alpha1.PolicyAuthorizationBy(p.Name), At: &now,
-			Source: v1alpha1.AuthorizationFromPolicy, Generation: sub.Generation, Terms: s.terms.DeepCopy(),
-			Reason: fmt.Sprintf("The policy covers partner %s, path %s and offer %s.", s.target.Name, s.result.Path, sub.Spec.Offer.ID),
+			Source: v1alpha1.AuthorizationFromPolicy, Generation: in.sub.Generation, Terms: in.terms.DeepCopy(),
+			Reason: fmt.Sprintf("The policy covers partner %s, path %s and offer %s.", in.target.Name, in.path, in.sub.Spec.Offer.ID),
 		}
-		s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionTrue, v1alpha1.ReasonAuthorizedByPolicy,
-			fmt.Sprintf("Authorized by ApprovalPolicy %s: %s.", p.Name, describeTerms(s.terms)))
-		log.FromContext(ctx).Info("subscription authorized by policy", "policy", p.Name, "terms", describeTerms(s.terms))
-		return nil, nil
+		return v
 	}
-	msg := fmt.Sprintf("No ApprovalPolicy in namespace %s authorizes %s", sub.Namespace, describeTerms(s.terms))
+	return closed(v1alpha1.ReasonAwaitingAuthorization, noPolicyAuthorizes(in, a, refusals, approve))
+}
+
+// personsDecision: a person's denial of these terms stops the
+// subscription; of other terms it leaves the decision to a person; an
+// authorization that covers the terms stands. ok is false when the
+// decision says nothing of these terms.
+func personsDecision(a *v1alpha1.Authorization, terms *v1alpha1.Terms, approve string) (authorizationVerdict, bool) {
+	switch {
+	case a.Decision == v1alpha1.DecisionAuthorizationDenied && (a.Terms == nil || sameTerms(a.Terms, terms)):
+		v := closed(v1alpha1.ReasonAuthorizationDenied, fmt.Sprintf("%s denied the operator's authority to send %s%s; a person with verb approve may lift it: %s.",
+			a.By, describeTerms(terms), because(a.Reason), approve))
+		v.denied = true
+		return v, true
+	case a.Decision == v1alpha1.DecisionAuthorizationDenied:
+		return closed(v1alpha1.ReasonAwaitingAuthorization, fmt.Sprintf(
+			"%s denied %s; the spec now asks for %s, and after a person's denial only a person decides: %s.", a.By, describeTerms(a.Terms), describeTerms(terms), approve)), true
+	case covers(a, terms):
+		return open(v1alpha1.ReasonAuthorizedByPerson, fmt.Sprintf("Authorized by %s: %s%s.", a.By, describeTerms(a.Terms), because(a.Reason))), true
+	}
+	return authorizationVerdict{}, false
+}
+
+// policyStillGives: a policy's authorization stands only while the policy
+// still gives it: a policy deleted or narrowed before anything was sent no
+// longer authorizes, and a person may then decide. (Its totals were counted
+// when it was given.)
+func policyStillGives(in authorizationInput, a *v1alpha1.Authorization, policies []v1alpha1.ApprovalPolicy, approve string) authorizationVerdict {
+	for i := range policies {
+		p := &policies[i]
+		if v1alpha1.PolicyAuthorizationBy(p.Name) != a.By {
+			continue
+		}
+		if ok, why := policy.Authorizes(p, in.sub, in.target, in.path); !ok {
+			return closed(v1alpha1.ReasonAwaitingAuthorization, fmt.Sprintf(
+				"ApprovalPolicy %s authorized %s but no longer does (it %s); a person with verb approve can decide: %s.", p.Name, describeTerms(a.Terms), why, approve))
+		}
+		return open(v1alpha1.ReasonAuthorizedByPolicy, fmt.Sprintf("Authorized by %s: %s.", a.By, describeTerms(a.Terms)))
+	}
+	return closed(v1alpha1.ReasonAwaitingAuthorization, fmt.Sprintf(
+		"%s authorized %s but the policy no longer exists; a person with verb approve can decide: %s.", a.By, describeTerms(a.Terms), approve))
+}
+
+// noPolicyAuthorizes says why no policy authorizes the terms, and who can.
+func noPolicyAuthorizes(in authorizationInput, a *v1alpha1.Authorization, refusals []string, approve string) string {
+	msg := fmt.Sprintf("No ApprovalPolicy in namespace %s authorizes %s", in.sub.Namespace, describeTerms(in.terms))
 	if len(refusals) > maxRefusalsShown {
 		refusals = append(refusals[:maxRefusalsShown], fmt.Sprintf("and %d more", len(refusals)-maxRefusalsShown))
 	}
@@ -119,9 +186,7 @@ func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subsc
 	if a != nil {
 		msg = fmt.Sprintf("The terms changed since %s decided on %s. %s", a.By, describeTerms(a.Terms), msg)
 	}
-	msg += "; a person with verb approve can decide: " + approve + "."
-	s.conds.set(v1alpha1.ConditionAuthorized, metav1.ConditionFalse, v1alpha1.ReasonAwaitingAuthorization, msg)
-	return nil, nil
+	return msg + "; a person with verb approve can decide: " + approve + "."
 }
 
 // maxRefusalsShown bounds the policies a message explains, so that a
