@@ -24,7 +24,9 @@ func TestDecideAuthorization(t *testing.T) {
 		return &v1alpha1.Authorization{Source: source, Decision: d, By: by, Terms: on}
 	}
 	allow := func(*v1alpha1.ApprovalPolicy) (bool, string) { return true, "" }
-	full := func(*v1alpha1.ApprovalPolicy) (bool, string) { return false, "has authorized 5 subscriptions for the customer, its limit" }
+	full := func(*v1alpha1.ApprovalPolicy) (bool, string) {
+		return false, "has authorized 5 subscriptions for the customer, its limit"
+	}
 	for _, tc := range []struct {
 		name     string
 		path     v1alpha1.SwitchPath
@@ -68,7 +70,10 @@ func TestDecideAuthorization(t *testing.T) {
 			}
 			reserve := tc.reserve
 			if reserve == nil {
-				reserve = func(*v1alpha1.ApprovalPolicy) (bool, string) { t.Fatal("a policy's limits were counted"); return false, "" }
+				reserve = func(*v1alpha1.ApprovalPolicy) (bool, string) {
+					t.Fatal("a policy's limits were counted")
+					return false, ""
+				}
 			}
 			v := decideAuthorization(authorizationInput{sub: sub, terms: terms, path: path, target: target, now: time.Now(), policies: tc.policies, reserve: reserve})
 			if v.status != tc.status || v.reason != tc.reason || v.denied != tc.denied || !strings.Contains(v.message, tc.says) {
