@@ -35,20 +35,23 @@ func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subsc
 		// created is followed to its end whatever the spec says now.
 		return nil, nil
 	}
-	policies := &v1alpha1.ApprovalPolicyList{}
-	if err := r.List(ctx, policies, client.InNamespace(s.sub.Namespace)); err != nil {
-		return nil, fmt.Errorf("listing ApprovalPolicies in %s: %w", s.sub.Namespace, err)
-	}
-	v := decideAuthorization(authorizationInput{
-		sub: s.sub, terms: s.terms, path: s.result.Path, target: s.target, now: s.now, policies: policies.Items,
+	in := authorizationInput{sub: s.sub, terms: s.terms, path: s.result.Path, target: s.target, now: s.now,
 		reserve: func(p *v1alpha1.ApprovalPolicy) (bool, string) {
 			return r.totals.reserve(ctx, r.Client, p, s.sub, s.terms)
-		},
-	})
+		}}
+	if needsPolicies(in) {
+		policies := &v1alpha1.ApprovalPolicyList{}
+		if err := r.List(ctx, policies, client.InNamespace(s.sub.Namespace)); err != nil {
+			return nil, fmt.Errorf("listing ApprovalPolicies in %s: %w", s.sub.Namespace, err)
+		}
+		in.policies = policies.Items
+	}
+	v := decideAuthorization(in)
 	s.conds.set(v1alpha1.ConditionAuthorized, v.status, v.reason, v.message)
 	if v.record != nil {
 		s.sub.Status.Authorization = v.record
-		log.FromContext(ctx).Info("subscription authorized by policy", "by", v.record.By, "terms", describeTerms(s.terms))
+		name, _ := v1alpha1.AuthorizingPolicy(v.record)
+		log.FromContext(ctx).Info("subscription authorized by policy", "policy", name, "terms", describeTerms(s.terms))
 	}
 	if v.denied {
 		s.sub.Status.Phase = v1alpha1.PhaseFailed
@@ -90,7 +93,22 @@ func closed(reason, message string) authorizationVerdict {
 	return authorizationVerdict{status: metav1.ConditionFalse, reason: reason, message: message}
 }
 
-// decideAuthorization is the partner's gate, pure: a path that sends
+// needsPolicies says whether the decision reads the namespace's policies:
+// not for a path that sends nothing, nor when a person's decision speaks
+// for these terms.
+func needsPolicies(in authorizationInput) bool {
+	if !policy.NeedsAuthorization(in.path) {
+		return false
+	}
+	if a := in.sub.Status.Authorization; a != nil && a.Source == v1alpha1.AuthorizationManual {
+		_, decided := personsDecision(a, in.terms, "")
+		return !decided
+	}
+	return true
+}
+
+// decideAuthorization is the partner's gate, pure but for in.reserve (which
+// counts the terms against a policy's per-customer limits): a path that sends
 // nothing needs none; a person's decision on these terms stands; a
 // policy's earlier authorization stands while the policy still gives it;
 // otherwise the first policy (by name) that authorizes the terms, within

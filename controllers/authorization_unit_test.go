@@ -58,6 +58,9 @@ func TestDecideAuthorization(t *testing.T) {
 			status: metav1.ConditionFalse, reason: v1alpha1.ReasonAwaitingAuthorization, says: "all has authorized 5 subscriptions"},
 		{name: "no policy for the partner", policies: []v1alpha1.ApprovalPolicy{trusts("other", "fabrikam")}, reserve: allow,
 			status: metav1.ConditionFalse, reason: v1alpha1.ReasonAwaitingAuthorization, says: "kubectl multichannel approve sub -n ns"},
+		{name: "a person authorized other terms: the policies decide", decision: decided(v1alpha1.AuthorizationManual, v1alpha1.DecisionAuthorized, "ada", other),
+			policies: []v1alpha1.ApprovalPolicy{trusts("all", "contoso")}, reserve: allow, status: metav1.ConditionTrue, reason: v1alpha1.ReasonAuthorizedByPolicy,
+			recordBy: v1alpha1.PolicyAuthorizationBy("all")},
 		{name: "terms changed since a policy authorized", decision: decided(v1alpha1.AuthorizationFromPolicy, v1alpha1.DecisionAuthorized, v1alpha1.PolicyAuthorizationBy("all"), other),
 			status: metav1.ConditionFalse, reason: v1alpha1.ReasonAwaitingAuthorization, says: "The terms changed since"},
 	} {
@@ -75,7 +78,15 @@ func TestDecideAuthorization(t *testing.T) {
 					return false, ""
 				}
 			}
-			v := decideAuthorization(authorizationInput{sub: sub, terms: terms, path: path, target: target, now: time.Now(), policies: tc.policies, reserve: reserve})
+			in := authorizationInput{sub: sub, terms: terms, path: path, target: target, now: time.Now(), policies: tc.policies, reserve: reserve}
+			// The policies are read unless the path sends nothing or a
+			// person's decision speaks for these terms.
+			wantRead := tc.reason != v1alpha1.ReasonAuthorizationNotRequired && tc.reason != v1alpha1.ReasonAuthorizedByPerson && !tc.denied &&
+				!strings.Contains(tc.says, "only a person decides")
+			if needsPolicies(in) != wantRead {
+				t.Errorf("needsPolicies = %t, want %t", needsPolicies(in), wantRead)
+			}
+			v := decideAuthorization(in)
 			if v.status != tc.status || v.reason != tc.reason || v.denied != tc.denied || !strings.Contains(v.message, tc.says) {
 				t.Errorf("verdict %+v", v)
 			}

@@ -23,14 +23,16 @@ import (
 
 // opState is where a subscription's operation stands, derived from
 // status.operation and, for recorded against sent, from what this process
-// knows. The operation moves none -> recorded -> sent -> confirmed -> ended,
-// with refused between sent and the next send (docs/architecture.md).
+// knows. The operation moves none -> recorded -> sent -> confirmed -> ended;
+// a refused send goes back to recorded (it created nothing) once the
+// refusal is cleared, or ends (docs/architecture.md).
 type opState int
 
 const (
 	// opNone: this path has no operation yet (or only another path's, ended).
 	opNone opState = iota
-	// opRecorded: recorded, and this process knows it never sent it.
+	// opRecorded: recorded, and this process knows it created nothing: it
+	// never sent it, or every send was refused.
 	opRecorded
 	// opSent: recorded and maybe sent: it is sent again with the same ID,
 	// and Partner Center answers with what the first send created.

@@ -16,6 +16,7 @@ func TestOperationState(t *testing.T) {
 	now := metav1.Now()
 	transfer := v1alpha1.OperationCreateTransfer
 	r.unsent.recorded("never-sent")
+	r.unsent.refusedUnsent("refused-then-cleared", "HTTP 400: no")
 	r.unsent.recorded("sent")
 	r.unsent.sending("sent")
 	for _, tc := range []struct {
@@ -28,6 +29,7 @@ func TestOperationState(t *testing.T) {
 		{"recorded here, never sent", &v1alpha1.Operation{ID: "never-sent", Type: transfer}, opRecorded},
 		{"sent by this process", &v1alpha1.Operation{ID: "sent", Type: transfer}, opSent},
 		{"recorded by another process", &v1alpha1.Operation{ID: "unknown", Type: transfer}, opSent},
+		{"refused, the refusal cleared: it created nothing", &v1alpha1.Operation{ID: "refused-then-cleared", Type: transfer}, opRecorded},
 		{"refused", &v1alpha1.Operation{ID: "sent", Type: transfer, Refusal: "HTTP 400: no"}, opRefused},
 		{"confirmed", &v1alpha1.Operation{ID: "sent", Type: transfer, ExternalID: "t-1"}, opConfirmed},
 		{"ended", &v1alpha1.Operation{ID: "sent", Type: transfer, ExternalID: "t-1", CompletedAt: &now}, opEnded},

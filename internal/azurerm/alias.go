@@ -36,8 +36,8 @@ type Subscription struct {
 // CreateSubscription asks ARM for an Azure subscription named displayName
 // under billingScope (PartnerBillingScope's), as a Production workload,
 // through a PUT of the subscription alias. It sends the PUT once (azcore
-// repeats it only after a transport error, 408, 429 or 5xx, which the alias
-// makes safe) and returns ARM's answer without waiting for the
+// repeats it only after a transport error, 408 or 5xx, which the alias
+// makes safe; a 429 returns at once) and returns ARM's answer without waiting for the
 // subscription: Accepted at first, the alias's current state when it
 // already exists. A failure is an *Error when ARM answered.
 func (c *Client) CreateSubscription(ctx context.Context, alias, displayName, billingScope string) (*Subscription, error) {

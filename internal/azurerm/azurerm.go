@@ -145,8 +145,9 @@ func clientOptions(endpoint, audience string, hc *http.Client) *arm.ClientOption
 			}},
 			Transport: transport{apiretry.NoRedirects(hc, "Azure Resource Manager")},
 			// 429 is not waited out inside a call: it returns at once, and
-			// the caller tries again later, as for Partner Center and Graph.
-			// A 5xx's Retry-After is waited at most MaxRetryDelay.
+			// the caller tries again later. A 5xx is retried after its
+			// Retry-After only when that is at most MaxRetryDelay (azcore
+			// returns a longer one's answer at once).
 			Retry: policy.RetryOptions{MaxRetries: MaxRetries, MaxRetryDelay: MaxRetryDelay, StatusCodes: retriedStatusCodes},
 		},
 		DisableRPRegistration: true,

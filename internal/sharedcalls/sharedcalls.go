@@ -17,7 +17,7 @@ import (
 
 // Calls holds what many objects have in common in Partner Center, so that
 // they share the calls too:
-//   - one transfer per customer, source partner and target partner: a
+//   - one transfer per customer, pair of partners and kind of product: a
 //     new-commerce transfer carries whatever the source partner accepts, so
 //     every subscription moving between the same two partners for one
 //     customer joins the transfer under way instead of asking for another;
@@ -110,8 +110,7 @@ func (s *Calls) TransferRecorded(g TransferGroup, uid types.UID) {
 	s.pending[g] = pendingTransfer{at: time.Now(), by: uid}
 }
 
-// TransferStarted records the group's new transfer; transferFailed forgets
-// that one was being asked for.
+// TransferStarted records the group's new transfer.
 func (s *Calls) TransferStarted(g TransferGroup, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -119,6 +118,8 @@ func (s *Calls) TransferStarted(g TransferGroup, id string) {
 	delete(s.pending, g)
 }
 
+// TransferFailed forgets that the group's transfer was being asked for:
+// the others ask for their own.
 func (s *Calls) TransferFailed(g TransferGroup) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
