@@ -172,16 +172,14 @@ func (r *CustomerSubscriptionReconciler) azureSubscriptionState(s *subscriptionS
 // azureFailed: ARM refused the request (final: nothing was created), or
 // failed in a way a retry may fix (retried with backoff, same alias).
 func (r *CustomerSubscriptionReconciler) azureFailed(s *subscriptionScope, op *v1alpha1.Operation, doing string, err error) (*ctrl.Result, error) {
-	var armErr *azurerm.Error
 	if azurerm.IsRefused(err) && op.ExternalID == "" && !errors.Is(err, azurerm.ErrAliasNotFound) {
 		now := metav1.NewTime(s.now)
 		op.CompletedAt, op.Refusal = &now, truncate(err.Error(), 1024)
 		r.fail(s, v1alpha1.ReasonAzureSubscriptionFailed, fmt.Sprintf("Azure Resource Manager refused %s: %v; nothing was created.", doing, err))
 		return done, nil
 	}
-	if errors.As(err, &armErr) && armErr.StatusCode == 429 {
-		s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Azure Resource Manager throttled %s; retrying.", doing))
-		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+	if res := r.polls.Throttled(s.sub.UID, err); res != nil {
+		return res, nil // held for ARM's Retry-After; the status says nothing new
 	}
 	s.conds.progressing(v1alpha1.ReasonPartnerCenterError, fmt.Sprintf("Azure Resource Manager failed while %s: %v; retrying with the same alias.", doing, err))
 	return nil, fmt.Errorf("%s for CustomerSubscription %s/%s: %w", doing, s.sub.Namespace, s.sub.Name, err)

@@ -247,4 +247,7 @@ func TestNoRedirectNoRetry(t *testing.T) {
 	if !errors.As(err, &e) || e.StatusCode != 429 || azurerm.IsRefused(err) || len(rec.all()) != 1 {
 		t.Errorf("429: %v, %d requests after %v; want one, returned at once", err, len(rec.all()), time.Since(start))
 	}
+	if after, ok := apiretry.ThrottledFor(err); !ok || after != time.Second {
+		t.Errorf("429 with Retry-After 1: throttled for %v (%t), want 1s", after, ok)
+	}
 }

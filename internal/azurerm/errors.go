@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+
+	"github.com/partnerops/multichannel-operator/internal/apiretry"
 )
 
 // ErrAliasNotFound: ARM knows no subscription alias of that name in the
@@ -90,5 +93,18 @@ func armError(err error) error {
 	if e.Message == "" {
 		e.Message = http.StatusText(re.StatusCode)
 	}
+	if re.StatusCode == http.StatusTooManyRequests {
+		// Throttled: the caller waits what ARM asks before any call, as it
+		// does for Partner Center and Graph.
+		after, ok := apiretry.RetryAfter(re.RawResponse.Header.Get("Retry-After"), time.Now())
+		if !ok {
+			after = DefaultThrottledWait
+		}
+		return &apiretry.ThrottledError{Op: "Azure Resource Manager", After: max(after, apiretry.MinThrottledWait), Err: e}
+	}
 	return e
 }
+
+// DefaultThrottledWait is how long a 429 without Retry-After makes the
+// caller wait.
+const DefaultThrottledWait = 10 * time.Second
