@@ -31,10 +31,9 @@ func (r *ApprovalPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := r.Get(ctx, req.NamespacedName, policy); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	p := beginPass(ctx, r.Client, nil, "ApprovalPolicy", policy, &policy.Status.Conditions)
+	p := beginPass(ctx, r.Client, nil, "ApprovalPolicy", policy, &policy.Status.Conditions, &policy.Status.ObservedGeneration)
 	defer func() { retErr = p.finish(ctx, res, retErr, false) }()
 	conds := p.conds
-	policy.Status.ObservedGeneration = policy.Generation
 
 	if sel := policy.Spec.PartnerSelector; sel != nil {
 		if _, err := metav1.LabelSelectorAsSelector(sel); err != nil {

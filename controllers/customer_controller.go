@@ -47,7 +47,7 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err := r.Get(ctx, req.NamespacedName, customer); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	p := beginPass(ctx, r.Client, r.recorder, "Customer", customer, &customer.Status.Conditions)
+	p := beginPass(ctx, r.Client, r.recorder, "Customer", customer, &customer.Status.Conditions, &customer.Status.ObservedGeneration)
 	invitations := &invitationScope{customer: customer, conds: p.conds, now: r.opts.Clock.Now(),
 		event: func(eventType, reason, format string, args ...any) {
 			p.event(nil, eventType, reason, "Invite", format, args...)
@@ -89,7 +89,6 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if invitations.stalled != "" {
 		p.conds.stalled(v1alpha1.ReasonDeliveryFailed, invitations.stalled)
 	}
-	customer.Status.ObservedGeneration = customer.Generation
 	return ctrl.Result{RequeueAfter: sooner(readAgain, remindAgain)}, nil
 }
 
@@ -124,7 +123,6 @@ func (r *CustomerReconciler) claim(ctx context.Context, conds conditions, custom
 			customer.Spec.TenantID, holderName(holder))
 		conds.set(v1alpha1.ConditionTenantClaimed, metav1.ConditionFalse, v1alpha1.ReasonTenantClaimedElsewhere, msg)
 		conds.stalled(v1alpha1.ReasonTenantClaimedElsewhere, msg)
-		customer.Status.ObservedGeneration = customer.Generation
 		return false, nil
 	}
 	conds.set(v1alpha1.ConditionTenantClaimed, metav1.ConditionTrue, v1alpha1.ReasonTenantClaimed,

@@ -80,12 +80,9 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 	// Every Partner Center call made for this object carries its UID, so
 	// they can be followed together in Partner Center's logs.
 	ctx = pc.WithCorrelationID(ctx, string(sub.UID))
-	p := beginPass(ctx, r.Client, r.recorder, "CustomerSubscription", sub, &sub.Status.Conditions)
+	p := beginPass(ctx, r.Client, r.recorder, "CustomerSubscription", sub, &sub.Status.Conditions, &sub.Status.ObservedGeneration)
 	s := &subscriptionScope{pass: p, sub: sub, now: r.opts.Clock.Now(), conds: p.conds}
 	defer func() {
-		if retErr == nil {
-			sub.Status.ObservedGeneration = sub.Generation
-		}
 		if op := sub.Status.Operation; op != nil && op.CompletedAt == nil {
 			// An operation that has not ended may have been sent: whatever a
 			// gate says now, the subscription is Switching, so the spec it

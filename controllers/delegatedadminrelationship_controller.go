@@ -80,12 +80,9 @@ func (r *DelegatedAdminRelationshipReconciler) Reconcile(ctx context.Context, re
 		}
 	}
 
-	p := beginPass(ctx, r.Client, r.recorder, "DelegatedAdminRelationship", obj, &obj.Status.Conditions)
+	p := beginPass(ctx, r.Client, r.recorder, "DelegatedAdminRelationship", obj, &obj.Status.Conditions, &obj.Status.ObservedGeneration)
 	s := &gdapScope{pass: p, obj: obj, now: r.opts.Clock.Now(), conds: p.conds}
 	defer func() {
-		if retErr == nil {
-			obj.Status.ObservedGeneration = obj.Generation
-		}
 		r.events(p, obj)
 		retErr = p.finish(ctx, res, retErr, false) // only the operator writes this status
 	}()

@@ -45,18 +45,16 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	p := beginPass(ctx, r.Client, r.recorder, "Partner", partner, &partner.Status.Conditions)
+	p := beginPass(ctx, r.Client, r.recorder, "Partner", partner, &partner.Status.Conditions, &partner.Status.ObservedGeneration)
 	defer func() { retErr = p.finish(ctx, res, retErr, false) }()
 	conds := p.conds
 
+	// Every outcome below but an error reading the Secret ends the pass
+	// without an error: it judged the current spec (finish records its
+	// generation), so a Partner Stalled on its credentials reads as Failed,
+	// not InProgress (kstatus).
 	pcClient, err := r.clients.refresh(ctx, partner)
 	var credErr *credentialsError
-	if err == nil || errors.Is(err, errReferenceOnly) || errors.As(err, &credErr) {
-		// This pass judges the current spec, whatever it concludes, so that
-		// a Partner Stalled on its credentials reads as Failed, not
-		// InProgress (kstatus); only an error reading the Secret does not.
-		partner.Status.ObservedGeneration = partner.Generation
-	}
 	switch {
 	case errors.Is(err, errReferenceOnly) && partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller:
 		conds.remove(v1alpha1.ConditionAppUserCalls)

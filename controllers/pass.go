@@ -34,6 +34,10 @@ type pass[T client.Object] struct {
 	obj      T
 	conds    conditions
 	events   []event
+	// observed is the object's status.observedGeneration, which finish
+	// sets, and only finish: a pass that ended without an error judged
+	// the spec it read.
+	observed *int64
 }
 
 type event struct {
@@ -41,11 +45,12 @@ type event struct {
 	eventType, reason, action, message string
 }
 
-// beginPass snapshots obj; conds edits the conditions at list, stamped with generation.
-func beginPass[T client.Object](ctx context.Context, c client.Client, rec recorder.EventRecorder, kind string, obj T, list *[]metav1.Condition) *pass[T] {
+// beginPass snapshots obj; conds edits the conditions at list, stamped with
+// generation; observed is obj's status.observedGeneration.
+func beginPass[T client.Object](ctx context.Context, c client.Client, rec recorder.EventRecorder, kind string, obj T, list *[]metav1.Condition, observed *int64) *pass[T] {
 	return &pass[T]{
 		client: c, recorder: rec, kind: kind, log: log.FromContext(ctx),
-		before: obj.DeepCopyObject().(T), obj: obj,
+		before: obj.DeepCopyObject().(T), obj: obj, observed: observed,
 		conds: conditions{list: list, generation: obj.GetGeneration(), outcome: &outcome{}},
 	}
 }
@@ -78,13 +83,17 @@ func (p *pass[T]) phaseChanged(from, to string, warning bool, subject string) {
 	p.event(nil, eventType, to, "Reconcile", "%s", msg)
 }
 
-// finish summarizes the pass, writes the status and emits the events. A
+// finish summarizes the pass, sets observedGeneration when the pass ended
+// without an error, writes the status and emits the events. A
 // pass that failed before deciding anything says so in Reconciling. locked
 // makes the write carry resourceVersion: a pass that changed a status field
 // a person also writes (a decision) must not overwrite one written since it
 // read the object; other writes merge, so that metadata written meanwhile
 // (by Argo CD or Flux) does not make them conflict.
 func (p *pass[T]) finish(ctx context.Context, res ctrl.Result, err error, locked bool) error {
+	if err == nil {
+		*p.observed = p.obj.GetGeneration()
+	}
 	p.conds.summarize(err)
 	if equality.Semantic.DeepEqual(p.before, p.obj) {
 		return err

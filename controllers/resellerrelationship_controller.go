@@ -65,12 +65,9 @@ func (r *ResellerRelationshipReconciler) Reconcile(ctx context.Context, req ctrl
 	// Every Partner Center call made for this object carries its UID, so
 	// they can be followed together in Partner Center's logs.
 	ctx = pc.WithCorrelationID(ctx, string(rr.UID))
-	p := beginPass(ctx, r.Client, r.recorder, "ResellerRelationship", rr, &rr.Status.Conditions)
+	p := beginPass(ctx, r.Client, r.recorder, "ResellerRelationship", rr, &rr.Status.Conditions, &rr.Status.ObservedGeneration)
 	s := &relationshipScope{pass: p, rr: rr, now: r.opts.Clock.Now(), conds: p.conds}
 	defer func() {
-		if retErr == nil {
-			rr.Status.ObservedGeneration = rr.Generation
-		}
 		before, phase := p.before.Status.Phase, rr.Status.Phase
 		p.phaseChanged(string(before), string(phase), phase == v1alpha1.RelationshipDenied || phase == v1alpha1.RelationshipExpired,
 			"Reseller relationship with partner "+rr.Spec.PartnerRef+" is "+string(phase))
