@@ -105,14 +105,19 @@ func confirmed(op *v1alpha1.Operation) bool {
 func (r *CustomerSubscriptionReconciler) abandonUnwantedOperation(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
 	st := &s.sub.Status
 	op := st.Operation
-	if op == nil || op.CompletedAt != nil || op.ExternalID != "" || sameTerms(op.Terms, s.terms) {
+	if op == nil || sameTerms(op.Terms, s.terms) {
 		return nil, nil
 	}
-	if op.Refusal == "" && !r.unsent.neverSent(op.ID) {
+	switch r.operationState(op, op.Type) {
+	case opNone, opConfirmed, opEnded:
+		return nil, nil // confirmed: followed to its end (finishOperationInFlight)
+	case opSent:
 		s.conds.stalled(v1alpha1.ReasonOperationInDoubt, fmt.Sprintf(
 			"Operation %s (%s) records %s and may have reached Partner Center (request ID %s) before the spec changed to ask for %s; it is neither sent again nor abandoned. Restore the spec to finish it, or check Partner Center for request ID %s and delete the subscription (what Partner Center holds stays).",
 			op.ID, op.Type, describeTerms(op.Terms), op.ID, describeTerms(s.terms), op.ID))
 		return done, nil
+	case opRecorded, opRefused:
+		// Known to have created nothing: abandoned below.
 	}
 	now := metav1.NewTime(s.now)
 	op.CompletedAt = &now
