@@ -68,11 +68,11 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 		return ctrl.Result{}, err
 	}
 	msg := summarizeRelationships(customer, list.Items)
-	access, err := r.adminAccess(ctx, customer)
-	if err != nil {
+	gdaps := &v1alpha1.DelegatedAdminRelationshipList{}
+	if err := r.List(ctx, gdaps, client.InNamespace(customer.Namespace), client.MatchingFields{indexCustomerRef: customer.Name}); err != nil {
 		return ctrl.Result{}, err
 	}
-	customer.Status.AdminAccess = access
+	customer.Status.AdminAccess = adminAccess(gdaps.Items)
 	readAgain, err := r.reconcileAgreement(ctx, &agreementScope{customer: customer, conds: p.conds, now: invitations.now,
 		event: func(eventType, reason, format string, args ...any) {
 			p.event(nil, eventType, reason, "ConfirmAgreement", format, args...)
@@ -81,7 +81,7 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	remindAgain, err := r.reconcileInvitations(ctx, invitations, list.Items)
+	remindAgain, err := r.reconcileInvitations(ctx, invitations, list.Items, gdaps.Items)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -165,13 +165,9 @@ func summarizeRelationships(customer *v1alpha1.Customer, items []v1alpha1.Resell
 
 // adminAccess lists, per partner, the roles of its active GDAP relationships
 // with the customer, and when the last of them ends.
-func (r *CustomerReconciler) adminAccess(ctx context.Context, customer *v1alpha1.Customer) ([]v1alpha1.CustomerAdminAccess, error) {
-	list := &v1alpha1.DelegatedAdminRelationshipList{}
-	if err := r.List(ctx, list, client.InNamespace(customer.Namespace), client.MatchingFields{indexCustomerRef: customer.Name}); err != nil {
-		return nil, err
-	}
+func adminAccess(gdaps []v1alpha1.DelegatedAdminRelationship) []v1alpha1.CustomerAdminAccess {
 	byPartner := map[string]*v1alpha1.CustomerAdminAccess{}
-	for _, g := range list.Items {
+	for _, g := range gdaps {
 		if g.Status.Phase != v1alpha1.GDAPActive && g.Status.Phase != v1alpha1.GDAPExpiring {
 			continue
 		}
@@ -195,7 +191,7 @@ func (r *CustomerReconciler) adminAccess(ctx context.Context, customer *v1alpha1
 		out = append(out, *a)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Partner < out[j].Partner })
-	return out, nil
+	return out
 }
 
 // SetupWithManager registers the reconciler and what it watches with mgr.

@@ -13,7 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 )
@@ -165,13 +164,9 @@ func deliveryID(c *v1alpha1.Customer, partner string, round, reminder int32) str
 }
 
 // reconcileInvitations runs the invitation step; it returns when to look again.
-func (r *CustomerReconciler) reconcileInvitations(ctx context.Context, s *invitationScope, rrs []v1alpha1.ResellerRelationship) (time.Duration, error) {
-	gdaps := &v1alpha1.DelegatedAdminRelationshipList{}
-	if err := r.List(ctx, gdaps, client.InNamespace(s.customer.Namespace), client.MatchingFields{indexCustomerRef: s.customer.Name}); err != nil {
-		return 0, err
-	}
-	asks := actionsByPartner(s.customer, rrs, gdaps.Items)
-	s.updateActions(asks, rrs, gdaps.Items)
+func (r *CustomerReconciler) reconcileInvitations(ctx context.Context, s *invitationScope, rrs []v1alpha1.ResellerRelationship, gdaps []v1alpha1.DelegatedAdminRelationship) (time.Duration, error) {
+	asks := actionsByPartner(s.customer, rrs, gdaps)
+	s.updateActions(asks, rrs, gdaps)
 	var states []invitationState
 	var next time.Duration
 	for i := range s.customer.Status.Invitations {
