@@ -461,6 +461,7 @@ type AzureSource struct {
 // +kubebuilder:validation:XValidation:rule="self.serviceType != 'LicenseBased' || (has(self.term) && has(self.term.endDate))",message="term.endDate is required for LicenseBased subscriptions",fieldPath=".term"
 // +kubebuilder:validation:XValidation:rule="self.serviceType == 'LicenseBased' ? has(self.quantity) : !has(self.quantity)",message="quantity is the number of licenses: it is required for LicenseBased subscriptions and not allowed for UsageBased ones",fieldPath=".quantity"
 // +kubebuilder:validation:XValidation:rule="self.serviceType == 'UsageBased' || !has(self.azure)",message="azure applies only to UsageBased subscriptions",fieldPath=".azure"
+// +kubebuilder:validation:XValidation:rule="!has(self.transferID) || self.channel.type == 'CSP'",message="transferID names a transfer from another CSP partner: channel.type must be CSP",fieldPath=".transferID"
 type CustomerSubscriptionSpec struct {
 	// customerRef is the name of the Customer, in the same namespace, that owns the subscription.
 	// +required
@@ -530,6 +531,17 @@ type CustomerSubscriptionSpec struct {
 	// keeps the subscription's own term, an Azure plan has none.
 	// +optional
 	Purchase *Purchase `json:"purchase,omitempty"`
+
+	// transferID names a transfer already under way in Partner Center, created
+	// outside the operator (in Partner Center's UI, or before the operator
+	// managed this subscription), that moves this subscription to the support
+	// partner. On the TransferSubscription path the operator follows that
+	// transfer instead of creating one: it sends nothing, and shows the
+	// transfer's progress as if it had sent it. kubectl multichannel import
+	// writes it. Only for subscriptions bought from a CSP partner.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
+	TransferID string `json:"transferID,omitempty"`
 }
 
 // Eligibility is the result of the multichannel decision table for a subscription.
