@@ -115,6 +115,7 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 		r.requireAuthorityHere,
 		r.beginNextAttempt,
 		r.ensureRelationship,
+		r.followAdoptedTransfer,
 		r.authorize,
 		r.awaitApproval,
 		r.switchSubscription,

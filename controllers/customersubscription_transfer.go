@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
@@ -68,6 +69,72 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
 	s.conds.progressing(v1alpha1.ReasonAwaitingTransfer, fmt.Sprintf("Waiting for partner %s to accept transfer %s (it expires %s).", source, t.ID, formatTime(t.ExpirationTime)))
 	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+}
+
+// followAdoptedTransfer: a transfer under way that was created outside the
+// operator, named by spec.transferID, is followed instead of created. The
+// operator sends nothing for it, so it needs no authorization: the first
+// pass checks that Partner Center holds that transfer for this customer and
+// these partners, and records it as the operation, adopted; every pass
+// after follows it as one the operator sent.
+func (r *CustomerSubscriptionReconciler) followAdoptedTransfer(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	id := s.sub.Spec.TransferID
+	if id == "" || s.result.Path != v1alpha1.PathPartnerSwitch {
+		return nil, nil
+	}
+	op := s.sub.Status.Operation
+	switch {
+	case op != nil && op.Type == v1alpha1.OperationCreateTransfer && op.ExternalID == id:
+		return r.followTransfer(ctx, s, op)
+	case op != nil && op.CompletedAt == nil:
+		return nil, nil // another operation is in flight: the path follows it first
+	}
+	return r.adoptTransfer(ctx, s, id)
+}
+
+// adoptTransfer reads the transfer spec.transferID names and, when it is
+// the support partner's transfer from the channel's partner for this
+// customer, records it as the subscription's operation and follows it.
+func (r *CustomerSubscriptionReconciler) adoptTransfer(ctx context.Context, s *subscriptionScope, id string) (*ctrl.Result, error) {
+	pcClient, res, err := r.targetClient(ctx, s)
+	if pcClient == nil {
+		return res, err
+	}
+	t, err := r.shared.ReadTransfer(transferGroupOf(s), id, s.now, r.opts.PollInterval, func() (*pc.Transfer, error) {
+		return pcClient.GetTransfer(ctx, s.customer.Spec.TenantID, id)
+	})
+	if err != nil && !pc.IsNotFound(err) {
+		return r.partnerCenterFailed(s, "reading transfer "+id+" (spec.transferID)", err)
+	}
+	if why := notAdoptable(s, t); why != "" {
+		s.conds.stalled(v1alpha1.ReasonTransferNotAdoptable, fmt.Sprintf("spec.transferID %s: %s; correct or remove spec.transferID.", id, why))
+		return done, nil
+	}
+	attempt := nextAttempt(s.sub.Status)
+	typ := v1alpha1.OperationCreateTransfer
+	op := &v1alpha1.Operation{ID: operationID(s.sub, typ, attempt), Type: typ, Attempt: attempt, StartedAt: timePtr(t.CreatedTime, s.now),
+		ExternalID: id, Terms: s.terms.DeepCopy(), Adopted: true}
+	if s.sub.Status.Operation != nil {
+		retireOperation(&s.sub.Status) // an ended operation of an earlier attempt
+	}
+	s.sub.Status.Operation = op
+	s.event(nil, corev1.EventTypeNormal, "AdoptedTransfer", "FollowTransfer",
+		"Transfer %s from partner %s, created outside the operator, moves this subscription: operation %s follows it and sends nothing.", id, s.channelPartner.Name, op.ID)
+	return r.followTransfer(ctx, s, op)
+}
+
+// notAdoptable says why t, read for spec.transferID, cannot be this
+// subscription's transfer, or "".
+func notAdoptable(s *subscriptionScope, t *pc.Transfer) string {
+	switch {
+	case t == nil:
+		return fmt.Sprintf("partner %s has no such transfer for customer %s in Partner Center", s.target.Name, s.customer.Name)
+	case !strings.EqualFold(t.SourcePartnerTenantID, s.channelPartner.Spec.TenantID):
+		return fmt.Sprintf("the transfer is from partner tenant %s, not from %s (spec.channel.partnerRef, tenant %s)", t.SourcePartnerTenantID, s.channelPartner.Name, s.channelPartner.Spec.TenantID)
+	case len(t.LineItems) > 0 && lineItemOf(t, s.sub.Spec.SubscriptionID) == nil:
+		return fmt.Sprintf("the transfer does not carry subscription %s", s.sub.Spec.SubscriptionID)
+	}
+	return ""
 }
 
 // joinableTransfer is the transfer a new transfer operation joins: the

@@ -649,6 +649,11 @@ type Operation struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	Refusal string `json:"refusal,omitempty"`
+
+	// adopted says the operation was created outside the operator (the transfer
+	// spec.transferID names); the operator sent nothing and follows it.
+	// +optional
+	Adopted bool `json:"adopted,omitempty"`
 }
 
 // CustomerSubscriptionStatus is what the operator last decided and observed.

@@ -31,7 +31,10 @@ const (
 	ReasonCompleted                  = "Completed"
 	ReasonTransferExpired            = "TransferExpired"
 	ReasonTransferFailed             = "TransferFailed"
-	ReasonPartnerCenterRejected      = "PartnerCenterRejected"
+	// ReasonTransferNotAdoptable: spec.transferID names a transfer Partner
+	// Center does not hold for this customer and these partners.
+	ReasonTransferNotAdoptable  = "TransferNotAdoptable"
+	ReasonPartnerCenterRejected = "PartnerCenterRejected"
 	// ReasonOperationInDoubt: an operation that may have reached Partner
 	// Center records terms the spec no longer asks for; a person decides.
 	ReasonOperationInDoubt      = "OperationInDoubt"

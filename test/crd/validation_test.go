@@ -131,6 +131,8 @@ func TestInvalidManifestsRejected(t *testing.T) {
 		{"quantity zero", "License", `spec: {quantity: 0}`, "spec.quantity", "should be greater than or equal to 1"},
 		{"quantity on usage-based", "Azure", `spec: {quantity: 3}`, "spec.quantity", "not allowed for UsageBased"},
 		{"license without quantity", "License", `spec: {quantity: null}`, "spec.quantity", "required for LicenseBased"},
+		{"transferID on a non-CSP channel", "Azure", `spec: {transferID: 0f6c2d1e-3a4b-4c5d-8e9f-0a1b2c3d4e5f}`, "spec.transferID", "channel.type must be CSP"},
+		{"transferID not a GUID", "License", `spec: {transferID: transfer-1}`, "spec.transferID", "should match"},
 		{"azure on license-based", "License", `spec: {azure: {sourceDisposition: Coexist}}`, "spec.azure", "azure applies only to UsageBased"},
 		{"CancelServices without services", "Azure", `spec: {azure: {sourceDisposition: CancelServices}}`, "spec.azure.services", "required when sourceDisposition is CancelServices"},
 		{"services with Coexist", "Azure", `spec: {azure: {services: [vm-1]}}`, "spec.azure.services", "not allowed otherwise"},
