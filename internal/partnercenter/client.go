@@ -118,6 +118,9 @@ type Config struct {
 	// and the one it was built with may be refused or expire. It must not
 	// log the token.
 	OnRefreshTokenRenewed func(refreshToken string)
+	// Now is the clock the activity log's input checks read (how far back
+	// a window may start); nil is time.Now.
+	Now func() time.Time
 }
 
 // Client calls Partner Center on behalf of one partner tenant. It is safe for
@@ -128,6 +131,7 @@ type Client struct {
 	app      oauth2.TokenSource // client credentials
 	user     oauth2.TokenSource // App+User: refresh token; nil without one
 	sender   *apiretry.Sender
+	now      func() time.Time
 }
 
 // New returns a Client for cfg.
@@ -160,8 +164,12 @@ func New(cfg Config) (*Client, error) {
 		user = entra.UserTokens(tokens, UserScope, cfg.OnRefreshTokenRenewed)
 	}
 	retry := cfg.Retry.WithDefaults()
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Client{
-		endpoint: endpoint, tenantID: cfg.TenantID, app: app, user: user,
+		endpoint: endpoint, tenantID: cfg.TenantID, app: app, user: user, now: now,
 		sender: &apiretry.Sender{Service: "partner center", HTTP: api, Limiter: limiter, Retry: retry, Metrics: metrics},
 	}, nil
 }
@@ -321,8 +329,10 @@ var ErrUserCredentialsRequired = errors.New("this call needs App+User credential
 type call struct {
 	op        string // operation name, for errors and metrics
 	method    string
-	path      string // below /v1
+	base      string // the API's prefix; "" is /v1 (the webhook calls use /webhooks/v1)
+	path      string // below base
 	query     url.Values
+	header    http.Header // further request headers, such as MS-ContinuationToken
 	body      any
 	requestID string // idempotency key; creates supply it, reads get a new one
 	ifMatch   string // the ETag an update names
@@ -366,9 +376,15 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 	// One call, one MS-CorrelationId; its retries are the same call and keep it.
 	correlationID := uuid.NewString()
 	u := *c.endpoint
-	u.Path += "/v1" + k.path
+	if k.base == "" {
+		k.base = "/v1"
+	}
+	u.Path += k.base + k.path
 	u.RawQuery = k.query.Encode()
-	h := http.Header{}
+	h := k.header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
 	h.Set(HeaderRequestID, k.requestID)
 	h.Set(HeaderCorrelationID, correlationID)
 	h.Set(HeaderContractVersion, ContractVersion)

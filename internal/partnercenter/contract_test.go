@@ -55,7 +55,7 @@ type reply struct {
 	body   []byte
 }
 
-func serveDocumented(t *testing.T, routes map[string]reply) (*pc.Client, *documented) {
+func serveDocumented(t *testing.T, routes map[string]reply, opts ...clientOption) (*pc.Client, *documented) {
 	t.Helper()
 	d := &documented{routes: routes}
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -76,7 +76,7 @@ func serveDocumented(t *testing.T, routes map[string]reply) (*pc.Client, *docume
 		_, _ = w.Write(rep.body)
 	}))
 	t.Cleanup(srv.Close)
-	c, _ := newClient(t, srv.URL, contoso)
+	c, _ := newClient(t, srv.URL, contoso, opts...)
 	return c, d
 }
 

@@ -135,6 +135,7 @@ func (s *Server) confirmAgreement(r *http.Request, partner string) reply {
 	}
 	s.st.AgreementRecords[customer] = append(s.st.AgreementRecords[customer], a)
 	s.st.Stats.ObjectsCreated["agreement"]++
+	s.auditAgreement(partner, customer, a, s.actor)
 	return created(a)
 }
 

@@ -125,7 +125,7 @@ func (s *Server) deviceCodeToken(w http.ResponseWriter, r *http.Request, tenant,
 	_ = s.save()
 	lifetime := s.opts.TokenLifetime
 	writeJSON(w, http.StatusOK, tokenResponse{TokenType: "Bearer", ExpiresIn: int(lifetime / time.Second), Scope: code.Scope, RefreshToken: refresh,
-		AccessToken: s.signToken(tokenClaims{Tenant: tenant, Audience: audienceOf(code.Scope), Grant: "refresh_token", Expiry: now.Add(lifetime).Unix()})})
+		AccessToken: s.signToken(tokenClaims{Tenant: tenant, Audience: audienceOf(code.Scope), Grant: "refresh_token", Expiry: now.Add(lifetime).Unix(), ClientID: clientID})})
 }
 
 // pendingDeviceCodes lists the user codes waiting for a sign-in.

@@ -128,12 +128,16 @@ func (s *Server) decide(partner, customer string, accepted bool, source string, 
 	if prev != nil {
 		d.IndirectResellers = prev.IndirectResellers
 	}
-	if accepted && reseller != "" && !slices.Contains(d.IndirectResellers, reseller) {
-		d.IndirectResellers = append(d.IndirectResellers, reseller)
+	newReseller := accepted && reseller != "" && !slices.Contains(d.IndirectResellers, reseller)
+	if newReseller {
+		d.IndirectResellers = append(slices.Clone(d.IndirectResellers), reseller)
 	}
 	s.st.Relationships[partner+"|"+customer] = d
 	if _, ok := s.st.Customers[customer]; !ok {
 		s.st.Customers[customer] = &companyProfile{TenantID: customer}
+	}
+	if prev == nil || prev.Accepted != accepted || newReseller {
+		s.auditRelationship(partner, customer, reseller, accepted)
 	}
 }
 
@@ -260,11 +264,15 @@ func (s *Server) updateSubscription(r *http.Request, partner string) reply {
 		}
 	}
 	// The simulator applies the status and the nickname; the rest is Partner Center's to change.
+	old := o.Subscription
 	o.Subscription.Status = sub.Status
 	if sub.FriendlyName != "" {
 		o.Subscription.FriendlyName = sub.FriendlyName
 	}
 	o.Subscription.Attributes.Etag = newEtag()
+	if old.Status != o.Subscription.Status || old.FriendlyName != o.Subscription.FriendlyName {
+		s.auditSubscription(o, old, s.actor)
+	}
 	return ok(o.Subscription, true)
 }
 
@@ -416,6 +424,7 @@ func (s *Server) checkout(r *http.Request, partner string) reply {
 	for _, g := range groups {
 		if code, reason := s.checkoutRefusal(partner, customer, byGroup[g]); code != 0 {
 			result.OrderErrors = append(result.OrderErrors, orderError{OrderGroupID: g, Code: code, Description: reason})
+			s.auditOrderGroupRefused(partner, customer, g)
 			continue
 		}
 		id := uuid.NewString()
@@ -430,6 +439,7 @@ func (s *Server) checkout(r *http.Request, partner string) reply {
 		}
 		s.st.Orders[id] = o
 		s.countAzurePlans(partner, customer, byGroup[g])
+		s.auditOrder(o, opCreateOrder, "", s.actor)
 		s.refreshOrder(o)
 		rec.OrderIDs = append(rec.OrderIDs, id)
 		s.st.Stats.ObjectsCreated["order"]++
@@ -469,15 +479,17 @@ func (s *Server) refreshOrder(o *orderRecord) (mutated bool) {
 			o.Order.LineItems[i].SubscriptionID = sub.ID
 		}
 	}
+	status := statusSucceeded
 	switch {
 	case final == "":
 		o.Order.Status = "completed"
 	case provisioned > 0:
 		o.Order.Status = "partial success"
 	default:
-		o.Order.Status = final
+		o.Order.Status, status = final, statusFailed
 	}
 	o.Items = nil
+	s.auditOrder(o, opUpdateOrder, status, systemActor())
 	return true
 }
 
@@ -595,6 +607,7 @@ func (s *Server) createTransfer(r *http.Request, partner string) reply {
 		s.st.TransferPartnerOnRecord[t.ID] = req.PartnerOnRecord
 	}
 	s.st.Stats.ObjectsCreated["transfer"]++
+	s.auditTransfer(t, nil, partner, s.actor)
 	return created(t)
 }
 
@@ -617,20 +630,23 @@ func (s *Server) refreshTransfer(t *transfer) (mutated bool) {
 	now := s.now()
 	switch {
 	case s.opts.AutoApproveAfter > 0 && !now.Before(t.CreatedTime.Add(s.opts.AutoApproveAfter)) && now.Before(*t.ExpirationTime):
-		s.completeTransfer(t, nil)
+		s.completeTransfer(t, nil, systemActor())
 	case !now.Before(*t.ExpirationTime):
+		old := *t
 		t.Status = transferExpired
 		t.LastModifiedTime = t.ExpirationTime
+		s.auditTransfer(t, &old, t.TargetPartnerTenantID, systemActor())
 	default:
 		return false
 	}
 	return true
 }
 
-// completeTransfer is the source partner's acceptance: the line items it
-// names (by default every subscription it has with the customer) move to the target partner under the same IDs. It returns the target's order.
-func (s *Server) completeTransfer(t *transfer, items []transferLineItem) order {
-	now := s.now()
+// completeTransfer is the source partner's acceptance (by by): the line
+// items it names (by default every subscription it has with the customer)
+// move to the target partner under the same IDs. It returns the target's order.
+func (s *Server) completeTransfer(t *transfer, items []transferLineItem, by actor) order {
+	now, old := s.now(), *t
 	if len(items) == 0 {
 		var ids []string
 		for id, o := range s.st.Subscriptions {
@@ -665,16 +681,7 @@ func (s *Server) completeTransfer(t *transfer, items []transferLineItem) order {
 		if por := s.st.TransferPartnerOnRecord[t.ID]; por != "" {
 			li.PartnerIDOnRecord = por
 		}
-		if own := s.st.Subscriptions[li.SubscriptionID]; own != nil {
-			own.Owner = t.TargetPartnerTenantID
-			own.Subscription.PartnerID = li.PartnerIDOnRecord
-			own.Subscription.Attributes.Etag = newEtag()
-		} else {
-			s.st.Subscriptions[li.SubscriptionID] = &ownedSubscription{Owner: t.TargetPartnerTenantID, Customer: t.CustomerTenantID,
-				Subscription: subscription{ID: li.SubscriptionID, OfferID: li.OfferID, FriendlyName: li.FriendlyName,
-					Quantity: max(1, li.Quantity), Status: "active", BillingType: "usage", BillingCycle: li.BillingCycle, CreationDate: &now,
-					Attributes: attributes{ObjectType: "Subscription", Etag: newEtag()}}}
-		}
+		s.moveSubscription(t, li, by)
 		o.LineItems = append(o.LineItems, orderLineItem{LineItemNumber: i, OfferID: li.OfferID, SubscriptionID: li.SubscriptionID,
 			TermDuration: li.TermDuration, TransactionType: "New", FriendlyName: li.FriendlyName, Quantity: li.Quantity})
 	}
@@ -684,7 +691,29 @@ func (s *Server) completeTransfer(t *transfer, items []transferLineItem) order {
 		t.Status = transferLineFailed
 	}
 	t.CompletedTime, t.LastModifiedTime = &now, &now
+	s.auditTransfer(t, &old, t.SourcePartnerTenantID, by)
 	return o
+}
+
+// moveSubscription gives a transferred line item's subscription to the
+// target partner, recording the change for both partners.
+func (s *Server) moveSubscription(t *transfer, li *transferLineItem, by actor) {
+	own := s.st.Subscriptions[li.SubscriptionID]
+	var old subscription
+	if own != nil {
+		old = own.Subscription
+		own.Owner = t.TargetPartnerTenantID
+		own.Subscription.PartnerID = li.PartnerIDOnRecord
+		own.Subscription.Attributes.Etag = newEtag()
+	} else {
+		now := s.now()
+		own = &ownedSubscription{Owner: t.TargetPartnerTenantID, Customer: t.CustomerTenantID,
+			Subscription: subscription{ID: li.SubscriptionID, OfferID: li.OfferID, FriendlyName: li.FriendlyName,
+				Quantity: max(1, li.Quantity), Status: "active", BillingType: "usage", BillingCycle: li.BillingCycle, CreationDate: &now,
+				Attributes: attributes{ObjectType: "Subscription", Etag: newEtag()}}}
+		s.st.Subscriptions[li.SubscriptionID] = own
+	}
+	s.auditSubscription(own, old, by, t.SourcePartnerTenantID)
 }
 
 func (s *Server) getTransfer(r *http.Request, partner string) reply {
@@ -734,8 +763,9 @@ func (s *Server) updateTransfer(r *http.Request, partner string) reply {
 	if t.Status != transferActive {
 		return refuseChange(t)
 	}
-	now := s.now()
+	now, old := s.now(), *t
 	t.Status, t.LastModifiedTime = status, &now
+	s.auditTransfer(t, &old, partner, s.actor)
 	return ok(t, true)
 }
 
@@ -751,7 +781,7 @@ func (s *Server) acceptTransfer(r *http.Request, partner string) reply {
 	if t.Status != transferActive {
 		return refuseChange(t)
 	}
-	o := s.completeTransfer(t, nil)
+	o := s.completeTransfer(t, nil, s.actor)
 	return ok(transferSubmitResult{Orders: []order{o}, TransferErrors: []transferError{}}, true)
 }
 
@@ -802,11 +832,13 @@ func (s *Server) answerTransfer(accept bool) http.HandlerFunc {
 			writeJSON(w, http.StatusConflict, errorOf(codeTransferCompleted, "the transfer is "+t.Status))
 			return
 		}
+		by := portalActor(t.SourcePartnerTenantID, "")
 		if accept {
-			s.completeTransfer(t, req.LineItems)
+			s.completeTransfer(t, req.LineItems, by)
 		} else {
-			now := s.now()
+			now, old := s.now(), *t
 			t.Status, t.LastModifiedTime = transferRejected, &now
+			s.auditTransfer(t, &old, t.SourcePartnerTenantID, by)
 		}
 		if !s.persist(w) {
 			return
@@ -831,6 +863,7 @@ func (s *Server) advanceClock(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st.ClockOffset += d
+	s.applyDue() // what time did is recorded now, not when someone next looks
 	if !s.persist(w) {
 		return
 	}
@@ -849,7 +882,10 @@ func (s *Server) acceptAgreement(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.st.Agreements[req.CustomerTenantID] = true
+	if !s.st.Agreements[req.CustomerTenantID] {
+		s.st.Agreements[req.CustomerTenantID] = true
+		s.auditAgreement("", req.CustomerTenantID, map[string]string{"type": agreementTypeMCA, "agreementLink": agreementLinkMCA}, customerActor(req.CustomerTenantID))
+	}
 	if !s.persist(w) {
 		return
 	}

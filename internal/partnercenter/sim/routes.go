@@ -18,6 +18,9 @@ import (
 // headerRequestID is Partner Center's idempotency key.
 const headerRequestID = "MS-RequestId"
 
+// headerCorrelationID ties a call to its records (originalCorrelationId).
+const headerCorrelationID = "MS-CorrelationId"
+
 func (s *Server) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -38,6 +41,12 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /sim/v1/transfers/{id}/reject", s.answerTransfer(false))
 	m.HandleFunc("POST /sim/v1/clock/advance", s.advanceClock)
 	m.HandleFunc("POST /sim/v1/agreements/accept", s.acceptAgreement)
+	// Changes made outside the operator: in Partner Center's portal, or by Microsoft.
+	m.HandleFunc("POST /sim/v1/subscriptions/{id}/change", s.changeSubscriptionOutside)
+	m.HandleFunc("POST /sim/v1/transfers/{id}/cancel", s.cancelTransferOutside)
+	// The webhook signer's root and certificate.
+	m.HandleFunc("GET /sim/v1/webhooks/root", s.webhookRoot)
+	m.HandleFunc("GET "+webhookCertPath, s.webhookCertificate)
 
 	// The Partner Center REST subset.
 	m.HandleFunc("GET /v1/customers/relationshiprequests", s.api("GetRelationshipRequest", appUser, s.relationshipRequest))
@@ -58,6 +67,18 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /v1/customers/{customer}/transfers/{id}/accept", s.api("AcceptTransfer", create, s.acceptTransfer))
 	m.HandleFunc("GET /v1/customers/{customer}/products/{product}/skus/{sku}/availabilities", s.api("GetCustomerAvailabilities", app, s.customerAvailabilities))
 	m.HandleFunc("GET /v1/products/{product}/skus/{sku}", s.api("GetSku", app, s.getSKU))
+	// The activity log, and one record by ID (also where events' AuditUri points).
+	m.HandleFunc("GET /v1/auditrecords", s.api("GetAuditRecords", app, s.auditRecords))
+	m.HandleFunc("GET /v1/auditrecords/{id}", s.api("GetAuditRecord", app, s.auditRecordByID))
+	m.HandleFunc("GET /auditactivity/v1/auditrecords/{id}", s.api("GetAuditRecord", app, s.auditRecordByID))
+	// Webhook registration.
+	m.HandleFunc("GET /webhooks/v1/registration/events", s.api("GetWebhookEvents", app, s.webhookEvents))
+	m.HandleFunc("GET /webhooks/v1/registration", s.api("GetWebhookRegistration", app, s.getWebhookRegistration))
+	m.HandleFunc("POST /webhooks/v1/registration", s.api("CreateWebhookRegistration", app, s.putWebhookRegistration(false)))
+	m.HandleFunc("PUT /webhooks/v1/registration", s.api("UpdateWebhookRegistration", app, s.putWebhookRegistration(true)))
+	m.HandleFunc("DELETE /webhooks/v1/registration", s.api("DeleteWebhookRegistration", app, s.deleteWebhookRegistration))
+	m.HandleFunc("POST /webhooks/v1/registration/validationEvents", s.api("CreateWebhookTestEvent", app, s.createValidationEvent))
+	m.HandleFunc("GET /webhooks/v1/registration/validationEvents/{id}", s.api("GetWebhookTestEvent", app, s.getValidationEvent))
 	// The syntax table spells the segment azureentitlements, the example azureEntitlements.
 	for _, segment := range []string{"azureEntitlements", "azureentitlements"} {
 		m.HandleFunc("GET /v1/customers/{customer}/subscriptions/{id}/"+segment, s.api("GetAzureEntitlements", app, s.azureEntitlements))
@@ -171,7 +192,9 @@ func (s *Server) api(route string, kind routeKind, h func(r *http.Request, partn
 			}
 		}
 
+		s.actor = actor{app: claims.ClientID, correlationID: r.Header.Get(headerCorrelationID), base: baseURL(r)}
 		rep := h(r, claims.Tenant)
+		s.actor = actor{}
 		body, err := json.Marshal(rep.body)
 		if err != nil {
 			writeJSON(w, http.StatusInternalServerError, errorOf(500, err.Error()))
@@ -194,6 +217,9 @@ type tokenClaims struct {
 	Audience string `json:"aud"`
 	Grant    string `json:"grant"`
 	Expiry   int64  `json:"exp"`
+	// ClientID is the application the token was issued to (Entra ID's
+	// azp); the activity log names it as the record's applicationId.
+	ClientID string `json:"azp,omitempty"`
 }
 
 // PartnerCenterAudience is the audience of Partner Center's tokens: the
@@ -318,7 +344,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		resp.RefreshToken = renewed
 		_ = s.save()
 	}
-	resp.AccessToken = s.signToken(tokenClaims{Tenant: tenant, Audience: audienceOf(resp.Scope), Grant: grant, Expiry: s.opts.Now().Add(lifetime).Unix()})
+	resp.AccessToken = s.signToken(tokenClaims{Tenant: tenant, Audience: audienceOf(resp.Scope), Grant: grant, Expiry: s.opts.Now().Add(lifetime).Unix(), ClientID: id})
 	writeJSON(w, http.StatusOK, resp)
 }
 

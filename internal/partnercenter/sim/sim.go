@@ -117,6 +117,19 @@ type Options struct {
 	// Now is the wall clock; default time.Now. The simulator's own clock is
 	// Now plus what /sim/v1/clock/advance added.
 	Now func() time.Time
+	// WebhookClient sends webhook events; nil is a client with a 10 second
+	// timeout over http.DefaultTransport, following no redirect.
+	WebhookClient *http.Client
+	// WebhookBaseURL is the simulator's own URL as receivers reach it, for
+	// the certificate URL (x-ms-certificate-url) and the events' URIs;
+	// empty takes it from the registration's request (its Host).
+	WebhookBaseURL string
+	// WebhookAttempts is how often an event is sent before it is given up;
+	// default 10, as Partner Center documents.
+	WebhookAttempts int
+	// WebhookRetryInterval is the wait before the second attempt, doubled
+	// for each further one (at most a minute); default 1s.
+	WebhookRetryInterval time.Duration
 }
 
 // TransferLifetime is how long a source partner has to accept a transfer.
@@ -140,6 +153,14 @@ type Server struct {
 	held map[string]bool
 	// windows: each tenant's requests in the last minute (Stats.Tenants).
 	windows map[string]*minuteWindow
+	// actor is who makes the change the handler running makes (the API
+	// caller, a person, Microsoft), for the activity log.
+	actor actor
+	// testEvents: each partner's test events in the last minute (two a minute).
+	testEvents map[string][]time.Time
+	// stop ends the webhook deliveries' retries (Close).
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
 // New returns a simulator, loading its state from opts.StatePath when the file exists.
@@ -153,8 +174,14 @@ func New(opts Options) (*Server, error) {
 	if opts.TokenLifetime <= 0 {
 		opts.TokenLifetime = time.Hour
 	}
+	if opts.WebhookAttempts <= 0 {
+		opts.WebhookAttempts = 10
+	}
+	if opts.WebhookRetryInterval <= 0 {
+		opts.WebhookRetryInterval = time.Second
+	}
 	s := &Server{opts: opts, st: newState(), throttledUntil: map[string]time.Time{}, held: map[string]bool{},
-		windows: map[string]*minuteWindow{}}
+		windows: map[string]*minuteWindow{}, testEvents: map[string][]time.Time{}, stop: make(chan struct{})}
 	if opts.StatePath != "" {
 		data, err := os.ReadFile(opts.StatePath)
 		switch {
@@ -202,8 +229,10 @@ func (s *Server) Stats() Stats {
 	return c
 }
 
-// Close writes the state (counters included) to its file.
+// Close writes the state (counters included) to its file, and ends the
+// retries of webhook deliveries.
 func (s *Server) Close() error {
+	s.stopOnce.Do(func() { close(s.stop) })
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.save()
@@ -211,6 +240,14 @@ func (s *Server) Close() error {
 
 // now is the simulator's clock.
 func (s *Server) now() time.Time { return s.opts.Now().Add(s.st.ClockOffset).UTC() }
+
+// Now is the simulator's clock: the wall clock plus what
+// /sim/v1/clock/advance added. Records and events are dated by it.
+func (s *Server) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now()
+}
 
 // save writes the state atomically: a reader never sees a half-written file.
 // The caller holds s.mu.
@@ -277,6 +314,17 @@ type state struct {
 	// Entitlements: the Azure subscriptions under each Azure plan, by the
 	// plan's subscription ID.
 	Entitlements map[string][]azureEntitlement `json:"entitlements,omitempty"`
+	// AuditRecords are the activity log, oldest first, kept 90 days on the
+	// simulator's clock; AuditTicks is the last record's time in ticks,
+	// which each record's exceeds (unique IDs and dates).
+	AuditRecords []auditRecord `json:"auditRecords,omitempty"`
+	AuditTicks   int64         `json:"auditTicks,omitempty"`
+	// Webhooks: each partner's webhook registration, by partner tenant.
+	Webhooks map[string]*webhookRegistration `json:"webhooks,omitempty"`
+	// WebhookSigner is the key and certificates events are signed with.
+	WebhookSigner *webhookSigner `json:"webhookSigner,omitempty"`
+	// TestEvents: the test events (validationEvents) by correlation ID.
+	TestEvents map[string]*testEvent `json:"testEvents,omitempty"`
 	// ARM is Azure Resource Manager's state (armsim), as of the last save.
 	ARM       *armsim.State              `json:"arm,omitempty"`
 	Responses map[string]*storedResponse `json:"responses"` // idempotency: partner|route|MS-RequestId
@@ -360,6 +408,15 @@ type Stats struct {
 	// customer and partner the simulator refused (800066): each is an
 	// attempt to buy a plan twice.
 	AzurePlansRefused int `json:"azurePlansRefused,omitempty"`
+	// AuditReads counts the pages of the activity log answered.
+	AuditReads int `json:"auditReads,omitempty"`
+	// AuditRecords counts the records written to the activity log.
+	AuditRecords int `json:"auditRecords,omitempty"`
+	// WebhooksSent counts webhook delivery attempts; WebhooksDelivered
+	// those answered 2xx, WebhooksFailed the others (no answer included).
+	WebhooksSent      int `json:"webhooksSent,omitempty"`
+	WebhooksDelivered int `json:"webhooksDelivered,omitempty"`
+	WebhooksFailed    int `json:"webhooksFailed,omitempty"`
 	// ARM are Azure Resource Manager's counters: aliases created, repeated
 	// PUTs, requests by route.
 	ARM armsim.Stats `json:"arm"`
@@ -437,6 +494,12 @@ func (st *state) init() {
 	}
 	if st.Entitlements == nil {
 		st.Entitlements = map[string][]azureEntitlement{}
+	}
+	if st.Webhooks == nil {
+		st.Webhooks = map[string]*webhookRegistration{}
+	}
+	if st.TestEvents == nil {
+		st.TestEvents = map[string]*testEvent{}
 	}
 	if st.Stats.RequestsByRoute == nil {
 		st.Stats.RequestsByRoute = map[string]int{}
