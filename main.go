@@ -141,6 +141,7 @@ func main() {
 		c.Limits = graphLimits
 		return c
 	}
+	opts.Shard = shard
 	if err := controllers.SetupWithManager(mgr, opts); err != nil {
 		setupLog.Error(err, "unable to set up the controllers")
 		os.Exit(1)

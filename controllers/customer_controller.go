@@ -32,6 +32,7 @@ type CustomerReconciler struct {
 	opts              Options
 	// claims are the delivery attempts this process recorded and has not made.
 	claims *deliveryClaims
+	wake   *wakeups // what Partner Center reports changed
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers,verbs=get;list;watch
@@ -200,6 +201,7 @@ func (r *CustomerReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) er
 	r.claims = newDeliveryClaims()
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Customer{}).
+		WatchesRawSource(r.wake.source(r.wake.customers)).
 		Watches(&v1alpha1.ResellerRelationship{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []ctrl.Request {
 			rr := o.(*v1alpha1.ResellerRelationship)
 			return []ctrl.Request{{NamespacedName: client.ObjectKey{Namespace: rr.Namespace, Name: rr.Spec.CustomerRef}}}

@@ -35,6 +35,7 @@ type CustomerSubscriptionReconciler struct {
 	shared   *sharedcalls.Calls // transfers, orders and request links, shared by the objects that have them in common
 	carts    *carts.Carts       // purchases ready together share a cart
 	polls    *pollgate.Gate     // orders and transfers: once per poll interval
+	wake     *wakeups           // what Partner Center reports changed
 	totals   *policyTotals
 	unsent   *unsentOperations
 	windows  unreadWindows // purchases whose cancellation window is read again
@@ -511,12 +512,13 @@ func (r *CustomerSubscriptionReconciler) fail(s *subscriptionScope, reason, mess
 func (r *CustomerSubscriptionReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
 	r.opts = opts
-	r.polls = pollgate.New(opts.PollInterval)
+	r.polls = r.wake.gate(pollgate.New(opts.PollInterval))
 	r.carts = carts.New(opts.CartWindow)
 	r.totals = newPolicyTotals()
 	r.unsent = newUnsentOperations()
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.CustomerSubscription{}).
+		WatchesRawSource(r.wake.source(r.wake.subscriptions)).
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.CustomerSubscriptionList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
 		}), customerChanged).

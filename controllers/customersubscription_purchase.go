@@ -298,11 +298,12 @@ func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subs
 	if pcClient == nil {
 		return res, err
 	}
-	if wait := r.polls.Wait(s.sub.UID); wait > 0 {
+	interval := r.opts.followInterval(r.wake, s.target)
+	if wait := r.polls.WaitWithin(s.sub.UID, interval); wait > 0 {
 		return &ctrl.Result{RequeueAfter: wait}, nil // asked within the interval
 	}
 	// The members of a cart share its orders; one read per interval serves them all.
-	order, err := r.shared.ReadOrder(op.ExternalID, r.opts.PollInterval, func() (*pc.Order, error) {
+	order, err := r.shared.ReadOrder(op.ExternalID, interval, func() (*pc.Order, error) {
 		return pcClient.GetOrder(ctx, s.customer.Spec.TenantID, op.ExternalID)
 	})
 	if err != nil {
@@ -333,7 +334,7 @@ func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subs
 		msg = fmt.Sprintf("Order %s is %s but names no subscription for %s yet; the operator reads it again. Before a retry, check in Partner Center whether it was provisioned: a retry buys again.", order.ID, order.Status, li.FriendlyName)
 	}
 	s.conds.progressing(v1alpha1.ReasonAwaitingOrder, msg)
-	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+	return &ctrl.Result{RequeueAfter: r.opts.follow(r.wake, s.target)}, nil
 }
 
 // orderRefused reports whether an order in status will never provision a

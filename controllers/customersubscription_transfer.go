@@ -26,7 +26,7 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 		return res, err
 	}
 	// Every subscription in the transfer reads it; one read per interval serves them all.
-	t, err := r.shared.ReadTransfer(transferGroupOf(s), op.ExternalID, s.now, r.opts.PollInterval, func() (*pc.Transfer, error) {
+	t, err := r.shared.ReadTransfer(transferGroupOf(s), op.ExternalID, s.now, r.opts.followInterval(r.wake, s.target), func() (*pc.Transfer, error) {
 		return pcClient.GetTransfer(ctx, s.customer.Spec.TenantID, op.ExternalID)
 	})
 	if err != nil {
@@ -68,7 +68,7 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
 	s.conds.progressing(v1alpha1.ReasonAwaitingTransfer, fmt.Sprintf("Waiting for partner %s to accept transfer %s (it expires %s).", source, t.ID, formatTime(t.ExpirationTime)))
-	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+	return &ctrl.Result{RequeueAfter: r.opts.follow(r.wake, s.target)}, nil
 }
 
 // followAdoptedTransfer: a transfer under way that was created outside the

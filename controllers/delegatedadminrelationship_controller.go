@@ -39,6 +39,7 @@ type DelegatedAdminRelationshipReconciler struct {
 	recorder recorder.EventRecorder
 	opts     Options
 	polls    *pollgate.Gate // holds a relationship Graph throttled
+	wake     *wakeups       // what Partner Center reports changed
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=delegatedadminrelationships,verbs=get;list;watch;update;patch
@@ -314,10 +315,12 @@ func (r *DelegatedAdminRelationshipReconciler) awaitActivation(_ context.Context
 		s.conds.progressing(v1alpha1.ReasonAwaitingCustomer, awaitingMessage(s))
 	case graph.StatusApproved, graph.StatusActivating:
 		s.conds.progressing(v1alpha1.ReasonActivating, fmt.Sprintf("Customer %s approved; Microsoft Graph is activating the relationship.", s.customer.Name))
+		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 	default:
 		return nil, nil
 	}
-	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+	// The partner's activity log records the customer's approval.
+	return &ctrl.Result{RequeueAfter: r.opts.follow(r.wake, s.partner)}, nil
 }
 
 func awaitingMessage(s *gdapScope) string {
@@ -583,9 +586,10 @@ func formatMetaTime(t *metav1.Time) string {
 func (r *DelegatedAdminRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
 	r.opts = opts
-	r.polls = pollgate.New(opts.PollInterval)
+	r.polls = r.wake.gate(pollgate.New(opts.PollInterval))
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.DelegatedAdminRelationship{}).
+		WatchesRawSource(r.wake.source(r.wake.admins)).
 		// Only a Customer's spec matters here: its status follows these
 		// relationships, and must not wake them to ask Graph again.
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {

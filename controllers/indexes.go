@@ -24,6 +24,14 @@ const (
 	// indexCredentialsSecret: the name of the Secret a Partner's credentials
 	// are in (spec.partnerCenter.credentialsSecretRef.name).
 	indexCredentialsSecret = "spec.partnerCenter.credentialsSecretRef.name"
+	// indexTenantID: a Customer's tenant ID.
+	indexTenantID = "spec.tenantID"
+	// indexActivityKeys: the Partner Center IDs a subscription's changes are
+	// reported under: its own (spec.subscriptionID), the one it became
+	// (status.targetSubscriptionID), and its operation's order or transfer.
+	indexActivityKeys = "activityKeys"
+	// indexRelationshipID: a DelegatedAdminRelationship's Graph ID.
+	indexRelationshipID = "status.relationshipID"
 )
 
 func registerIndexes(mgr ctrl.Manager) error {
@@ -47,6 +55,8 @@ func registerIndexes(mgr ctrl.Manager) error {
 		{&v1alpha1.ResellerRelationship{}, indexPartnerRef, func(o client.Object) string { return o.(*v1alpha1.ResellerRelationship).Spec.PartnerRef }},
 		{&v1alpha1.DelegatedAdminRelationship{}, indexCustomerRef, func(o client.Object) string { return o.(*v1alpha1.DelegatedAdminRelationship).Spec.CustomerRef }},
 		{&v1alpha1.DelegatedAdminRelationship{}, indexPartnerRef, func(o client.Object) string { return o.(*v1alpha1.DelegatedAdminRelationship).Spec.PartnerRef }},
+		{&v1alpha1.Customer{}, indexTenantID, func(o client.Object) string { return o.(*v1alpha1.Customer).Spec.TenantID }},
+		{&v1alpha1.DelegatedAdminRelationship{}, indexRelationshipID, func(o client.Object) string { return o.(*v1alpha1.DelegatedAdminRelationship).Status.RelationshipID }},
 		{&v1alpha1.Partner{}, indexProviderRef, func(o client.Object) string { return o.(*v1alpha1.Partner).Spec.IndirectProviderRef }},
 		{&v1alpha1.Partner{}, indexCredentialsSecret, func(o client.Object) string {
 			if c := o.(*v1alpha1.Partner).Spec.PartnerCenter; c != nil && c.CredentialsSecretRef != nil {
@@ -54,6 +64,9 @@ func registerIndexes(mgr ctrl.Manager) error {
 			}
 			return ""
 		}},
+	}
+	if err := idx.IndexField(ctx, &v1alpha1.CustomerSubscription{}, indexActivityKeys, activityKeys); err != nil {
+		return fmt.Errorf("indexing CustomerSubscriptions by %s: %w", indexActivityKeys, err)
 	}
 	for _, i := range indexes {
 		value := i.value
@@ -67,6 +80,19 @@ func registerIndexes(mgr ctrl.Manager) error {
 		}
 	}
 	return nil
+}
+
+// activityKeys are the values of indexActivityKeys for a CustomerSubscription.
+func activityKeys(o client.Object) []string {
+	sub := o.(*v1alpha1.CustomerSubscription)
+	keys := []string{sub.Spec.SubscriptionID}
+	if id := sub.Status.TargetSubscriptionID; id != "" && id != sub.Spec.SubscriptionID {
+		keys = append(keys, id)
+	}
+	if op := sub.Status.Operation; op != nil && op.ExternalID != "" {
+		keys = append(keys, op.ExternalID)
+	}
+	return keys
 }
 
 // requestsFor lists the objects of list matching opts, as reconcile requests.

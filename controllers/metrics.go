@@ -105,3 +105,32 @@ func registerInvitationMetrics() error {
 	}
 	return nil
 }
+
+// The activity log's metrics: reads per partner and result, the records
+// applied by what changed, and checkpoint IDs dropped over
+// changefeed.MaxSeen (whose records, read again, wake their objects again).
+var (
+	activityReads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "multichannel_activity_log_reads_total",
+		Help: "Reads of a partner's Partner Center activity log, by result (read, failed).",
+	}, []string{"partner", "result"})
+	activityRecords = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "multichannel_activity_records_applied_total",
+		Help: "Activity-log records and webhook events applied (the objects they concern woken), by what changed.",
+	}, []string{"partner", "change"})
+	activityForgotten = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "multichannel_activity_log_ids_dropped_total",
+		Help: "Record IDs a checkpoint could not keep (over its bound): such a record read again is applied again.",
+	}, []string{"partner"})
+)
+
+func registerActivityMetrics() error {
+	for _, c := range []prometheus.Collector{activityReads, activityRecords, activityForgotten} {
+		err := metrics.Registry.Register(c)
+		var are prometheus.AlreadyRegisteredError
+		if err != nil && !errors.As(err, &are) {
+			return err
+		}
+	}
+	return nil
+}

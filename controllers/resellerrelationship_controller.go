@@ -34,6 +34,7 @@ type ResellerRelationshipReconciler struct {
 	opts     Options
 	shared   *sharedcalls.Calls // transfers and request links, shared by the objects that have them in common
 	polls    *pollgate.Gate     // Partner Center's view of the customer: once per poll interval
+	wake     *wakeups           // what Partner Center reports changed
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships,verbs=get;list;watch;create
@@ -94,7 +95,7 @@ func (r *ResellerRelationshipReconciler) Reconcile(ctx context.Context, req ctrl
 
 // pollAgain: still waiting for the customer; ask again, but wake up for the expiry.
 func (r *ResellerRelationshipReconciler) pollAgain(_ context.Context, s *relationshipScope) (*ctrl.Result, error) {
-	wait := r.opts.poll()
+	wait := r.opts.follow(r.wake, s.partner)
 	if untilExpiry := expiresAt(s.rr).Sub(s.now); untilExpiry > 0 && untilExpiry < wait {
 		wait = untilExpiry
 	}
@@ -206,7 +207,7 @@ func (r *ResellerRelationshipReconciler) requestLink(ctx context.Context, s *rel
 	s.rr.Status.RequestedAt = &now
 	s.rr.Status.Phase = v1alpha1.RelationshipRequested
 	s.conds.progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
-	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+	return &ctrl.Result{RequeueAfter: r.opts.follow(r.wake, s.partner)}, nil
 }
 
 // observePartnerCenter: the customer accepted once it appears for the partner as reseller.
@@ -215,7 +216,7 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 	if pcClient == nil {
 		return res, err
 	}
-	if wait := r.polls.Wait(s.rr.UID); wait > 0 {
+	if wait := r.polls.WaitWithin(s.rr.UID, r.opts.followInterval(r.wake, s.partner)); wait > 0 {
 		return &ctrl.Result{RequeueAfter: wait}, nil // asked within the interval: nothing new to say
 	}
 	cust, err := pcClient.GetCustomer(ctx, s.customer.Spec.TenantID)
@@ -366,9 +367,10 @@ func notYetReseller(err error) bool { return pc.IsNotFound(err) || pc.IsNoCommer
 func (r *ResellerRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
 	r.opts = opts
-	r.polls = pollgate.New(opts.PollInterval)
+	r.polls = r.wake.gate(pollgate.New(opts.PollInterval))
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.ResellerRelationship{}).
+		WatchesRawSource(r.wake.source(r.wake.relationships)).
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			return requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
 		}), customerChanged).

@@ -23,8 +23,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/graph"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/pcwebhook"
 )
 
 // Options are the knobs every reconciler shares; main binds most to flags.
@@ -49,6 +51,30 @@ type Options struct {
 	// DeliveryRetry is the first wait after a channel failed to deliver an
 	// invitation or reminder; it doubles with each attempt, up to 64 times.
 	DeliveryRetry time.Duration
+
+	// ActivityLogInterval is how often each partner's Partner Center
+	// activity log is read; zero reads none, and every object polls at
+	// PollInterval.
+	ActivityLogInterval time.Duration
+	// ActivityLogOverlap is how far before its checkpoint each read starts,
+	// for records the log shows later than they are dated.
+	ActivityLogOverlap time.Duration
+	// FallbackPollInterval is how often an object that waits on Partner
+	// Center polls while its partner's activity log is read: the log wakes
+	// it when what it waits on changes.
+	FallbackPollInterval time.Duration
+
+	// Shard is the manager's shard (main's --shard), "" for all objects: each
+	// shard keeps its own activity-log checkpoint.
+	Shard string
+
+	// WebhookBindAddress is where Partner Center's webhooks are received
+	// (WebhookPath); "" or "0" receives none.
+	WebhookBindAddress string
+	// Webhook adjusts the webhook receiver's options (such as the
+	// certificate hosts a test's simulator signs with); nil keeps Partner
+	// Center's.
+	Webhook func(pcwebhook.Options) pcwebhook.Options
 
 	// OperatorNamespace is the operator's own namespace, the only one where it
 	// reads Secrets (partners' credentials).
@@ -87,6 +113,14 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"How often each Partner's credentials Secret is read again even when unchanged (a changed Secret is picked up at once).")
 	fs.DurationVar(&o.DeliveryRetry, "delivery-retry", 30*time.Second,
 		"The first wait after a channel failed to deliver an invitation or reminder to a customer's contacts; it doubles with each attempt, up to 64 times.")
+	fs.DurationVar(&o.ActivityLogInterval, "activity-log-interval", time.Minute,
+		"How often to read each partner's Partner Center activity log, waking only the objects each record concerns; 0 reads none, and objects poll every --poll-interval.")
+	fs.DurationVar(&o.ActivityLogOverlap, "activity-log-overlap", 15*time.Minute,
+		"How far before its checkpoint each activity-log read starts, for records Partner Center shows later than they are dated.")
+	fs.DurationVar(&o.FallbackPollInterval, "fallback-poll-interval", 6*time.Hour,
+		"How often objects poll Partner Center while their partner's activity log is read (it wakes them when what they wait on changes).")
+	fs.StringVar(&o.WebhookBindAddress, "webhook-bind-address", "0",
+		"Where to receive Partner Center's webhooks (path "+WebhookPath+"), verified as Partner Center signs them; 0 receives none.")
 	fs.StringVar(&o.OperatorNamespace, "operator-namespace", os.Getenv("POD_NAMESPACE"),
 		"The operator's own namespace, the only one where it reads Partners' credentials Secrets (default: $POD_NAMESPACE, else the service account's namespace).")
 	fs.Var(&o.AllowedOrigins, "allowed-origins",
@@ -120,6 +154,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DeliveryRetry <= 0 {
 		o.DeliveryRetry = 30 * time.Second
+	}
+	if o.ActivityLogOverlap <= 0 {
+		o.ActivityLogOverlap = 15 * time.Minute
+	}
+	if o.FallbackPollInterval <= 0 {
+		o.FallbackPollInterval = 6 * time.Hour
 	}
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
@@ -196,32 +236,84 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if err := registerInvitationMetrics(); err != nil {
 		return fmt.Errorf("registering invitation metrics: %w", err)
 	}
+	if err := registerActivityMetrics(); err != nil {
+		return fmt.Errorf("registering activity-log metrics: %w", err)
+	}
 	if err := registerAlertMetrics(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering alert metrics: %w", err)
 	}
 	clients := newPartnerClients(mgr.GetAPIReader(), mgr.GetClient(), opts)
 	recorder := mgr.GetEventRecorder(eventRecorderName)
 	shared := sharedcalls.New()
+	wake := newWakeups(shared)
 	setups := []struct {
 		kind  string
 		setup func(ctrl.Manager, Options) error
 	}{
 		{"Partner", (&PartnerReconciler{clients: clients, recorder: recorder}).SetupWithManager},
-		{"Customer", (&CustomerReconciler{clients: clients, recorder: recorder}).SetupWithManager},
-		{"CustomerSubscription", (&CustomerSubscriptionReconciler{clients: clients, recorder: recorder, shared: shared}).SetupWithManager},
-		{"ResellerRelationship", (&ResellerRelationshipReconciler{clients: clients, recorder: recorder, shared: shared}).SetupWithManager},
+		{"Customer", (&CustomerReconciler{clients: clients, recorder: recorder, wake: wake}).SetupWithManager},
+		{"CustomerSubscription", (&CustomerSubscriptionReconciler{clients: clients, recorder: recorder, shared: shared, wake: wake}).SetupWithManager},
+		{"ResellerRelationship", (&ResellerRelationshipReconciler{clients: clients, recorder: recorder, shared: shared, wake: wake}).SetupWithManager},
 		{"ApprovalPolicy", (&ApprovalPolicyReconciler{}).SetupWithManager},
-		{"DelegatedAdminRelationship", (&DelegatedAdminRelationshipReconciler{clients: clients, recorder: recorder}).SetupWithManager},
+		{"DelegatedAdminRelationship", (&DelegatedAdminRelationshipReconciler{clients: clients, recorder: recorder, wake: wake}).SetupWithManager},
+	}
+	if opts.ActivityLogInterval > 0 {
+		setups = append(setups, struct {
+			kind  string
+			setup func(ctrl.Manager, Options) error
+		}{"activity log", (&ActivityLogReconciler{clients: clients, wake: wake, read: readActivity}).SetupWithManager})
 	}
 	for _, s := range setups {
 		if err := s.setup(mgr, opts); err != nil {
 			return fmt.Errorf("setting up the %s reconciler: %w", s.kind, err)
 		}
 	}
-	return nil
+	return addWebhookReceiver(mgr, wake, opts)
+}
+
+// webhookMetrics count the receiver's requests by outcome.
+var webhookMetrics = pcwebhook.NewMetrics()
+
+// addWebhookReceiver adds the Partner Center webhook receiver to mgr, when
+// opts ask for one.
+func addWebhookReceiver(mgr ctrl.Manager, wake *wakeups, opts Options) error {
+	if opts.WebhookBindAddress == "" || opts.WebhookBindAddress == "0" {
+		return nil
+	}
+	if err := webhookMetrics.Register(metrics.Registry); err != nil {
+		return fmt.Errorf("registering webhook metrics: %w", err)
+	}
+	rcv, err := newWebhookReceiver(mgr.GetClient(), wake, opts, webhookMetrics)
+	if err != nil {
+		return err
+	}
+	return mgr.Add(rcv)
 }
 
 // poll is when an object that waits on another party asks again: the poll
 // interval with up to 10% jitter, so that objects created together do not
 // ask Partner Center together forever.
 func (o Options) poll() time.Duration { return wait.Jitter(o.PollInterval, 0.1) }
+
+// follow is the poll interval of an object that waits on partner's side of
+// Partner Center: the slow fallback while the partner's activity log (its
+// indirect provider's, for a reseller) is read and wakes it, else poll.
+func (o Options) follow(w *wakeups, partner *v1alpha1.Partner) time.Duration {
+	return wait.Jitter(o.followInterval(w, partner), 0.1)
+}
+
+// followInterval is follow without the jitter, for poll gates.
+func (o Options) followInterval(w *wakeups, partner *v1alpha1.Partner) time.Duration {
+	if partner == nil || o.ActivityLogInterval <= 0 {
+		return o.PollInterval
+	}
+	name := partner.Name
+	if partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller && partner.Spec.IndirectProviderRef != "" {
+		name = partner.Spec.IndirectProviderRef
+	}
+	// A log not read for three intervals no longer wakes anything.
+	if w.reportedRecently(name, time.Now(), 3*o.ActivityLogInterval+o.PollInterval) {
+		return max(o.FallbackPollInterval, o.PollInterval)
+	}
+	return o.PollInterval
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -47,6 +48,7 @@ import (
 	"github.com/partnerops/multichannel-operator/internal/install"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
+	"github.com/partnerops/multichannel-operator/internal/pcwebhook"
 )
 
 const (
@@ -144,6 +146,9 @@ type harness struct {
 	managerCfg   *rest.Config
 	namespaces   []string
 	tokenFile    string
+	activityLog  time.Duration
+	webhookAddr  string
+	webhook      func(*harness, pcwebhook.Options) pcwebhook.Options
 	logs         io.Writer
 }
 
@@ -163,6 +168,17 @@ type harnessConfig struct {
 	namespaces []string
 	// tokenFile is the operator's service-account token for workload identity.
 	tokenFile string
+	// activityLog is Options.ActivityLogInterval; the fallback polls are then hourly.
+	activityLog time.Duration
+	// webhookAddr and webhook are Options.WebhookBindAddress and Options.Webhook.
+	webhookAddr string
+	webhook     func(*harness, pcwebhook.Options) pcwebhook.Options
+}
+
+// withActivityLog reads the partners' activity logs every interval, and
+// lets objects poll only hourly while they are read.
+func withActivityLog(interval time.Duration) harnessOption {
+	return func(c *harnessConfig) { c.activityLog = interval }
 }
 
 // statusWriteHook runs before each of the manager's status patches; an
@@ -227,6 +243,14 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 		_ = k8sClient.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.ns}})
 	})
 
+	// The simulator's URL is known before it starts: its webhooks name it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hc.sim.WebhookBaseURL == "" {
+		hc.sim.WebhookBaseURL = "https://" + ln.Addr().String()
+	}
 	s, err := sim.New(hc.sim)
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +264,8 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 	if hc.middleware != nil {
 		handler = hc.middleware(handler)
 	}
-	srv := httptest.NewTLSServer(handler)
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: handler, ReadHeaderTimeout: time.Minute}}
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	h.sim, h.simURL = s, srv.URL
 	if hc.managerCfg != nil {
@@ -254,7 +279,8 @@ func start(t *testing.T, opts ...harnessOption) *harness {
 		hc.before(h)
 	}
 	h.logs, h.statusWrite, h.pollInterval, h.cartWindow = hc.logs, hc.statusWrite, hc.pollInterval, hc.cartWindow
-	h.namespaces, h.tokenFile = hc.namespaces, hc.tokenFile
+	h.namespaces, h.tokenFile, h.activityLog = hc.namespaces, hc.tokenFile, hc.activityLog
+	h.webhookAddr, h.webhook = hc.webhookAddr, hc.webhook
 	if h.cartWindow == 0 {
 		h.cartWindow = 200 * time.Millisecond
 	}
@@ -332,11 +358,20 @@ func (h *harness) startShardManager(shard string, wrote *sync.Map) {
 		WorkloadIdentityTokenFile: h.tokenFile,
 		MaxConcurrentReconciles:   2,
 		PollInterval:              h.pollInterval,
-		CartWindow:                h.cartWindow,
-		MaxRequeue:                200 * time.Millisecond,
-		CredentialsRefresh:        time.Hour,
-		Clock:                     h.clock,
-		SkipNameValidation:        true,
+		ActivityLogInterval:       h.activityLog,
+		WebhookBindAddress:        h.webhookAddr,
+		Webhook: func(o pcwebhook.Options) pcwebhook.Options {
+			if h.webhook != nil {
+				return h.webhook(h, o)
+			}
+			return o
+		},
+		FallbackPollInterval: time.Hour,
+		CartWindow:           h.cartWindow,
+		MaxRequeue:           200 * time.Millisecond,
+		CredentialsRefresh:   time.Hour,
+		Clock:                h.clock,
+		SkipNameValidation:   true,
 		PartnerCenter: func(c pc.Config) pc.Config {
 			c.Retry = pc.RetryPolicy{MaxAttempts: 3, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
 			c.Limits = h.limits

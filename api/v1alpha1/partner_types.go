@@ -270,6 +270,44 @@ type PartnerStatus struct {
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=16
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// activityLogs say where the operator stands in the partner's Partner
+	// Center activity log, which it reads once per interval to wake only the
+	// objects each record concerns: one entry per shard (the manager of each
+	// shard wakes its own objects; "" when not sharded). Absent until the
+	// first read.
+	// +optional
+	// +listType=map
+	// +listMapKey=shard
+	// +kubebuilder:validation:MaxItems=64
+	ActivityLogs []ActivityLogStatus `json:"activityLogs,omitempty"`
+}
+
+// ActivityLogStatus is a partner's activity-log checkpoint. It outlives a
+// restart: the next read starts at readThrough less an overlap, and the
+// records of the overlap already applied are known by their IDs.
+type ActivityLogStatus struct {
+	// shard is the shard whose manager reads it ("" when not sharded).
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	Shard string `json:"shard"`
+
+	// readThrough is the end of the last window read completely.
+	// +required
+	ReadThrough metav1.Time `json:"readThrough"`
+
+	// recentRecords are the records already applied that are dated within
+	// the overlap before readThrough, each as the first 16 hexadecimal digits
+	// of the SHA-256 of its ID (Partner Center's IDs are long).
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=2000
+	// +kubebuilder:validation:items:Pattern=`^[0-9a-f]{16}$`
+	RecentRecords []string `json:"recentRecords,omitempty"`
+
+	// recordsApplied counts the records applied since the partner was created.
+	// +optional
+	RecordsApplied int64 `json:"recordsApplied,omitempty"`
 }
 
 // Partner is a CSP partner organisation: ours, one that sells through us, or one
@@ -284,6 +322,7 @@ type PartnerStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="App+User",type=string,JSONPath=`.status.conditions[?(@.type=="AppUserCalls")].status`,priority=1
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
+// +kubebuilder:printcolumn:name="Activity Read Through",type=string,JSONPath=`.status.activityLogs[0].readThrough`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Partner struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -183,7 +183,7 @@ func (c *Client) readAudit(ctx context.Context, from, to time.Time, f *AuditFilt
 		if err != nil {
 			return nil, err
 		}
-		if token == "" {
+		if token == "" || pastWindow(page.Items, from) {
 			return keepWindow(all, from, to), nil
 		}
 		if seen[token] {
@@ -247,6 +247,23 @@ func nextAuditPage(page *auditPage, q url.Values) (url.Values, string, error) {
 }
 
 // keepWindow is the records of [from, to), each once, oldest first.
+// pastWindow: the log is newest first (both of the documented responses
+// are), so a page that is in that order and ends before from is the last
+// one the window needs: a window of minutes costs one call, not the pages
+// of the whole days Partner Center's dates name. A page out of that order
+// proves nothing, and reading goes on.
+func pastWindow(items []AuditRecord, from time.Time) bool {
+	if len(items) == 0 || !items[len(items)-1].OperationDate.Before(from) {
+		return false
+	}
+	for i := 1; i < len(items); i++ {
+		if items[i].OperationDate.After(items[i-1].OperationDate) {
+			return false
+		}
+	}
+	return true
+}
+
 func keepWindow(records []AuditRecord, from, to time.Time) []AuditRecord {
 	out := make([]AuditRecord, 0, len(records))
 	ids := map[string]bool{}

@@ -254,6 +254,13 @@ func TestSimulatorAuditPages(t *testing.T) {
 	if len(records) != 1103 || s.Stats().AuditReads-reads != 3 {
 		t.Errorf("read %d records in %d pages, want 1103 in 3", len(records), s.Stats().AuditReads-reads)
 	}
+	// A window of the newest ten records is read in one page: the log is
+	// newest first, and the first page already ends before the window.
+	reads = s.Stats().AuditReads
+	recent, err := c.AuditRecords(context.Background(), records[len(records)-10].OperationDate, s.Now().Add(time.Second))
+	if err != nil || len(recent) != 10 || s.Stats().AuditReads-reads != 1 {
+		t.Errorf("the newest ten: %d records in %d pages (%v), want 10 in 1", len(recent), s.Stats().AuditReads-reads, err)
+	}
 
 	query := "/v1/auditrecords?startDate=" + s.Now().Format("2006-01-02") + "&size=2"
 	_, first := send(t, srv.URL, contoso, "GET", query, nil, "")

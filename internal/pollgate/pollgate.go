@@ -24,6 +24,7 @@ type Gate struct {
 	mu        sync.Mutex
 	last      map[types.UID]time.Time
 	held      map[types.UID]time.Time // throttled: ask nothing before
+	longest   time.Duration           // the longest interval asked for
 	lastPrune time.Time
 }
 
@@ -64,20 +65,25 @@ func (g *Gate) HeldFor(uid types.UID) time.Duration {
 
 // Wait returns how long the object must wait before it may poll; zero means
 // it may poll now, and that poll is recorded.
-func (g *Gate) Wait(uid types.UID) time.Duration {
+func (g *Gate) Wait(uid types.UID) time.Duration { return g.WaitWithin(uid, g.interval) }
+
+// WaitWithin is Wait with an interval of its own, such as the slow fallback
+// of an object whose changes the activity log reports.
+func (g *Gate) WaitWithin(uid types.UID, interval time.Duration) time.Duration {
 	now := time.Now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if last, ok := g.last[uid]; ok {
-		if d := g.interval - now.Sub(last); d > 0 {
+		if d := interval - now.Sub(last); d > 0 {
 			return d
 		}
 	}
 	g.last[uid] = now
+	g.longest = max(g.longest, interval)
 	if now.Sub(g.lastPrune) > g.interval {
 		// Objects that stopped polling (completed, deleted) are forgotten.
 		for k, t := range g.last {
-			if now.Sub(t) > 2*g.interval {
+			if now.Sub(t) > 2*g.longest {
 				delete(g.last, k)
 			}
 		}
@@ -89,6 +95,14 @@ func (g *Gate) Wait(uid types.UID) time.Duration {
 		g.lastPrune = now
 	}
 	return 0
+}
+
+// Release lets the object poll at once: what it waits on changed, as the
+// activity log or a webhook said. A throttled object stays held.
+func (g *Gate) Release(uid types.UID) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.last, uid)
 }
 
 // minThrottledHold is the least a throttled object waits.

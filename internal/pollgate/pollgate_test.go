@@ -25,3 +25,32 @@ func TestPollGate(t *testing.T) {
 		t.Fatalf("after the interval the poll waits %v", d)
 	}
 }
+
+// TestPollGateFallbackAndRelease: an object polled with a long fallback
+// interval waits that long, a short one does not stretch it, and a release
+// (the activity log saw its change) lets it poll at once, but not a
+// throttled object.
+func TestPollGateFallbackAndRelease(t *testing.T) {
+	g := New(time.Minute)
+	if d := g.WaitWithin("a", 6*time.Hour); d != 0 {
+		t.Fatalf("the first poll waits %v", d)
+	}
+	if d := g.WaitWithin("a", 6*time.Hour); d < 5*time.Hour {
+		t.Fatalf("within the fallback interval the poll waits %v", d)
+	}
+	g.lastPrune = time.Time{}
+	g.last["b"] = time.Now().Add(-3 * time.Minute)
+	_ = g.Wait("c") // prunes: a is kept (within twice the longest interval)
+	if d := g.WaitWithin("a", 6*time.Hour); d == 0 {
+		t.Fatal("pruning forgot an object polled with the fallback interval")
+	}
+	g.Release("a")
+	if d := g.WaitWithin("a", 6*time.Hour); d != 0 {
+		t.Fatalf("after a release the poll waits %v", d)
+	}
+	g.Hold("a", time.Hour)
+	g.Release("a")
+	if d := g.HeldFor("a"); d <= 0 {
+		t.Fatal("a release ended a throttled object's hold")
+	}
+}

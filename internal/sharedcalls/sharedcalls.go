@@ -153,6 +153,15 @@ func (s *Calls) ReadOrder(id string, interval time.Duration, get func() (*pc.Ord
 	return readShared(s, "order/"+id, interval, get, func(*pc.Order) {})
 }
 
+// Forget drops what was last read of a transfer and an order (either ID
+// may be empty): the activity log says it changed, so the next asker reads it.
+func (s *Calls) Forget(transferID, orderID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.reads, "transfer/"+transferID)
+	delete(s.reads, "order/"+orderID)
+}
+
 // readShared returns what key last read, when that was within interval;
 // otherwise it reads it with get, once for concurrent askers, and calls
 // seen with what it read, s.mu held.

@@ -54,3 +54,25 @@ func TestTransferJoinedWhileActive(t *testing.T) {
 		t.Errorf("a completed transfer %q is still joined", id)
 	}
 }
+
+// TestForget: a read the activity log said is stale is made again at once.
+func TestForget(t *testing.T) {
+	c := New()
+	calls := 0
+	getOrder := func() (*pc.Order, error) { calls++; return &pc.Order{ID: "o1"}, nil }
+	getTransfer := func() (*pc.Transfer, error) { calls++; return &pc.Transfer{ID: "t1"}, nil }
+	g := TransferGroup{Customer: "c"}
+	for range 2 {
+		_, _ = c.ReadOrder("o1", time.Hour, getOrder)
+		_, _ = c.ReadTransfer(g, "t1", time.Now(), time.Hour, getTransfer)
+	}
+	if calls != 2 {
+		t.Fatalf("%d calls, want one per ID", calls)
+	}
+	c.Forget("t1", "")
+	_, _ = c.ReadTransfer(g, "t1", time.Now(), time.Hour, getTransfer)
+	_, _ = c.ReadOrder("o1", time.Hour, getOrder)
+	if calls != 3 {
+		t.Errorf("%d calls, want the forgotten transfer read again and the order not", calls)
+	}
+}

@@ -652,3 +652,42 @@ func TestGitOpsExamplesInstall(t *testing.T) {
 		t.Errorf("the synced Deployment has %d replicas, the Application asks for 2", *d.Spec.Replicas)
 	}
 }
+
+// TestWebhookReceiver: enabled, the receiver gets its flag, its container
+// port and its Service; with sharding it is refused, since an event would
+// reach one shard's manager only.
+func TestWebhookReceiver(t *testing.T) {
+	objs := render(t, map[string]any{"webhookReceiver": map[string]any{"enabled": true}})
+	var svc *unstructured.Unstructured
+	for _, o := range objs {
+		if o.GetKind() == "Service" && strings.HasSuffix(o.GetName(), "webhook-receiver") {
+			svc = o
+		}
+	}
+	if svc == nil {
+		t.Fatal("no webhook-receiver Service")
+	}
+	if ports, _, _ := unstructured.NestedSlice(svc.Object, "spec", "ports"); len(ports) != 1 || ports[0].(map[string]any)["targetPort"] != "webhooks" {
+		t.Errorf("Service ports %v", ports)
+	}
+	c := deploymentsOf(t, objs)[0].Spec.Template.Spec.Containers[0]
+	if !slices.Contains(c.Args, "--webhook-bind-address=:9292") || !slices.Contains(c.Args, "--activity-log-interval=1m") {
+		t.Errorf("manager args %v", c.Args)
+	}
+	if !slices.ContainsFunc(c.Ports, func(p corev1.ContainerPort) bool { return p.Name == "webhooks" && p.ContainerPort == 9292 }) {
+		t.Errorf("container ports %v", c.Ports)
+	}
+	apply(t, objs)
+
+	chrt, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	install := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
+	install.DryRun, install.ClientOnly, install.ReleaseName, install.Namespace = true, true, "multichannel", releaseNamespace
+	install.KubeVersion = &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
+	_, err = install.Run(chrt, map[string]any{"webhookReceiver": map[string]any{"enabled": true}, "sharding": map[string]any{"shards": []any{"eu"}}})
+	if err == nil || !strings.Contains(err.Error(), "would reach one shard") {
+		t.Errorf("the receiver with sharding: %v, want refused", err)
+	}
+}

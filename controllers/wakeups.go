@@ -1,0 +1,168 @@
+package controllers
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlevent "sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/changefeed"
+	"github.com/partnerops/multichannel-operator/internal/pollgate"
+	"github.com/partnerops/multichannel-operator/internal/sharedcalls"
+)
+
+// wakeups turns what Partner Center reports changed (a record of its
+// activity log, or a webhook) into reconcile requests for exactly the
+// objects that refer to it, lets them ask Partner Center at once (their poll
+// gates released, the shared reads of the transfer or order forgotten), and
+// remembers which partners' changes are reported, so that their objects
+// poll only as a slow fallback.
+type wakeups struct {
+	subscriptions, relationships, customers, admins chan ctrlevent.GenericEvent
+	shared                                          *sharedcalls.Calls
+	gates                                           []*pollgate.Gate
+
+	mu sync.Mutex
+	// reported: when each partner's changes were last read completely.
+	reported map[string]time.Time
+}
+
+// wakeupBuffer is how many wake-ups may wait for a controller's queue.
+const wakeupBuffer = 1024
+
+func newWakeups(shared *sharedcalls.Calls) *wakeups {
+	return &wakeups{
+		subscriptions: make(chan ctrlevent.GenericEvent, wakeupBuffer),
+		relationships: make(chan ctrlevent.GenericEvent, wakeupBuffer),
+		customers:     make(chan ctrlevent.GenericEvent, wakeupBuffer),
+		admins:        make(chan ctrlevent.GenericEvent, wakeupBuffer),
+		shared:        shared, reported: map[string]time.Time{},
+	}
+}
+
+// source is the channel source of one kind's wake-ups, for its controller.
+func (w *wakeups) source(ch chan ctrlevent.GenericEvent) source.Source {
+	return source.Channel(ch, &handler.EnqueueRequestForObject{})
+}
+
+// gate registers a reconciler's poll gate, released for the objects woken.
+func (w *wakeups) gate(g *pollgate.Gate) *pollgate.Gate {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.gates = append(w.gates, g)
+	return g
+}
+
+// markReported records that partner's changes were read completely now.
+func (w *wakeups) markReported(partner string, at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.reported[partner] = at
+}
+
+// forget: partner's changes are no longer read (its feed failed or stopped).
+func (w *wakeups) forget(partner string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.reported, partner)
+}
+
+// reportedRecently: partner's changes were read completely within stale.
+func (w *wakeups) reportedRecently(partner string, now time.Time, stale time.Duration) bool {
+	if w == nil {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	at, ok := w.reported[partner]
+	return ok && now.Sub(at) < stale
+}
+
+// wake wakes the objects rec concerns and returns how many. A record that
+// names subscriptions, a transfer or an order wakes the subscriptions that
+// refer to them; one that names only a customer wakes the customer, its
+// reseller relationships and its subscriptions.
+func (w *wakeups) wake(ctx context.Context, c client.Reader, rec changefeed.Record) int {
+	if rec.Quiet {
+		return 0
+	}
+	w.shared.Forget(rec.Transfer, rec.Order)
+	var objs []client.Object
+	for _, key := range append(append([]string{}, rec.Subscriptions...), rec.Transfer, rec.Order) {
+		if key != "" {
+			objs = append(objs, listed(ctx, c, &v1alpha1.CustomerSubscriptionList{}, client.MatchingFields{indexActivityKeys: key})...)
+		}
+	}
+	if rec.Relationship != "" {
+		objs = append(objs, listed(ctx, c, &v1alpha1.DelegatedAdminRelationshipList{}, client.MatchingFields{indexRelationshipID: rec.Relationship})...)
+	}
+	if len(objs) == 0 && rec.Customer != "" {
+		objs = w.customerObjects(ctx, c, rec.Customer)
+	}
+	for _, o := range objs {
+		for _, g := range w.gates {
+			g.Release(o.GetUID())
+		}
+		w.send(ctx, o)
+	}
+	return len(objs)
+}
+
+// customerObjects: the Customers of tenant, with their reseller
+// relationships and subscriptions.
+func (w *wakeups) customerObjects(ctx context.Context, c client.Reader, tenant string) []client.Object {
+	customers := listed(ctx, c, &v1alpha1.CustomerList{}, client.MatchingFields{indexTenantID: tenant})
+	objs := customers
+	for _, cust := range customers {
+		in := client.InNamespace(cust.GetNamespace())
+		ref := client.MatchingFields{indexCustomerRef: cust.GetName()}
+		objs = append(objs, listed(ctx, c, &v1alpha1.ResellerRelationshipList{}, in, ref)...)
+		objs = append(objs, listed(ctx, c, &v1alpha1.CustomerSubscriptionList{}, in, ref)...)
+	}
+	return objs
+}
+
+// send queues o's wake-up on its kind's channel, unless ctx ends first.
+func (w *wakeups) send(ctx context.Context, o client.Object) {
+	var ch chan ctrlevent.GenericEvent
+	switch o.(type) {
+	case *v1alpha1.CustomerSubscription:
+		ch = w.subscriptions
+	case *v1alpha1.ResellerRelationship:
+		ch = w.relationships
+	case *v1alpha1.Customer:
+		ch = w.customers
+	case *v1alpha1.DelegatedAdminRelationship:
+		ch = w.admins
+	default:
+		return
+	}
+	select {
+	case ch <- ctrlevent.GenericEvent{Object: o}:
+	case <-ctx.Done():
+	}
+}
+
+// listed lists the objects of list matching opts from the cache.
+func listed(ctx context.Context, c client.Reader, list client.ObjectList, opts ...client.ListOption) []client.Object {
+	if err := c.List(ctx, list, opts...); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing objects to wake")
+		return nil
+	}
+	var objs []client.Object
+	_ = meta.EachListItem(list, func(o runtime.Object) error {
+		if obj, ok := o.(client.Object); ok {
+			objs = append(objs, obj)
+		}
+		return nil
+	})
+	return objs
+}
