@@ -393,6 +393,9 @@ type ManagerOptions struct {
 	LeaderElect bool
 	// PollInterval and MaxRequeue: the manager's flags; zero: 500ms and 2s.
 	PollInterval, MaxRequeue time.Duration
+	// ActivityLogInterval is the manager's --activity-log-interval; zero
+	// reads no activity log, and objects poll every PollInterval.
+	ActivityLogInterval time.Duration
 	// MetricsAddress, when set, serves the manager's metrics over plain
 	// HTTP on this loopback address; empty: no metrics endpoint.
 	MetricsAddress string
@@ -415,7 +418,8 @@ func NewManagerWith(bin, dir, name string, c *Cluster, simURL string, o ManagerO
 		metrics = []string{"--metrics-bind-address", o.MetricsAddress, "--metrics-secure=false"}
 	}
 	args := append([]string{"--operator-namespace", OperatorNamespace, "--allowed-origins", simURL,
-		"--poll-interval", o.PollInterval.String(), "--max-requeue", o.MaxRequeue.String()},
+		"--poll-interval", o.PollInterval.String(), "--max-requeue", o.MaxRequeue.String(),
+		"--activity-log-interval", o.ActivityLogInterval.String()},
 		append(metrics, "--health-probe-bind-address", "0")...)
 	if o.LeaderElect {
 		args = append(args, "--leader-elect")
