@@ -8,6 +8,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
 
 // The activity log as a change feed: objects waiting on Partner Center are
@@ -104,4 +105,45 @@ func (h *harness) auditRecords(partnerTenant string) []pc.AuditRecord {
 		h.t.Fatal(err)
 	}
 	return records
+}
+
+// TestActivityLogTransferCancelledOutside: a transfer cancelled in Partner
+// Center's UI while the subscription follows it (polling only hourly)
+// fails the subscription, woken by the log's record.
+func TestActivityLogTransferCancelledOutside(t *testing.T) {
+	h, _, sub := startFollowedTransfer(t)
+	h.simPost("/sim/v1/transfers/"+sub.Status.Operation.ExternalID+"/cancel", map[string]string{"by": "sam@contoso.example"})
+	sub = h.waitPhase("nce", v1alpha1.PhaseFailed)
+	if c := condition(sub.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Reason != v1alpha1.ReasonTransferFailed {
+		t.Errorf("stalled = %+v", c)
+	}
+}
+
+// TestActivityLogShowsOutsideChange: a subscription the operator bought
+// and completed is suspended in Partner Center by a person; the log's
+// record shows on it (status.lastOutsideChange, naming who) with a Warning
+// Event. The operator's own calls show nothing.
+func TestActivityLogShowsOutsideChange(t *testing.T) {
+	h := start(t, withActivityLog(200*time.Millisecond))
+	contoso, fabrikam := h.contoso(), h.fabrikam()
+	h.woodgroveTrusts(contoso)
+	h.subscription("m365", newLicense("woodgrove", fabrikam.Name, contoso.Name, 10))
+	sub := h.waitPhase("m365", v1alpha1.PhaseCompleted)
+	h.waitQuiet()
+	if sub = h.read("m365"); sub.Status.LastOutsideChange != nil {
+		t.Fatalf("the operator's own purchase shows as an outside change: %+v", sub.Status.LastOutsideChange)
+	}
+	if err := h.sim.ChangeSubscription(sub.Status.TargetSubscriptionID, sim.SubscriptionChange{Status: "suspended", By: "ana@contoso.example"}); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("the suspension shows", func() error {
+		sub = h.read("m365")
+		if c := sub.Status.LastOutsideChange; c == nil || c.Change != string(pc.ChangeSubscriptionSuspended) || c.By != "ana@contoso.example" {
+			return errf("lastOutsideChange %+v", c)
+		}
+		return nil
+	})
+	if sub.Status.Phase != v1alpha1.PhaseCompleted {
+		t.Errorf("phase %s, want Completed still", sub.Status.Phase)
+	}
 }

@@ -315,12 +315,13 @@ func (r *DelegatedAdminRelationshipReconciler) awaitActivation(_ context.Context
 		s.conds.progressing(v1alpha1.ReasonAwaitingCustomer, awaitingMessage(s))
 	case graph.StatusApproved, graph.StatusActivating:
 		s.conds.progressing(v1alpha1.ReasonActivating, fmt.Sprintf("Customer %s approved; Microsoft Graph is activating the relationship.", s.customer.Name))
-		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 	default:
 		return nil, nil
 	}
-	// The partner's activity log records the customer's approval.
-	return &ctrl.Result{RequeueAfter: r.opts.follow(r.wake, s.partner)}, nil
+	// Graph is polled as before (its calls are not Partner Center's); the
+	// activity log and webhooks wake the relationship sooner when they
+	// report the customer's approval.
+	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 }
 
 func awaitingMessage(s *gdapScope) string {

@@ -2,11 +2,13 @@ package controllers
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlevent "sigs.k8s.io/controller-runtime/pkg/event"
@@ -33,6 +35,30 @@ type wakeups struct {
 	mu sync.Mutex
 	// reported: when each partner's changes were last read completely.
 	reported map[string]time.Time
+	// outside: the latest change made outside the operator to each woken
+	// subscription, for its next pass to show (CustomerSubscription's
+	// noteOutsideChange). It lives in memory: a restart loses what was not
+	// shown yet, which stays in Partner Center's log.
+	outside map[types.UID]changefeed.Record
+}
+
+// outsideChanges are the changes noteOutsideChange shows on a subscription.
+func outsideChange(rec changefeed.Record) bool { return strings.HasPrefix(rec.Change, "Subscription") }
+
+// noteOutside keeps rec for uid's next pass to show.
+func (w *wakeups) noteOutside(uid types.UID, rec changefeed.Record) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.outside[uid] = rec
+}
+
+// takeOutside returns and forgets the change to show on uid, if any.
+func (w *wakeups) takeOutside(uid types.UID) (changefeed.Record, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	rec, ok := w.outside[uid]
+	delete(w.outside, uid)
+	return rec, ok
 }
 
 // wakeupBuffer is how many wake-ups may wait for a controller's queue.
@@ -44,7 +70,7 @@ func newWakeups(shared *sharedcalls.Calls) *wakeups {
 		relationships: make(chan ctrlevent.GenericEvent, wakeupBuffer),
 		customers:     make(chan ctrlevent.GenericEvent, wakeupBuffer),
 		admins:        make(chan ctrlevent.GenericEvent, wakeupBuffer),
-		shared:        shared, reported: map[string]time.Time{},
+		shared:        shared, reported: map[string]time.Time{}, outside: map[types.UID]changefeed.Record{},
 	}
 }
 
@@ -110,6 +136,9 @@ func (w *wakeups) wake(ctx context.Context, c client.Reader, rec changefeed.Reco
 	for _, o := range objs {
 		for _, g := range w.gates {
 			g.Release(o.GetUID())
+		}
+		if _, ok := o.(*v1alpha1.CustomerSubscription); ok && outsideChange(rec) {
+			w.noteOutside(o.GetUID(), rec)
 		}
 		w.send(ctx, o)
 	}

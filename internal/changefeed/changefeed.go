@@ -40,6 +40,9 @@ type Record struct {
 	// Change says what changed, for logs and metrics (such as the record's
 	// operation type).
 	Change string
+	// By is who made the change: the user the record names, else its
+	// application.
+	By string
 }
 
 // Checkpoint is a feed's position.
