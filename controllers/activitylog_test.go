@@ -128,9 +128,10 @@ func TestActivityLogShowsOutsideChange(t *testing.T) {
 	contoso, fabrikam := h.contoso(), h.fabrikam()
 	h.woodgroveTrusts(contoso)
 	h.subscription("m365", newLicense("woodgrove", fabrikam.Name, contoso.Name, 10))
-	sub := h.waitPhase("m365", v1alpha1.PhaseCompleted)
+	h.waitPhase("m365", v1alpha1.PhaseCompleted)
 	h.waitQuiet()
-	if sub = h.read("m365"); sub.Status.LastOutsideChange != nil {
+	sub := h.read("m365")
+	if sub.Status.LastOutsideChange != nil {
 		t.Fatalf("the operator's own purchase shows as an outside change: %+v", sub.Status.LastOutsideChange)
 	}
 	if err := h.sim.ChangeSubscription(sub.Status.TargetSubscriptionID, sim.SubscriptionChange{Status: "suspended", By: "ana@contoso.example"}); err != nil {
