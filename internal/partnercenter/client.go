@@ -326,7 +326,10 @@ type call struct {
 	body      any
 	requestID string // idempotency key; creates supply it, reads get a new one
 	ifMatch   string // the ETag an update names
-	user      bool   // App+User token
+	// header holds headers a link names for the request that follows it
+	// (a next page's MS-ContinuationToken).
+	header http.Header
+	user   bool // App+User token
 	// retryable: reads, and creates that carry a caller's request ID, may be sent again.
 	retryable bool
 	// follows: the call continues an operation whose first request was
@@ -368,7 +371,10 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 	u := *c.endpoint
 	u.Path += "/v1" + k.path
 	u.RawQuery = k.query.Encode()
-	h := http.Header{}
+	h := k.header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
 	h.Set(HeaderRequestID, k.requestID)
 	h.Set(HeaderCorrelationID, correlationID)
 	h.Set(HeaderContractVersion, ContractVersion)
