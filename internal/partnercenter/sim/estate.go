@@ -240,9 +240,15 @@ func (s *Server) seedTransfer(partner, customer string, e EstateTransfer) {
 		if isAzurePlan(li.OfferID) {
 			billing = "usage"
 		}
-		s.own(e.SourcePartnerTenantID, customer, subscription{ID: li.SubscriptionID, OfferID: li.OfferID, OfferName: li.FriendlyName,
-			FriendlyName: li.FriendlyName, Quantity: li.Quantity, Status: "active", BillingType: billing, BillingCycle: li.BillingCycle,
-			TermDuration: li.TermDuration, CreationDate: &created})
+		start := created.AddDate(0, -1, 0)
+		sub := subscription{ID: li.SubscriptionID, OfferID: li.OfferID, OfferName: li.FriendlyName, FriendlyName: li.FriendlyName,
+			Quantity: li.Quantity, Status: "active", BillingType: billing, BillingCycle: li.BillingCycle, TermDuration: li.TermDuration,
+			CreationDate: &start, EffectiveStartDate: &start, ContractType: "subscription"}
+		if billing == "license" {
+			end := termEnd(start, li.TermDuration)
+			sub.UnitType, sub.CommitmentEndDate, sub.AutoRenewEnabled = "Licenses", &end, true
+		}
+		s.own(e.SourcePartnerTenantID, customer, sub)
 	}
 	s.st.Transfers[t.ID] = t
 }
