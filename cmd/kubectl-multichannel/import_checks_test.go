@@ -17,6 +17,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
@@ -148,7 +150,7 @@ func checkLayout(t *testing.T, w *importWorld, files map[string]string) {
 		}
 		return k.Resources
 	}
-	if got := resources("kustomization.yaml"); !slices.Equal(got, []string{"customers", "partners"}) {
+	if got := resources("kustomization.yaml"); !slices.Equal(got, []string{"partners", "customers"}) {
 		t.Errorf("top resources %v", got)
 	}
 	if got := resources("partners/kustomization.yaml"); !slices.Equal(got, []string{"partner-fabrikam-0b4e8e3a.yaml"}) {
@@ -164,7 +166,8 @@ func checkLayout(t *testing.T, w *importWorld, files map[string]string) {
 		}
 	}
 	slices.Sort(inDir)
-	if got := resources(ns0 + "kustomization.yaml"); !slices.Equal(got, inDir) || len(got) != 10 {
+	got := resources(ns0 + "kustomization.yaml")
+	if sorted := slices.Sorted(slices.Values(got)); !slices.Equal(sorted, inDir) || len(got) != 10 || got[0] != "namespace.yaml" || got[1] != "customer-customer0.yaml" {
 		t.Errorf("%skustomization.yaml lists %v, the directory holds %v", ns0, got, inDir)
 	}
 }
@@ -368,4 +371,31 @@ func httpPost(url string) (int, error) {
 	}
 	_ = resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+// checkKustomize: kustomize (kubectl apply -k) builds the layout into
+// every object written, Namespaces and Partners first.
+func checkKustomize(t *testing.T, dir string, files map[string]string) {
+	res, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects := 0
+	for p := range files {
+		if !strings.HasSuffix(p, "kustomization.yaml") {
+			objects++
+		}
+	}
+	all := res.Resources()
+	if len(all) != objects {
+		t.Errorf("kustomize built %d objects; %d files hold one", len(all), objects)
+	}
+	namespaces := map[string]bool{}
+	for _, r := range all {
+		if r.GetKind() == "Namespace" {
+			namespaces[r.GetName()] = true
+		} else if ns := r.GetNamespace(); ns != "" && !namespaces[ns] {
+			t.Fatalf("kustomize puts %s %s/%s before its Namespace", r.GetKind(), ns, r.GetName())
+		}
+	}
 }

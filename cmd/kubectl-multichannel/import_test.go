@@ -181,6 +181,7 @@ func TestImport(t *testing.T) {
 	t.Run("customers, licenses, Azure, GDAP", func(t *testing.T) { checkOwned(t, w, files) })
 	t.Run("transfers under way", func(t *testing.T) { checkTransfers(t, w, files) })
 	t.Run("layout", func(t *testing.T) { checkLayout(t, w, files) })
+	t.Run("kustomize builds it", func(t *testing.T) { checkKustomize(t, dir, files) })
 	t.Run("only reads, and counts its calls", func(t *testing.T) { checkCalls(t, w, summary) })
 	t.Run("valid for the API server and the decision table", func(t *testing.T) { checkValid(t, w, dir, files) })
 	t.Run("a rerun changes no byte", func(t *testing.T) {

@@ -62,7 +62,7 @@ type Estate struct {
 	// Notes say what was read but cannot be imported, and why.
 	Notes []string
 	// Waits counts the calls that waited for the tenant's budget or for
-	// the service's Retry-After.
+	// the service's Retry-After (each once, however long it waited).
 	Waits int64
 }
 
@@ -135,15 +135,18 @@ func (r *reader) note(format string, args ...any) {
 
 // patiently makes a call until it is not throttled: a call over the
 // tenant's budget (not sent) or answered 429 waits the time its
-// ThrottledError names, then is made again.
+// ThrottledError names, then is made again. Waits counts the calls that
+// waited, once each.
 func (r *reader) patiently(ctx context.Context, call func() error) error {
-	for {
+	for waited := false; ; waited = true {
 		err := call()
 		d, throttled := apiretry.ThrottledFor(err)
 		if !throttled {
 			return err
 		}
-		r.waits.Add(1)
+		if !waited {
+			r.waits.Add(1)
+		}
 		if err := r.o.Sleep(ctx, d); err != nil {
 			return err
 		}

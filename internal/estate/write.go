@@ -21,7 +21,7 @@ import (
 
 // The layout an import writes under its directory:
 //
-//	kustomization.yaml             customers, and partners when there are any
+//	kustomization.yaml             partners (when there are any), then customers
 //	customers/kustomization.yaml   every customer directory
 //	customers/<namespace>/         one customer: kustomization.yaml, namespace.yaml,
 //	                               customer-*.yaml, resellerrelationship-*.yaml,
@@ -155,8 +155,10 @@ func objectYAML(obj any) ([]byte, error) {
 	return yaml.Marshal(m)
 }
 
+// kustomization lists resources in the order given: a customer's
+// Namespace first, then its objects by kind and name, so that kustomize,
+// whatever order it is told to keep, applies the Namespace first.
 func kustomization(head string, resources []string) []byte {
-	resources = slices.Sorted(slices.Values(resources))
 	data, _ := yaml.Marshal(map[string]any{"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources})
 	return []byte(head + string(data))
 }
@@ -187,7 +189,7 @@ func aggregate(dir string, m *Manifests, head string) ([]file, error) {
 	top := []string{CustomersDir}
 	files := []file{{path.Join(CustomersDir, kustomize), kustomization(head, slices.Compact(slices.Sorted(slices.Values(dirs))))}}
 	if len(partners) > 0 {
-		top = append(top, PartnersDir)
+		top = []string{PartnersDir, CustomersDir} // the Partners the customers' objects name, first
 		files = append(files, file{path.Join(PartnersDir, kustomize), kustomization(head, slices.Compact(slices.Sorted(slices.Values(partners))))})
 	}
 	return append(files, file{kustomize, kustomization(head, top)}), nil
