@@ -16,6 +16,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/destinations"
+	"github.com/partnerops/multichannel-operator/internal/entra"
 	"github.com/partnerops/multichannel-operator/internal/estate"
 	"github.com/partnerops/multichannel-operator/internal/graph"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
@@ -134,32 +135,10 @@ func apiPath(endpoint, version string) string {
 // refresh token: the import makes no App+User call, and renews nothing the
 // operator holds).
 func (o *importOptions) clients(ctx context.Context, c client.Client, p *v1alpha1.Partner) (estate.Clients, *calls, error) {
-	const outcome = "nothing is read"
-	if !p.HasCredentials() {
-		return estate.Clients{}, nil, fmt.Errorf("partner %s has no credentials (spec.partnerCenter.credentialsSecretRef or workloadIdentity): the import reads Partner Center as the partner's application", p.Name)
-	}
-	if p.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
-		return estate.Clients{}, nil, fmt.Errorf("partner %s is an indirect reseller: Partner Center is read through its indirect provider; import --partner %s", p.Name, p.Spec.IndirectProviderRef)
-	}
-	for _, d := range [][2]string{{"spec.partnerCenter.endpoint", destinations.EndpointOf(p)}, {"spec.partnerCenter.authorityHost", destinations.AuthorityOf(p)},
-		{"spec.partnerCenter.graphEndpoint", destinations.GraphEndpointOf(p)}} {
-		if err := o.access.checkDestination(p, d[0], d[1], outcome); err != nil {
-			return estate.Clients{}, nil, err
-		}
-	}
-	var secret *corev1.Secret
-	if p.Spec.PartnerCenter.CredentialsSecretRef != nil {
-		s, _, err := o.access.secret(ctx, c, p, outcome)
-		if err != nil {
-			return estate.Clients{}, nil, err
-		}
-		secret = s
-	}
-	creds, err := o.access.credentials(ctx, c, p, secret, time.Hour)
+	creds, err := o.credentials(ctx, c, p)
 	if err != nil {
 		return estate.Clients{}, nil, err
 	}
-	creds.RefreshToken = ""
 	n := &calls{}
 	httpFor := func(api string, count *atomic.Int64) *http.Client {
 		return &http.Client{Timeout: 30 * time.Second, Transport: counting{base: http.DefaultTransport, api: api, n: count}}
@@ -175,6 +154,36 @@ func (o *importOptions) clients(ctx context.Context, c client.Client, p *v1alpha
 		return estate.Clients{}, nil, fmt.Errorf("partner %s: Microsoft Graph: %w", p.Name, err)
 	}
 	return estate.Clients{PartnerCenter: pcc, Graph: g}, n, nil
+}
+
+// credentials are the partner's application's, once every endpoint they
+// would go to is checked; without the refresh token.
+func (o *importOptions) credentials(ctx context.Context, c client.Client, p *v1alpha1.Partner) (entra.Credentials, error) {
+	const outcome = "nothing is read"
+	if !p.HasCredentials() {
+		return entra.Credentials{}, fmt.Errorf("partner %s has no credentials (spec.partnerCenter.credentialsSecretRef or workloadIdentity): the import reads Partner Center as the partner's application", p.Name)
+	}
+	if p.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
+		return entra.Credentials{}, fmt.Errorf("partner %s is an indirect reseller: Partner Center is read through its indirect provider; import --partner %s", p.Name, p.Spec.IndirectProviderRef)
+	}
+	for _, d := range [][2]string{{"spec.partnerCenter.endpoint", destinations.EndpointOf(p)}, {"spec.partnerCenter.authorityHost", destinations.AuthorityOf(p)},
+		{"spec.partnerCenter.graphEndpoint", destinations.GraphEndpointOf(p)}} {
+		if err := o.access.checkDestination(p, d[0], d[1], outcome); err != nil {
+			return entra.Credentials{}, err
+		}
+	}
+	var secret *corev1.Secret
+	if p.Spec.PartnerCenter.CredentialsSecretRef != nil {
+		var err error
+		if secret, _, err = o.access.secret(ctx, c, p, outcome); err != nil {
+			return entra.Credentials{}, err
+		}
+	}
+	// A workload identity's token must last the whole import: every token
+	// the clients ask for presents it (the API server may shorten it).
+	creds, err := o.access.credentials(ctx, c, p, secret, 6*time.Hour)
+	creds.RefreshToken = ""
+	return creds, err
 }
 
 // summary says on stderr what was imported and what was not, the calls

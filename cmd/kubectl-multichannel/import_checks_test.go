@@ -399,3 +399,17 @@ func checkKustomize(t *testing.T, dir string, files map[string]string) {
 		}
 	}
 }
+
+// checkWorkloadIdentity: a Partner with a workload identity and no Secret
+// imports with a token of the operator's service account.
+func checkWorkloadIdentity(t *testing.T, w *importWorld) {
+	dir := filepath.Join(t.TempDir(), "wi")
+	code, _, errOut := w.importIntoAs("tailspin", dir, "--customer", w.estate.PartnerCenter.Customers[0].TenantID)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	rr := snapshot(t, dir)[ns0+"resellerrelationship-customer0-tailspin.yaml"]
+	if !strings.Contains(rr, "partnerRef: tailspin\n") {
+		t.Errorf("ResellerRelationship:\n%s", rr)
+	}
+}

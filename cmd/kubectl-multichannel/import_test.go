@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/apiretry/apiretrytest"
 	"github.com/partnerops/multichannel-operator/internal/graph/graphsim"
 	"github.com/partnerops/multichannel-operator/internal/harness"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
@@ -34,6 +35,9 @@ const (
 	importCustomers = 103
 	// legacyLicense is a legacy license of customer 7, cancelled later.
 	legacyLicense = "7e1a2b3c-0000-4000-8000-000000000007"
+	// tailspinApp is the application of partner tailspin, which has a
+	// workload identity (contoso's tenant, without a Secret).
+	tailspinApp = "6b1f0a7e-0000-4000-8000-00000000a001"
 )
 
 // importWorld is a cluster with partner contoso (credentials in
@@ -51,7 +55,14 @@ type importWorld struct {
 
 func startImportWorld(t *testing.T) *importWorld {
 	t.Helper()
-	s, err := sim.New(sim.Options{})
+	const ns = "multichannel-system"
+	env, c := startAPIServer(t)
+	if err := c.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	// The operator's service account, which tailspin's workload identity trusts.
+	_, fc := apiretrytest.ServiceAccountToken(t, env.Config, ns, "multichannel-controller-manager")
+	s, err := sim.New(sim.Options{FederatedCredentials: map[string][]sim.FederatedCredential{tailspinApp: {fc}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,11 +72,12 @@ func startImportWorld(t *testing.T) *importWorld {
 	}
 	srv := httptest.NewTLSServer(graphsim.Compose(g, s))
 	t.Cleanup(srv.Close)
-	env, c := startAPIServer(t)
 	w := &importWorld{pc: s, graph: g, url: srv.URL, c: c, kubeconfig: writeKubeconfig(t, env), now: time.Now().UTC()}
-	const ns = "multichannel-system"
+	tailspin := contosoPartner(srv.URL)
+	tailspin.Name, tailspin.Spec.PartnerCenter.CredentialsSecretRef = "tailspin", nil
+	tailspin.Spec.PartnerCenter.WorkloadIdentity = &v1alpha1.WorkloadIdentity{ClientID: tailspinApp}
 	for _, o := range []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
+		tailspin,
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "contoso-pc"},
 			StringData: map[string]string{"clientID": "operator", "clientSecret": "s3cret", "refreshToken": "the-operator's"}},
 		contosoPartner(srv.URL),
@@ -117,10 +129,15 @@ func (w *importWorld) seed(t *testing.T) {
 	}
 }
 
-// importInto runs the import with args into dir.
+// importInto runs contoso's import with args into dir.
 func (w *importWorld) importInto(dir string, args ...string) (int, string, string) {
+	return w.importIntoAs("contoso", dir, args...)
+}
+
+// importIntoAs runs partner's import with args into dir.
+func (w *importWorld) importIntoAs(partner, dir string, args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
-	base := []string{"import", "--partner", "contoso", "--kubeconfig", w.kubeconfig, "--allowed-origin", w.url, "--output-dir", dir,
+	base := []string{"import", "--partner", partner, "--kubeconfig", w.kubeconfig, "--allowed-origin", w.url, "--output-dir", dir,
 		"--requests-per-minute", "60000", "--graph-requests-per-minute", "60000"}
 	code := run(context.Background(), append(base, args...), strings.NewReader(""), &out, &errOut, fixedClock)
 	return code, out.String(), errOut.String()
@@ -193,5 +210,6 @@ func TestImport(t *testing.T) {
 	t.Run("--customer", func(t *testing.T) { checkSomeCustomers(t, w) })
 	t.Run("--dry-run", func(t *testing.T) { checkDryRun(t, w, dir, files) })
 	t.Run("a completed transfer and a cancelled license", func(t *testing.T) { checkChanges(t, w, dir) })
+	t.Run("a workload identity", func(t *testing.T) { checkWorkloadIdentity(t, w) })
 	t.Run("refusals", func(t *testing.T) { checkRefusals(t, w) })
 }

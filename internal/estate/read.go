@@ -109,22 +109,41 @@ func Read(ctx context.Context, c Clients, o Options) (*Estate, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Graph is read while Partner Center is; a failure of either stops both.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var gdap map[string][]GDAP
 	var gdapErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		gdap, gdapErr = r.relationships(ctx, ids)
+		if gdap, gdapErr = r.relationships(ctx, ids); gdapErr != nil {
+			cancel()
+		}
 	}()
 	customers, err := r.customers(ctx, ids)
+	if err != nil {
+		cancel()
+	}
 	<-done
-	if err = errors.Join(err, gdapErr); err != nil {
+	if err = cause(err, gdapErr); err != nil {
 		return nil, err
 	}
 	for i := range customers {
 		customers[i].GDAP = gdap[strings.ToLower(customers[i].Customer.ID)]
 	}
 	return &Estate{Customers: customers, Notes: r.notes, Waits: r.waits.Load()}, nil
+}
+
+// cause is the error that stopped a read: the first that is not the
+// cancellation it caused in the other.
+func cause(errs ...error) error {
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (r *reader) note(format string, args ...any) {

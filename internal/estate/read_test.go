@@ -2,6 +2,7 @@ package estate_test
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
@@ -23,7 +24,7 @@ const contoso, fabrikam = "6f1bd5c1-0d3b-4c5e-9bb1-7f4f9d2b6a10", "0b4e8e3a-7c1d
 
 // serve starts the simulators holding a sample estate of n customers and
 // returns the partner's clients, with the budget given.
-func serve(t *testing.T, n int, o sim.Options, perMinute int) (estate.Clients, *sim.Server, harness.SampleEstate) {
+func serve(t *testing.T, n int, o sim.Options, perMinute int, wrap ...func(http.Handler) http.Handler) (estate.Clients, *sim.Server, harness.SampleEstate) {
 	t.Helper()
 	s, err := sim.New(o)
 	if err != nil {
@@ -40,7 +41,11 @@ func serve(t *testing.T, n int, o sim.Options, perMinute int) (estate.Clients, *
 	if err := g.Seed(e.GDAP...); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewTLSServer(graphsim.Compose(g, s))
+	h := graphsim.Compose(g, s)
+	for _, w := range wrap {
+		h = w(h)
+	}
+	srv := httptest.NewTLSServer(h)
 	t.Cleanup(srv.Close)
 	creds := pc.Credentials{ClientID: "operator", ClientSecret: "s3cret"}
 	p, err := pc.New(pc.Config{Endpoint: srv.URL, AuthorityHost: srv.URL, TenantID: contoso, Credentials: creds, RequestsPerMinute: perMinute})
@@ -93,5 +98,34 @@ func TestReadCustomersByTenant(t *testing.T) {
 	const stranger = "9d8c7b6a-0000-4000-8000-000000000009"
 	if _, err := estate.Read(ctx, c, estate.Options{Customers: []string{stranger}}); err == nil || !strings.Contains(err.Error(), stranger) {
 		t.Errorf("a tenant the partner does not have: %v", err)
+	}
+}
+
+// TestReadErrorsNameWhatFailed: a call refused while reading a customer
+// fails the read naming the customer and the call; one refused while
+// reading Graph names the GDAP relationships; either stops the other.
+func TestReadErrorsNameWhatFailed(t *testing.T) {
+	refuse := func(suffix string) func(http.Handler) http.Handler {
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.URL.Path, suffix) {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusForbidden)
+					_, _ = w.Write([]byte(`{"code": 2032, "description": "Access denied", "error": {"code": "accessDenied", "message": "Access denied"}}`))
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		}
+	}
+	ctx := context.Background()
+	second := harness.EstateID(harness.EstateOptions{Partner: contoso}, "customer", 1)
+	c, _, _ := serve(t, 3, sim.Options{}, 60000, refuse("/customers/"+second+"/subscriptions"))
+	if _, err := estate.Read(ctx, c, estate.Options{}); err == nil || !strings.Contains(err.Error(), "customer "+second+": listing its subscriptions") {
+		t.Errorf("a refused subscription list: %v", err)
+	}
+	g, _, _ := serve(t, 3, sim.Options{}, 60000, refuse("/delegatedAdminRelationships"))
+	if _, err := estate.Read(ctx, g, estate.Options{}); err == nil || !strings.Contains(err.Error(), "listing the partner's GDAP relationships") || !strings.Contains(err.Error(), "403") {
+		t.Errorf("a refused relationship list: %v", err)
 	}
 }
