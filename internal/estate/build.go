@@ -190,7 +190,7 @@ func (b *builder) noteSelector() {
 // is the partner's, whose Partner Center it was read from.
 func (b *builder) customerObject(ns string, cu *pc.Customer, country string) *v1alpha1.Customer {
 	c := &v1alpha1.Customer{TypeMeta: typeMeta("Customer"), ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ns},
-		Spec: v1alpha1.CustomerSpec{DisplayName: displayNameOf(cu), TenantID: strings.ToLower(cu.ID), Cloud: cloudOf(b.o.Partner), Country: country}}
+		Spec: v1alpha1.CustomerSpec{DisplayName: displayNameOf(cu), TenantID: cu.ID, Cloud: cloudOf(b.o.Partner), Country: country}}
 	if d := strings.ToLower(cu.CompanyProfile.Domain); domain.MatchString(d) && len(d) <= 253 {
 		c.Spec.Domain = d
 	}

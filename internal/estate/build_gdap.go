@@ -43,6 +43,10 @@ func (b *builder) relationships(ns string, ce *CustomerEstate) []client.Object {
 		if !ok {
 			continue
 		}
+		if c := g.Relationship.Customer; c != nil && c.TenantID != ce.Customer.ID {
+			b.note("GDAP relationship %q of customer %s: Graph writes the customer's tenant %s, Partner Center %s; the operator compares them exactly, so check that it adopts the relationship",
+				spec.DisplayName, ns, c.TenantID, ce.Customer.ID)
+		}
 		spec.AccessAssignments = b.assignments(ns, g, spec.Roles)
 		out = append(out, &v1alpha1.DelegatedAdminRelationship{TypeMeta: typeMeta("DelegatedAdminRelationship"),
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: relationshipName(spec.DisplayName)}, Spec: spec})
@@ -120,7 +124,7 @@ func (b *builder) assignments(ns string, g GDAP, roles []string) []v1alpha1.GDAP
 		if a.AccessContainer == nil || a.Status == graph.AssignmentDeleted || a.Status == graph.AssignmentDeleting || a.Status == graph.AssignmentError {
 			continue
 		}
-		group := strings.ToLower(a.AccessContainer.ID)
+		group := a.AccessContainer.ID // as Graph writes it: the operator finds the assignment by it, exactly
 		ar, ok := specRoles(a.AccessDetails.Roles())
 		if !ok || len(ar) == 0 || !tenantID.MatchString(group) || slices.ContainsFunc(ar, func(r string) bool { return !slices.Contains(roles, r) }) {
 			b.note("GDAP relationship %q of customer %s: the access assignment of group %s is not a security group with some of the relationship's roles; left out",

@@ -62,14 +62,16 @@ func TestBuildNotesWhatItCannotWrite(t *testing.T) {
 	ce.GDAP = []GDAP{
 		{Relationship: graph.Relationship{DisplayName: "odd duration", Duration: "P3Y", AccessDetails: graph.NewAccessDetails([]string{"729827e3-9c14-49f7-bb1b-9608f156bbb8"})}},
 		{Relationship: graph.Relationship{DisplayName: "odd role", Duration: "P90D", AccessDetails: graph.NewAccessDetails([]string{"not-a-role"})}},
-		{Relationship: graph.Relationship{DisplayName: "fine", Duration: "P90D", AccessDetails: graph.NewAccessDetails([]string{"729827e3-9c14-49f7-bb1b-9608f156bbb8"})},
+		{Relationship: graph.Relationship{DisplayName: "fine", Duration: "P90D", AccessDetails: graph.NewAccessDetails([]string{"729827e3-9c14-49f7-bb1b-9608f156bbb8"}),
+			Customer: &graph.CustomerParticipant{TenantID: strings.ToUpper(customer)}},
 			Assignments: []graph.AccessAssignment{{Status: graph.AssignmentActive, AccessContainer: &graph.AccessContainer{ID: "227a2f44-2682-4831-a021-f8d69a34bcba"},
 				AccessDetails: graph.NewAccessDetails([]string{v1alpha1.GlobalAdministratorRoleID})}}},
 	}
 	m := build(t, ce)
 	for _, want := range []string{"license no-end of customer woodgrove (E3) has no commitmentEndDate", "license expired of customer woodgrove (E3) is expired",
 		"has no line items yet", "moves subscriptions from the partner to another partner", `"odd duration" of customer woodgrove: its duration "P3Y"`,
-		`"odd role" of customer woodgrove: its roles are not`, "the access assignment of group 227a2f44-2682-4831-a021-f8d69a34bcba is not"} {
+		`"odd role" of customer woodgrove: its roles are not`, "the access assignment of group 227a2f44-2682-4831-a021-f8d69a34bcba is not",
+		`"fine" of customer woodgrove: Graph writes the customer's tenant 2B3C4D5E`} {
 		if !strings.Contains(notes(m), want) {
 			t.Errorf("no note %q in:\n%s", want, notes(m))
 		}

@@ -16,7 +16,7 @@ import (
 // from: a Partner the cluster holds for that tenant, else a reference-only
 // Partner written once for it.
 func (b *builder) sourcePartner(t *pc.Transfer) (string, bool) {
-	tenant := strings.ToLower(t.SourcePartnerTenantID)
+	tenant := strings.ToLower(t.SourcePartnerTenantID) // the key; the Partner keeps Partner Center's spelling
 	if !tenantID.MatchString(tenant) {
 		b.note("transfer %s: its source partner's tenant %q is not a tenant ID; not imported", t.ID, t.SourcePartnerTenantID)
 		return "", false
@@ -30,7 +30,7 @@ func (b *builder) sourcePartner(t *pc.Transfer) (string, bool) {
 			return k.Name, true
 		}
 	}
-	p := b.referencePartner(t, tenant)
+	p := b.referencePartner(t, t.SourcePartnerTenantID)
 	for _, k := range b.o.KnownPartners {
 		if k.Name == p.Name {
 			b.note("transfer %s: Partner %s exists for another tenant than the source partner's %s; not imported", t.ID, p.Name, tenant)
@@ -70,7 +70,7 @@ func (b *builder) transferLine(ns string, t *pc.Transfer, li pc.TransferLineItem
 	offer := offerOf(li.OfferID, li.FriendlyName)
 	spec := v1alpha1.CustomerSubscriptionSpec{CustomerRef: ns, SubscriptionID: li.SubscriptionID, Offer: offer, ServiceType: v1alpha1.ServiceUsageBased,
 		Commerce: commerceOf(li.OfferID), Channel: v1alpha1.Channel{Type: v1alpha1.ChannelCSP, PartnerRef: source},
-		State: v1alpha1.SubscriptionActive, SupportPartnerRef: p, TransferID: strings.ToLower(t.ID)}
+		State: v1alpha1.SubscriptionActive, SupportPartnerRef: p, TransferID: t.ID}
 	o := customerSubscription(ns, subscriptionName(orElse(offer.DisplayName, offer.ID), li.SubscriptionID), spec)
 	if !pc.IsAzurePlan(li.OfferID) && !strings.EqualFold(li.OfferID, legacyAzureOffer) {
 		if !b.licenseTerms(o, t, li) {
