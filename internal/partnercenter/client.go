@@ -341,7 +341,7 @@ type call struct {
 	body      any
 	requestID string // idempotency key; creates supply it, reads get a new one
 	ifMatch   string // the ETag an update names
-	user   bool // App+User token
+	user      bool   // App+User token
 	// retryable: reads, and creates that carry a caller's request ID, may be sent again.
 	retryable bool
 	// follows: the call continues an operation whose first request was
