@@ -37,24 +37,31 @@ type ActivityLogReconciler struct {
 func (r *ActivityLogReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	partner := &v1alpha1.Partner{}
 	if err := r.Get(ctx, req.NamespacedName, partner); err != nil {
-		r.wake.forget(req.Name)
+		r.wake.unreport(ctx, r.Client, req.Name)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !partner.DeletionTimestamp.IsZero() || !partner.HasCredentials() || partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
 		// Reference data, or a reseller whose provider's log holds its activity.
-		r.wake.forget(partner.Name)
+		r.wake.unreport(ctx, r.Client, partner.Name)
 		return ctrl.Result{}, nil
 	}
 	c, err := r.clients.get(ctx, partner)
 	if err != nil {
-		r.wake.forget(partner.Name)
+		r.wake.unreport(ctx, r.Client, partner.Name)
 		return ctrl.Result{RequeueAfter: r.interval()}, nil // the Partner's Ready says why
 	}
 	// Partner Center dates its records by its own clock: the window follows
-	// the wall clock, not Options.Clock (which tests move).
-	now := time.Now()
+	// the wall clock, not Options.Clock (which tests move). Whole seconds:
+	// the checkpoint is stored so.
+	now := time.Now().Truncate(time.Second)
 	checkpoint := checkpointOf(r.own(partner))
 	from, to := checkpoint.Window(now, r.opts.ActivityLogOverlap, r.opts.ActivityLogOverlap)
+	if from.Before(now.Add(-pc.AuditMaxWindow + r.opts.ActivityLogOverlap)) {
+		// Not read for about a month (Partner Center answers at most 30
+		// days a query): start afresh; the objects were reconciled since.
+		from = now.Add(-r.opts.ActivityLogOverlap)
+		activityReads.WithLabelValues(partner.Name, "restarted").Inc()
+	}
 	records, err := r.read(ctx, c, from, to)
 	if err != nil {
 		return r.readFailed(ctx, partner, err)
@@ -75,7 +82,7 @@ func (r *ActivityLogReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 // readFailed: the partner's changes are no longer reported, so its objects
 // poll at the usual interval until a read succeeds again.
 func (r *ActivityLogReconciler) readFailed(ctx context.Context, partner *v1alpha1.Partner, err error) (ctrl.Result, error) {
-	r.wake.forget(partner.Name)
+	r.wake.unreport(ctx, r.Client, partner.Name)
 	activityReads.WithLabelValues(partner.Name, "failed").Inc()
 	if d, throttled := pc.ThrottledFor(err); throttled {
 		return ctrl.Result{RequeueAfter: d}, nil

@@ -61,6 +61,10 @@ func TestActivityLogWakesTransfer(t *testing.T) {
 	}
 	h.simPost("/sim/v1/transfers/"+sub.Status.Operation.ExternalID+"/accept", nil)
 	h.waitPhase("nce", v1alpha1.PhaseCompleted)
+	h.waitQuiet()
+	if c := h.read("nce").Status.LastOutsideChange; c != nil {
+		t.Errorf("the transfer's completion shows as a change outside the operator: %+v", c)
+	}
 }
 
 // TestActivityLogAcrossRestart: the manager stops; the source partner

@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/changefeed"
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 	"github.com/partnerops/multichannel-operator/internal/pollgate"
 	"github.com/partnerops/multichannel-operator/internal/sharedcalls"
 )
@@ -42,8 +42,12 @@ type wakeups struct {
 	outside map[types.UID]changefeed.Record
 }
 
-// outsideChanges are the changes noteOutsideChange shows on a subscription.
-func outsideChange(rec changefeed.Record) bool { return strings.HasPrefix(rec.Change, "Subscription") }
+// outsideChanges are the changes noteOutsideChange shows on a
+// subscription: not SubscriptionUpdated, which a transfer's new owner is too.
+var outsideChanges = map[string]bool{
+	string(pc.ChangeSubscriptionSuspended): true, string(pc.ChangeSubscriptionCancelled): true,
+	string(pc.ChangeSubscriptionReactivated): true, string(pc.ChangeSubscriptionQuantity): true,
+}
 
 // noteOutside keeps rec for uid's next pass to show.
 func (w *wakeups) noteOutside(uid types.UID, rec changefeed.Record) {
@@ -94,11 +98,43 @@ func (w *wakeups) markReported(partner string, at time.Time) {
 	w.reported[partner] = at
 }
 
-// forget: partner's changes are no longer read (its feed failed or stopped).
-func (w *wakeups) forget(partner string) {
+// forget: partner's changes are no longer read (its feed failed or
+// stopped). It reports whether they were, so that the caller wakes the
+// objects that wait on the slow fallback meanwhile.
+func (w *wakeups) forget(partner string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	_, was := w.reported[partner]
 	delete(w.reported, partner)
+	return was
+}
+
+// partnerObjects: the subscriptions and reseller relationships partner
+// (or, for an indirect provider, its resellers) acts for, which poll on the
+// fallback while its log is read.
+func (w *wakeups) partnerObjects(ctx context.Context, c client.Reader, partner string) []client.Object {
+	partners := []string{partner}
+	for _, p := range listed(ctx, c, &v1alpha1.PartnerList{}, client.MatchingFields{indexProviderRef: partner}) {
+		partners = append(partners, p.GetName())
+	}
+	var objs []client.Object
+	for _, p := range partners {
+		objs = append(objs, listed(ctx, c, &v1alpha1.CustomerSubscriptionList{}, client.MatchingFields{indexSupportPartnerRef: p})...)
+		objs = append(objs, listed(ctx, c, &v1alpha1.ResellerRelationshipList{}, client.MatchingFields{indexPartnerRef: p})...)
+	}
+	return objs
+}
+
+// unreport forgets partner's reads and, when they were reported, wakes the
+// objects that poll on the fallback, so that they poll at the usual
+// interval again at once.
+func (w *wakeups) unreport(ctx context.Context, c client.Reader, partner string) {
+	if !w.forget(partner) {
+		return
+	}
+	for _, o := range w.partnerObjects(ctx, c, partner) {
+		w.send(ctx, o)
+	}
 }
 
 // reportedRecently: partner's changes were read completely within stale.
@@ -127,6 +163,13 @@ func (w *wakeups) wake(ctx context.Context, c client.Reader, rec changefeed.Reco
 			objs = append(objs, listed(ctx, c, &v1alpha1.CustomerSubscriptionList{}, client.MatchingFields{indexActivityKeys: key})...)
 		}
 	}
+	// A change to a subscription the operator manages shows on it, and
+	// on nothing else of the customer.
+	if outsideChanges[rec.Change] {
+		for _, o := range objs {
+			w.noteOutside(o.GetUID(), rec)
+		}
+	}
 	if rec.Relationship != "" {
 		objs = append(objs, listed(ctx, c, &v1alpha1.DelegatedAdminRelationshipList{}, client.MatchingFields{indexRelationshipID: rec.Relationship})...)
 	}
@@ -136,9 +179,6 @@ func (w *wakeups) wake(ctx context.Context, c client.Reader, rec changefeed.Reco
 	for _, o := range objs {
 		for _, g := range w.gates {
 			g.Release(o.GetUID())
-		}
-		if _, ok := o.(*v1alpha1.CustomerSubscription); ok && outsideChange(rec) {
-			w.noteOutside(o.GetUID(), rec)
 		}
 		w.send(ctx, o)
 	}
