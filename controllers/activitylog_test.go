@@ -1,12 +1,14 @@
 package controllers_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/decide"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
@@ -123,32 +125,53 @@ func TestActivityLogTransferCancelledOutside(t *testing.T) {
 	}
 }
 
-// TestActivityLogShowsOutsideChange: a subscription the operator bought
-// and completed is suspended in Partner Center by a person; the log's
-// record shows on it (status.lastOutsideChange, naming who) with a Warning
-// Event. The operator's own calls show nothing.
+// TestActivityLogShowsOutsideChange: of two purchases the operator
+// completed, one is cancelled by the operator (a person asked it to, within
+// Partner Center's window) and shows nothing: the operator's own call. The
+// other is suspended in Partner Center by a person; the log's record shows
+// on it (status.lastOutsideChange, naming who) with a Warning Event, and on
+// nothing else.
 func TestActivityLogShowsOutsideChange(t *testing.T) {
 	h := start(t, withActivityLog(200*time.Millisecond))
 	contoso, fabrikam := h.contoso(), h.fabrikam()
 	h.woodgroveTrusts(contoso)
-	h.subscription("m365", newLicense("woodgrove", fabrikam.Name, contoso.Name, 10))
-	h.waitPhase("m365", v1alpha1.PhaseCompleted)
-	h.waitQuiet()
-	sub := h.read("m365")
-	if sub.Status.LastOutsideChange != nil {
-		t.Fatalf("the operator's own purchase shows as an outside change: %+v", sub.Status.LastOutsideChange)
+	const ana = "ana@contoso.example"
+	h.grant(ana, "global-admin")
+	for _, name := range []string{"visio", "project"} {
+		spec := newLicense("woodgrove", fabrikam.Name, contoso.Name, 10)
+		spec.Offer.ID = newCommerceOffer
+		spec.SubscriptionID = "src-" + name
+		h.subscription(name, spec)
 	}
-	if err := h.sim.ChangeSubscription(sub.Status.TargetSubscriptionID, sim.SubscriptionChange{Status: "suspended", By: "ana@contoso.example"}); err != nil {
+	visio, project := h.waitPhase("visio", v1alpha1.PhaseCompleted), h.waitPhase("project", v1alpha1.PhaseCompleted)
+	key := client.ObjectKey{Namespace: h.ns, Name: "visio"}
+	if _, err := decide.RecordCancellation(h.ctx, h.as(ana), key, decide.Cancellation{User: ana, Reason: "bought twice", Now: visio.Status.CancellableUntil.Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	h.eventually("the suspension shows", func() error {
-		sub = h.read("m365")
-		if c := sub.Status.LastOutsideChange; c == nil || c.Change != string(pc.ChangeSubscriptionSuspended) || c.By != "ana@contoso.example" {
-			return errf("lastOutsideChange %+v", c)
+	h.eventually("the operator cancelled visio", func() error {
+		if c := h.read("visio").Status.Cancellation; c == nil || c.CompletedAt == nil {
+			return errf("cancellation %+v", c)
 		}
 		return nil
 	})
-	if sub.Status.Phase != v1alpha1.PhaseCompleted {
-		t.Errorf("phase %s, want Completed still", sub.Status.Phase)
+	if err := h.sim.ChangeSubscription(project.Status.TargetSubscriptionID, sim.SubscriptionChange{Status: "suspended", By: ana}); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("the suspension shows", func() error {
+		project = h.read("project")
+		if c := project.Status.LastOutsideChange; c == nil || c.Change != string(pc.ChangeSubscriptionSuspended) || c.By != ana {
+			return errf("lastOutsideChange %+v", c)
+		}
+		if ev := h.events("CustomerSubscription", "project", "ChangedInPartnerCenter"); len(ev) != 1 || !strings.Contains(ev[0].Note, ana) {
+			return errf("events %+v", ev)
+		}
+		return nil
+	})
+	h.waitQuiet()
+	if c := h.read("visio").Status.LastOutsideChange; c != nil {
+		t.Errorf("the operator's own cancellation shows as an outside change: %+v", c)
+	}
+	if project.Status.Phase != v1alpha1.PhaseCompleted {
+		t.Errorf("phase %s, want Completed still", project.Status.Phase)
 	}
 }
