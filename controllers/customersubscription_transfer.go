@@ -85,8 +85,16 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 // after follows it as one the operator sent.
 func (r *CustomerSubscriptionReconciler) followAdoptedTransfer(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
 	id := s.sub.Spec.TransferID
-	if id == "" || s.result.Path != v1alpha1.PathPartnerSwitch {
+	switch {
+	case id == "" || s.result.Path == v1alpha1.PathResellerRelationship:
 		return nil, nil
+	case s.result.Path != v1alpha1.PathPartnerSwitch:
+		// Buying while a transfer may still move the subscription could
+		// leave the customer with two: a person decides.
+		s.conds.stalled(v1alpha1.ReasonTransferNotAdoptable, fmt.Sprintf(
+			"spec.transferID %s names a transfer under way, but the subscription's path is now %s (%s), which buys a new one; remove spec.transferID once that transfer is cancelled or expired, or restore the spec the transfer was for.",
+			id, s.result.Path, s.result.Reason))
+		return done, nil
 	}
 	op := s.sub.Status.Operation
 	switch {
