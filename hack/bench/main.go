@@ -119,22 +119,29 @@ type Report struct {
 	PollCalls       int                 `json:"pollCalls"`
 	// CustomersAccepted counts the reseller requests the bench's customers
 	// accepted (harness.AcceptRelationships); AcceptsFailed those it could not.
-	CustomersAccepted int                  `json:"customersAccepted"`
-	AcceptsFailed     int                  `json:"acceptsFailed,omitempty"`
-	LogReads          int                  `json:"activityLogReads"`   // GetAuditRecords pages
-	AuditRecords      int                  `json:"activityLogRecords"` // records the simulator wrote meanwhile
-	TokenRequests     int                  `json:"tokenRequests"`
-	TenantLimit       int                  `json:"tenantLimitPerMinute"`
-	LimitTime         time.Duration        `json:"callsTimeAtLimitNanos"`
-	LimitRatio        float64              `json:"limitRatio"`
-	Tenants           map[string]TenantRow `json:"tenants"`
-	WritesByMethod    map[string]int       `json:"writesByMethod"`
-	StatusWrites      int                  `json:"statusWrites"`
-	SubUpdates        int                  `json:"subscriptionUpdates"`
-	PeakRSS           int64                `json:"peakRSSBytes"`
-	HeapAtCompleted   int64                `json:"heapAllocAtCompletedBytes"`
-	PeakHeap          int64                `json:"peakHeapAllocBytes"`
-	Restart           *RestartReport       `json:"restart,omitempty"`
+	CustomersAccepted int `json:"customersAccepted"`
+	AcceptsFailed     int `json:"acceptsFailed,omitempty"`
+	// Answers are the manager's Partner Center requests by operation and
+	// HTTP code, as it counts them (multichannel_partnercenter_requests_total).
+	Answers map[string]int `json:"managerAnswers,omitempty"`
+	// RecordsApplied are the activity log's records the manager applied, by
+	// change; LogReadResults its reads of the log by result.
+	RecordsApplied  map[string]int       `json:"recordsApplied,omitempty"`
+	LogReadResults  map[string]int       `json:"logReadResults,omitempty"`
+	LogReads        int                  `json:"activityLogReads"`   // GetAuditRecords pages
+	AuditRecords    int                  `json:"activityLogRecords"` // records the simulator wrote meanwhile
+	TokenRequests   int                  `json:"tokenRequests"`
+	TenantLimit     int                  `json:"tenantLimitPerMinute"`
+	LimitTime       time.Duration        `json:"callsTimeAtLimitNanos"`
+	LimitRatio      float64              `json:"limitRatio"`
+	Tenants         map[string]TenantRow `json:"tenants"`
+	WritesByMethod  map[string]int       `json:"writesByMethod"`
+	StatusWrites    int                  `json:"statusWrites"`
+	SubUpdates      int                  `json:"subscriptionUpdates"`
+	PeakRSS         int64                `json:"peakRSSBytes"`
+	HeapAtCompleted int64                `json:"heapAllocAtCompletedBytes"`
+	PeakHeap        int64                `json:"peakHeapAllocBytes"`
+	Restart         *RestartReport       `json:"restart,omitempty"`
 }
 
 // TenantRow is one support partner tenant's counters at the simulator.
@@ -289,6 +296,13 @@ func run(ctx context.Context, o options) (*Report, error) {
 		}
 		r.StatusWrites = r.WritesByMethod["PATCH"] + r.WritesByMethod["PUT"]
 		r.HeapAtCompleted = int64(m.Sum("go_memstats_heap_alloc_bytes"))
+		r.Answers = map[string]int{}
+		for _, sm := range m {
+			if sm.Name == "multichannel_partnercenter_requests_total" {
+				r.Answers[harness.LabelValue(sm.Labels, "operation")+" "+harness.LabelValue(sm.Labels, "code")] += int(sm.Value)
+			}
+		}
+		r.RecordsApplied, r.LogReadResults = ints(m.By("multichannel_activity_records_applied_total", "change")), ints(m.By("multichannel_activity_log_reads_total", "result"))
 	}
 	r.PeakHeap = max(heap.peak(), r.HeapAtCompleted)
 	if mem, err := harness.ProcessMemory(manager.PID()); err == nil {
@@ -554,6 +568,18 @@ func printReport(r *Report) {
 		row("  "+route, fmt.Sprint(r.CallsByRoute[route]), perSub(r.CallsByRoute[route], n))
 	}
 	row("  token requests (Entra ID)", fmt.Sprint(r.TokenRequests), perSub(r.TokenRequests, n))
+	if r.ChangeFeed {
+		row("  log reads by result (manager)", sorted(r.LogReadResults), "-")
+		row("  records applied by change (manager)", sorted(r.RecordsApplied), "-")
+	}
+	var refused []string
+	for k, v := range r.Answers {
+		if !strings.HasSuffix(k, " 200") && !strings.HasSuffix(k, " 201") {
+			refused = append(refused, fmt.Sprintf("%s: %d", k, v))
+		}
+	}
+	slices.Sort(refused)
+	row("Partner Center answers other than 2xx (manager)", strings.Join(refused, ", "), "-")
 	row("customers' acceptances sent by the bench", fmt.Sprint(r.CustomersAccepted), "-")
 	row("activity log: pages read / records written", fmt.Sprintf("%d / %d", r.LogReads, r.AuditRecords), "-")
 	row(fmt.Sprintf("calls' time at %d/min per tenant", r.TenantLimit), r.LimitTime.Round(100*time.Millisecond).String(), "-")
@@ -588,6 +614,28 @@ func printReport(r *Report) {
 		}
 		fmt.Printf("\n%d support partner tenants: highest peak per minute %d, early retries %d\n", len(r.Tenants), peak, early)
 	}
+}
+
+func ints(m map[string]float64) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[k] = int(v)
+	}
+	return out
+}
+
+// sorted is m as "key n" pairs in key order.
+func sorted(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func sum(m map[string]int) int {
