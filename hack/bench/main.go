@@ -36,9 +36,11 @@ import (
 
 type options struct {
 	n, perCustomer, namespaces, workers int
-	lift, floor                         bool
+	lift, floor, changeFeed             bool
 	tenantLimit                         int
 	pollInterval, autoApprove           time.Duration
+	activityLog, fallbackPoll           time.Duration
+	provisioning                        time.Duration
 	restartWindow, timeout              time.Duration
 	managerArgs, goMemLimit             string
 	dir, out                            string
@@ -56,6 +58,12 @@ func main() {
 	flag.IntVar(&o.tenantLimit, "tenant-limit", 500, "Partner Center's limit per partner tenant, in calls per minute, that the calls' time is computed with.")
 	flag.DurationVar(&o.pollInterval, "poll-interval", 2*time.Second, "The manager's --poll-interval (make dev's).")
 	flag.DurationVar(&o.autoApprove, "auto-approve-after", 3*time.Second, "The simulator's customers and source partners accept this long after a request (make dev's).")
+	flag.BoolVar(&o.changeFeed, "change-feed", false, "Run the manager with Partner Center's activity log as its change feed (--activity-log-interval=-activity-log-interval, "+
+		"--fallback-poll-interval=-fallback-poll-interval): objects that wait on Partner Center are woken by the log's records and poll only as a slow fallback. "+
+		"Off: --activity-log-interval=0, every object polls every -poll-interval.")
+	flag.DurationVar(&o.activityLog, "activity-log-interval", 2*time.Second, "With -change-feed, how often the manager reads each partner's activity log (the bench's -poll-interval).")
+	flag.DurationVar(&o.fallbackPoll, "fallback-poll-interval", time.Hour, "With -change-feed, the manager's --fallback-poll-interval: how often an object that waits on Partner Center polls while the log is read.")
+	flag.DurationVar(&o.provisioning, "provisioning-delay", 0, "The simulator's --provisioning-delay: orders stay pending this long after checkout (0: provisioned at checkout). The floor waits it too.")
 	flag.DurationVar(&o.restartWindow, "restart-window", 2*time.Minute, "How long to count writes and Partner Center calls after restarting the manager once all are Completed.")
 	flag.DurationVar(&o.timeout, "timeout", time.Hour, "How long the subscriptions may take to complete.")
 	flag.StringVar(&o.managerArgs, "manager-args", "", "Further manager flags, space-separated, such as --max-concurrent-reconciles=8.")
@@ -85,26 +93,43 @@ func main() {
 
 // Report is what one run measured.
 type Report struct {
-	N               int                  `json:"n"`
-	Customers       int                  `json:"customers"`
-	Namespaces      int                  `json:"namespaces"`
-	SupportPartners int                  `json:"supportPartners"`
-	Lift            bool                 `json:"lift"`
-	PollInterval    string               `json:"pollInterval"`
-	AutoApprove     string               `json:"autoApproveAfter"`
-	ManagerArgs     string               `json:"managerArgs,omitempty"`
-	GoMemLimit      string               `json:"goMemLimit"`
-	Expected        harness.Expected     `json:"expected"`
-	Purchases       int                  `json:"purchases"` // line items Partner Center ordered: subscriptions sold
-	Transfers       int                  `json:"transfers"`
-	AzurePlans      int                  `json:"azurePlans"` // Azure plans bought, one per customer with Azure
-	Aliases         int                  `json:"aliases"`    // Azure subscriptions created through ARM
-	Completed       time.Duration        `json:"completedNanos"`
-	Floor           harness.FloorReport  `json:"floor"`
-	FloorRatio      float64              `json:"floorRatio"`
-	CallsByRoute    map[string]int       `json:"callsByRoute"`
-	Calls           int                  `json:"partnerCenterCalls"`
-	PollCalls       int                  `json:"pollCalls"`
+	N               int                 `json:"n"`
+	Customers       int                 `json:"customers"`
+	Namespaces      int                 `json:"namespaces"`
+	SupportPartners int                 `json:"supportPartners"`
+	Lift            bool                `json:"lift"`
+	ChangeFeed      bool                `json:"changeFeed"`
+	ActivityLog     string              `json:"activityLogInterval,omitempty"`
+	FallbackPoll    string              `json:"fallbackPollInterval,omitempty"`
+	Provisioning    string              `json:"provisioningDelay"`
+	PollInterval    string              `json:"pollInterval"`
+	AutoApprove     string              `json:"autoApproveAfter"`
+	ManagerArgs     string              `json:"managerArgs,omitempty"`
+	GoMemLimit      string              `json:"goMemLimit"`
+	Expected        harness.Expected    `json:"expected"`
+	Purchases       int                 `json:"purchases"` // line items Partner Center ordered: subscriptions sold
+	Transfers       int                 `json:"transfers"`
+	AzurePlans      int                 `json:"azurePlans"` // Azure plans bought, one per customer with Azure
+	Aliases         int                 `json:"aliases"`    // Azure subscriptions created through ARM
+	Completed       time.Duration       `json:"completedNanos"`
+	Floor           harness.FloorReport `json:"floor"`
+	FloorRatio      float64             `json:"floorRatio"`
+	CallsByRoute    map[string]int      `json:"callsByRoute"`
+	Calls           int                 `json:"partnerCenterCalls"`
+	PollCalls       int                 `json:"pollCalls"`
+	// CustomersAccepted counts the reseller requests the bench's customers
+	// accepted (harness.AcceptRelationships); AcceptsFailed those it could not.
+	CustomersAccepted int `json:"customersAccepted"`
+	AcceptsFailed     int `json:"acceptsFailed,omitempty"`
+	// Answers are the manager's Partner Center requests by operation and
+	// HTTP code, as it counts them (multichannel_partnercenter_requests_total).
+	Answers map[string]int `json:"managerAnswers,omitempty"`
+	// RecordsApplied are the activity log's records the manager applied, by
+	// change; LogReadResults its reads of the log by result.
+	RecordsApplied  map[string]int       `json:"recordsApplied,omitempty"`
+	LogReadResults  map[string]int       `json:"logReadResults,omitempty"`
+	LogReads        int                  `json:"activityLogReads"`   // GetAuditRecords pages
+	AuditRecords    int                  `json:"activityLogRecords"` // records the simulator wrote meanwhile
 	TokenRequests   int                  `json:"tokenRequests"`
 	TenantLimit     int                  `json:"tenantLimitPerMinute"`
 	LimitTime       time.Duration        `json:"callsTimeAtLimitNanos"`
@@ -141,13 +166,19 @@ type RestartReport struct {
 // pollRoutes are reads of what another party changes: the calls polling makes.
 var pollRoutes = []string{"GetCustomer", "GetTransfer", "GetOrder", "GetSubscription", "ListSubscriptions"}
 
+// logRoute is a read of a page of the activity log: the change feed's one call.
+const logRoute = "GetAuditRecords"
+
 var writeMethods = []string{"POST", "PUT", "PATCH", "DELETE"}
 
 func run(ctx context.Context, o options) (*Report, error) {
 	w := harness.Workload{N: o.n, PerCustomer: o.perCustomer, Namespaces: o.namespaces, Paths: harness.BenchPaths, Workers: o.workers}
 	r := &Report{N: o.n, Customers: w.Customers(), Namespaces: o.namespaces, SupportPartners: max(1, w.SupportPartners), Lift: o.lift,
 		PollInterval: o.pollInterval.String(), AutoApprove: o.autoApprove.String(), ManagerArgs: o.managerArgs, TenantLimit: o.tenantLimit,
-		GoMemLimit: o.goMemLimit}
+		GoMemLimit: o.goMemLimit, ChangeFeed: o.changeFeed, Provisioning: o.provisioning.String()}
+	if o.changeFeed {
+		r.ActivityLog, r.FallbackPoll = o.activityLog.String(), o.fallbackPoll.String()
+	}
 	root, err := harness.Root()
 	if err != nil {
 		return nil, err
@@ -173,7 +204,8 @@ func run(ctx context.Context, o options) (*Report, error) {
 		return nil, err
 	}
 	defer func() { _ = cluster.Stop() }()
-	simulator, simURL, err := harness.StartSimulator(ctx, bin.Simulator, dir, harness.SimulatorOptions{AutoApproveAfter: o.autoApprove, InMemory: true})
+	simulator, simURL, err := harness.StartSimulator(ctx, bin.Simulator, dir, harness.SimulatorOptions{AutoApproveAfter: o.autoApprove,
+		ProvisioningDelay: o.provisioning, InMemory: true})
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +213,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 
 	if o.floor {
 		logf("floor: a bare client declares and completes N=%d subscriptions (%d at once)", o.n, o.workers)
-		if r.Floor, err = w.Floor(ctx, cluster.Config, simURL); err != nil {
+		if r.Floor, err = w.Floor(ctx, cluster.Config, simURL, harness.FloorOptions{AcceptAfter: o.autoApprove, ProvisioningDelay: o.provisioning}); err != nil {
 			return r, fmt.Errorf("measuring the floor: %w", err)
 		}
 		logf("floor: %v", r.Floor.Duration.Round(100*time.Millisecond))
@@ -200,8 +232,21 @@ func run(ctx context.Context, o options) (*Report, error) {
 	if o.lift {
 		mopts.Args = append(mopts.Args, "--partner-center-requests-per-minute=1000000")
 	}
+	if o.changeFeed {
+		mopts.ActivityLogInterval = o.activityLog
+		mopts.Args = append(mopts.Args, "--fallback-poll-interval="+o.fallbackPoll.String())
+	}
 	manager := harness.NewManagerWith(bin.Manager, dir, "manager", cluster, simURL, mopts)
 	metricsURL := "http://" + metricsAddr + "/metrics"
+
+	// The workload's customers accept the operator's requests -auto-approve-after
+	// after they are shown the link, recorded in the activity log as they happen.
+	acceptCtx, stopAccepting := context.WithCancel(ctx)
+	defer stopAccepting()
+	acceptor, err := harness.AcceptRelationships(acceptCtx, cluster.Config, simURL, o.autoApprove)
+	if err != nil {
+		return r, err
+	}
 
 	updates := &updateCounter{}
 	watchCtx, stopWatch := context.WithCancel(ctx)
@@ -251,12 +296,24 @@ func run(ctx context.Context, o options) (*Report, error) {
 		}
 		r.StatusWrites = r.WritesByMethod["PATCH"] + r.WritesByMethod["PUT"]
 		r.HeapAtCompleted = int64(m.Sum("go_memstats_heap_alloc_bytes"))
+		r.Answers = map[string]int{}
+		for _, sm := range m {
+			if sm.Name == "multichannel_partnercenter_requests_total" {
+				r.Answers[harness.LabelValue(sm.Labels, "operation")+" "+harness.LabelValue(sm.Labels, "code")] += int(sm.Value)
+			}
+		}
+		r.RecordsApplied, r.LogReadResults = ints(m.By("multichannel_activity_records_applied_total", "change")), ints(m.By("multichannel_activity_log_reads_total", "result"))
 	}
 	r.PeakHeap = max(heap.peak(), r.HeapAtCompleted)
 	if mem, err := harness.ProcessMemory(manager.PID()); err == nil {
 		r.PeakRSS = mem.PeakRSS
 	}
 	r.SubUpdates = updates.count()
+	var acceptErr error
+	r.CustomersAccepted, r.AcceptsFailed, acceptErr = acceptor.Counts()
+	if acceptErr != nil {
+		logf("customers' acceptances: %d failed, the last: %v", r.AcceptsFailed, acceptErr)
+	}
 	after, err := harness.Stats(simURL)
 	if err != nil {
 		return r, err
@@ -267,6 +324,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 	}
 	r.Aliases = after.ARM.AliasesCreated - before.ARM.AliasesCreated
 	r.CallsByRoute, r.Calls, r.PollCalls, r.TokenRequests = callsBetween(before, after)
+	r.LogReads, r.AuditRecords = r.CallsByRoute[logRoute], after.AuditRecords-before.AuditRecords
 	r.Tenants = map[string]TenantRow{}
 	busiest := 0
 	for i := range r.SupportPartners {
@@ -480,8 +538,12 @@ func printReport(r *Report) {
 	if r.Lift {
 		mode = "limit lifted (--partner-center-requests-per-minute=1000000)"
 	}
-	fmt.Printf("\nmake bench: N=%d, %d customers, %d namespaces; %s; poll %s, auto-accept %s; GOMEMLIMIT %s\n\n",
-		r.N, r.Customers, r.Namespaces, mode, r.PollInterval, r.AutoApprove, r.GoMemLimit)
+	feed := "polling (no activity log)"
+	if r.ChangeFeed {
+		feed = fmt.Sprintf("change feed (activity log every %s, fallback poll %s)", r.ActivityLog, r.FallbackPoll)
+	}
+	fmt.Printf("\nmake bench: N=%d, %d customers, %d namespaces; %s; %s; poll %s, auto-accept %s, provisioning %s; GOMEMLIMIT %s\n\n",
+		r.N, r.Customers, r.Namespaces, mode, feed, r.PollInterval, r.AutoApprove, r.Provisioning, r.GoMemLimit)
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	row := func(name, value, per string) { fmt.Fprintf(w, "%s\t%s\t%s\n", name, value, per) }
 	row("MEASURE", "VALUE", "PER SUBSCRIPTION")
@@ -489,8 +551,9 @@ func printReport(r *Report) {
 	if r.Floor.Duration > 0 {
 		row(fmt.Sprintf("floor (bare client, %d workers)", r.Floor.Workers), r.Floor.Duration.Round(100*time.Millisecond).String(), "-")
 		row("  ratio to the floor", fmt.Sprintf("%.2fx", r.FloorRatio), "-")
-		row("  floor's writes / PC calls", fmt.Sprintf("%d / %d", r.Floor.KubeWrites, r.Floor.PartnerCenterCalls),
-			perSub(int(r.Floor.KubeWrites), n)+" / "+perSub(int(r.Floor.PartnerCenterCalls), n))
+		row("  floor's waits: acceptance / provisioning", fmt.Sprintf("%v / %v", r.Floor.AcceptAfter, r.Floor.ProvisioningDelay), "-")
+		row("  floor's writes / PC calls / ARM PUTs", fmt.Sprintf("%d / %d / %d", r.Floor.KubeWrites, r.Floor.PartnerCenterCalls, r.Floor.ARMCalls),
+			perSub(int(r.Floor.KubeWrites), n)+" / "+perSub(int(r.Floor.PartnerCenterCalls), n)+" / "+perSub(int(r.Floor.ARMCalls), n))
 	} else {
 		row("floor", "not measured (-floor=false)", "-")
 	}
@@ -505,6 +568,20 @@ func printReport(r *Report) {
 		row("  "+route, fmt.Sprint(r.CallsByRoute[route]), perSub(r.CallsByRoute[route], n))
 	}
 	row("  token requests (Entra ID)", fmt.Sprint(r.TokenRequests), perSub(r.TokenRequests, n))
+	if r.ChangeFeed {
+		row("  log reads by result (manager)", sorted(r.LogReadResults), "-")
+		row("  records applied by change (manager)", sorted(r.RecordsApplied), "-")
+	}
+	var refused []string
+	for k, v := range r.Answers {
+		if !strings.HasSuffix(k, " 200") && !strings.HasSuffix(k, " 201") {
+			refused = append(refused, fmt.Sprintf("%s: %d", k, v))
+		}
+	}
+	slices.Sort(refused)
+	row("Partner Center answers other than 2xx (manager)", strings.Join(refused, ", "), "-")
+	row("customers' acceptances sent by the bench", fmt.Sprint(r.CustomersAccepted), "-")
+	row("activity log: pages read / records written", fmt.Sprintf("%d / %d", r.LogReads, r.AuditRecords), "-")
 	row(fmt.Sprintf("calls' time at %d/min per tenant", r.TenantLimit), r.LimitTime.Round(100*time.Millisecond).String(), "-")
 	row("  ratio to it", fmt.Sprintf("%.2fx", r.LimitRatio), "-")
 	row("manager's PATCH+PUT requests", fmt.Sprint(r.StatusWrites), perSub(r.StatusWrites, n))
@@ -537,6 +614,28 @@ func printReport(r *Report) {
 		}
 		fmt.Printf("\n%d support partner tenants: highest peak per minute %d, early retries %d\n", len(r.Tenants), peak, early)
 	}
+}
+
+func ints(m map[string]float64) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[k] = int(v)
+	}
+	return out
+}
+
+// sorted is m as "key n" pairs in key order.
+func sorted(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func sum(m map[string]int) int {

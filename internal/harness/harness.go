@@ -299,6 +299,9 @@ type SimulatorOptions struct {
 	RetryAfter       time.Duration
 	ErrorRate        float64
 	Latency          time.Duration
+	// ProvisioningDelay keeps orders pending this long after checkout
+	// (the simulator's --provisioning-delay); zero provisions at checkout.
+	ProvisioningDelay time.Duration
 	// InMemory keeps the simulator's state in memory only: no state file
 	// rewritten after every change, so the simulator costs a benchmark
 	// little; it does not outlive a restart.
@@ -351,6 +354,9 @@ func NewSimulator(bin, dir, addr string, o SimulatorOptions) *Process {
 	}
 	if o.Latency > 0 {
 		args = append(args, "--latency", o.Latency.String())
+	}
+	if o.ProvisioningDelay > 0 {
+		args = append(args, "--provisioning-delay", o.ProvisioningDelay.String())
 	}
 	return &Process{Name: "partnercenter-sim", Bin: bin, Args: args, Log: filepath.Join(dir, "partnercenter-sim.log")}
 }

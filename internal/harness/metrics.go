@@ -75,6 +75,39 @@ func (m Metrics) Sum(name string, labels ...string) float64 {
 	return total
 }
 
+// By adds the samples of name by the value of their label key (samples
+// without it under "").
+func (m Metrics) By(name, key string) map[string]float64 {
+	out := map[string]float64{}
+	for _, s := range m {
+		if s.Name == name {
+			out[LabelValue(s.Labels, key)] += s.Value
+		}
+	}
+	return out
+}
+
+// LabelValue is the value of label key in labels written as
+// {a="b",...}, or "".
+func LabelValue(labels, key string) string {
+	i := strings.Index(labels, key+`="`)
+	for i > 0 && labels[i-1] != '{' && labels[i-1] != ',' {
+		next := strings.Index(labels[i+1:], key+`="`)
+		if next < 0 {
+			return ""
+		}
+		i += 1 + next
+	}
+	if i < 0 {
+		return ""
+	}
+	rest := labels[i+len(key)+2:]
+	if j := strings.IndexByte(rest, '"'); j >= 0 {
+		return rest[:j]
+	}
+	return ""
+}
+
 // Memory is what /proc/<pid>/status says about a process's memory, in bytes.
 type Memory struct {
 	PeakRSS int64 `json:"peakRSSBytes"` // VmHWM
