@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -30,6 +31,32 @@ type ActivityLogReconciler struct {
 	opts    Options
 	// read reads one window of a partner's activity log.
 	read func(ctx context.Context, c *pc.Client, from, to time.Time) ([]changefeed.Record, error)
+
+	mu sync.Mutex
+	// whole: each partner's last checkpoint with every ID of its overlap;
+	// the status holds the newest changefeed.MaxSeen of them.
+	whole map[string]changefeed.Checkpoint
+}
+
+// checkpointFor is the partner's checkpoint: the one this process stored
+// last, with every ID, when the status still holds it; else the status'.
+func (r *ActivityLogReconciler) checkpointFor(partner *v1alpha1.Partner) changefeed.Checkpoint {
+	stored := checkpointOf(r.own(partner))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.whole[partner.Name]; ok && c.Through.Equal(stored.Through) {
+		return c
+	}
+	return stored
+}
+
+func (r *ActivityLogReconciler) remember(partner string, c changefeed.Checkpoint) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.whole == nil {
+		r.whole = map[string]changefeed.Checkpoint{}
+	}
+	r.whole[partner] = c
 }
 
 // Reconcile reads the partner's activity log since its checkpoint, stores
@@ -54,7 +81,7 @@ func (r *ActivityLogReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	// the wall clock, not Options.Clock (which tests move). Whole seconds:
 	// the checkpoint is stored so.
 	now := time.Now().Truncate(time.Second)
-	checkpoint := checkpointOf(r.own(partner))
+	checkpoint := r.checkpointFor(partner)
 	from, to := checkpoint.Window(now, r.opts.ActivityLogOverlap, r.opts.ActivityLogOverlap)
 	if from.Before(now.Add(-pc.AuditMaxWindow + r.opts.ActivityLogOverlap)) {
 		// Not read for about a month (Partner Center answers at most 30
@@ -66,13 +93,17 @@ func (r *ActivityLogReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if err != nil {
 		return r.readFailed(ctx, partner, err)
 	}
-	fresh, next, dropped := checkpoint.Advance(records, to, r.opts.ActivityLogOverlap)
+	fresh, next := checkpoint.Advance(records, to, r.opts.ActivityLogOverlap)
+	dropped := 0
 	// Nothing new: the stored checkpoint still holds, and is moved only
 	// when it is half an overlap old, so a quiet log writes rarely.
 	if len(fresh) > 0 || now.Sub(checkpoint.Through) >= r.opts.ActivityLogOverlap/2 {
-		if err := r.store(ctx, partner, next, len(fresh)); err != nil {
+		stored, n := next.Bounded(changefeed.MaxSeen)
+		if err := r.store(ctx, partner, stored, len(fresh)); err != nil {
 			return ctrl.Result{}, err // nothing applied: the same window is read again
 		}
+		r.remember(partner.Name, next)
+		dropped = n
 	}
 	r.wake.markReported(partner.Name, now)
 	r.apply(ctx, partner.Name, fresh, dropped)

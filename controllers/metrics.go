@@ -120,7 +120,7 @@ var (
 	}, []string{"partner", "change"})
 	activityForgotten = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "multichannel_activity_log_ids_dropped_total",
-		Help: "Record IDs a checkpoint could not keep (over its bound): such a record read again is applied again.",
+		Help: "Record IDs the stored checkpoint could not keep (over its bound): after a restart, such a record read again is applied again.",
 	}, []string{"partner"})
 )
 
