@@ -278,6 +278,6 @@ func (r *CustomerSubscriptionReconciler) sendTransfer(ctx context.Context, s *su
 		return r.operationFailed(s, op, err)
 	}
 	op.ExternalID = t.ID
-	r.shared.TransferStarted(group, t.ID)
+	r.shared.TransferStarted(group, t, s.now, r.opts.followInterval(r.wake, s.target))
 	return nil, nil
 }

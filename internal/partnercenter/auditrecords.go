@@ -173,9 +173,12 @@ func (c *Client) readAudit(ctx context.Context, from, to time.Time, f *AuditFilt
 	var all []AuditRecord
 	header := http.Header{}
 	seen := map[string]bool{}
-	for range AuditMaxPages {
+	for i := range AuditMaxPages {
 		page := &auditPage{}
-		if err := c.do(ctx, call{op: "GetAuditRecords", method: http.MethodGet, path: "/auditrecords", query: q, header: header, retryable: true}, page); err != nil {
+		// A page after the first continues the read: it waits for the
+		// tenant's budget rather than fail, which would spend the pages
+		// already read again on the next read (all or nothing).
+		if err := c.do(ctx, call{op: "GetAuditRecords", method: http.MethodGet, path: "/auditrecords", query: q, header: header, retryable: true, follows: i > 0}, page); err != nil {
 			return nil, err
 		}
 		all = append(all, page.Items...)

@@ -3,6 +3,7 @@ package partnercenter_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/partnerops/multichannel-operator/internal/apiretry"
 	"github.com/partnerops/multichannel-operator/internal/apiretry/apiretrytest"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
@@ -187,5 +191,49 @@ func TestAuditRecordsPages(t *testing.T) {
 	c, _ = newClient(t, redirect.URL, contoso, clockAt(time.Date(2020, 9, 3, 0, 0, 0, 0, time.UTC)))
 	if _, err := c.AuditRecords(context.Background(), day, day.Add(time.Hour)); err == nil || !strings.Contains(err.Error(), "not the activity log") {
 		t.Errorf("a next link elsewhere: %v", err)
+	}
+}
+
+// TestAuditRecordsPagesWithinBudget: with a budget of one request a second
+// and a burst of one, the first page spends the budget; the next pages wait
+// for it (within MaxWait) instead of failing the read, which would send the
+// first page again on the next read.
+func TestAuditRecordsPagesWithinBudget(t *testing.T) {
+	var mu sync.Mutex
+	sent := 0
+	pages := map[string]string{"": "t1", "t1": "t2", "t2": ""}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if apiretrytest.ServeEntra(w, r) {
+			return
+		}
+		mu.Lock()
+		sent++
+		mu.Unlock()
+		token := r.Header.Get(pc.HeaderContinuationToken)
+		page := map[string]any{"totalCount": 1, "items": []any{map[string]any{"id": "r-" + token, "resourceType": "order",
+			"operationType": "create_order", "operationDate": "2020-09-02T10:00:00Z", "operationStatus": "succeeded"}}}
+		if next := pages[token]; next != "" {
+			page["continuationToken"] = next
+			page["links"] = map[string]any{"next": map[string]any{"uri": "/auditrecords?startDate=2020-09-02&endDate=2020-09-02&size=500&seek=" + next,
+				"method": "GET", "headers": []any{map[string]string{"key": "MS-ContinuationToken", "value": next}}}}
+		}
+		_ = json.NewEncoder(w).Encode(page)
+	}))
+	t.Cleanup(srv.Close)
+	c, m := newClient(t, srv.URL, contoso, clockAt(time.Date(2020, 9, 3, 0, 0, 0, 0, time.UTC)), func(cfg *pc.Config) {
+		cfg.RequestsPerMinute = 60
+		cfg.Retry.MaxWait = 5 * time.Second
+	})
+	day := time.Date(2020, 9, 2, 0, 0, 0, 0, time.UTC)
+	records, err := c.AuditRecords(context.Background(), day, day.Add(24*time.Hour))
+	if err != nil || len(records) != 3 || sent != 3 {
+		t.Fatalf("AuditRecords over a budget of one request a second = %d records, %v, after %d requests; want 3 pages read", len(records), err, sent)
+	}
+	if n := testutil.ToFloat64(m.RateLimited("GetAuditRecords")); n != 0 {
+		t.Errorf("a page was refused by the budget %v times", n)
+	}
+	// A new read over the budget still returns at once.
+	if _, err := c.AuditRecords(context.Background(), day, day.Add(24*time.Hour)); !errors.Is(err, apiretry.ErrRateLimited) {
+		t.Errorf("a new read over the budget: %v, want ErrRateLimited", err)
 	}
 }

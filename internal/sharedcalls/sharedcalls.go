@@ -54,6 +54,9 @@ type pendingTransfer struct {
 type timedRead struct {
 	value any
 	at    time.Time
+	// fresh is how long the read serves its askers: what is pruned is
+	// judged by its own freshness, not by the asker's that prunes.
+	fresh time.Duration
 }
 
 // New returns empty shared calls.
@@ -110,12 +113,18 @@ func (s *Calls) TransferRecorded(g TransferGroup, uid types.UID) {
 	s.pending[g] = pendingTransfer{at: time.Now(), by: uid}
 }
 
-// TransferStarted records the group's new transfer.
-func (s *Calls) TransferStarted(g TransferGroup, id string) {
+// TransferStarted records the group's new transfer, t as Partner Center
+// answered its creation. That answer is as fresh as a read: while it says
+// the transfer is under way it serves the members' reads for fresh, as
+// ReadTransfer's would, instead of a read right after the create.
+func (s *Calls) TransferStarted(g TransferGroup, t *pc.Transfer, now time.Time, fresh time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.active[g] = id
+	s.active[g] = t.ID
 	delete(s.pending, g)
+	if Joinable(t, now) {
+		s.reads["transfer/"+t.ID] = timedRead{value: t, at: time.Now(), fresh: fresh}
+	}
 }
 
 // TransferFailed forgets that the group's transfer was being asked for:
@@ -188,11 +197,11 @@ func readShared[T any](s *Calls, key string, interval time.Duration, get func() 
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		s.reads[key] = timedRead{value: v, at: time.Now()}
+		s.reads[key] = timedRead{value: v, at: time.Now(), fresh: interval}
 		seen(v)
 		if time.Since(s.pruned) > interval {
 			for k, r := range s.reads {
-				if time.Since(r.at) > 2*interval {
+				if time.Since(r.at) > 2*r.fresh {
 					delete(s.reads, k)
 				}
 			}

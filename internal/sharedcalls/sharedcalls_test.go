@@ -42,9 +42,17 @@ func TestReadsShared(t *testing.T) {
 func TestTransferJoinedWhileActive(t *testing.T) {
 	c := New()
 	g := TransferGroup{Customer: "c", Source: "s", Target: "t", ProductType: "OnlineServicesNCE"}
-	c.TransferStarted(g, "t1")
+	c.TransferStarted(g, &pc.Transfer{ID: "t1", Status: pc.TransferActive}, time.Now(), time.Minute)
 	if id, ok := c.ActiveTransfer(g); !ok || id != "t1" {
 		t.Fatalf("active transfer %q, %v", id, ok)
+	}
+	// The create's answer serves the members' reads within their interval.
+	reads := 0
+	if got, err := c.ReadTransfer(g, "t1", time.Now(), time.Minute, func() (*pc.Transfer, error) {
+		reads++
+		return &pc.Transfer{ID: "t1", Status: pc.TransferActive}, nil
+	}); err != nil || got.Status != pc.TransferActive || reads != 0 {
+		t.Errorf("a read right after the create: %v, %v, %d calls; want the create's answer, no call", got, err, reads)
 	}
 	if _, err := c.ReadTransfer(g, "t1", time.Now(), 0, func() (*pc.Transfer, error) {
 		return &pc.Transfer{ID: "t1", Status: pc.TransferCompleted}, nil
@@ -53,6 +61,14 @@ func TestTransferJoinedWhileActive(t *testing.T) {
 	}
 	if id, ok := c.ActiveTransfer(g); ok {
 		t.Errorf("a completed transfer %q is still joined", id)
+	}
+	// An answer that does not say the transfer is under way serves nothing.
+	c.TransferStarted(g, &pc.Transfer{ID: "t2"}, time.Now(), time.Minute)
+	if _, err := c.ReadTransfer(g, "t2", time.Now(), time.Minute, func() (*pc.Transfer, error) {
+		reads++
+		return &pc.Transfer{ID: "t2", Status: pc.TransferActive}, nil
+	}); err != nil || reads != 1 {
+		t.Errorf("a create answered without a status: %v, %d reads; want one read", err, reads)
 	}
 }
 
@@ -103,5 +119,19 @@ func TestReadCatalog(t *testing.T) {
 	_, _ = ReadCatalog(c, "sku/b", time.Hour, get)
 	if calls != 3 {
 		t.Errorf("%d calls, want 3: the failed one, one for a, one for b", calls)
+	}
+	// An order's read, fresh for a millisecond, prunes what is stale by
+	// its own freshness only: the catalog's answers stay.
+	time.Sleep(5 * time.Millisecond)
+	if _, err := c.ReadOrder("t1", time.Millisecond, func() (*pc.Order, error) { return &pc.Order{ID: "t1"}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if _, err := c.ReadOrder("t2", time.Millisecond, func() (*pc.Order, error) { return &pc.Order{ID: "t2"}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = ReadCatalog(c, "sku/a", time.Hour, get)
+	if calls != 3 {
+		t.Errorf("%d calls, want 3: another kind's prune dropped the catalog's answer", calls)
 	}
 }
