@@ -18,6 +18,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/sharedcalls"
 )
 
 // A new-commerce purchase can be cancelled with a refund within Partner
@@ -77,7 +78,7 @@ func (r *CustomerSubscriptionReconciler) recordCancellationWindow(ctx context.Co
 	pcClient, _, err := r.clients.callerClient(ctx, r.Client, s.target)
 	var bought *pc.Subscription
 	if err == nil {
-		bought, err = pcClient.GetSubscription(ctx, s.customer.Spec.TenantID, s.sub.Status.TargetSubscriptionID)
+		bought, err = r.boughtSubscription(ctx, pcClient, s)
 	}
 	if err != nil {
 		log.FromContext(ctx).Info("the purchase's cancellation window could not be read; it is read again", "subscription", s.sub.Status.TargetSubscriptionID, "error", err.Error())
@@ -89,6 +90,27 @@ func (r *CustomerSubscriptionReconciler) recordCancellationWindow(ctx context.Co
 		t := metav1.NewTime(*until)
 		s.sub.Status.CancellableUntil = &t
 	}
+}
+
+// boughtSubscription reads the subscription a purchase bought. A cart's
+// purchases complete together: the customer's subscription list, read once
+// per poll interval for all of them, serves them; one the list does not
+// hold yet is read alone.
+func (r *CustomerSubscriptionReconciler) boughtSubscription(ctx context.Context, pcClient *pc.Client, s *subscriptionScope) (*pc.Subscription, error) {
+	customer, id := s.customer.Spec.TenantID, s.sub.Status.TargetSubscriptionID
+	list, err := sharedcalls.ReadSubscriptions(r.shared, s.target.Spec.TenantID, customer, r.opts.poll(), func() (*[]pc.Subscription, error) {
+		l, err := pcClient.ListSubscriptions(ctx, customer)
+		return &l, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range *list {
+		if strings.EqualFold((*list)[i].ID, id) {
+			return &(*list)[i], nil
+		}
+	}
+	return pcClient.GetSubscription(ctx, customer, id)
 }
 
 // readCancellationWindowAgain: a completed purchase whose window could not

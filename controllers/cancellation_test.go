@@ -40,6 +40,15 @@ func TestPurchaseCancelledWithinTheWindow(t *testing.T) {
 	}
 	visio := h.waitPhase("visio", v1alpha1.PhaseCompleted)
 	until := visio.Status.CancellableUntil
+	if p := h.waitPhase("project", v1alpha1.PhaseCompleted); p.Status.CancellableUntil == nil {
+		t.Errorf("project's status.cancellableUntil is empty")
+	}
+	// The two purchases of one cart read their windows from one list of
+	// the customer's subscriptions, not one read each.
+	if st := h.sim.Stats(); st.RequestsByRoute["GetSubscription"] != 0 || st.RequestsByRoute["ListSubscriptions"] != 1 {
+		t.Errorf("the windows were read with %d GetSubscription and %d ListSubscriptions; want one list",
+			st.RequestsByRoute["GetSubscription"], st.RequestsByRoute["ListSubscriptions"])
+	}
 	pcClient := contosoClient(t, h)
 	bought, err := pcClient.GetSubscription(h.ctx, woodgroveTenant, visio.Status.TargetSubscriptionID)
 	if err != nil {

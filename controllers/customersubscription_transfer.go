@@ -264,10 +264,17 @@ func (r *CustomerSubscriptionReconciler) sendTransfer(ctx context.Context, s *su
 		return done, nil
 	}
 	group := transferGroupOf(s)
+	// The customer's contact address, as the partner read it when the
+	// customer accepted; unknown, the client reads it first.
+	var email string
+	if cust, ok := r.shared.KnownCustomer(pcClient.TenantID(), s.customer.Spec.TenantID); ok {
+		email = cust.CompanyProfile.Email
+	}
 	r.unsent.sending(op.ID)
 	t, err := pcClient.CreateTransfer(ctx, s.customer.Spec.TenantID, op.ID, pc.Transfer{
 		SourcePartnerTenantID: s.channelPartner.Spec.TenantID, SourcePartnerName: s.channelPartner.Spec.DisplayName,
-		CustomerName: s.customer.Spec.DisplayName, TransferType: pc.PartnerTransferType, PartnerOnRecord: partnerIDOnRecord(s.target),
+		CustomerEmailID: email,
+		CustomerName:    s.customer.Spec.DisplayName, TransferType: pc.PartnerTransferType, PartnerOnRecord: partnerIDOnRecord(s.target),
 		TargetProductTypes: []string{transferProductType(s.sub)},
 		LineItems:          []pc.TransferLineItem{{ID: 0, SubscriptionID: s.sub.Spec.SubscriptionID, Quantity: int(quantity(s.sub)), FriendlyName: offerName(s.sub)}},
 	})

@@ -241,6 +241,7 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 	case cust.RelationshipToPartner != pc.RelationshipReseller:
 		return nil, nil
 	}
+	r.shared.SeenCustomer(pcClient.TenantID(), s.customer.Spec.TenantID, cust) // its contact address serves the customer's transfers
 	if s.partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
 		// The provider seeing the customer is not the reseller's consent (the
 		// provider may serve it directly or through another reseller): the

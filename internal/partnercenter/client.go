@@ -139,6 +139,9 @@ type Client struct {
 // it as applicationId of what the client did.
 func (c *Client) ClientID() string { return c.clientID }
 
+// TenantID is the partner tenant the client calls for.
+func (c *Client) TenantID() string { return c.tenantID }
+
 // New returns a Client for cfg.
 func New(cfg Config) (*Client, error) {
 	endpoint, err := apiretry.CheckConfig("partner center", cfg.Endpoint, cfg.AuthorityHost, cfg.TenantID)

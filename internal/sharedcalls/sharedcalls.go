@@ -6,6 +6,7 @@
 package sharedcalls
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -178,6 +179,40 @@ func (s *Calls) Forget(transferID, orderID string) {
 // the first again on every pass.
 func ReadCatalog[T any](s *Calls, key string, interval time.Duration, get func() (*T, error)) (*T, error) {
 	return readShared(s, "catalog/"+key, interval, get, func(*T) {})
+}
+
+// ReadSubscriptions returns a customer's subscriptions with a partner (by
+// tenant IDs) as last read, when that was within interval; otherwise it
+// reads them (once for concurrent askers): the purchases of one cart
+// complete together and each reads what it bought.
+func ReadSubscriptions(s *Calls, partner, customer string, interval time.Duration, get func() (*[]pc.Subscription, error)) (*[]pc.Subscription, error) {
+	return readShared(s, "subscriptions/"+strings.ToLower(partner)+"/"+strings.ToLower(customer), interval, get, func(*[]pc.Subscription) {})
+}
+
+// CustomerFreshness is how long a customer as a partner last read it
+// serves what does not change with the relationship, such as its contact
+// address for a transfer.
+const CustomerFreshness = 10 * time.Minute
+
+// SeenCustomer records customer c (by tenant ID) as the partner tenant read it.
+func (s *Calls) SeenCustomer(partner, customer string, c *pc.Customer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reads[customerKey(partner, customer)] = timedRead{value: c, at: time.Now(), fresh: CustomerFreshness}
+}
+
+// KnownCustomer is the customer as the partner tenant read it within
+// CustomerFreshness, if it did.
+func (s *Calls) KnownCustomer(partner, customer string) (*pc.Customer, bool) {
+	v, ok := s.lastRead(customerKey(partner, customer), CustomerFreshness)
+	if !ok {
+		return nil, false
+	}
+	return v.(*pc.Customer), true
+}
+
+func customerKey(partner, customer string) string {
+	return "customer/" + strings.ToLower(partner) + "/" + strings.ToLower(customer)
 }
 
 // readShared returns what key last read, when that was within interval;

@@ -135,3 +135,19 @@ func TestReadCatalog(t *testing.T) {
 		t.Errorf("%d calls, want 3: another kind's prune dropped the catalog's answer", calls)
 	}
 }
+
+// TestKnownCustomer: a customer a partner tenant read is known to it, in
+// any case of the IDs, for CustomerFreshness; not to another partner.
+func TestKnownCustomer(t *testing.T) {
+	c := New()
+	if _, ok := c.KnownCustomer("p1", "c1"); ok {
+		t.Fatal("a customer never read is known")
+	}
+	c.SeenCustomer("P1", "C1", &pc.Customer{ID: "C1", CompanyProfile: pc.CompanyProfile{Email: "admin@c1.example"}})
+	if got, ok := c.KnownCustomer("p1", "c1"); !ok || got.CompanyProfile.Email != "admin@c1.example" {
+		t.Errorf("KnownCustomer = %v, %v", got, ok)
+	}
+	if _, ok := c.KnownCustomer("p2", "c1"); ok {
+		t.Error("another partner knows the customer")
+	}
+}
