@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -30,6 +31,32 @@ type ActivityLogReconciler struct {
 	opts    Options
 	// read reads one window of a partner's activity log.
 	read func(ctx context.Context, c *pc.Client, from, to time.Time) ([]changefeed.Record, error)
+
+	mu sync.Mutex
+	// whole: each partner's last checkpoint with every ID of its overlap;
+	// the status holds the newest changefeed.MaxSeen of them.
+	whole map[string]changefeed.Checkpoint
+}
+
+// checkpointFor is the partner's checkpoint: the one this process stored
+// last, with every ID, when the status still holds it; else the status'.
+func (r *ActivityLogReconciler) checkpointFor(partner *v1alpha1.Partner) changefeed.Checkpoint {
+	stored := checkpointOf(r.own(partner))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.whole[partner.Name]; ok && c.Through.Equal(stored.Through) {
+		return c
+	}
+	return stored
+}
+
+func (r *ActivityLogReconciler) remember(partner string, c changefeed.Checkpoint) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.whole == nil {
+		r.whole = map[string]changefeed.Checkpoint{}
+	}
+	r.whole[partner] = c
 }
 
 // Reconcile reads the partner's activity log since its checkpoint, stores
@@ -37,35 +64,46 @@ type ActivityLogReconciler struct {
 func (r *ActivityLogReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	partner := &v1alpha1.Partner{}
 	if err := r.Get(ctx, req.NamespacedName, partner); err != nil {
-		r.wake.forget(req.Name)
+		r.wake.unreport(ctx, r.Client, req.Name)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !partner.DeletionTimestamp.IsZero() || !partner.HasCredentials() || partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
 		// Reference data, or a reseller whose provider's log holds its activity.
-		r.wake.forget(partner.Name)
+		r.wake.unreport(ctx, r.Client, partner.Name)
 		return ctrl.Result{}, nil
 	}
 	c, err := r.clients.get(ctx, partner)
 	if err != nil {
-		r.wake.forget(partner.Name)
+		r.wake.unreport(ctx, r.Client, partner.Name)
 		return ctrl.Result{RequeueAfter: r.interval()}, nil // the Partner's Ready says why
 	}
 	// Partner Center dates its records by its own clock: the window follows
-	// the wall clock, not Options.Clock (which tests move).
-	now := time.Now()
-	checkpoint := checkpointOf(r.own(partner))
+	// the wall clock, not Options.Clock (which tests move). Whole seconds:
+	// the checkpoint is stored so.
+	now := time.Now().Truncate(time.Second)
+	checkpoint := r.checkpointFor(partner)
 	from, to := checkpoint.Window(now, r.opts.ActivityLogOverlap, r.opts.ActivityLogOverlap)
+	if from.Before(now.Add(-pc.AuditMaxWindow + r.opts.ActivityLogOverlap)) {
+		// Not read for about a month (Partner Center answers at most 30
+		// days a query): start afresh; the objects were reconciled since.
+		from = now.Add(-r.opts.ActivityLogOverlap)
+		activityReads.WithLabelValues(partner.Name, "restarted").Inc()
+	}
 	records, err := r.read(ctx, c, from, to)
 	if err != nil {
 		return r.readFailed(ctx, partner, err)
 	}
-	fresh, next, dropped := checkpoint.Advance(records, to, r.opts.ActivityLogOverlap)
+	fresh, next := checkpoint.Advance(records, to, r.opts.ActivityLogOverlap)
+	dropped := 0
 	// Nothing new: the stored checkpoint still holds, and is moved only
 	// when it is half an overlap old, so a quiet log writes rarely.
 	if len(fresh) > 0 || now.Sub(checkpoint.Through) >= r.opts.ActivityLogOverlap/2 {
-		if err := r.store(ctx, partner, next, len(fresh)); err != nil {
+		stored, n := next.Bounded(changefeed.MaxSeen)
+		if err := r.store(ctx, partner, stored, len(fresh)); err != nil {
 			return ctrl.Result{}, err // nothing applied: the same window is read again
 		}
+		r.remember(partner.Name, next)
+		dropped = n
 	}
 	r.wake.markReported(partner.Name, now)
 	r.apply(ctx, partner.Name, fresh, dropped)
@@ -75,7 +113,7 @@ func (r *ActivityLogReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 // readFailed: the partner's changes are no longer reported, so its objects
 // poll at the usual interval until a read succeeds again.
 func (r *ActivityLogReconciler) readFailed(ctx context.Context, partner *v1alpha1.Partner, err error) (ctrl.Result, error) {
-	r.wake.forget(partner.Name)
+	r.wake.unreport(ctx, r.Client, partner.Name)
 	activityReads.WithLabelValues(partner.Name, "failed").Inc()
 	if d, throttled := pc.ThrottledFor(err); throttled {
 		return ctrl.Result{RequeueAfter: d}, nil

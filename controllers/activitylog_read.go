@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"time"
 
 	"github.com/partnerops/multichannel-operator/internal/changefeed"
@@ -19,7 +20,14 @@ func readActivity(ctx context.Context, c *pc.Client, from, to time.Time) ([]chan
 	}
 	out := make([]changefeed.Record, 0, len(records))
 	for _, r := range records {
-		out = append(out, changeOf(recordKey(r.ID), r.OperationDate, r.Concerns()))
+		rec := changeOf(recordKey(r.ID), r.OperationDate, r.Concerns())
+		rec.By = r.UserPrincipalName
+		if rec.By == "" {
+			rec.By = r.ApplicationID
+		}
+		// What the operator did itself it learnt from Partner Center's answer.
+		rec.Quiet = rec.Quiet || (r.ApplicationID != "" && strings.EqualFold(r.ApplicationID, c.ClientID()))
+		out = append(out, rec)
 	}
 	return out, nil
 }

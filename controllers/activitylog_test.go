@@ -1,13 +1,16 @@
 package controllers_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/decide"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/partnercenter/sim"
 )
 
 // The activity log as a change feed: objects waiting on Partner Center are
@@ -60,6 +63,10 @@ func TestActivityLogWakesTransfer(t *testing.T) {
 	}
 	h.simPost("/sim/v1/transfers/"+sub.Status.Operation.ExternalID+"/accept", nil)
 	h.waitPhase("nce", v1alpha1.PhaseCompleted)
+	h.waitQuiet()
+	if c := h.read("nce").Status.LastOutsideChange; c != nil {
+		t.Errorf("the transfer's completion shows as a change outside the operator: %+v", c)
+	}
 }
 
 // TestActivityLogAcrossRestart: the manager stops; the source partner
@@ -104,4 +111,67 @@ func (h *harness) auditRecords(partnerTenant string) []pc.AuditRecord {
 		h.t.Fatal(err)
 	}
 	return records
+}
+
+// TestActivityLogTransferCancelledOutside: a transfer cancelled in Partner
+// Center's UI while the subscription follows it (polling only hourly)
+// fails the subscription, woken by the log's record.
+func TestActivityLogTransferCancelledOutside(t *testing.T) {
+	h, _, sub := startFollowedTransfer(t)
+	h.simPost("/sim/v1/transfers/"+sub.Status.Operation.ExternalID+"/cancel", map[string]string{"by": "sam@contoso.example"})
+	sub = h.waitPhase("nce", v1alpha1.PhaseFailed)
+	if c := condition(sub.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Reason != v1alpha1.ReasonTransferFailed {
+		t.Errorf("stalled = %+v", c)
+	}
+}
+
+// TestActivityLogShowsOutsideChange: of two purchases the operator
+// completed, one is cancelled by the operator (a person asked it to, within
+// Partner Center's window) and shows nothing: the operator's own call. The
+// other is suspended in Partner Center by a person; the log's record shows
+// on it (status.lastOutsideChange, naming who) with a Warning Event, and on
+// nothing else.
+func TestActivityLogShowsOutsideChange(t *testing.T) {
+	h := start(t, withActivityLog(200*time.Millisecond))
+	contoso, fabrikam := h.contoso(), h.fabrikam()
+	h.woodgroveTrusts(contoso)
+	const ana = "ana@contoso.example"
+	h.grant(ana, "global-admin")
+	for _, name := range []string{"visio", "project"} {
+		spec := newLicense("woodgrove", fabrikam.Name, contoso.Name, 10)
+		spec.Offer.ID = newCommerceOffer
+		spec.SubscriptionID = "src-" + name
+		h.subscription(name, spec)
+	}
+	visio, project := h.waitPhase("visio", v1alpha1.PhaseCompleted), h.waitPhase("project", v1alpha1.PhaseCompleted)
+	key := client.ObjectKey{Namespace: h.ns, Name: "visio"}
+	if _, err := decide.RecordCancellation(h.ctx, h.as(ana), key, decide.Cancellation{User: ana, Reason: "bought twice", Now: visio.Status.CancellableUntil.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("the operator cancelled visio", func() error {
+		if c := h.read("visio").Status.Cancellation; c == nil || c.CompletedAt == nil {
+			return errf("cancellation %+v", c)
+		}
+		return nil
+	})
+	if err := h.sim.ChangeSubscription(project.Status.TargetSubscriptionID, sim.SubscriptionChange{Status: "suspended", By: ana}); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("the suspension shows", func() error {
+		project = h.read("project")
+		if c := project.Status.LastOutsideChange; c == nil || c.Change != string(pc.ChangeSubscriptionSuspended) || c.By != ana {
+			return errf("lastOutsideChange %+v", c)
+		}
+		if ev := h.events("CustomerSubscription", "project", "ChangedInPartnerCenter"); len(ev) != 1 || !strings.Contains(ev[0].Note, ana) {
+			return errf("events %+v", ev)
+		}
+		return nil
+	})
+	h.waitQuiet()
+	if c := h.read("visio").Status.LastOutsideChange; c != nil {
+		t.Errorf("the operator's own cancellation shows as an outside change: %+v", c)
+	}
+	if project.Status.Phase != v1alpha1.PhaseCompleted {
+		t.Errorf("phase %s, want Completed still", project.Status.Phase)
+	}
 }

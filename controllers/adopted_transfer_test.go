@@ -1,6 +1,7 @@
 package controllers_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -100,6 +101,31 @@ func TestTransferNotAdoptable(t *testing.T) {
 	}
 	h.waitQuiet()
 	if created := h.sim.Stats().ObjectsCreated; created["transfer"] != 1 || created["cart"] != 0 {
+		t.Errorf("created %v, want only the transfer made outside", created)
+	}
+}
+
+// TestTransferIDOffThePartnerSwitchPath: a subscription naming a transfer
+// under way whose path is a purchase (its source was cancelled) buys
+// nothing: it stalls until a person decides.
+func TestTransferIDOffThePartnerSwitchPath(t *testing.T) {
+	h := start(t)
+	contoso, fabrikam := h.contoso(), h.fabrikam()
+	h.woodgroveTrusts(contoso)
+	spec := licenseFromCSP("woodgrove", fabrikam.Name, contoso.Name, "2027-06-30T00:00:00Z")
+	spec.Commerce = v1alpha1.CommerceNewCommerce
+	spec.TransferID = createTransferOutside(t, h, spec.SubscriptionID)
+	spec.State = v1alpha1.SubscriptionCancelled // the path is now a new purchase
+	h.subscription("nce", spec)
+	h.eventually("the purchase waits for a person", func() error {
+		sub := h.read("nce")
+		if c := condition(sub.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Reason != v1alpha1.ReasonTransferNotAdoptable || !strings.Contains(c.Message, "buys a new one") {
+			return errf("stalled = %+v, path %+v", c, sub.Status.Eligibility)
+		}
+		return nil
+	})
+	h.waitQuiet()
+	if created := h.sim.Stats().ObjectsCreated; created["cart"] != 0 || created["order"] != 0 || created["transfer"] != 1 {
 		t.Errorf("created %v, want only the transfer made outside", created)
 	}
 }

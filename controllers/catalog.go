@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/sharedcalls"
 )
 
 // Buying by availability: Partner Center sells a product's SKU through an
@@ -96,6 +98,11 @@ func describeAvailability(a pc.Availability) string {
 	return a.CatalogItemID + " (" + strings.Join(terms, ", ") + ")"
 }
 
+// catalogFreshness is how long a catalog answer serves every purchase that
+// asks the same: the customers' purchases of one offer, and a purchase's
+// passes after it was throttled.
+const catalogFreshness = 10 * time.Minute
+
 // resolveAvailability reads the catalog for the license purchase the
 // subscription asks for and returns the catalog item to record, or ends
 // the pass: Stalled OfferNotAvailable when the catalog does not sell it.
@@ -110,9 +117,16 @@ func (r *CustomerSubscriptionReconciler) resolveAvailability(ctx context.Context
 	var list []pc.Availability
 	var sku *pc.SKU
 	if m != nil {
-		list, err = pcClient.CustomerAvailabilities(ctx, s.customer.Spec.TenantID, m[1], m[2])
+		var got *[]pc.Availability
+		got, err = sharedcalls.ReadCatalog(r.shared, "availabilities/"+s.customer.Spec.TenantID+"/"+m[1]+"/"+m[2], catalogFreshness, func() (*[]pc.Availability, error) {
+			l, err := pcClient.CustomerAvailabilities(ctx, s.customer.Spec.TenantID, m[1], m[2])
+			return &l, err
+		})
 		if err == nil {
-			sku, err = pcClient.GetSKU(ctx, m[1], m[2], s.customer.Spec.Country)
+			list = *got
+			sku, err = sharedcalls.ReadCatalog(r.shared, "sku/"+m[1]+"/"+m[2]+"/"+s.customer.Spec.Country, catalogFreshness, func() (*pc.SKU, error) {
+				return pcClient.GetSKU(ctx, m[1], m[2], s.customer.Spec.Country)
+			})
 		}
 		if err != nil && !pc.IsNotFound(err) {
 			res, err := r.partnerCenterFailed(s, "reading the catalog's availabilities of "+offer, err)

@@ -101,6 +101,7 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 	}()
 
 	return runPhases(ctx, s,
+		r.noteOutsideChange,
 		r.cancelPurchase,
 		r.keepCancelledPurchase,
 		r.readCancellationWindowAgain,
@@ -121,6 +122,25 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 		r.awaitApproval,
 		r.switchSubscription,
 	)
+}
+
+// noteOutsideChange shows a change the partner's activity log reported on
+// the subscription that the operator did not make: in
+// status.lastOutsideChange and a Warning Event. What it means for the
+// subscription (a transfer cancelled, say) the phases after it find out.
+func (r *CustomerSubscriptionReconciler) noteOutsideChange(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
+	rec, ok := r.wake.takeOutside(s.sub.UID)
+	if !ok {
+		return nil, nil
+	}
+	by := rec.By
+	if by == "" {
+		by = "Microsoft"
+	}
+	s.sub.Status.LastOutsideChange = &v1alpha1.OutsideChange{Change: rec.Change, At: metav1.NewTime(rec.At), By: by}
+	s.event(nil, corev1.EventTypeWarning, "ChangedInPartnerCenter", "FollowActivityLog",
+		"Partner Center's activity log reports %s of this subscription by %s at %s, made outside the operator.", rec.Change, by, rec.At.UTC().Format(time.RFC3339))
+	return nil, nil
 }
 
 // keepFinalOutcome: Completed, and Failed after a terminal Partner Center

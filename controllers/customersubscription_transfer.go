@@ -68,7 +68,13 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
 	s.conds.progressing(v1alpha1.ReasonAwaitingTransfer, fmt.Sprintf("Waiting for partner %s to accept transfer %s (it expires %s).", source, t.ID, formatTime(t.ExpirationTime)))
-	return &ctrl.Result{RequeueAfter: r.opts.follow(r.wake, s.target)}, nil
+	wait := r.opts.follow(r.wake, s.target)
+	if t.ExpirationTime != nil {
+		if d := t.ExpirationTime.Sub(s.now); d > 0 && d < wait {
+			wait = d // evaluated again when it expires
+		}
+	}
+	return &ctrl.Result{RequeueAfter: wait}, nil
 }
 
 // followAdoptedTransfer: a transfer under way that was created outside the
@@ -79,8 +85,16 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 // after follows it as one the operator sent.
 func (r *CustomerSubscriptionReconciler) followAdoptedTransfer(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
 	id := s.sub.Spec.TransferID
-	if id == "" || s.result.Path != v1alpha1.PathPartnerSwitch {
+	switch {
+	case id == "" || s.result.Path == v1alpha1.PathResellerRelationship:
 		return nil, nil
+	case s.result.Path != v1alpha1.PathPartnerSwitch:
+		// Buying while a transfer may still move the subscription could
+		// leave the customer with two: a person decides.
+		s.conds.stalled(v1alpha1.ReasonTransferNotAdoptable, fmt.Sprintf(
+			"spec.transferID %s names a transfer under way, but the subscription's path is now %s (%s), which buys a new one; remove spec.transferID once that transfer is cancelled or expired, or restore the spec the transfer was for.",
+			id, s.result.Path, s.result.Reason))
+		return done, nil
 	}
 	op := s.sub.Status.Operation
 	switch {
@@ -100,23 +114,31 @@ func (r *CustomerSubscriptionReconciler) adoptTransfer(ctx context.Context, s *s
 	if pcClient == nil {
 		return res, err
 	}
-	t, err := r.shared.ReadTransfer(transferGroupOf(s), id, s.now, r.opts.PollInterval, func() (*pc.Transfer, error) {
-		return pcClient.GetTransfer(ctx, s.customer.Spec.TenantID, id)
-	})
+	if wait := r.polls.Wait(s.sub.UID); wait > 0 {
+		return &ctrl.Result{RequeueAfter: wait}, nil // read within the interval
+	}
+	// A plain read, not the group's: a transfer that does not check out
+	// must not become one the group's other subscriptions join.
+	t, err := pcClient.GetTransfer(ctx, s.customer.Spec.TenantID, id)
 	if err != nil && !pc.IsNotFound(err) {
 		return r.partnerCenterFailed(s, "reading transfer "+id+" (spec.transferID)", err)
 	}
+	if err != nil {
+		t = nil
+	}
 	if why := notAdoptable(s, t); why != "" {
+		// Read again each interval: a transfer just made in Partner
+		// Center's UI may not show yet.
 		s.conds.stalled(v1alpha1.ReasonTransferNotAdoptable, fmt.Sprintf("spec.transferID %s: %s; correct or remove spec.transferID.", id, why))
-		return done, nil
+		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+	}
+	if s.sub.Status.Operation != nil {
+		retireOperation(&s.sub.Status) // an ended operation of an earlier attempt
 	}
 	attempt := nextAttempt(s.sub.Status)
 	typ := v1alpha1.OperationCreateTransfer
 	op := &v1alpha1.Operation{ID: operationID(s.sub, typ, attempt), Type: typ, Attempt: attempt, StartedAt: timePtr(t.CreatedTime, s.now),
 		ExternalID: id, Terms: s.terms.DeepCopy(), Adopted: true}
-	if s.sub.Status.Operation != nil {
-		retireOperation(&s.sub.Status) // an ended operation of an earlier attempt
-	}
 	s.sub.Status.Operation = op
 	s.event(nil, corev1.EventTypeNormal, "AdoptedTransfer", "FollowTransfer",
 		"Transfer %s from partner %s, created outside the operator, moves this subscription: operation %s follows it and sends nothing.", id, s.channelPartner.Name, op.ID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -177,7 +178,7 @@ func (r *DelegatedAdminRelationshipReconciler) createOnce(ctx context.Context, s
 		return r.graphFailed(s, "looking for a relationship named "+s.obj.Spec.DisplayName, err)
 	}
 	if found != nil {
-		if found.Customer == nil || found.Customer.TenantID != s.customer.Spec.TenantID {
+		if found.Customer == nil || !strings.EqualFold(found.Customer.TenantID, s.customer.Spec.TenantID) {
 			s.obj.Status.Phase = v1alpha1.GDAPFailed
 			s.conds.stalled(v1alpha1.ReasonDisplayNameInUse, fmt.Sprintf(
 				"Partner %s already has a relationship named %q with another customer; display names are unique per partner, so declare a new DelegatedAdminRelationship with another spec.displayName.", s.partner.Name, s.obj.Spec.DisplayName))
@@ -315,12 +316,13 @@ func (r *DelegatedAdminRelationshipReconciler) awaitActivation(_ context.Context
 		s.conds.progressing(v1alpha1.ReasonAwaitingCustomer, awaitingMessage(s))
 	case graph.StatusApproved, graph.StatusActivating:
 		s.conds.progressing(v1alpha1.ReasonActivating, fmt.Sprintf("Customer %s approved; Microsoft Graph is activating the relationship.", s.customer.Name))
-		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 	default:
 		return nil, nil
 	}
-	// The partner's activity log records the customer's approval.
-	return &ctrl.Result{RequeueAfter: r.opts.follow(r.wake, s.partner)}, nil
+	// Graph is polled as before (its calls are not Partner Center's); the
+	// activity log and webhooks wake the relationship sooner when they
+	// report the customer's approval.
+	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 }
 
 func awaitingMessage(s *gdapScope) string {
@@ -363,7 +365,7 @@ func (r *DelegatedAdminRelationshipReconciler) assignAccess(ctx context.Context,
 			return r.graphFailed(s, "listing access assignments", err)
 		}
 		if j := slices.IndexFunc(existing, func(a graph.AccessAssignment) bool {
-			return a.AccessContainer != nil && a.AccessContainer.ID == want.SecurityGroupID && a.Status != graph.AssignmentDeleted
+			return a.AccessContainer != nil && strings.EqualFold(a.AccessContainer.ID, want.SecurityGroupID) && a.Status != graph.AssignmentDeleted
 		}); j >= 0 {
 			cur.ID, cur.Status = existing[j].ID, existing[j].Status
 		} else {
@@ -418,9 +420,9 @@ func (r *DelegatedAdminRelationshipReconciler) keepAutoExtension(ctx context.Con
 // warnBeforeEnd sets ExpiresSoon 30 and 7 days before an end that will not
 // be extended, and says the relationship is Expiring; Ready stays True.
 func (r *DelegatedAdminRelationshipReconciler) warnBeforeEnd(_ context.Context, s *gdapScope) (*ctrl.Result, error) {
-	ready := fmt.Sprintf("Partner %s holds %d role(s) in customer %s's tenant until %s.", s.partner.Name, len(s.obj.Spec.Roles), s.customer.Name, formatMetaTime(s.obj.Status.EndsAt))
+	ready := fmt.Sprintf("Partner %s holds %d role(s) in customer %s's tenant until the relationship ends %s.", s.partner.Name, len(s.obj.Spec.Roles), s.customer.Name, formatMetaTime(s.obj.Status.EndsAt))
 	if autoExtendOf(s.obj) == graph.AutoExtend180Days {
-		ready = fmt.Sprintf("Partner %s holds %d role(s) in customer %s's tenant; the relationship extends itself by 180 days at %s.", s.partner.Name, len(s.obj.Spec.Roles), s.customer.Name, formatMetaTime(s.obj.Status.EndsAt))
+		ready = fmt.Sprintf("Partner %s holds %d role(s) in customer %s's tenant; the relationship extends itself by 180 days when it would end %s.", s.partner.Name, len(s.obj.Spec.Roles), s.customer.Name, formatMetaTime(s.obj.Status.EndsAt))
 	}
 	s.conds.ready(v1alpha1.ReasonAccessActive, ready)
 	end := s.obj.Status.EndsAt

@@ -112,7 +112,7 @@ func registerInvitationMetrics() error {
 var (
 	activityReads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "multichannel_activity_log_reads_total",
-		Help: "Reads of a partner's Partner Center activity log, by result (read, failed).",
+		Help: "Reads of a partner's Partner Center activity log, by result (read; failed; restarted: a checkpoint too old for one query, read afresh).",
 	}, []string{"partner", "result"})
 	activityRecords = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "multichannel_activity_records_applied_total",
@@ -120,7 +120,7 @@ var (
 	}, []string{"partner", "change"})
 	activityForgotten = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "multichannel_activity_log_ids_dropped_total",
-		Help: "Record IDs a checkpoint could not keep (over its bound): such a record read again is applied again.",
+		Help: "Record IDs the stored checkpoint could not keep (over its bound): after a restart, such a record read again is applied again.",
 	}, []string{"partner"})
 )
 

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
@@ -162,7 +163,10 @@ func (r *PartnerReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) err
 	r.Client = mgr.GetClient()
 	r.opts = opts
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.Partner{}).
+		// Not the Partner's status writes (its own, and the activity log's
+		// checkpoints): each pass reads the credentials Secret again.
+		For(&v1alpha1.Partner{}, builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{},
+			predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.partnersOfSecret), builder.OnlyMetadata).
 		WithOptions(opts.controllerOptions()).
 		Complete(r)

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -199,6 +200,14 @@ func (r *ResellerRelationshipReconciler) requestLink(ctx context.Context, s *rel
 	link, err := r.shared.Link(caller+"|"+opts.IndirectResellerID, func() (*pc.RelationshipRequest, error) {
 		return pcClient.RelationshipRequest(ctx, opts)
 	})
+	if errors.Is(err, pc.ErrUserCredentialsRequired) {
+		// Without App+User credentials there is no link to ask for; a
+		// customer who accepted long ago (an imported estate) is still seen
+		// with the App-only lookup.
+		if res, err := r.observePartnerCenter(ctx, s); err != nil || s.rr.Status.Phase == v1alpha1.RelationshipApproved {
+			return res, err
+		}
+	}
 	if err != nil {
 		return r.partnerCenterFailed(s, "requesting the reseller relationship link", err)
 	}

@@ -81,7 +81,7 @@ func TestEveryStatusFieldButTheDecisionIsTheOperators(t *testing.T) {
 				RelationshipRef: "woodgrove-contoso", Terms: terms,
 				Authorization: &v1alpha1.Authorization{Decision: v1alpha1.DecisionAuthorized, By: "ApprovalPolicy trust", Source: v1alpha1.AuthorizationFromPolicy, Generation: 1, Terms: terms},
 				Operation:     op.DeepCopy(), PreviousOperations: []v1alpha1.Operation{op}, RetryRequest: "again", TargetSubscriptionID: "sub-1",
-				CancellableUntil: &now,
+				CancellableUntil: &now, LastOutsideChange: &v1alpha1.OutsideChange{Change: "SubscriptionSuspended", At: now, By: "sam@contoso.example"},
 				// A cancellation asked is final: removing it is refused as such.
 				Cancellation: &v1alpha1.Cancellation{By: person, At: now, Reason: "bought in error", SubscriptionID: "sub-1", CompletedAt: &now, Refund: "Full"},
 				Conditions:   []metav1.Condition{ready}}

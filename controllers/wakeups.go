@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlevent "sigs.k8s.io/controller-runtime/pkg/event"
@@ -15,6 +16,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/changefeed"
+	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 	"github.com/partnerops/multichannel-operator/internal/pollgate"
 	"github.com/partnerops/multichannel-operator/internal/sharedcalls"
 )
@@ -33,6 +35,34 @@ type wakeups struct {
 	mu sync.Mutex
 	// reported: when each partner's changes were last read completely.
 	reported map[string]time.Time
+	// outside: the latest change made outside the operator to each woken
+	// subscription, for its next pass to show (CustomerSubscription's
+	// noteOutsideChange). It lives in memory: a restart loses what was not
+	// shown yet, which stays in Partner Center's log.
+	outside map[types.UID]changefeed.Record
+}
+
+// outsideChanges are the changes noteOutsideChange shows on a
+// subscription: not SubscriptionUpdated, which a transfer's new owner is too.
+var outsideChanges = map[string]bool{
+	string(pc.ChangeSubscriptionSuspended): true, string(pc.ChangeSubscriptionCancelled): true,
+	string(pc.ChangeSubscriptionReactivated): true, string(pc.ChangeSubscriptionQuantity): true,
+}
+
+// noteOutside keeps rec for uid's next pass to show.
+func (w *wakeups) noteOutside(uid types.UID, rec changefeed.Record) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.outside[uid] = rec
+}
+
+// takeOutside returns and forgets the change to show on uid, if any.
+func (w *wakeups) takeOutside(uid types.UID) (changefeed.Record, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	rec, ok := w.outside[uid]
+	delete(w.outside, uid)
+	return rec, ok
 }
 
 // wakeupBuffer is how many wake-ups may wait for a controller's queue.
@@ -44,7 +74,7 @@ func newWakeups(shared *sharedcalls.Calls) *wakeups {
 		relationships: make(chan ctrlevent.GenericEvent, wakeupBuffer),
 		customers:     make(chan ctrlevent.GenericEvent, wakeupBuffer),
 		admins:        make(chan ctrlevent.GenericEvent, wakeupBuffer),
-		shared:        shared, reported: map[string]time.Time{},
+		shared:        shared, reported: map[string]time.Time{}, outside: map[types.UID]changefeed.Record{},
 	}
 }
 
@@ -68,11 +98,43 @@ func (w *wakeups) markReported(partner string, at time.Time) {
 	w.reported[partner] = at
 }
 
-// forget: partner's changes are no longer read (its feed failed or stopped).
-func (w *wakeups) forget(partner string) {
+// forget: partner's changes are no longer read (its feed failed or
+// stopped). It reports whether they were, so that the caller wakes the
+// objects that wait on the slow fallback meanwhile.
+func (w *wakeups) forget(partner string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	_, was := w.reported[partner]
 	delete(w.reported, partner)
+	return was
+}
+
+// partnerObjects: the subscriptions and reseller relationships partner
+// (or, for an indirect provider, its resellers) acts for, which poll on the
+// fallback while its log is read.
+func (w *wakeups) partnerObjects(ctx context.Context, c client.Reader, partner string) []client.Object {
+	partners := []string{partner}
+	for _, p := range listed(ctx, c, &v1alpha1.PartnerList{}, client.MatchingFields{indexProviderRef: partner}) {
+		partners = append(partners, p.GetName())
+	}
+	var objs []client.Object
+	for _, p := range partners {
+		objs = append(objs, listed(ctx, c, &v1alpha1.CustomerSubscriptionList{}, client.MatchingFields{indexSupportPartnerRef: p})...)
+		objs = append(objs, listed(ctx, c, &v1alpha1.ResellerRelationshipList{}, client.MatchingFields{indexPartnerRef: p})...)
+	}
+	return objs
+}
+
+// unreport forgets partner's reads and, when they were reported, wakes the
+// objects that poll on the fallback, so that they poll at the usual
+// interval again at once.
+func (w *wakeups) unreport(ctx context.Context, c client.Reader, partner string) {
+	if !w.forget(partner) {
+		return
+	}
+	for _, o := range w.partnerObjects(ctx, c, partner) {
+		w.send(ctx, o)
+	}
 }
 
 // reportedRecently: partner's changes were read completely within stale.
@@ -99,6 +161,13 @@ func (w *wakeups) wake(ctx context.Context, c client.Reader, rec changefeed.Reco
 	for _, key := range append(append([]string{}, rec.Subscriptions...), rec.Transfer, rec.Order) {
 		if key != "" {
 			objs = append(objs, listed(ctx, c, &v1alpha1.CustomerSubscriptionList{}, client.MatchingFields{indexActivityKeys: key})...)
+		}
+	}
+	// A change to a subscription the operator manages shows on it, and
+	// on nothing else of the customer.
+	if outsideChanges[rec.Change] {
+		for _, o := range objs {
+			w.noteOutside(o.GetUID(), rec)
 		}
 	}
 	if rec.Relationship != "" {

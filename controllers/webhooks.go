@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -57,27 +55,12 @@ func newWebhookReceiver(c client.Reader, w *wakeups, opts Options, metrics *pcwe
 // eventRecord is what a webhook's event concerns: the customer, the
 // subscription and the GDAP relationship its resource URI names.
 func eventRecord(e pcwebhook.Event) changefeed.Record {
-	rec := changefeed.Record{ID: e.AuditID(), At: e.ResourceChangeUTCDate, Customer: e.CustomerID(), Relationship: segmentAfter(e.ResourceURI, "delegatedAdminRelationships"),
+	rec := changefeed.Record{ID: e.AuditID(), At: e.ResourceChangeUTCDate, Customer: e.CustomerID(), Relationship: e.AdminRelationshipID(),
 		Change: e.EventName}
 	if id := e.SubscriptionID(); id != "" {
 		rec.Subscriptions = []string{id}
 	}
 	return rec
-}
-
-// segmentAfter is the path segment after name in uri, or "".
-func segmentAfter(uri, name string) string {
-	u, err := url.Parse(uri)
-	if err != nil {
-		return ""
-	}
-	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
-	for i := 0; i+1 < len(segs); i++ {
-		if strings.EqualFold(segs[i], name) {
-			return segs[i+1]
-		}
-	}
-	return ""
 }
 
 // Start serves until ctx ends.

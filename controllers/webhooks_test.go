@@ -152,6 +152,13 @@ func TestWebhookWakesRelationship(t *testing.T) {
 		}
 		return nil
 	})
+	// Polling only hourly: the relationship asks Partner Center no more.
+	h.waitQuiet()
+	lookups := h.sim.Stats().RequestsByRoute["GetCustomer"]
+	h.waitQuiet()
+	if n := h.sim.Stats().RequestsByRoute["GetCustomer"]; n != lookups {
+		t.Fatalf("the relationship polled %d times while the activity log was read", n-lookups)
+	}
 	verified, forged, replayed := webhookCount(t, pcwebhook.OutcomeVerified), webhookCount(t, pcwebhook.OutcomeForged), webhookCount(t, pcwebhook.OutcomeReplayed)
 
 	h.customerAccepts(contosoTenant)

@@ -656,6 +656,24 @@ type Operation struct {
 	Adopted bool `json:"adopted,omitempty"`
 }
 
+// OutsideChange is a change made in Partner Center outside the operator.
+type OutsideChange struct {
+	// change is what changed, as the activity log reports it: such as
+	// SubscriptionSuspended, SubscriptionCancelled, SubscriptionQuantity.
+	// +required
+	// +kubebuilder:validation:MaxLength=64
+	Change string `json:"change"`
+
+	// at is when Partner Center made it.
+	// +required
+	At metav1.Time `json:"at"`
+
+	// by is who made it: the user the record names, else its application.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	By string `json:"by,omitempty"`
+}
+
 // CustomerSubscriptionStatus is what the operator last decided and observed.
 type CustomerSubscriptionStatus struct {
 	// observedGeneration is the spec generation this status describes.
@@ -696,6 +714,13 @@ type CustomerSubscriptionStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=5
 	PreviousOperations []Operation `json:"previousOperations,omitempty"`
+
+	// lastOutsideChange is the latest change to the subscription in Partner
+	// Center that the operator did not make, as the partner's activity log
+	// reported it (such as a suspension or a quantity changed in Partner
+	// Center's UI); an Event ChangedInPartnerCenter says the same.
+	// +optional
+	LastOutsideChange *OutsideChange `json:"lastOutsideChange,omitempty"`
 
 	// retryRequest is the value of the multichannel.partnerops.io/retry
 	// annotation the current attempt answered.

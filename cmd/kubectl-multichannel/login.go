@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/oauth2"
-	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,12 +26,9 @@ import (
 )
 
 type loginOptions struct {
-	kubeconfig, context string
-	operatorNamespace   string
-	origins             destinations.Origins
-	serviceAccount      string
-	check               bool
-	timeout             time.Duration
+	access  partnerAccess
+	check   bool
+	timeout time.Duration
 }
 
 func newLoginCommand(clock func() time.Time) *cobra.Command {
@@ -66,11 +62,7 @@ cloud's); nothing is sent anywhere else unless --allowed-origin adds it.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.kubeconfig, "kubeconfig", "", "Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config).")
-	f.StringVar(&o.context, "context", "", "The kubeconfig context to use.")
-	f.StringVar(&o.operatorNamespace, "operator-namespace", "multichannel-system", "The operator's namespace, where the Partner's Secret is when its reference names none.")
-	f.Var(&o.origins, "allowed-origin", "An origin (scheme://host[:port]) the credentials may be sent to besides the cloud's hosts, as the operator's --allowed-origins; repeatable.")
-	f.StringVar(&o.serviceAccount, "service-account", "multichannel-controller-manager", "The operator's service account, whose token a Partner with workloadIdentity signs in with.")
+	o.access.bind(f)
 	f.BoolVar(&o.check, "check", false, "Only tell whether the operator found the stored refresh token working (read-only).")
 	f.DurationVar(&o.timeout, "timeout", 15*time.Minute, "How long to wait for the sign-in.")
 	return cmd
@@ -78,41 +70,33 @@ cloud's); nothing is sent anywhere else unless --allowed-origin adds it.`,
 
 func (o *loginOptions) run(ctx context.Context, name string, out io.Writer, clock func() time.Time) error {
 	bad := func(err error) error { return &exitError{code: exitBadInput, err: err} }
-	flags := clusterFlags{kubeconfig: o.kubeconfig, context: o.context}
-	c, _, err := flags.connect()
+	c, partner, err := o.access.connect(ctx, name)
 	if err != nil {
 		return bad(err)
 	}
-	partner := &v1alpha1.Partner{}
-	if err := c.Get(ctx, client.ObjectKey{Name: name}, partner); err != nil {
-		return bad(fmt.Errorf("reading Partner %s: %w", name, err))
-	}
 	conn := partner.Spec.PartnerCenter
 	if conn == nil || conn.CredentialsSecretRef == nil {
-		return bad(fmt.Errorf("partner %s names no Secret to hold its refresh token (spec.partnerCenter.credentialsSecretRef): create one in namespace %s (with clientID and clientCertificate or clientSecret, or empty for a workload identity) and name it there first", name, o.operatorNamespace))
+		return bad(fmt.Errorf("partner %s names no Secret to hold its refresh token (spec.partnerCenter.credentialsSecretRef): create one in namespace %s (with clientID and clientCertificate or clientSecret, or empty for a workload identity) and name it there first", name, o.access.operatorNamespace))
 	}
 	if partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
 		return bad(fmt.Errorf("partner %s is an indirect reseller: its Partner Center calls are its indirect provider's (%s); sign in there: kubectl multichannel login %s",
 			name, partner.Spec.IndirectProviderRef, partner.Spec.IndirectProviderRef))
 	}
 	authority := destinations.AuthorityOf(partner)
-	if err := destinations.Check(partner.Spec.Cloud, "spec.partnerCenter.authorityHost", authority, o.origins); err != nil {
-		return bad(fmt.Errorf("partner %s: %w; nobody is signed in there", name, err))
+	if err := o.access.checkDestination(partner, "spec.partnerCenter.authorityHost", authority, "nobody is signed in"); err != nil {
+		return bad(err)
 	}
 	if o.check {
 		return checkStored(partner, out)
 	}
-	key := client.ObjectKey{Namespace: o.operatorNamespace, Name: conn.CredentialsSecretRef.Name}
-	if ns := conn.CredentialsSecretRef.Namespace; ns != "" && ns != o.operatorNamespace {
-		return bad(fmt.Errorf("partner %s's spec.partnerCenter.credentialsSecretRef names namespace %s, but the operator reads Secrets only in its own namespace %s: move the Secret there (or pass --operator-namespace); nobody is signed in",
-			name, ns, o.operatorNamespace))
-	}
-	secret := &corev1.Secret{}
-	if err := c.Get(ctx, key, secret); err != nil {
-		return bad(fmt.Errorf("reading Secret %s, which Partner %s names: %w", key, name, err))
+	secret, key, err := o.access.secret(ctx, c, partner, "nobody is signed in")
+	if err != nil {
+		return bad(err)
 	}
 	base := strings.TrimSuffix(authority, "/") + "/" + partner.Spec.TenantID + "/oauth2/v2.0"
-	creds, err := o.credentials(ctx, c, partner, secret)
+	// A workload identity's token must outlive the sign-in: the device
+	// code's polls all carry it.
+	creds, err := o.access.credentials(ctx, c, partner, secret, o.timeout+5*time.Minute)
 	if err != nil {
 		return bad(err)
 	}
@@ -174,29 +158,6 @@ func (a *authenticating) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.Body, r.ContentLength = io.NopCloser(strings.NewReader(encoded)), int64(len(encoded))
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(encoded)), nil }
 	return a.base.RoundTrip(r)
-}
-
-// credentials are what authenticates the partner's application: its
-// workload identity (a token of the operator's service account, asked for
-// now, valid through the sign-in), else the Secret's certificate or secret.
-func (o *loginOptions) credentials(ctx context.Context, c client.Client, partner *v1alpha1.Partner, secret *corev1.Secret) (entra.Credentials, error) {
-	if wi := partner.Spec.PartnerCenter.WorkloadIdentity; wi != nil {
-		sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: o.operatorNamespace, Name: o.serviceAccount}}
-		// It must outlive the sign-in: the device code's polls all carry it.
-		lifetime := max(int64((o.timeout+5*time.Minute)/time.Second), 600)
-		tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{
-			Audiences: []string{entra.FederatedTokenAudience}, ExpirationSeconds: &lifetime}}
-		if err := c.SubResource("token").Create(ctx, sa, tr); err != nil {
-			return entra.Credentials{}, fmt.Errorf("asking for a token of the operator's service account %s/%s, which partner %s's workload identity trusts: %w",
-				o.operatorNamespace, o.serviceAccount, partner.Name, err)
-		}
-		return entra.Credentials{ClientID: wi.ClientID, FederatedToken: tr.Status.Token}, nil
-	}
-	creds, err := entra.SecretCredentials(secret.Data)
-	if err != nil {
-		return creds, fmt.Errorf("secret %s/%s cannot sign in: %w", secret.Namespace, secret.Name, err)
-	}
-	return creds, nil
 }
 
 // signInFailed says why the device sign-in ended without a token.

@@ -3,7 +3,8 @@
 // Partner, Customer and CustomerSubscription manifests with no cluster, so a
 // GitOps pipeline can see each subscription's path before it merges; approve,
 // deny and status record and show a person's decisions, as cert-manager's
-// cmctl approve does for certificate requests.
+// cmctl approve does for certificate requests; import writes a partner's
+// existing estate in Partner Center and Microsoft Graph as manifests.
 package main
 
 import (
@@ -53,7 +54,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newCheckCommand(clock), newDecideCommand(true, clock), newDecideCommand(false, clock), newCancelCommand(clock), newPlanCommand(clock), newLoginCommand(clock), newStatusCommand())
+	root.AddCommand(newCheckCommand(clock), newDecideCommand(true, clock), newDecideCommand(false, clock), newCancelCommand(clock), newPlanCommand(clock), newLoginCommand(clock), newStatusCommand(), newImportCommand(clock))
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -40,6 +40,9 @@ type Record struct {
 	// Change says what changed, for logs and metrics (such as the record's
 	// operation type).
 	Change string
+	// By is who made the change: the user the record names, else its
+	// application.
+	By string
 }
 
 // Checkpoint is a feed's position.
@@ -48,14 +51,25 @@ type Checkpoint struct {
 	// applied (or was never seen within the overlap).
 	Through time.Time
 	// Seen: the IDs of applied records dated at or after Through minus the
-	// overlap, sorted.
+	// overlap, oldest first.
 	Seen []string
 }
 
-// MaxSeen bounds Checkpoint.Seen, so that the checkpoint fits in an
-// object's status. Beyond it the oldest IDs are dropped: a record of theirs
-// read again is applied again (a wake-up, which is harmless), and counted.
+// MaxSeen bounds the Seen a checkpoint keeps in an object's status
+// (Bounded). The reader keeps its whole checkpoint in memory, so a busy log
+// applies nothing twice while the reader lives; after a restart, records
+// whose IDs the stored checkpoint dropped are applied once more (a
+// wake-up, which is harmless), and counted.
 const MaxSeen = 2000
+
+// Bounded is c with at most max IDs, the newest, and how many it dropped.
+func (c Checkpoint) Bounded(max int) (Checkpoint, int) {
+	if len(c.Seen) <= max {
+		return c, 0
+	}
+	dropped := len(c.Seen) - max
+	return Checkpoint{Through: c.Through, Seen: slices.Clone(c.Seen[dropped:])}, dropped
+}
 
 // Window is the interval to read next: from the checkpoint less the overlap
 // (or, for a feed that never read, lookback before now) up to now.
@@ -74,8 +88,8 @@ func (c Checkpoint) Window(now time.Time, overlap, lookback time.Duration) (from
 // the checkpoint once they are: through to, remembering the IDs of the
 // records read that are dated within the overlap before to (every record
 // the checkpoint remembered is read again: the next window starts at the
-// overlap). dropped counts IDs MaxSeen forced out.
-func (c Checkpoint) Advance(read []Record, to time.Time, overlap time.Duration) (fresh []Record, next Checkpoint, dropped int) {
+// overlap).
+func (c Checkpoint) Advance(read []Record, to time.Time, overlap time.Duration) (fresh []Record, next Checkpoint) {
 	seen := make(map[string]bool, len(c.Seen)+len(read))
 	for _, id := range c.Seen {
 		seen[id] = true
@@ -98,14 +112,9 @@ func (c Checkpoint) Advance(read []Record, to time.Time, overlap time.Duration) 
 	}
 	byDate(fresh)
 	byDate(keep)
-	if len(keep) > MaxSeen {
-		dropped = len(keep) - MaxSeen
-		keep = keep[dropped:]
-	}
 	ids := make([]string, len(keep))
 	for i, r := range keep {
 		ids[i] = r.ID
 	}
-	slices.Sort(ids)
-	return fresh, Checkpoint{Through: to, Seen: ids}, dropped
+	return fresh, Checkpoint{Through: to, Seen: ids}
 }

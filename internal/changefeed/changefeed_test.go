@@ -41,16 +41,16 @@ func TestWindow(t *testing.T) {
 func TestAdvanceOverlap(t *testing.T) {
 	overlap := 10 * time.Minute
 	first := []Record{rec("a", 1), rec("b", 25), rec("c", 28)}
-	fresh, c, _ := Checkpoint{}.Advance(first, t0.Add(30*time.Minute), overlap)
+	fresh, c := Checkpoint{}.Advance(first, t0.Add(30*time.Minute), overlap)
 	if got := ids(fresh); !slices.Equal(got, []string{"a", "b", "c"}) {
 		t.Fatalf("first fresh %v", got)
 	}
-	if !slices.Equal(c.Seen, []string{"b", "c"}) {
+	if !slices.Equal(c.Seen, []string{"b", "c"}) { // oldest first
 		t.Fatalf("seen %v, want the records dated within 10m of the checkpoint", c.Seen)
 	}
 	// The next window starts at 20m: b and c again, a late d dated 26m, e new.
 	second := []Record{rec("b", 25), rec("d", 26), rec("c", 28), rec("e", 35)}
-	fresh, c, _ = c.Advance(second, t0.Add(40*time.Minute), overlap)
+	fresh, c = c.Advance(second, t0.Add(40*time.Minute), overlap)
 	if got := ids(fresh); !slices.Equal(got, []string{"d", "e"}) {
 		t.Errorf("second fresh %v, want d and e", got)
 	}
@@ -84,14 +84,14 @@ func TestAdvanceAcrossCrash(t *testing.T) {
 		}
 	}
 	// The first life reads and crashes before storing: nothing applied.
-	_, _, _ = stored.Advance(readAt(stored, t0.Add(3*time.Minute)), t0.Add(3*time.Minute), overlap)
+	_, _ = stored.Advance(readAt(stored, t0.Add(3*time.Minute)), t0.Add(3*time.Minute), overlap)
 	// The second stores, then applies; w is logged meanwhile.
-	fresh, next, _ := stored.Advance(readAt(stored, t0.Add(4*time.Minute)), t0.Add(4*time.Minute), overlap)
+	fresh, next := stored.Advance(readAt(stored, t0.Add(4*time.Minute)), t0.Add(4*time.Minute), overlap)
 	stored = next
 	apply(fresh)
 	log = append(log, rec("w", 4))
 	// It crashes after applying; the third reads from the stored checkpoint.
-	fresh, _, _ = stored.Advance(readAt(stored, t0.Add(6*time.Minute)), t0.Add(6*time.Minute), overlap)
+	fresh, _ = stored.Advance(readAt(stored, t0.Add(6*time.Minute)), t0.Add(6*time.Minute), overlap)
 	apply(fresh)
 	want := map[string]int{"x": 1, "y": 1, "z": 1, "w": 1}
 	if fmt.Sprint(applied) != fmt.Sprint(want) {
@@ -104,8 +104,17 @@ func TestAdvanceBounded(t *testing.T) {
 	for i := range MaxSeen + 10 {
 		read = append(read, Record{ID: fmt.Sprintf("r%05d", i), At: t0.Add(time.Duration(i) * time.Millisecond)})
 	}
-	_, c, dropped := Checkpoint{}.Advance(read, t0.Add(time.Minute), time.Hour)
-	if len(c.Seen) != MaxSeen || dropped != 10 || slices.Contains(c.Seen, "r00000") || !slices.Contains(c.Seen, read[len(read)-1].ID) {
-		t.Errorf("seen %d, dropped %d: want the newest %d", len(c.Seen), dropped, MaxSeen)
+	// The whole checkpoint remembers every record: read again, none is fresh.
+	_, c := Checkpoint{}.Advance(read, t0.Add(time.Minute), time.Hour)
+	if fresh, _ := c.Advance(read, t0.Add(2*time.Minute), time.Hour); len(fresh) != 0 || len(c.Seen) != MaxSeen+10 {
+		t.Errorf("%d fresh of %d records read again, %d seen", len(fresh), len(read), len(c.Seen))
+	}
+	// The stored one keeps the newest MaxSeen.
+	b, dropped := c.Bounded(MaxSeen)
+	if len(b.Seen) != MaxSeen || dropped != 10 || slices.Contains(b.Seen, "r00000") || !slices.Contains(b.Seen, read[len(read)-1].ID) {
+		t.Errorf("bounded: %d seen, dropped %d: want the newest %d", len(b.Seen), dropped, MaxSeen)
+	}
+	if fresh, _ := b.Advance(read, t0.Add(2*time.Minute), time.Hour); len(fresh) != 10 {
+		t.Errorf("after a restart from the bounded checkpoint %d records are applied again, want the 10 dropped", len(fresh))
 	}
 }

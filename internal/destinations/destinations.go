@@ -99,3 +99,15 @@ func EndpointOf(p *v1alpha1.Partner) string {
 
 // Type names the flag's value for pflag.
 func (o *Origins) Type() string { return "origins" }
+
+// GraphEndpointOf is the partner's Microsoft Graph: spec.partnerCenter.graphEndpoint,
+// or its cloud's.
+func GraphEndpointOf(p *v1alpha1.Partner) string {
+	if c := p.Spec.PartnerCenter; c != nil && c.GraphEndpoint != "" {
+		return c.GraphEndpoint
+	}
+	if p.Spec.Cloud == v1alpha1.CloudUSGovernment {
+		return v1alpha1.DefaultGraphEndpointUSGovernment
+	}
+	return v1alpha1.DefaultGraphEndpointPublic
+}

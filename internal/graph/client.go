@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -184,19 +185,96 @@ func (c *Client) GetRelationship(ctx context.Context, id string) (*Relationship,
 	return out, err
 }
 
-// FindRelationship returns the partner's relationship named displayName, or nil.
+// FindRelationship returns the partner's relationship named displayName, or
+// nil; it reads every page Graph answers.
 func (c *Client) FindRelationship(ctx context.Context, displayName string) (*Relationship, error) {
-	q := url.Values{"$filter": {"displayName eq '" + strings.ReplaceAll(displayName, "'", "''") + "'"}}
-	var out list[Relationship]
-	if err := c.do(ctx, call{op: "ListRelationships", method: http.MethodGet, path: relationships, query: q, retryable: true}, &out); err != nil {
-		return nil, err
-	}
-	for i := range out.Value {
-		if out.Value[i].DisplayName == displayName {
-			return &out.Value[i], nil
+	q := url.Values{"$filter": {"displayName eq '" + quote(displayName) + "'"}}
+	k := call{op: "ListRelationships", method: http.MethodGet, path: relationships, query: q, retryable: true}
+	for range maxPages {
+		var out list[Relationship]
+		if err := c.do(ctx, k, &out); err != nil {
+			return nil, err
+		}
+		for i := range out.Value {
+			if out.Value[i].DisplayName == displayName {
+				return &out.Value[i], nil
+			}
+		}
+		if out.NextLink == "" {
+			return nil, nil
+		}
+		var err error
+		if k, err = c.follow(k.op, relationships, out.NextLink); err != nil {
+			return nil, err
 		}
 	}
-	return nil, nil
+	return nil, errTooManyPages(k.op)
+}
+
+// quote escapes a string for an OData literal: a quote is written twice.
+func quote(s string) string { return strings.ReplaceAll(s, "'", "''") }
+
+// MaxPageSize is the largest page ($top) the relationship and access
+// assignment lists take: "$top supports up to 300 objects".
+const MaxPageSize = 300
+
+// ListRelationships reads the first page of the partner's relationships,
+// MaxPageSize of them, only customerTenantID's when it is not empty ($filter
+// on customer/tenantId); NextRelationships reads the pages after it. A page
+// may hold reseller relationships of an indirect provider's resellers
+// (ODataType ODataResellerRelationship).
+// Source: https://learn.microsoft.com/graph/api/tenantrelationship-list-delegatedadminrelationships
+func (c *Client) ListRelationships(ctx context.Context, customerTenantID string) (*RelationshipPage, error) {
+	q := url.Values{"$top": {strconv.Itoa(MaxPageSize)}}
+	if customerTenantID != "" {
+		q.Set("$filter", "customer/tenantId eq '"+quote(customerTenantID)+"'")
+	}
+	return c.relationshipPage(ctx, call{op: "ListRelationships", method: http.MethodGet, path: relationships, query: q, retryable: true})
+}
+
+// NextRelationships reads the page an @odata.nextLink names: the whole URL,
+// as Graph's paging asks ("You should include the entire URL"), only on the
+// client's own endpoint.
+// Source: https://learn.microsoft.com/graph/paging
+func (c *Client) NextRelationships(ctx context.Context, nextLink string) (*RelationshipPage, error) {
+	k, err := c.follow("ListRelationships", relationships, nextLink)
+	if err != nil {
+		return nil, err
+	}
+	return c.relationshipPage(ctx, k)
+}
+
+func (c *Client) relationshipPage(ctx context.Context, k call) (*RelationshipPage, error) {
+	var out list[Relationship]
+	if err := c.do(ctx, k, &out); err != nil {
+		return nil, err
+	}
+	return &RelationshipPage{Relationships: out.Value, NextLink: out.NextLink}, nil
+}
+
+// maxPages bounds the pages one list reads: a service that answered
+// next links forever would hold the caller.
+const maxPages = 10000
+
+func errTooManyPages(op string) error {
+	return fmt.Errorf("microsoft graph %s: more than %d pages; stopped reading", op, maxPages)
+}
+
+// follow is the call an @odata.nextLink makes: the link's URL, which must
+// be on the client's endpoint and below path there; credentials go nowhere else.
+func (c *Client) follow(op, path, nextLink string) (call, error) {
+	u, err := url.Parse(nextLink)
+	if err != nil || !strings.EqualFold(u.Scheme, c.endpoint.Scheme) || !strings.EqualFold(u.Host, c.endpoint.Host) || u.User != nil ||
+		u.EscapedPath() != c.endpoint.EscapedPath()+"/v1.0"+path {
+		return call{}, fmt.Errorf("microsoft graph %s: the next link %q is not a page of %s on %s; it is not followed", op, redactQuery(nextLink), path, c.endpoint.Host)
+	}
+	return call{op: op, method: http.MethodGet, path: path, rawQuery: u.RawQuery, retryable: true}, nil
+}
+
+// redactQuery is a URL without its query (a skip token says nothing useful).
+func redactQuery(raw string) string {
+	before, _, _ := strings.Cut(raw, "?")
+	return before
 }
 
 // UpdateRelationship patches a relationship: any field while it is created,
@@ -225,12 +303,28 @@ func (c *Client) Request(ctx context.Context, id, action string) (*RelationshipR
 	return out, err
 }
 
-// ListAccessAssignments lists a relationship's access assignments.
+// ListAccessAssignments lists a relationship's access assignments, every
+// page Graph answers.
+// Source: https://learn.microsoft.com/graph/api/delegatedadminrelationship-list-accessassignments
 func (c *Client) ListAccessAssignments(ctx context.Context, relationshipID string) ([]AccessAssignment, error) {
-	var out list[AccessAssignment]
-	err := c.do(ctx, call{op: "ListAccessAssignments", method: http.MethodGet,
-		path: relationships + "/" + url.PathEscape(relationshipID) + "/accessAssignments", retryable: true}, &out)
-	return out.Value, err
+	path := relationships + "/" + url.PathEscape(relationshipID) + "/accessAssignments"
+	k := call{op: "ListAccessAssignments", method: http.MethodGet, path: path, retryable: true}
+	var all []AccessAssignment
+	for range maxPages {
+		var out list[AccessAssignment]
+		if err := c.do(ctx, k, &out); err != nil {
+			return nil, err
+		}
+		all = append(all, out.Value...)
+		if out.NextLink == "" {
+			return all, nil
+		}
+		var err error
+		if k, err = c.follow(k.op, path, out.NextLink); err != nil {
+			return nil, err
+		}
+	}
+	return nil, errTooManyPages(k.op)
 }
 
 // CreateAccessAssignment gives a security group roles of an active
@@ -249,6 +343,7 @@ type call struct {
 	method    string
 	path      string // below /v1.0, escaped
 	query     url.Values
+	rawQuery  string // sent as it is, instead of query: a next link's
 	body      any
 	ifMatch   string
 	retryable bool // may be sent again after a 5xx or a network error
@@ -268,6 +363,9 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 	}
 	u.Path, u.RawPath = path, escaped
 	u.RawQuery = k.query.Encode()
+	if k.rawQuery != "" {
+		u.RawQuery = k.rawQuery
+	}
 	h := http.Header{}
 	h.Set(HeaderClientRequestID, requestID)
 	h.Set("return-client-request-id", "true")

@@ -46,8 +46,15 @@ const (
 // ContainerSecurityGroup is the only access container type Graph documents.
 const ContainerSecurityGroup = "securityGroup"
 
+// ODataResellerRelationship is the @odata.type of a relationship an
+// indirect provider holds for one of its indirect resellers
+// (resellerDelegatedAdminRelationship), which a list of relationships may hold.
+const ODataResellerRelationship = "#microsoft.graph.resellerDelegatedAdminRelationship"
+
 // Relationship is a delegatedAdminRelationship.
 type Relationship struct {
+	// ODataType is the @odata.type a list gives each relationship.
+	ODataType          string               `json:"@odata.type,omitempty"`
 	ID                 string               `json:"id,omitempty"`
 	ETag               string               `json:"@odata.etag,omitempty"`
 	DisplayName        string               `json:"displayName,omitempty"`
@@ -163,10 +170,17 @@ type ErrorDetail struct {
 	Message string `json:"message"`
 }
 
-// list is an OData collection.
+// list is an OData collection; NextLink, when present, reads the next page.
 type list[T any] struct {
 	Value    []T    `json:"value"`
 	NextLink string `json:"@odata.nextLink,omitempty"`
+}
+
+// RelationshipPage is one page of the partner's relationships and the link
+// to the next page, "" on the last.
+type RelationshipPage struct {
+	Relationships []Relationship
+	NextLink      string
 }
 
 // InvitationURL is the link a customer's Global admin opens to approve relationship id.

@@ -132,7 +132,12 @@ type Client struct {
 	user     oauth2.TokenSource // App+User: refresh token; nil without one
 	sender   *apiretry.Sender
 	now      func() time.Time
+	clientID string
 }
+
+// ClientID is the application the client calls as: the activity log names
+// it as applicationId of what the client did.
+func (c *Client) ClientID() string { return c.clientID }
 
 // New returns a Client for cfg.
 func New(cfg Config) (*Client, error) {
@@ -169,7 +174,7 @@ func New(cfg Config) (*Client, error) {
 		now = time.Now
 	}
 	return &Client{
-		endpoint: endpoint, tenantID: cfg.TenantID, app: app, user: user, now: now,
+		endpoint: endpoint, tenantID: cfg.TenantID, app: app, user: user, now: now, clientID: cfg.Credentials.ClientID,
 		sender: &apiretry.Sender{Service: "partner center", HTTP: api, Limiter: limiter, Retry: retry, Metrics: metrics},
 	}, nil
 }

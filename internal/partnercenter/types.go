@@ -23,11 +23,35 @@ type Attributes struct {
 	Etag string `json:"etag,omitempty"`
 }
 
-// Collection is a list response.
+// Collection is a list response. A paged one links to its next page.
 type Collection[T any] struct {
-	TotalCount int        `json:"totalCount"`
-	Items      []T        `json:"items"`
-	Attributes Attributes `json:"attributes"`
+	TotalCount int            `json:"totalCount"`
+	Items      []T            `json:"items"`
+	Links      *ResourceLinks `json:"links,omitempty"`
+	Attributes Attributes     `json:"attributes"`
+}
+
+// ResourceLinks are a resource's links (utility-resources: ResourceLinks):
+// a paged collection's next page is Next.
+type ResourceLinks struct {
+	Self     *Link `json:"self,omitempty"`
+	Next     *Link `json:"next,omitempty"`
+	Previous *Link `json:"previous,omitempty"`
+}
+
+// Link is a URI, its method and the headers a request that follows it
+// sends (utility-resources: Link), such as a next page's
+// MS-ContinuationToken.
+type Link struct {
+	URI     string     `json:"uri"`
+	Method  string     `json:"method,omitempty"`
+	Headers []KeyValue `json:"headers,omitempty"`
+}
+
+// KeyValue is a link's header.
+type KeyValue struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 // RelationshipRequest is the link a customer's Global admin opens to accept a
@@ -55,6 +79,21 @@ type CompanyProfile struct {
 	// Email is the customer's contact address; a new-commerce transfer sends
 	// its notifications there (customerEmailId).
 	Email string `json:"email,omitempty"`
+	// Address is the organisation's address; a customer read by ID has
+	// one, a customer in a list does not.
+	Address *Address `json:"address,omitempty"`
+}
+
+// Address is a postal address (utility-resources: Address); the operator
+// reads its country.
+type Address struct {
+	Country string `json:"country,omitempty"`
+}
+
+// BillingProfile is the customer's billing profile: its defaultAddress
+// is where bills go.
+type BillingProfile struct {
+	DefaultAddress *Address `json:"defaultAddress,omitempty"`
 }
 
 // RelationshipToPartner values.
@@ -65,12 +104,32 @@ const (
 
 // Customer is a customer as its partner sees it (GET /v1/customers/{id}).
 type Customer struct {
-	ID                    string         `json:"id"`
-	CommerceID            string         `json:"commerceId,omitempty"`
-	CompanyProfile        CompanyProfile `json:"companyProfile"`
-	RelationshipToPartner string         `json:"relationshipToPartner"`
-	AllowDelegatedAccess  bool           `json:"allowDelegatedAccess"`
-	Attributes            Attributes     `json:"attributes"`
+	ID                    string          `json:"id"`
+	CommerceID            string          `json:"commerceId,omitempty"`
+	CompanyProfile        CompanyProfile  `json:"companyProfile"`
+	BillingProfile        *BillingProfile `json:"billingProfile,omitempty"`
+	RelationshipToPartner string          `json:"relationshipToPartner"`
+	AllowDelegatedAccess  bool            `json:"allowDelegatedAccess"`
+	Attributes            Attributes      `json:"attributes"`
+}
+
+// Country is the customer's country (ISO 3166-1 alpha-2, upper case) as
+// its company profile's address gives it, else its billing address; "" when
+// neither does (a customer read from a list).
+func (c *Customer) Country() string {
+	for _, a := range []*Address{c.CompanyProfile.Address, c.billingAddress()} {
+		if a != nil && a.Country != "" {
+			return strings.ToUpper(a.Country)
+		}
+	}
+	return ""
+}
+
+func (c *Customer) billingAddress() *Address {
+	if c.BillingProfile == nil {
+		return nil
+	}
+	return c.BillingProfile.DefaultAddress
 }
 
 // Subscription statuses.

@@ -82,6 +82,17 @@ func (e Event) CustomerID() string { return guidAfter(e.ResourceURI, "customers"
 // (.../subscriptions/{id}), or "".
 func (e Event) SubscriptionID() string { return guidAfter(e.ResourceURI, "subscriptions") }
 
+// AdminRelationshipID is the GDAP relationship the event's ResourceUri
+// names (.../delegatedAdminRelationships/{id}: two GUIDs joined by '-',
+// not one), or "".
+func (e Event) AdminRelationshipID() string {
+	id := segmentAfter(e.ResourceURI, "delegatedAdminRelationships")
+	if !auditIDChars(id) {
+		return ""
+	}
+	return id
+}
+
 // AuditID is the audit record the event's AuditUri names
 // (.../auditrecords/{id}), or "": the ID to read it by
 // (partnercenter.Client.GetAuditRecord). The URI itself is never fetched.
@@ -105,6 +116,16 @@ func auditIDChars(s string) bool {
 
 // guidAfter is the GUID that follows the path segment name in uri, or "".
 func guidAfter(uri, name string) string {
+	id := segmentAfter(uri, name)
+	if _, err := uuid.Parse(id); err != nil {
+		return ""
+	}
+	return id
+}
+
+// segmentAfter is the path segment that follows the segment name in uri
+// (compared without case), or "".
+func segmentAfter(uri, name string) string {
 	u, err := url.Parse(uri)
 	if err != nil {
 		return ""
@@ -112,9 +133,7 @@ func guidAfter(uri, name string) string {
 	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
 	for i := 0; i+1 < len(segs); i++ {
 		if strings.EqualFold(segs[i], name) {
-			if _, err := uuid.Parse(segs[i+1]); err == nil {
-				return segs[i+1]
-			}
+			return segs[i+1]
 		}
 	}
 	return ""

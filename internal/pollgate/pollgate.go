@@ -116,6 +116,11 @@ const minThrottledHold = time.Second
 // a failure. A create asked again sends the same MS-RequestId. Nil when err
 // is no throttling.
 func (g *Gate) Throttled(uid types.UID, err error) *ctrl.Result {
+	if err != nil {
+		// A poll that failed asked nothing: the next pass may poll, not
+		// wait out the interval (hours, on the activity log's fallback).
+		g.Release(uid)
+	}
 	d, ok := pc.ThrottledFor(err)
 	if !ok {
 		return nil

@@ -1,8 +1,13 @@
 package pollgate
 
 import (
+	"errors"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/partnerops/multichannel-operator/internal/apiretry"
 )
 
 // TestPollGate: an object may poll once per interval, however often it asks;
@@ -52,5 +57,22 @@ func TestPollGateFallbackAndRelease(t *testing.T) {
 	g.Release("a")
 	if d := g.HeldFor("a"); d <= 0 {
 		t.Fatal("a release ended a throttled object's hold")
+	}
+}
+
+// TestFailedPollIsNoPoll: a poll that failed (throttled or not) does not
+// keep the object from polling on its next pass, after any hold.
+func TestFailedPollIsNoPoll(t *testing.T) {
+	g := New(time.Minute)
+	for _, err := range []error{errors.New("503"), &apiretry.ThrottledError{Op: "GetCustomer", After: time.Millisecond}} {
+		if d := g.WaitWithin("a", 6*time.Hour); d != 0 {
+			t.Fatalf("the first poll waits %v", d)
+		}
+		g.Throttled("a", err)
+		g.held = map[types.UID]time.Time{} // the hold has passed
+		if d := g.WaitWithin("a", 6*time.Hour); d != 0 {
+			t.Errorf("after a failed poll (%v) the next waits %v", err, d)
+		}
+		g.Release("a")
 	}
 }

@@ -162,6 +162,15 @@ func (s *Calls) Forget(transferID, orderID string) {
 	delete(s.reads, "order/"+orderID)
 }
 
+// ReadCatalog returns what get last read for key, when that was within
+// interval; otherwise it reads it (once for concurrent askers). The
+// catalog's answers (a customer's availabilities of a SKU, the SKU) change
+// rarely, and a purchase throttled between two catalog reads must not read
+// the first again on every pass.
+func ReadCatalog[T any](s *Calls, key string, interval time.Duration, get func() (*T, error)) (*T, error) {
+	return readShared(s, "catalog/"+key, interval, get, func(*T) {})
+}
+
 // readShared returns what key last read, when that was within interval;
 // otherwise it reads it with get, once for concurrent askers, and calls
 // seen with what it read, s.mu held.

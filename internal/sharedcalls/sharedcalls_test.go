@@ -1,6 +1,7 @@
 package sharedcalls
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -74,5 +75,33 @@ func TestForget(t *testing.T) {
 	_, _ = c.ReadOrder("o1", time.Hour, getOrder)
 	if calls != 3 {
 		t.Errorf("%d calls, want the forgotten transfer read again and the order not", calls)
+	}
+}
+
+// TestReadCatalog: a catalog answer serves every asker within its
+// interval, an error is not kept, and keys are apart.
+func TestReadCatalog(t *testing.T) {
+	c := New()
+	calls := 0
+	fail := true
+	get := func() (*pc.SKU, error) {
+		calls++
+		if fail {
+			return nil, errors.New("throttled")
+		}
+		return &pc.SKU{ID: "0001"}, nil
+	}
+	if _, err := ReadCatalog(c, "sku/a", time.Hour, get); err == nil {
+		t.Fatal("the error was not returned")
+	}
+	fail = false
+	for range 3 {
+		if s, err := ReadCatalog(c, "sku/a", time.Hour, get); err != nil || s.ID != "0001" {
+			t.Fatalf("ReadCatalog = %v, %v", s, err)
+		}
+	}
+	_, _ = ReadCatalog(c, "sku/b", time.Hour, get)
+	if calls != 3 {
+		t.Errorf("%d calls, want 3: the failed one, one for a, one for b", calls)
 	}
 }

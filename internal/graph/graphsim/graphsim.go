@@ -14,6 +14,7 @@
 package graphsim
 
 import (
+	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -69,6 +70,9 @@ type Options struct {
 type Server struct {
 	opts Options
 	mux  *http.ServeMux
+	// pageKey signs the skip tokens of paged lists; a token lives as long
+	// as the process that gave it.
+	pageKey []byte
 
 	mu sync.Mutex
 	st *state
@@ -151,7 +155,10 @@ func New(opts Options) (*Server, error) {
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = time.Second
 	}
-	s := &Server{opts: opts, st: &state{}}
+	s := &Server{opts: opts, st: &state{}, pageKey: make([]byte, 32)}
+	if _, err := crand.Read(s.pageKey); err != nil {
+		return nil, err
+	}
 	if opts.StatePath != "" {
 		data, err := os.ReadFile(opts.StatePath)
 		switch {

@@ -16,6 +16,7 @@ func (s *Server) routes() {
 	m := http.NewServeMux()
 	// Acting as the customer, and as time.
 	m.HandleFunc("GET /sim/graph/v1/stats", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.Stats()) })
+	m.HandleFunc("POST /sim/graph/v1/relationships", s.seedRoute)
 	m.HandleFunc("POST /sim/graph/v1/relationships/{id}/approve", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.Approve(r.PathValue("id")); err != nil {
 			writeJSON(w, http.StatusConflict, graphError("Conflict", "%v", err))
@@ -210,30 +211,56 @@ func (s *Server) createRelationship(r *http.Request, partner string) reply {
 
 const globalAdministrator = "62e90394-69f5-4237-9190-012177145e10"
 
+// listRelationships answers the partner's relationships, oldest ID first,
+// page by page; $filter takes displayName eq '...' and customer/tenantId eq '...'.
 func (s *Server) listRelationships(r *http.Request, partner string) reply {
-	var want string
-	if f := r.URL.Query().Get("$filter"); f != "" {
-		const prefix = "displayName eq '"
-		if !strings.HasPrefix(f, prefix) || !strings.HasSuffix(f, "'") {
-			return fail(http.StatusBadRequest, "BadRequest", "the simulator filters only by displayName eq '...'.")
-		}
-		want = strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(f, prefix), "'"), "''", "'")
+	q, refused := s.readListQuery(r, true)
+	if refused != nil {
+		return *refused
 	}
-	out := struct {
-		Value []Relationship `json:"value"`
-	}{Value: []Relationship{}}
+	match, ok := relationshipFilter(q.filter)
+	if !ok {
+		return badQuery("invalidQueryOption", "The simulator filters only by displayName eq '...' or customer/tenantId eq '...'.")
+	}
+	var rels []*relationship
 	mutated := false
 	for _, id := range s.sortedIDs() {
 		rel := s.st.Relationships[id]
-		if rel.Partner != partner || (want != "" && rel.Relationship.DisplayName != want) {
+		if rel.Partner != partner || !match(rel.Relationship) {
 			continue
 		}
 		before := rel.Relationship.Status
 		s.advance(rel)
 		mutated = mutated || before != rel.Relationship.Status
+		rels = append(rels, rel)
+	}
+	from, to, next := s.page(r, q, len(rels))
+	out := collection[Relationship]{NextLink: next, Value: []Relationship{}}
+	for _, rel := range rels[from:to] {
 		out.Value = append(out.Value, rel.Relationship)
 	}
 	return reply{http.StatusOK, out, mutated}
+}
+
+// relationshipFilter is what a $filter keeps: every relationship without
+// one; false when the simulator does not take the filter.
+func relationshipFilter(f string) (func(Relationship) bool, bool) {
+	literal := func(prefix string) (string, bool) {
+		if !strings.HasPrefix(f, prefix) || !strings.HasSuffix(f, "'") || len(f) < len(prefix)+1 {
+			return "", false
+		}
+		return strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(f, prefix), "'"), "''", "'"), true
+	}
+	if f == "" {
+		return func(Relationship) bool { return true }, true
+	}
+	if name, ok := literal("displayName eq '"); ok {
+		return func(r Relationship) bool { return r.DisplayName == name }, true
+	}
+	if tenant, ok := literal("customer/tenantId eq '"); ok {
+		return func(r Relationship) bool { return r.Customer != nil && strings.EqualFold(r.Customer.TenantID, tenant) }, true
+	}
+	return nil, false
 }
 
 func (s *Server) getRelationship(_ *http.Request, rel *relationship) reply {
@@ -317,11 +344,15 @@ func (s *Server) createRequest(r *http.Request, rel *relationship) reply {
 	return reply{http.StatusCreated, req, true}
 }
 
-func (s *Server) listAssignments(_ *http.Request, rel *relationship) reply {
-	out := struct {
-		Value []wireAssignment `json:"value"`
-	}{Value: []wireAssignment{}}
-	for _, a := range rel.Assignments {
+// listAssignments answers a relationship's access assignments, page by page.
+func (s *Server) listAssignments(r *http.Request, rel *relationship) reply {
+	q, refused := s.readListQuery(r, false)
+	if refused != nil {
+		return *refused
+	}
+	from, to, next := s.page(r, q, len(rel.Assignments))
+	out := collection[wireAssignment]{NextLink: next, Value: []wireAssignment{}}
+	for _, a := range rel.Assignments[from:to] {
 		out.Value = append(out.Value, *a)
 	}
 	return reply{status: http.StatusOK, body: out}

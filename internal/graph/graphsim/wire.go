@@ -175,4 +175,7 @@ type wireError struct {
 type wireErrorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// InnerError holds a more detailed code, such as invalidQueryOption
+	// under invalidRequest.
+	InnerError *wireErrorDetail `json:"innerError,omitempty"`
 }

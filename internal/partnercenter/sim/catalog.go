@@ -267,8 +267,8 @@ func (c *catalogSKU) skuBody(country string) skuBody {
 		MinimumQuantity: c.min, MaximumQuantity: c.max, SupportedBillingCycles: slices.Clone(c.cycles),
 		PurchasePrerequisites: slices.Clone(c.prerequisites), InventoryVariables: []string{}, ProvisioningVariables: []string{},
 		Actions: []string{"Refund"}, DynamicAttributes: attrs,
-		Links: map[string]link{"availabilities": {URI: base + "/availabilities" + q, Method: "GET", Headers: []string{}},
-			"self": {URI: base + q, Method: "GET", Headers: []string{}}}}
+		Links: map[string]link{"availabilities": {URI: base + "/availabilities" + q, Method: "GET", Headers: []header{}},
+			"self": {URI: base + q, Method: "GET", Headers: []header{}}}}
 }
 
 // availabilityBody is the Availability resource, shaped as the documented

@@ -47,8 +47,10 @@ func (s *Server) routes() {
 	// The webhook signer's root and certificate.
 	m.HandleFunc("GET /sim/v1/webhooks/root", s.webhookRoot)
 	m.HandleFunc("GET "+webhookCertPath, s.webhookCertificate)
+	m.HandleFunc("POST /sim/v1/estate", s.seedEstate)
 
 	// The Partner Center REST subset.
+	m.HandleFunc("GET /v1/customers", s.api("ListCustomers", app, s.listCustomers))
 	m.HandleFunc("GET /v1/customers/relationshiprequests", s.api("GetRelationshipRequest", appUser, s.relationshipRequest))
 	m.HandleFunc("GET /v1/customers/{customer}", s.api("GetCustomer", app, s.getCustomer))
 	m.HandleFunc("GET /v1/customers/{customer}/relationships", s.api("GetCustomerRelationships", appUser, s.customerRelationships))
@@ -61,6 +63,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/agreements", s.api("GetAgreementMetadata", appUser, s.agreementMetadata))
 	m.HandleFunc("GET /v1/customers/{customer}/agreements", s.api("GetCustomerAgreements", appUser, s.customerAgreements))
 	m.HandleFunc("POST /v1/customers/{customer}/agreements", s.api("ConfirmCustomerAgreement", appUserCreate, s.confirmAgreement))
+	m.HandleFunc("GET /v1/customers/{customer}/transfers", s.api("ListTransfers", app, s.listTransfers))
 	m.HandleFunc("POST /v1/customers/{customer}/transfers", s.api("CreateTransfer", create, s.createTransfer))
 	m.HandleFunc("GET /v1/customers/{customer}/transfers/{id}", s.api("GetTransfer", app, s.getTransfer))
 	m.HandleFunc("PATCH /v1/customers/{customer}/transfers/{id}", s.api("UpdateTransfer", app, s.updateTransfer))

@@ -18,11 +18,18 @@ type attributes struct {
 type link struct {
 	URI     string   `json:"uri"`
 	Method  string   `json:"method"`
-	Headers []string `json:"headers"`
+	Headers []header `json:"headers"`
+}
+
+// header is one of a link's headers: a key and value pair, such as a next
+// page's MS-ContinuationToken.
+type header struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 func self(uri string) map[string]link {
-	return map[string]link{"self": {URI: uri, Method: "GET", Headers: []string{}}}
+	return map[string]link{"self": {URI: uri, Method: "GET", Headers: []header{}}}
 }
 
 type relationshipRequestBody struct {
@@ -34,8 +41,14 @@ type companyProfile struct {
 	TenantID    string     `json:"tenantId"`
 	Domain      string     `json:"domain,omitempty"`
 	CompanyName string     `json:"companyName,omitempty"`
+	Address     *address   `json:"address,omitempty"`
 	Email       string     `json:"email,omitempty"`
 	Attributes  attributes `json:"attributes"`
+}
+
+// address is the company profile's address; the simulator keeps its country.
+type address struct {
+	Country string `json:"country"`
 }
 
 type customerBody struct {
@@ -87,6 +100,15 @@ type collection[T any] struct {
 	TotalCount int        `json:"totalCount"`
 	Items      []T        `json:"items"`
 	Attributes attributes `json:"attributes"`
+}
+
+// pagedCollection is a collection with its links: self, and next while
+// more pages follow.
+type pagedCollection[T any] struct {
+	TotalCount int             `json:"totalCount"`
+	Items      []T             `json:"items"`
+	Links      map[string]link `json:"links"`
+	Attributes attributes      `json:"attributes"`
 }
 
 type cartLineItem struct {
