@@ -126,8 +126,12 @@ type Report struct {
 	Answers map[string]int `json:"managerAnswers,omitempty"`
 	// RecordsApplied are the activity log's records the manager applied, by
 	// change; LogReadResults its reads of the log by result.
-	RecordsApplied  map[string]int       `json:"recordsApplied,omitempty"`
-	LogReadResults  map[string]int       `json:"logReadResults,omitempty"`
+	RecordsApplied map[string]int `json:"recordsApplied,omitempty"`
+	LogReadResults map[string]int `json:"logReadResults,omitempty"`
+	// LogIDsDropped counts record IDs the manager's checkpoint could not
+	// keep (multichannel_activity_log_ids_dropped_total): their records
+	// are applied again when read again.
+	LogIDsDropped   int                  `json:"logIDsDropped,omitempty"`
 	LogReads        int                  `json:"activityLogReads"`   // GetAuditRecords pages
 	AuditRecords    int                  `json:"activityLogRecords"` // records the simulator wrote meanwhile
 	TokenRequests   int                  `json:"tokenRequests"`
@@ -302,6 +306,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 				r.Answers[harness.LabelValue(sm.Labels, "operation")+" "+harness.LabelValue(sm.Labels, "code")] += int(sm.Value)
 			}
 		}
+		r.LogIDsDropped = int(m.Sum("multichannel_activity_log_ids_dropped_total"))
 		r.RecordsApplied, r.LogReadResults = ints(m.By("multichannel_activity_records_applied_total", "change")), ints(m.By("multichannel_activity_log_reads_total", "result"))
 	}
 	r.PeakHeap = max(heap.peak(), r.HeapAtCompleted)
@@ -571,6 +576,7 @@ func printReport(r *Report) {
 	if r.ChangeFeed {
 		row("  log reads by result (manager)", sorted(r.LogReadResults), "-")
 		row("  records applied by change (manager)", sorted(r.RecordsApplied), "-")
+		row("  record IDs the checkpoint dropped (manager)", fmt.Sprint(r.LogIDsDropped), "-")
 	}
 	var refused []string
 	for k, v := range r.Answers {
