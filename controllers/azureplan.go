@@ -16,6 +16,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/sharedcalls"
 )
 
 // One Azure plan per customer and partner. A customer holds one Azure plan
@@ -192,8 +193,17 @@ func (r *ResellerRelationshipReconciler) buyPlan(ctx context.Context, s *relatio
 		plan.RequestedBy = key
 		plan.AuthorizedBy = truncate(fmt.Sprintf("CustomerSubscription %s: %s", requester.Name, decisionRecord(requester.Status.Authorization)), 512)
 	}
-	list, err := pcClient.CustomerAvailabilities(ctx, s.customer.Spec.TenantID, pc.AzurePlanProduct, pc.AzurePlanSKU)
-	if err != nil && !pc.IsNotFound(err) {
+	// Read once per catalogFreshness: a purchase throttled after this read
+	// must not read it again on every pass.
+	var list []pc.Availability
+	got, err := sharedcalls.ReadCatalog(r.shared, availabilitiesKey(s.customer.Spec.TenantID, pc.AzurePlanProduct, pc.AzurePlanSKU), catalogFreshness, func() (*[]pc.Availability, error) {
+		l, err := pcClient.CustomerAvailabilities(ctx, s.customer.Spec.TenantID, pc.AzurePlanProduct, pc.AzurePlanSKU)
+		return &l, err
+	})
+	switch {
+	case err == nil:
+		list = *got
+	case !pc.IsNotFound(err):
 		return r.planCallFailed(s, "reading the Azure plan's availabilities", err)
 	}
 	choice := chooseAvailability(pc.AzurePlanProduct+":"+pc.AzurePlanSKU, "", pc.BillingCycleOneTime, 1, list, nil)

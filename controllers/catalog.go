@@ -103,6 +103,12 @@ func describeAvailability(a pc.Availability) string {
 // passes after it was throttled.
 const catalogFreshness = 10 * time.Minute
 
+// availabilitiesKey names a customer's availabilities of a product's SKU
+// among the shared catalog reads.
+func availabilitiesKey(customerTenant, product, sku string) string {
+	return "availabilities/" + strings.ToLower(customerTenant) + "/" + product + "/" + sku
+}
+
 // resolveAvailability reads the catalog for the license purchase the
 // subscription asks for and returns the catalog item to record, or ends
 // the pass: Stalled OfferNotAvailable when the catalog does not sell it.
@@ -118,7 +124,7 @@ func (r *CustomerSubscriptionReconciler) resolveAvailability(ctx context.Context
 	var sku *pc.SKU
 	if m != nil {
 		var got *[]pc.Availability
-		got, err = sharedcalls.ReadCatalog(r.shared, "availabilities/"+s.customer.Spec.TenantID+"/"+m[1]+"/"+m[2], catalogFreshness, func() (*[]pc.Availability, error) {
+		got, err = sharedcalls.ReadCatalog(r.shared, availabilitiesKey(s.customer.Spec.TenantID, m[1], m[2]), catalogFreshness, func() (*[]pc.Availability, error) {
 			l, err := pcClient.CustomerAvailabilities(ctx, s.customer.Spec.TenantID, m[1], m[2])
 			return &l, err
 		})
