@@ -9,10 +9,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,7 +26,10 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
@@ -131,21 +136,25 @@ type Report struct {
 	// LogIDsDropped counts record IDs the manager's checkpoint could not
 	// keep (multichannel_activity_log_ids_dropped_total): their records
 	// are applied again when read again.
-	LogIDsDropped   int                  `json:"logIDsDropped,omitempty"`
-	LogReads        int                  `json:"activityLogReads"`   // GetAuditRecords pages
-	AuditRecords    int                  `json:"activityLogRecords"` // records the simulator wrote meanwhile
-	TokenRequests   int                  `json:"tokenRequests"`
-	TenantLimit     int                  `json:"tenantLimitPerMinute"`
-	LimitTime       time.Duration        `json:"callsTimeAtLimitNanos"`
-	LimitRatio      float64              `json:"limitRatio"`
-	Tenants         map[string]TenantRow `json:"tenants"`
-	WritesByMethod  map[string]int       `json:"writesByMethod"`
-	StatusWrites    int                  `json:"statusWrites"`
-	SubUpdates      int                  `json:"subscriptionUpdates"`
-	PeakRSS         int64                `json:"peakRSSBytes"`
-	HeapAtCompleted int64                `json:"heapAllocAtCompletedBytes"`
-	PeakHeap        int64                `json:"peakHeapAllocBytes"`
-	Restart         *RestartReport       `json:"restart,omitempty"`
+	LogIDsDropped  int                  `json:"logIDsDropped,omitempty"`
+	LogReads       int                  `json:"activityLogReads"`   // GetAuditRecords pages
+	AuditRecords   int                  `json:"activityLogRecords"` // records the simulator wrote meanwhile
+	TokenRequests  int                  `json:"tokenRequests"`
+	TenantLimit    int                  `json:"tenantLimitPerMinute"`
+	LimitTime      time.Duration        `json:"callsTimeAtLimitNanos"`
+	LimitRatio     float64              `json:"limitRatio"`
+	Tenants        map[string]TenantRow `json:"tenants"`
+	WritesByMethod map[string]int       `json:"writesByMethod"`
+	StatusWrites   int                  `json:"statusWrites"`
+	SubUpdates     int                  `json:"subscriptionUpdates"`
+	// UpdatesByChange sorts the subscription updates by what each changed
+	// (updateKind): the phase, Ready's reason, only Ready's message, the
+	// operation, or other status fields.
+	UpdatesByChange map[string]int `json:"subscriptionUpdatesByChange,omitempty"`
+	PeakRSS         int64          `json:"peakRSSBytes"`
+	HeapAtCompleted int64          `json:"heapAllocAtCompletedBytes"`
+	PeakHeap        int64          `json:"peakHeapAllocBytes"`
+	Restart         *RestartReport `json:"restart,omitempty"`
 }
 
 // TenantRow is one support partner tenant's counters at the simulator.
@@ -314,6 +323,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 		r.PeakRSS = mem.PeakRSS
 	}
 	r.SubUpdates = updates.count()
+	r.UpdatesByChange = updates.byChange()
 	var acceptErr error
 	r.CustomersAccepted, r.AcceptsFailed, acceptErr = acceptor.Counts()
 	if acceptErr != nil {
@@ -415,16 +425,101 @@ func callsBetween(before, after sim.Stats) (byRoute map[string]int, calls, polls
 }
 
 // updateCounter counts the changes to CustomerSubscriptions in the
-// workload's namespaces that a watch sees: every write that changed one.
+// workload's namespaces that a watch sees, and sorts them by what changed.
 type updateCounter struct {
-	mu sync.Mutex
-	n  int
+	mu     sync.Mutex
+	n      int
+	last   map[types.UID]*v1alpha1.CustomerSubscription
+	byKind map[string]int
 }
 
 func (u *updateCounter) count() int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.n
+}
+
+func (u *updateCounter) byChange() map[string]int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return maps.Clone(u.byKind)
+}
+
+func (u *updateCounter) seen(ev watch.Event, sub *v1alpha1.CustomerSubscription) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.last == nil {
+		u.last, u.byKind = map[types.UID]*v1alpha1.CustomerSubscription{}, map[string]int{}
+	}
+	before := u.last[sub.UID]
+	u.last[sub.UID] = sub
+	if ev.Type != watch.Modified {
+		return
+	}
+	u.n++
+	if before != nil {
+		u.byKind[updateKind(before, sub)]++
+	}
+}
+
+// updateKind names what an update changed, the first of: the phase (from
+// and to), Ready's reason (from and to), only Ready's message (its
+// reason), the operation, or the other status fields that changed.
+func updateKind(before, after *v1alpha1.CustomerSubscription) string {
+	b, a := before.Status, after.Status
+	if b.Phase != a.Phase {
+		return fmt.Sprintf("phase %s -> %s", orNone(string(b.Phase)), orNone(string(a.Phase)))
+	}
+	rb, ra := meta.FindStatusCondition(b.Conditions, v1alpha1.ConditionReady), meta.FindStatusCondition(a.Conditions, v1alpha1.ConditionReady)
+	reason := func(c *metav1.Condition) string {
+		if c == nil {
+			return "none"
+		}
+		return c.Reason
+	}
+	if reason(rb) != reason(ra) {
+		return fmt.Sprintf("ready %s -> %s", reason(rb), reason(ra))
+	}
+	if rb != nil && ra != nil && rb.Message != ra.Message {
+		return "ready message only (" + ra.Reason + ")"
+	}
+	if !equality.Semantic.DeepEqual(b.Operation, a.Operation) {
+		return "operation only"
+	}
+	var fields []string
+	bj, _ := json.Marshal(b)
+	aj, _ := json.Marshal(a)
+	var bm, am map[string]json.RawMessage
+	_ = json.Unmarshal(bj, &bm)
+	_ = json.Unmarshal(aj, &am)
+	for k := range mergeKeys(bm, am) {
+		if string(bm[k]) != string(am[k]) {
+			fields = append(fields, k)
+		}
+	}
+	if len(fields) == 0 {
+		return "metadata only"
+	}
+	slices.Sort(fields)
+	return "other: " + strings.Join(fields, ",")
+}
+
+func mergeKeys(a, b map[string]json.RawMessage) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 func (u *updateCounter) start(ctx context.Context, cluster *harness.Cluster) error {
@@ -450,10 +545,8 @@ func (u *updateCounter) start(ctx context.Context, cluster *harness.Cluster) err
 					continue
 				}
 				rv = sub.ResourceVersion
-				if ev.Type == watch.Modified && strings.HasPrefix(sub.Namespace, "customers-") {
-					u.mu.Lock()
-					u.n++
-					u.mu.Unlock()
+				if strings.HasPrefix(sub.Namespace, "customers-") {
+					u.seen(ev, sub)
 				}
 			}
 			wi.Stop()
@@ -593,6 +686,17 @@ func printReport(r *Report) {
 	row("manager's PATCH+PUT requests", fmt.Sprint(r.StatusWrites), perSub(r.StatusWrites, n))
 	row("  all its writes (POST/PUT/PATCH/DELETE)", fmt.Sprint(sum(r.WritesByMethod)), perSub(sum(r.WritesByMethod), n))
 	row("subscription updates (watch)", fmt.Sprint(r.SubUpdates), perSub(r.SubUpdates, n))
+	kinds := slices.Collect(maps.Keys(r.UpdatesByChange))
+	slices.SortFunc(kinds, func(a, b string) int {
+		return cmp.Or(cmp.Compare(r.UpdatesByChange[b], r.UpdatesByChange[a]), cmp.Compare(a, b))
+	})
+	for i, k := range kinds {
+		if i == 12 {
+			row("    (the others: see the JSON report)", "", "")
+			break
+		}
+		row("    "+k, fmt.Sprint(r.UpdatesByChange[k]), perSub(r.UpdatesByChange[k], n))
+	}
 	row("manager peak RSS (VmHWM)", mib(r.PeakRSS), fmt.Sprintf("%.1f KiB", float64(r.PeakRSS)/1024/float64(n)))
 	row("manager Go heap at Completed", mib(r.HeapAtCompleted), fmt.Sprintf("%.1f KiB", float64(r.HeapAtCompleted)/1024/float64(n)))
 	row("manager peak Go heap (2 s samples)", mib(r.PeakHeap), fmt.Sprintf("%.1f KiB", float64(r.PeakHeap)/1024/float64(n)))
