@@ -207,9 +207,16 @@ func (a *agreementScope) accepted(partner *v1alpha1.Partner, held pc.Agreement) 
 }
 
 // agreementCallFailed reports a failed call on the condition, leaving the
-// customer's Ready as it is, and reads again after the poll interval.
+// customer's Ready as it is, and reads again after the poll interval; a
+// throttled call changes nothing and reads again when the wait is over.
 func (r *CustomerReconciler) agreementCallFailed(a *agreementScope, partner *v1alpha1.Partner, doing string, err error) (time.Duration, error) {
-	msg := fmt.Sprintf("Partner Center failed while %s through partner %s: %s; it is read again in %s.", doing, partner.Name, description(err), r.pollInterval())
+	if d, ok := pc.ThrottledFor(err); ok && meta.FindStatusCondition(a.customer.Status.Conditions, v1alpha1.ConditionAgreementAccepted) != nil {
+		// Being throttled is neither progress nor a failure: the condition
+		// stays as the last call left it, and so do the messages of the
+		// customer's subscriptions that quote it.
+		return max(d, time.Second), nil
+	}
+	msg := fmt.Sprintf("Partner Center failed while %s through partner %s: %s; it is read again in %s.", doing, partner.Name, description(err), r.opts.PollInterval)
 	if errors.Is(err, pc.ErrUserCredentialsRequired) {
 		msg = fmt.Sprintf("Confirming the Microsoft Customer Agreement is an App+User call, and partner %s has no %s (kubectl multichannel login writes one); the Secret's change resumes it.", partner.Name, v1alpha1.SecretKeyRefreshToken)
 	}
