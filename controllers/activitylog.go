@@ -94,7 +94,6 @@ func (r *ActivityLogReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return r.readFailed(ctx, partner, err)
 	}
 	fresh, next := checkpoint.Advance(records, to, r.opts.ActivityLogOverlap)
-	dropped := 0
 	// Nothing new: the stored checkpoint still holds, and is moved only
 	// when it is half an overlap old, so a quiet log writes rarely.
 	if len(fresh) > 0 || now.Sub(checkpoint.Through) >= r.opts.ActivityLogOverlap/2 {
@@ -103,10 +102,10 @@ func (r *ActivityLogReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 			return ctrl.Result{}, err // nothing applied: the same window is read again
 		}
 		r.remember(partner.Name, next)
-		dropped = n
+		activityUnstored.WithLabelValues(partner.Name).Set(float64(n))
 	}
 	r.wake.markReported(partner.Name, now)
-	r.apply(ctx, partner.Name, fresh, dropped)
+	r.apply(ctx, partner.Name, fresh)
 	return ctrl.Result{RequeueAfter: r.interval()}, nil
 }
 
@@ -137,9 +136,8 @@ func (r *ActivityLogReconciler) store(ctx context.Context, partner *v1alpha1.Par
 }
 
 // apply wakes the objects each fresh record concerns.
-func (r *ActivityLogReconciler) apply(ctx context.Context, partner string, fresh []changefeed.Record, dropped int) {
+func (r *ActivityLogReconciler) apply(ctx context.Context, partner string, fresh []changefeed.Record) {
 	activityReads.WithLabelValues(partner, "read").Inc()
-	activityForgotten.WithLabelValues(partner).Add(float64(dropped))
 	for _, rec := range fresh {
 		woken := r.wake.wake(ctx, r.Client, rec)
 		activityRecords.WithLabelValues(partner, rec.Change).Inc()

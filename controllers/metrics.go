@@ -118,14 +118,14 @@ var (
 		Name: "multichannel_activity_records_applied_total",
 		Help: "Activity-log records and webhook events applied (the objects they concern woken), by what changed.",
 	}, []string{"partner", "change"})
-	activityForgotten = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "multichannel_activity_log_ids_dropped_total",
-		Help: "Record IDs the stored checkpoint could not keep (over its bound): after a restart, such a record read again is applied again.",
+	activityUnstored = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "multichannel_activity_log_ids_unstored",
+		Help: "Record IDs of the overlap the stored checkpoint leaves out (over its bound of 2,000), as of its last write: the manager keeps them in memory; after a restart, such a record read again is applied once more.",
 	}, []string{"partner"})
 )
 
 func registerActivityMetrics() error {
-	for _, c := range []prometheus.Collector{activityReads, activityRecords, activityForgotten} {
+	for _, c := range []prometheus.Collector{activityReads, activityRecords, activityUnstored} {
 		err := metrics.Registry.Register(c)
 		var are prometheus.AlreadyRegisteredError
 		if err != nil && !errors.As(err, &are) {

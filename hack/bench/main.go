@@ -133,10 +133,11 @@ type Report struct {
 	// change; LogReadResults its reads of the log by result.
 	RecordsApplied map[string]int `json:"recordsApplied,omitempty"`
 	LogReadResults map[string]int `json:"logReadResults,omitempty"`
-	// LogIDsDropped counts record IDs the manager's checkpoint could not
-	// keep (multichannel_activity_log_ids_dropped_total): their records
-	// are applied again when read again.
-	LogIDsDropped  int                  `json:"logIDsDropped,omitempty"`
+	// LogIDsUnstored is how many record IDs of the overlap the manager's
+	// stored checkpoint left out at its last write
+	// (multichannel_activity_log_ids_unstored): kept in memory, they would
+	// be applied once more after a restart.
+	LogIDsUnstored int                  `json:"logIDsUnstored,omitempty"`
 	LogReads       int                  `json:"activityLogReads"`   // GetAuditRecords pages
 	AuditRecords   int                  `json:"activityLogRecords"` // records the simulator wrote meanwhile
 	TokenRequests  int                  `json:"tokenRequests"`
@@ -315,7 +316,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 				r.Answers[harness.LabelValue(sm.Labels, "operation")+" "+harness.LabelValue(sm.Labels, "code")] += int(sm.Value)
 			}
 		}
-		r.LogIDsDropped = int(m.Sum("multichannel_activity_log_ids_dropped_total"))
+		r.LogIDsUnstored = int(m.Sum("multichannel_activity_log_ids_unstored"))
 		r.RecordsApplied, r.LogReadResults = ints(m.By("multichannel_activity_records_applied_total", "change")), ints(m.By("multichannel_activity_log_reads_total", "result"))
 	}
 	r.PeakHeap = max(heap.peak(), r.HeapAtCompleted)
@@ -669,7 +670,7 @@ func printReport(r *Report) {
 	if r.ChangeFeed {
 		row("  log reads by result (manager)", sorted(r.LogReadResults), "-")
 		row("  records applied by change (manager)", sorted(r.RecordsApplied), "-")
-		row("  record IDs the checkpoint dropped (manager)", fmt.Sprint(r.LogIDsDropped), "-")
+		row("  record IDs the stored checkpoint leaves out (manager)", fmt.Sprint(r.LogIDsUnstored), "-")
 	}
 	var refused []string
 	for k, v := range r.Answers {
