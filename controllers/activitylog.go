@@ -65,11 +65,13 @@ func (r *ActivityLogReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	partner := &v1alpha1.Partner{}
 	if err := r.Get(ctx, req.NamespacedName, partner); err != nil {
 		r.wake.unreport(ctx, r.Client, req.Name)
+		activityUnstored.DeleteLabelValues(req.Name)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !partner.DeletionTimestamp.IsZero() || !partner.HasCredentials() || partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
 		// Reference data, or a reseller whose provider's log holds its activity.
 		r.wake.unreport(ctx, r.Client, partner.Name)
+		activityUnstored.DeleteLabelValues(partner.Name)
 		return ctrl.Result{}, nil
 	}
 	c, err := r.clients.get(ctx, partner)

@@ -210,10 +210,15 @@ func (a *agreementScope) accepted(partner *v1alpha1.Partner, held pc.Agreement) 
 // customer's Ready as it is, and reads again after the poll interval; a
 // throttled call changes nothing and reads again when the wait is over.
 func (r *CustomerReconciler) agreementCallFailed(a *agreementScope, partner *v1alpha1.Partner, doing string, err error) (time.Duration, error) {
-	if d, ok := pc.ThrottledFor(err); ok && meta.FindStatusCondition(a.customer.Status.Conditions, v1alpha1.ConditionAgreementAccepted) != nil {
-		// Being throttled is neither progress nor a failure: the condition
-		// stays as the last call left it, and so do the messages of the
-		// customer's subscriptions that quote it.
+	if d, ok := pc.ThrottledFor(err); ok {
+		// Being throttled is neither progress nor a failure: a condition
+		// written for this generation stays as it is, and so do the
+		// messages of the customer's subscriptions that quote it; else a
+		// steady message says what waits.
+		if cond := meta.FindStatusCondition(a.customer.Status.Conditions, v1alpha1.ConditionAgreementAccepted); cond == nil || cond.ObservedGeneration != a.customer.Generation {
+			a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+				"Partner %s's Partner Center request budget is spent for now: %s waits for it.", partner.Name, doing))
+		}
 		return max(d, time.Second), nil
 	}
 	msg := fmt.Sprintf("Partner Center failed while %s through partner %s: %s; it is read again in %s.", doing, partner.Name, description(err), r.opts.PollInterval)
@@ -221,9 +226,6 @@ func (r *CustomerReconciler) agreementCallFailed(a *agreementScope, partner *v1a
 		msg = fmt.Sprintf("Confirming the Microsoft Customer Agreement is an App+User call, and partner %s has no %s (kubectl multichannel login writes one); the Secret's change resumes it.", partner.Name, v1alpha1.SecretKeyRefreshToken)
 	}
 	a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, msg)
-	if d, ok := pc.ThrottledFor(err); ok {
-		return max(d, time.Second), nil
-	}
 	return r.pollInterval(), nil
 }
 

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,11 +25,11 @@ func TestThrottledAgreementCallChangesNothing(t *testing.T) {
 	throttled := &apiretry.ThrottledError{Op: "GetCustomerAgreements", After: 3 * time.Second, Err: apiretry.ErrRateLimited}
 	scope := func(conds []metav1.Condition) (*agreementScope, *v1alpha1.Customer) {
 		c := &v1alpha1.Customer{}
-		c.Name = "woodgrove"
+		c.Name, c.Generation = "woodgrove", 2
 		c.Status.Conditions = conds
 		return &agreementScope{customer: c, conds: conditions{list: &c.Status.Conditions, outcome: &outcome{}}}, c
 	}
-	held := metav1.Condition{Type: v1alpha1.ConditionAgreementAccepted, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonAgreementMissing, Message: "Partner Center holds no acceptance"}
+	held := metav1.Condition{Type: v1alpha1.ConditionAgreementAccepted, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonAgreementMissing, Message: "Partner Center holds no acceptance", ObservedGeneration: 2}
 
 	a, c := scope([]metav1.Condition{held})
 	if wait, err := r.agreementCallFailed(a, partner, "reading customer woodgrove's agreements", throttled); err != nil || wait != 3*time.Second {
@@ -40,8 +41,18 @@ func TestThrottledAgreementCallChangesNothing(t *testing.T) {
 
 	a, c = scope(nil)
 	_, _ = r.agreementCallFailed(a, partner, "reading customer woodgrove's agreements", throttled)
-	if got := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionAgreementAccepted); got == nil || got.Status != metav1.ConditionUnknown {
-		t.Errorf("throttled first call: AgreementAccepted = %+v, want Unknown saying why", got)
+	first := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionAgreementAccepted)
+	if first == nil || first.Status != metav1.ConditionUnknown || !strings.Contains(first.Message, "request budget") {
+		t.Errorf("throttled first call: AgreementAccepted = %+v, want Unknown saying it waits for the budget", first)
+	}
+
+	// A condition of an earlier generation (the spec changed) is not kept.
+	old := held
+	old.ObservedGeneration = 1
+	a, c = scope([]metav1.Condition{old})
+	_, _ = r.agreementCallFailed(a, partner, "reading customer woodgrove's agreements", throttled)
+	if got := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionAgreementAccepted); got == nil || got.Message == held.Message || got.Status != metav1.ConditionUnknown {
+		t.Errorf("throttled after a spec change: AgreementAccepted = %+v, want a new Unknown", got)
 	}
 
 	a, c = scope([]metav1.Condition{held})

@@ -196,7 +196,7 @@ func (r *ResellerRelationshipReconciler) buyPlan(ctx context.Context, s *relatio
 	// Read once per catalogFreshness: a purchase throttled after this read
 	// must not read it again on every pass.
 	var list []pc.Availability
-	got, err := sharedcalls.ReadCatalog(r.shared, availabilitiesKey(s.customer.Spec.TenantID, pc.AzurePlanProduct, pc.AzurePlanSKU), catalogFreshness, func() (*[]pc.Availability, error) {
+	got, err := sharedcalls.ReadCatalog(r.shared, availabilitiesKey(pcClient.TenantID(), s.customer.Spec.TenantID, pc.AzurePlanProduct, pc.AzurePlanSKU), catalogFreshness, func() (*[]pc.Availability, error) {
 		l, err := pcClient.CustomerAvailabilities(ctx, s.customer.Spec.TenantID, pc.AzurePlanProduct, pc.AzurePlanSKU)
 		return &l, err
 	})

@@ -98,7 +98,7 @@ func (r *CustomerSubscriptionReconciler) recordCancellationWindow(ctx context.Co
 // hold yet is read alone.
 func (r *CustomerSubscriptionReconciler) boughtSubscription(ctx context.Context, pcClient *pc.Client, s *subscriptionScope) (*pc.Subscription, error) {
 	customer, id := s.customer.Spec.TenantID, s.sub.Status.TargetSubscriptionID
-	list, err := sharedcalls.ReadSubscriptions(r.shared, s.target.Spec.TenantID, customer, r.opts.poll(), func() (*[]pc.Subscription, error) {
+	list, err := sharedcalls.ReadSubscriptions(r.shared, pcClient.TenantID(), customer, r.opts.poll(), func() (*[]pc.Subscription, error) {
 		l, err := pcClient.ListSubscriptions(ctx, customer)
 		return &l, err
 	})
@@ -107,7 +107,8 @@ func (r *CustomerSubscriptionReconciler) boughtSubscription(ctx context.Context,
 	}
 	for i := range *list {
 		if strings.EqualFold((*list)[i].ID, id) {
-			return &(*list)[i], nil
+			bought := (*list)[i] // a copy: the list is shared
+			return &bought, nil
 		}
 	}
 	return pcClient.GetSubscription(ctx, customer, id)

@@ -103,10 +103,11 @@ func describeAvailability(a pc.Availability) string {
 // passes after it was throttled.
 const catalogFreshness = 10 * time.Minute
 
-// availabilitiesKey names a customer's availabilities of a product's SKU
-// among the shared catalog reads.
-func availabilitiesKey(customerTenant, product, sku string) string {
-	return "availabilities/" + strings.ToLower(customerTenant) + "/" + product + "/" + sku
+// availabilitiesKey names a customer's availabilities of a product's SKU,
+// as the partner tenant that reads them sees them, among the shared
+// catalog reads.
+func availabilitiesKey(partnerTenant, customerTenant, product, sku string) string {
+	return "availabilities/" + strings.ToLower(partnerTenant) + "/" + strings.ToLower(customerTenant) + "/" + product + "/" + sku
 }
 
 // resolveAvailability reads the catalog for the license purchase the
@@ -124,7 +125,7 @@ func (r *CustomerSubscriptionReconciler) resolveAvailability(ctx context.Context
 	var sku *pc.SKU
 	if m != nil {
 		var got *[]pc.Availability
-		got, err = sharedcalls.ReadCatalog(r.shared, availabilitiesKey(s.customer.Spec.TenantID, m[1], m[2]), catalogFreshness, func() (*[]pc.Availability, error) {
+		got, err = sharedcalls.ReadCatalog(r.shared, availabilitiesKey(pcClient.TenantID(), s.customer.Spec.TenantID, m[1], m[2]), catalogFreshness, func() (*[]pc.Availability, error) {
 			l, err := pcClient.CustomerAvailabilities(ctx, s.customer.Spec.TenantID, m[1], m[2])
 			return &l, err
 		})

@@ -454,13 +454,20 @@ func (u *updateCounter) seen(ev watch.Event, sub *v1alpha1.CustomerSubscription)
 	}
 	before := u.last[sub.UID]
 	u.last[sub.UID] = sub
-	if ev.Type != watch.Modified {
+	switch ev.Type {
+	case watch.Deleted:
+		delete(u.last, sub.UID)
+		return
+	case watch.Modified:
+	default:
 		return
 	}
 	u.n++
-	if before != nil {
-		u.byKind[updateKind(before, sub)]++
+	if before == nil {
+		u.byKind["first seen by the watch"]++ // resumed after its creation: what changed is unknown
+		return
 	}
+	u.byKind[updateKind(before, sub)]++
 }
 
 // updateKind names what an update changed, the first of: the phase (from
