@@ -17,6 +17,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 )
 
 // The Microsoft Customer Agreement: Partner Center must hold the customer's
@@ -31,7 +32,7 @@ import (
 // agreementScope is what the agreement step of one Customer pass works with.
 type agreementScope struct {
 	customer *v1alpha1.Customer
-	conds    conditions
+	conds    pass.Conditions
 	event    func(eventType, reason, format string, args ...any)
 	now      time.Time
 }
@@ -41,7 +42,7 @@ func (r *CustomerReconciler) reconcileAgreement(ctx context.Context, a *agreemen
 	c := a.customer
 	if c.Spec.Cloud == v1alpha1.CloudUSGovernment {
 		c.Status.Agreement = nil
-		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionTrue, v1alpha1.ReasonAgreementNotApplicable,
+		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionTrue, v1alpha1.ReasonAgreementNotApplicable,
 			"The Microsoft Customer Agreement calls do not apply to customers in the US Government cloud.")
 		return 0, nil
 	}
@@ -50,7 +51,7 @@ func (r *CustomerReconciler) reconcileAgreement(ctx context.Context, a *agreemen
 	}
 	approved := approvedPartners(relationships)
 	if len(approved) == 0 {
-		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"Customer %s has approved no partner as reseller yet; the operator reads its Microsoft Customer Agreement through the first it approves.", c.Name))
 		return 0, nil // a relationship's change wakes the Customer
 	}
@@ -59,7 +60,7 @@ func (r *CustomerReconciler) reconcileAgreement(ctx context.Context, a *agreemen
 		return 0, err
 	}
 	if pcClient == nil {
-		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, why)
+		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, why)
 		// A relationship's change wakes the Customer; a partner's
 		// credentials fixed meanwhile are seen at the next read.
 		return r.pollInterval(), nil
@@ -99,13 +100,13 @@ func (r *CustomerReconciler) confirmAgreement(ctx context.Context, a *agreementS
 			// asks the customer to accept (invitations.go).
 			c.Status.Agreement = &v1alpha1.CustomerAgreementStatus{Partner: partner.Name}
 		}
-		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"Partner Center holds no acceptance of the Microsoft Customer Agreement for customer %s, and nothing is bought for it until it does. The customer's Global admin accepts it in the Microsoft 365 admin center, or record who at the customer accepted it and when in spec.agreement (contact.firstName, contact.lastName, contact.email, dateAgreed), and the operator confirms it through partner %s.",
 			c.Name, partner.Name))
 		return r.readAgreementAgain(ctx, c), nil
 	}
 	if spec.DateAgreed.After(a.now) {
-		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"spec.agreement.dateAgreed %s is in the future: the confirmation records when the customer accepted; correct it.", spec.DateAgreed.UTC().Format(time.RFC3339)))
 		return 0, nil
 	}
@@ -115,19 +116,19 @@ func (r *CustomerReconciler) confirmAgreement(ctx context.Context, a *agreementS
 		// created nothing and is replaced.
 		now := metav1.NewTime(a.now)
 		c.Status.Agreement = &v1alpha1.CustomerAgreementStatus{Partner: partner.Name, RequestID: agreementRequestID(c), Generation: c.Generation, RecordedAt: &now}
-		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"Recorded the confirmation of spec.agreement (request ID %s); partner %s sends it to Partner Center next.", c.Status.Agreement.RequestID, partner.Name))
 		return time.Second, nil
 	}
 	if st.Refusal != "" {
-		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"Partner Center refused the confirmation of spec.agreement (request ID %s): %s. Correct spec.agreement; it is not sent again until it changes.", st.RequestID, st.Refusal))
 		return 0, nil
 	}
 	if st.Partner != partner.Name {
 		// Only the partner it was recorded for sends it: Partner Center
 		// knows a request ID per partner.
-		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"The confirmation of spec.agreement (request ID %s) was recorded for partner %s, which cannot send it now; it is sent when partner %s can call Partner Center for customer %s.", st.RequestID, st.Partner, st.Partner, c.Name))
 		return r.pollInterval(), nil
 	}
@@ -156,7 +157,7 @@ func (r *CustomerReconciler) sendAgreement(ctx context.Context, a *agreementScop
 		if pc.IsRefused(err) {
 			st.Refusal = refusal(err)
 			a.event(corev1.EventTypeWarning, "AgreementRefused", "Partner Center refused partner %s's confirmation of customer %s's Microsoft Customer Agreement (request ID %s): %s", partner.Name, c.Name, st.RequestID, st.Refusal)
-			a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+			a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 				"Partner Center refused the confirmation of spec.agreement (request ID %s): %s. Correct spec.agreement; it is not sent again until it changes.", st.RequestID, st.Refusal))
 			return 0, nil
 		}
@@ -202,7 +203,7 @@ func (a *agreementScope) accepted(partner *v1alpha1.Partner, held pc.Agreement) 
 	if st.ConfirmedAt != nil {
 		reason, how = v1alpha1.ReasonAgreementConfirmed, fmt.Sprintf("Partner %s confirmed, and Partner Center holds,", partner.Name)
 	}
-	a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionTrue, reason, fmt.Sprintf("%s customer %s's acceptance of the Microsoft Customer Agreement by %s %s (%s) on %s.",
+	a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionTrue, reason, fmt.Sprintf("%s customer %s's acceptance of the Microsoft Customer Agreement by %s %s (%s) on %s.",
 		how, c.Name, held.PrimaryContact.FirstName, held.PrimaryContact.LastName, held.PrimaryContact.Email, agreed.UTC().Format("2006-01-02")))
 }
 
@@ -213,7 +214,7 @@ func (r *CustomerReconciler) agreementCallFailed(a *agreementScope, partner *v1a
 	if errors.Is(err, pc.ErrUserCredentialsRequired) {
 		msg = fmt.Sprintf("Confirming the Microsoft Customer Agreement is an App+User call, and partner %s has no %s (kubectl multichannel login writes one); the Secret's change resumes it.", partner.Name, v1alpha1.SecretKeyRefreshToken)
 	}
-	a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, msg)
+	a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, msg)
 	if d, ok := pc.ThrottledFor(err); ok {
 		return max(d, time.Second), nil
 	}

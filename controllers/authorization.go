@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 	"github.com/partnerops/multichannel-operator/internal/policy"
 )
 
@@ -47,7 +48,7 @@ func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subsc
 		in.policies = policies.Items
 	}
 	v := decideAuthorization(in)
-	s.conds.set(v1alpha1.ConditionAuthorized, v.status, v.reason, v.message)
+	s.conds.Set(v1alpha1.ConditionAuthorized, v.status, v.reason, v.message)
 	if v.record != nil {
 		s.sub.Status.Authorization = v.record
 		name, _ := v1alpha1.AuthorizingPolicy(v.record)
@@ -55,8 +56,8 @@ func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subsc
 	}
 	if v.denied {
 		s.sub.Status.Phase = v1alpha1.PhaseFailed
-		s.conds.stalled(v1alpha1.ReasonAuthorizationDenied, v.message)
-		return done, nil
+		s.conds.Stalled(v1alpha1.ReasonAuthorizationDenied, v.message)
+		return pass.Done, nil
 	}
 	return nil, nil
 }

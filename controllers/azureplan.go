@@ -16,6 +16,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 )
 
 // One Azure plan per customer and partner. A customer holds one Azure plan
@@ -51,19 +52,19 @@ func (r *ResellerRelationshipReconciler) ensureAzurePlan(ctx context.Context, s 
 	if s.rr.Status.Phase != v1alpha1.RelationshipApproved {
 		return nil, nil
 	}
-	s.conds.ready(v1alpha1.ReasonRelationshipApproved, approvedMessage(s.rr))
+	s.conds.Ready(v1alpha1.ReasonRelationshipApproved, approvedMessage(s.rr))
 	st := &s.rr.Status
 	plan := st.AzurePlan
 	inFlight := plan != nil && plan.Source == v1alpha1.AzurePlanBought && plan.CompletedAt == nil
 	if st.AzurePlanSubscriptionID != "" && !inFlight {
-		return done, nil
+		return pass.Done, nil
 	}
 	requesters, err := r.planRequesters(ctx, s.rr)
 	if err != nil {
 		return nil, err
 	}
 	if !inFlight && len(requesters) == 0 {
-		return done, nil
+		return pass.Done, nil
 	}
 	if res, err := r.loadReferences(ctx, s); res != nil || err != nil {
 		return res, err
@@ -120,10 +121,10 @@ func (r *ResellerRelationshipReconciler) findOrRecordPlan(ctx context.Context, s
 	if found := findAzurePlan(subs, s.partner); found != nil {
 		s.rr.Status.AzurePlanSubscriptionID = found.ID
 		s.rr.Status.AzurePlan = &v1alpha1.AzurePlanStatus{Source: v1alpha1.AzurePlanFound, CatalogItemID: found.OfferID, CompletedAt: &now}
-		s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionTrue, v1alpha1.ReasonAzurePlanFound, fmt.Sprintf(
+		s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionTrue, v1alpha1.ReasonAzurePlanFound, fmt.Sprintf(
 			"Customer %s holds Azure plan %s with partner %s in Partner Center; Azure subscriptions are created under it.", s.customer.Name, found.ID, s.partner.Name))
-		s.event(nil, corev1.EventTypeNormal, "AzurePlanFound", "FindAzurePlan", "Customer %s holds Azure plan %s with partner %s: nothing is bought.", s.customer.Name, found.ID, s.partner.Name)
-		return done, nil
+		s.Event(nil, corev1.EventTypeNormal, "AzurePlanFound", "FindAzurePlan", "Customer %s holds Azure plan %s with partner %s: nothing is bought.", s.customer.Name, found.ID, s.partner.Name)
+		return pass.Done, nil
 	}
 	attempt := int32(1)
 	if p := s.rr.Status.AzurePlan; p != nil {
@@ -134,7 +135,7 @@ func (r *ResellerRelationshipReconciler) findOrRecordPlan(ctx context.Context, s
 		RequestedBy:  planRequestKey(requester),
 		AuthorizedBy: truncate(fmt.Sprintf("CustomerSubscription %s: %s", requester.Name, decisionRecord(requester.Status.Authorization)), 512),
 		RecordedAt:   &now}
-	s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
+	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 		"Customer %s holds no Azure plan with partner %s; recorded its purchase (request ID %s) for CustomerSubscription %s, sent next.",
 		s.customer.Name, s.partner.Name, s.rr.Status.AzurePlan.OperationID, requester.Name))
 	// The status write wakes the next pass; the requeue covers a pass that
@@ -183,9 +184,9 @@ func (r *ResellerRelationshipReconciler) buyPlan(ctx context.Context, s *relatio
 		// with both gates open any more (deleted, its path changed, its
 		// authorization withdrawn). Sent again with the same request ID
 		// when one does, so it buys at most one plan either way.
-		s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
+		s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 			"The Azure plan purchase (request ID %s) recorded for %s is not sent: no subscription with an Authorized decision waits for the plan now.", plan.OperationID, plan.RequestedBy))
-		return done, nil
+		return pass.Done, nil
 	}
 	if key := planRequestKey(requester); key != plan.RequestedBy {
 		// The purchase relies on the decision of the subscription that asks now.
@@ -199,7 +200,7 @@ func (r *ResellerRelationshipReconciler) buyPlan(ctx context.Context, s *relatio
 	choice := chooseAvailability(pc.AzurePlanProduct+":"+pc.AzurePlanSKU, "", pc.BillingCycleOneTime, 1, list, nil)
 	if choice.notSold != "" {
 		// Nothing was sent: the catalog is read again.
-		s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonOfferNotAvailable, fmt.Sprintf(
+		s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonOfferNotAvailable, fmt.Sprintf(
 			"The Azure plan cannot be bought for customer %s yet: %s; the catalog is read again in %s.", s.customer.Name, choice.notSold, r.opts.PollInterval))
 		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 	}
@@ -221,7 +222,7 @@ func (r *ResellerRelationshipReconciler) buyPlan(ctx context.Context, s *relatio
 	}
 	plan.OrderID = order.ID
 	s.rr.Status.AzurePlanSubscriptionID = li.SubscriptionID // empty while the order is pending
-	s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
+	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 		"Partner Center took the Azure plan purchase (request ID %s) as order %s.", plan.OperationID, order.ID))
 	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 }
@@ -241,7 +242,7 @@ func (r *ResellerRelationshipReconciler) awaitPlanOrder(ctx context.Context, s *
 	case orderRefused(order.Status):
 		return r.planRefused(s, fmt.Sprintf("order %s is %q without the Azure plan", order.ID, order.Status))
 	}
-	s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
+	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 		"Azure plan order %s is %s: Partner Center has not provisioned the plan yet.", order.ID, order.Status))
 	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 }
@@ -255,18 +256,18 @@ func (r *ResellerRelationshipReconciler) readFirstAzureSubscription(ctx context.
 		return r.planCallFailed(s, "listing Azure plan "+planID+"'s Azure subscriptions", err)
 	}
 	if len(entitlements) == 0 {
-		s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
+		s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 			"Azure plan %s is provisioned; its first Azure subscription is not listed yet.", planID))
 		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 	}
 	now := metav1.NewTime(s.now)
 	plan.FirstSubscriptionID, plan.CompletedAt = entitlements[0].ID, &now
-	s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionTrue, v1alpha1.ReasonAzurePlanBought, fmt.Sprintf(
+	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionTrue, v1alpha1.ReasonAzurePlanBought, fmt.Sprintf(
 		"Partner %s bought Azure plan %s for customer %s (order %s, request ID %s), with Azure subscription %s, for %s.",
 		s.partner.Name, planID, s.customer.Name, plan.OrderID, plan.OperationID, plan.FirstSubscriptionID, plan.AuthorizedBy))
-	s.event(nil, corev1.EventTypeNormal, "AzurePlanBought", "BuyAzurePlan", "Partner %s bought Azure plan %s for customer %s (order %s, request ID %s) for %s.",
+	s.Event(nil, corev1.EventTypeNormal, "AzurePlanBought", "BuyAzurePlan", "Partner %s bought Azure plan %s for customer %s (order %s, request ID %s) for %s.",
 		s.partner.Name, planID, s.customer.Name, plan.OrderID, plan.OperationID, plan.AuthorizedBy)
-	return done, nil
+	return pass.Done, nil
 }
 
 // planRefused ends the recorded purchase: nothing was bought. The
@@ -276,9 +277,9 @@ func (r *ResellerRelationshipReconciler) planRefused(s *relationshipScope, why s
 	plan := s.rr.Status.AzurePlan
 	now := metav1.NewTime(s.now)
 	plan.Refusal, plan.CompletedAt = truncate(why, 1024), &now
-	s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonAzurePlanRefused, fmt.Sprintf(
+	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonAzurePlanRefused, fmt.Sprintf(
 		"Partner Center refused the Azure plan purchase (request ID %s) for customer %s: %s.", plan.OperationID, s.customer.Name, plan.Refusal))
-	s.event(nil, corev1.EventTypeWarning, "AzurePlanRefused", "BuyAzurePlan", "Partner Center refused the Azure plan purchase (request ID %s) for customer %s: %s.", plan.OperationID, s.customer.Name, plan.Refusal)
+	s.Event(nil, corev1.EventTypeWarning, "AzurePlanRefused", "BuyAzurePlan", "Partner Center refused the Azure plan purchase (request ID %s) for customer %s: %s.", plan.OperationID, s.customer.Name, plan.Refusal)
 	// Another subscription waiting for the plan asks anew on the next pass.
 	return &ctrl.Result{RequeueAfter: time.Second}, nil
 }
@@ -289,6 +290,6 @@ func (r *ResellerRelationshipReconciler) planCallFailed(s *relationshipScope, do
 	if res := r.polls.Throttled(s.rr.UID, err); res != nil {
 		return res, nil
 	}
-	s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf("Partner Center failed while %s: %s; retrying.", doing, description(err)))
+	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf("Partner Center failed while %s: %s; retrying.", doing, description(err)))
 	return nil, fmt.Errorf("%s for ResellerRelationship %s/%s: %w", doing, s.rr.Namespace, s.rr.Name, err)
 }

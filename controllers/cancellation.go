@@ -18,6 +18,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 	"github.com/partnerops/multichannel-operator/internal/sharedcalls"
 )
 
@@ -132,7 +133,7 @@ func (r *CustomerSubscriptionReconciler) readCancellationWindowAgain(ctx context
 	if r.windows.has(s.sub.UID) {
 		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 	}
-	return done, nil
+	return pass.Done, nil
 }
 
 // boughtReferences reads the customer and the partner that bought
@@ -141,7 +142,7 @@ func (r *CustomerSubscriptionReconciler) readCancellationWindowAgain(ctx context
 func (r *CustomerSubscriptionReconciler) boughtReferences(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
 	s.customer = &v1alpha1.Customer{}
 	if found, err := getReference(ctx, r.Client, s.conds, client.ObjectKey{Namespace: s.sub.Namespace, Name: s.sub.Spec.CustomerRef}, s.customer, "spec.customerRef", "cancellation"); !found {
-		return done, err
+		return pass.Done, err
 	}
 	partner := s.sub.Spec.SupportPartnerRef
 	field := "spec.supportPartnerRef"
@@ -149,11 +150,11 @@ func (r *CustomerSubscriptionReconciler) boughtReferences(ctx context.Context, s
 		partner, field = op.Terms.Partner, "status.operation.terms.partner"
 	}
 	if partner == "" {
-		return done, nil
+		return pass.Done, nil
 	}
 	s.target = &v1alpha1.Partner{}
 	if found, err := getReference(ctx, r.Client, s.conds, client.ObjectKey{Name: partner}, s.target, field, "cancellation"); !found {
-		return done, err
+		return pass.Done, err
 	}
 	return nil, nil
 }
@@ -178,19 +179,19 @@ func (r *CustomerSubscriptionReconciler) cancelPurchase(ctx context.Context, s *
 	if op := st.Operation; op == nil || op.Type != v1alpha1.OperationCreateLicenseSubscription || op.CompletedAt == nil ||
 		st.TargetSubscriptionID == "" || c.SubscriptionID != st.TargetSubscriptionID {
 		r.cancellationRefused(s, c, fmt.Sprintf("subscription %s is not a license purchase the operator completed for it (status.targetSubscriptionID is %q)", c.SubscriptionID, st.TargetSubscriptionID))
-		return done, nil
+		return pass.Done, nil
 	}
 	if res, err := r.boughtReferences(ctx, s); res != nil || err != nil {
 		return res, err
 	}
 	if ok, err := mayActFor(ctx, r.Client, s.conds, s.target, s.customer, s.sub.Namespace); !ok {
-		return done, err
+		return pass.Done, err
 	}
 	pcClient, caller, err := r.clients.callerClient(ctx, r.Client, s.target)
 	if ok, err := usable(err, s.conds, caller, "Partner Center", func() {
-		s.conds.stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("%s has no Partner Center credentials, so the cancellation %s asked cannot be sent.", capitalize(actingFor(caller, s.target)), c.By))
+		s.conds.Stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("%s has no Partner Center credentials, so the cancellation %s asked cannot be sent.", capitalize(actingFor(caller, s.target)), c.By))
 	}); !ok {
-		return done, err
+		return pass.Done, err
 	}
 	customer := s.customer.Spec.TenantID
 	var cancelled *pc.Subscription
@@ -207,11 +208,11 @@ func (r *CustomerSubscriptionReconciler) cancelPurchase(ctx context.Context, s *
 				why = fmt.Sprintf("its cancellation window closed %s, before the operator could send it, and Partner Center refuses a cancellation after it", formatTime(&until.Time))
 			}
 			r.cancellationRefused(s, c, why)
-			return done, nil
+			return pass.Done, nil
 		}
 		cancelled = got
 	} else {
-		s.conds.progressing(v1alpha1.ReasonCancelling, fmt.Sprintf("Cancelling subscription %s in Partner Center, as %s asked.", c.SubscriptionID, c.By))
+		s.conds.Progressing(v1alpha1.ReasonCancelling, fmt.Sprintf("Cancelling subscription %s in Partner Center, as %s asked.", c.SubscriptionID, c.By))
 		cancelled, err = pcClient.CancelSubscription(ctx, customer, c.SubscriptionID)
 		var pcErr *pc.Error
 		switch {
@@ -219,7 +220,7 @@ func (r *CustomerSubscriptionReconciler) cancelPurchase(ctx context.Context, s *
 			return r.partnerCenterFailed(s, "cancelling subscription "+c.SubscriptionID+" (it changed while being read)", err)
 		case pc.IsRefused(err):
 			r.cancellationRefused(s, c, "Partner Center refused it: "+description(err))
-			return done, nil
+			return pass.Done, nil
 		case err != nil:
 			return r.partnerCenterFailed(s, "cancelling subscription "+c.SubscriptionID, err)
 		}
@@ -229,18 +230,18 @@ func (r *CustomerSubscriptionReconciler) cancelPurchase(ctx context.Context, s *
 	c.Refund = truncate(describeRefund(cancelled.RefundOptions), 256)
 	msg := fmt.Sprintf("%s cancelled subscription %s (%s) for customer %s in Partner Center, as %s asked %s (%q); refund: %s.",
 		capitalize(actingFor(caller, s.target)), c.SubscriptionID, offerName(s.sub), s.customer.Name, c.By, formatTime(&c.At.Time), c.Reason, c.Refund)
-	s.conds.set(v1alpha1.ConditionSwitched, metav1.ConditionFalse, v1alpha1.ReasonPurchaseCancelled, msg)
-	s.conds.ready(v1alpha1.ReasonPurchaseCancelled, msg)
-	s.event(nil, corev1.EventTypeNormal, v1alpha1.ReasonPurchaseCancelled, "CancelSubscription", "%s", msg)
-	return done, nil
+	s.conds.Set(v1alpha1.ConditionSwitched, metav1.ConditionFalse, v1alpha1.ReasonPurchaseCancelled, msg)
+	s.conds.Ready(v1alpha1.ReasonPurchaseCancelled, msg)
+	s.Event(nil, corev1.EventTypeNormal, v1alpha1.ReasonPurchaseCancelled, "CancelSubscription", "%s", msg)
+	return pass.Done, nil
 }
 
 // cancellationRefused records why a cancellation was not made; the purchase stands.
 func (r *CustomerSubscriptionReconciler) cancellationRefused(s *subscriptionScope, c *v1alpha1.Cancellation, why string) {
 	c.Refusal = truncate(why, 1024)
 	msg := fmt.Sprintf("The cancellation %s asked %s was not made: %s; the purchase stands.", c.By, formatTime(&c.At.Time), why)
-	s.conds.ready(v1alpha1.ReasonCancellationRefused, msg)
-	s.event(nil, corev1.EventTypeWarning, v1alpha1.ReasonCancellationRefused, "CancelSubscription", "%s", msg)
+	s.conds.Ready(v1alpha1.ReasonCancellationRefused, msg)
+	s.Event(nil, corev1.EventTypeWarning, v1alpha1.ReasonCancellationRefused, "CancelSubscription", "%s", msg)
 }
 
 // describeRefund says what Partner Center will refund, as it reports it.

@@ -11,6 +11,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 	"github.com/partnerops/multichannel-operator/internal/sharedcalls"
 )
 
@@ -139,10 +140,10 @@ func (r *CustomerSubscriptionReconciler) resolveAvailability(ctx context.Context
 		if p := s.sub.Spec.Purchase; p != nil && p.OfferID != "" {
 			what = "spec.purchase.offerID"
 		}
-		s.conds.stalled(v1alpha1.ReasonOfferNotAvailable, fmt.Sprintf(
+		s.conds.Stalled(v1alpha1.ReasonOfferNotAvailable, fmt.Sprintf(
 			"Partner %s cannot buy %s (%s) for customer %s: %s. Name a product and SKU the catalog sells in spec.purchase.offerID, or a term and billing cycle it sells in spec.purchase; nothing was bought.",
 			s.target.Name, offer, what, s.customer.Name, choice.notSold))
-		return "", done, nil
+		return "", pass.Done, nil
 	}
 	return choice.catalogItemID, nil, nil
 }

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 )
 
 // CustomerReconciler claims a customer's tenant for it and summarises its
@@ -48,15 +49,15 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err := r.Get(ctx, req.NamespacedName, customer); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	p := beginPass(ctx, r.Client, r.recorder, "Customer", customer, &customer.Status.Conditions, &customer.Status.ObservedGeneration)
-	invitations := &invitationScope{customer: customer, conds: p.conds, now: r.opts.Clock.Now(),
+	p := pass.Begin(ctx, r.Client, r.recorder, "Customer", customer, &customer.Status.Conditions, &customer.Status.ObservedGeneration)
+	invitations := &invitationScope{customer: customer, conds: p.Conds, now: r.opts.Clock.Now(),
 		event: func(eventType, reason, format string, args ...any) {
-			p.event(nil, eventType, reason, "Invite", format, args...)
+			p.Event(nil, eventType, reason, "Invite", format, args...)
 		},
 	}
 	defer func() { retErr = r.finishPass(ctx, p, invitations, res, retErr) }()
 
-	held, err := r.claim(ctx, p.conds, customer)
+	held, err := r.claim(ctx, p.Conds, customer)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -74,9 +75,9 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 		return ctrl.Result{}, err
 	}
 	customer.Status.AdminAccess = adminAccess(gdaps.Items)
-	readAgain, err := r.reconcileAgreement(ctx, &agreementScope{customer: customer, conds: p.conds, now: invitations.now,
+	readAgain, err := r.reconcileAgreement(ctx, &agreementScope{customer: customer, conds: p.Conds, now: invitations.now,
 		event: func(eventType, reason, format string, args ...any) {
-			p.event(nil, eventType, reason, "ConfirmAgreement", format, args...)
+			p.Event(nil, eventType, reason, "ConfirmAgreement", format, args...)
 		},
 	}, list.Items)
 	if err != nil {
@@ -86,9 +87,9 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	p.conds.ready(v1alpha1.ReasonValid, msg)
+	p.Conds.Ready(v1alpha1.ReasonValid, msg)
 	if invitations.stalled != "" {
-		p.conds.stalled(v1alpha1.ReasonDeliveryFailed, invitations.stalled)
+		p.Conds.Stalled(v1alpha1.ReasonDeliveryFailed, invitations.stalled)
 	}
 	return ctrl.Result{RequeueAfter: sooner(readAgain, remindAgain)}, nil
 }
@@ -98,11 +99,11 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 // overwrite a newer delivery's record. What a channel did is not lost when
 // that write conflicts (a lost result sends again), and the acceptances
 // are counted once written.
-func (r *CustomerReconciler) finishPass(ctx context.Context, p *pass[*v1alpha1.Customer], invitations *invitationScope, res ctrl.Result, err error) error {
-	locked := !equality.Semantic.DeepEqual(p.before.Status.Invitations, p.obj.Status.Invitations)
-	err = p.finish(ctx, res, err, locked)
+func (r *CustomerReconciler) finishPass(ctx context.Context, p *pass.Pass[*v1alpha1.Customer], invitations *invitationScope, res ctrl.Result, err error) error {
+	locked := !equality.Semantic.DeepEqual(p.Before.Status.Invitations, p.Obj.Status.Invitations)
+	err = p.Finish(ctx, res, err, locked)
 	if len(invitations.sent) > 0 && apierrors.IsConflict(err) {
-		if perr := r.persistSent(ctx, client.ObjectKeyFromObject(p.obj), invitations.sent); perr != nil {
+		if perr := r.persistSent(ctx, client.ObjectKeyFromObject(p.Obj), invitations.sent); perr != nil {
 			err = errors.Join(err, perr)
 		}
 	}
@@ -114,7 +115,7 @@ func (r *CustomerReconciler) finishPass(ctx context.Context, p *pass[*v1alpha1.C
 
 // claim says whether the Customer holds its tenant; when another Customer
 // does, the Customer is Stalled and nothing is done for it.
-func (r *CustomerReconciler) claim(ctx context.Context, conds conditions, customer *v1alpha1.Customer) (bool, error) {
+func (r *CustomerReconciler) claim(ctx context.Context, conds pass.Conditions, customer *v1alpha1.Customer) (bool, error) {
 	held, holder, err := claimTenant(ctx, r.Client, r.live, r.operatorNamespace, customer)
 	if err != nil {
 		return false, err
@@ -122,11 +123,11 @@ func (r *CustomerReconciler) claim(ctx context.Context, conds conditions, custom
 	if !held {
 		msg := fmt.Sprintf("Tenant %s belongs to Customer %s: a tenant belongs to one namespace, so nothing is requested, bought or transferred for this Customer; delete one of the two.",
 			customer.Spec.TenantID, holderName(holder))
-		conds.set(v1alpha1.ConditionTenantClaimed, metav1.ConditionFalse, v1alpha1.ReasonTenantClaimedElsewhere, msg)
-		conds.stalled(v1alpha1.ReasonTenantClaimedElsewhere, msg)
+		conds.Set(v1alpha1.ConditionTenantClaimed, metav1.ConditionFalse, v1alpha1.ReasonTenantClaimedElsewhere, msg)
+		conds.Stalled(v1alpha1.ReasonTenantClaimedElsewhere, msg)
 		return false, nil
 	}
-	conds.set(v1alpha1.ConditionTenantClaimed, metav1.ConditionTrue, v1alpha1.ReasonTenantClaimed,
+	conds.Set(v1alpha1.ConditionTenantClaimed, metav1.ConditionTrue, v1alpha1.ReasonTenantClaimed,
 		fmt.Sprintf("Tenant %s belongs to this Customer.", customer.Spec.TenantID))
 	return true, nil
 }

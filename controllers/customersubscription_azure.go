@@ -11,6 +11,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/azurerm"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 )
 
 // The Azure paths of a subscription. NewAzureSubscription: an Azure
@@ -49,17 +50,17 @@ func (r *CustomerSubscriptionReconciler) awaitAzurePlan(s *subscriptionScope) (*
 		s.sub.Status.Operation = op
 		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf("Partner Center refused the Azure plan partner %s would buy for customer %s (ResellerRelationship %s, request ID %s): %s.",
 			s.target.Name, s.customer.Name, rr.Name, plan.OperationID, plan.Refusal))
-		return done, nil
+		return pass.Done, nil
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
 	// The same words while it waits: a pass on a cache older than this
 	// subscription's last write then writes nothing, rather than conditions
 	// over a phase it has not seen. The relationship's AzurePlan condition
 	// says how the plan stands.
-	s.conds.progressing(v1alpha1.ReasonAwaitingAzurePlan, fmt.Sprintf(
+	s.conds.Progressing(v1alpha1.ReasonAwaitingAzurePlan, fmt.Sprintf(
 		"Waiting for customer %s's Azure plan with partner %s, which ResellerRelationship %s finds in Partner Center or buys (its condition AzurePlan says how it stands).",
 		s.customer.Name, s.target.Name, rr.Name))
-	return done, nil // the relationship's status change wakes the subscription
+	return pass.Done, nil // the relationship's status change wakes the subscription
 }
 
 // runAzureSubscription gives the subscription its Azure subscription under
@@ -86,7 +87,7 @@ func (r *CustomerSubscriptionReconciler) takePlanSubscription(s *subscriptionSco
 	op.ExternalID = plan.OrderID
 	s.sub.Status.Operation = op
 	s.sub.Status.TargetSubscriptionID = plan.FirstSubscriptionID
-	s.event(nil, corev1.EventTypeNormal, string(op.Type), "CallPartnerCenter", "Partner %s bought Azure plan %s for customer %s (ResellerRelationship %s, order %s); its Azure subscription %s is this subscription's.",
+	s.Event(nil, corev1.EventTypeNormal, string(op.Type), "CallPartnerCenter", "Partner %s bought Azure plan %s for customer %s (ResellerRelationship %s, order %s); its Azure subscription %s is this subscription's.",
 		s.target.Name, rr.Status.AzurePlanSubscriptionID, s.customer.Name, rr.Name, plan.OrderID, plan.FirstSubscriptionID)
 	return op
 }
@@ -162,10 +163,10 @@ func (r *CustomerSubscriptionReconciler) azureSubscriptionState(s *subscriptionS
 		now := metav1.NewTime(s.now)
 		op.CompletedAt, op.Refusal = &now, "provisioningState Failed"
 		r.fail(s, v1alpha1.ReasonAzureSubscriptionFailed, fmt.Sprintf("Azure Resource Manager failed to provision Azure subscription alias %s for customer %s; nothing was created. Retry to create another.", op.ExternalID, s.customer.Name))
-		return done, nil
+		return pass.Done, nil
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
-	s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Azure Resource Manager is creating Azure subscription alias %s under customer %s's Azure plan (%s).", op.ExternalID, s.customer.Name, got.ProvisioningState))
+	s.conds.Progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Azure Resource Manager is creating Azure subscription alias %s under customer %s's Azure plan (%s).", op.ExternalID, s.customer.Name, got.ProvisioningState))
 	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 }
 
@@ -176,12 +177,12 @@ func (r *CustomerSubscriptionReconciler) azureFailed(s *subscriptionScope, op *v
 		now := metav1.NewTime(s.now)
 		op.CompletedAt, op.Refusal = &now, truncate(err.Error(), 1024)
 		r.fail(s, v1alpha1.ReasonAzureSubscriptionFailed, fmt.Sprintf("Azure Resource Manager refused %s: %v; nothing was created.", doing, err))
-		return done, nil
+		return pass.Done, nil
 	}
 	if res := r.polls.Throttled(s.sub.UID, err); res != nil {
 		return res, nil // held for ARM's Retry-After; the status says nothing new
 	}
-	s.conds.progressing(v1alpha1.ReasonPartnerCenterError, fmt.Sprintf("Azure Resource Manager failed while %s: %v; retrying with the same alias.", doing, err))
+	s.conds.Progressing(v1alpha1.ReasonPartnerCenterError, fmt.Sprintf("Azure Resource Manager failed while %s: %v; retrying with the same alias.", doing, err))
 	return nil, fmt.Errorf("%s for CustomerSubscription %s/%s: %w", doing, s.sub.Namespace, s.sub.Name, err)
 }
 
@@ -196,10 +197,10 @@ func (r *CustomerSubscriptionReconciler) targetARM(ctx context.Context, s *subsc
 		}
 	}
 	ok, err := usable(err, s.conds, s.target, "Azure Resource Manager", func() {
-		s.conds.stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner %s has no credentials, so no Azure subscription can be created for it.", s.target.Name))
+		s.conds.Stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner %s has no credentials, so no Azure subscription can be created for it.", s.target.Name))
 	})
 	if !ok {
-		return nil, done, err
+		return nil, pass.Done, err
 	}
-	return nil, done, nil
+	return nil, pass.Done, nil
 }

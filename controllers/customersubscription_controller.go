@@ -21,6 +21,7 @@ import (
 	"github.com/partnerops/multichannel-operator/internal/carts"
 	"github.com/partnerops/multichannel-operator/internal/eligibility"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 	"github.com/partnerops/multichannel-operator/internal/pollgate"
 	"github.com/partnerops/multichannel-operator/internal/sharedcalls"
 )
@@ -51,7 +52,7 @@ type CustomerSubscriptionReconciler struct {
 
 // subscriptionScope is what one pass over a CustomerSubscription has read and decided.
 type subscriptionScope struct {
-	*pass[*v1alpha1.CustomerSubscription]
+	*pass.Pass[*v1alpha1.CustomerSubscription]
 	sub            *v1alpha1.CustomerSubscription
 	customer       *v1alpha1.Customer
 	channelPartner *v1alpha1.Partner
@@ -62,7 +63,7 @@ type subscriptionScope struct {
 	// terms: what the current spec asks the operator to send, or nil on a
 	// path that sends nothing needing authorization.
 	terms *v1alpha1.Terms
-	conds conditions
+	conds pass.Conditions
 	now   time.Time
 	// lock: the status write must not overwrite a change made since the
 	// pass read the object (it records a cart).
@@ -81,8 +82,8 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 	// Every Partner Center call made for this object carries its UID, so
 	// they can be followed together in Partner Center's logs.
 	ctx = pc.WithCorrelationID(ctx, string(sub.UID))
-	p := beginPass(ctx, r.Client, r.recorder, "CustomerSubscription", sub, &sub.Status.Conditions, &sub.Status.ObservedGeneration)
-	s := &subscriptionScope{pass: p, sub: sub, now: r.opts.Clock.Now(), conds: p.conds}
+	p := pass.Begin(ctx, r.Client, r.recorder, "CustomerSubscription", sub, &sub.Status.Conditions, &sub.Status.ObservedGeneration)
+	s := &subscriptionScope{Pass: p, sub: sub, now: r.opts.Clock.Now(), conds: p.Conds}
 	defer func() {
 		if op := sub.Status.Operation; op != nil && op.CompletedAt == nil {
 			// An operation that has not ended may have been sent: whatever a
@@ -94,13 +95,13 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 			res.RequeueAfter = d // evaluated again at the deadline, whatever else wakes it
 		}
 		phase := sub.Status.Phase
-		p.phaseChanged(string(p.before.Status.Phase), string(phase), phase == v1alpha1.PhaseFailed || phase == v1alpha1.PhaseIneligible, "")
+		p.PhaseChanged(string(p.Before.Status.Phase), string(phase), phase == v1alpha1.PhaseFailed || phase == v1alpha1.PhaseIneligible, "")
 		// A person may record a decision meanwhile: a pass that changed the
 		// authorization must not overwrite one.
-		retErr = p.finish(ctx, res, retErr, s.lock || !equality.Semantic.DeepEqual(p.before.Status.Authorization, sub.Status.Authorization))
+		retErr = p.Finish(ctx, res, retErr, s.lock || !equality.Semantic.DeepEqual(p.Before.Status.Authorization, sub.Status.Authorization))
 	}()
 
-	return runPhases(ctx, s,
+	return pass.RunPhases(ctx, s,
 		r.noteOutsideChange,
 		r.cancelPurchase,
 		r.keepCancelledPurchase,
@@ -138,7 +139,7 @@ func (r *CustomerSubscriptionReconciler) noteOutsideChange(_ context.Context, s 
 		by = "Microsoft"
 	}
 	s.sub.Status.LastOutsideChange = &v1alpha1.OutsideChange{Change: rec.Change, At: metav1.NewTime(rec.At), By: by}
-	s.event(nil, corev1.EventTypeWarning, "ChangedInPartnerCenter", "FollowActivityLog",
+	s.Event(nil, corev1.EventTypeWarning, "ChangedInPartnerCenter", "FollowActivityLog",
 		"Partner Center's activity log reports %s of this subscription by %s at %s, made outside the operator.", rec.Change, by, rec.At.UTC().Format(time.RFC3339))
 	return nil, nil
 }
@@ -151,7 +152,7 @@ func (r *CustomerSubscriptionReconciler) keepFinalOutcome(_ context.Context, s *
 		return nil, nil
 	}
 	if st.Phase == v1alpha1.PhaseCompleted || (terminalFailure(st) && !retryRequested(s.sub)) {
-		return done, nil
+		return pass.Done, nil
 	}
 	return nil, nil
 }
@@ -161,7 +162,7 @@ func (r *CustomerSubscriptionReconciler) keepFinalOutcome(_ context.Context, s *
 // keeps saying it was cancelled. A new subscription buys anew.
 func (r *CustomerSubscriptionReconciler) keepCancelledPurchase(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
 	if c := s.sub.Status.Cancellation; c != nil && c.CompletedAt != nil && s.sub.Status.Phase == v1alpha1.PhaseCompleted {
-		return done, nil
+		return pass.Done, nil
 	}
 	return nil, nil
 }
@@ -196,8 +197,8 @@ func (r *CustomerSubscriptionReconciler) beginNextAttempt(_ context.Context, s *
 		// which a policy that still covers it gives at once.
 		st.Authorization = nil
 	}
-	s.conds.remove(v1alpha1.ConditionSwitched)
-	s.event(nil, corev1.EventTypeNormal, "Retrying", "RetryOperation",
+	s.conds.Remove(v1alpha1.ConditionSwitched)
+	s.Event(nil, corev1.EventTypeNormal, "Retrying", "RetryOperation",
 		"Attempt %d of the switch step begins; operation %s (%s) of attempt %d ended Failed.", max(failed.Attempt, 1)+1, failed.ID, failed.Type, max(failed.Attempt, 1))
 	return nil, nil
 }
@@ -236,18 +237,18 @@ func (r *CustomerSubscriptionReconciler) loadReferences(ctx context.Context, s *
 	s.sub.Status.Terms = nil
 	s.customer = &v1alpha1.Customer{}
 	if found, err := getReference(ctx, r.Client, s.conds, client.ObjectKey{Namespace: s.sub.Namespace, Name: s.sub.Spec.CustomerRef}, s.customer, "spec.customerRef", "subscription"); !found {
-		return done, err
+		return pass.Done, err
 	}
 	if ref := s.sub.Spec.Channel.PartnerRef; ref != "" {
 		s.channelPartner = &v1alpha1.Partner{}
 		if found, err := getReference(ctx, r.Client, s.conds, client.ObjectKey{Name: ref}, s.channelPartner, "spec.channel.partnerRef", "subscription"); !found {
-			return done, err
+			return pass.Done, err
 		}
 	}
 	if ref := s.sub.Spec.SupportPartnerRef; ref != "" {
 		s.target = &v1alpha1.Partner{}
 		if found, err := getReference(ctx, r.Client, s.conds, client.ObjectKey{Name: ref}, s.target, "spec.supportPartnerRef", "subscription"); !found {
-			return done, err
+			return pass.Done, err
 		}
 		// A missing indirect provider is not waited for: the decision table reports it.
 		if prov := s.target.Spec.IndirectProviderRef; prov != "" {
@@ -280,7 +281,7 @@ func (r *CustomerSubscriptionReconciler) evaluate(_ context.Context, s *subscrip
 	s.sub.Status.Eligibility = e
 	s.terms = termsOf(s.sub, s.customer, s.target, s.channelPartner, s.result.Path)
 	s.sub.Status.Terms = s.terms
-	s.conds.set(v1alpha1.ConditionEligible, boolStatus(e.Eligible), string(e.Reason), e.Message)
+	s.conds.Set(v1alpha1.ConditionEligible, pass.BoolStatus(e.Eligible), string(e.Reason), e.Message)
 	return nil, nil
 }
 
@@ -291,8 +292,8 @@ func (r *CustomerSubscriptionReconciler) stopWhenOnlyEvaluated(_ context.Context
 	}
 	dropGateConditions(s.conds)
 	s.sub.Status.Phase = v1alpha1.PhaseEvaluated
-	s.conds.ready(v1alpha1.ReasonNoSupportPartner, "No support partner is named (spec.supportPartnerRef), so eligibility is reported for a generic CSP partner and nothing is driven.")
-	return done, nil
+	s.conds.Ready(v1alpha1.ReasonNoSupportPartner, "No support partner is named (spec.supportPartnerRef), so eligibility is reported for a generic CSP partner and nothing is driven.")
+	return pass.Done, nil
 }
 
 func (r *CustomerSubscriptionReconciler) stopWhenIneligible(_ context.Context, s *subscriptionScope) (*ctrl.Result, error) {
@@ -301,8 +302,8 @@ func (r *CustomerSubscriptionReconciler) stopWhenIneligible(_ context.Context, s
 	}
 	dropGateConditions(s.conds) // they describe a path there no longer is
 	s.sub.Status.Phase = v1alpha1.PhaseIneligible
-	s.conds.stalled(string(s.result.Reason), s.result.Message())
-	return done, nil
+	s.conds.Stalled(string(s.result.Reason), s.result.Message())
+	return pass.Done, nil
 }
 
 // waitForTermEnd: a license with another CSP partner moves when its term ends.
@@ -311,7 +312,7 @@ func (r *CustomerSubscriptionReconciler) waitForTermEnd(_ context.Context, s *su
 		return nil, nil
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseScheduled
-	s.conds.progressing(v1alpha1.ReasonScheduled, fmt.Sprintf("Scheduled for %s: %s", s.result.NotBefore.UTC().Format(time.RFC3339), s.result.Message()))
+	s.conds.Progressing(v1alpha1.ReasonScheduled, fmt.Sprintf("Scheduled for %s: %s", s.result.NotBefore.UTC().Format(time.RFC3339), s.result.Message()))
 	wait := s.result.NotBefore.Sub(s.now)
 	if t := s.sub.Spec.Term; t != nil && t.AutoRenew {
 		// The source renews at the term's end unless the source partner
@@ -319,10 +320,10 @@ func (r *CustomerSubscriptionReconciler) waitForTermEnd(_ context.Context, s *su
 		if warnIn := wait - renewalWarning; warnIn > 0 {
 			wait = warnIn
 		} else {
-			s.conds.progressing(v1alpha1.ReasonSourceRenewsSoon, fmt.Sprintf("The source renews on %s unless partner %s turns auto-renew off before: %s",
+			s.conds.Progressing(v1alpha1.ReasonSourceRenewsSoon, fmt.Sprintf("The source renews on %s unless partner %s turns auto-renew off before: %s",
 				s.result.NotBefore.UTC().Format("2006-01-02"), s.sub.Spec.Channel.PartnerRef, s.result.Message()))
 			if ready := meta.FindStatusCondition(s.sub.Status.Conditions, v1alpha1.ConditionReady); ready == nil || ready.Reason != v1alpha1.ReasonSourceRenewsSoon {
-				s.event(nil, corev1.EventTypeWarning, v1alpha1.ReasonSourceRenewsSoon, "WaitForTermEnd", "%s", s.conds.outcome.message)
+				s.Event(nil, corev1.EventTypeWarning, v1alpha1.ReasonSourceRenewsSoon, "WaitForTermEnd", "%s", s.conds.Message())
 			}
 		}
 	}
@@ -337,7 +338,7 @@ func (r *CustomerSubscriptionReconciler) stopWhenAlreadyManaged(_ context.Contex
 		return nil, nil
 	}
 	r.complete(s, s.result.Message())
-	return done, nil
+	return pass.Done, nil
 }
 
 // requireAuthorityHere: nothing is requested, bought or transferred for a
@@ -345,7 +346,7 @@ func (r *CustomerSubscriptionReconciler) stopWhenAlreadyManaged(_ context.Contex
 // does not serve this namespace.
 func (r *CustomerSubscriptionReconciler) requireAuthorityHere(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
 	if ok, err := mayActFor(ctx, r.Client, s.conds, s.target, s.customer, s.sub.Namespace); !ok {
-		return done, err
+		return pass.Done, err
 	}
 	return nil, nil
 }
@@ -388,14 +389,14 @@ func (r *CustomerSubscriptionReconciler) ensureRelationship(ctx context.Context,
 		existing := &v1alpha1.ResellerRelationship{}
 		if err := r.Get(ctx, client.ObjectKeyFromObject(rr), existing); err == nil &&
 			(existing.Spec.PartnerRef != s.target.Name || existing.Spec.CustomerRef != s.customer.Name) {
-			s.conds.stalled(v1alpha1.ReasonRelationshipNameTaken, fmt.Sprintf("ResellerRelationship %s exists but is not between customer %s and partner %s; rename it, or create one for this pair.", rr.Name, s.customer.Name, s.target.Name))
-			return done, nil
+			s.conds.Stalled(v1alpha1.ReasonRelationshipNameTaken, fmt.Sprintf("ResellerRelationship %s exists but is not between customer %s and partner %s; rename it, or create one for this pair.", rr.Name, s.customer.Name, s.target.Name))
+			return pass.Done, nil
 		}
 		return &ctrl.Result{RequeueAfter: time.Second}, nil // the cache has not seen it yet
 	case err != nil:
 		return nil, fmt.Errorf("creating ResellerRelationship %s/%s: %w", rr.Namespace, rr.Name, err)
 	}
-	s.event(rr, corev1.EventTypeNormal, "RelationshipRequested", "CreateResellerRelationship",
+	s.Event(rr, corev1.EventTypeNormal, "RelationshipRequested", "CreateResellerRelationship",
 		"Created ResellerRelationship %s: partner %s asks customer %s to approve it as reseller", rr.Name, s.target.Name, s.customer.Name)
 	s.relationship = rr
 	s.sub.Status.RelationshipRef = rr.Name
@@ -459,16 +460,16 @@ func (r *CustomerSubscriptionReconciler) awaitApproval(ctx context.Context, s *s
 		consentMsg = fmt.Sprintf("ResellerRelationship %s is Approved, but not by the customer in Partner Center (%s); partner %s's consent is only what Partner Center shows: request it again with a new ResellerRelationship.",
 			rr.Name, approvalSource(rr), s.target.Name)
 	}
-	s.conds.set(v1alpha1.ConditionRelationshipApproved, boolStatus(consented), string(phase), consentMsg)
+	s.conds.Set(v1alpha1.ConditionRelationshipApproved, pass.BoolStatus(consented), string(phase), consentMsg)
 	switch phase {
 	case v1alpha1.RelationshipDenied:
 		s.sub.Status.Phase = v1alpha1.PhaseFailed
-		s.conds.stalled(v1alpha1.ReasonRelationshipDenied, fmt.Sprintf("Customer %s denied ResellerRelationship %s with partner %s; nothing can move without it.", s.customer.Name, rr.Name, s.target.Name))
-		return done, nil
+		s.conds.Stalled(v1alpha1.ReasonRelationshipDenied, fmt.Sprintf("Customer %s denied ResellerRelationship %s with partner %s; nothing can move without it.", s.customer.Name, rr.Name, s.target.Name))
+		return pass.Done, nil
 	case v1alpha1.RelationshipExpired:
 		s.sub.Status.Phase = v1alpha1.PhaseFailed
-		s.conds.stalled(v1alpha1.ReasonRelationshipExpired, fmt.Sprintf("ResellerRelationship %s expired before customer %s answered; delete it to ask again.", rr.Name, s.customer.Name))
-		return done, nil
+		s.conds.Stalled(v1alpha1.ReasonRelationshipExpired, fmt.Sprintf("ResellerRelationship %s expired before customer %s answered; delete it to ask again.", rr.Name, s.customer.Name))
+		return pass.Done, nil
 	}
 	authorized := meta.FindStatusCondition(s.sub.Status.Conditions, v1alpha1.ConditionAuthorized)
 	agreed, agreementMsg := agreementGate(s)
@@ -477,15 +478,15 @@ func (r *CustomerSubscriptionReconciler) awaitApproval(ctx context.Context, s *s
 			return nil, nil
 		}
 		s.sub.Status.Phase = v1alpha1.PhaseAwaitingApproval
-		s.conds.progressing(v1alpha1.ReasonAwaitingAgreement, "Waiting for "+agreementMsg)
-		return done, nil // the Customer's AgreementAccepted is watched
+		s.conds.Progressing(v1alpha1.ReasonAwaitingAgreement, "Waiting for "+agreementMsg)
+		return pass.Done, nil // the Customer's AgreementAccepted is watched
 	}
 
 	if stalled := meta.FindStatusCondition(rr.Status.Conditions, v1alpha1.ConditionStalled); !consented && stalled != nil && stalled.Status == metav1.ConditionTrue {
 		// The request itself cannot go on: that, not the customer, blocks the subscription.
 		s.sub.Status.Phase = v1alpha1.PhaseAwaitingApproval
-		s.conds.stalled(stalled.Reason, fmt.Sprintf("ResellerRelationship %s with partner %s is stalled: %s", rr.Name, s.target.Name, stalled.Message))
-		return done, nil
+		s.conds.Stalled(stalled.Reason, fmt.Sprintf("ResellerRelationship %s with partner %s is stalled: %s", rr.Name, s.target.Name, stalled.Message))
+		return pass.Done, nil
 	}
 
 	var waiting []string
@@ -511,21 +512,21 @@ func (r *CustomerSubscriptionReconciler) awaitApproval(ctx context.Context, s *s
 		waiting = append(waiting, agreementMsg)
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseAwaitingApproval
-	s.conds.progressing(reason, "Waiting for "+strings.Join(waiting, "; and for "))
+	s.conds.Progressing(reason, "Waiting for "+strings.Join(waiting, "; and for "))
 	// The relationship and the policies are watched: their change requeues this subscription.
-	return done, nil
+	return pass.Done, nil
 }
 
 func (r *CustomerSubscriptionReconciler) complete(s *subscriptionScope, message string) {
 	s.sub.Status.Phase = v1alpha1.PhaseCompleted
-	s.conds.set(v1alpha1.ConditionSwitched, metav1.ConditionTrue, v1alpha1.ReasonCompleted, message)
-	s.conds.ready(v1alpha1.ReasonCompleted, message)
+	s.conds.Set(v1alpha1.ConditionSwitched, metav1.ConditionTrue, v1alpha1.ReasonCompleted, message)
+	s.conds.Ready(v1alpha1.ReasonCompleted, message)
 }
 
 func (r *CustomerSubscriptionReconciler) fail(s *subscriptionScope, reason, message string) {
 	s.sub.Status.Phase = v1alpha1.PhaseFailed
-	s.conds.set(v1alpha1.ConditionSwitched, metav1.ConditionFalse, reason, message)
-	s.conds.stalled(reason, message)
+	s.conds.Set(v1alpha1.ConditionSwitched, metav1.ConditionFalse, reason, message)
+	s.conds.Stalled(reason, message)
 }
 
 // SetupWithManager registers the reconciler and what it watches with mgr.
@@ -571,8 +572,8 @@ func (r *CustomerSubscriptionReconciler) subscriptionsOfPartner(ctx context.Cont
 
 // dropGateConditions removes the conditions of the request, approval and
 // switch steps when the subscription no longer takes them.
-func dropGateConditions(c conditions) {
+func dropGateConditions(c pass.Conditions) {
 	for _, typ := range []string{v1alpha1.ConditionRelationshipApproved, v1alpha1.ConditionAuthorized, v1alpha1.ConditionSwitched} {
-		c.remove(typ)
+		c.Remove(typ)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 )
 
 // The operation of a subscription's switch step: its states, and the
@@ -89,7 +90,7 @@ func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *su
 	case opConfirmed, opEnded:
 	}
 	if s.sub.Status.Phase == v1alpha1.PhaseFailed {
-		return nil, done, nil
+		return nil, pass.Done, nil
 	}
 	return op, nil, nil
 }
@@ -131,7 +132,7 @@ func (r *CustomerSubscriptionReconciler) recordOperation(ctx context.Context, s 
 	s.sub.Status.CancellableUntil = nil // the window is the purchase's this operation replaces
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
 	if joined != "" {
-		s.event(nil, corev1.EventTypeNormal, "JoinedTransfer", "CallPartnerCenter",
+		s.Event(nil, corev1.EventTypeNormal, "JoinedTransfer", "CallPartnerCenter",
 			"Transfer %s from partner %s for customer %s is under way: operation %s joins it instead of asking for another.", joined, s.channelPartner.Name, s.customer.Name, op.ID)
 		return op, nil, nil
 	}
@@ -140,12 +141,12 @@ func (r *CustomerSubscriptionReconciler) recordOperation(ctx context.Context, s 
 		r.shared.TransferRecorded(transferGroupOf(s), s.sub.UID)
 	}
 	if op.Cart != "" {
-		s.conds.progressing(v1alpha1.ReasonSwitching, r.inCart(s, op))
+		s.conds.Progressing(v1alpha1.ReasonSwitching, r.inCart(s, op))
 	} else {
-		s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Recorded operation %s (%s) for partner %s; Partner Center is called next.", op.ID, typ, s.target.Name))
+		s.conds.Progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Recorded operation %s (%s) for partner %s; Partner Center is called next.", op.ID, typ, s.target.Name))
 	}
 	// Writing this status triggers the next pass.
-	return nil, done, nil
+	return nil, pass.Done, nil
 }
 
 // clearRefusal: sent again, a refused operation may create what was
@@ -160,7 +161,7 @@ func (r *CustomerSubscriptionReconciler) clearRefusal(s *subscriptionScope, op *
 	}
 	r.unsent.refusedUnsent(op.ID, op.Refusal)
 	op.Refusal = ""
-	return done
+	return pass.Done
 }
 
 // sendOperation sends op's call and records what Partner Center created. It
@@ -191,7 +192,7 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 		}
 	}
 	op.Refusal = ""
-	s.event(nil, corev1.EventTypeNormal, string(op.Type), "CallPartnerCenter", "Partner Center confirmed operation %s (%s): %s", op.ID, op.Type, op.ExternalID)
+	s.Event(nil, corev1.EventTypeNormal, string(op.Type), "CallPartnerCenter", "Partner Center confirmed operation %s (%s): %s", op.ID, op.Type, op.ExternalID)
 	return nil, nil
 }
 
@@ -204,7 +205,7 @@ func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, o
 		// Microsoft Customer Agreement, which a person must bring about.
 		op.Refusal = refusal(err)
 		r.unsent.refusedUnsent(op.ID, op.Refusal)
-		s.conds.stalled(v1alpha1.ReasonAgreementRequired, fmt.Sprintf(
+		s.conds.Stalled(v1alpha1.ReasonAgreementRequired, fmt.Sprintf(
 			"Partner Center refused operation %s (%s): customer %s has not accepted the Microsoft Customer Agreement (%s). Its Global admin accepts it (Microsoft 365 admin center), or the partner records the customer's acceptance in Partner Center (the customer's Account page); the operation is sent again, with the same request ID, every %s until then.",
 			op.ID, op.Type, s.customer.Name, description(err), r.opts.PollInterval))
 		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
@@ -219,7 +220,7 @@ func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, o
 		// removed it since, or the application lacks the role. Retrying
 		// alone will not change that: Stalled until a person fixes either;
 		// nothing was created, and the same request ID is sent again then.
-		s.conds.stalled(v1alpha1.ReasonRelationshipNotInPartnerCenter, fmt.Sprintf(
+		s.conds.Stalled(v1alpha1.ReasonRelationshipNotInPartnerCenter, fmt.Sprintf(
 			"Partner Center refused operation %s (%s) with HTTP %d: %s. It showed customer %s with partner %s as reseller (%s), so either the customer removed the relationship since, or partner %s's application lacks the Admin agent role in Partner Center; fix that. The operation is sent again, with the same request ID, every %s.",
 			op.ID, op.Type, statusCode(err), description(err), s.customer.Name, s.target.Name, approvalSource(s.relationship), s.target.Name, r.opts.PollInterval))
 		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
@@ -228,7 +229,7 @@ func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, o
 		now := metav1.NewTime(s.now)
 		op.CompletedAt, op.Refusal = &now, refusal(err)
 		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf("Partner Center refused operation %s (%s): %v.", op.ID, op.Type, err))
-		return done, nil
+		return pass.Done, nil
 	}
 	return r.partnerCenterFailed(s, fmt.Sprintf("running operation %s (%s)", op.ID, op.Type), err)
 }
@@ -249,10 +250,10 @@ func (r *CustomerSubscriptionReconciler) targetClient(ctx context.Context, s *su
 	}
 	c, caller, err := r.clients.callerClient(ctx, r.Client, s.target)
 	ok, err := usable(err, s.conds, caller, "Partner Center", func() {
-		s.conds.stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("%s has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef or workloadIdentity), so the %s step cannot run.", capitalize(actingFor(caller, s.target)), s.result.Path))
+		s.conds.Stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("%s has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef or workloadIdentity), so the %s step cannot run.", capitalize(actingFor(caller, s.target)), s.result.Path))
 	})
 	if !ok {
-		return nil, done, err
+		return nil, pass.Done, err
 	}
 	return c, nil, nil
 }

@@ -18,6 +18,7 @@ import (
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/carts"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 	"github.com/partnerops/multichannel-operator/internal/policy"
 )
 
@@ -75,7 +76,7 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 			return r.refused(s, op, id, err, sent)
 		}
 		if wait := r.carts.Wait(id); wait > 0 {
-			s.conds.progressing(v1alpha1.ReasonSwitching, r.inCart(s, op)) // as recorded: no write while it waits
+			s.conds.Progressing(v1alpha1.ReasonSwitching, r.inCart(s, op)) // as recorded: no write while it waits
 			return &ctrl.Result{RequeueAfter: wait}, nil
 		}
 		members, seen, err := r.cartMembers(ctx, s, op)
@@ -91,7 +92,7 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 			ids = append(ids, m.Status.Operation.ID)
 		}
 		if unseen := r.carts.Unseen(id, seen); unseen > 0 {
-			s.conds.progressing(v1alpha1.ReasonSwitching, r.inCart(s, op))
+			s.conds.Progressing(v1alpha1.ReasonSwitching, r.inCart(s, op))
 			return &ctrl.Result{RequeueAfter: 250 * time.Millisecond}, nil
 		}
 		own := purchaseName(s.sub)
@@ -132,9 +133,9 @@ func (r *CustomerSubscriptionReconciler) refused(s *subscriptionScope, op *v1alp
 func (r *CustomerSubscriptionReconciler) rejoin(s *subscriptionScope, op *v1alpha1.Operation, id string) (*ctrl.Result, error) {
 	op.Cart = r.carts.Join(cartGroupOf(s), s.sub.UID)
 	s.lock = true
-	s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf(
+	s.conds.Progressing(v1alpha1.ReasonSwitching, fmt.Sprintf(
 		"Cart %s was sent before this purchase was recorded in it, so nothing was bought for it there; it is recorded in cart %s and bought next.", id, op.Cart))
-	return done, nil
+	return pass.Done, nil
 }
 
 // notInCart: Partner Center's cart under request id has no line item of
@@ -195,7 +196,7 @@ func (r *CustomerSubscriptionReconciler) takeFromCart(ctx context.Context, s *su
 		op.Refusal = truncate(fmt.Sprintf("order error %d: %s", e.Code, e.Description), 1024)
 		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf("Partner Center did not order %s in cart request %s (Partner Center cart %s): %s (code %d).",
 			name, id, co.Cart.ID, e.Description, e.Code))
-		return done, nil
+		return pass.Done, nil
 	}
 	return nil, fmt.Errorf("CustomerSubscription %s/%s: the checkout of cart request %s (Partner Center cart %s) holds line item %q but neither ordered it nor gave an order error for it",
 		s.sub.Namespace, s.sub.Name, id, co.Cart.ID, name)
@@ -210,11 +211,11 @@ func (r *CustomerSubscriptionReconciler) takeFromCart(ctx context.Context, s *su
 func (r *CustomerSubscriptionReconciler) buyAlone(s *subscriptionScope, op *v1alpha1.Operation, id string, items int, reason string) (*ctrl.Result, error) {
 	op.Cart = r.carts.Alone(cartGroupOf(s), s.sub.UID)
 	s.lock = true
-	s.event(nil, corev1.EventTypeNormal, "BuyingAlone", "CallPartnerCenter",
+	s.Event(nil, corev1.EventTypeNormal, "BuyingAlone", "CallPartnerCenter",
 		"Partner Center could not order %d line items of cart %s together (%s) and bought none of them; operation %s is bought alone in cart %s, so that only a line item at fault fails.",
 		items, id, reason, op.ID, op.Cart)
-	s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Partner Center could not order cart %s's %d line items together; this purchase is bought alone in cart %s next.", id, items, op.Cart))
-	return done, nil
+	s.conds.Progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Partner Center could not order cart %s's %d line items together; this purchase is bought alone in cart %s next.", id, items, op.Cart))
+	return pass.Done, nil
 }
 
 // cartMembers: the purchases to send in op's cart: those the cache shows
@@ -326,14 +327,14 @@ func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subs
 		// Refused without a subscription for this line item: waiting cannot help.
 		op.CompletedAt = timePtr(nil, s.now)
 		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf("Order %s is %q without a subscription for %s; nothing was provisioned for it.", order.ID, order.Status, li.FriendlyName))
-		return done, nil
+		return pass.Done, nil
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
 	msg := fmt.Sprintf("Order %s is %s: Partner Center has not provisioned the subscription yet.", order.ID, order.Status)
 	if st := strings.ToLower(order.Status); st != "pending" && st != "" {
 		msg = fmt.Sprintf("Order %s is %s but names no subscription for %s yet; the operator reads it again. Before a retry, check in Partner Center whether it was provisioned: a retry buys again.", order.ID, order.Status, li.FriendlyName)
 	}
-	s.conds.progressing(v1alpha1.ReasonAwaitingOrder, msg)
+	s.conds.Progressing(v1alpha1.ReasonAwaitingOrder, msg)
 	return &ctrl.Result{RequeueAfter: r.opts.follow(r.wake, s.target)}, nil
 }
 

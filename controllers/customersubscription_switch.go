@@ -10,6 +10,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 )
 
 // switchSubscription runs the switch step of the subscription's path, once
@@ -24,7 +25,7 @@ func (r *CustomerSubscriptionReconciler) runPath(ctx context.Context, s *subscri
 	case v1alpha1.PathResellerRelationship:
 		// Nothing to buy: the approved relationship is the switch.
 		r.complete(s, fmt.Sprintf("Customer %s approved partner %s as reseller, so %s now manages and supports the subscription.", s.customer.Name, s.target.Name, s.target.Name))
-		return done, nil
+		return pass.Done, nil
 
 	case v1alpha1.PathNewAzureSubscription:
 		// Wait for the customer's Azure plan with the partner, take the
@@ -58,7 +59,7 @@ func (r *CustomerSubscriptionReconciler) runPath(ctx context.Context, s *subscri
 			msg += fmt.Sprintf(" It can be cancelled with a refund until %s (kubectl multichannel cancel %s -n %s).", until.UTC().Format(time.RFC3339), s.sub.Name, s.sub.Namespace)
 		}
 		r.complete(s, msg)
-		return done, nil
+		return pass.Done, nil
 
 	case v1alpha1.PathPartnerSwitch:
 		// Ask the source partner for a transfer and poll it until it
@@ -112,10 +113,10 @@ func (r *CustomerSubscriptionReconciler) abandonUnwantedOperation(_ context.Cont
 	case opNone, opConfirmed, opEnded:
 		return nil, nil // confirmed: followed to its end (finishOperationInFlight)
 	case opSent:
-		s.conds.stalled(v1alpha1.ReasonOperationInDoubt, fmt.Sprintf(
+		s.conds.Stalled(v1alpha1.ReasonOperationInDoubt, fmt.Sprintf(
 			"Operation %s (%s) records %s and may have reached Partner Center (request ID %s) before the spec changed to ask for %s; it is neither sent again nor abandoned. Restore the spec to finish it, or check Partner Center for request ID %s and delete the subscription (what Partner Center holds stays).",
 			op.ID, op.Type, describeTerms(op.Terms), op.ID, describeTerms(s.terms), op.ID))
-		return done, nil
+		return pass.Done, nil
 	case opRecorded, opRefused:
 		// Known to have created nothing: abandoned below.
 	}
@@ -127,7 +128,7 @@ func (r *CustomerSubscriptionReconciler) abandonUnwantedOperation(_ context.Cont
 	// It stays known unsent: should this pass's status write fail, the
 	// next pass reads the operation unretired and abandons it again,
 	// rather than taking it for one that may have been sent.
-	s.event(nil, corev1.EventTypeNormal, "OperationAbandoned", "SwitchPath",
+	s.Event(nil, corev1.EventTypeNormal, "OperationAbandoned", "SwitchPath",
 		"Operation %s (%s) was abandoned unsent: it records %s, and the spec now asks for %s.", op.ID, op.Type, describeTerms(op.Terms), describeTerms(s.terms))
 	retireOperation(st)
 	return nil, nil
@@ -144,10 +145,10 @@ func (r *CustomerSubscriptionReconciler) finishOperationInFlight(ctx context.Con
 		return nil, nil
 	}
 	res, err := r.runPath(ctx, s, operationPath[op.Type])
-	if o := s.conds.outcome; o.state == outcomeProgressing {
-		o.message = fmt.Sprintf("Operation %s (%s) is in flight and is followed to its end before path %s (%s) is taken: %s",
-			op.ID, op.Type, s.result.Path, s.result.Reason, o.message)
-	}
+	s.conds.RewordProgressing(func(message string) string {
+		return fmt.Sprintf("Operation %s (%s) is in flight and is followed to its end before path %s (%s) is taken: %s",
+			op.ID, op.Type, s.result.Path, s.result.Reason, message)
+	})
 	return res, err
 }
 
@@ -160,15 +161,15 @@ func (r *CustomerSubscriptionReconciler) settleSource(s *subscriptionScope) (*ct
 	}
 	if disposition == v1alpha1.SourceCoexist || s.sub.Spec.State == v1alpha1.SubscriptionCancelled {
 		r.complete(s, fmt.Sprintf("Partner %s created Azure subscription %s for customer %s.", s.target.Name, s.sub.Status.TargetSubscriptionID, s.customer.Name))
-		return done, nil
+		return pass.Done, nil
 	}
 	what := "the source subscription " + s.sub.Spec.SubscriptionID
 	if disposition == v1alpha1.SourceCancelServices {
 		what = fmt.Sprintf("the services %v of source subscription %s", s.sub.Spec.Azure.Services, s.sub.Spec.SubscriptionID)
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
-	s.conds.progressing(v1alpha1.ReasonAwaitingSourceCancellation, fmt.Sprintf(
+	s.conds.Progressing(v1alpha1.ReasonAwaitingSourceCancellation, fmt.Sprintf(
 		"Azure subscription %s exists with partner %s; cancel %s in its channel (outside Partner Center), then set spec.state to Cancelled.",
 		s.sub.Status.TargetSubscriptionID, s.target.Name, what))
-	return done, nil // the spec change requeues it
+	return pass.Done, nil // the spec change requeues it
 }

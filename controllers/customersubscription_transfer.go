@@ -11,6 +11,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 	"github.com/partnerops/multichannel-operator/internal/sharedcalls"
 )
 
@@ -42,32 +43,32 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 		if li := lineItemOf(t, s.sub.Spec.SubscriptionID); len(t.LineItems) > 0 && (li == nil || lineItemFailed(li)) {
 			r.fail(s, v1alpha1.ReasonTransferFailed, fmt.Sprintf("Transfer %s from partner %s completed without subscription %s.%s",
 				t.ID, source, s.sub.Spec.SubscriptionID, lineItemErrors(t)))
-			return done, nil
+			return pass.Done, nil
 		}
 		s.sub.Status.TargetSubscriptionID = s.sub.Spec.SubscriptionID
 		r.complete(s, fmt.Sprintf("Partner %s accepted transfer %s: subscription %s is now with %s.", source, t.ID, s.sub.Spec.SubscriptionID, withPartner(s.target)))
-		return done, nil
+		return pass.Done, nil
 	case pc.TransferExpired:
 		op.CompletedAt = timePtr(t.LastModifiedTime, s.now)
 		r.fail(s, v1alpha1.ReasonTransferExpired, fmt.Sprintf("Partner %s did not accept transfer %s within 30 days; it expired.", source, t.ID))
-		return done, nil
+		return pass.Done, nil
 	case pc.TransferActive, pc.TransferInProgress:
 		if t.ExpirationTime != nil && !s.now.Before(*t.ExpirationTime) {
 			// Partner Center documents only Active and Completed: past its
 			// expirationTime a transfer cannot complete, whatever it says.
 			op.CompletedAt = timePtr(t.ExpirationTime, s.now)
 			r.fail(s, v1alpha1.ReasonTransferExpired, fmt.Sprintf("Partner %s did not accept transfer %s before it expired %s.", source, t.ID, formatTime(t.ExpirationTime)))
-			return done, nil
+			return pass.Done, nil
 		}
 	default:
 		// Rejected, cancelled, failed, or a status Partner Center does not
 		// document: none of them completes, so waiting longer cannot help.
 		op.CompletedAt = timePtr(t.LastModifiedTime, s.now)
 		r.fail(s, v1alpha1.ReasonTransferFailed, fmt.Sprintf("Transfer %s from partner %s ended %s without moving the subscription.%s", t.ID, source, t.Status, lineItemErrors(t)))
-		return done, nil
+		return pass.Done, nil
 	}
 	s.sub.Status.Phase = v1alpha1.PhaseSwitching
-	s.conds.progressing(v1alpha1.ReasonAwaitingTransfer, fmt.Sprintf("Waiting for partner %s to accept transfer %s (it expires %s).", source, t.ID, formatTime(t.ExpirationTime)))
+	s.conds.Progressing(v1alpha1.ReasonAwaitingTransfer, fmt.Sprintf("Waiting for partner %s to accept transfer %s (it expires %s).", source, t.ID, formatTime(t.ExpirationTime)))
 	wait := r.opts.follow(r.wake, s.target)
 	if t.ExpirationTime != nil {
 		if d := t.ExpirationTime.Sub(s.now); d > 0 && d < wait {
@@ -91,10 +92,10 @@ func (r *CustomerSubscriptionReconciler) followAdoptedTransfer(ctx context.Conte
 	case s.result.Path != v1alpha1.PathPartnerSwitch:
 		// Buying while a transfer may still move the subscription could
 		// leave the customer with two: a person decides.
-		s.conds.stalled(v1alpha1.ReasonTransferNotAdoptable, fmt.Sprintf(
+		s.conds.Stalled(v1alpha1.ReasonTransferNotAdoptable, fmt.Sprintf(
 			"spec.transferID %s names a transfer under way, but the subscription's path is now %s (%s), which buys a new one; remove spec.transferID once that transfer is cancelled or expired, or restore the spec the transfer was for.",
 			id, s.result.Path, s.result.Reason))
-		return done, nil
+		return pass.Done, nil
 	}
 	op := s.sub.Status.Operation
 	switch {
@@ -129,7 +130,7 @@ func (r *CustomerSubscriptionReconciler) adoptTransfer(ctx context.Context, s *s
 	if why := notAdoptable(s, t); why != "" {
 		// Read again each interval: a transfer just made in Partner
 		// Center's UI may not show yet.
-		s.conds.stalled(v1alpha1.ReasonTransferNotAdoptable, fmt.Sprintf("spec.transferID %s: %s; correct or remove spec.transferID.", id, why))
+		s.conds.Stalled(v1alpha1.ReasonTransferNotAdoptable, fmt.Sprintf("spec.transferID %s: %s; correct or remove spec.transferID.", id, why))
 		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
 	}
 	if s.sub.Status.Operation != nil {
@@ -140,7 +141,7 @@ func (r *CustomerSubscriptionReconciler) adoptTransfer(ctx context.Context, s *s
 	op := &v1alpha1.Operation{ID: operationID(s.sub, typ, attempt), Type: typ, Attempt: attempt, StartedAt: timePtr(t.CreatedTime, s.now),
 		ExternalID: id, Terms: s.terms.DeepCopy(), Adopted: true}
 	s.sub.Status.Operation = op
-	s.event(nil, corev1.EventTypeNormal, "AdoptedTransfer", "FollowTransfer",
+	s.Event(nil, corev1.EventTypeNormal, "AdoptedTransfer", "FollowTransfer",
 		"Transfer %s from partner %s, created outside the operator, moves this subscription: operation %s follows it and sends nothing.", id, s.channelPartner.Name, op.ID)
 	return r.followTransfer(ctx, s, op)
 }
@@ -167,7 +168,7 @@ func (r *CustomerSubscriptionReconciler) joinableTransfer(ctx context.Context, s
 	group := transferGroupOf(s)
 	defer r.shared.LockGroup(group)()
 	if _, ok := r.shared.PendingFor(group, s.sub.UID); ok {
-		s.conds.progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Another subscription of customer %s is asking partner %s for a transfer; this one joins it.", s.customer.Name, s.channelPartner.Name))
+		s.conds.Progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Another subscription of customer %s is asking partner %s for a transfer; this one joins it.", s.customer.Name, s.channelPartner.Name))
 		return "", &ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	id, ok := r.shared.ActiveTransfer(group)
@@ -261,7 +262,7 @@ func (r *CustomerSubscriptionReconciler) sendTransfer(ctx context.Context, s *su
 		// The spec no longer names the source partner of an unconfirmed transfer.
 		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf(
 			"Operation %s (CreateTransfer) was recorded but not confirmed, and spec.channel no longer names its source partner; check Partner Center for a transfer with request ID %s, then recreate the subscription.", op.ID, op.ID))
-		return done, nil
+		return pass.Done, nil
 	}
 	group := transferGroupOf(s)
 	// The customer's contact address, as the partner read it when the

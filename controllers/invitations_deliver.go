@@ -392,7 +392,7 @@ func deliveredState(partner *v1alpha1.Partner, inv *v1alpha1.CustomerInvitation,
 // then a delivery under way), and a failed channel stalls the Customer.
 func (s *invitationScope) summarize(states []invitationState) {
 	if len(states) == 0 {
-		s.conds.remove(v1alpha1.ConditionInvited)
+		s.conds.Remove(v1alpha1.ConditionInvited)
 		return
 	}
 	rank := []string{v1alpha1.ReasonDeliveryFailed, v1alpha1.ReasonNoContacts, v1alpha1.ReasonNoChannel,
@@ -407,7 +407,7 @@ func (s *invitationScope) summarize(states []invitationState) {
 	if worst.reason == v1alpha1.ReasonDelivered {
 		status = metav1.ConditionTrue
 	}
-	s.conds.set(v1alpha1.ConditionInvited, status, worst.reason, strings.Join(msgs, " "))
+	s.conds.Set(v1alpha1.ConditionInvited, status, worst.reason, strings.Join(msgs, " "))
 	if worst.reason == v1alpha1.ReasonDeliveryFailed {
 		s.stalled = worst.message
 	}

@@ -9,12 +9,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 )
 
 // getReference reads into obj the object a spec field names. When it does
 // not exist, conds say that waiter waits for it (GitOps tools apply objects in
 // any order; a watch wakes the waiter when it appears) and found is false.
-func getReference(ctx context.Context, c client.Reader, conds conditions, key client.ObjectKey, obj client.Object, field, waiter string) (found bool, err error) {
+func getReference(ctx context.Context, c client.Reader, conds pass.Conditions, key client.ObjectKey, obj client.Object, field, waiter string) (found bool, err error) {
 	err = c.Get(ctx, key, obj)
 	if !apierrors.IsNotFound(err) {
 		return err == nil, err
@@ -23,7 +24,7 @@ func getReference(ctx context.Context, c client.Reader, conds conditions, key cl
 	if _, ok := obj.(*v1alpha1.Customer); ok {
 		kind, reason, where = "Customer", v1alpha1.ReasonCustomerNotFound, " in namespace "+key.Namespace
 	}
-	conds.progressing(reason, fmt.Sprintf("%s %s named by %s does not exist%s; the %s waits until it does.", kind, key.Name, field, where, waiter))
+	conds.Progressing(reason, fmt.Sprintf("%s %s named by %s does not exist%s; the %s waits until it does.", kind, key.Name, field, where, waiter))
 	return false, nil
 }
 
@@ -31,7 +32,7 @@ func getReference(ctx context.Context, c client.Reader, conds conditions, key cl
 // relationship's spec names; found is false while either is missing, or
 // while the operator may not act through the partner for the customer there
 // (mayActFor).
-func getPartnerAndCustomer(ctx context.Context, c client.Reader, conds conditions, namespace, partnerRef, customerRef, waiter string) (*v1alpha1.Partner, *v1alpha1.Customer, bool, error) {
+func getPartnerAndCustomer(ctx context.Context, c client.Reader, conds pass.Conditions, namespace, partnerRef, customerRef, waiter string) (*v1alpha1.Partner, *v1alpha1.Customer, bool, error) {
 	partner, customer := &v1alpha1.Partner{}, &v1alpha1.Customer{}
 	if found, err := getReference(ctx, c, conds, client.ObjectKey{Name: partnerRef}, partner, "spec.partnerRef", waiter); !found {
 		return nil, nil, false, err
@@ -51,7 +52,7 @@ func getPartnerAndCustomer(ctx context.Context, c client.Reader, conds condition
 // wait (Reconciling, with the partner's reason: fixing the Secret or the
 // Partner wakes it); any other error fails the pass. ok is true when the
 // client can be used.
-func usable(err error, conds conditions, partner *v1alpha1.Partner, service string, onReferenceOnly func()) (ok bool, _ error) {
+func usable(err error, conds pass.Conditions, partner *v1alpha1.Partner, service string, onReferenceOnly func()) (ok bool, _ error) {
 	var credErr *credentialsError
 	switch {
 	case err == nil:
@@ -60,7 +61,7 @@ func usable(err error, conds conditions, partner *v1alpha1.Partner, service stri
 		onReferenceOnly()
 		return false, nil
 	case errors.As(err, &credErr):
-		conds.progressing(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner %s cannot call %s: %s.", partner.Name, service, credErr.Error()))
+		conds.Progressing(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner %s cannot call %s: %s.", partner.Name, service, credErr.Error()))
 		return false, nil
 	}
 	return false, err

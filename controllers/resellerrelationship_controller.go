@@ -19,6 +19,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 	"github.com/partnerops/multichannel-operator/internal/pollgate"
 	"github.com/partnerops/multichannel-operator/internal/sharedcalls"
 )
@@ -44,11 +45,11 @@ type ResellerRelationshipReconciler struct {
 
 // relationshipScope is what one pass over a ResellerRelationship has read.
 type relationshipScope struct {
-	*pass[*v1alpha1.ResellerRelationship]
+	*pass.Pass[*v1alpha1.ResellerRelationship]
 	rr       *v1alpha1.ResellerRelationship
 	partner  *v1alpha1.Partner
 	customer *v1alpha1.Customer
-	conds    conditions
+	conds    pass.Conditions
 	now      time.Time
 	// ignoredApproval says why a manual approval was not used, for the
 	// message while the operator waits for Partner Center.
@@ -67,21 +68,21 @@ func (r *ResellerRelationshipReconciler) Reconcile(ctx context.Context, req ctrl
 	// Every Partner Center call made for this object carries its UID, so
 	// they can be followed together in Partner Center's logs.
 	ctx = pc.WithCorrelationID(ctx, string(rr.UID))
-	p := beginPass(ctx, r.Client, r.recorder, "ResellerRelationship", rr, &rr.Status.Conditions, &rr.Status.ObservedGeneration)
-	s := &relationshipScope{pass: p, rr: rr, now: r.opts.Clock.Now(), conds: p.conds}
+	p := pass.Begin(ctx, r.Client, r.recorder, "ResellerRelationship", rr, &rr.Status.Conditions, &rr.Status.ObservedGeneration)
+	s := &relationshipScope{Pass: p, rr: rr, now: r.opts.Clock.Now(), conds: p.Conds}
 	defer func() {
-		before, phase := p.before.Status.Phase, rr.Status.Phase
-		p.phaseChanged(string(before), string(phase), phase == v1alpha1.RelationshipDenied || phase == v1alpha1.RelationshipExpired,
+		before, phase := p.Before.Status.Phase, rr.Status.Phase
+		p.PhaseChanged(string(before), string(phase), phase == v1alpha1.RelationshipDenied || phase == v1alpha1.RelationshipExpired,
 			"Reseller relationship with partner "+rr.Spec.PartnerRef+" is "+string(phase))
 		// A person may record the customer's decision (a condition and
 		// status.approval) until the relationship is final: a pass that
 		// changes either must not overwrite one recorded since it read.
-		locked := !equality.Semantic.DeepEqual(p.before.Status.Approval, rr.Status.Approval) ||
-			(!relationshipFinal(before) && !equality.Semantic.DeepEqual(p.before.Status.Conditions, rr.Status.Conditions))
-		retErr = p.finish(ctx, res, retErr, locked)
+		locked := !equality.Semantic.DeepEqual(p.Before.Status.Approval, rr.Status.Approval) ||
+			(!relationshipFinal(before) && !equality.Semantic.DeepEqual(p.Before.Status.Conditions, rr.Status.Conditions))
+		retErr = p.Finish(ctx, res, retErr, locked)
 	}()
 
-	return runPhases(ctx, s,
+	return pass.RunPhases(ctx, s,
 		r.ensureAzurePlan,
 		r.keepFinalDecision,
 		r.loadReferences,
@@ -107,15 +108,15 @@ func (r *ResellerRelationshipReconciler) pollAgain(_ context.Context, s *relatio
 func (r *ResellerRelationshipReconciler) keepFinalDecision(_ context.Context, s *relationshipScope) (*ctrl.Result, error) {
 	switch s.rr.Status.Phase {
 	case v1alpha1.RelationshipApproved:
-		s.conds.ready(v1alpha1.ReasonRelationshipApproved, approvedMessage(s.rr))
+		s.conds.Ready(v1alpha1.ReasonRelationshipApproved, approvedMessage(s.rr))
 	case v1alpha1.RelationshipDenied:
-		s.conds.stalled(v1alpha1.ReasonRelationshipDenied, "The customer denied the reseller relationship request; a new request is a new ResellerRelationship.")
+		s.conds.Stalled(v1alpha1.ReasonRelationshipDenied, "The customer denied the reseller relationship request; a new request is a new ResellerRelationship.")
 	case v1alpha1.RelationshipExpired:
-		s.conds.stalled(v1alpha1.ReasonRelationshipExpired, fmt.Sprintf("The customer did not answer within %s; a new request is a new ResellerRelationship.", expiresAfter(s.rr)))
+		s.conds.Stalled(v1alpha1.ReasonRelationshipExpired, fmt.Sprintf("The customer did not answer within %s; a new request is a new ResellerRelationship.", expiresAfter(s.rr)))
 	default:
 		return nil, nil
 	}
-	return done, nil
+	return pass.Done, nil
 }
 
 // recordManualDecision: a person recorded the customer's decision as a
@@ -130,10 +131,10 @@ func (r *ResellerRelationshipReconciler) recordManualDecision(ctx context.Contex
 		}
 		a := s.rr.Status.Approval
 		if a == nil || a.Source != v1alpha1.ApprovalManual || a.By == "" || string(a.Decision) != typ {
-			s.conds.stalled(v1alpha1.ReasonDecisionWithoutRecord, fmt.Sprintf(
+			s.conds.Stalled(v1alpha1.ReasonDecisionWithoutRecord, fmt.Sprintf(
 				"A %s condition was written without status.approval naming who recorded it, so it is not used; record the decision with kubectl multichannel %s resellerrelationship/%s.",
 				typ, map[string]string{v1alpha1.ConditionApproved: "approve", v1alpha1.ConditionDenied: "deny"}[typ], s.rr.Name))
-			return done, nil
+			return pass.Done, nil
 		}
 		observable, err := callsPartnerCenter(ctx, r.Client, s.partner)
 		if err != nil {
@@ -164,7 +165,7 @@ func (r *ResellerRelationshipReconciler) loadReferences(ctx context.Context, s *
 	var err error
 	s.partner, s.customer, found, err = getPartnerAndCustomer(ctx, r.Client, s.conds, s.rr.Namespace, s.rr.Spec.PartnerRef, s.rr.Spec.CustomerRef, "request")
 	if !found {
-		return done, err
+		return pass.Done, err
 	}
 	return nil, nil
 }
@@ -173,9 +174,9 @@ func (r *ResellerRelationshipReconciler) loadReferences(ctx context.Context, s *
 // relationship comes with delegated administration.
 func (r *ResellerRelationshipReconciler) requireDelegatedAdminForUSGovernment(_ context.Context, s *relationshipScope) (*ctrl.Result, error) {
 	if s.customer.Spec.Cloud == v1alpha1.CloudUSGovernment && !delegatedAdmin(s.rr) {
-		s.conds.stalled(v1alpha1.ReasonDelegatedAdminRequired, fmt.Sprintf(
+		s.conds.Stalled(v1alpha1.ReasonDelegatedAdminRequired, fmt.Sprintf(
 			"Customer %s is in the USGovernment cloud, where a reseller relationship requires delegated administration; create a new ResellerRelationship with spec.delegatedAdmin true.", s.customer.Name))
-		return done, nil
+		return pass.Done, nil
 	}
 	return nil, nil
 }
@@ -215,7 +216,7 @@ func (r *ResellerRelationshipReconciler) requestLink(ctx context.Context, s *rel
 	s.rr.Status.InvitationURL = link.URL
 	s.rr.Status.RequestedAt = &now
 	s.rr.Status.Phase = v1alpha1.RelationshipRequested
-	s.conds.progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
+	s.conds.Progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
 	return &ctrl.Result{RequeueAfter: r.opts.follow(r.wake, s.partner)}, nil
 }
 
@@ -231,10 +232,10 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 	cust, err := pcClient.GetCustomer(ctx, s.customer.Spec.TenantID)
 	switch {
 	case notYetReseller(err) && s.ignoredApproval != "":
-		s.conds.progressing(v1alpha1.ReasonManualApprovalNotUsed, s.ignoredApproval)
+		s.conds.Progressing(v1alpha1.ReasonManualApprovalNotUsed, s.ignoredApproval)
 		return nil, nil
 	case notYetReseller(err):
-		s.conds.progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
+		s.conds.Progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
 		return nil, nil
 	case err != nil:
 		return r.partnerCenterFailed(s, "looking up the customer", err)
@@ -254,7 +255,7 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 		if !slices.ContainsFunc(resellers, func(p pc.PartnerRelationship) bool {
 			return strings.EqualFold(p.ID, s.partner.Spec.TenantID) || (p.MPNID != "" && p.MPNID == s.partner.Spec.PartnerID)
 		}) {
-			s.conds.progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf(
+			s.conds.Progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf(
 				"Waiting for customer %s's Global admin to accept the request at status.invitationURL, which names indirect reseller %s: its indirect provider %s sees the customer, but not yet with %s.",
 				s.customer.Name, s.partner.Name, s.partner.Spec.IndirectProviderRef, s.partner.Name))
 			return nil, nil
@@ -282,12 +283,12 @@ func (r *ResellerRelationshipReconciler) partnerClient(ctx context.Context, s *r
 	}
 	c, caller, err := r.clients.callerClient(ctx, r.Client, s.partner)
 	ok, err := usable(err, s.conds, caller, "Partner Center", func() {
-		s.conds.progressing(v1alpha1.ReasonAwaitingManualApproval, fmt.Sprintf(
+		s.conds.Progressing(v1alpha1.ReasonAwaitingManualApproval, fmt.Sprintf(
 			"%s has no Partner Center credentials, so the customer's decision cannot be observed; once customer %s answers, a person with verb approve records it: kubectl multichannel approve (or deny) resellerrelationship/%s -n %s.",
 			capitalize(actingFor(caller, s.partner)), s.customer.Name, s.rr.Name, s.rr.Namespace))
 	})
 	if !ok {
-		return nil, done, err
+		return nil, pass.Done, err
 	}
 	return c, nil, nil
 }
@@ -307,7 +308,7 @@ func (r *ResellerRelationshipReconciler) approvedInPartnerCenter(s *relationship
 	s.rr.Status.Phase = v1alpha1.RelationshipApproved
 	s.rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionApproved, By: customerTenantBy + s.customer.Spec.TenantID,
 		At: &now, Source: v1alpha1.ApprovalFromPartnerCenter, TenantID: s.customer.Spec.TenantID}
-	s.conds.set(v1alpha1.ConditionApproved, metav1.ConditionTrue, v1alpha1.ReasonApprovedInPartnerCenter, approvedMessage(s.rr))
+	s.conds.Set(v1alpha1.ConditionApproved, metav1.ConditionTrue, v1alpha1.ReasonApprovedInPartnerCenter, approvedMessage(s.rr))
 }
 
 func approvedMessage(rr *v1alpha1.ResellerRelationship) string {

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 )
 
 // Who may act for whom. A customer tenant belongs to one namespace: the
@@ -102,14 +103,14 @@ func holderName(holder string) string {
 
 // mayActFor says whether the operator may act through partner for customer
 // in namespace; when it may not, conds say why (Stalled) and ok is false.
-func mayActFor(ctx context.Context, c client.Reader, conds conditions, partner *v1alpha1.Partner, customer *v1alpha1.Customer, namespace string) (ok bool, err error) {
+func mayActFor(ctx context.Context, c client.Reader, conds pass.Conditions, partner *v1alpha1.Partner, customer *v1alpha1.Customer, namespace string) (ok bool, err error) {
 	claim := meta.FindStatusCondition(customer.Status.Conditions, v1alpha1.ConditionTenantClaimed)
 	switch {
 	case claim == nil:
-		conds.progressing(v1alpha1.ReasonAwaitingTenantClaim, fmt.Sprintf("Customer %s's tenant %s is not claimed for it yet; the operator does so next.", customer.Name, customer.Spec.TenantID))
+		conds.Progressing(v1alpha1.ReasonAwaitingTenantClaim, fmt.Sprintf("Customer %s's tenant %s is not claimed for it yet; the operator does so next.", customer.Name, customer.Spec.TenantID))
 		return false, nil
 	case claim.Status != metav1.ConditionTrue:
-		conds.stalled(v1alpha1.ReasonTenantClaimedElsewhere, fmt.Sprintf("Customer %s: %s", customer.Name, claim.Message))
+		conds.Stalled(v1alpha1.ReasonTenantClaimedElsewhere, fmt.Sprintf("Customer %s: %s", customer.Name, claim.Message))
 		return false, nil
 	}
 	// Every partner whose credentials may act here must serve the
@@ -129,7 +130,7 @@ func mayActFor(ctx context.Context, c client.Reader, conds conditions, partner *
 			return false, err
 		}
 		if !serves {
-			conds.stalled(v1alpha1.ReasonPartnerNotAllowed, fmt.Sprintf(
+			conds.Stalled(v1alpha1.ReasonPartnerNotAllowed, fmt.Sprintf(
 				"Partner %s does not serve namespace %s (its spec.namespaceSelector does not select it), so nothing is done through its credentials here%s; a cluster admin who may edit Partners can add the namespace.",
 				p.Name, namespace, map[bool]string{true: "", false: " for indirect reseller " + partner.Name}[p.Name == partner.Name]))
 			return false, nil
