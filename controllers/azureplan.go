@@ -36,12 +36,6 @@ import (
 // azurePlanLineItem is the friendly name of the plan's cart line item.
 const azurePlanLineItem = "Azure plan"
 
-// planRequestKey names a subscription's request for the plan: its name and
-// the attempt its next operation has, so that a retried attempt asks anew.
-func planRequestKey(sub *v1alpha1.CustomerSubscription) string {
-	return fmt.Sprintf("%s/%d", sub.Name, nextAttempt(sub.Status))
-}
-
 // planNamespace derives the plan purchases' request IDs.
 var planNamespace = uuid.MustParse("5d0f8a1e-2b7c-4e39-a6d4-91c3e7b25f08")
 

@@ -42,6 +42,12 @@ type CustomerSubscriptionReconciler struct {
 	windows  unreadWindows // purchases whose cancellation window is read again
 }
 
+// newReconciler is the CustomerSubscription reconciler over the process's
+// per-partner clients, shared calls and wakeups.
+func newReconciler(clients *partnerClients, rec recorder.EventRecorder, shared *sharedcalls.Calls, wake *wakeups) *CustomerSubscriptionReconciler {
+	return &CustomerSubscriptionReconciler{clients: clients, recorder: rec, shared: shared, wake: wake}
+}
+
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customersubscriptions,verbs=get;list;watch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customersubscriptions/status,verbs=get;patch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships,verbs=get;list;watch;create
@@ -218,15 +224,6 @@ func retireOperation(st *v1alpha1.CustomerSubscriptionStatus) {
 // maxPreviousOperations bounds status.previousOperations.
 const maxPreviousOperations = 5
 
-// nextAttempt is the attempt number of the next operation.
-func nextAttempt(st v1alpha1.CustomerSubscriptionStatus) int32 {
-	n := int32(1)
-	for _, op := range st.PreviousOperations {
-		n = max(n, max(op.Attempt, 1)+1)
-	}
-	return n
-}
-
 func (r *CustomerSubscriptionReconciler) loadReferences(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
 	if s.sub.Status.Phase == "" {
 		s.sub.Status.Phase = v1alpha1.PhasePending
@@ -401,36 +398,6 @@ func (r *CustomerSubscriptionReconciler) ensureRelationship(ctx context.Context,
 	s.relationship = rr
 	s.sub.Status.RelationshipRef = rr.Name
 	return nil, nil
-}
-
-// relationshipRank orders phases by relevance: approved, then waiting, then refused.
-func relationshipRank(p v1alpha1.RelationshipPhase) int {
-	switch p {
-	case v1alpha1.RelationshipApproved:
-		return 0
-	case v1alpha1.RelationshipDenied, v1alpha1.RelationshipExpired:
-		return 2
-	default:
-		return 1
-	}
-}
-
-// bestRelationship prefers an approved relationship, then one still waiting,
-// then a final refusal, newest first within each.
-func bestRelationship(items []v1alpha1.ResellerRelationship, partner string) *v1alpha1.ResellerRelationship {
-	rank := relationshipRank
-	var best *v1alpha1.ResellerRelationship
-	for i := range items {
-		rr := &items[i]
-		if rr.Spec.PartnerRef != partner || !rr.DeletionTimestamp.IsZero() {
-			continue
-		}
-		if best == nil || rank(rr.Status.Phase) < rank(best.Status.Phase) ||
-			(rank(rr.Status.Phase) == rank(best.Status.Phase) && best.CreationTimestamp.Before(&rr.CreationTimestamp)) {
-			best = rr
-		}
-	}
-	return best
 }
 
 // awaitApproval waits for both gates: the customer's consent (the

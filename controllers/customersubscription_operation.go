@@ -315,25 +315,3 @@ func offerName(sub *v1alpha1.CustomerSubscription) string {
 	}
 	return sub.Spec.Offer.ID
 }
-
-// refusal is how status.operation.refusal records a refused send.
-func refusal(err error) string {
-	return truncate(fmt.Sprintf("HTTP %d: %s", statusCode(err), description(err)), 1024)
-}
-
-// statusCode and description read a Partner Center error for a message.
-func statusCode(err error) int {
-	var pcErr *pc.Error
-	if errors.As(err, &pcErr) {
-		return pcErr.StatusCode
-	}
-	return 0
-}
-
-func description(err error) string {
-	var pcErr *pc.Error
-	if errors.As(err, &pcErr) && pcErr.Description != "" {
-		return pcErr.Description
-	}
-	return err.Error()
-}

@@ -28,9 +28,6 @@ import (
 // Partner Center provisions the subscription. The send is buy; the follow
 // is awaitOrder.
 
-// indexCart: the cart a subscription's purchase recorded (status.operation.cart).
-const indexCart = "status.operation.cart"
-
 // cartGroupOf: the purchases a subscription's may share a cart with.
 func cartGroupOf(s *subscriptionScope) carts.Group {
 	return carts.Group{Namespace: s.sub.Namespace, Customer: s.customer.Spec.TenantID, Target: s.target.Spec.TenantID}
@@ -282,13 +279,6 @@ func (r *CustomerSubscriptionReconciler) policyWithdrawn(ctx context.Context, m 
 	return ""
 }
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n-3] + "..."
-	}
-	return s
-}
-
 // awaitOrder: a pending order has no subscription ID yet; the subscription
 // stays Switching, polling the order, until Partner Center provisions it.
 func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subscriptionScope, op *v1alpha1.Operation) (*ctrl.Result, error) {
@@ -336,19 +326,4 @@ func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subs
 	}
 	s.conds.Progressing(v1alpha1.ReasonAwaitingOrder, msg)
 	return &ctrl.Result{RequeueAfter: r.opts.follow(r.wake, s.target)}, nil
-}
-
-// orderRefused reports whether an order in status will never provision a
-// line item that has no subscription yet: it was cancelled, failed, or
-// rejected (in purchase-order review). Partner Center documents pending,
-// completed and cancelled (and unknown, the enum's initializer). A
-// completed order may not name its subscriptions yet (its documented
-// example names none; checkout's page says subscription IDs "may not
-// always be visible"), and neither may a partial success: those are read
-// again, never taken as refused, since failing a purchase Partner Center
-// did provision would let a retry buy it twice.
-// Source: https://learn.microsoft.com/partner-center/developer/order-resources#orderstatus
-func orderRefused(status string) bool {
-	st := strings.ToLower(strings.TrimSpace(status))
-	return st == "cancelled" || st == "canceled" || st == "failed" || strings.Contains(st, "rejected")
 }

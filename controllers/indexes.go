@@ -110,3 +110,6 @@ func requestsFor(ctx context.Context, c client.Client, list client.ObjectList, o
 	})
 	return reqs
 }
+
+// indexCart: the cart a subscription's purchase recorded (status.operation.cart).
+const indexCart = "status.operation.cart"

@@ -327,34 +327,6 @@ func delegatedAdmin(rr *v1alpha1.ResellerRelationship) bool {
 	return rr.Spec.DelegatedAdmin != nil && *rr.Spec.DelegatedAdmin
 }
 
-// consentGiven: the relationship carries the customer's consent: what
-// Partner Center showed, or, where the operator cannot call Partner Center
-// for the partner (observable false: neither it nor, for an indirect
-// reseller, its provider has credentials), a decision a person with verb
-// approve recorded. (An approval recorded by an ApprovalPolicy under earlier
-// versions is not the customer's consent.)
-func consentGiven(rr *v1alpha1.ResellerRelationship, observable bool, customer *v1alpha1.Customer) bool {
-	a := rr.Status.Approval
-	if rr.Status.Phase != v1alpha1.RelationshipApproved || a == nil || a.Decision != v1alpha1.DecisionApproved ||
-		!strings.EqualFold(approvedTenant(a), customer.Spec.TenantID) {
-		return false // consent is the tenant's that gave it
-	}
-	return a.Source == v1alpha1.ApprovalFromPartnerCenter || (a.Source == v1alpha1.ApprovalManual && !observable)
-}
-
-// approvedTenant is the tenant that gave the approval: status.approval.tenantID,
-// or for an approval seen in Partner Center before that field existed, the
-// tenant its by names.
-func approvedTenant(a *v1alpha1.Approval) string {
-	if a.TenantID == "" && a.Source == v1alpha1.ApprovalFromPartnerCenter {
-		return strings.TrimPrefix(a.By, customerTenantBy)
-	}
-	return a.TenantID
-}
-
-// customerTenantBy prefixes status.approval.by for a decision seen in Partner Center.
-const customerTenantBy = "customer tenant "
-
 func expiresAfter(rr *v1alpha1.ResellerRelationship) time.Duration {
 	if rr.Spec.ExpiresAfter == nil {
 		return v1alpha1.DefaultRequestExpiry

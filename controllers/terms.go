@@ -1,9 +1,7 @@
 package controllers
 
 import (
-	"fmt"
 	"sync"
-	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -52,34 +50,12 @@ func termsOf(sub *v1alpha1.CustomerSubscription, customer *v1alpha1.Customer, ta
 	return t
 }
 
-// sameTerms: a and b name exactly the same terms; nil names none.
-func sameTerms(a, b *v1alpha1.Terms) bool {
-	return a != nil && b != nil && *a == *b
-}
-
-// covers: the decision authorizes exactly terms t.
-func covers(a *v1alpha1.Authorization, t *v1alpha1.Terms) bool {
-	return a != nil && a.Decision == v1alpha1.DecisionAuthorized && sameTerms(a.Terms, t)
-}
-
 // describeTerms says what terms t send, for messages and Events.
 func describeTerms(t *v1alpha1.Terms) string {
 	if t == nil {
 		return "no terms"
 	}
 	return decide.DescribeTerms(t)
-}
-
-// decisionRecord is how an operation records the decision it relies on.
-func decisionRecord(a *v1alpha1.Authorization) string {
-	if a == nil {
-		return ""
-	}
-	at := ""
-	if a.At != nil {
-		at = " at " + a.At.UTC().Format(time.RFC3339)
-	}
-	return truncate(fmt.Sprintf("%s (%s)%s", a.By, a.Source, at), 512)
 }
 
 // sendable says why another subscription's recorded purchase may not be

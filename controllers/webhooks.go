@@ -15,10 +15,6 @@ import (
 	"github.com/partnerops/multichannel-operator/internal/pcwebhook"
 )
 
-// WebhookPath is where the receiver takes Partner Center's webhooks: the
-// URL a partner registers is https://<its host>/partnercenter/webhooks.
-const WebhookPath = "/partnercenter/webhooks"
-
 // webhookReceiver serves Partner Center's webhooks on its own listener
 // (Options.WebhookBindAddress; the chart's webhook-receiver Service), as
 // Flux's notification-controller serves its Receivers. pcwebhook verifies
