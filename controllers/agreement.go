@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 	"github.com/partnerops/multichannel-operator/internal/pass"
 )
@@ -155,7 +156,7 @@ func (r *CustomerReconciler) sendAgreement(ctx context.Context, a *agreementScop
 			return time.Second, nil
 		}
 		if pc.IsRefused(err) {
-			st.Refusal = refusal(err)
+			st.Refusal = core.Refusal(err)
 			a.event(corev1.EventTypeWarning, "AgreementRefused", "Partner Center refused partner %s's confirmation of customer %s's Microsoft Customer Agreement (request ID %s): %s", partner.Name, c.Name, st.RequestID, st.Refusal)
 			a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 				"Partner Center refused the confirmation of spec.agreement (request ID %s): %s. Correct spec.agreement; it is not sent again until it changes.", st.RequestID, st.Refusal))
@@ -192,7 +193,7 @@ func (a *agreementScope) accepted(partner *v1alpha1.Partner, held pc.Agreement) 
 		c.Status.Agreement = &v1alpha1.CustomerAgreementStatus{}
 	}
 	st := c.Status.Agreement
-	st.Partner, st.ContactEmail = partner.Name, truncate(held.PrimaryContact.Email, 254)
+	st.Partner, st.ContactEmail = partner.Name, core.Truncate(held.PrimaryContact.Email, 254)
 	agreed := held.Agreed()
 	if agreed.IsZero() {
 		agreed = a.now
@@ -210,7 +211,7 @@ func (a *agreementScope) accepted(partner *v1alpha1.Partner, held pc.Agreement) 
 // agreementCallFailed reports a failed call on the condition, leaving the
 // customer's Ready as it is, and reads again after the poll interval.
 func (r *CustomerReconciler) agreementCallFailed(a *agreementScope, partner *v1alpha1.Partner, doing string, err error) (time.Duration, error) {
-	msg := fmt.Sprintf("Partner Center failed while %s through partner %s: %s; it is read again in %s.", doing, partner.Name, description(err), r.pollInterval())
+	msg := fmt.Sprintf("Partner Center failed while %s through partner %s: %s; it is read again in %s.", doing, partner.Name, core.Description(err), r.pollInterval())
 	if errors.Is(err, pc.ErrUserCredentialsRequired) {
 		msg = fmt.Sprintf("Confirming the Microsoft Customer Agreement is an App+User call, and partner %s has no %s (kubectl multichannel login writes one); the Secret's change resumes it.", partner.Name, v1alpha1.SecretKeyRefreshToken)
 	}
@@ -242,11 +243,11 @@ func (r *CustomerReconciler) agreementPartner(ctx context.Context, c *v1alpha1.C
 			}
 			continue
 		}
-		serves, err := partnerServes(ctx, r.Client, partner, c.Namespace)
+		serves, err := core.PartnerServes(ctx, r.Client, partner, c.Namespace)
 		if err != nil || !serves {
 			continue
 		}
-		pcClient, _, err := r.clients.callerClient(ctx, r.Client, partner)
+		pcClient, _, err := r.clients.CallerClient(ctx, r.Client, partner)
 		if err == nil {
 			return partner, pcClient, "", nil
 		}
@@ -290,7 +291,7 @@ func agreementRequestID(c *v1alpha1.Customer) string {
 }
 
 func (r *CustomerReconciler) pollInterval() time.Duration {
-	return r.opts.poll()
+	return r.opts.Poll()
 }
 
 // readAgreementAgain is when a missing agreement is read again: every poll
@@ -299,9 +300,9 @@ func (r *CustomerReconciler) pollInterval() time.Duration {
 // accept it in the Microsoft 365 admin center at any time).
 func (r *CustomerReconciler) readAgreementAgain(ctx context.Context, c *v1alpha1.Customer) time.Duration {
 	list := &v1alpha1.CustomerSubscriptionList{}
-	if err := r.List(ctx, list, client.InNamespace(c.Namespace), client.MatchingFields{indexCustomerRef: c.Name}); err == nil {
+	if err := r.List(ctx, list, client.InNamespace(c.Namespace), client.MatchingFields{core.IndexCustomerRef: c.Name}); err == nil {
 		for i := range list.Items {
-			if readyReason(list.Items[i].Status.Conditions) == v1alpha1.ReasonAwaitingAgreement {
+			if core.ReadyReason(list.Items[i].Status.Conditions) == v1alpha1.ReasonAwaitingAgreement {
 				return r.pollInterval()
 			}
 		}

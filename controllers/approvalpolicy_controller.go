@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
 	"github.com/partnerops/multichannel-operator/internal/pass"
 )
 
@@ -105,7 +106,7 @@ func (r *ApprovalPolicyReconciler) SetupWithManager(mgr ctrl.Manager, opts Optio
 				return nil
 			}
 			return []ctrl.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: name}}}
-		}), authorizationChanged).
-		WithOptions(opts.controllerOptions()).
+		}), core.AuthorizationChanged).
+		WithOptions(opts.ControllerOptions()).
 		Complete(r)
 }

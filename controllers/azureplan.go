@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 	"github.com/partnerops/multichannel-operator/internal/pass"
 )
@@ -88,7 +89,7 @@ func (r *ResellerRelationshipReconciler) planRequesters(ctx context.Context, rr 
 		refused = p.RequestedBy
 	}
 	list := &v1alpha1.CustomerSubscriptionList{}
-	if err := r.List(ctx, list, client.InNamespace(rr.Namespace), client.MatchingFields{indexCustomerRef: rr.Spec.CustomerRef}); err != nil {
+	if err := r.List(ctx, list, client.InNamespace(rr.Namespace), client.MatchingFields{core.IndexCustomerRef: rr.Spec.CustomerRef}); err != nil {
 		return nil, err
 	}
 	var out []*v1alpha1.CustomerSubscription
@@ -96,7 +97,7 @@ func (r *ResellerRelationshipReconciler) planRequesters(ctx context.Context, rr 
 		sub := &list.Items[i]
 		ready := meta.FindStatusCondition(sub.Status.Conditions, v1alpha1.ConditionReady)
 		if sub.Spec.SupportPartnerRef == rr.Spec.PartnerRef && sub.Status.RelationshipRef == rr.Name && sub.DeletionTimestamp.IsZero() && ready != nil &&
-			ready.Reason == v1alpha1.ReasonAwaitingAzurePlan && covers(sub.Status.Authorization, sub.Status.Terms) && planRequestKey(sub) != refused {
+			ready.Reason == v1alpha1.ReasonAwaitingAzurePlan && core.Covers(sub.Status.Authorization, sub.Status.Terms) && core.PlanRequestKey(sub) != refused {
 			out = append(out, sub)
 		}
 	}
@@ -126,8 +127,8 @@ func (r *ResellerRelationshipReconciler) findOrRecordPlan(ctx context.Context, s
 	}
 	s.rr.Status.AzurePlan = &v1alpha1.AzurePlanStatus{Source: v1alpha1.AzurePlanBought, Attempt: attempt,
 		OperationID:  planOperationID(s.customer, s.partner, attempt),
-		RequestedBy:  planRequestKey(requester),
-		AuthorizedBy: truncate(fmt.Sprintf("CustomerSubscription %s: %s", requester.Name, decisionRecord(requester.Status.Authorization)), 512),
+		RequestedBy:  core.PlanRequestKey(requester),
+		AuthorizedBy: core.Truncate(fmt.Sprintf("CustomerSubscription %s: %s", requester.Name, core.DecisionRecord(requester.Status.Authorization)), 512),
 		RecordedAt:   &now}
 	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 		"Customer %s holds no Azure plan with partner %s; recorded its purchase (request ID %s) for CustomerSubscription %s, sent next.",
@@ -142,13 +143,13 @@ func (r *ResellerRelationshipReconciler) findOrRecordPlan(ctx context.Context, s
 // relationships between the same pair send the same ID, and Partner Center
 // answers the second with the first's purchase.
 func planOperationID(customer *v1alpha1.Customer, partner *v1alpha1.Partner, attempt int32) string {
-	return uuid.NewSHA1(planNamespace, fmt.Appendf(nil, "%s/%s/%s/%d", strings.ToLower(customer.Spec.TenantID), strings.ToLower(partner.Spec.TenantID), partnerIDOnRecord(partner), attempt)).String()
+	return uuid.NewSHA1(planNamespace, fmt.Appendf(nil, "%s/%s/%s/%d", strings.ToLower(customer.Spec.TenantID), strings.ToLower(partner.Spec.TenantID), core.PartnerIDOnRecord(partner), attempt)).String()
 }
 
 // findAzurePlan is the customer's active Azure plan with partner: for an
 // indirect reseller, the one naming it as partner of record.
 func findAzurePlan(subs []pc.Subscription, partner *v1alpha1.Partner) *pc.Subscription {
-	onRecord := partnerIDOnRecord(partner)
+	onRecord := core.PartnerIDOnRecord(partner)
 	for i := range subs {
 		sub := &subs[i]
 		if pc.IsAzurePlan(sub.OfferID) && strings.EqualFold(sub.Status, pc.SubscriptionActive) && sub.PartnerID == onRecord {
@@ -166,7 +167,7 @@ func (r *ResellerRelationshipReconciler) buyPlan(ctx context.Context, s *relatio
 	// first that asks now.
 	var requester *v1alpha1.CustomerSubscription
 	for _, sub := range requesters {
-		if planRequestKey(sub) == plan.RequestedBy {
+		if core.PlanRequestKey(sub) == plan.RequestedBy {
 			requester = sub
 		}
 	}
@@ -182,28 +183,28 @@ func (r *ResellerRelationshipReconciler) buyPlan(ctx context.Context, s *relatio
 			"The Azure plan purchase (request ID %s) recorded for %s is not sent: no subscription with an Authorized decision waits for the plan now.", plan.OperationID, plan.RequestedBy))
 		return pass.Done, nil
 	}
-	if key := planRequestKey(requester); key != plan.RequestedBy {
+	if key := core.PlanRequestKey(requester); key != plan.RequestedBy {
 		// The purchase relies on the decision of the subscription that asks now.
 		plan.RequestedBy = key
-		plan.AuthorizedBy = truncate(fmt.Sprintf("CustomerSubscription %s: %s", requester.Name, decisionRecord(requester.Status.Authorization)), 512)
+		plan.AuthorizedBy = core.Truncate(fmt.Sprintf("CustomerSubscription %s: %s", requester.Name, core.DecisionRecord(requester.Status.Authorization)), 512)
 	}
 	list, err := pcClient.CustomerAvailabilities(ctx, s.customer.Spec.TenantID, pc.AzurePlanProduct, pc.AzurePlanSKU)
 	if err != nil && !pc.IsNotFound(err) {
 		return r.planCallFailed(s, "reading the Azure plan's availabilities", err)
 	}
-	choice := chooseAvailability(pc.AzurePlanProduct+":"+pc.AzurePlanSKU, "", pc.BillingCycleOneTime, 1, list, nil)
-	if choice.notSold != "" {
+	choice := core.ChooseAvailability(pc.AzurePlanProduct+":"+pc.AzurePlanSKU, "", pc.BillingCycleOneTime, 1, list, nil)
+	if choice.NotSold != "" {
 		// Nothing was sent: the catalog is read again.
 		s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonOfferNotAvailable, fmt.Sprintf(
-			"The Azure plan cannot be bought for customer %s yet: %s; the catalog is read again in %s.", s.customer.Name, choice.notSold, r.opts.PollInterval))
-		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+			"The Azure plan cannot be bought for customer %s yet: %s; the catalog is read again in %s.", s.customer.Name, choice.NotSold, r.opts.PollInterval))
+		return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 	}
-	plan.CatalogItemID = choice.catalogItemID
+	plan.CatalogItemID = choice.CatalogItemID
 	co, err := pcClient.Purchase(ctx, s.customer.Spec.TenantID, plan.OperationID, azurePlanLineItem, []pc.CartLineItem{{
-		CatalogItemID: plan.CatalogItemID, FriendlyName: azurePlanLineItem, Quantity: 1, BillingCycle: pc.BillingCycleOneTime, Participants: onRecord(s.partner)}})
+		CatalogItemID: plan.CatalogItemID, FriendlyName: azurePlanLineItem, Quantity: 1, BillingCycle: pc.BillingCycleOneTime, Participants: core.OnRecord(s.partner)}})
 	if err != nil {
 		if pc.IsRefused(err) {
-			return r.planRefused(s, fmt.Sprintf("HTTP %d: %s", statusCode(err), description(err)))
+			return r.planRefused(s, fmt.Sprintf("HTTP %d: %s", core.StatusCode(err), core.Description(err)))
 		}
 		return r.planCallFailed(s, "buying the Azure plan (request ID "+plan.OperationID+")", err)
 	}
@@ -218,7 +219,7 @@ func (r *ResellerRelationshipReconciler) buyPlan(ctx context.Context, s *relatio
 	s.rr.Status.AzurePlanSubscriptionID = li.SubscriptionID // empty while the order is pending
 	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 		"Partner Center took the Azure plan purchase (request ID %s) as order %s.", plan.OperationID, order.ID))
-	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+	return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 }
 
 // awaitPlanOrder follows the plan's order until it names the plan.
@@ -233,12 +234,12 @@ func (r *ResellerRelationshipReconciler) awaitPlanOrder(ctx context.Context, s *
 	case li != nil && li.SubscriptionID != "":
 		s.rr.Status.AzurePlanSubscriptionID = li.SubscriptionID
 		return r.readFirstAzureSubscription(ctx, s, pcClient)
-	case orderRefused(order.Status):
+	case core.OrderRefused(order.Status):
 		return r.planRefused(s, fmt.Sprintf("order %s is %q without the Azure plan", order.ID, order.Status))
 	}
 	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 		"Azure plan order %s is %s: Partner Center has not provisioned the plan yet.", order.ID, order.Status))
-	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+	return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 }
 
 // readFirstAzureSubscription records the Azure subscription the bought
@@ -252,7 +253,7 @@ func (r *ResellerRelationshipReconciler) readFirstAzureSubscription(ctx context.
 	if len(entitlements) == 0 {
 		s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 			"Azure plan %s is provisioned; its first Azure subscription is not listed yet.", planID))
-		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+		return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 	}
 	now := metav1.NewTime(s.now)
 	plan.FirstSubscriptionID, plan.CompletedAt = entitlements[0].ID, &now
@@ -270,7 +271,7 @@ func (r *ResellerRelationshipReconciler) readFirstAzureSubscription(ctx context.
 func (r *ResellerRelationshipReconciler) planRefused(s *relationshipScope, why string) (*ctrl.Result, error) {
 	plan := s.rr.Status.AzurePlan
 	now := metav1.NewTime(s.now)
-	plan.Refusal, plan.CompletedAt = truncate(why, 1024), &now
+	plan.Refusal, plan.CompletedAt = core.Truncate(why, 1024), &now
 	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonAzurePlanRefused, fmt.Sprintf(
 		"Partner Center refused the Azure plan purchase (request ID %s) for customer %s: %s.", plan.OperationID, s.customer.Name, plan.Refusal))
 	s.Event(nil, corev1.EventTypeWarning, "AzurePlanRefused", "BuyAzurePlan", "Partner Center refused the Azure plan purchase (request ID %s) for customer %s: %s.", plan.OperationID, s.customer.Name, plan.Refusal)
@@ -284,6 +285,6 @@ func (r *ResellerRelationshipReconciler) planCallFailed(s *relationshipScope, do
 	if res := r.polls.Throttled(s.rr.UID, err); res != nil {
 		return res, nil
 	}
-	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf("Partner Center failed while %s: %s; retrying.", doing, description(err)))
+	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf("Partner Center failed while %s: %s; retrying.", doing, core.Description(err)))
 	return nil, fmt.Errorf("%s for ResellerRelationship %s/%s: %w", doing, s.rr.Namespace, s.rr.Name, err)
 }

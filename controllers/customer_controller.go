@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
 	"github.com/partnerops/multichannel-operator/internal/pass"
 )
 
@@ -28,12 +29,12 @@ type CustomerReconciler struct {
 	client.Client
 	live              client.Reader // uncached: the claims and their holders
 	operatorNamespace string
-	clients           *partnerClients
+	clients           *core.PartnerClients
 	recorder          recorder.EventRecorder
 	opts              Options
 	// claims are the delivery attempts this process recorded and has not made.
 	claims *deliveryClaims
-	wake   *wakeups // what Partner Center reports changed
+	wake   *core.Wakeups // what Partner Center reports changed
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers,verbs=get;list;watch
@@ -66,12 +67,12 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 		return ctrl.Result{RequeueAfter: time.Minute}, nil
 	}
 	list := &v1alpha1.ResellerRelationshipList{}
-	if err := r.List(ctx, list, client.InNamespace(customer.Namespace), client.MatchingFields{indexCustomerRef: customer.Name}); err != nil {
+	if err := r.List(ctx, list, client.InNamespace(customer.Namespace), client.MatchingFields{core.IndexCustomerRef: customer.Name}); err != nil {
 		return ctrl.Result{}, err
 	}
 	msg := summarizeRelationships(customer, list.Items)
 	gdaps := &v1alpha1.DelegatedAdminRelationshipList{}
-	if err := r.List(ctx, gdaps, client.InNamespace(customer.Namespace), client.MatchingFields{indexCustomerRef: customer.Name}); err != nil {
+	if err := r.List(ctx, gdaps, client.InNamespace(customer.Namespace), client.MatchingFields{core.IndexCustomerRef: customer.Name}); err != nil {
 		return ctrl.Result{}, err
 	}
 	customer.Status.AdminAccess = adminAccess(gdaps.Items)
@@ -116,13 +117,13 @@ func (r *CustomerReconciler) finishPass(ctx context.Context, p *pass.Pass[*v1alp
 // claim says whether the Customer holds its tenant; when another Customer
 // does, the Customer is Stalled and nothing is done for it.
 func (r *CustomerReconciler) claim(ctx context.Context, conds pass.Conditions, customer *v1alpha1.Customer) (bool, error) {
-	held, holder, err := claimTenant(ctx, r.Client, r.live, r.operatorNamespace, customer)
+	held, holder, err := core.ClaimTenant(ctx, r.Client, r.live, r.operatorNamespace, customer)
 	if err != nil {
 		return false, err
 	}
 	if !held {
 		msg := fmt.Sprintf("Tenant %s belongs to Customer %s: a tenant belongs to one namespace, so nothing is requested, bought or transferred for this Customer; delete one of the two.",
-			customer.Spec.TenantID, holderName(holder))
+			customer.Spec.TenantID, core.HolderName(holder))
 		conds.Set(v1alpha1.ConditionTenantClaimed, metav1.ConditionFalse, v1alpha1.ReasonTenantClaimedElsewhere, msg)
 		conds.Stalled(v1alpha1.ReasonTenantClaimedElsewhere, msg)
 		return false, nil
@@ -142,7 +143,7 @@ func summarizeRelationships(customer *v1alpha1.Customer, items []v1alpha1.Resell
 	}
 	var rels []v1alpha1.CustomerRelationship
 	for partner := range partners {
-		best := bestRelationship(items, partner)
+		best := core.BestRelationship(items, partner)
 		phase := best.Status.Phase
 		if phase == "" {
 			phase = v1alpha1.RelationshipPending
@@ -154,7 +155,9 @@ func summarizeRelationships(customer *v1alpha1.Customer, items []v1alpha1.Resell
 	if total > maxListedRelationships {
 		// The list is bounded by the schema: keep the most relevant (approved,
 		// then waiting, then refused), in partner order.
-		sort.SliceStable(rels, func(i, j int) bool { return relationshipRank(rels[i].Phase) < relationshipRank(rels[j].Phase) })
+		sort.SliceStable(rels, func(i, j int) bool {
+			return core.RelationshipRank(rels[i].Phase) < core.RelationshipRank(rels[j].Phase)
+		})
 		rels = rels[:maxListedRelationships]
 		sort.Slice(rels, func(i, j int) bool { return rels[i].Partner < rels[j].Partner })
 	}
@@ -202,7 +205,7 @@ func (r *CustomerReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) er
 	r.claims = newDeliveryClaims()
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Customer{}).
-		WatchesRawSource(r.wake.source(r.wake.customers)).
+		WatchesRawSource(r.wake.Source(r.wake.Customers)).
 		Watches(&v1alpha1.ResellerRelationship{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []ctrl.Request {
 			rr := o.(*v1alpha1.ResellerRelationship)
 			return []ctrl.Request{{NamespacedName: client.ObjectKey{Namespace: rr.Namespace, Name: rr.Spec.CustomerRef}}}
@@ -215,7 +218,7 @@ func (r *CustomerReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) er
 		// are retried, at once.
 		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(r.invitedBy),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WithOptions(opts.controllerOptions()).
+		WithOptions(opts.ControllerOptions()).
 		Complete(r)
 }
 

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
 	"github.com/partnerops/multichannel-operator/internal/graph"
 	"github.com/partnerops/multichannel-operator/internal/pass"
 	"github.com/partnerops/multichannel-operator/internal/pollgate"
@@ -37,11 +38,11 @@ const (
 // group its roles once, and reports and warns about its end.
 type DelegatedAdminRelationshipReconciler struct {
 	client.Client
-	clients  *partnerClients
+	clients  *core.PartnerClients
 	recorder recorder.EventRecorder
 	opts     Options
 	polls    *pollgate.Gate // holds a relationship Graph throttled
-	wake     *wakeups       // what Partner Center reports changed
+	wake     *core.Wakeups  // what Partner Center reports changed
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=delegatedadminrelationships,verbs=get;list;watch;update;patch
@@ -133,7 +134,7 @@ func (r *DelegatedAdminRelationshipReconciler) loadReferences(ctx context.Contex
 	}
 	var found bool
 	var err error
-	s.partner, s.customer, found, err = getPartnerAndCustomer(ctx, r.Client, s.conds, s.obj.Namespace, s.obj.Spec.PartnerRef, s.obj.Spec.CustomerRef, "relationship")
+	s.partner, s.customer, found, err = core.GetPartnerAndCustomer(ctx, r.Client, s.conds, s.obj.Namespace, s.obj.Spec.PartnerRef, s.obj.Spec.CustomerRef, "relationship")
 	if !found {
 		return pass.Done, err
 	}
@@ -154,8 +155,8 @@ func (r *DelegatedAdminRelationshipReconciler) connect(ctx context.Context, s *g
 	if d := r.polls.HeldFor(s.obj.UID); d > 0 {
 		return &ctrl.Result{RequeueAfter: d}, nil // throttled: ask nothing yet
 	}
-	g, err := r.clients.getGraph(ctx, s.partner)
-	ok, err := usable(err, s.conds, s.partner, "Microsoft Graph", func() {
+	g, err := r.clients.GetGraph(ctx, s.partner)
+	ok, err := core.Usable(err, s.conds, s.partner, "Microsoft Graph", func() {
 		s.conds.Stalled(v1alpha1.ReasonNoCredentials, fmt.Sprintf(
 			"Partner %s has no credentials (spec.partnerCenter.credentialsSecretRef or workloadIdentity), and a GDAP relationship can only be asked for through Microsoft Graph with them.", s.partner.Name))
 	})
@@ -250,7 +251,7 @@ func (r *DelegatedAdminRelationshipReconciler) observe(ctx context.Context, s *g
 		return r.keepFinal(ctx, s)
 	case graph.StatusTerminationRequested, graph.StatusTerminating:
 		s.conds.Progressing(v1alpha1.ReasonGDAPTerminating, "The relationship is being terminated in Microsoft Graph.")
-		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+		return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 	}
 	return nil, nil
 }
@@ -284,7 +285,7 @@ func (r *DelegatedAdminRelationshipReconciler) lockForApproval(ctx context.Conte
 	s.obj.Status.Phase = v1alpha1.GDAPApprovalPending
 	s.obj.Status.InvitationURL = graph.InvitationURL(s.rel.ID)
 	s.conds.Progressing(v1alpha1.ReasonAwaitingCustomer, awaitingMessage(s))
-	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+	return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 }
 
 // alignCreated returns the update that makes a created relationship what
@@ -323,7 +324,7 @@ func (r *DelegatedAdminRelationshipReconciler) awaitActivation(_ context.Context
 	// Graph is polled as before (its calls are not Partner Center's); the
 	// activity log and webhooks wake the relationship sooner when they
 	// report the customer's approval.
-	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+	return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 }
 
 func awaitingMessage(s *gdapScope) string {
@@ -399,7 +400,7 @@ func (r *DelegatedAdminRelationshipReconciler) assignAccess(ctx context.Context,
 		return &ctrl.Result{RequeueAfter: r.opts.MaxRequeue}, nil
 	case pending > 0:
 		s.conds.Progressing(v1alpha1.ReasonAssigningAccess, fmt.Sprintf("The relationship is active; %d access assignment(s) are being applied.", pending))
-		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+		return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 	}
 	return nil, nil
 }
@@ -491,7 +492,7 @@ func (r *DelegatedAdminRelationshipReconciler) terminate(ctx context.Context, ob
 		}
 		return ctrl.Result{}, err
 	}
-	g, err := r.clients.getGraph(ctx, partner)
+	g, err := r.clients.GetGraph(ctx, partner)
 	if err != nil {
 		r.recorder.Eventf(obj, nil, corev1.EventTypeWarning, "NotTerminated", "Delete", "Relationship %s could not be terminated: partner %s cannot call Microsoft Graph (%v).", obj.Status.RelationshipID, partner.Name, err)
 		return ctrl.Result{}, nil
@@ -524,7 +525,7 @@ func (r *DelegatedAdminRelationshipReconciler) terminate(ctx context.Context, ob
 		}
 		r.recorder.Eventf(obj, nil, corev1.EventTypeNormal, "TerminationRequested", "Delete", "Asked Microsoft Graph to terminate relationship %s, as spec.terminateOnDelete says.", rel.ID)
 	case graph.StatusApproved, graph.StatusActivating:
-		return ctrl.Result{RequeueAfter: r.opts.poll()}, nil // terminate once active
+		return ctrl.Result{RequeueAfter: r.opts.Poll()}, nil // terminate once active
 	case graph.StatusApprovalPending:
 		r.recorder.Eventf(obj, nil, corev1.EventTypeWarning, "NotTerminated", "Delete",
 			"Relationship %s waits for the customer's approval and cannot be terminated before it is active; it expires 90 days after it was locked unless the customer approves it.", rel.ID)
@@ -582,26 +583,26 @@ func formatMetaTime(t *metav1.Time) string {
 	if t == nil {
 		return "at an unknown time"
 	}
-	return formatTime(&t.Time)
+	return core.FormatTime(&t.Time)
 }
 
 // SetupWithManager registers the reconciler and what it watches with mgr.
 func (r *DelegatedAdminRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
 	r.opts = opts
-	r.polls = r.wake.gate(pollgate.New(opts.PollInterval))
+	r.polls = r.wake.Gate(pollgate.New(opts.PollInterval))
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.DelegatedAdminRelationship{}).
-		WatchesRawSource(r.wake.source(r.wake.admins)).
+		WatchesRawSource(r.wake.Source(r.wake.Admins)).
 		// Only a Customer's spec matters here: its status follows these
 		// relationships, and must not wake them to ask Graph again.
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
-			return requestsFor(ctx, r.Client, &v1alpha1.DelegatedAdminRelationshipList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
-		}), customerChanged).
+			return core.RequestsFor(ctx, r.Client, &v1alpha1.DelegatedAdminRelationshipList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{core.IndexCustomerRef: o.GetName()})
+		}), core.CustomerChanged).
 		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
-			return requestsFor(ctx, r.Client, &v1alpha1.DelegatedAdminRelationshipList{}, client.MatchingFields{indexPartnerRef: o.GetName()})
-		}), partnerChanged).
-		WithOptions(opts.controllerOptions()).
+			return core.RequestsFor(ctx, r.Client, &v1alpha1.DelegatedAdminRelationshipList{}, client.MatchingFields{core.IndexPartnerRef: o.GetName()})
+		}), core.PartnerChanged).
+		WithOptions(opts.ControllerOptions()).
 		Named("delegatedadminrelationship").
 		Complete(r)
 }

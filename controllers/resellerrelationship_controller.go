@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 	"github.com/partnerops/multichannel-operator/internal/pass"
 	"github.com/partnerops/multichannel-operator/internal/pollgate"
@@ -31,12 +32,12 @@ import (
 // with verb approve records it as an Approved or Denied condition.
 type ResellerRelationshipReconciler struct {
 	client.Client
-	clients  *partnerClients
+	clients  *core.PartnerClients
 	recorder recorder.EventRecorder
 	opts     Options
 	shared   *sharedcalls.Calls // transfers and request links, shared by the objects that have them in common
 	polls    *pollgate.Gate     // Partner Center's view of the customer: once per poll interval
-	wake     *wakeups           // what Partner Center reports changed
+	wake     *core.Wakeups      // what Partner Center reports changed
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships,verbs=get;list;watch;create
@@ -97,7 +98,7 @@ func (r *ResellerRelationshipReconciler) Reconcile(ctx context.Context, req ctrl
 
 // pollAgain: still waiting for the customer; ask again, but wake up for the expiry.
 func (r *ResellerRelationshipReconciler) pollAgain(_ context.Context, s *relationshipScope) (*ctrl.Result, error) {
-	wait := r.opts.follow(r.wake, s.partner)
+	wait := r.opts.Follow(r.wake, s.partner)
 	if untilExpiry := expiresAt(s.rr).Sub(s.now); untilExpiry > 0 && untilExpiry < wait {
 		wait = untilExpiry
 	}
@@ -136,7 +137,7 @@ func (r *ResellerRelationshipReconciler) recordManualDecision(ctx context.Contex
 				typ, map[string]string{v1alpha1.ConditionApproved: "approve", v1alpha1.ConditionDenied: "deny"}[typ], s.rr.Name))
 			return pass.Done, nil
 		}
-		observable, err := callsPartnerCenter(ctx, r.Client, s.partner)
+		observable, err := core.CallsPartnerCenter(ctx, r.Client, s.partner)
 		if err != nil {
 			return nil, err
 		}
@@ -163,7 +164,7 @@ func (r *ResellerRelationshipReconciler) loadReferences(ctx context.Context, s *
 	}
 	var found bool
 	var err error
-	s.partner, s.customer, found, err = getPartnerAndCustomer(ctx, r.Client, s.conds, s.rr.Namespace, s.rr.Spec.PartnerRef, s.rr.Spec.CustomerRef, "request")
+	s.partner, s.customer, found, err = core.GetPartnerAndCustomer(ctx, r.Client, s.conds, s.rr.Namespace, s.rr.Spec.PartnerRef, s.rr.Spec.CustomerRef, "request")
 	if !found {
 		return pass.Done, err
 	}
@@ -217,7 +218,7 @@ func (r *ResellerRelationshipReconciler) requestLink(ctx context.Context, s *rel
 	s.rr.Status.RequestedAt = &now
 	s.rr.Status.Phase = v1alpha1.RelationshipRequested
 	s.conds.Progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
-	return &ctrl.Result{RequeueAfter: r.opts.follow(r.wake, s.partner)}, nil
+	return &ctrl.Result{RequeueAfter: r.opts.Follow(r.wake, s.partner)}, nil
 }
 
 // observePartnerCenter: the customer accepted once it appears for the partner as reseller.
@@ -226,7 +227,7 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 	if pcClient == nil {
 		return res, err
 	}
-	if wait := r.polls.WaitWithin(s.rr.UID, r.opts.followInterval(r.wake, s.partner)); wait > 0 {
+	if wait := r.polls.WaitWithin(s.rr.UID, r.opts.FollowInterval(r.wake, s.partner)); wait > 0 {
 		return &ctrl.Result{RequeueAfter: wait}, nil // asked within the interval: nothing new to say
 	}
 	cust, err := pcClient.GetCustomer(ctx, s.customer.Spec.TenantID)
@@ -281,11 +282,11 @@ func (r *ResellerRelationshipReconciler) partnerClient(ctx context.Context, s *r
 	if d := r.polls.HeldFor(s.rr.UID); d > 0 {
 		return nil, &ctrl.Result{RequeueAfter: d}, nil
 	}
-	c, caller, err := r.clients.callerClient(ctx, r.Client, s.partner)
-	ok, err := usable(err, s.conds, caller, "Partner Center", func() {
+	c, caller, err := r.clients.CallerClient(ctx, r.Client, s.partner)
+	ok, err := core.Usable(err, s.conds, caller, "Partner Center", func() {
 		s.conds.Progressing(v1alpha1.ReasonAwaitingManualApproval, fmt.Sprintf(
 			"%s has no Partner Center credentials, so the customer's decision cannot be observed; once customer %s answers, a person with verb approve records it: kubectl multichannel approve (or deny) resellerrelationship/%s -n %s.",
-			capitalize(actingFor(caller, s.partner)), s.customer.Name, s.rr.Name, s.rr.Namespace))
+			core.Capitalize(core.ActingFor(caller, s.partner)), s.customer.Name, s.rr.Name, s.rr.Namespace))
 	})
 	if !ok {
 		return nil, pass.Done, err
@@ -298,7 +299,7 @@ func (r *ResellerRelationshipReconciler) partnerCenterFailed(s *relationshipScop
 	if res := r.polls.Throttled(s.rr.UID, err); res != nil {
 		return res, nil
 	}
-	return retryPartnerCenter(s.conds, "ResellerRelationship "+s.rr.Namespace+"/"+s.rr.Name, doing, err)
+	return core.RetryPartnerCenter(s.conds, "ResellerRelationship "+s.rr.Namespace+"/"+s.rr.Name, doing, err)
 }
 
 // approvedInPartnerCenter records the customer's consent as Partner Center
@@ -306,7 +307,7 @@ func (r *ResellerRelationshipReconciler) partnerCenterFailed(s *relationshipScop
 func (r *ResellerRelationshipReconciler) approvedInPartnerCenter(s *relationshipScope) {
 	now := metav1.NewTime(s.now)
 	s.rr.Status.Phase = v1alpha1.RelationshipApproved
-	s.rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionApproved, By: customerTenantBy + s.customer.Spec.TenantID,
+	s.rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionApproved, By: core.CustomerTenantBy + s.customer.Spec.TenantID,
 		At: &now, Source: v1alpha1.ApprovalFromPartnerCenter, TenantID: s.customer.Spec.TenantID}
 	s.conds.Set(v1alpha1.ConditionApproved, metav1.ConditionTrue, v1alpha1.ReasonApprovedInPartnerCenter, approvedMessage(s.rr))
 }
@@ -350,17 +351,17 @@ func notYetReseller(err error) bool { return pc.IsNotFound(err) || pc.IsNoCommer
 func (r *ResellerRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
 	r.opts = opts
-	r.polls = r.wake.gate(pollgate.New(opts.PollInterval))
+	r.polls = r.wake.Gate(pollgate.New(opts.PollInterval))
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.ResellerRelationship{}).
-		WatchesRawSource(r.wake.source(r.wake.relationships)).
+		WatchesRawSource(r.wake.Source(r.wake.Relationships)).
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
-			return requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
-		}), customerChanged).
-		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(r.relationshipsOfPartner), partnerChanged).
+			return core.RequestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{core.IndexCustomerRef: o.GetName()})
+		}), core.CustomerChanged).
+		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(r.relationshipsOfPartner), core.PartnerChanged).
 		// A subscription waiting for its customer's Azure plan wakes the relationship that owns it.
-		Watches(&v1alpha1.CustomerSubscription{}, handler.EnqueueRequestsFromMapFunc(r.relationshipsOfSubscription), awaitsAzurePlan).
-		WithOptions(opts.controllerOptions()).
+		Watches(&v1alpha1.CustomerSubscription{}, handler.EnqueueRequestsFromMapFunc(r.relationshipsOfSubscription), core.AwaitsAzurePlan).
+		WithOptions(opts.ControllerOptions()).
 		Complete(r)
 }
 
@@ -369,7 +370,7 @@ func (r *ResellerRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts
 func (r *ResellerRelationshipReconciler) relationshipsOfSubscription(ctx context.Context, o client.Object) []ctrl.Request {
 	sub := o.(*v1alpha1.CustomerSubscription)
 	list := &v1alpha1.ResellerRelationshipList{}
-	if err := r.List(ctx, list, client.InNamespace(sub.Namespace), client.MatchingFields{indexCustomerRef: sub.Spec.CustomerRef}); err != nil {
+	if err := r.List(ctx, list, client.InNamespace(sub.Namespace), client.MatchingFields{core.IndexCustomerRef: sub.Spec.CustomerRef}); err != nil {
 		return nil
 	}
 	var reqs []ctrl.Request
@@ -384,11 +385,11 @@ func (r *ResellerRelationshipReconciler) relationshipsOfSubscription(ctx context
 // relationshipsOfPartner: the relationships a Partner's change can affect,
 // as their partner or as the indirect provider that calls for it.
 func (r *ResellerRelationshipReconciler) relationshipsOfPartner(ctx context.Context, o client.Object) []ctrl.Request {
-	reqs := requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.MatchingFields{indexPartnerRef: o.GetName()})
+	reqs := core.RequestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.MatchingFields{core.IndexPartnerRef: o.GetName()})
 	resellers := &v1alpha1.PartnerList{}
-	if err := r.List(ctx, resellers, client.MatchingFields{indexProviderRef: o.GetName()}); err == nil {
+	if err := r.List(ctx, resellers, client.MatchingFields{core.IndexProviderRef: o.GetName()}); err == nil {
 		for _, p := range resellers.Items {
-			reqs = append(reqs, requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.MatchingFields{indexPartnerRef: p.Name})...)
+			reqs = append(reqs, core.RequestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.MatchingFields{core.IndexPartnerRef: p.Name})...)
 		}
 	}
 	return reqs

@@ -1,6 +1,9 @@
-// Package controllers holds one reconciler per kind of the multichannel API.
-// Each reads what it needs into a scope, runs small phase functions over it,
-// and writes status once at the end of the pass, and only when it changed.
+// Package controllers holds one reconciler per kind of the multichannel API
+// (the CustomerSubscription reconciler in controllers/subscription, what
+// the reconcilers share in controllers/internal/core) and registers them.
+// Each reads what it needs into a scope, runs small phase functions over it
+// (internal/pass), and writes status once at the end of the pass, and only
+// when it changed.
 package controllers
 
 import (
@@ -11,6 +14,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
+	"github.com/partnerops/multichannel-operator/controllers/subscription"
 	"github.com/partnerops/multichannel-operator/internal/graph"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 	"github.com/partnerops/multichannel-operator/internal/pcwebhook"
@@ -22,8 +27,8 @@ const eventRecorderName = "multichannel-operator"
 // SetupWithManager registers every reconciler, the field indexes they share
 // and the metrics with mgr.
 func SetupWithManager(mgr ctrl.Manager, opts Options) error {
-	opts = opts.withDefaults()
-	if err := registerIndexes(mgr); err != nil {
+	opts = opts.WithDefaults()
+	if err := core.RegisterIndexes(mgr); err != nil {
 		return err
 	}
 	if err := pc.DefaultMetrics.Register(metrics.Registry); err != nil {
@@ -32,7 +37,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if err := graph.DefaultMetrics.Register(metrics.Registry); err != nil {
 		return fmt.Errorf("registering Microsoft Graph metrics: %w", err)
 	}
-	if err := registerMetrics(mgr.GetCache()); err != nil {
+	if err := subscription.RegisterMetrics(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering subscription metrics: %w", err)
 	}
 	if err := registerPartnerMetrics(); err != nil {
@@ -47,17 +52,17 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if err := registerAlertMetrics(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering alert metrics: %w", err)
 	}
-	clients := newPartnerClients(mgr.GetAPIReader(), mgr.GetClient(), opts)
+	clients := core.NewPartnerClients(mgr.GetAPIReader(), mgr.GetClient(), opts)
 	recorder := mgr.GetEventRecorder(eventRecorderName)
 	shared := sharedcalls.New()
-	wake := newWakeups(shared)
+	wake := core.NewWakeups(shared)
 	setups := []struct {
 		kind  string
 		setup func(ctrl.Manager, Options) error
 	}{
 		{"Partner", (&PartnerReconciler{clients: clients, recorder: recorder}).SetupWithManager},
 		{"Customer", (&CustomerReconciler{clients: clients, recorder: recorder, wake: wake}).SetupWithManager},
-		{"CustomerSubscription", newReconciler(clients, recorder, shared, wake).SetupWithManager},
+		{"CustomerSubscription", subscription.NewReconciler(clients, recorder, shared, wake).SetupWithManager},
 		{"ResellerRelationship", (&ResellerRelationshipReconciler{clients: clients, recorder: recorder, shared: shared, wake: wake}).SetupWithManager},
 		{"ApprovalPolicy", (&ApprovalPolicyReconciler{}).SetupWithManager},
 		{"DelegatedAdminRelationship", (&DelegatedAdminRelationshipReconciler{clients: clients, recorder: recorder, wake: wake}).SetupWithManager},
@@ -81,7 +86,7 @@ var webhookMetrics = pcwebhook.NewMetrics()
 
 // addWebhookReceiver adds the Partner Center webhook receiver to mgr, when
 // opts ask for one.
-func addWebhookReceiver(mgr ctrl.Manager, wake *wakeups, opts Options) error {
+func addWebhookReceiver(mgr ctrl.Manager, wake *core.Wakeups, opts Options) error {
 	if opts.WebhookBindAddress == "" || opts.WebhookBindAddress == "0" {
 		return nil
 	}
