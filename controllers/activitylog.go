@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
 	"github.com/partnerops/multichannel-operator/internal/changefeed"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 )
@@ -26,8 +27,8 @@ import (
 // its objects that wait on Partner Center poll only as a slow fallback.
 type ActivityLogReconciler struct {
 	client.Client
-	clients *partnerClients
-	wake    *wakeups
+	clients *core.PartnerClients
+	wake    *core.Wakeups
 	opts    Options
 	// read reads one window of a partner's activity log.
 	read func(ctx context.Context, c *pc.Client, from, to time.Time) ([]changefeed.Record, error)
@@ -64,19 +65,19 @@ func (r *ActivityLogReconciler) remember(partner string, c changefeed.Checkpoint
 func (r *ActivityLogReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	partner := &v1alpha1.Partner{}
 	if err := r.Get(ctx, req.NamespacedName, partner); err != nil {
-		r.wake.unreport(ctx, r.Client, req.Name)
+		r.wake.Unreport(ctx, r.Client, req.Name)
 		activityUnstored.DeleteLabelValues(req.Name)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !partner.DeletionTimestamp.IsZero() || !partner.HasCredentials() || partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
 		// Reference data, or a reseller whose provider's log holds its activity.
-		r.wake.unreport(ctx, r.Client, partner.Name)
+		r.wake.Unreport(ctx, r.Client, partner.Name)
 		activityUnstored.DeleteLabelValues(partner.Name)
 		return ctrl.Result{}, nil
 	}
-	c, err := r.clients.get(ctx, partner)
+	c, err := r.clients.Get(ctx, partner)
 	if err != nil {
-		r.wake.unreport(ctx, r.Client, partner.Name)
+		r.wake.Unreport(ctx, r.Client, partner.Name)
 		return ctrl.Result{RequeueAfter: r.interval()}, nil // the Partner's Ready says why
 	}
 	// Partner Center dates its records by its own clock: the window follows
@@ -106,7 +107,7 @@ func (r *ActivityLogReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		r.remember(partner.Name, next)
 		activityUnstored.WithLabelValues(partner.Name).Set(float64(n))
 	}
-	r.wake.markReported(partner.Name, now)
+	r.wake.MarkReported(partner.Name, now)
 	r.apply(ctx, partner.Name, fresh)
 	return ctrl.Result{RequeueAfter: r.interval()}, nil
 }
@@ -114,7 +115,7 @@ func (r *ActivityLogReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 // readFailed: the partner's changes are no longer reported, so its objects
 // poll at the usual interval until a read succeeds again.
 func (r *ActivityLogReconciler) readFailed(ctx context.Context, partner *v1alpha1.Partner, err error) (ctrl.Result, error) {
-	r.wake.unreport(ctx, r.Client, partner.Name)
+	r.wake.Unreport(ctx, r.Client, partner.Name)
 	activityReads.WithLabelValues(partner.Name, "failed").Inc()
 	if d, throttled := pc.ThrottledFor(err); throttled {
 		return ctrl.Result{RequeueAfter: d}, nil
@@ -141,7 +142,7 @@ func (r *ActivityLogReconciler) store(ctx context.Context, partner *v1alpha1.Par
 func (r *ActivityLogReconciler) apply(ctx context.Context, partner string, fresh []changefeed.Record) {
 	activityReads.WithLabelValues(partner, "read").Inc()
 	for _, rec := range fresh {
-		woken := r.wake.wake(ctx, r.Client, rec)
+		woken := r.wake.Wake(ctx, r.Client, rec)
 		activityRecords.WithLabelValues(partner, rec.Change).Inc()
 		ctrl.LoggerFrom(ctx).V(1).Info("activity record applied", "record", rec.ID, "change", rec.Change, "customer", rec.Customer, "woken", woken)
 	}
@@ -175,6 +176,6 @@ func (r *ActivityLogReconciler) SetupWithManager(mgr ctrl.Manager, opts Options)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("activitylog").
 		For(&v1alpha1.Partner{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})). // not its own status writes
-		WithOptions(opts.controllerOptions()).
+		WithOptions(opts.ControllerOptions()).
 		Complete(r)
 }

@@ -16,7 +16,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 )
 
 // The Microsoft Customer Agreement: Partner Center must hold the customer's
@@ -31,7 +33,7 @@ import (
 // agreementScope is what the agreement step of one Customer pass works with.
 type agreementScope struct {
 	customer *v1alpha1.Customer
-	conds    conditions
+	conds    pass.Conditions
 	event    func(eventType, reason, format string, args ...any)
 	now      time.Time
 }
@@ -41,7 +43,7 @@ func (r *CustomerReconciler) reconcileAgreement(ctx context.Context, a *agreemen
 	c := a.customer
 	if c.Spec.Cloud == v1alpha1.CloudUSGovernment {
 		c.Status.Agreement = nil
-		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionTrue, v1alpha1.ReasonAgreementNotApplicable,
+		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionTrue, v1alpha1.ReasonAgreementNotApplicable,
 			"The Microsoft Customer Agreement calls do not apply to customers in the US Government cloud.")
 		return 0, nil
 	}
@@ -50,7 +52,7 @@ func (r *CustomerReconciler) reconcileAgreement(ctx context.Context, a *agreemen
 	}
 	approved := approvedPartners(relationships)
 	if len(approved) == 0 {
-		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"Customer %s has approved no partner as reseller yet; the operator reads its Microsoft Customer Agreement through the first it approves.", c.Name))
 		return 0, nil // a relationship's change wakes the Customer
 	}
@@ -59,7 +61,7 @@ func (r *CustomerReconciler) reconcileAgreement(ctx context.Context, a *agreemen
 		return 0, err
 	}
 	if pcClient == nil {
-		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, why)
+		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, why)
 		// A relationship's change wakes the Customer; a partner's
 		// credentials fixed meanwhile are seen at the next read.
 		return r.pollInterval(), nil
@@ -99,13 +101,13 @@ func (r *CustomerReconciler) confirmAgreement(ctx context.Context, a *agreementS
 			// asks the customer to accept (invitations.go).
 			c.Status.Agreement = &v1alpha1.CustomerAgreementStatus{Partner: partner.Name}
 		}
-		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"Partner Center holds no acceptance of the Microsoft Customer Agreement for customer %s, and nothing is bought for it until it does. The customer's Global admin accepts it in the Microsoft 365 admin center, or record who at the customer accepted it and when in spec.agreement (contact.firstName, contact.lastName, contact.email, dateAgreed), and the operator confirms it through partner %s.",
 			c.Name, partner.Name))
 		return r.readAgreementAgain(ctx, c), nil
 	}
 	if spec.DateAgreed.After(a.now) {
-		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"spec.agreement.dateAgreed %s is in the future: the confirmation records when the customer accepted; correct it.", spec.DateAgreed.UTC().Format(time.RFC3339)))
 		return 0, nil
 	}
@@ -115,19 +117,19 @@ func (r *CustomerReconciler) confirmAgreement(ctx context.Context, a *agreementS
 		// created nothing and is replaced.
 		now := metav1.NewTime(a.now)
 		c.Status.Agreement = &v1alpha1.CustomerAgreementStatus{Partner: partner.Name, RequestID: agreementRequestID(c), Generation: c.Generation, RecordedAt: &now}
-		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"Recorded the confirmation of spec.agreement (request ID %s); partner %s sends it to Partner Center next.", c.Status.Agreement.RequestID, partner.Name))
 		return time.Second, nil
 	}
 	if st.Refusal != "" {
-		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"Partner Center refused the confirmation of spec.agreement (request ID %s): %s. Correct spec.agreement; it is not sent again until it changes.", st.RequestID, st.Refusal))
 		return 0, nil
 	}
 	if st.Partner != partner.Name {
 		// Only the partner it was recorded for sends it: Partner Center
 		// knows a request ID per partner.
-		a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"The confirmation of spec.agreement (request ID %s) was recorded for partner %s, which cannot send it now; it is sent when partner %s can call Partner Center for customer %s.", st.RequestID, st.Partner, st.Partner, c.Name))
 		return r.pollInterval(), nil
 	}
@@ -154,9 +156,9 @@ func (r *CustomerReconciler) sendAgreement(ctx context.Context, a *agreementScop
 			return time.Second, nil
 		}
 		if pc.IsRefused(err) {
-			st.Refusal = refusal(err)
+			st.Refusal = core.Refusal(err)
 			a.event(corev1.EventTypeWarning, "AgreementRefused", "Partner Center refused partner %s's confirmation of customer %s's Microsoft Customer Agreement (request ID %s): %s", partner.Name, c.Name, st.RequestID, st.Refusal)
-			a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+			a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 				"Partner Center refused the confirmation of spec.agreement (request ID %s): %s. Correct spec.agreement; it is not sent again until it changes.", st.RequestID, st.Refusal))
 			return 0, nil
 		}
@@ -191,7 +193,7 @@ func (a *agreementScope) accepted(partner *v1alpha1.Partner, held pc.Agreement) 
 		c.Status.Agreement = &v1alpha1.CustomerAgreementStatus{}
 	}
 	st := c.Status.Agreement
-	st.Partner, st.ContactEmail = partner.Name, truncate(held.PrimaryContact.Email, 254)
+	st.Partner, st.ContactEmail = partner.Name, core.Truncate(held.PrimaryContact.Email, 254)
 	agreed := held.Agreed()
 	if agreed.IsZero() {
 		agreed = a.now
@@ -202,7 +204,7 @@ func (a *agreementScope) accepted(partner *v1alpha1.Partner, held pc.Agreement) 
 	if st.ConfirmedAt != nil {
 		reason, how = v1alpha1.ReasonAgreementConfirmed, fmt.Sprintf("Partner %s confirmed, and Partner Center holds,", partner.Name)
 	}
-	a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionTrue, reason, fmt.Sprintf("%s customer %s's acceptance of the Microsoft Customer Agreement by %s %s (%s) on %s.",
+	a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionTrue, reason, fmt.Sprintf("%s customer %s's acceptance of the Microsoft Customer Agreement by %s %s (%s) on %s.",
 		how, c.Name, held.PrimaryContact.FirstName, held.PrimaryContact.LastName, held.PrimaryContact.Email, agreed.UTC().Format("2006-01-02")))
 }
 
@@ -216,16 +218,16 @@ func (r *CustomerReconciler) agreementCallFailed(a *agreementScope, partner *v1a
 		// messages of the customer's subscriptions that quote it; else a
 		// steady message says what waits.
 		if cond := meta.FindStatusCondition(a.customer.Status.Conditions, v1alpha1.ConditionAgreementAccepted); cond == nil || cond.ObservedGeneration != a.customer.Generation {
-			a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+			a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 				"Partner %s's Partner Center request budget is spent for now: %s waits for it.", partner.Name, doing))
 		}
 		return max(d, time.Second), nil
 	}
-	msg := fmt.Sprintf("Partner Center failed while %s through partner %s: %s; it is read again in %s.", doing, partner.Name, description(err), r.opts.PollInterval)
+	msg := fmt.Sprintf("Partner Center failed while %s through partner %s: %s; it is read again in %s.", doing, partner.Name, core.Description(err), r.opts.PollInterval)
 	if errors.Is(err, pc.ErrUserCredentialsRequired) {
 		msg = fmt.Sprintf("Confirming the Microsoft Customer Agreement is an App+User call, and partner %s has no %s (kubectl multichannel login writes one); the Secret's change resumes it.", partner.Name, v1alpha1.SecretKeyRefreshToken)
 	}
-	a.conds.set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, msg)
+	a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, msg)
 	return r.pollInterval(), nil
 }
 
@@ -250,11 +252,11 @@ func (r *CustomerReconciler) agreementPartner(ctx context.Context, c *v1alpha1.C
 			}
 			continue
 		}
-		serves, err := partnerServes(ctx, r.Client, partner, c.Namespace)
+		serves, err := core.PartnerServes(ctx, r.Client, partner, c.Namespace)
 		if err != nil || !serves {
 			continue
 		}
-		pcClient, _, err := r.clients.callerClient(ctx, r.Client, partner)
+		pcClient, _, err := r.clients.CallerClient(ctx, r.Client, partner)
 		if err == nil {
 			return partner, pcClient, "", nil
 		}
@@ -298,7 +300,7 @@ func agreementRequestID(c *v1alpha1.Customer) string {
 }
 
 func (r *CustomerReconciler) pollInterval() time.Duration {
-	return r.opts.poll()
+	return r.opts.Poll()
 }
 
 // readAgreementAgain is when a missing agreement is read again: every poll
@@ -307,9 +309,9 @@ func (r *CustomerReconciler) pollInterval() time.Duration {
 // accept it in the Microsoft 365 admin center at any time).
 func (r *CustomerReconciler) readAgreementAgain(ctx context.Context, c *v1alpha1.Customer) time.Duration {
 	list := &v1alpha1.CustomerSubscriptionList{}
-	if err := r.List(ctx, list, client.InNamespace(c.Namespace), client.MatchingFields{indexCustomerRef: c.Name}); err == nil {
+	if err := r.List(ctx, list, client.InNamespace(c.Namespace), client.MatchingFields{core.IndexCustomerRef: c.Name}); err == nil {
 		for i := range list.Items {
-			if readyReason(list.Items[i].Status.Conditions) == v1alpha1.ReasonAwaitingAgreement {
+			if core.ReadyReason(list.Items[i].Status.Conditions) == v1alpha1.ReasonAwaitingAgreement {
 				return r.pollInterval()
 			}
 		}
@@ -322,38 +324,4 @@ func orNone(list []string) string {
 		return "none"
 	}
 	return strings.Join(list, ", ")
-}
-
-// agreementGate: a purchase (and an Azure transfer) needs the customer's
-// acceptance of the Microsoft Customer Agreement; until the Customer's
-// AgreementAccepted is True, it waits with what to record.
-func agreementGate(s *subscriptionScope) (open bool, msg string) {
-	if !needsAgreement(s) {
-		return true, ""
-	}
-	cond := meta.FindStatusCondition(s.customer.Status.Conditions, v1alpha1.ConditionAgreementAccepted)
-	if cond != nil && cond.Status == metav1.ConditionTrue {
-		return true, ""
-	}
-	msg = fmt.Sprintf("customer %s's acceptance of the Microsoft Customer Agreement, which Partner Center must hold before partner %s buys for it", s.customer.Name, s.target.Name)
-	if cond != nil && cond.Message != "" {
-		msg += " (Customer " + s.customer.Name + " says: " + cond.Message + ")"
-	}
-	return false, msg
-}
-
-// needsAgreement: the path buys or transfers, for a customer outside the
-// US Government cloud. Microsoft documents the agreement before a purchase
-// and before an Azure transfer ("The customer signs a Microsoft Customer
-// Agreement"); a license transfer is held to it too, as the simulator
-// holds it, rather than be refused with 13605.
-func needsAgreement(s *subscriptionScope) bool {
-	if s.customer.Spec.Cloud == v1alpha1.CloudUSGovernment {
-		return false
-	}
-	switch s.result.Path {
-	case v1alpha1.PathNewAzureSubscription, v1alpha1.PathNewLicenseSubscription, v1alpha1.PathPartnerSwitch:
-		return true
-	}
-	return false
 }

@@ -11,6 +11,7 @@ import (
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	"github.com/partnerops/multichannel-operator/internal/apiretry"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 )
 
 // TestThrottledAgreementCallChangesNothing: a throttled agreement call
@@ -27,7 +28,7 @@ func TestThrottledAgreementCallChangesNothing(t *testing.T) {
 		c := &v1alpha1.Customer{}
 		c.Name, c.Generation = "woodgrove", 2
 		c.Status.Conditions = conds
-		return &agreementScope{customer: c, conds: conditions{list: &c.Status.Conditions, outcome: &outcome{}}}, c
+		return &agreementScope{customer: c, conds: pass.NewConditions(&c.Status.Conditions, c.Generation)}, c
 	}
 	held := metav1.Condition{Type: v1alpha1.ConditionAgreementAccepted, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonAgreementMissing, Message: "Partner Center holds no acceptance", ObservedGeneration: 2}
 

@@ -14,6 +14,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 )
 
 // ApprovalPolicyReconciler checks a policy and counts the subscriptions it authorized.
@@ -31,14 +33,14 @@ func (r *ApprovalPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := r.Get(ctx, req.NamespacedName, policy); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	p := beginPass(ctx, r.Client, nil, "ApprovalPolicy", policy, &policy.Status.Conditions, &policy.Status.ObservedGeneration)
-	defer func() { retErr = p.finish(ctx, res, retErr, false) }()
-	conds := p.conds
+	p := pass.Begin(ctx, r.Client, nil, "ApprovalPolicy", policy, &policy.Status.Conditions, &policy.Status.ObservedGeneration)
+	defer func() { retErr = p.Finish(ctx, res, retErr, false) }()
+	conds := p.Conds
 
 	if sel := policy.Spec.PartnerSelector; sel != nil {
 		if _, err := metav1.LabelSelectorAsSelector(sel); err != nil {
 			policy.Status.Matched = 0
-			conds.stalled(v1alpha1.ReasonInvalidSelector, fmt.Sprintf("spec.partnerSelector is not a valid label selector: %v.", err))
+			conds.Stalled(v1alpha1.ReasonInvalidSelector, fmt.Sprintf("spec.partnerSelector is not a valid label selector: %v.", err))
 			return ctrl.Result{}, nil
 		}
 	}
@@ -55,7 +57,7 @@ func (r *ApprovalPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		}
 	}
 	policy.Status.Matched = matched
-	conds.ready(v1alpha1.ReasonValid, fmt.Sprintf("The policy authorized %d subscription(s) in this namespace.", matched))
+	conds.Ready(v1alpha1.ReasonValid, fmt.Sprintf("The policy authorized %d subscription(s) in this namespace.", matched))
 	return ctrl.Result{}, nil
 }
 
@@ -104,7 +106,7 @@ func (r *ApprovalPolicyReconciler) SetupWithManager(mgr ctrl.Manager, opts Optio
 				return nil
 			}
 			return []ctrl.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: name}}}
-		}), authorizationChanged).
-		WithOptions(opts.controllerOptions()).
+		}), core.AuthorizationChanged).
+		WithOptions(opts.ControllerOptions()).
 		Complete(r)
 }

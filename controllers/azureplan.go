@@ -15,7 +15,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 	"github.com/partnerops/multichannel-operator/internal/sharedcalls"
 )
 
@@ -36,12 +38,6 @@ import (
 // azurePlanLineItem is the friendly name of the plan's cart line item.
 const azurePlanLineItem = "Azure plan"
 
-// planRequestKey names a subscription's request for the plan: its name and
-// the attempt its next operation has, so that a retried attempt asks anew.
-func planRequestKey(sub *v1alpha1.CustomerSubscription) string {
-	return fmt.Sprintf("%s/%d", sub.Name, nextAttempt(sub.Status))
-}
-
 // planNamespace derives the plan purchases' request IDs.
 var planNamespace = uuid.MustParse("5d0f8a1e-2b7c-4e39-a6d4-91c3e7b25f08")
 
@@ -52,19 +48,19 @@ func (r *ResellerRelationshipReconciler) ensureAzurePlan(ctx context.Context, s 
 	if s.rr.Status.Phase != v1alpha1.RelationshipApproved {
 		return nil, nil
 	}
-	s.conds.ready(v1alpha1.ReasonRelationshipApproved, approvedMessage(s.rr))
+	s.conds.Ready(v1alpha1.ReasonRelationshipApproved, approvedMessage(s.rr))
 	st := &s.rr.Status
 	plan := st.AzurePlan
 	inFlight := plan != nil && plan.Source == v1alpha1.AzurePlanBought && plan.CompletedAt == nil
 	if st.AzurePlanSubscriptionID != "" && !inFlight {
-		return done, nil
+		return pass.Done, nil
 	}
 	requesters, err := r.planRequesters(ctx, s.rr)
 	if err != nil {
 		return nil, err
 	}
 	if !inFlight && len(requesters) == 0 {
-		return done, nil
+		return pass.Done, nil
 	}
 	if res, err := r.loadReferences(ctx, s); res != nil || err != nil {
 		return res, err
@@ -94,7 +90,7 @@ func (r *ResellerRelationshipReconciler) planRequesters(ctx context.Context, rr 
 		refused = p.RequestedBy
 	}
 	list := &v1alpha1.CustomerSubscriptionList{}
-	if err := r.List(ctx, list, client.InNamespace(rr.Namespace), client.MatchingFields{indexCustomerRef: rr.Spec.CustomerRef}); err != nil {
+	if err := r.List(ctx, list, client.InNamespace(rr.Namespace), client.MatchingFields{core.IndexCustomerRef: rr.Spec.CustomerRef}); err != nil {
 		return nil, err
 	}
 	var out []*v1alpha1.CustomerSubscription
@@ -102,7 +98,7 @@ func (r *ResellerRelationshipReconciler) planRequesters(ctx context.Context, rr 
 		sub := &list.Items[i]
 		ready := meta.FindStatusCondition(sub.Status.Conditions, v1alpha1.ConditionReady)
 		if sub.Spec.SupportPartnerRef == rr.Spec.PartnerRef && sub.Status.RelationshipRef == rr.Name && sub.DeletionTimestamp.IsZero() && ready != nil &&
-			ready.Reason == v1alpha1.ReasonAwaitingAzurePlan && covers(sub.Status.Authorization, sub.Status.Terms) && planRequestKey(sub) != refused {
+			ready.Reason == v1alpha1.ReasonAwaitingAzurePlan && core.Covers(sub.Status.Authorization, sub.Status.Terms) && core.PlanRequestKey(sub) != refused {
 			out = append(out, sub)
 		}
 	}
@@ -121,10 +117,10 @@ func (r *ResellerRelationshipReconciler) findOrRecordPlan(ctx context.Context, s
 	if found := findAzurePlan(subs, s.partner); found != nil {
 		s.rr.Status.AzurePlanSubscriptionID = found.ID
 		s.rr.Status.AzurePlan = &v1alpha1.AzurePlanStatus{Source: v1alpha1.AzurePlanFound, CatalogItemID: found.OfferID, CompletedAt: &now}
-		s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionTrue, v1alpha1.ReasonAzurePlanFound, fmt.Sprintf(
+		s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionTrue, v1alpha1.ReasonAzurePlanFound, fmt.Sprintf(
 			"Customer %s holds Azure plan %s with partner %s in Partner Center; Azure subscriptions are created under it.", s.customer.Name, found.ID, s.partner.Name))
-		s.event(nil, corev1.EventTypeNormal, "AzurePlanFound", "FindAzurePlan", "Customer %s holds Azure plan %s with partner %s: nothing is bought.", s.customer.Name, found.ID, s.partner.Name)
-		return done, nil
+		s.Event(nil, corev1.EventTypeNormal, "AzurePlanFound", "FindAzurePlan", "Customer %s holds Azure plan %s with partner %s: nothing is bought.", s.customer.Name, found.ID, s.partner.Name)
+		return pass.Done, nil
 	}
 	attempt := int32(1)
 	if p := s.rr.Status.AzurePlan; p != nil {
@@ -132,10 +128,10 @@ func (r *ResellerRelationshipReconciler) findOrRecordPlan(ctx context.Context, s
 	}
 	s.rr.Status.AzurePlan = &v1alpha1.AzurePlanStatus{Source: v1alpha1.AzurePlanBought, Attempt: attempt,
 		OperationID:  planOperationID(s.customer, s.partner, attempt),
-		RequestedBy:  planRequestKey(requester),
-		AuthorizedBy: truncate(fmt.Sprintf("CustomerSubscription %s: %s", requester.Name, decisionRecord(requester.Status.Authorization)), 512),
+		RequestedBy:  core.PlanRequestKey(requester),
+		AuthorizedBy: core.Truncate(fmt.Sprintf("CustomerSubscription %s: %s", requester.Name, core.DecisionRecord(requester.Status.Authorization)), 512),
 		RecordedAt:   &now}
-	s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
+	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 		"Customer %s holds no Azure plan with partner %s; recorded its purchase (request ID %s) for CustomerSubscription %s, sent next.",
 		s.customer.Name, s.partner.Name, s.rr.Status.AzurePlan.OperationID, requester.Name))
 	// The status write wakes the next pass; the requeue covers a pass that
@@ -148,13 +144,13 @@ func (r *ResellerRelationshipReconciler) findOrRecordPlan(ctx context.Context, s
 // relationships between the same pair send the same ID, and Partner Center
 // answers the second with the first's purchase.
 func planOperationID(customer *v1alpha1.Customer, partner *v1alpha1.Partner, attempt int32) string {
-	return uuid.NewSHA1(planNamespace, fmt.Appendf(nil, "%s/%s/%s/%d", strings.ToLower(customer.Spec.TenantID), strings.ToLower(partner.Spec.TenantID), partnerIDOnRecord(partner), attempt)).String()
+	return uuid.NewSHA1(planNamespace, fmt.Appendf(nil, "%s/%s/%s/%d", strings.ToLower(customer.Spec.TenantID), strings.ToLower(partner.Spec.TenantID), core.PartnerIDOnRecord(partner), attempt)).String()
 }
 
 // findAzurePlan is the customer's active Azure plan with partner: for an
 // indirect reseller, the one naming it as partner of record.
 func findAzurePlan(subs []pc.Subscription, partner *v1alpha1.Partner) *pc.Subscription {
-	onRecord := partnerIDOnRecord(partner)
+	onRecord := core.PartnerIDOnRecord(partner)
 	for i := range subs {
 		sub := &subs[i]
 		if pc.IsAzurePlan(sub.OfferID) && strings.EqualFold(sub.Status, pc.SubscriptionActive) && sub.PartnerID == onRecord {
@@ -172,7 +168,7 @@ func (r *ResellerRelationshipReconciler) buyPlan(ctx context.Context, s *relatio
 	// first that asks now.
 	var requester *v1alpha1.CustomerSubscription
 	for _, sub := range requesters {
-		if planRequestKey(sub) == plan.RequestedBy {
+		if core.PlanRequestKey(sub) == plan.RequestedBy {
 			requester = sub
 		}
 	}
@@ -184,19 +180,19 @@ func (r *ResellerRelationshipReconciler) buyPlan(ctx context.Context, s *relatio
 		// with both gates open any more (deleted, its path changed, its
 		// authorization withdrawn). Sent again with the same request ID
 		// when one does, so it buys at most one plan either way.
-		s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
+		s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 			"The Azure plan purchase (request ID %s) recorded for %s is not sent: no subscription with an Authorized decision waits for the plan now.", plan.OperationID, plan.RequestedBy))
-		return done, nil
+		return pass.Done, nil
 	}
-	if key := planRequestKey(requester); key != plan.RequestedBy {
+	if key := core.PlanRequestKey(requester); key != plan.RequestedBy {
 		// The purchase relies on the decision of the subscription that asks now.
 		plan.RequestedBy = key
-		plan.AuthorizedBy = truncate(fmt.Sprintf("CustomerSubscription %s: %s", requester.Name, decisionRecord(requester.Status.Authorization)), 512)
+		plan.AuthorizedBy = core.Truncate(fmt.Sprintf("CustomerSubscription %s: %s", requester.Name, core.DecisionRecord(requester.Status.Authorization)), 512)
 	}
-	// Read once per catalogFreshness: a purchase throttled after this read
+	// Read once per core.CatalogFreshness: a purchase throttled after this read
 	// must not read it again on every pass.
 	var list []pc.Availability
-	got, err := sharedcalls.ReadCatalog(r.shared, availabilitiesKey(pcClient.TenantID(), s.customer.Spec.TenantID, pc.AzurePlanProduct, pc.AzurePlanSKU), catalogFreshness, func() (*[]pc.Availability, error) {
+	got, err := sharedcalls.ReadCatalog(r.shared, core.AvailabilitiesKey(pcClient.TenantID(), s.customer.Spec.TenantID, pc.AzurePlanProduct, pc.AzurePlanSKU), core.CatalogFreshness, func() (*[]pc.Availability, error) {
 		l, err := pcClient.CustomerAvailabilities(ctx, s.customer.Spec.TenantID, pc.AzurePlanProduct, pc.AzurePlanSKU)
 		return &l, err
 	})
@@ -206,19 +202,19 @@ func (r *ResellerRelationshipReconciler) buyPlan(ctx context.Context, s *relatio
 	case !pc.IsNotFound(err):
 		return r.planCallFailed(s, "reading the Azure plan's availabilities", err)
 	}
-	choice := chooseAvailability(pc.AzurePlanProduct+":"+pc.AzurePlanSKU, "", pc.BillingCycleOneTime, 1, list, nil)
-	if choice.notSold != "" {
+	choice := core.ChooseAvailability(pc.AzurePlanProduct+":"+pc.AzurePlanSKU, "", pc.BillingCycleOneTime, 1, list, nil)
+	if choice.NotSold != "" {
 		// Nothing was sent: the catalog is read again.
-		s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonOfferNotAvailable, fmt.Sprintf(
-			"The Azure plan cannot be bought for customer %s yet: %s; the catalog is read again in %s.", s.customer.Name, choice.notSold, r.opts.PollInterval))
-		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+		s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonOfferNotAvailable, fmt.Sprintf(
+			"The Azure plan cannot be bought for customer %s yet: %s; the catalog is read again in %s.", s.customer.Name, choice.NotSold, r.opts.PollInterval))
+		return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 	}
-	plan.CatalogItemID = choice.catalogItemID
+	plan.CatalogItemID = choice.CatalogItemID
 	co, err := pcClient.Purchase(ctx, s.customer.Spec.TenantID, plan.OperationID, azurePlanLineItem, []pc.CartLineItem{{
-		CatalogItemID: plan.CatalogItemID, FriendlyName: azurePlanLineItem, Quantity: 1, BillingCycle: pc.BillingCycleOneTime, Participants: onRecord(s.partner)}})
+		CatalogItemID: plan.CatalogItemID, FriendlyName: azurePlanLineItem, Quantity: 1, BillingCycle: pc.BillingCycleOneTime, Participants: core.OnRecord(s.partner)}})
 	if err != nil {
 		if pc.IsRefused(err) {
-			return r.planRefused(s, fmt.Sprintf("HTTP %d: %s", statusCode(err), description(err)))
+			return r.planRefused(s, fmt.Sprintf("HTTP %d: %s", core.StatusCode(err), core.Description(err)))
 		}
 		return r.planCallFailed(s, "buying the Azure plan (request ID "+plan.OperationID+")", err)
 	}
@@ -231,9 +227,9 @@ func (r *ResellerRelationshipReconciler) buyPlan(ctx context.Context, s *relatio
 	}
 	plan.OrderID = order.ID
 	s.rr.Status.AzurePlanSubscriptionID = li.SubscriptionID // empty while the order is pending
-	s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
+	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 		"Partner Center took the Azure plan purchase (request ID %s) as order %s.", plan.OperationID, order.ID))
-	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+	return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 }
 
 // awaitPlanOrder follows the plan's order until it names the plan.
@@ -248,12 +244,12 @@ func (r *ResellerRelationshipReconciler) awaitPlanOrder(ctx context.Context, s *
 	case li != nil && li.SubscriptionID != "":
 		s.rr.Status.AzurePlanSubscriptionID = li.SubscriptionID
 		return r.readFirstAzureSubscription(ctx, s, pcClient)
-	case orderRefused(order.Status):
+	case core.OrderRefused(order.Status):
 		return r.planRefused(s, fmt.Sprintf("order %s is %q without the Azure plan", order.ID, order.Status))
 	}
-	s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
+	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 		"Azure plan order %s is %s: Partner Center has not provisioned the plan yet.", order.ID, order.Status))
-	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+	return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 }
 
 // readFirstAzureSubscription records the Azure subscription the bought
@@ -265,18 +261,18 @@ func (r *ResellerRelationshipReconciler) readFirstAzureSubscription(ctx context.
 		return r.planCallFailed(s, "listing Azure plan "+planID+"'s Azure subscriptions", err)
 	}
 	if len(entitlements) == 0 {
-		s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
+		s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 			"Azure plan %s is provisioned; its first Azure subscription is not listed yet.", planID))
-		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+		return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 	}
 	now := metav1.NewTime(s.now)
 	plan.FirstSubscriptionID, plan.CompletedAt = entitlements[0].ID, &now
-	s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionTrue, v1alpha1.ReasonAzurePlanBought, fmt.Sprintf(
+	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionTrue, v1alpha1.ReasonAzurePlanBought, fmt.Sprintf(
 		"Partner %s bought Azure plan %s for customer %s (order %s, request ID %s), with Azure subscription %s, for %s.",
 		s.partner.Name, planID, s.customer.Name, plan.OrderID, plan.OperationID, plan.FirstSubscriptionID, plan.AuthorizedBy))
-	s.event(nil, corev1.EventTypeNormal, "AzurePlanBought", "BuyAzurePlan", "Partner %s bought Azure plan %s for customer %s (order %s, request ID %s) for %s.",
+	s.Event(nil, corev1.EventTypeNormal, "AzurePlanBought", "BuyAzurePlan", "Partner %s bought Azure plan %s for customer %s (order %s, request ID %s) for %s.",
 		s.partner.Name, planID, s.customer.Name, plan.OrderID, plan.OperationID, plan.AuthorizedBy)
-	return done, nil
+	return pass.Done, nil
 }
 
 // planRefused ends the recorded purchase: nothing was bought. The
@@ -285,10 +281,10 @@ func (r *ResellerRelationshipReconciler) readFirstAzureSubscription(ctx context.
 func (r *ResellerRelationshipReconciler) planRefused(s *relationshipScope, why string) (*ctrl.Result, error) {
 	plan := s.rr.Status.AzurePlan
 	now := metav1.NewTime(s.now)
-	plan.Refusal, plan.CompletedAt = truncate(why, 1024), &now
-	s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonAzurePlanRefused, fmt.Sprintf(
+	plan.Refusal, plan.CompletedAt = core.Truncate(why, 1024), &now
+	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonAzurePlanRefused, fmt.Sprintf(
 		"Partner Center refused the Azure plan purchase (request ID %s) for customer %s: %s.", plan.OperationID, s.customer.Name, plan.Refusal))
-	s.event(nil, corev1.EventTypeWarning, "AzurePlanRefused", "BuyAzurePlan", "Partner Center refused the Azure plan purchase (request ID %s) for customer %s: %s.", plan.OperationID, s.customer.Name, plan.Refusal)
+	s.Event(nil, corev1.EventTypeWarning, "AzurePlanRefused", "BuyAzurePlan", "Partner Center refused the Azure plan purchase (request ID %s) for customer %s: %s.", plan.OperationID, s.customer.Name, plan.Refusal)
 	// Another subscription waiting for the plan asks anew on the next pass.
 	return &ctrl.Result{RequeueAfter: time.Second}, nil
 }
@@ -299,6 +295,6 @@ func (r *ResellerRelationshipReconciler) planCallFailed(s *relationshipScope, do
 	if res := r.polls.Throttled(s.rr.UID, err); res != nil {
 		return res, nil
 	}
-	s.conds.set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf("Partner Center failed while %s: %s; retrying.", doing, description(err)))
+	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf("Partner Center failed while %s: %s; retrying.", doing, core.Description(err)))
 	return nil, fmt.Errorf("%s for ResellerRelationship %s/%s: %w", doing, s.rr.Namespace, s.rr.Name, err)
 }

@@ -19,6 +19,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 )
 
 // CustomerReconciler claims a customer's tenant for it and summarises its
@@ -27,12 +29,12 @@ type CustomerReconciler struct {
 	client.Client
 	live              client.Reader // uncached: the claims and their holders
 	operatorNamespace string
-	clients           *partnerClients
+	clients           *core.PartnerClients
 	recorder          recorder.EventRecorder
 	opts              Options
 	// claims are the delivery attempts this process recorded and has not made.
 	claims *deliveryClaims
-	wake   *wakeups // what Partner Center reports changed
+	wake   *core.Wakeups // what Partner Center reports changed
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers,verbs=get;list;watch
@@ -48,15 +50,15 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err := r.Get(ctx, req.NamespacedName, customer); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	p := beginPass(ctx, r.Client, r.recorder, "Customer", customer, &customer.Status.Conditions, &customer.Status.ObservedGeneration)
-	invitations := &invitationScope{customer: customer, conds: p.conds, now: r.opts.Clock.Now(),
+	p := pass.Begin(ctx, r.Client, r.recorder, "Customer", customer, &customer.Status.Conditions, &customer.Status.ObservedGeneration)
+	invitations := &invitationScope{customer: customer, conds: p.Conds, now: r.opts.Clock.Now(),
 		event: func(eventType, reason, format string, args ...any) {
-			p.event(nil, eventType, reason, "Invite", format, args...)
+			p.Event(nil, eventType, reason, "Invite", format, args...)
 		},
 	}
 	defer func() { retErr = r.finishPass(ctx, p, invitations, res, retErr) }()
 
-	held, err := r.claim(ctx, p.conds, customer)
+	held, err := r.claim(ctx, p.Conds, customer)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -65,18 +67,18 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 		return ctrl.Result{RequeueAfter: time.Minute}, nil
 	}
 	list := &v1alpha1.ResellerRelationshipList{}
-	if err := r.List(ctx, list, client.InNamespace(customer.Namespace), client.MatchingFields{indexCustomerRef: customer.Name}); err != nil {
+	if err := r.List(ctx, list, client.InNamespace(customer.Namespace), client.MatchingFields{core.IndexCustomerRef: customer.Name}); err != nil {
 		return ctrl.Result{}, err
 	}
 	msg := summarizeRelationships(customer, list.Items)
 	gdaps := &v1alpha1.DelegatedAdminRelationshipList{}
-	if err := r.List(ctx, gdaps, client.InNamespace(customer.Namespace), client.MatchingFields{indexCustomerRef: customer.Name}); err != nil {
+	if err := r.List(ctx, gdaps, client.InNamespace(customer.Namespace), client.MatchingFields{core.IndexCustomerRef: customer.Name}); err != nil {
 		return ctrl.Result{}, err
 	}
 	customer.Status.AdminAccess = adminAccess(gdaps.Items)
-	readAgain, err := r.reconcileAgreement(ctx, &agreementScope{customer: customer, conds: p.conds, now: invitations.now,
+	readAgain, err := r.reconcileAgreement(ctx, &agreementScope{customer: customer, conds: p.Conds, now: invitations.now,
 		event: func(eventType, reason, format string, args ...any) {
-			p.event(nil, eventType, reason, "ConfirmAgreement", format, args...)
+			p.Event(nil, eventType, reason, "ConfirmAgreement", format, args...)
 		},
 	}, list.Items)
 	if err != nil {
@@ -86,9 +88,9 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	p.conds.ready(v1alpha1.ReasonValid, msg)
+	p.Conds.Ready(v1alpha1.ReasonValid, msg)
 	if invitations.stalled != "" {
-		p.conds.stalled(v1alpha1.ReasonDeliveryFailed, invitations.stalled)
+		p.Conds.Stalled(v1alpha1.ReasonDeliveryFailed, invitations.stalled)
 	}
 	return ctrl.Result{RequeueAfter: sooner(readAgain, remindAgain)}, nil
 }
@@ -98,11 +100,11 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 // overwrite a newer delivery's record. What a channel did is not lost when
 // that write conflicts (a lost result sends again), and the acceptances
 // are counted once written.
-func (r *CustomerReconciler) finishPass(ctx context.Context, p *pass[*v1alpha1.Customer], invitations *invitationScope, res ctrl.Result, err error) error {
-	locked := !equality.Semantic.DeepEqual(p.before.Status.Invitations, p.obj.Status.Invitations)
-	err = p.finish(ctx, res, err, locked)
+func (r *CustomerReconciler) finishPass(ctx context.Context, p *pass.Pass[*v1alpha1.Customer], invitations *invitationScope, res ctrl.Result, err error) error {
+	locked := !equality.Semantic.DeepEqual(p.Before.Status.Invitations, p.Obj.Status.Invitations)
+	err = p.Finish(ctx, res, err, locked)
 	if len(invitations.sent) > 0 && apierrors.IsConflict(err) {
-		if perr := r.persistSent(ctx, client.ObjectKeyFromObject(p.obj), invitations.sent); perr != nil {
+		if perr := r.persistSent(ctx, client.ObjectKeyFromObject(p.Obj), invitations.sent); perr != nil {
 			err = errors.Join(err, perr)
 		}
 	}
@@ -114,19 +116,19 @@ func (r *CustomerReconciler) finishPass(ctx context.Context, p *pass[*v1alpha1.C
 
 // claim says whether the Customer holds its tenant; when another Customer
 // does, the Customer is Stalled and nothing is done for it.
-func (r *CustomerReconciler) claim(ctx context.Context, conds conditions, customer *v1alpha1.Customer) (bool, error) {
-	held, holder, err := claimTenant(ctx, r.Client, r.live, r.operatorNamespace, customer)
+func (r *CustomerReconciler) claim(ctx context.Context, conds pass.Conditions, customer *v1alpha1.Customer) (bool, error) {
+	held, holder, err := core.ClaimTenant(ctx, r.Client, r.live, r.operatorNamespace, customer)
 	if err != nil {
 		return false, err
 	}
 	if !held {
 		msg := fmt.Sprintf("Tenant %s belongs to Customer %s: a tenant belongs to one namespace, so nothing is requested, bought or transferred for this Customer; delete one of the two.",
-			customer.Spec.TenantID, holderName(holder))
-		conds.set(v1alpha1.ConditionTenantClaimed, metav1.ConditionFalse, v1alpha1.ReasonTenantClaimedElsewhere, msg)
-		conds.stalled(v1alpha1.ReasonTenantClaimedElsewhere, msg)
+			customer.Spec.TenantID, core.HolderName(holder))
+		conds.Set(v1alpha1.ConditionTenantClaimed, metav1.ConditionFalse, v1alpha1.ReasonTenantClaimedElsewhere, msg)
+		conds.Stalled(v1alpha1.ReasonTenantClaimedElsewhere, msg)
 		return false, nil
 	}
-	conds.set(v1alpha1.ConditionTenantClaimed, metav1.ConditionTrue, v1alpha1.ReasonTenantClaimed,
+	conds.Set(v1alpha1.ConditionTenantClaimed, metav1.ConditionTrue, v1alpha1.ReasonTenantClaimed,
 		fmt.Sprintf("Tenant %s belongs to this Customer.", customer.Spec.TenantID))
 	return true, nil
 }
@@ -141,7 +143,7 @@ func summarizeRelationships(customer *v1alpha1.Customer, items []v1alpha1.Resell
 	}
 	var rels []v1alpha1.CustomerRelationship
 	for partner := range partners {
-		best := bestRelationship(items, partner)
+		best := core.BestRelationship(items, partner)
 		phase := best.Status.Phase
 		if phase == "" {
 			phase = v1alpha1.RelationshipPending
@@ -153,7 +155,9 @@ func summarizeRelationships(customer *v1alpha1.Customer, items []v1alpha1.Resell
 	if total > maxListedRelationships {
 		// The list is bounded by the schema: keep the most relevant (approved,
 		// then waiting, then refused), in partner order.
-		sort.SliceStable(rels, func(i, j int) bool { return relationshipRank(rels[i].Phase) < relationshipRank(rels[j].Phase) })
+		sort.SliceStable(rels, func(i, j int) bool {
+			return core.RelationshipRank(rels[i].Phase) < core.RelationshipRank(rels[j].Phase)
+		})
 		rels = rels[:maxListedRelationships]
 		sort.Slice(rels, func(i, j int) bool { return rels[i].Partner < rels[j].Partner })
 	}
@@ -201,7 +205,7 @@ func (r *CustomerReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) er
 	r.claims = newDeliveryClaims()
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Customer{}).
-		WatchesRawSource(r.wake.source(r.wake.customers)).
+		WatchesRawSource(r.wake.Source(r.wake.Customers)).
 		Watches(&v1alpha1.ResellerRelationship{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []ctrl.Request {
 			rr := o.(*v1alpha1.ResellerRelationship)
 			return []ctrl.Request{{NamespacedName: client.ObjectKey{Namespace: rr.Namespace, Name: rr.Spec.CustomerRef}}}
@@ -214,7 +218,7 @@ func (r *CustomerReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) er
 		// are retried, at once.
 		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(r.invitedBy),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WithOptions(opts.controllerOptions()).
+		WithOptions(opts.ControllerOptions()).
 		Complete(r)
 }
 

@@ -19,7 +19,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
 	"github.com/partnerops/multichannel-operator/internal/graph"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 	"github.com/partnerops/multichannel-operator/internal/pollgate"
 )
 
@@ -36,11 +38,11 @@ const (
 // group its roles once, and reports and warns about its end.
 type DelegatedAdminRelationshipReconciler struct {
 	client.Client
-	clients  *partnerClients
+	clients  *core.PartnerClients
 	recorder recorder.EventRecorder
 	opts     Options
 	polls    *pollgate.Gate // holds a relationship Graph throttled
-	wake     *wakeups       // what Partner Center reports changed
+	wake     *core.Wakeups  // what Partner Center reports changed
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=delegatedadminrelationships,verbs=get;list;watch;update;patch
@@ -49,13 +51,13 @@ type DelegatedAdminRelationshipReconciler struct {
 
 // gdapScope is what one pass over a DelegatedAdminRelationship has read.
 type gdapScope struct {
-	*pass[*v1alpha1.DelegatedAdminRelationship]
+	*pass.Pass[*v1alpha1.DelegatedAdminRelationship]
 	obj      *v1alpha1.DelegatedAdminRelationship
 	partner  *v1alpha1.Partner
 	customer *v1alpha1.Customer
 	graph    *graph.Client
 	rel      *graph.Relationship // as Graph last answered this pass
-	conds    conditions
+	conds    pass.Conditions
 	now      time.Time
 }
 
@@ -82,14 +84,14 @@ func (r *DelegatedAdminRelationshipReconciler) Reconcile(ctx context.Context, re
 		}
 	}
 
-	p := beginPass(ctx, r.Client, r.recorder, "DelegatedAdminRelationship", obj, &obj.Status.Conditions, &obj.Status.ObservedGeneration)
-	s := &gdapScope{pass: p, obj: obj, now: r.opts.Clock.Now(), conds: p.conds}
+	p := pass.Begin(ctx, r.Client, r.recorder, "DelegatedAdminRelationship", obj, &obj.Status.Conditions, &obj.Status.ObservedGeneration)
+	s := &gdapScope{Pass: p, obj: obj, now: r.opts.Clock.Now(), conds: p.Conds}
 	defer func() {
 		r.events(p, obj)
-		retErr = p.finish(ctx, res, retErr, false) // only the operator writes this status
+		retErr = p.Finish(ctx, res, retErr, false) // only the operator writes this status
 	}()
 
-	return runPhases(ctx, s,
+	return pass.RunPhases(ctx, s,
 		r.keepFinal,
 		r.loadReferences,
 		r.connect,
@@ -109,21 +111,21 @@ func (r *DelegatedAdminRelationshipReconciler) Reconcile(ctx context.Context, re
 func (r *DelegatedAdminRelationshipReconciler) keepFinal(_ context.Context, s *gdapScope) (*ctrl.Result, error) {
 	switch s.obj.Status.Phase {
 	case v1alpha1.GDAPExpired:
-		s.conds.remove(v1alpha1.ConditionExpiresSoon)
-		s.conds.stalled(v1alpha1.ReasonRelationshipExpired, fmt.Sprintf("The relationship ended %s; the partner has no admin access through it. Ask again with a new DelegatedAdminRelationship (a new displayName).", formatMetaTime(s.obj.Status.EndsAt)))
+		s.conds.Remove(v1alpha1.ConditionExpiresSoon)
+		s.conds.Stalled(v1alpha1.ReasonRelationshipExpired, fmt.Sprintf("The relationship ended %s; the partner has no admin access through it. Ask again with a new DelegatedAdminRelationship (a new displayName).", formatMetaTime(s.obj.Status.EndsAt)))
 	case v1alpha1.GDAPTerminated:
-		s.conds.remove(v1alpha1.ConditionExpiresSoon)
-		s.conds.stalled(v1alpha1.ReasonGDAPTerminated, "The relationship was terminated; the partner has no admin access through it. Ask again with a new DelegatedAdminRelationship (a new displayName).")
+		s.conds.Remove(v1alpha1.ConditionExpiresSoon)
+		s.conds.Stalled(v1alpha1.ReasonGDAPTerminated, "The relationship was terminated; the partner has no admin access through it. Ask again with a new DelegatedAdminRelationship (a new displayName).")
 	case v1alpha1.GDAPFailed:
 		if s.obj.Status.ObservedGeneration == s.obj.Generation {
-			return done, nil // the conditions say why; a spec change tries again
+			return pass.Done, nil // the conditions say why; a spec change tries again
 		}
 		s.obj.Status.Phase = v1alpha1.GDAPPending
 		return nil, nil
 	default:
 		return nil, nil
 	}
-	return done, nil
+	return pass.Done, nil
 }
 
 func (r *DelegatedAdminRelationshipReconciler) loadReferences(ctx context.Context, s *gdapScope) (*ctrl.Result, error) {
@@ -132,18 +134,18 @@ func (r *DelegatedAdminRelationshipReconciler) loadReferences(ctx context.Contex
 	}
 	var found bool
 	var err error
-	s.partner, s.customer, found, err = getPartnerAndCustomer(ctx, r.Client, s.conds, s.obj.Namespace, s.obj.Spec.PartnerRef, s.obj.Spec.CustomerRef, "relationship")
+	s.partner, s.customer, found, err = core.GetPartnerAndCustomer(ctx, r.Client, s.conds, s.obj.Namespace, s.obj.Spec.PartnerRef, s.obj.Spec.CustomerRef, "relationship")
 	if !found {
-		return done, err
+		return pass.Done, err
 	}
 	if s.customer.Spec.Cloud == v1alpha1.CloudUSGovernment && s.obj.Status.RelationshipID == "" {
 		// GDAP is not available in Partner Center for Microsoft Cloud for US
 		// Government (docs/gdap.md): nothing is asked of Graph.
 		s.obj.Status.Phase = v1alpha1.GDAPFailed
-		s.conds.stalled(v1alpha1.ReasonNotAvailableInCloud, fmt.Sprintf(
+		s.conds.Stalled(v1alpha1.ReasonNotAvailableInCloud, fmt.Sprintf(
 			"Customer %s is in Microsoft Cloud for US Government, where Partner Center offers no GDAP; admin access there comes with the reseller relationship's delegated administration (a ResellerRelationship with spec.delegatedAdmin: true). Delete this DelegatedAdminRelationship.",
 			s.customer.Name))
-		return done, nil
+		return pass.Done, nil
 	}
 	return nil, nil
 }
@@ -153,13 +155,13 @@ func (r *DelegatedAdminRelationshipReconciler) connect(ctx context.Context, s *g
 	if d := r.polls.HeldFor(s.obj.UID); d > 0 {
 		return &ctrl.Result{RequeueAfter: d}, nil // throttled: ask nothing yet
 	}
-	g, err := r.clients.getGraph(ctx, s.partner)
-	ok, err := usable(err, s.conds, s.partner, "Microsoft Graph", func() {
-		s.conds.stalled(v1alpha1.ReasonNoCredentials, fmt.Sprintf(
+	g, err := r.clients.GetGraph(ctx, s.partner)
+	ok, err := core.Usable(err, s.conds, s.partner, "Microsoft Graph", func() {
+		s.conds.Stalled(v1alpha1.ReasonNoCredentials, fmt.Sprintf(
 			"Partner %s has no credentials (spec.partnerCenter.credentialsSecretRef or workloadIdentity), and a GDAP relationship can only be asked for through Microsoft Graph with them.", s.partner.Name))
 	})
 	if !ok {
-		return done, err
+		return pass.Done, err
 	}
 	s.graph = g
 	return nil, nil
@@ -180,9 +182,9 @@ func (r *DelegatedAdminRelationshipReconciler) createOnce(ctx context.Context, s
 	if found != nil {
 		if found.Customer == nil || !strings.EqualFold(found.Customer.TenantID, s.customer.Spec.TenantID) {
 			s.obj.Status.Phase = v1alpha1.GDAPFailed
-			s.conds.stalled(v1alpha1.ReasonDisplayNameInUse, fmt.Sprintf(
+			s.conds.Stalled(v1alpha1.ReasonDisplayNameInUse, fmt.Sprintf(
 				"Partner %s already has a relationship named %q with another customer; display names are unique per partner, so declare a new DelegatedAdminRelationship with another spec.displayName.", s.partner.Name, s.obj.Spec.DisplayName))
-			return done, nil
+			return pass.Done, nil
 		}
 		log.FromContext(ctx).Info("found the relationship created before", "relationshipID", found.ID)
 		s.rel = found
@@ -202,8 +204,8 @@ func (r *DelegatedAdminRelationshipReconciler) createOnce(ctx context.Context, s
 		return r.graphFailed(s, "creating the relationship", err)
 	case graph.IsRejected(err):
 		s.obj.Status.Phase = v1alpha1.GDAPFailed
-		s.conds.stalled(v1alpha1.ReasonGraphRejected, fmt.Sprintf("Microsoft Graph refused the relationship as declared: %v. Change the spec to try again.", err))
-		return done, nil
+		s.conds.Stalled(v1alpha1.ReasonGraphRejected, fmt.Sprintf("Microsoft Graph refused the relationship as declared: %v. Change the spec to try again.", err))
+		return pass.Done, nil
 	case err != nil:
 		return r.graphFailed(s, "creating the relationship", err)
 	}
@@ -248,8 +250,8 @@ func (r *DelegatedAdminRelationshipReconciler) observe(ctx context.Context, s *g
 		st.Phase = v1alpha1.GDAPTerminated
 		return r.keepFinal(ctx, s)
 	case graph.StatusTerminationRequested, graph.StatusTerminating:
-		s.conds.progressing(v1alpha1.ReasonGDAPTerminating, "The relationship is being terminated in Microsoft Graph.")
-		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+		s.conds.Progressing(v1alpha1.ReasonGDAPTerminating, "The relationship is being terminated in Microsoft Graph.")
+		return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 	}
 	return nil, nil
 }
@@ -273,8 +275,8 @@ func (r *DelegatedAdminRelationshipReconciler) lockForApproval(ctx context.Conte
 	if _, err := s.graph.Request(ctx, s.rel.ID, graph.ActionLockForApproval); err != nil {
 		if graph.IsRejected(err) {
 			s.obj.Status.Phase = v1alpha1.GDAPFailed
-			s.conds.stalled(v1alpha1.ReasonGraphRejected, fmt.Sprintf("Microsoft Graph refused to lock the relationship for approval: %v.", err))
-			return done, nil
+			s.conds.Stalled(v1alpha1.ReasonGraphRejected, fmt.Sprintf("Microsoft Graph refused to lock the relationship for approval: %v.", err))
+			return pass.Done, nil
 		}
 		return r.graphFailed(s, "locking the relationship for approval", err)
 	}
@@ -282,8 +284,8 @@ func (r *DelegatedAdminRelationshipReconciler) lockForApproval(ctx context.Conte
 	s.obj.Status.GraphStatus = graph.StatusApprovalPending
 	s.obj.Status.Phase = v1alpha1.GDAPApprovalPending
 	s.obj.Status.InvitationURL = graph.InvitationURL(s.rel.ID)
-	s.conds.progressing(v1alpha1.ReasonAwaitingCustomer, awaitingMessage(s))
-	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+	s.conds.Progressing(v1alpha1.ReasonAwaitingCustomer, awaitingMessage(s))
+	return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 }
 
 // alignCreated returns the update that makes a created relationship what
@@ -313,16 +315,16 @@ func sortedCopy(in []string) []string {
 func (r *DelegatedAdminRelationshipReconciler) awaitActivation(_ context.Context, s *gdapScope) (*ctrl.Result, error) {
 	switch s.rel.Status {
 	case graph.StatusApprovalPending:
-		s.conds.progressing(v1alpha1.ReasonAwaitingCustomer, awaitingMessage(s))
+		s.conds.Progressing(v1alpha1.ReasonAwaitingCustomer, awaitingMessage(s))
 	case graph.StatusApproved, graph.StatusActivating:
-		s.conds.progressing(v1alpha1.ReasonActivating, fmt.Sprintf("Customer %s approved; Microsoft Graph is activating the relationship.", s.customer.Name))
+		s.conds.Progressing(v1alpha1.ReasonActivating, fmt.Sprintf("Customer %s approved; Microsoft Graph is activating the relationship.", s.customer.Name))
 	default:
 		return nil, nil
 	}
 	// Graph is polled as before (its calls are not Partner Center's); the
 	// activity log and webhooks wake the relationship sooner when they
 	// report the customer's approval.
-	return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+	return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 }
 
 func awaitingMessage(s *gdapScope) string {
@@ -394,11 +396,11 @@ func (r *DelegatedAdminRelationshipReconciler) assignAccess(ctx context.Context,
 	}
 	switch {
 	case len(failures) > 0:
-		s.conds.stalled(v1alpha1.ReasonAccessAssignmentError, fmt.Sprintf("Microsoft Graph could not assign access to security group(s) %v; check that each is a security group of partner %s's tenant and change spec.accessAssignments.", failures, s.partner.Name))
+		s.conds.Stalled(v1alpha1.ReasonAccessAssignmentError, fmt.Sprintf("Microsoft Graph could not assign access to security group(s) %v; check that each is a security group of partner %s's tenant and change spec.accessAssignments.", failures, s.partner.Name))
 		return &ctrl.Result{RequeueAfter: r.opts.MaxRequeue}, nil
 	case pending > 0:
-		s.conds.progressing(v1alpha1.ReasonAssigningAccess, fmt.Sprintf("The relationship is active; %d access assignment(s) are being applied.", pending))
-		return &ctrl.Result{RequeueAfter: r.opts.poll()}, nil
+		s.conds.Progressing(v1alpha1.ReasonAssigningAccess, fmt.Sprintf("The relationship is active; %d access assignment(s) are being applied.", pending))
+		return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 	}
 	return nil, nil
 }
@@ -424,22 +426,22 @@ func (r *DelegatedAdminRelationshipReconciler) warnBeforeEnd(_ context.Context, 
 	if autoExtendOf(s.obj) == graph.AutoExtend180Days {
 		ready = fmt.Sprintf("Partner %s holds %d role(s) in customer %s's tenant; the relationship extends itself by 180 days when it would end %s.", s.partner.Name, len(s.obj.Spec.Roles), s.customer.Name, formatMetaTime(s.obj.Status.EndsAt))
 	}
-	s.conds.ready(v1alpha1.ReasonAccessActive, ready)
+	s.conds.Ready(v1alpha1.ReasonAccessActive, ready)
 	end := s.obj.Status.EndsAt
 	if end == nil || s.rel.AutoExtendDuration == graph.AutoExtend180Days {
-		s.conds.remove(v1alpha1.ConditionExpiresSoon)
+		s.conds.Remove(v1alpha1.ConditionExpiresSoon)
 		return nil, nil
 	}
 	left := end.Sub(s.now)
 	switch {
 	case left <= gdapSecondWarning:
 		s.obj.Status.Phase = v1alpha1.GDAPExpiring
-		s.conds.set(v1alpha1.ConditionExpiresSoon, metav1.ConditionTrue, v1alpha1.ReasonExpiresWithin7Days, expiryMessage(s, left))
+		s.conds.Set(v1alpha1.ConditionExpiresSoon, metav1.ConditionTrue, v1alpha1.ReasonExpiresWithin7Days, expiryMessage(s, left))
 	case left <= gdapFirstWarning:
 		s.obj.Status.Phase = v1alpha1.GDAPExpiring
-		s.conds.set(v1alpha1.ConditionExpiresSoon, metav1.ConditionTrue, v1alpha1.ReasonExpiresWithin30Days, expiryMessage(s, left))
+		s.conds.Set(v1alpha1.ConditionExpiresSoon, metav1.ConditionTrue, v1alpha1.ReasonExpiresWithin30Days, expiryMessage(s, left))
 	default:
-		s.conds.remove(v1alpha1.ConditionExpiresSoon)
+		s.conds.Remove(v1alpha1.ConditionExpiresSoon)
 	}
 	return nil, nil
 }
@@ -490,7 +492,7 @@ func (r *DelegatedAdminRelationshipReconciler) terminate(ctx context.Context, ob
 		}
 		return ctrl.Result{}, err
 	}
-	g, err := r.clients.getGraph(ctx, partner)
+	g, err := r.clients.GetGraph(ctx, partner)
 	if err != nil {
 		r.recorder.Eventf(obj, nil, corev1.EventTypeWarning, "NotTerminated", "Delete", "Relationship %s could not be terminated: partner %s cannot call Microsoft Graph (%v).", obj.Status.RelationshipID, partner.Name, err)
 		return ctrl.Result{}, nil
@@ -523,7 +525,7 @@ func (r *DelegatedAdminRelationshipReconciler) terminate(ctx context.Context, ob
 		}
 		r.recorder.Eventf(obj, nil, corev1.EventTypeNormal, "TerminationRequested", "Delete", "Asked Microsoft Graph to terminate relationship %s, as spec.terminateOnDelete says.", rel.ID)
 	case graph.StatusApproved, graph.StatusActivating:
-		return ctrl.Result{RequeueAfter: r.opts.poll()}, nil // terminate once active
+		return ctrl.Result{RequeueAfter: r.opts.Poll()}, nil // terminate once active
 	case graph.StatusApprovalPending:
 		r.recorder.Eventf(obj, nil, corev1.EventTypeWarning, "NotTerminated", "Delete",
 			"Relationship %s waits for the customer's approval and cannot be terminated before it is active; it expires 90 days after it was locked unless the customer approves it.", rel.ID)
@@ -536,21 +538,21 @@ func (r *DelegatedAdminRelationshipReconciler) graphFailed(s *gdapScope, doing s
 	if res := r.polls.Throttled(s.obj.UID, err); res != nil {
 		return res, nil
 	}
-	s.conds.progressing(v1alpha1.ReasonGraphError, fmt.Sprintf("Microsoft Graph failed while %s: %v; retrying.", doing, err))
+	s.conds.Progressing(v1alpha1.ReasonGraphError, fmt.Sprintf("Microsoft Graph failed while %s: %v; retrying.", doing, err))
 	return nil, fmt.Errorf("%s for DelegatedAdminRelationship %s/%s: %w", doing, s.obj.Namespace, s.obj.Name, err)
 }
 
 // events: one on every phase change, and a Warning each time the end comes
 // within a warning threshold.
-func (r *DelegatedAdminRelationshipReconciler) events(p *pass[*v1alpha1.DelegatedAdminRelationship], after *v1alpha1.DelegatedAdminRelationship) {
-	before := p.before
+func (r *DelegatedAdminRelationshipReconciler) events(p *pass.Pass[*v1alpha1.DelegatedAdminRelationship], after *v1alpha1.DelegatedAdminRelationship) {
+	before := p.Before
 	phase := after.Status.Phase
 	warn := phase == v1alpha1.GDAPExpired || phase == v1alpha1.GDAPTerminated || phase == v1alpha1.GDAPFailed || phase == v1alpha1.GDAPExpiring
-	p.phaseChanged(string(before.Status.Phase), string(phase), warn, "GDAP relationship with customer "+after.Spec.CustomerRef+" is "+string(phase))
+	p.PhaseChanged(string(before.Status.Phase), string(phase), warn, "GDAP relationship with customer "+after.Spec.CustomerRef+" is "+string(phase))
 	was := meta.FindStatusCondition(before.Status.Conditions, v1alpha1.ConditionExpiresSoon)
 	now := meta.FindStatusCondition(after.Status.Conditions, v1alpha1.ConditionExpiresSoon)
 	if now != nil && now.Status == metav1.ConditionTrue && (was == nil || was.Reason != now.Reason) {
-		p.event(nil, corev1.EventTypeWarning, now.Reason, "Reconcile", "%s", now.Message)
+		p.Event(nil, corev1.EventTypeWarning, now.Reason, "Reconcile", "%s", now.Message)
 	}
 }
 
@@ -581,26 +583,26 @@ func formatMetaTime(t *metav1.Time) string {
 	if t == nil {
 		return "at an unknown time"
 	}
-	return formatTime(&t.Time)
+	return core.FormatTime(&t.Time)
 }
 
 // SetupWithManager registers the reconciler and what it watches with mgr.
 func (r *DelegatedAdminRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
 	r.opts = opts
-	r.polls = r.wake.gate(pollgate.New(opts.PollInterval))
+	r.polls = r.wake.Gate(pollgate.New(opts.PollInterval))
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.DelegatedAdminRelationship{}).
-		WatchesRawSource(r.wake.source(r.wake.admins)).
+		WatchesRawSource(r.wake.Source(r.wake.Admins)).
 		// Only a Customer's spec matters here: its status follows these
 		// relationships, and must not wake them to ask Graph again.
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
-			return requestsFor(ctx, r.Client, &v1alpha1.DelegatedAdminRelationshipList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
-		}), customerChanged).
+			return core.RequestsFor(ctx, r.Client, &v1alpha1.DelegatedAdminRelationshipList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{core.IndexCustomerRef: o.GetName()})
+		}), core.CustomerChanged).
 		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
-			return requestsFor(ctx, r.Client, &v1alpha1.DelegatedAdminRelationshipList{}, client.MatchingFields{indexPartnerRef: o.GetName()})
-		}), partnerChanged).
-		WithOptions(opts.controllerOptions()).
+			return core.RequestsFor(ctx, r.Client, &v1alpha1.DelegatedAdminRelationshipList{}, client.MatchingFields{core.IndexPartnerRef: o.GetName()})
+		}), core.PartnerChanged).
+		WithOptions(opts.ControllerOptions()).
 		Named("delegatedadminrelationship").
 		Complete(r)
 }

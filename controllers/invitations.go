@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 )
 
 // Reaching the customer: every path waits on the customer's people, who
@@ -71,7 +72,7 @@ func remindersOf(d *v1alpha1.Delivery) reminderPolicy {
 // invitationScope is what the invitation step of one Customer pass works with.
 type invitationScope struct {
 	customer *v1alpha1.Customer
-	conds    conditions
+	conds    pass.Conditions
 	now      time.Time
 	event    func(eventType, reason, format string, args ...any)
 	// recorded is set when the pass recorded a delivery attempt or its

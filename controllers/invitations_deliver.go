@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
 	"github.com/partnerops/multichannel-operator/internal/apiretry"
 	"github.com/partnerops/multichannel-operator/internal/notify"
 )
@@ -180,7 +181,7 @@ func (r *CustomerReconciler) send(ctx context.Context, s *invitationScope, partn
 	case err != nil && maybeSent:
 		// The answer was lost: it may have gone out. The next pass looks
 		// for it in the channel's record before anything is sent again.
-		rec.Error = truncate(err.Error(), 1024)
+		rec.Error = core.Truncate(err.Error(), 1024)
 		s.event(corev1.EventTypeWarning, v1alpha1.ReasonDeliveryFailed, "Partner %s: %s may have been sent (attempt %d): %v; looking for it before sending again.",
 			partner.Name, describeDelivery(rec), rec.Attempts, err)
 		return deliveringState(partner, inv), time.Second, nil
@@ -188,10 +189,10 @@ func (r *CustomerReconciler) send(ctx context.Context, s *invitationScope, partn
 		// The partner's request budget is spent and nothing went out: the
 		// attempt stays this process's, made when the budget allows.
 		r.claims.add(rec.AttemptID, s.now)
-		rec.Error = truncate(err.Error(), 1024)
+		rec.Error = core.Truncate(err.Error(), 1024)
 		return deliveringState(partner, inv), throttled.After, nil
 	case err != nil:
-		rec.Result, rec.Error = v1alpha1.DeliveryFailed, truncate(err.Error(), 1024)
+		rec.Result, rec.Error = v1alpha1.DeliveryFailed, core.Truncate(err.Error(), 1024)
 		deliveries.WithLabelValues(string(rec.Channel), string(rec.Kind), "failed").Inc()
 		s.event(corev1.EventTypeWarning, v1alpha1.ReasonDeliveryFailed, "Partner %s: %s failed (attempt %d): %v.", partner.Name, describeDelivery(rec), rec.Attempts, err)
 		return failedState(partner, rec, retryAt(rec, policy)), retryAt(rec, policy).Sub(s.now), nil
@@ -213,7 +214,7 @@ func (r *CustomerReconciler) resolveDoubt(ctx context.Context, s *invitationScop
 	ids, missing, err := r.findSent(ctx, partner, r.invitationModel(s.customer, partner, inv, rec), rec)
 	if err != nil {
 		// Nothing is sent while it cannot be looked for.
-		rec.Error, s.recorded = truncate(err.Error(), 1024), true
+		rec.Error, s.recorded = core.Truncate(err.Error(), 1024), true
 		var throttled *apiretry.ThrottledError
 		if errors.As(err, &throttled) {
 			return deliveringState(partner, inv), throttled.After, nil
@@ -230,7 +231,7 @@ func (r *CustomerReconciler) resolveDoubt(ctx context.Context, s *invitationScop
 	if until := lastAttempt(rec, s.now).Add(sentItemsGrace); s.now.Before(until) {
 		return invitationState{v1alpha1.ReasonDelivering, fmt.Sprintf(
 			"Partner %s: %s may have been sent %s; %d message(s) are not in Sent Items yet, and are sent again only if still absent %s.",
-			partner.Name, describeDelivery(rec), formatTime(&rec.AttemptedAt.Time), missing, formatTime(&until))}, until.Sub(s.now), nil
+			partner.Name, describeDelivery(rec), core.FormatTime(&rec.AttemptedAt.Time), missing, core.FormatTime(&until))}, until.Sub(s.now), nil
 	}
 	s.reclaim(inv, r.claims)
 	return deliveringState(partner, inv), time.Millisecond, nil
@@ -366,7 +367,7 @@ func deliveringState(partner *v1alpha1.Partner, inv *v1alpha1.CustomerInvitation
 
 func failedState(partner *v1alpha1.Partner, rec *v1alpha1.DeliveryRecord, at time.Time) invitationState {
 	return invitationState{v1alpha1.ReasonDeliveryFailed, fmt.Sprintf("Partner %s: %s failed (attempt %d): %s; retrying %s.",
-		partner.Name, describeDelivery(rec), rec.Attempts, rec.Error, formatTime(&at))}
+		partner.Name, describeDelivery(rec), rec.Attempts, rec.Error, core.FormatTime(&at))}
 }
 
 // deliveredState says where a delivered invitation stands, and when its
@@ -375,7 +376,7 @@ func deliveredState(partner *v1alpha1.Partner, inv *v1alpha1.CustomerInvitation,
 	rec := &inv.Deliveries[0]
 	last := describeDelivery(rec) + " delivered"
 	if at := rec.DeliveredAt; at != nil {
-		last += " " + formatTime(&at.Time)
+		last += " " + core.FormatTime(&at.Time)
 	}
 	if inv.NextReminderAt == nil {
 		return invitationState{v1alpha1.ReasonRemindersExhausted, fmt.Sprintf(
@@ -383,7 +384,7 @@ func deliveredState(partner *v1alpha1.Partner, inv *v1alpha1.CustomerInvitation,
 			partner.Name, last, policy.max, describeActions(inv.Actions))}, 0, nil
 	}
 	return invitationState{v1alpha1.ReasonDelivered, fmt.Sprintf("Partner %s: %s; reminder %d of %d is due %s.",
-			partner.Name, last, inv.Reminders+1, policy.max, formatTime(&inv.NextReminderAt.Time))},
+			partner.Name, last, inv.Reminders+1, policy.max, core.FormatTime(&inv.NextReminderAt.Time))},
 		max(inv.NextReminderAt.Sub(now), time.Millisecond), nil
 }
 
@@ -392,7 +393,7 @@ func deliveredState(partner *v1alpha1.Partner, inv *v1alpha1.CustomerInvitation,
 // then a delivery under way), and a failed channel stalls the Customer.
 func (s *invitationScope) summarize(states []invitationState) {
 	if len(states) == 0 {
-		s.conds.remove(v1alpha1.ConditionInvited)
+		s.conds.Remove(v1alpha1.ConditionInvited)
 		return
 	}
 	rank := []string{v1alpha1.ReasonDeliveryFailed, v1alpha1.ReasonNoContacts, v1alpha1.ReasonNoChannel,
@@ -407,7 +408,7 @@ func (s *invitationScope) summarize(states []invitationState) {
 	if worst.reason == v1alpha1.ReasonDelivered {
 		status = metav1.ConditionTrue
 	}
-	s.conds.set(v1alpha1.ConditionInvited, status, worst.reason, strings.Join(msgs, " "))
+	s.conds.Set(v1alpha1.ConditionInvited, status, worst.reason, strings.Join(msgs, " "))
 	if worst.reason == v1alpha1.ReasonDeliveryFailed {
 		s.stalled = worst.message
 	}

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
 	"github.com/partnerops/multichannel-operator/internal/graph"
 	"github.com/partnerops/multichannel-operator/internal/notify"
 )
@@ -142,9 +143,9 @@ func (r *CustomerReconciler) findSent(ctx context.Context, partner *v1alpha1.Par
 
 // mailbox is the partner's Graph client and the mailbox it sends from.
 func (r *CustomerReconciler) mailbox(ctx context.Context, partner *v1alpha1.Partner) (*graph.Client, string, error) {
-	g, err := r.clients.getGraph(ctx, partner)
+	g, err := r.clients.GetGraph(ctx, partner)
 	if err != nil {
-		if errors.Is(err, errReferenceOnly) {
+		if errors.Is(err, core.ErrReferenceOnly) {
 			return nil, "", fmt.Errorf("partner %s has no credentials (spec.partnerCenter): mail is sent with its application's Graph credentials", partner.Name)
 		}
 		return nil, "", fmt.Errorf("partner %s cannot call Microsoft Graph: %w", partner.Name, err)
@@ -184,13 +185,13 @@ func templatesOf(d *v1alpha1.Delivery) (*notify.Templates, error) {
 // (https, or http to a loopback address) and follows no redirect.
 func (r *CustomerReconciler) webhookOf(ctx context.Context, partner *v1alpha1.Partner) (*notify.Webhook, error) {
 	ref := partner.Spec.Delivery.Webhook.SecretRef
-	ns := r.clients.namespace
+	ns := r.clients.Namespace
 	if ref.Namespace != "" && ref.Namespace != ns {
 		return nil, fmt.Errorf("partner %s spec.delivery.webhook.secretRef names namespace %s, but the operator reads Secrets only in its own namespace %s",
 			partner.Name, ref.Namespace, ns)
 	}
 	secret := &corev1.Secret{}
-	if err := r.clients.secrets.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, secret); err != nil {
+	if err := r.clients.Secrets.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, secret); err != nil {
 		return nil, fmt.Errorf("partner %s spec.delivery.webhook.secretRef: reading Secret %s/%s: %w", partner.Name, ns, ref.Name, err)
 	}
 	raw := strings.TrimSpace(string(secret.Data[SecretKeyWebhookURL]))

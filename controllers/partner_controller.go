@@ -18,14 +18,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
 	"github.com/partnerops/multichannel-operator/internal/apiretry"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 )
 
 // PartnerReconciler checks that a Partner's Partner Center credentials work.
 type PartnerReconciler struct {
 	client.Client
-	clients  *partnerClients
+	clients  *core.PartnerClients
 	recorder recorder.EventRecorder
 	opts     Options
 }
@@ -41,49 +43,49 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	partner := &v1alpha1.Partner{}
 	if err := r.Get(ctx, req.NamespacedName, partner); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.clients.forget(req.Name)
+			r.clients.Forget(req.Name)
 			refreshTokenRenewed.DeleteLabelValues(req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	p := beginPass(ctx, r.Client, r.recorder, "Partner", partner, &partner.Status.Conditions, &partner.Status.ObservedGeneration)
-	defer func() { retErr = p.finish(ctx, res, retErr, false) }()
-	conds := p.conds
+	p := pass.Begin(ctx, r.Client, r.recorder, "Partner", partner, &partner.Status.Conditions, &partner.Status.ObservedGeneration)
+	defer func() { retErr = p.Finish(ctx, res, retErr, false) }()
+	conds := p.Conds
 
 	// Every outcome below but an error reading the Secret ends the pass
 	// without an error: it judged the current spec (finish records its
 	// generation), so a Partner Stalled on its credentials reads as Failed,
 	// not InProgress (kstatus).
-	pcClient, err := r.clients.refresh(ctx, partner)
-	var credErr *credentialsError
+	pcClient, err := r.clients.Refresh(ctx, partner)
+	var credErr *core.CredentialsError
 	switch {
-	case errors.Is(err, errReferenceOnly) && partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller:
-		conds.remove(v1alpha1.ConditionAppUserCalls)
-		conds.ready(v1alpha1.ReasonReferenceOnly, r.resellerNote(ctx, partner, "The partner has no credentials of its own."))
-	case errors.Is(err, errReferenceOnly):
-		conds.remove(v1alpha1.ConditionAppUserCalls)
-		conds.ready(v1alpha1.ReasonReferenceOnly, "The partner has no Partner Center credentials; it is reference data and nothing is called on its behalf.")
+	case errors.Is(err, core.ErrReferenceOnly) && partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller:
+		conds.Remove(v1alpha1.ConditionAppUserCalls)
+		conds.Ready(v1alpha1.ReasonReferenceOnly, r.resellerNote(ctx, partner, "The partner has no credentials of its own."))
+	case errors.Is(err, core.ErrReferenceOnly):
+		conds.Remove(v1alpha1.ConditionAppUserCalls)
+		conds.Ready(v1alpha1.ReasonReferenceOnly, "The partner has no Partner Center credentials; it is reference data and nothing is called on its behalf.")
 	case errors.As(err, &credErr):
-		conds.remove(v1alpha1.ConditionAppUserCalls)
-		conds.stalled(credErr.reason, credErr.Error()+".")
-		eventOnReadyChange(p, corev1.EventTypeWarning, "ReadCredentials")
+		conds.Remove(v1alpha1.ConditionAppUserCalls)
+		conds.Stalled(credErr.Reason, credErr.Error()+".")
+		p.EventOnReadyChange(corev1.EventTypeWarning, "ReadCredentials")
 		// A change to the Secret requeues the Partner at once (SetupWithManager).
 		return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 	case err != nil:
 		return ctrl.Result{}, err
 	default:
 		if err := pcClient.CheckCredentials(ctx); err != nil {
-			conds.remove(v1alpha1.ConditionAppUserCalls)
-			conds.stalled(v1alpha1.ReasonTokenFailed, fmt.Sprintf("The token service refused %s: %v.",
-				r.clients.credentialsOf(partner), err))
-			eventOnReadyChange(p, corev1.EventTypeWarning, "ObtainToken")
+			conds.Remove(v1alpha1.ConditionAppUserCalls)
+			conds.Stalled(v1alpha1.ReasonTokenFailed, fmt.Sprintf("The token service refused %s: %v.",
+				r.clients.CredentialsOf(partner), err))
+			p.EventOnReadyChange(corev1.EventTypeWarning, "ObtainToken")
 			return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 		}
 		if partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
 			// No App+User call is ever made with a reseller's credentials (its
 			// provider makes them): its refresh token, if any, is not used.
-			conds.remove(v1alpha1.ConditionAppUserCalls)
-			conds.ready(v1alpha1.ReasonTokenObtained, r.resellerNote(ctx, partner, "Its credentials obtained a token; they serve Microsoft Graph (GDAP) only."))
+			conds.Remove(v1alpha1.ConditionAppUserCalls)
+			conds.Ready(v1alpha1.ReasonTokenObtained, r.resellerNote(ctx, partner, "Its credentials obtained a token; they serve Microsoft Graph (GDAP) only."))
 			break
 		}
 		userErr := pcClient.CheckUserCredentials(ctx)
@@ -91,15 +93,15 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		// Only the token service's refusal of the token itself needs a
 		// person; a network error or an outage is retried.
 		if apiretry.TokenErrorCode(userErr) == "invalid_grant" {
-			conds.stalled(v1alpha1.ReasonRefreshTokenFailed, fmt.Sprintf(
+			conds.Stalled(v1alpha1.ReasonRefreshTokenFailed, fmt.Sprintf(
 				"The credentials obtained an App-only token, but the token service refused the refresh token (%v): App+User calls (reseller request links, the customer agreement) fail until a person signs in again: kubectl multichannel login %s.",
 				userErr, partner.Name))
-			eventOnReadyChange(p, corev1.EventTypeWarning, "ObtainToken")
+			p.EventOnReadyChange(corev1.EventTypeWarning, "ObtainToken")
 			return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 		}
-		conds.ready(v1alpha1.ReasonTokenObtained, tokenObtainedMessage(r.clients.credentialsOf(partner), r.refreshTokenSecret(partner), userErr))
+		conds.Ready(v1alpha1.ReasonTokenObtained, tokenObtainedMessage(r.clients.CredentialsOf(partner), r.refreshTokenSecret(partner), userErr))
 	}
-	eventOnReadyChange(p, corev1.EventTypeNormal, "ObtainToken")
+	p.EventOnReadyChange(corev1.EventTypeNormal, "ObtainToken")
 	return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
 }
 
@@ -141,18 +143,6 @@ func (r *PartnerReconciler) refreshTokenSecret(partner *v1alpha1.Partner) string
 	return "no Secret (spec.partnerCenter.credentialsSecretRef names none)"
 }
 
-// eventOnReadyChange queues an Event when the pass changes Ready's reason or status.
-func eventOnReadyChange[T client.Object](p *pass[T], eventType, action string) {
-	o := p.conds.outcome
-	if o.state == unsummarized {
-		return
-	}
-	if was := meta.FindStatusCondition(*p.conds.list, v1alpha1.ConditionReady); was != nil && was.Reason == o.reason && was.Status == o.readyStatus() {
-		return
-	}
-	p.event(nil, eventType, o.reason, action, "%s", o.message)
-}
-
 // SetupWithManager registers the reconciler with mgr. It watches the
 // metadata of the Secrets in the operator's namespace (never their data: the
 // credentials are read with an uncached get), so that creating, fixing or
@@ -168,7 +158,7 @@ func (r *PartnerReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) err
 		For(&v1alpha1.Partner{}, builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{},
 			predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.partnersOfSecret), builder.OnlyMetadata).
-		WithOptions(opts.controllerOptions()).
+		WithOptions(opts.ControllerOptions()).
 		Complete(r)
 }
 
@@ -177,13 +167,13 @@ func (r *PartnerReconciler) partnersOfSecret(ctx context.Context, o client.Objec
 	if o.GetNamespace() != r.opts.OperatorNamespace {
 		return nil // a Partner's Secret is only ever read in the operator's namespace
 	}
-	return requestsFor(ctx, r.Client, &v1alpha1.PartnerList{}, client.MatchingFields{indexCredentialsSecret: o.GetName()})
+	return core.RequestsFor(ctx, r.Client, &v1alpha1.PartnerList{}, client.MatchingFields{core.IndexCredentialsSecret: o.GetName()})
 }
 
 // resellerNote is the Ready message of an indirect reseller: it has no
 // Partner Center API access of its own.
 func (r *PartnerReconciler) resellerNote(ctx context.Context, partner *v1alpha1.Partner, own string) string {
-	if _, err := callerOf(ctx, r.Client, partner); err != nil {
+	if _, err := core.CallerOf(ctx, r.Client, partner); err != nil {
 		return fmt.Sprintf("%s As an indirect reseller it has no Partner Center API access of its own, and nothing can be called for it: %v.", own, err)
 	}
 	return fmt.Sprintf("%s As an indirect reseller it has no Partner Center API access of its own: Partner Center calls for it are made with its indirect provider %s's credentials, naming it (Partner ID %s) as the partner of record.",
@@ -194,15 +184,15 @@ func (r *PartnerReconciler) resellerNote(ctx context.Context, partner *v1alpha1.
 // check and the refresh token's age, and keeps the metric the alert
 // MultichannelRefreshTokenAging reads: without a working refresh token no
 // App+User call (the reseller request link) is possible.
-func (r *PartnerReconciler) setAppUserCalls(p *pass[*v1alpha1.Partner], partner *v1alpha1.Partner, err error) {
-	age, at, known := r.clients.refreshTokenAge(partner, r.opts.Clock.Now())
+func (r *PartnerReconciler) setAppUserCalls(p *pass.Pass[*v1alpha1.Partner], partner *v1alpha1.Partner, err error) {
+	age, at, known := r.clients.RefreshTokenAge(partner, r.opts.Clock.Now())
 	if err != nil || !known {
 		refreshTokenRenewed.DeleteLabelValues(partner.Name)
 	} else {
 		refreshTokenRenewed.WithLabelValues(partner.Name).Set(float64(at.Unix()))
 	}
 	set := func(status metav1.ConditionStatus, reason, msg string) {
-		p.conds.set(v1alpha1.ConditionAppUserCalls, status, reason, msg)
+		p.Conds.Set(v1alpha1.ConditionAppUserCalls, status, reason, msg)
 	}
 	switch {
 	case errors.Is(err, pc.ErrUserCredentialsRequired):
@@ -213,15 +203,15 @@ func (r *PartnerReconciler) setAppUserCalls(p *pass[*v1alpha1.Partner], partner 
 			fmt.Sprintf("The token service refused the refresh token: %v. Reseller request links cannot be asked for until it is replaced.", err))
 	case !known:
 		set(metav1.ConditionTrue, v1alpha1.ReasonUserTokenObtained, "The refresh token obtained an App+User token: reseller request links can be asked for.")
-	case age < refreshTokenAging:
+	case age < core.RefreshTokenAging:
 		set(metav1.ConditionTrue, v1alpha1.ReasonUserTokenObtained, fmt.Sprintf(
 			"The refresh token obtained an App+User token: reseller request links can be asked for. It was last renewed or signed in %s; the operator keeps renewed ones in Secret %s/%s.",
-			formatTime(&at), r.opts.OperatorNamespace, refreshTokenSecretName(partner.Name)))
+			core.FormatTime(&at), r.opts.OperatorNamespace, core.RefreshTokenSecretName(partner.Name)))
 	default:
 		msg := fmt.Sprintf("The refresh token works, but it has not been renewed for %s (since %s): a refresh token unused for 90 days expires. The token service returns no new one; sign in again: kubectl multichannel login %s.",
-			describeAge(age), at.UTC().Format(time.RFC3339), partner.Name)
-		if was := meta.FindStatusCondition(p.before.Status.Conditions, v1alpha1.ConditionAppUserCalls); was == nil || was.Reason != v1alpha1.ReasonRefreshTokenAging {
-			p.event(nil, corev1.EventTypeWarning, v1alpha1.ReasonRefreshTokenAging, "RenewRefreshToken", "%s", msg)
+			core.DescribeAge(age), at.UTC().Format(time.RFC3339), partner.Name)
+		if was := meta.FindStatusCondition(p.Before.Status.Conditions, v1alpha1.ConditionAppUserCalls); was == nil || was.Reason != v1alpha1.ReasonRefreshTokenAging {
+			p.Event(nil, corev1.EventTypeWarning, v1alpha1.ReasonRefreshTokenAging, "RenewRefreshToken", "%s", msg)
 		}
 		set(metav1.ConditionTrue, v1alpha1.ReasonRefreshTokenAging, msg)
 	}

@@ -18,7 +18,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 	"github.com/partnerops/multichannel-operator/internal/pollgate"
 	"github.com/partnerops/multichannel-operator/internal/sharedcalls"
 )
@@ -30,12 +32,12 @@ import (
 // with verb approve records it as an Approved or Denied condition.
 type ResellerRelationshipReconciler struct {
 	client.Client
-	clients  *partnerClients
+	clients  *core.PartnerClients
 	recorder recorder.EventRecorder
 	opts     Options
 	shared   *sharedcalls.Calls // transfers and request links, shared by the objects that have them in common
 	polls    *pollgate.Gate     // Partner Center's view of the customer: once per poll interval
-	wake     *wakeups           // what Partner Center reports changed
+	wake     *core.Wakeups      // what Partner Center reports changed
 }
 
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships,verbs=get;list;watch;create
@@ -44,11 +46,11 @@ type ResellerRelationshipReconciler struct {
 
 // relationshipScope is what one pass over a ResellerRelationship has read.
 type relationshipScope struct {
-	*pass[*v1alpha1.ResellerRelationship]
+	*pass.Pass[*v1alpha1.ResellerRelationship]
 	rr       *v1alpha1.ResellerRelationship
 	partner  *v1alpha1.Partner
 	customer *v1alpha1.Customer
-	conds    conditions
+	conds    pass.Conditions
 	now      time.Time
 	// ignoredApproval says why a manual approval was not used, for the
 	// message while the operator waits for Partner Center.
@@ -67,21 +69,21 @@ func (r *ResellerRelationshipReconciler) Reconcile(ctx context.Context, req ctrl
 	// Every Partner Center call made for this object carries its UID, so
 	// they can be followed together in Partner Center's logs.
 	ctx = pc.WithCorrelationID(ctx, string(rr.UID))
-	p := beginPass(ctx, r.Client, r.recorder, "ResellerRelationship", rr, &rr.Status.Conditions, &rr.Status.ObservedGeneration)
-	s := &relationshipScope{pass: p, rr: rr, now: r.opts.Clock.Now(), conds: p.conds}
+	p := pass.Begin(ctx, r.Client, r.recorder, "ResellerRelationship", rr, &rr.Status.Conditions, &rr.Status.ObservedGeneration)
+	s := &relationshipScope{Pass: p, rr: rr, now: r.opts.Clock.Now(), conds: p.Conds}
 	defer func() {
-		before, phase := p.before.Status.Phase, rr.Status.Phase
-		p.phaseChanged(string(before), string(phase), phase == v1alpha1.RelationshipDenied || phase == v1alpha1.RelationshipExpired,
+		before, phase := p.Before.Status.Phase, rr.Status.Phase
+		p.PhaseChanged(string(before), string(phase), phase == v1alpha1.RelationshipDenied || phase == v1alpha1.RelationshipExpired,
 			"Reseller relationship with partner "+rr.Spec.PartnerRef+" is "+string(phase))
 		// A person may record the customer's decision (a condition and
 		// status.approval) until the relationship is final: a pass that
 		// changes either must not overwrite one recorded since it read.
-		locked := !equality.Semantic.DeepEqual(p.before.Status.Approval, rr.Status.Approval) ||
-			(!relationshipFinal(before) && !equality.Semantic.DeepEqual(p.before.Status.Conditions, rr.Status.Conditions))
-		retErr = p.finish(ctx, res, retErr, locked)
+		locked := !equality.Semantic.DeepEqual(p.Before.Status.Approval, rr.Status.Approval) ||
+			(!relationshipFinal(before) && !equality.Semantic.DeepEqual(p.Before.Status.Conditions, rr.Status.Conditions))
+		retErr = p.Finish(ctx, res, retErr, locked)
 	}()
 
-	return runPhases(ctx, s,
+	return pass.RunPhases(ctx, s,
 		r.ensureAzurePlan,
 		r.keepFinalDecision,
 		r.loadReferences,
@@ -96,7 +98,7 @@ func (r *ResellerRelationshipReconciler) Reconcile(ctx context.Context, req ctrl
 
 // pollAgain: still waiting for the customer; ask again, but wake up for the expiry.
 func (r *ResellerRelationshipReconciler) pollAgain(_ context.Context, s *relationshipScope) (*ctrl.Result, error) {
-	wait := r.opts.follow(r.wake, s.partner)
+	wait := r.opts.Follow(r.wake, s.partner)
 	if untilExpiry := expiresAt(s.rr).Sub(s.now); untilExpiry > 0 && untilExpiry < wait {
 		wait = untilExpiry
 	}
@@ -107,15 +109,15 @@ func (r *ResellerRelationshipReconciler) pollAgain(_ context.Context, s *relatio
 func (r *ResellerRelationshipReconciler) keepFinalDecision(_ context.Context, s *relationshipScope) (*ctrl.Result, error) {
 	switch s.rr.Status.Phase {
 	case v1alpha1.RelationshipApproved:
-		s.conds.ready(v1alpha1.ReasonRelationshipApproved, approvedMessage(s.rr))
+		s.conds.Ready(v1alpha1.ReasonRelationshipApproved, approvedMessage(s.rr))
 	case v1alpha1.RelationshipDenied:
-		s.conds.stalled(v1alpha1.ReasonRelationshipDenied, "The customer denied the reseller relationship request; a new request is a new ResellerRelationship.")
+		s.conds.Stalled(v1alpha1.ReasonRelationshipDenied, "The customer denied the reseller relationship request; a new request is a new ResellerRelationship.")
 	case v1alpha1.RelationshipExpired:
-		s.conds.stalled(v1alpha1.ReasonRelationshipExpired, fmt.Sprintf("The customer did not answer within %s; a new request is a new ResellerRelationship.", expiresAfter(s.rr)))
+		s.conds.Stalled(v1alpha1.ReasonRelationshipExpired, fmt.Sprintf("The customer did not answer within %s; a new request is a new ResellerRelationship.", expiresAfter(s.rr)))
 	default:
 		return nil, nil
 	}
-	return done, nil
+	return pass.Done, nil
 }
 
 // recordManualDecision: a person recorded the customer's decision as a
@@ -130,12 +132,12 @@ func (r *ResellerRelationshipReconciler) recordManualDecision(ctx context.Contex
 		}
 		a := s.rr.Status.Approval
 		if a == nil || a.Source != v1alpha1.ApprovalManual || a.By == "" || string(a.Decision) != typ {
-			s.conds.stalled(v1alpha1.ReasonDecisionWithoutRecord, fmt.Sprintf(
+			s.conds.Stalled(v1alpha1.ReasonDecisionWithoutRecord, fmt.Sprintf(
 				"A %s condition was written without status.approval naming who recorded it, so it is not used; record the decision with kubectl multichannel %s resellerrelationship/%s.",
 				typ, map[string]string{v1alpha1.ConditionApproved: "approve", v1alpha1.ConditionDenied: "deny"}[typ], s.rr.Name))
-			return done, nil
+			return pass.Done, nil
 		}
-		observable, err := callsPartnerCenter(ctx, r.Client, s.partner)
+		observable, err := core.CallsPartnerCenter(ctx, r.Client, s.partner)
 		if err != nil {
 			return nil, err
 		}
@@ -162,9 +164,9 @@ func (r *ResellerRelationshipReconciler) loadReferences(ctx context.Context, s *
 	}
 	var found bool
 	var err error
-	s.partner, s.customer, found, err = getPartnerAndCustomer(ctx, r.Client, s.conds, s.rr.Namespace, s.rr.Spec.PartnerRef, s.rr.Spec.CustomerRef, "request")
+	s.partner, s.customer, found, err = core.GetPartnerAndCustomer(ctx, r.Client, s.conds, s.rr.Namespace, s.rr.Spec.PartnerRef, s.rr.Spec.CustomerRef, "request")
 	if !found {
-		return done, err
+		return pass.Done, err
 	}
 	return nil, nil
 }
@@ -173,9 +175,9 @@ func (r *ResellerRelationshipReconciler) loadReferences(ctx context.Context, s *
 // relationship comes with delegated administration.
 func (r *ResellerRelationshipReconciler) requireDelegatedAdminForUSGovernment(_ context.Context, s *relationshipScope) (*ctrl.Result, error) {
 	if s.customer.Spec.Cloud == v1alpha1.CloudUSGovernment && !delegatedAdmin(s.rr) {
-		s.conds.stalled(v1alpha1.ReasonDelegatedAdminRequired, fmt.Sprintf(
+		s.conds.Stalled(v1alpha1.ReasonDelegatedAdminRequired, fmt.Sprintf(
 			"Customer %s is in the USGovernment cloud, where a reseller relationship requires delegated administration; create a new ResellerRelationship with spec.delegatedAdmin true.", s.customer.Name))
-		return done, nil
+		return pass.Done, nil
 	}
 	return nil, nil
 }
@@ -215,8 +217,8 @@ func (r *ResellerRelationshipReconciler) requestLink(ctx context.Context, s *rel
 	s.rr.Status.InvitationURL = link.URL
 	s.rr.Status.RequestedAt = &now
 	s.rr.Status.Phase = v1alpha1.RelationshipRequested
-	s.conds.progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
-	return &ctrl.Result{RequeueAfter: r.opts.follow(r.wake, s.partner)}, nil
+	s.conds.Progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
+	return &ctrl.Result{RequeueAfter: r.opts.Follow(r.wake, s.partner)}, nil
 }
 
 // observePartnerCenter: the customer accepted once it appears for the partner as reseller.
@@ -225,16 +227,16 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 	if pcClient == nil {
 		return res, err
 	}
-	if wait := r.polls.WaitWithin(s.rr.UID, r.opts.followInterval(r.wake, s.partner)); wait > 0 {
+	if wait := r.polls.WaitWithin(s.rr.UID, r.opts.FollowInterval(r.wake, s.partner)); wait > 0 {
 		return &ctrl.Result{RequeueAfter: wait}, nil // asked within the interval: nothing new to say
 	}
 	cust, err := pcClient.GetCustomer(ctx, s.customer.Spec.TenantID)
 	switch {
 	case notYetReseller(err) && s.ignoredApproval != "":
-		s.conds.progressing(v1alpha1.ReasonManualApprovalNotUsed, s.ignoredApproval)
+		s.conds.Progressing(v1alpha1.ReasonManualApprovalNotUsed, s.ignoredApproval)
 		return nil, nil
 	case notYetReseller(err):
-		s.conds.progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
+		s.conds.Progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
 		return nil, nil
 	case err != nil:
 		return r.partnerCenterFailed(s, "looking up the customer", err)
@@ -254,7 +256,7 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 		if !slices.ContainsFunc(resellers, func(p pc.PartnerRelationship) bool {
 			return strings.EqualFold(p.ID, s.partner.Spec.TenantID) || (p.MPNID != "" && p.MPNID == s.partner.Spec.PartnerID)
 		}) {
-			s.conds.progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf(
+			s.conds.Progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf(
 				"Waiting for customer %s's Global admin to accept the request at status.invitationURL, which names indirect reseller %s: its indirect provider %s sees the customer, but not yet with %s.",
 				s.customer.Name, s.partner.Name, s.partner.Spec.IndirectProviderRef, s.partner.Name))
 			return nil, nil
@@ -280,14 +282,14 @@ func (r *ResellerRelationshipReconciler) partnerClient(ctx context.Context, s *r
 	if d := r.polls.HeldFor(s.rr.UID); d > 0 {
 		return nil, &ctrl.Result{RequeueAfter: d}, nil
 	}
-	c, caller, err := r.clients.callerClient(ctx, r.Client, s.partner)
-	ok, err := usable(err, s.conds, caller, "Partner Center", func() {
-		s.conds.progressing(v1alpha1.ReasonAwaitingManualApproval, fmt.Sprintf(
+	c, caller, err := r.clients.CallerClient(ctx, r.Client, s.partner)
+	ok, err := core.Usable(err, s.conds, caller, "Partner Center", func() {
+		s.conds.Progressing(v1alpha1.ReasonAwaitingManualApproval, fmt.Sprintf(
 			"%s has no Partner Center credentials, so the customer's decision cannot be observed; once customer %s answers, a person with verb approve records it: kubectl multichannel approve (or deny) resellerrelationship/%s -n %s.",
-			capitalize(actingFor(caller, s.partner)), s.customer.Name, s.rr.Name, s.rr.Namespace))
+			core.Capitalize(core.ActingFor(caller, s.partner)), s.customer.Name, s.rr.Name, s.rr.Namespace))
 	})
 	if !ok {
-		return nil, done, err
+		return nil, pass.Done, err
 	}
 	return c, nil, nil
 }
@@ -297,7 +299,7 @@ func (r *ResellerRelationshipReconciler) partnerCenterFailed(s *relationshipScop
 	if res := r.polls.Throttled(s.rr.UID, err); res != nil {
 		return res, nil
 	}
-	return retryPartnerCenter(s.conds, "ResellerRelationship "+s.rr.Namespace+"/"+s.rr.Name, doing, err)
+	return core.RetryPartnerCenter(s.conds, "ResellerRelationship "+s.rr.Namespace+"/"+s.rr.Name, doing, err)
 }
 
 // approvedInPartnerCenter records the customer's consent as Partner Center
@@ -305,9 +307,9 @@ func (r *ResellerRelationshipReconciler) partnerCenterFailed(s *relationshipScop
 func (r *ResellerRelationshipReconciler) approvedInPartnerCenter(s *relationshipScope) {
 	now := metav1.NewTime(s.now)
 	s.rr.Status.Phase = v1alpha1.RelationshipApproved
-	s.rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionApproved, By: customerTenantBy + s.customer.Spec.TenantID,
+	s.rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionApproved, By: core.CustomerTenantBy + s.customer.Spec.TenantID,
 		At: &now, Source: v1alpha1.ApprovalFromPartnerCenter, TenantID: s.customer.Spec.TenantID}
-	s.conds.set(v1alpha1.ConditionApproved, metav1.ConditionTrue, v1alpha1.ReasonApprovedInPartnerCenter, approvedMessage(s.rr))
+	s.conds.Set(v1alpha1.ConditionApproved, metav1.ConditionTrue, v1alpha1.ReasonApprovedInPartnerCenter, approvedMessage(s.rr))
 }
 
 func approvedMessage(rr *v1alpha1.ResellerRelationship) string {
@@ -325,34 +327,6 @@ func relationshipFinal(p v1alpha1.RelationshipPhase) bool {
 func delegatedAdmin(rr *v1alpha1.ResellerRelationship) bool {
 	return rr.Spec.DelegatedAdmin != nil && *rr.Spec.DelegatedAdmin
 }
-
-// consentGiven: the relationship carries the customer's consent: what
-// Partner Center showed, or, where the operator cannot call Partner Center
-// for the partner (observable false: neither it nor, for an indirect
-// reseller, its provider has credentials), a decision a person with verb
-// approve recorded. (An approval recorded by an ApprovalPolicy under earlier
-// versions is not the customer's consent.)
-func consentGiven(rr *v1alpha1.ResellerRelationship, observable bool, customer *v1alpha1.Customer) bool {
-	a := rr.Status.Approval
-	if rr.Status.Phase != v1alpha1.RelationshipApproved || a == nil || a.Decision != v1alpha1.DecisionApproved ||
-		!strings.EqualFold(approvedTenant(a), customer.Spec.TenantID) {
-		return false // consent is the tenant's that gave it
-	}
-	return a.Source == v1alpha1.ApprovalFromPartnerCenter || (a.Source == v1alpha1.ApprovalManual && !observable)
-}
-
-// approvedTenant is the tenant that gave the approval: status.approval.tenantID,
-// or for an approval seen in Partner Center before that field existed, the
-// tenant its by names.
-func approvedTenant(a *v1alpha1.Approval) string {
-	if a.TenantID == "" && a.Source == v1alpha1.ApprovalFromPartnerCenter {
-		return strings.TrimPrefix(a.By, customerTenantBy)
-	}
-	return a.TenantID
-}
-
-// customerTenantBy prefixes status.approval.by for a decision seen in Partner Center.
-const customerTenantBy = "customer tenant "
 
 func expiresAfter(rr *v1alpha1.ResellerRelationship) time.Duration {
 	if rr.Spec.ExpiresAfter == nil {
@@ -377,17 +351,17 @@ func notYetReseller(err error) bool { return pc.IsNotFound(err) || pc.IsNoCommer
 func (r *ResellerRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.Client = mgr.GetClient()
 	r.opts = opts
-	r.polls = r.wake.gate(pollgate.New(opts.PollInterval))
+	r.polls = r.wake.Gate(pollgate.New(opts.PollInterval))
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.ResellerRelationship{}).
-		WatchesRawSource(r.wake.source(r.wake.relationships)).
+		WatchesRawSource(r.wake.Source(r.wake.Relationships)).
 		Watches(&v1alpha1.Customer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
-			return requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexCustomerRef: o.GetName()})
-		}), customerChanged).
-		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(r.relationshipsOfPartner), partnerChanged).
+			return core.RequestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.InNamespace(o.GetNamespace()), client.MatchingFields{core.IndexCustomerRef: o.GetName()})
+		}), core.CustomerChanged).
+		Watches(&v1alpha1.Partner{}, handler.EnqueueRequestsFromMapFunc(r.relationshipsOfPartner), core.PartnerChanged).
 		// A subscription waiting for its customer's Azure plan wakes the relationship that owns it.
-		Watches(&v1alpha1.CustomerSubscription{}, handler.EnqueueRequestsFromMapFunc(r.relationshipsOfSubscription), awaitsAzurePlan).
-		WithOptions(opts.controllerOptions()).
+		Watches(&v1alpha1.CustomerSubscription{}, handler.EnqueueRequestsFromMapFunc(r.relationshipsOfSubscription), core.AwaitsAzurePlan).
+		WithOptions(opts.ControllerOptions()).
 		Complete(r)
 }
 
@@ -396,7 +370,7 @@ func (r *ResellerRelationshipReconciler) SetupWithManager(mgr ctrl.Manager, opts
 func (r *ResellerRelationshipReconciler) relationshipsOfSubscription(ctx context.Context, o client.Object) []ctrl.Request {
 	sub := o.(*v1alpha1.CustomerSubscription)
 	list := &v1alpha1.ResellerRelationshipList{}
-	if err := r.List(ctx, list, client.InNamespace(sub.Namespace), client.MatchingFields{indexCustomerRef: sub.Spec.CustomerRef}); err != nil {
+	if err := r.List(ctx, list, client.InNamespace(sub.Namespace), client.MatchingFields{core.IndexCustomerRef: sub.Spec.CustomerRef}); err != nil {
 		return nil
 	}
 	var reqs []ctrl.Request
@@ -411,11 +385,11 @@ func (r *ResellerRelationshipReconciler) relationshipsOfSubscription(ctx context
 // relationshipsOfPartner: the relationships a Partner's change can affect,
 // as their partner or as the indirect provider that calls for it.
 func (r *ResellerRelationshipReconciler) relationshipsOfPartner(ctx context.Context, o client.Object) []ctrl.Request {
-	reqs := requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.MatchingFields{indexPartnerRef: o.GetName()})
+	reqs := core.RequestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.MatchingFields{core.IndexPartnerRef: o.GetName()})
 	resellers := &v1alpha1.PartnerList{}
-	if err := r.List(ctx, resellers, client.MatchingFields{indexProviderRef: o.GetName()}); err == nil {
+	if err := r.List(ctx, resellers, client.MatchingFields{core.IndexProviderRef: o.GetName()}); err == nil {
 		for _, p := range resellers.Items {
-			reqs = append(reqs, requestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.MatchingFields{indexPartnerRef: p.Name})...)
+			reqs = append(reqs, core.RequestsFor(ctx, r.Client, &v1alpha1.ResellerRelationshipList{}, client.MatchingFields{core.IndexPartnerRef: p.Name})...)
 		}
 	}
 	return reqs

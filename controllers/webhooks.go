@@ -11,13 +11,10 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/partnerops/multichannel-operator/controllers/internal/core"
 	"github.com/partnerops/multichannel-operator/internal/changefeed"
 	"github.com/partnerops/multichannel-operator/internal/pcwebhook"
 )
-
-// WebhookPath is where the receiver takes Partner Center's webhooks: the
-// URL a partner registers is https://<its host>/partnercenter/webhooks.
-const WebhookPath = "/partnercenter/webhooks"
 
 // webhookReceiver serves Partner Center's webhooks on its own listener
 // (Options.WebhookBindAddress; the chart's webhook-receiver Service), as
@@ -32,14 +29,14 @@ type webhookReceiver struct {
 }
 
 // newWebhookReceiver builds the receiver that wakes through w.
-func newWebhookReceiver(c client.Reader, w *wakeups, opts Options, metrics *pcwebhook.Metrics) (*webhookReceiver, error) {
+func newWebhookReceiver(c client.Reader, w *core.Wakeups, opts Options, metrics *pcwebhook.Metrics) (*webhookReceiver, error) {
 	ro := pcwebhook.Options{Metrics: metrics, Log: ctrl.Log.WithName("webhooks")}
 	if opts.Webhook != nil {
 		ro = opts.Webhook(ro)
 	}
 	rc, err := pcwebhook.New(func(ctx context.Context, e pcwebhook.Event) error {
 		rec := eventRecord(e)
-		woken := w.wake(ctx, c, rec)
+		woken := w.Wake(ctx, c, rec)
 		activityRecords.WithLabelValues("", rec.Change).Inc()
 		ctrl.LoggerFrom(ctx).V(1).Info("webhook applied", "event", e.EventName, "resource", e.ResourceURI, "woken", woken)
 		return nil
@@ -48,7 +45,7 @@ func newWebhookReceiver(c client.Reader, w *wakeups, opts Options, metrics *pcwe
 		return nil, fmt.Errorf("the Partner Center webhook receiver: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("POST "+WebhookPath, rc)
+	mux.Handle("POST "+core.WebhookPath, rc)
 	return &webhookReceiver{addr: opts.WebhookBindAddress, handler: mux}, nil
 }
 
@@ -76,7 +73,7 @@ func (r *webhookReceiver) Start(ctx context.Context) error {
 		defer cancel()
 		_ = srv.Shutdown(shutdown)
 	}()
-	ctrl.Log.WithName("webhooks").Info("serving Partner Center webhooks", "address", ln.Addr().String(), "path", WebhookPath)
+	ctrl.Log.WithName("webhooks").Info("serving Partner Center webhooks", "address", ln.Addr().String(), "path", core.WebhookPath)
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

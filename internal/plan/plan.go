@@ -213,7 +213,7 @@ func (p *Plan) summarize() {
 
 // policyUse is what one policy authorized in the plan: licenses by
 // customer tenant and offer, subscriptions by customer tenant, as the
-// operator counts them (controllers/totals.go).
+// operator counts them (controllers/subscription/totals.go).
 type policyUse struct {
 	quantity      map[string]int64 // policy|tenant|offer
 	subscriptions map[string]int   // policy|tenant

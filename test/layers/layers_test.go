@@ -1,7 +1,9 @@
 // Package layers checks the module's import graph: arrows run from the
-// entry points (main, cmd, hack) down through controllers to internal and
-// api, never back up, and no production package imports a simulator or a
-// test helper. docs/architecture.md draws the layers.
+// entry points (main, cmd, hack) down through controllers, its reconciler
+// packages (controllers/subscription) and what they share
+// (controllers/internal/...), to internal and api, never back up, and no
+// production package imports a simulator or a test helper.
+// docs/architecture.md draws the layers.
 package layers
 
 import (
@@ -14,19 +16,43 @@ import (
 
 const module = "github.com/partnerops/multichannel-operator"
 
+// The layers, lowest first.
+const (
+	layerAPI         = iota // api/, config/
+	layerInternal           // internal/
+	layerShared             // controllers/internal/: what the reconcilers share
+	layerReconcilers        // controllers/<kind>: a reconciler of its own
+	layerControllers        // controllers: the other reconcilers, and the setup of all
+	layerEntry              // main, cmd/, hack/, test/: entry points and tests
+)
+
 // layer ranks a package: it may import only packages of a lower layer, or
-// of its own layer in internal/ (Go itself refuses cycles there).
+// of its own layer in internal/ (Go itself refuses cycles there) and among
+// the entry points.
 func layer(pkg string) int {
 	rel := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
 	switch {
 	case strings.HasPrefix(rel, "api/"), strings.HasPrefix(rel, "config/"):
-		return 0
+		return layerAPI
 	case strings.HasPrefix(rel, "internal/"):
-		return 1
+		return layerInternal
+	case strings.HasPrefix(rel, "controllers/internal/"):
+		return layerShared
+	case strings.HasPrefix(rel, "controllers/"):
+		return layerReconcilers
 	case rel == "controllers":
-		return 2
+		return layerControllers
 	}
-	return 3 // main, cmd/, hack/, test/: entry points and tests
+	return layerEntry
+}
+
+// backUp says whether from importing to is an arrow back up: to a higher
+// layer, or within a layer other than internal/ and the entry points (one
+// reconciler's package importing another's, or one package under
+// controllers/internal importing another).
+func backUp(from, to string) bool {
+	lf, lt := layer(from), layer(to)
+	return lt > lf || (lt == lf && lt != layerInternal && lt != layerEntry)
 }
 
 // stands in for a service or a test: never imported by what ships.
@@ -41,7 +67,7 @@ func standIn(pkg string) bool {
 
 // ships: part of the manager binary or the kubectl plugin.
 func ships(pkg string) bool {
-	return layer(pkg) < 3 && !standIn(pkg) || pkg == module || strings.HasPrefix(pkg, module+"/cmd/kubectl-multichannel")
+	return layer(pkg) < layerEntry && !standIn(pkg) || pkg == module || strings.HasPrefix(pkg, module+"/cmd/kubectl-multichannel")
 }
 
 type listed struct {
@@ -66,8 +92,8 @@ func TestImportsRunDown(t *testing.T) {
 			if !strings.HasPrefix(imp, module) {
 				continue
 			}
-			if layer(imp) > layer(p.ImportPath) || (layer(imp) == layer(p.ImportPath) && layer(imp) != 1 && layer(imp) != 3) {
-				t.Errorf("%s imports %s: an arrow back up (layers: api and config 0, internal 1, controllers 2, entry points 3)", p.ImportPath, imp)
+			if backUp(p.ImportPath, imp) {
+				t.Errorf("%s imports %s: an arrow back up (layers: api and config, internal, controllers/internal, controllers/<kind>, controllers, entry points)", p.ImportPath, imp)
 			}
 			if ships(p.ImportPath) && standIn(imp) {
 				t.Errorf("%s ships, yet imports %s, a simulator or test helper", p.ImportPath, imp)
@@ -85,12 +111,27 @@ func TestRulesCatchBackArrows(t *testing.T) {
 		{module + "/internal/graph", module + "/controllers"},
 		{module + "/api/v1alpha1", module + "/internal/policy"},
 		{module + "/controllers", module + "/cmd/kubectl-multichannel"},
+		{module + "/controllers/subscription", module + "/controllers"},
+		{module + "/controllers/internal/core", module + "/controllers"},
+		{module + "/controllers/internal/core", module + "/controllers/subscription"},
+		{module + "/controllers/subscription", module + "/controllers/partner"},
+		{module + "/internal/pass", module + "/controllers/internal/core"},
 	} {
-		if layer(tc.to) <= layer(tc.from) {
+		if !backUp(tc.from, tc.to) {
 			t.Errorf("%s -> %s is not seen as an arrow back up", tc.from, tc.to)
 		}
 	}
-	if !ships(module+"/controllers") || !standIn(module+"/internal/partnercenter/sim") || ships(module+"/internal/partnercenter/sim") {
+	for _, tc := range []struct{ from, to string }{
+		{module + "/controllers", module + "/controllers/subscription"},
+		{module + "/controllers/subscription", module + "/controllers/internal/core"},
+		{module + "/controllers/internal/core", module + "/internal/pass"},
+		{module + "/internal/carts", module + "/internal/pollgate"},
+	} {
+		if backUp(tc.from, tc.to) {
+			t.Errorf("%s -> %s is seen as an arrow back up", tc.from, tc.to)
+		}
+	}
+	if !ships(module+"/controllers") || !ships(module+"/controllers/subscription") || !standIn(module+"/internal/partnercenter/sim") || ships(module+"/internal/partnercenter/sim") {
 		t.Error("the controllers ship and the simulators do not")
 	}
 }
