@@ -144,20 +144,15 @@ func TestAuditRecordsWindow(t *testing.T) {
 	}
 }
 
-// TestAuditRecordsPages: the client follows each page's next link with the
-// MS-ContinuationToken it names, as the .NET SDK's enumerator does, and
-// refuses a link elsewhere.
-func TestAuditRecordsPages(t *testing.T) {
-	var mu sync.Mutex
-	var got []*http.Request
-	pages := map[string]string{"": "t1", "t1": "t2", "t2": ""}
+// pagedAuditServer serves the activity log as pages of one record each:
+// pages maps a continuation token ("" for the first page) to the next
+// one's ("" on the last). Each request is shown to seen first.
+func pagedAuditServer(t *testing.T, pages map[string]string, seen func(*http.Request)) *httptest.Server {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if apiretrytest.ServeEntra(w, r) {
 			return
 		}
-		mu.Lock()
-		got = append(got, r.Clone(context.Background()))
-		mu.Unlock()
+		seen(r)
 		token := r.Header.Get(pc.HeaderContinuationToken)
 		page := map[string]any{"totalCount": 1, "items": []any{map[string]any{"id": "r-" + token, "resourceType": "order",
 			"operationType": "create_order", "operationDate": "2020-09-02T10:00:00Z", "operationStatus": "succeeded"}}}
@@ -169,6 +164,21 @@ func TestAuditRecordsPages(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(page)
 	}))
 	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestAuditRecordsPages: the client follows each page's next link with the
+// MS-ContinuationToken it names, as the .NET SDK's enumerator does, and
+// refuses a link elsewhere.
+func TestAuditRecordsPages(t *testing.T) {
+	var mu sync.Mutex
+	var got []*http.Request
+	pages := map[string]string{"": "t1", "t1": "t2", "t2": ""}
+	srv := pagedAuditServer(t, pages, func(r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Clone(context.Background()))
+		mu.Unlock()
+	})
 	c, _ := newClient(t, srv.URL, contoso, clockAt(time.Date(2020, 9, 3, 0, 0, 0, 0, time.UTC)))
 	day := time.Date(2020, 9, 2, 0, 0, 0, 0, time.UTC)
 	records, err := c.AuditRecords(context.Background(), day, day.Add(24*time.Hour))
@@ -201,25 +211,11 @@ func TestAuditRecordsPages(t *testing.T) {
 func TestAuditRecordsPagesWithinBudget(t *testing.T) {
 	var mu sync.Mutex
 	sent := 0
-	pages := map[string]string{"": "t1", "t1": "t2", "t2": ""}
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if apiretrytest.ServeEntra(w, r) {
-			return
-		}
+	srv := pagedAuditServer(t, map[string]string{"": "t1", "t1": "t2", "t2": ""}, func(*http.Request) {
 		mu.Lock()
 		sent++
 		mu.Unlock()
-		token := r.Header.Get(pc.HeaderContinuationToken)
-		page := map[string]any{"totalCount": 1, "items": []any{map[string]any{"id": "r-" + token, "resourceType": "order",
-			"operationType": "create_order", "operationDate": "2020-09-02T10:00:00Z", "operationStatus": "succeeded"}}}
-		if next := pages[token]; next != "" {
-			page["continuationToken"] = next
-			page["links"] = map[string]any{"next": map[string]any{"uri": "/auditrecords?startDate=2020-09-02&endDate=2020-09-02&size=500&seek=" + next,
-				"method": "GET", "headers": []any{map[string]string{"key": "MS-ContinuationToken", "value": next}}}}
-		}
-		_ = json.NewEncoder(w).Encode(page)
-	}))
-	t.Cleanup(srv.Close)
+	})
 	c, m := newClient(t, srv.URL, contoso, clockAt(time.Date(2020, 9, 3, 0, 0, 0, 0, time.UTC)), func(cfg *pc.Config) {
 		cfg.RequestsPerMinute = 60
 		cfg.Retry.MaxWait = 5 * time.Second
