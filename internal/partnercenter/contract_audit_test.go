@@ -190,7 +190,6 @@ func TestAuditRecordsPages(t *testing.T) {
 		t.Errorf("the third request: %s %v", got[2].URL, got[2].Header)
 	}
 
-	pages = map[string]string{"": "t1"}
 	redirect := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if apiretrytest.ServeEntra(w, r) {
 			return
