@@ -60,7 +60,7 @@ func Begin[T client.Object](ctx context.Context, c client.Client, rec recorder.E
 	return &Pass[T]{
 		client: c, recorder: rec, kind: kind, log: log.FromContext(ctx),
 		Before: obj.DeepCopyObject().(T), Obj: obj, observed: observed,
-		Conds: Conditions{list: list, generation: obj.GetGeneration(), outcome: &outcome{}},
+		Conds: NewConditions(list, obj.GetGeneration()),
 	}
 }
 
