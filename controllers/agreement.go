@@ -33,9 +33,11 @@ import (
 // agreementScope is what the agreement step of one Customer pass works with.
 type agreementScope struct {
 	customer *v1alpha1.Customer
-	conds    pass.Conditions
-	event    func(eventType, reason, format string, args ...any)
-	now      time.Time
+	// gate is the step's condition AgreementAccepted, as the step found
+	// it; unknown when the step leaves the condition as it is.
+	gate  pass.Gate
+	event func(eventType, reason, format string, args ...any)
+	now   time.Time
 }
 
 // reconcileAgreement runs the agreement step; it returns when to read again.
@@ -43,7 +45,7 @@ func (r *CustomerReconciler) reconcileAgreement(ctx context.Context, a *agreemen
 	c := a.customer
 	if c.Spec.Cloud == v1alpha1.CloudUSGovernment {
 		c.Status.Agreement = nil
-		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionTrue, v1alpha1.ReasonAgreementNotApplicable,
+		a.gate = pass.GateOf(metav1.ConditionTrue, v1alpha1.ReasonAgreementNotApplicable,
 			"The Microsoft Customer Agreement calls do not apply to customers in the US Government cloud.")
 		return 0, nil
 	}
@@ -52,7 +54,7 @@ func (r *CustomerReconciler) reconcileAgreement(ctx context.Context, a *agreemen
 	}
 	approved := approvedPartners(relationships)
 	if len(approved) == 0 {
-		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.gate = pass.GateOf(metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"Customer %s has approved no partner as reseller yet; the operator reads its Microsoft Customer Agreement through the first it approves.", c.Name))
 		return 0, nil // a relationship's change wakes the Customer
 	}
@@ -61,7 +63,7 @@ func (r *CustomerReconciler) reconcileAgreement(ctx context.Context, a *agreemen
 		return 0, err
 	}
 	if pcClient == nil {
-		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, why)
+		a.gate = pass.GateOf(metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, why)
 		// A relationship's change wakes the Customer; a partner's
 		// credentials fixed meanwhile are seen at the next read.
 		return r.pollInterval(), nil
@@ -101,13 +103,13 @@ func (r *CustomerReconciler) confirmAgreement(ctx context.Context, a *agreementS
 			// asks the customer to accept (invitations.go).
 			c.Status.Agreement = &v1alpha1.CustomerAgreementStatus{Partner: partner.Name}
 		}
-		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.gate = pass.GateOf(metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"Partner Center holds no acceptance of the Microsoft Customer Agreement for customer %s, and nothing is bought for it until it does. The customer's Global admin accepts it in the Microsoft 365 admin center, or record who at the customer accepted it and when in spec.agreement (contact.firstName, contact.lastName, contact.email, dateAgreed), and the operator confirms it through partner %s.",
 			c.Name, partner.Name))
 		return r.readAgreementAgain(ctx, c), nil
 	}
 	if spec.DateAgreed.After(a.now) {
-		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.gate = pass.GateOf(metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"spec.agreement.dateAgreed %s is in the future: the confirmation records when the customer accepted; correct it.", spec.DateAgreed.UTC().Format(time.RFC3339)))
 		return 0, nil
 	}
@@ -117,19 +119,19 @@ func (r *CustomerReconciler) confirmAgreement(ctx context.Context, a *agreementS
 		// created nothing and is replaced.
 		now := metav1.NewTime(a.now)
 		c.Status.Agreement = &v1alpha1.CustomerAgreementStatus{Partner: partner.Name, RequestID: agreementRequestID(c), Generation: c.Generation, RecordedAt: &now}
-		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.gate = pass.GateOf(metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"Recorded the confirmation of spec.agreement (request ID %s); partner %s sends it to Partner Center next.", c.Status.Agreement.RequestID, partner.Name))
 		return time.Second, nil
 	}
 	if st.Refusal != "" {
-		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.gate = pass.GateOf(metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"Partner Center refused the confirmation of spec.agreement (request ID %s): %s. Correct spec.agreement; it is not sent again until it changes.", st.RequestID, st.Refusal))
 		return 0, nil
 	}
 	if st.Partner != partner.Name {
 		// Only the partner it was recorded for sends it: Partner Center
 		// knows a request ID per partner.
-		a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+		a.gate = pass.GateOf(metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 			"The confirmation of spec.agreement (request ID %s) was recorded for partner %s, which cannot send it now; it is sent when partner %s can call Partner Center for customer %s.", st.RequestID, st.Partner, st.Partner, c.Name))
 		return r.pollInterval(), nil
 	}
@@ -158,7 +160,7 @@ func (r *CustomerReconciler) sendAgreement(ctx context.Context, a *agreementScop
 		if pc.IsRefused(err) {
 			st.Refusal = core.Refusal(err)
 			a.event(corev1.EventTypeWarning, "AgreementRefused", "Partner Center refused partner %s's confirmation of customer %s's Microsoft Customer Agreement (request ID %s): %s", partner.Name, c.Name, st.RequestID, st.Refusal)
-			a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+			a.gate = pass.GateOf(metav1.ConditionFalse, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 				"Partner Center refused the confirmation of spec.agreement (request ID %s): %s. Correct spec.agreement; it is not sent again until it changes.", st.RequestID, st.Refusal))
 			return 0, nil
 		}
@@ -204,7 +206,7 @@ func (a *agreementScope) accepted(partner *v1alpha1.Partner, held pc.Agreement) 
 	if st.ConfirmedAt != nil {
 		reason, how = v1alpha1.ReasonAgreementConfirmed, fmt.Sprintf("Partner %s confirmed, and Partner Center holds,", partner.Name)
 	}
-	a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionTrue, reason, fmt.Sprintf("%s customer %s's acceptance of the Microsoft Customer Agreement by %s %s (%s) on %s.",
+	a.gate = pass.GateOf(metav1.ConditionTrue, reason, fmt.Sprintf("%s customer %s's acceptance of the Microsoft Customer Agreement by %s %s (%s) on %s.",
 		how, c.Name, held.PrimaryContact.FirstName, held.PrimaryContact.LastName, held.PrimaryContact.Email, agreed.UTC().Format("2006-01-02")))
 }
 
@@ -218,7 +220,7 @@ func (r *CustomerReconciler) agreementCallFailed(a *agreementScope, partner *v1a
 		// messages of the customer's subscriptions that quote it; else a
 		// steady message says what waits.
 		if cond := meta.FindStatusCondition(a.customer.Status.Conditions, v1alpha1.ConditionAgreementAccepted); cond == nil || cond.ObservedGeneration != a.customer.Generation {
-			a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
+			a.gate = pass.GateOf(metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, fmt.Sprintf(
 				"Partner %s's Partner Center request budget is spent for now: %s waits for it.", partner.Name, doing))
 		}
 		return max(d, time.Second), nil
@@ -227,7 +229,7 @@ func (r *CustomerReconciler) agreementCallFailed(a *agreementScope, partner *v1a
 	if errors.Is(err, pc.ErrUserCredentialsRequired) {
 		msg = fmt.Sprintf("Confirming the Microsoft Customer Agreement is an App+User call, and partner %s has no %s (kubectl multichannel login writes one); the Secret's change resumes it.", partner.Name, v1alpha1.SecretKeyRefreshToken)
 	}
-	a.conds.Set(v1alpha1.ConditionAgreementAccepted, metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, msg)
+	a.gate = pass.GateOf(metav1.ConditionUnknown, v1alpha1.ReasonAgreementMissing, msg)
 	return r.pollInterval(), nil
 }
 

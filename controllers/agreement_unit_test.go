@@ -28,12 +28,18 @@ func TestThrottledAgreementCallChangesNothing(t *testing.T) {
 		c := &v1alpha1.Customer{}
 		c.Name, c.Generation = "woodgrove", 2
 		c.Status.Conditions = conds
-		return &agreementScope{customer: c, conds: pass.NewConditions(&c.Status.Conditions, c.Generation)}, c
+		return &agreementScope{customer: c}, c
+	}
+	// summarize writes the step's gate as the Customer's summarize does.
+	summarize := func(a *agreementScope, c *v1alpha1.Customer) {
+		pass.NewConditions(&c.Status.Conditions, c.Generation).SetFrom(v1alpha1.ConditionAgreementAccepted, a.gate)
 	}
 	held := metav1.Condition{Type: v1alpha1.ConditionAgreementAccepted, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonAgreementMissing, Message: "Partner Center holds no acceptance", ObservedGeneration: 2}
 
 	a, c := scope([]metav1.Condition{held})
-	if wait, err := r.agreementCallFailed(a, partner, "reading customer woodgrove's agreements", throttled); err != nil || wait != 3*time.Second {
+	wait, err := r.agreementCallFailed(a, partner, "reading customer woodgrove's agreements", throttled)
+	summarize(a, c)
+	if err != nil || wait != 3*time.Second {
 		t.Errorf("throttled: wait %v, %v; want the Retry-After", wait, err)
 	}
 	if got := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionAgreementAccepted); got == nil || got.Message != held.Message || got.Status != held.Status {
@@ -42,6 +48,7 @@ func TestThrottledAgreementCallChangesNothing(t *testing.T) {
 
 	a, c = scope(nil)
 	_, _ = r.agreementCallFailed(a, partner, "reading customer woodgrove's agreements", throttled)
+	summarize(a, c)
 	first := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionAgreementAccepted)
 	if first == nil || first.Status != metav1.ConditionUnknown || !strings.Contains(first.Message, "request budget") {
 		t.Errorf("throttled first call: AgreementAccepted = %+v, want Unknown saying it waits for the budget", first)
@@ -52,12 +59,15 @@ func TestThrottledAgreementCallChangesNothing(t *testing.T) {
 	old.ObservedGeneration = 1
 	a, c = scope([]metav1.Condition{old})
 	_, _ = r.agreementCallFailed(a, partner, "reading customer woodgrove's agreements", throttled)
+	summarize(a, c)
 	if got := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionAgreementAccepted); got == nil || got.Message == held.Message || got.Status != metav1.ConditionUnknown {
 		t.Errorf("throttled after a spec change: AgreementAccepted = %+v, want a new Unknown", got)
 	}
 
 	a, c = scope([]metav1.Condition{held})
-	if wait, _ := r.agreementCallFailed(a, partner, "reading customer woodgrove's agreements", errors.New("HTTP 500")); wait < time.Minute || wait > 2*time.Minute {
+	wait, _ = r.agreementCallFailed(a, partner, "reading customer woodgrove's agreements", errors.New("HTTP 500"))
+	summarize(a, c)
+	if wait < time.Minute || wait > 2*time.Minute {
 		t.Errorf("failed: wait %v, want the poll interval", wait)
 	}
 	if got := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionAgreementAccepted); got == nil || got.Status != metav1.ConditionUnknown {

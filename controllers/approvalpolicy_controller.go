@@ -34,13 +34,12 @@ func (r *ApprovalPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	p := pass.Begin(ctx, r.Client, nil, "ApprovalPolicy", policy, &policy.Status.Conditions, &policy.Status.ObservedGeneration)
-	defer func() { retErr = p.Finish(ctx, res, retErr, false) }()
-	conds := p.Conds
+	var found policyFacts
+	defer func() { retErr = p.Finish(ctx, res, retErr, false, summarizePolicy(policy, found)) }()
 
 	if sel := policy.Spec.PartnerSelector; sel != nil {
 		if _, err := metav1.LabelSelectorAsSelector(sel); err != nil {
-			policy.Status.Matched = 0
-			conds.Stalled(v1alpha1.ReasonInvalidSelector, fmt.Sprintf("spec.partnerSelector is not a valid label selector: %v.", err))
+			found.selectorErr = err
 			return ctrl.Result{}, nil
 		}
 	}
@@ -56,9 +55,27 @@ func (r *ApprovalPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			matched++
 		}
 	}
-	policy.Status.Matched = matched
-	conds.Ready(v1alpha1.ReasonValid, fmt.Sprintf("The policy authorized %d subscription(s) in this namespace.", matched))
+	found.matched = &matched
 	return ctrl.Result{}, nil
+}
+
+// policyFacts is what a pass over an ApprovalPolicy found.
+type policyFacts struct {
+	selectorErr error  // spec.partnerSelector does not parse
+	matched     *int32 // the subscriptions it authorizes now; nil when not counted
+}
+
+// summarizePolicy derives the policy's status from what the pass found.
+func summarizePolicy(policy *v1alpha1.ApprovalPolicy, f policyFacts) pass.Summary {
+	switch {
+	case f.selectorErr != nil:
+		policy.Status.Matched = 0
+		return pass.Summary{Verdict: pass.Stalled(v1alpha1.ReasonInvalidSelector, fmt.Sprintf("spec.partnerSelector is not a valid label selector: %v.", f.selectorErr))}
+	case f.matched != nil:
+		policy.Status.Matched = *f.matched
+		return pass.Summary{Verdict: pass.Ready(v1alpha1.ReasonValid, fmt.Sprintf("The policy authorized %d subscription(s) in this namespace.", *f.matched))}
+	}
+	return pass.Summary{}
 }
 
 // policyCountDelay: how long status.matched may lag behind the subscriptions'

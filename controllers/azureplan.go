@@ -41,14 +41,12 @@ const azurePlanLineItem = "Azure plan"
 // planNamespace derives the plan purchases' request IDs.
 var planNamespace = uuid.MustParse("5d0f8a1e-2b7c-4e39-a6d4-91c3e7b25f08")
 
-// ensureAzurePlan is an approved relationship's step: Ready says the
-// relationship is approved, and the Azure plan is found or bought when a
-// subscription needs it.
+// ensureAzurePlan is an approved relationship's step: the Azure plan is
+// found or bought when a subscription needs it.
 func (r *ResellerRelationshipReconciler) ensureAzurePlan(ctx context.Context, s *relationshipScope) (*ctrl.Result, error) {
 	if s.rr.Status.Phase != v1alpha1.RelationshipApproved {
 		return nil, nil
 	}
-	s.conds.Ready(v1alpha1.ReasonRelationshipApproved, approvedMessage(s.rr))
 	st := &s.rr.Status
 	plan := st.AzurePlan
 	inFlight := plan != nil && plan.Source == v1alpha1.AzurePlanBought && plan.CompletedAt == nil
@@ -117,7 +115,7 @@ func (r *ResellerRelationshipReconciler) findOrRecordPlan(ctx context.Context, s
 	if found := findAzurePlan(subs, s.partner); found != nil {
 		s.rr.Status.AzurePlanSubscriptionID = found.ID
 		s.rr.Status.AzurePlan = &v1alpha1.AzurePlanStatus{Source: v1alpha1.AzurePlanFound, CatalogItemID: found.OfferID, CompletedAt: &now}
-		s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionTrue, v1alpha1.ReasonAzurePlanFound, fmt.Sprintf(
+		s.plan = pass.GateOf(metav1.ConditionTrue, v1alpha1.ReasonAzurePlanFound, fmt.Sprintf(
 			"Customer %s holds Azure plan %s with partner %s in Partner Center; Azure subscriptions are created under it.", s.customer.Name, found.ID, s.partner.Name))
 		s.Event(nil, corev1.EventTypeNormal, "AzurePlanFound", "FindAzurePlan", "Customer %s holds Azure plan %s with partner %s: nothing is bought.", s.customer.Name, found.ID, s.partner.Name)
 		return pass.Done, nil
@@ -131,7 +129,7 @@ func (r *ResellerRelationshipReconciler) findOrRecordPlan(ctx context.Context, s
 		RequestedBy:  core.PlanRequestKey(requester),
 		AuthorizedBy: core.Truncate(fmt.Sprintf("CustomerSubscription %s: %s", requester.Name, core.DecisionRecord(requester.Status.Authorization)), 512),
 		RecordedAt:   &now}
-	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
+	s.plan = pass.GateOf(metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 		"Customer %s holds no Azure plan with partner %s; recorded its purchase (request ID %s) for CustomerSubscription %s, sent next.",
 		s.customer.Name, s.partner.Name, s.rr.Status.AzurePlan.OperationID, requester.Name))
 	// The status write wakes the next pass; the requeue covers a pass that
@@ -180,7 +178,7 @@ func (r *ResellerRelationshipReconciler) buyPlan(ctx context.Context, s *relatio
 		// with both gates open any more (deleted, its path changed, its
 		// authorization withdrawn). Sent again with the same request ID
 		// when one does, so it buys at most one plan either way.
-		s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
+		s.plan = pass.GateOf(metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 			"The Azure plan purchase (request ID %s) recorded for %s is not sent: no subscription with an Authorized decision waits for the plan now.", plan.OperationID, plan.RequestedBy))
 		return pass.Done, nil
 	}
@@ -205,7 +203,7 @@ func (r *ResellerRelationshipReconciler) buyPlan(ctx context.Context, s *relatio
 	choice := core.ChooseAvailability(pc.AzurePlanProduct+":"+pc.AzurePlanSKU, "", pc.BillingCycleOneTime, 1, list, nil)
 	if choice.NotSold != "" {
 		// Nothing was sent: the catalog is read again.
-		s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonOfferNotAvailable, fmt.Sprintf(
+		s.plan = pass.GateOf(metav1.ConditionFalse, v1alpha1.ReasonOfferNotAvailable, fmt.Sprintf(
 			"The Azure plan cannot be bought for customer %s yet: %s; the catalog is read again in %s.", s.customer.Name, choice.NotSold, r.opts.PollInterval))
 		return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 	}
@@ -227,7 +225,7 @@ func (r *ResellerRelationshipReconciler) buyPlan(ctx context.Context, s *relatio
 	}
 	plan.OrderID = order.ID
 	s.rr.Status.AzurePlanSubscriptionID = li.SubscriptionID // empty while the order is pending
-	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
+	s.plan = pass.GateOf(metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 		"Partner Center took the Azure plan purchase (request ID %s) as order %s.", plan.OperationID, order.ID))
 	return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 }
@@ -247,7 +245,7 @@ func (r *ResellerRelationshipReconciler) awaitPlanOrder(ctx context.Context, s *
 	case core.OrderRefused(order.Status):
 		return r.planRefused(s, fmt.Sprintf("order %s is %q without the Azure plan", order.ID, order.Status))
 	}
-	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
+	s.plan = pass.GateOf(metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 		"Azure plan order %s is %s: Partner Center has not provisioned the plan yet.", order.ID, order.Status))
 	return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 }
@@ -261,13 +259,13 @@ func (r *ResellerRelationshipReconciler) readFirstAzureSubscription(ctx context.
 		return r.planCallFailed(s, "listing Azure plan "+planID+"'s Azure subscriptions", err)
 	}
 	if len(entitlements) == 0 {
-		s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
+		s.plan = pass.GateOf(metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf(
 			"Azure plan %s is provisioned; its first Azure subscription is not listed yet.", planID))
 		return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 	}
 	now := metav1.NewTime(s.now)
 	plan.FirstSubscriptionID, plan.CompletedAt = entitlements[0].ID, &now
-	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionTrue, v1alpha1.ReasonAzurePlanBought, fmt.Sprintf(
+	s.plan = pass.GateOf(metav1.ConditionTrue, v1alpha1.ReasonAzurePlanBought, fmt.Sprintf(
 		"Partner %s bought Azure plan %s for customer %s (order %s, request ID %s), with Azure subscription %s, for %s.",
 		s.partner.Name, planID, s.customer.Name, plan.OrderID, plan.OperationID, plan.FirstSubscriptionID, plan.AuthorizedBy))
 	s.Event(nil, corev1.EventTypeNormal, "AzurePlanBought", "BuyAzurePlan", "Partner %s bought Azure plan %s for customer %s (order %s, request ID %s) for %s.",
@@ -282,7 +280,7 @@ func (r *ResellerRelationshipReconciler) planRefused(s *relationshipScope, why s
 	plan := s.rr.Status.AzurePlan
 	now := metav1.NewTime(s.now)
 	plan.Refusal, plan.CompletedAt = core.Truncate(why, 1024), &now
-	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonAzurePlanRefused, fmt.Sprintf(
+	s.plan = pass.GateOf(metav1.ConditionFalse, v1alpha1.ReasonAzurePlanRefused, fmt.Sprintf(
 		"Partner Center refused the Azure plan purchase (request ID %s) for customer %s: %s.", plan.OperationID, s.customer.Name, plan.Refusal))
 	s.Event(nil, corev1.EventTypeWarning, "AzurePlanRefused", "BuyAzurePlan", "Partner Center refused the Azure plan purchase (request ID %s) for customer %s: %s.", plan.OperationID, s.customer.Name, plan.Refusal)
 	// Another subscription waiting for the plan asks anew on the next pass.
@@ -295,6 +293,6 @@ func (r *ResellerRelationshipReconciler) planCallFailed(s *relationshipScope, do
 	if res := r.polls.Throttled(s.rr.UID, err); res != nil {
 		return res, nil
 	}
-	s.conds.Set(v1alpha1.ConditionAzurePlan, metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf("Partner Center failed while %s: %s; retrying.", doing, core.Description(err)))
+	s.plan = pass.GateOf(metav1.ConditionFalse, v1alpha1.ReasonBuyingAzurePlan, fmt.Sprintf("Partner Center failed while %s: %s; retrying.", doing, core.Description(err)))
 	return nil, fmt.Errorf("%s for ResellerRelationship %s/%s: %w", doing, s.rr.Namespace, s.rr.Name, err)
 }

@@ -10,7 +10,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -51,18 +50,24 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	p := pass.Begin(ctx, r.Client, r.recorder, "Customer", customer, &customer.Status.Conditions, &customer.Status.ObservedGeneration)
-	invitations := &invitationScope{customer: customer, conds: p.Conds, now: r.opts.Clock.Now(),
+	invitations := &invitationScope{customer: customer, now: r.opts.Clock.Now(),
 		event: func(eventType, reason, format string, args ...any) {
 			p.Event(nil, eventType, reason, "Invite", format, args...)
 		},
 	}
-	defer func() { retErr = r.finishPass(ctx, p, invitations, res, retErr) }()
+	agreement := &agreementScope{customer: customer, now: invitations.now,
+		event: func(eventType, reason, format string, args ...any) {
+			p.Event(nil, eventType, reason, "ConfirmAgreement", format, args...)
+		},
+	}
+	f := customerFacts{invitations: invitations, agreement: agreement}
+	defer func() { retErr = r.finishPass(ctx, p, f, res, retErr) }()
 
-	held, err := r.claim(ctx, p.Conds, customer)
-	if err != nil {
+	var err error
+	if f.claim, err = r.claim(ctx, customer); err != nil {
 		return ctrl.Result{}, err
 	}
-	if !held {
+	if !f.claim.IsOpen() {
 		// The holder's deletion frees the claim; this Customer asks again.
 		return ctrl.Result{RequeueAfter: time.Minute}, nil
 	}
@@ -70,17 +75,12 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err := r.List(ctx, list, client.InNamespace(customer.Namespace), client.MatchingFields{core.IndexCustomerRef: customer.Name}); err != nil {
 		return ctrl.Result{}, err
 	}
-	msg := summarizeRelationships(customer, list.Items)
 	gdaps := &v1alpha1.DelegatedAdminRelationshipList{}
 	if err := r.List(ctx, gdaps, client.InNamespace(customer.Namespace), client.MatchingFields{core.IndexCustomerRef: customer.Name}); err != nil {
 		return ctrl.Result{}, err
 	}
-	customer.Status.AdminAccess = adminAccess(gdaps.Items)
-	readAgain, err := r.reconcileAgreement(ctx, &agreementScope{customer: customer, conds: p.Conds, now: invitations.now,
-		event: func(eventType, reason, format string, args ...any) {
-			p.Event(nil, eventType, reason, "ConfirmAgreement", format, args...)
-		},
-	}, list.Items)
+	f.relationships, f.gdaps, f.listed = list.Items, gdaps.Items, true
+	readAgain, err := r.reconcileAgreement(ctx, agreement, list.Items)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -88,11 +88,47 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	p.Conds.Ready(v1alpha1.ReasonValid, msg)
-	if invitations.stalled != "" {
-		p.Conds.Stalled(v1alpha1.ReasonDeliveryFailed, invitations.stalled)
-	}
+	f.complete = true
 	return ctrl.Result{RequeueAfter: sooner(readAgain, remindAgain)}, nil
+}
+
+// customerFacts is what a pass over a Customer found.
+type customerFacts struct {
+	claim         pass.Gate // TenantClaimed
+	relationships []v1alpha1.ResellerRelationship
+	gdaps         []v1alpha1.DelegatedAdminRelationship
+	listed        bool // relationships and gdaps were read
+	agreement     *agreementScope
+	invitations   *invitationScope
+	// complete: every step ran.
+	complete bool
+}
+
+// summarize derives the Customer's status from what the pass found: its
+// relationships and admin access, its step conditions (TenantClaimed,
+// AgreementAccepted, Invited) and its verdict, which stands on the claim.
+func summarizeCustomer(c pass.Conditions, customer *v1alpha1.Customer, f customerFacts) pass.Summary {
+	c.SetFrom(v1alpha1.ConditionTenantClaimed, f.claim)
+	c.SetFrom(v1alpha1.ConditionAgreementAccepted, f.agreement.gate)
+	if inv := f.invitations; inv.summarized && !inv.invited.Known() {
+		c.Remove(v1alpha1.ConditionInvited)
+	} else {
+		c.SetFrom(v1alpha1.ConditionInvited, inv.invited)
+	}
+	sum := pass.Summary{Gates: []string{v1alpha1.ConditionTenantClaimed}}
+	switch {
+	case f.claim.Known() && !f.claim.IsOpen():
+		sum.Verdict = pass.Stalled(f.claim.Reason, f.claim.Message)
+	case !f.complete:
+	case f.invitations.stalled != "":
+		sum.Verdict = pass.Stalled(v1alpha1.ReasonDeliveryFailed, f.invitations.stalled)
+	default:
+		sum.Verdict = pass.Ready(v1alpha1.ReasonValid, summarizeRelationships(customer, f.relationships))
+	}
+	if f.listed {
+		customer.Status.AdminAccess = adminAccess(f.gdaps)
+	}
+	return sum
 }
 
 // finishPass writes the pass's status. A pass that changed the invitations
@@ -100,37 +136,34 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 // overwrite a newer delivery's record. What a channel did is not lost when
 // that write conflicts (a lost result sends again), and the acceptances
 // are counted once written.
-func (r *CustomerReconciler) finishPass(ctx context.Context, p *pass.Pass[*v1alpha1.Customer], invitations *invitationScope, res ctrl.Result, err error) error {
+func (r *CustomerReconciler) finishPass(ctx context.Context, p *pass.Pass[*v1alpha1.Customer], f customerFacts, res ctrl.Result, err error) error {
+	sum := summarizeCustomer(p.Conds, p.Obj, f)
 	locked := !equality.Semantic.DeepEqual(p.Before.Status.Invitations, p.Obj.Status.Invitations)
-	err = p.Finish(ctx, res, err, locked)
-	if len(invitations.sent) > 0 && apierrors.IsConflict(err) {
-		if perr := r.persistSent(ctx, client.ObjectKeyFromObject(p.Obj), invitations.sent); perr != nil {
+	err = p.Finish(ctx, res, err, locked, sum)
+	if len(f.invitations.sent) > 0 && apierrors.IsConflict(err) {
+		if perr := r.persistSent(ctx, client.ObjectKeyFromObject(p.Obj), f.invitations.sent); perr != nil {
 			err = errors.Join(err, perr)
 		}
 	}
 	if err == nil {
-		invitations.observe()
+		f.invitations.observe()
 	}
 	return err
 }
 
-// claim says whether the Customer holds its tenant; when another Customer
-// does, the Customer is Stalled and nothing is done for it.
-func (r *CustomerReconciler) claim(ctx context.Context, conds pass.Conditions, customer *v1alpha1.Customer) (bool, error) {
+// claim is the TenantClaimed step: whether the Customer holds its tenant.
+// When another Customer does, the Customer is Stalled and nothing is done
+// for it.
+func (r *CustomerReconciler) claim(ctx context.Context, customer *v1alpha1.Customer) (pass.Gate, error) {
 	held, holder, err := core.ClaimTenant(ctx, r.Client, r.live, r.operatorNamespace, customer)
 	if err != nil {
-		return false, err
+		return pass.Gate{}, err
 	}
 	if !held {
-		msg := fmt.Sprintf("Tenant %s belongs to Customer %s: a tenant belongs to one namespace, so nothing is requested, bought or transferred for this Customer; delete one of the two.",
-			customer.Spec.TenantID, core.HolderName(holder))
-		conds.Set(v1alpha1.ConditionTenantClaimed, metav1.ConditionFalse, v1alpha1.ReasonTenantClaimedElsewhere, msg)
-		conds.Stalled(v1alpha1.ReasonTenantClaimedElsewhere, msg)
-		return false, nil
+		return pass.Closed(v1alpha1.ReasonTenantClaimedElsewhere, fmt.Sprintf("Tenant %s belongs to Customer %s: a tenant belongs to one namespace, so nothing is requested, bought or transferred for this Customer; delete one of the two.",
+			customer.Spec.TenantID, core.HolderName(holder))), nil
 	}
-	conds.Set(v1alpha1.ConditionTenantClaimed, metav1.ConditionTrue, v1alpha1.ReasonTenantClaimed,
-		fmt.Sprintf("Tenant %s belongs to this Customer.", customer.Spec.TenantID))
-	return true, nil
+	return pass.Open(v1alpha1.ReasonTenantClaimed, fmt.Sprintf("Tenant %s belongs to this Customer.", customer.Spec.TenantID)), nil
 }
 
 // summarizeRelationships sets status.relationships: one entry per partner,

@@ -57,8 +57,22 @@ type gdapScope struct {
 	customer *v1alpha1.Customer
 	graph    *graph.Client
 	rel      *graph.Relationship // as Graph last answered this pass
-	conds    pass.Conditions
 	now      time.Time
+	// What the pass found, which summarizeGDAP turns into the status:
+	// blocker keeps the relationship from going on (failed marks it
+	// Failed); waiting is what it waits for; active is Ready's message once
+	// the partner holds its roles.
+	blocker, waiting pass.Verdict
+	failed           bool
+	active           string
+	// observed: status.graphStatus is what Graph said this pass; gone:
+	// Graph no longer has the relationship; retrying: a spec change ends
+	// Failed.
+	observed, gone, retrying bool
+	// warned: the expiry step ran; expiresSoon is its ExpiresSoon
+	// condition, unknown when no warning is due.
+	warned      bool
+	expiresSoon pass.Gate
 }
 
 // Reconcile runs the relationship's phases in order; the first that decides ends the pass.
@@ -85,10 +99,11 @@ func (r *DelegatedAdminRelationshipReconciler) Reconcile(ctx context.Context, re
 	}
 
 	p := pass.Begin(ctx, r.Client, r.recorder, "DelegatedAdminRelationship", obj, &obj.Status.Conditions, &obj.Status.ObservedGeneration)
-	s := &gdapScope{Pass: p, obj: obj, now: r.opts.Clock.Now(), conds: p.Conds}
+	s := &gdapScope{Pass: p, obj: obj, now: r.opts.Clock.Now()}
 	defer func() {
-		r.events(p, obj)
-		retErr = p.Finish(ctx, res, retErr, false) // only the operator writes this status
+		sum := summarizeGDAP(s)
+		r.events(p, obj, sum.Verdict)
+		retErr = p.Finish(ctx, res, retErr, false, sum) // only the operator writes this status
 	}()
 
 	return pass.RunPhases(ctx, s,
@@ -110,39 +125,99 @@ func (r *DelegatedAdminRelationshipReconciler) Reconcile(ctx context.Context, re
 // relationship is tried again only after a spec change.
 func (r *DelegatedAdminRelationshipReconciler) keepFinal(_ context.Context, s *gdapScope) (*ctrl.Result, error) {
 	switch s.obj.Status.Phase {
-	case v1alpha1.GDAPExpired:
-		s.conds.Remove(v1alpha1.ConditionExpiresSoon)
-		s.conds.Stalled(v1alpha1.ReasonRelationshipExpired, fmt.Sprintf("The relationship ended %s; the partner has no admin access through it. Ask again with a new DelegatedAdminRelationship (a new displayName).", formatMetaTime(s.obj.Status.EndsAt)))
-	case v1alpha1.GDAPTerminated:
-		s.conds.Remove(v1alpha1.ConditionExpiresSoon)
-		s.conds.Stalled(v1alpha1.ReasonGDAPTerminated, "The relationship was terminated; the partner has no admin access through it. Ask again with a new DelegatedAdminRelationship (a new displayName).")
+	case v1alpha1.GDAPExpired, v1alpha1.GDAPTerminated:
+		return pass.Done, nil
 	case v1alpha1.GDAPFailed:
 		if s.obj.Status.ObservedGeneration == s.obj.Generation {
 			return pass.Done, nil // the conditions say why; a spec change tries again
 		}
-		s.obj.Status.Phase = v1alpha1.GDAPPending
-		return nil, nil
-	default:
-		return nil, nil
+		s.retrying = true
 	}
-	return pass.Done, nil
+	return nil, nil
+}
+
+// fail records that the relationship cannot go on as declared: it is
+// Failed, and Stalled says why.
+func (s *gdapScope) fail(reason, message string) {
+	s.failed = true
+	s.blocker = pass.Stalled(reason, message)
+}
+
+// summarizeGDAP derives the relationship's status from what the pass
+// found: its phase (Failed on a failure; else what Graph last said of it,
+// Expiring once a warning is due; else the phase it had), ExpiresSoon, and
+// the verdict: what blocks it, else its end, else its access, else what it
+// waits for.
+func summarizeGDAP(s *gdapScope) pass.Summary {
+	st := &s.obj.Status
+	switch {
+	case s.failed:
+		st.Phase = v1alpha1.GDAPFailed
+	case s.gone:
+		st.Phase = v1alpha1.GDAPTerminated
+	case s.observed:
+		st.Phase = gdapPhase(st.GraphStatus, st.Phase)
+	case st.Phase == "" || s.retrying:
+		st.Phase = v1alpha1.GDAPPending
+	}
+	if st.Phase == v1alpha1.GDAPActive && s.expiresSoon.IsOpen() {
+		st.Phase = v1alpha1.GDAPExpiring
+	}
+	final := st.Phase == v1alpha1.GDAPExpired || st.Phase == v1alpha1.GDAPTerminated
+	if s.warned || final {
+		if s.expiresSoon.Known() {
+			s.Conds.SetFrom(v1alpha1.ConditionExpiresSoon, s.expiresSoon)
+		} else {
+			s.Conds.Remove(v1alpha1.ConditionExpiresSoon)
+		}
+	}
+	switch {
+	case s.blocker.Decided():
+		return pass.Summary{Verdict: s.blocker}
+	case st.Phase == v1alpha1.GDAPExpired:
+		return pass.Summary{Verdict: pass.Stalled(v1alpha1.ReasonRelationshipExpired, fmt.Sprintf("The relationship ended %s; the partner has no admin access through it. Ask again with a new DelegatedAdminRelationship (a new displayName).", formatMetaTime(st.EndsAt)))}
+	case st.Phase == v1alpha1.GDAPTerminated:
+		return pass.Summary{Verdict: pass.Stalled(v1alpha1.ReasonGDAPTerminated, "The relationship was terminated; the partner has no admin access through it. Ask again with a new DelegatedAdminRelationship (a new displayName).")}
+	case s.active != "":
+		return pass.Summary{Verdict: pass.Ready(v1alpha1.ReasonAccessActive, s.active)}
+	}
+	return pass.Summary{Verdict: s.waiting}
+}
+
+// gdapPhase is the phase Graph's status of the relationship gives; while
+// it is being terminated the phase stays what it was.
+func gdapPhase(graphStatus string, was v1alpha1.GDAPPhase) v1alpha1.GDAPPhase {
+	switch graphStatus {
+	case graph.StatusCreated:
+		return v1alpha1.GDAPPending
+	case graph.StatusApprovalPending, graph.StatusApproved, graph.StatusActivating:
+		return v1alpha1.GDAPApprovalPending
+	case graph.StatusActive:
+		return v1alpha1.GDAPActive
+	case graph.StatusExpiring:
+		return v1alpha1.GDAPExpiring
+	case graph.StatusExpired:
+		return v1alpha1.GDAPExpired
+	case graph.StatusTerminated:
+		return v1alpha1.GDAPTerminated
+	}
+	if was == "" {
+		return v1alpha1.GDAPPending
+	}
+	return was
 }
 
 func (r *DelegatedAdminRelationshipReconciler) loadReferences(ctx context.Context, s *gdapScope) (*ctrl.Result, error) {
-	if s.obj.Status.Phase == "" {
-		s.obj.Status.Phase = v1alpha1.GDAPPending
-	}
 	var found bool
 	var err error
-	s.partner, s.customer, found, err = core.GetPartnerAndCustomer(ctx, r.Client, s.conds, s.obj.Namespace, s.obj.Spec.PartnerRef, s.obj.Spec.CustomerRef, "relationship")
+	s.partner, s.customer, found, err = core.GetPartnerAndCustomer(ctx, r.Client, &s.blocker, s.obj.Namespace, s.obj.Spec.PartnerRef, s.obj.Spec.CustomerRef, "relationship")
 	if !found {
 		return pass.Done, err
 	}
 	if s.customer.Spec.Cloud == v1alpha1.CloudUSGovernment && s.obj.Status.RelationshipID == "" {
 		// GDAP is not available in Partner Center for Microsoft Cloud for US
 		// Government (docs/gdap.md): nothing is asked of Graph.
-		s.obj.Status.Phase = v1alpha1.GDAPFailed
-		s.conds.Stalled(v1alpha1.ReasonNotAvailableInCloud, fmt.Sprintf(
+		s.fail(v1alpha1.ReasonNotAvailableInCloud, fmt.Sprintf(
 			"Customer %s is in Microsoft Cloud for US Government, where Partner Center offers no GDAP; admin access there comes with the reseller relationship's delegated administration (a ResellerRelationship with spec.delegatedAdmin: true). Delete this DelegatedAdminRelationship.",
 			s.customer.Name))
 		return pass.Done, nil
@@ -156,8 +231,8 @@ func (r *DelegatedAdminRelationshipReconciler) connect(ctx context.Context, s *g
 		return &ctrl.Result{RequeueAfter: d}, nil // throttled: ask nothing yet
 	}
 	g, err := r.clients.GetGraph(ctx, s.partner)
-	ok, err := core.Usable(err, s.conds, s.partner, "Microsoft Graph", func() {
-		s.conds.Stalled(v1alpha1.ReasonNoCredentials, fmt.Sprintf(
+	ok, err := core.Usable(err, &s.blocker, s.partner, "Microsoft Graph", func() {
+		s.blocker = pass.Stalled(v1alpha1.ReasonNoCredentials, fmt.Sprintf(
 			"Partner %s has no credentials (spec.partnerCenter.credentialsSecretRef or workloadIdentity), and a GDAP relationship can only be asked for through Microsoft Graph with them.", s.partner.Name))
 	})
 	if !ok {
@@ -181,8 +256,7 @@ func (r *DelegatedAdminRelationshipReconciler) createOnce(ctx context.Context, s
 	}
 	if found != nil {
 		if found.Customer == nil || !strings.EqualFold(found.Customer.TenantID, s.customer.Spec.TenantID) {
-			s.obj.Status.Phase = v1alpha1.GDAPFailed
-			s.conds.Stalled(v1alpha1.ReasonDisplayNameInUse, fmt.Sprintf(
+			s.fail(v1alpha1.ReasonDisplayNameInUse, fmt.Sprintf(
 				"Partner %s already has a relationship named %q with another customer; display names are unique per partner, so declare a new DelegatedAdminRelationship with another spec.displayName.", s.partner.Name, s.obj.Spec.DisplayName))
 			return pass.Done, nil
 		}
@@ -203,8 +277,7 @@ func (r *DelegatedAdminRelationshipReconciler) createOnce(ctx context.Context, s
 		// Created meanwhile (an answer that was lost): the next pass finds it.
 		return r.graphFailed(s, "creating the relationship", err)
 	case graph.IsRejected(err):
-		s.obj.Status.Phase = v1alpha1.GDAPFailed
-		s.conds.Stalled(v1alpha1.ReasonGraphRejected, fmt.Sprintf("Microsoft Graph refused the relationship as declared: %v. Change the spec to try again.", err))
+		s.fail(v1alpha1.ReasonGraphRejected, fmt.Sprintf("Microsoft Graph refused the relationship as declared: %v. Change the spec to try again.", err))
 		return pass.Done, nil
 	case err != nil:
 		return r.graphFailed(s, "creating the relationship", err)
@@ -220,7 +293,7 @@ func (r *DelegatedAdminRelationshipReconciler) observe(ctx context.Context, s *g
 	if s.rel == nil {
 		rel, err := s.graph.GetRelationship(ctx, s.obj.Status.RelationshipID)
 		if graph.IsNotFound(err) {
-			s.obj.Status.Phase = v1alpha1.GDAPTerminated
+			s.gone = true
 			s.obj.Status.GraphStatus = ""
 			return r.keepFinal(ctx, s)
 		}
@@ -233,24 +306,14 @@ func (r *DelegatedAdminRelationshipReconciler) observe(ctx context.Context, s *g
 	st.GraphStatus = s.rel.Status
 	st.ActivatedAt = metaTime(s.rel.ActivatedDateTime)
 	st.EndsAt = metaTime(s.rel.EndDateTime)
+	s.observed = true
 	switch s.rel.Status {
-	case graph.StatusCreated:
-		st.Phase = v1alpha1.GDAPPending
 	case graph.StatusApprovalPending, graph.StatusApproved, graph.StatusActivating:
-		st.Phase = v1alpha1.GDAPApprovalPending
 		st.InvitationURL = graph.InvitationURL(s.rel.ID)
-	case graph.StatusActive:
-		st.Phase = v1alpha1.GDAPActive
-	case graph.StatusExpiring:
-		st.Phase = v1alpha1.GDAPExpiring
-	case graph.StatusExpired:
-		st.Phase = v1alpha1.GDAPExpired
-		return r.keepFinal(ctx, s)
-	case graph.StatusTerminated:
-		st.Phase = v1alpha1.GDAPTerminated
-		return r.keepFinal(ctx, s)
+	case graph.StatusExpired, graph.StatusTerminated:
+		return pass.Done, nil
 	case graph.StatusTerminationRequested, graph.StatusTerminating:
-		s.conds.Progressing(v1alpha1.ReasonGDAPTerminating, "The relationship is being terminated in Microsoft Graph.")
+		s.waiting = pass.Progressing(v1alpha1.ReasonGDAPTerminating, "The relationship is being terminated in Microsoft Graph.")
 		return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 	}
 	return nil, nil
@@ -274,17 +337,15 @@ func (r *DelegatedAdminRelationshipReconciler) lockForApproval(ctx context.Conte
 	}
 	if _, err := s.graph.Request(ctx, s.rel.ID, graph.ActionLockForApproval); err != nil {
 		if graph.IsRejected(err) {
-			s.obj.Status.Phase = v1alpha1.GDAPFailed
-			s.conds.Stalled(v1alpha1.ReasonGraphRejected, fmt.Sprintf("Microsoft Graph refused to lock the relationship for approval: %v.", err))
+			s.fail(v1alpha1.ReasonGraphRejected, fmt.Sprintf("Microsoft Graph refused to lock the relationship for approval: %v.", err))
 			return pass.Done, nil
 		}
 		return r.graphFailed(s, "locking the relationship for approval", err)
 	}
 	s.rel.Status = graph.StatusApprovalPending
 	s.obj.Status.GraphStatus = graph.StatusApprovalPending
-	s.obj.Status.Phase = v1alpha1.GDAPApprovalPending
 	s.obj.Status.InvitationURL = graph.InvitationURL(s.rel.ID)
-	s.conds.Progressing(v1alpha1.ReasonAwaitingCustomer, awaitingMessage(s))
+	s.waiting = pass.Progressing(v1alpha1.ReasonAwaitingCustomer, awaitingMessage(s))
 	return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 }
 
@@ -315,9 +376,9 @@ func sortedCopy(in []string) []string {
 func (r *DelegatedAdminRelationshipReconciler) awaitActivation(_ context.Context, s *gdapScope) (*ctrl.Result, error) {
 	switch s.rel.Status {
 	case graph.StatusApprovalPending:
-		s.conds.Progressing(v1alpha1.ReasonAwaitingCustomer, awaitingMessage(s))
+		s.waiting = pass.Progressing(v1alpha1.ReasonAwaitingCustomer, awaitingMessage(s))
 	case graph.StatusApproved, graph.StatusActivating:
-		s.conds.Progressing(v1alpha1.ReasonActivating, fmt.Sprintf("Customer %s approved; Microsoft Graph is activating the relationship.", s.customer.Name))
+		s.waiting = pass.Progressing(v1alpha1.ReasonActivating, fmt.Sprintf("Customer %s approved; Microsoft Graph is activating the relationship.", s.customer.Name))
 	default:
 		return nil, nil
 	}
@@ -396,10 +457,10 @@ func (r *DelegatedAdminRelationshipReconciler) assignAccess(ctx context.Context,
 	}
 	switch {
 	case len(failures) > 0:
-		s.conds.Stalled(v1alpha1.ReasonAccessAssignmentError, fmt.Sprintf("Microsoft Graph could not assign access to security group(s) %v; check that each is a security group of partner %s's tenant and change spec.accessAssignments.", failures, s.partner.Name))
+		s.blocker = pass.Stalled(v1alpha1.ReasonAccessAssignmentError, fmt.Sprintf("Microsoft Graph could not assign access to security group(s) %v; check that each is a security group of partner %s's tenant and change spec.accessAssignments.", failures, s.partner.Name))
 		return &ctrl.Result{RequeueAfter: r.opts.MaxRequeue}, nil
 	case pending > 0:
-		s.conds.Progressing(v1alpha1.ReasonAssigningAccess, fmt.Sprintf("The relationship is active; %d access assignment(s) are being applied.", pending))
+		s.waiting = pass.Progressing(v1alpha1.ReasonAssigningAccess, fmt.Sprintf("The relationship is active; %d access assignment(s) are being applied.", pending))
 		return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 	}
 	return nil, nil
@@ -426,22 +487,16 @@ func (r *DelegatedAdminRelationshipReconciler) warnBeforeEnd(_ context.Context, 
 	if autoExtendOf(s.obj) == graph.AutoExtend180Days {
 		ready = fmt.Sprintf("Partner %s holds %d role(s) in customer %s's tenant; the relationship extends itself by 180 days when it would end %s.", s.partner.Name, len(s.obj.Spec.Roles), s.customer.Name, formatMetaTime(s.obj.Status.EndsAt))
 	}
-	s.conds.Ready(v1alpha1.ReasonAccessActive, ready)
+	s.active, s.warned = ready, true
 	end := s.obj.Status.EndsAt
 	if end == nil || s.rel.AutoExtendDuration == graph.AutoExtend180Days {
-		s.conds.Remove(v1alpha1.ConditionExpiresSoon)
 		return nil, nil
 	}
-	left := end.Sub(s.now)
-	switch {
+	switch left := end.Sub(s.now); {
 	case left <= gdapSecondWarning:
-		s.obj.Status.Phase = v1alpha1.GDAPExpiring
-		s.conds.Set(v1alpha1.ConditionExpiresSoon, metav1.ConditionTrue, v1alpha1.ReasonExpiresWithin7Days, expiryMessage(s, left))
+		s.expiresSoon = pass.Open(v1alpha1.ReasonExpiresWithin7Days, expiryMessage(s, left))
 	case left <= gdapFirstWarning:
-		s.obj.Status.Phase = v1alpha1.GDAPExpiring
-		s.conds.Set(v1alpha1.ConditionExpiresSoon, metav1.ConditionTrue, v1alpha1.ReasonExpiresWithin30Days, expiryMessage(s, left))
-	default:
-		s.conds.Remove(v1alpha1.ConditionExpiresSoon)
+		s.expiresSoon = pass.Open(v1alpha1.ReasonExpiresWithin30Days, expiryMessage(s, left))
 	}
 	return nil, nil
 }
@@ -538,17 +593,17 @@ func (r *DelegatedAdminRelationshipReconciler) graphFailed(s *gdapScope, doing s
 	if res := r.polls.Throttled(s.obj.UID, err); res != nil {
 		return res, nil
 	}
-	s.conds.Progressing(v1alpha1.ReasonGraphError, fmt.Sprintf("Microsoft Graph failed while %s: %v; retrying.", doing, err))
+	s.blocker = pass.Progressing(v1alpha1.ReasonGraphError, fmt.Sprintf("Microsoft Graph failed while %s: %v; retrying.", doing, err))
 	return nil, fmt.Errorf("%s for DelegatedAdminRelationship %s/%s: %w", doing, s.obj.Namespace, s.obj.Name, err)
 }
 
 // events: one on every phase change, and a Warning each time the end comes
 // within a warning threshold.
-func (r *DelegatedAdminRelationshipReconciler) events(p *pass.Pass[*v1alpha1.DelegatedAdminRelationship], after *v1alpha1.DelegatedAdminRelationship) {
+func (r *DelegatedAdminRelationshipReconciler) events(p *pass.Pass[*v1alpha1.DelegatedAdminRelationship], after *v1alpha1.DelegatedAdminRelationship, v pass.Verdict) {
 	before := p.Before
 	phase := after.Status.Phase
 	warn := phase == v1alpha1.GDAPExpired || phase == v1alpha1.GDAPTerminated || phase == v1alpha1.GDAPFailed || phase == v1alpha1.GDAPExpiring
-	p.PhaseChanged(string(before.Status.Phase), string(phase), warn, "GDAP relationship with customer "+after.Spec.CustomerRef+" is "+string(phase))
+	p.PhaseChanged(string(before.Status.Phase), string(phase), warn, "GDAP relationship with customer "+after.Spec.CustomerRef+" is "+string(phase), v)
 	was := meta.FindStatusCondition(before.Status.Conditions, v1alpha1.ConditionExpiresSoon)
 	now := meta.FindStatusCondition(after.Status.Conditions, v1alpha1.ConditionExpiresSoon)
 	if now != nil && now.Status == metav1.ConditionTrue && (was == nil || was.Reason != now.Reason) {

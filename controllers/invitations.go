@@ -72,9 +72,12 @@ func remindersOf(d *v1alpha1.Delivery) reminderPolicy {
 // invitationScope is what the invitation step of one Customer pass works with.
 type invitationScope struct {
 	customer *v1alpha1.Customer
-	conds    pass.Conditions
-	now      time.Time
-	event    func(eventType, reason, format string, args ...any)
+	// summarized: the pass reached the step; invited is its condition
+	// Invited then, unknown when the Customer has no invitation.
+	summarized bool
+	invited    pass.Gate
+	now        time.Time
+	event      func(eventType, reason, format string, args ...any)
 	// recorded is set when the pass recorded a delivery attempt or its
 	// result.
 	recorded bool

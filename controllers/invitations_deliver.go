@@ -20,6 +20,7 @@ import (
 	"github.com/partnerops/multichannel-operator/controllers/internal/core"
 	"github.com/partnerops/multichannel-operator/internal/apiretry"
 	"github.com/partnerops/multichannel-operator/internal/notify"
+	"github.com/partnerops/multichannel-operator/internal/pass"
 )
 
 // invitationState is where one partner's invitation stands after a pass,
@@ -388,12 +389,13 @@ func deliveredState(partner *v1alpha1.Partner, inv *v1alpha1.CustomerInvitation,
 		max(inv.NextReminderAt.Sub(now), time.Millisecond), nil
 }
 
-// summarize sets the Invited condition from every partner's state: the
+// summarize derives the Invited step from every partner's state: the
 // worst one speaks (a failure, then what keeps anything from being sent,
 // then a delivery under way), and a failed channel stalls the Customer.
+// Without any invitation there is no step: the condition goes.
 func (s *invitationScope) summarize(states []invitationState) {
+	s.summarized = true
 	if len(states) == 0 {
-		s.conds.Remove(v1alpha1.ConditionInvited)
 		return
 	}
 	rank := []string{v1alpha1.ReasonDeliveryFailed, v1alpha1.ReasonNoContacts, v1alpha1.ReasonNoChannel,
@@ -408,7 +410,7 @@ func (s *invitationScope) summarize(states []invitationState) {
 	if worst.reason == v1alpha1.ReasonDelivered {
 		status = metav1.ConditionTrue
 	}
-	s.conds.Set(v1alpha1.ConditionInvited, status, worst.reason, strings.Join(msgs, " "))
+	s.invited = pass.GateOf(status, worst.reason, strings.Join(msgs, " "))
 	if worst.reason == v1alpha1.ReasonDeliveryFailed {
 		s.stalled = worst.message
 	}

@@ -49,60 +49,112 @@ func (r *PartnerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	p := pass.Begin(ctx, r.Client, r.recorder, "Partner", partner, &partner.Status.Conditions, &partner.Status.ObservedGeneration)
-	defer func() { retErr = p.Finish(ctx, res, retErr, false) }()
-	conds := p.Conds
+	var f partnerFacts
+	defer func() { retErr = p.Finish(ctx, res, retErr, false, r.summarize(p, f)) }()
 
 	// Every outcome below but an error reading the Secret ends the pass
-	// without an error: it judged the current spec (finish records its
+	// without an error: it judged the current spec (Finish records its
 	// generation), so a Partner Stalled on its credentials reads as Failed,
 	// not InProgress (kstatus).
+	if partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
+		_, f.providerErr = core.CallerOf(ctx, r.Client, partner)
+	}
 	pcClient, err := r.clients.Refresh(ctx, partner)
-	var credErr *core.CredentialsError
 	switch {
-	case errors.Is(err, core.ErrReferenceOnly) && partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller:
-		conds.Remove(v1alpha1.ConditionAppUserCalls)
-		conds.Ready(v1alpha1.ReasonReferenceOnly, r.resellerNote(ctx, partner, "The partner has no credentials of its own."))
 	case errors.Is(err, core.ErrReferenceOnly):
-		conds.Remove(v1alpha1.ConditionAppUserCalls)
-		conds.Ready(v1alpha1.ReasonReferenceOnly, "The partner has no Partner Center credentials; it is reference data and nothing is called on its behalf.")
-	case errors.As(err, &credErr):
-		conds.Remove(v1alpha1.ConditionAppUserCalls)
-		conds.Stalled(credErr.Reason, credErr.Error()+".")
-		p.EventOnReadyChange(corev1.EventTypeWarning, "ReadCredentials")
-		// A change to the Secret requeues the Partner at once (SetupWithManager).
-		return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
+		f.state = partnerReferenceOnly
+	case errors.As(err, &f.credErr):
+		f.state = partnerCredentialsUnusable
 	case err != nil:
 		return ctrl.Result{}, err
 	default:
-		if err := pcClient.CheckCredentials(ctx); err != nil {
-			conds.Remove(v1alpha1.ConditionAppUserCalls)
-			conds.Stalled(v1alpha1.ReasonTokenFailed, fmt.Sprintf("The token service refused %s: %v.",
-				r.clients.CredentialsOf(partner), err))
-			p.EventOnReadyChange(corev1.EventTypeWarning, "ObtainToken")
-			return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
-		}
-		if partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller {
+		f.state = partnerTokenObtained
+		f.creds, f.secret = r.clients.CredentialsOf(partner), r.refreshTokenSecret(partner)
+		if f.tokenErr = pcClient.CheckCredentials(ctx); f.tokenErr == nil && partner.Spec.CSPType != v1alpha1.CSPTypeIndirectReseller {
 			// No App+User call is ever made with a reseller's credentials (its
 			// provider makes them): its refresh token, if any, is not used.
-			conds.Remove(v1alpha1.ConditionAppUserCalls)
-			conds.Ready(v1alpha1.ReasonTokenObtained, r.resellerNote(ctx, partner, "Its credentials obtained a token; they serve Microsoft Graph (GDAP) only."))
-			break
+			f.userErr = pcClient.CheckUserCredentials(ctx)
+			f.userChecked = true
 		}
-		userErr := pcClient.CheckUserCredentials(ctx)
-		r.setAppUserCalls(p, partner, userErr)
-		// Only the token service's refusal of the token itself needs a
-		// person; a network error or an outage is retried.
-		if apiretry.TokenErrorCode(userErr) == "invalid_grant" {
-			conds.Stalled(v1alpha1.ReasonRefreshTokenFailed, fmt.Sprintf(
-				"The credentials obtained an App-only token, but the token service refused the refresh token (%v): App+User calls (reseller request links, the customer agreement) fail until a person signs in again: kubectl multichannel login %s.",
-				userErr, partner.Name))
-			p.EventOnReadyChange(corev1.EventTypeWarning, "ObtainToken")
-			return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
-		}
-		conds.Ready(v1alpha1.ReasonTokenObtained, tokenObtainedMessage(r.clients.CredentialsOf(partner), r.refreshTokenSecret(partner), userErr))
 	}
-	p.EventOnReadyChange(corev1.EventTypeNormal, "ObtainToken")
+	// A change to the Secret requeues the Partner at once (SetupWithManager).
 	return ctrl.Result{RequeueAfter: r.opts.CredentialsRefresh}, nil
+}
+
+// partnerState is how far a pass got with a Partner's credentials.
+type partnerState int
+
+const (
+	partnerUnchecked           partnerState = iota // the pass failed before knowing
+	partnerReferenceOnly                           // no credentials: reference data
+	partnerCredentialsUnusable                     // declared, but not usable as declared
+	partnerTokenObtained                           // usable: the token checks ran
+)
+
+// partnerFacts is what a pass found out about a Partner's credentials.
+type partnerFacts struct {
+	state   partnerState
+	credErr *core.CredentialsError
+	// tokenErr: the token service refused the App-only token.
+	tokenErr error
+	// userErr: the App+User check's answer, when userChecked.
+	userErr     error
+	userChecked bool
+	// providerErr: why an indirect reseller's provider cannot make calls for it.
+	providerErr error
+	// creds names what authenticates the partner, secret the Secret that
+	// holds (or would hold) its refresh token.
+	creds, secret string
+}
+
+// summarize derives the Partner's AppUserCalls condition and its verdict
+// from what the pass found, and queues the Event a change of Ready gets.
+func (r *PartnerReconciler) summarize(p *pass.Pass[*v1alpha1.Partner], f partnerFacts) pass.Summary {
+	partner := p.Obj
+	if f.userChecked {
+		r.setAppUserCalls(p, partner, f.userErr)
+	} else if f.state != partnerUnchecked {
+		p.Conds.Remove(v1alpha1.ConditionAppUserCalls)
+	}
+	v := partnerVerdict(partner, f)
+	action := "ObtainToken"
+	if f.state == partnerCredentialsUnusable {
+		action = "ReadCredentials"
+	}
+	eventType := corev1.EventTypeNormal
+	if v.IsStalled() {
+		eventType = corev1.EventTypeWarning
+	}
+	p.EventOnReadyChange(v, eventType, action)
+	return pass.Summary{Verdict: v}
+}
+
+// partnerVerdict: ReferenceOnly without credentials, TokenObtained when the
+// credentials earn a token, and why not otherwise. Only the token service's
+// refusal of a token itself needs a person (Stalled); App+User calls that
+// fail otherwise (a network error, an outage) leave the Partner Ready and
+// are retried.
+func partnerVerdict(partner *v1alpha1.Partner, f partnerFacts) pass.Verdict {
+	reseller := partner.Spec.CSPType == v1alpha1.CSPTypeIndirectReseller
+	switch {
+	case f.state == partnerReferenceOnly && reseller:
+		return pass.Ready(v1alpha1.ReasonReferenceOnly, resellerNote(partner, f.providerErr, "The partner has no credentials of its own."))
+	case f.state == partnerReferenceOnly:
+		return pass.Ready(v1alpha1.ReasonReferenceOnly, "The partner has no Partner Center credentials; it is reference data and nothing is called on its behalf.")
+	case f.state == partnerCredentialsUnusable:
+		return pass.Stalled(f.credErr.Reason, f.credErr.Error()+".")
+	case f.state != partnerTokenObtained:
+		return pass.Verdict{}
+	case f.tokenErr != nil:
+		return pass.Stalled(v1alpha1.ReasonTokenFailed, fmt.Sprintf("The token service refused %s: %v.", f.creds, f.tokenErr))
+	case reseller:
+		return pass.Ready(v1alpha1.ReasonTokenObtained, resellerNote(partner, f.providerErr, "Its credentials obtained a token; they serve Microsoft Graph (GDAP) only."))
+	case apiretry.TokenErrorCode(f.userErr) == "invalid_grant":
+		return pass.Stalled(v1alpha1.ReasonRefreshTokenFailed, fmt.Sprintf(
+			"The credentials obtained an App-only token, but the token service refused the refresh token (%v): App+User calls (reseller request links, the customer agreement) fail until a person signs in again: kubectl multichannel login %s.",
+			f.userErr, partner.Name))
+	}
+	return pass.Ready(v1alpha1.ReasonTokenObtained, tokenObtainedMessage(f.creds, f.secret, f.userErr))
 }
 
 // appUserCallsNeeded names the calls that need App+User credentials, and
@@ -171,10 +223,11 @@ func (r *PartnerReconciler) partnersOfSecret(ctx context.Context, o client.Objec
 }
 
 // resellerNote is the Ready message of an indirect reseller: it has no
-// Partner Center API access of its own.
-func (r *PartnerReconciler) resellerNote(ctx context.Context, partner *v1alpha1.Partner, own string) string {
-	if _, err := core.CallerOf(ctx, r.Client, partner); err != nil {
-		return fmt.Sprintf("%s As an indirect reseller it has no Partner Center API access of its own, and nothing can be called for it: %v.", own, err)
+// Partner Center API access of its own; providerErr says why its provider
+// cannot make calls for it either.
+func resellerNote(partner *v1alpha1.Partner, providerErr error, own string) string {
+	if providerErr != nil {
+		return fmt.Sprintf("%s As an indirect reseller it has no Partner Center API access of its own, and nothing can be called for it: %v.", own, providerErr)
 	}
 	return fmt.Sprintf("%s As an indirect reseller it has no Partner Center API access of its own: Partner Center calls for it are made with its indirect provider %s's credentials, naming it (Partner ID %s) as the partner of record.",
 		own, partner.Spec.IndirectProviderRef, partner.Spec.PartnerID)

@@ -44,14 +44,23 @@ type ResellerRelationshipReconciler struct {
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=resellerrelationships/status,verbs=get;patch
 // +kubebuilder:rbac:groups=multichannel.partnerops.io,resources=customers,verbs=get;list;watch
 
-// relationshipScope is what one pass over a ResellerRelationship has read.
+// relationshipScope is what one pass over a ResellerRelationship has read
+// and found; summarizeRelationship derives the status from it.
 type relationshipScope struct {
 	*pass.Pass[*v1alpha1.ResellerRelationship]
 	rr       *v1alpha1.ResellerRelationship
 	partner  *v1alpha1.Partner
 	customer *v1alpha1.Customer
-	conds    pass.Conditions
 	now      time.Time
+	// decision is the customer's answer (or the request's expiry) this
+	// pass found.
+	decision v1alpha1.RelationshipPhase
+	// blocker is what keeps the request from going on, when something
+	// does; waiting what an undecided request waits for.
+	blocker, waiting pass.Verdict
+	// approved is the Approved condition when Partner Center shows the
+	// customer's consent; plan the AzurePlan step, when the pass reached it.
+	approved, plan pass.Gate
 	// ignoredApproval says why a manual approval was not used, for the
 	// message while the operator waits for Partner Center.
 	ignoredApproval string
@@ -70,17 +79,18 @@ func (r *ResellerRelationshipReconciler) Reconcile(ctx context.Context, req ctrl
 	// they can be followed together in Partner Center's logs.
 	ctx = pc.WithCorrelationID(ctx, string(rr.UID))
 	p := pass.Begin(ctx, r.Client, r.recorder, "ResellerRelationship", rr, &rr.Status.Conditions, &rr.Status.ObservedGeneration)
-	s := &relationshipScope{Pass: p, rr: rr, now: r.opts.Clock.Now(), conds: p.Conds}
+	s := &relationshipScope{Pass: p, rr: rr, now: r.opts.Clock.Now()}
 	defer func() {
+		sum := summarizeRelationship(s)
 		before, phase := p.Before.Status.Phase, rr.Status.Phase
 		p.PhaseChanged(string(before), string(phase), phase == v1alpha1.RelationshipDenied || phase == v1alpha1.RelationshipExpired,
-			"Reseller relationship with partner "+rr.Spec.PartnerRef+" is "+string(phase))
+			"Reseller relationship with partner "+rr.Spec.PartnerRef+" is "+string(phase), sum.Verdict)
 		// A person may record the customer's decision (a condition and
 		// status.approval) until the relationship is final: a pass that
 		// changes either must not overwrite one recorded since it read.
 		locked := !equality.Semantic.DeepEqual(p.Before.Status.Approval, rr.Status.Approval) ||
 			(!relationshipFinal(before) && !equality.Semantic.DeepEqual(p.Before.Status.Conditions, rr.Status.Conditions))
-		retErr = p.Finish(ctx, res, retErr, locked)
+		retErr = p.Finish(ctx, res, retErr, locked, sum)
 	}()
 
 	return pass.RunPhases(ctx, s,
@@ -107,17 +117,51 @@ func (r *ResellerRelationshipReconciler) pollAgain(_ context.Context, s *relatio
 
 // keepFinalDecision: Approved, Denied and Expired are final.
 func (r *ResellerRelationshipReconciler) keepFinalDecision(_ context.Context, s *relationshipScope) (*ctrl.Result, error) {
-	switch s.rr.Status.Phase {
-	case v1alpha1.RelationshipApproved:
-		s.conds.Ready(v1alpha1.ReasonRelationshipApproved, approvedMessage(s.rr))
-	case v1alpha1.RelationshipDenied:
-		s.conds.Stalled(v1alpha1.ReasonRelationshipDenied, "The customer denied the reseller relationship request; a new request is a new ResellerRelationship.")
-	case v1alpha1.RelationshipExpired:
-		s.conds.Stalled(v1alpha1.ReasonRelationshipExpired, fmt.Sprintf("The customer did not answer within %s; a new request is a new ResellerRelationship.", expiresAfter(s.rr)))
-	default:
-		return nil, nil
+	if relationshipFinal(s.phase()) {
+		return pass.Done, nil
 	}
-	return pass.Done, nil
+	return nil, nil
+}
+
+// phase is the relationship's phase with this pass's decision.
+func (s *relationshipScope) phase() v1alpha1.RelationshipPhase {
+	if s.decision != "" {
+		return s.decision
+	}
+	return s.rr.Status.Phase
+}
+
+// summarizeRelationship derives the relationship's status from what the
+// pass found: its phase (Pending until the request link is had, then
+// Requested, until the decision the phases record: Approved, Denied or
+// Expired), the Approved and AzurePlan conditions, and the verdict: what
+// blocks the request, else what it waits for or what its decision means.
+func summarizeRelationship(s *relationshipScope) pass.Summary {
+	st := &s.rr.Status
+	switch {
+	case s.decision != "":
+		st.Phase = s.decision
+	case st.InvitationURL != "" && (st.Phase == "" || st.Phase == v1alpha1.RelationshipPending):
+		st.Phase = v1alpha1.RelationshipRequested
+	case st.Phase == "":
+		st.Phase = v1alpha1.RelationshipPending
+	}
+	s.Conds.SetFrom(v1alpha1.ConditionApproved, s.approved)
+	s.Conds.SetFrom(v1alpha1.ConditionAzurePlan, s.plan)
+	if s.blocker.Decided() {
+		return pass.Summary{Verdict: s.blocker}
+	}
+	switch st.Phase {
+	case v1alpha1.RelationshipPending, v1alpha1.RelationshipRequested:
+		return pass.Summary{Verdict: s.waiting}
+	case v1alpha1.RelationshipApproved:
+		return pass.Summary{Verdict: pass.Ready(v1alpha1.ReasonRelationshipApproved, approvedMessage(s.rr))}
+	case v1alpha1.RelationshipDenied:
+		return pass.Summary{Verdict: pass.Stalled(v1alpha1.ReasonRelationshipDenied, "The customer denied the reseller relationship request; a new request is a new ResellerRelationship.")}
+	case v1alpha1.RelationshipExpired:
+		return pass.Summary{Verdict: pass.Stalled(v1alpha1.ReasonRelationshipExpired, fmt.Sprintf("The customer did not answer within %s; a new request is a new ResellerRelationship.", expiresAfter(s.rr)))}
+	}
+	return pass.Summary{}
 }
 
 // recordManualDecision: a person recorded the customer's decision as a
@@ -132,7 +176,7 @@ func (r *ResellerRelationshipReconciler) recordManualDecision(ctx context.Contex
 		}
 		a := s.rr.Status.Approval
 		if a == nil || a.Source != v1alpha1.ApprovalManual || a.By == "" || string(a.Decision) != typ {
-			s.conds.Stalled(v1alpha1.ReasonDecisionWithoutRecord, fmt.Sprintf(
+			s.blocker = pass.Stalled(v1alpha1.ReasonDecisionWithoutRecord, fmt.Sprintf(
 				"A %s condition was written without status.approval naming who recorded it, so it is not used; record the decision with kubectl multichannel %s resellerrelationship/%s.",
 				typ, map[string]string{v1alpha1.ConditionApproved: "approve", v1alpha1.ConditionDenied: "deny"}[typ], s.rr.Name))
 			return pass.Done, nil
@@ -148,9 +192,9 @@ func (r *ResellerRelationshipReconciler) recordManualDecision(ctx context.Contex
 			return nil, nil // the request link and Partner Center still decide
 		}
 		if typ == v1alpha1.ConditionApproved {
-			s.rr.Status.Phase = v1alpha1.RelationshipApproved
+			s.decision = v1alpha1.RelationshipApproved
 		} else {
-			s.rr.Status.Phase = v1alpha1.RelationshipDenied
+			s.decision = v1alpha1.RelationshipDenied
 		}
 		log.FromContext(ctx).Info("customer's decision recorded by hand", "decision", a.Decision, "by", a.By)
 		return r.keepFinalDecision(ctx, s)
@@ -159,12 +203,9 @@ func (r *ResellerRelationshipReconciler) recordManualDecision(ctx context.Contex
 }
 
 func (r *ResellerRelationshipReconciler) loadReferences(ctx context.Context, s *relationshipScope) (*ctrl.Result, error) {
-	if s.rr.Status.Phase == "" {
-		s.rr.Status.Phase = v1alpha1.RelationshipPending
-	}
 	var found bool
 	var err error
-	s.partner, s.customer, found, err = core.GetPartnerAndCustomer(ctx, r.Client, s.conds, s.rr.Namespace, s.rr.Spec.PartnerRef, s.rr.Spec.CustomerRef, "request")
+	s.partner, s.customer, found, err = core.GetPartnerAndCustomer(ctx, r.Client, &s.blocker, s.rr.Namespace, s.rr.Spec.PartnerRef, s.rr.Spec.CustomerRef, "request")
 	if !found {
 		return pass.Done, err
 	}
@@ -175,7 +216,7 @@ func (r *ResellerRelationshipReconciler) loadReferences(ctx context.Context, s *
 // relationship comes with delegated administration.
 func (r *ResellerRelationshipReconciler) requireDelegatedAdminForUSGovernment(_ context.Context, s *relationshipScope) (*ctrl.Result, error) {
 	if s.customer.Spec.Cloud == v1alpha1.CloudUSGovernment && !delegatedAdmin(s.rr) {
-		s.conds.Stalled(v1alpha1.ReasonDelegatedAdminRequired, fmt.Sprintf(
+		s.blocker = pass.Stalled(v1alpha1.ReasonDelegatedAdminRequired, fmt.Sprintf(
 			"Customer %s is in the USGovernment cloud, where a reseller relationship requires delegated administration; create a new ResellerRelationship with spec.delegatedAdmin true.", s.customer.Name))
 		return pass.Done, nil
 	}
@@ -206,7 +247,7 @@ func (r *ResellerRelationshipReconciler) requestLink(ctx context.Context, s *rel
 		// Without App+User credentials there is no link to ask for; a
 		// customer who accepted long ago (an imported estate) is still seen
 		// with the App-only lookup.
-		if res, err := r.observePartnerCenter(ctx, s); err != nil || s.rr.Status.Phase == v1alpha1.RelationshipApproved {
+		if res, err := r.observePartnerCenter(ctx, s); err != nil || s.decision == v1alpha1.RelationshipApproved {
 			return res, err
 		}
 	}
@@ -216,8 +257,7 @@ func (r *ResellerRelationshipReconciler) requestLink(ctx context.Context, s *rel
 	now := metav1.NewTime(s.now)
 	s.rr.Status.InvitationURL = link.URL
 	s.rr.Status.RequestedAt = &now
-	s.rr.Status.Phase = v1alpha1.RelationshipRequested
-	s.conds.Progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
+	s.waiting = pass.Progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
 	return &ctrl.Result{RequeueAfter: r.opts.Follow(r.wake, s.partner)}, nil
 }
 
@@ -233,10 +273,10 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 	cust, err := pcClient.GetCustomer(ctx, s.customer.Spec.TenantID)
 	switch {
 	case notYetReseller(err) && s.ignoredApproval != "":
-		s.conds.Progressing(v1alpha1.ReasonManualApprovalNotUsed, s.ignoredApproval)
+		s.waiting = pass.Progressing(v1alpha1.ReasonManualApprovalNotUsed, s.ignoredApproval)
 		return nil, nil
 	case notYetReseller(err):
-		s.conds.Progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
+		s.waiting = pass.Progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("Waiting for customer %s's Global admin to accept the request at status.invitationURL.", s.customer.Name))
 		return nil, nil
 	case err != nil:
 		return r.partnerCenterFailed(s, "looking up the customer", err)
@@ -256,7 +296,7 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 		if !slices.ContainsFunc(resellers, func(p pc.PartnerRelationship) bool {
 			return strings.EqualFold(p.ID, s.partner.Spec.TenantID) || (p.MPNID != "" && p.MPNID == s.partner.Spec.PartnerID)
 		}) {
-			s.conds.Progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf(
+			s.waiting = pass.Progressing(v1alpha1.ReasonAwaitingApproval, fmt.Sprintf(
 				"Waiting for customer %s's Global admin to accept the request at status.invitationURL, which names indirect reseller %s: its indirect provider %s sees the customer, but not yet with %s.",
 				s.customer.Name, s.partner.Name, s.partner.Spec.IndirectProviderRef, s.partner.Name))
 			return nil, nil
@@ -269,7 +309,7 @@ func (r *ResellerRelationshipReconciler) observePartnerCenter(ctx context.Contex
 // expire: no decision within spec.expiresAfter of the request.
 func (r *ResellerRelationshipReconciler) expire(ctx context.Context, s *relationshipScope) (*ctrl.Result, error) {
 	if s.rr.Status.RequestedAt != nil && !s.now.Before(expiresAt(s.rr)) {
-		s.rr.Status.Phase = v1alpha1.RelationshipExpired
+		s.decision = v1alpha1.RelationshipExpired
 		return r.keepFinalDecision(ctx, s)
 	}
 	return nil, nil
@@ -283,8 +323,8 @@ func (r *ResellerRelationshipReconciler) partnerClient(ctx context.Context, s *r
 		return nil, &ctrl.Result{RequeueAfter: d}, nil
 	}
 	c, caller, err := r.clients.CallerClient(ctx, r.Client, s.partner)
-	ok, err := core.Usable(err, s.conds, caller, "Partner Center", func() {
-		s.conds.Progressing(v1alpha1.ReasonAwaitingManualApproval, fmt.Sprintf(
+	ok, err := core.Usable(err, &s.blocker, caller, "Partner Center", func() {
+		s.blocker = pass.Progressing(v1alpha1.ReasonAwaitingManualApproval, fmt.Sprintf(
 			"%s has no Partner Center credentials, so the customer's decision cannot be observed; once customer %s answers, a person with verb approve records it: kubectl multichannel approve (or deny) resellerrelationship/%s -n %s.",
 			core.Capitalize(core.ActingFor(caller, s.partner)), s.customer.Name, s.rr.Name, s.rr.Namespace))
 	})
@@ -299,17 +339,17 @@ func (r *ResellerRelationshipReconciler) partnerCenterFailed(s *relationshipScop
 	if res := r.polls.Throttled(s.rr.UID, err); res != nil {
 		return res, nil
 	}
-	return core.RetryPartnerCenter(s.conds, "ResellerRelationship "+s.rr.Namespace+"/"+s.rr.Name, doing, err)
+	return core.RetryPartnerCenter(&s.blocker, "ResellerRelationship "+s.rr.Namespace+"/"+s.rr.Name, doing, err)
 }
 
 // approvedInPartnerCenter records the customer's consent as Partner Center
 // shows it; it replaces an approval recorded by hand, which was not used.
 func (r *ResellerRelationshipReconciler) approvedInPartnerCenter(s *relationshipScope) {
 	now := metav1.NewTime(s.now)
-	s.rr.Status.Phase = v1alpha1.RelationshipApproved
+	s.decision = v1alpha1.RelationshipApproved
 	s.rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionApproved, By: core.CustomerTenantBy + s.customer.Spec.TenantID,
 		At: &now, Source: v1alpha1.ApprovalFromPartnerCenter, TenantID: s.customer.Spec.TenantID}
-	s.conds.Set(v1alpha1.ConditionApproved, metav1.ConditionTrue, v1alpha1.ReasonApprovedInPartnerCenter, approvedMessage(s.rr))
+	s.approved = pass.Open(v1alpha1.ReasonApprovedInPartnerCenter, approvedMessage(s.rr))
 }
 
 func approvedMessage(rr *v1alpha1.ResellerRelationship) string {

@@ -29,8 +29,8 @@ import (
 // for them, or reports that a person must decide (decideAuthorization says
 // which). A person's denial stands: for its terms it stops the
 // subscription, and for any other terms only a person decides after it. It
-// ends the pass only on a denial; whether the gate is open is left in the
-// Authorized condition for awaitApproval.
+// ends the pass only on a denial; whether the gate is open is left in
+// s.authorization for awaitApproval.
 func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
 	if confirmed(s.sub.Status.Operation) && policy.NeedsAuthorization(s.result.Path) {
 		// Sent under an authorization already checked: what Partner Center
@@ -49,15 +49,14 @@ func (r *CustomerSubscriptionReconciler) authorize(ctx context.Context, s *subsc
 		in.policies = policies.Items
 	}
 	v := decideAuthorization(in)
-	s.conds.Set(v1alpha1.ConditionAuthorized, v.status, v.reason, v.message)
+	s.authorization = pass.GateOf(v.status, v.reason, v.message)
 	if v.record != nil {
 		s.sub.Status.Authorization = v.record
 		name, _ := v1alpha1.AuthorizingPolicy(v.record)
 		log.FromContext(ctx).Info("subscription authorized by policy", "policy", name, "terms", describeTerms(s.terms))
 	}
 	if v.denied {
-		s.sub.Status.Phase = v1alpha1.PhaseFailed
-		s.conds.Stalled(v1alpha1.ReasonAuthorizationDenied, v.message)
+		s.end = refused(v1alpha1.ReasonAuthorizationDenied, v.message)
 		return pass.Done, nil
 	}
 	return nil, nil

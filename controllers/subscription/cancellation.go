@@ -143,7 +143,7 @@ func (r *CustomerSubscriptionReconciler) readCancellationWindowAgain(ctx context
 // bought is what is cancelled.
 func (r *CustomerSubscriptionReconciler) boughtReferences(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
 	s.customer = &v1alpha1.Customer{}
-	if found, err := core.GetReference(ctx, r.Client, s.conds, client.ObjectKey{Namespace: s.sub.Namespace, Name: s.sub.Spec.CustomerRef}, s.customer, "spec.customerRef", "cancellation"); !found {
+	if found, err := core.GetReference(ctx, r.Client, &s.verdict, client.ObjectKey{Namespace: s.sub.Namespace, Name: s.sub.Spec.CustomerRef}, s.customer, "spec.customerRef", "cancellation"); !found {
 		return pass.Done, err
 	}
 	partner := s.sub.Spec.SupportPartnerRef
@@ -155,7 +155,7 @@ func (r *CustomerSubscriptionReconciler) boughtReferences(ctx context.Context, s
 		return pass.Done, nil
 	}
 	s.target = &v1alpha1.Partner{}
-	if found, err := core.GetReference(ctx, r.Client, s.conds, client.ObjectKey{Name: partner}, s.target, field, "cancellation"); !found {
+	if found, err := core.GetReference(ctx, r.Client, &s.verdict, client.ObjectKey{Name: partner}, s.target, field, "cancellation"); !found {
 		return pass.Done, err
 	}
 	return nil, nil
@@ -186,12 +186,12 @@ func (r *CustomerSubscriptionReconciler) cancelPurchase(ctx context.Context, s *
 	if res, err := r.boughtReferences(ctx, s); res != nil || err != nil {
 		return res, err
 	}
-	if ok, err := core.MayActFor(ctx, r.Client, s.conds, s.target, s.customer, s.sub.Namespace); !ok {
+	if ok, err := core.MayActFor(ctx, r.Client, &s.verdict, s.target, s.customer, s.sub.Namespace); !ok {
 		return pass.Done, err
 	}
 	pcClient, caller, err := r.clients.CallerClient(ctx, r.Client, s.target)
-	if ok, err := core.Usable(err, s.conds, caller, "Partner Center", func() {
-		s.conds.Stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("%s has no Partner Center credentials, so the cancellation %s asked cannot be sent.", core.Capitalize(core.ActingFor(caller, s.target)), c.By))
+	if ok, err := core.Usable(err, &s.verdict, caller, "Partner Center", func() {
+		s.verdict = pass.Stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("%s has no Partner Center credentials, so the cancellation %s asked cannot be sent.", core.Capitalize(core.ActingFor(caller, s.target)), c.By))
 	}); !ok {
 		return pass.Done, err
 	}
@@ -214,7 +214,7 @@ func (r *CustomerSubscriptionReconciler) cancelPurchase(ctx context.Context, s *
 		}
 		cancelled = got
 	} else {
-		s.conds.Progressing(v1alpha1.ReasonCancelling, fmt.Sprintf("Cancelling subscription %s in Partner Center, as %s asked.", c.SubscriptionID, c.By))
+		s.verdict = pass.Progressing(v1alpha1.ReasonCancelling, fmt.Sprintf("Cancelling subscription %s in Partner Center, as %s asked.", c.SubscriptionID, c.By))
 		cancelled, err = pcClient.CancelSubscription(ctx, customer, c.SubscriptionID)
 		var pcErr *pc.Error
 		switch {
@@ -232,8 +232,7 @@ func (r *CustomerSubscriptionReconciler) cancelPurchase(ctx context.Context, s *
 	c.Refund = core.Truncate(describeRefund(cancelled.RefundOptions), 256)
 	msg := fmt.Sprintf("%s cancelled subscription %s (%s) for customer %s in Partner Center, as %s asked %s (%q); refund: %s.",
 		core.Capitalize(core.ActingFor(caller, s.target)), c.SubscriptionID, offerName(s.sub), s.customer.Name, c.By, core.FormatTime(&c.At.Time), c.Reason, c.Refund)
-	s.conds.Set(v1alpha1.ConditionSwitched, metav1.ConditionFalse, v1alpha1.ReasonPurchaseCancelled, msg)
-	s.conds.Ready(v1alpha1.ReasonPurchaseCancelled, msg)
+	s.end = &ending{kind: endCancelled, reason: v1alpha1.ReasonPurchaseCancelled, message: msg}
 	s.Event(nil, corev1.EventTypeNormal, v1alpha1.ReasonPurchaseCancelled, "CancelSubscription", "%s", msg)
 	return pass.Done, nil
 }
@@ -242,7 +241,7 @@ func (r *CustomerSubscriptionReconciler) cancelPurchase(ctx context.Context, s *
 func (r *CustomerSubscriptionReconciler) cancellationRefused(s *subscriptionScope, c *v1alpha1.Cancellation, why string) {
 	c.Refusal = core.Truncate(why, 1024)
 	msg := fmt.Sprintf("The cancellation %s asked %s was not made: %s; the purchase stands.", c.By, core.FormatTime(&c.At.Time), why)
-	s.conds.Ready(v1alpha1.ReasonCancellationRefused, msg)
+	s.end = &ending{kind: endCancellationRefused, reason: v1alpha1.ReasonCancellationRefused, message: msg}
 	s.Event(nil, corev1.EventTypeWarning, v1alpha1.ReasonCancellationRefused, "CancelSubscription", "%s", msg)
 }
 

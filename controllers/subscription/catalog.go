@@ -66,7 +66,7 @@ func (r *CustomerSubscriptionReconciler) resolveAvailability(ctx context.Context
 		if p := s.sub.Spec.Purchase; p != nil && p.OfferID != "" {
 			what = "spec.purchase.offerID"
 		}
-		s.conds.Stalled(v1alpha1.ReasonOfferNotAvailable, fmt.Sprintf(
+		s.verdict = pass.Stalled(v1alpha1.ReasonOfferNotAvailable, fmt.Sprintf(
 			"Partner %s cannot buy %s (%s) for customer %s: %s. Name a product and SKU the catalog sells in spec.purchase.offerID, or a term and billing cycle it sells in spec.purchase; nothing was bought.",
 			s.target.Name, offer, what, s.customer.Name, choice.NotSold))
 		return "", pass.Done, nil

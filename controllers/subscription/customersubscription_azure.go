@@ -53,12 +53,12 @@ func (r *CustomerSubscriptionReconciler) awaitAzurePlan(s *subscriptionScope) (*
 			s.target.Name, s.customer.Name, rr.Name, plan.OperationID, plan.Refusal))
 		return pass.Done, nil
 	}
-	s.sub.Status.Phase = v1alpha1.PhaseSwitching
+	s.step = stepSwitch
 	// The same words while it waits: a pass on a cache older than this
 	// subscription's last write then writes nothing, rather than conditions
 	// over a phase it has not seen. The relationship's AzurePlan condition
 	// says how the plan stands.
-	s.conds.Progressing(v1alpha1.ReasonAwaitingAzurePlan, fmt.Sprintf(
+	s.verdict = pass.Progressing(v1alpha1.ReasonAwaitingAzurePlan, fmt.Sprintf(
 		"Waiting for customer %s's Azure plan with partner %s, which ResellerRelationship %s finds in Partner Center or buys (its condition AzurePlan says how it stands).",
 		s.customer.Name, s.target.Name, rr.Name))
 	return pass.Done, nil // the relationship's status change wakes the subscription
@@ -166,8 +166,7 @@ func (r *CustomerSubscriptionReconciler) azureSubscriptionState(s *subscriptionS
 		r.fail(s, v1alpha1.ReasonAzureSubscriptionFailed, fmt.Sprintf("Azure Resource Manager failed to provision Azure subscription alias %s for customer %s; nothing was created. Retry to create another.", op.ExternalID, s.customer.Name))
 		return pass.Done, nil
 	}
-	s.sub.Status.Phase = v1alpha1.PhaseSwitching
-	s.conds.Progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Azure Resource Manager is creating Azure subscription alias %s under customer %s's Azure plan (%s).", op.ExternalID, s.customer.Name, got.ProvisioningState))
+	s.verdict = pass.Progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Azure Resource Manager is creating Azure subscription alias %s under customer %s's Azure plan (%s).", op.ExternalID, s.customer.Name, got.ProvisioningState))
 	return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 }
 
@@ -183,7 +182,7 @@ func (r *CustomerSubscriptionReconciler) azureFailed(s *subscriptionScope, op *v
 	if res := r.polls.Throttled(s.sub.UID, err); res != nil {
 		return res, nil // held for ARM's Retry-After; the status says nothing new
 	}
-	s.conds.Progressing(v1alpha1.ReasonPartnerCenterError, fmt.Sprintf("Azure Resource Manager failed while %s: %v; retrying with the same alias.", doing, err))
+	s.verdict = pass.Progressing(v1alpha1.ReasonPartnerCenterError, fmt.Sprintf("Azure Resource Manager failed while %s: %v; retrying with the same alias.", doing, err))
 	return nil, fmt.Errorf("%s for CustomerSubscription %s/%s: %w", doing, s.sub.Namespace, s.sub.Name, err)
 }
 
@@ -197,8 +196,8 @@ func (r *CustomerSubscriptionReconciler) targetARM(ctx context.Context, s *subsc
 			return c, nil, nil
 		}
 	}
-	ok, err := core.Usable(err, s.conds, s.target, "Azure Resource Manager", func() {
-		s.conds.Stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner %s has no credentials, so no Azure subscription can be created for it.", s.target.Name))
+	ok, err := core.Usable(err, &s.verdict, s.target, "Azure Resource Manager", func() {
+		s.verdict = pass.Stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner %s has no credentials, so no Azure subscription can be created for it.", s.target.Name))
 	})
 	if !ok {
 		return nil, pass.Done, err

@@ -70,8 +70,23 @@ type subscriptionScope struct {
 	// terms: what the current spec asks the operator to send, or nil on a
 	// path that sends nothing needing authorization.
 	terms *v1alpha1.Terms
-	conds pass.Conditions
 	now   time.Time
+
+	// What the pass found, which summarize turns into the status (its
+	// phase, its step conditions, Ready, Reconciling and Stalled).
+	step step
+	// verdict is where the subscription stands when the pass ends short of
+	// an end: what it waits for, or what stops it.
+	verdict pass.Verdict
+	// end: the pass ended the subscription's path (completed, failed,
+	// cancelled).
+	end *ending
+	// The steps' conditions, as this pass found them: Eligible,
+	// RelationshipApproved (the customer's consent) and Authorized (the
+	// partner's authority). Unknown when the pass did not reach the step.
+	eligible, consent, authorization pass.Gate
+	// retired: a failed attempt was retired, and its Switched goes.
+	retired bool
 	// lock: the status write must not overwrite a change made since the
 	// pass read the object (it records a cart).
 	lock bool
@@ -90,22 +105,17 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 	// they can be followed together in Partner Center's logs.
 	ctx = pc.WithCorrelationID(ctx, string(sub.UID))
 	p := pass.Begin(ctx, r.Client, r.recorder, "CustomerSubscription", sub, &sub.Status.Conditions, &sub.Status.ObservedGeneration)
-	s := &subscriptionScope{Pass: p, sub: sub, now: r.opts.Clock.Now(), conds: p.Conds}
+	s := &subscriptionScope{Pass: p, sub: sub, now: r.opts.Clock.Now()}
 	defer func() {
-		if op := sub.Status.Operation; op != nil && op.CompletedAt == nil {
-			// An operation that has not ended may have been sent: whatever a
-			// gate says now, the subscription is Switching, so the spec it
-			// was sent with stays frozen (the CEL rule) until it ends.
-			sub.Status.Phase = v1alpha1.PhaseSwitching
-		}
+		sum := summarize(s)
 		if d := s.result.NotAfter.Sub(s.now); d > 0 && (res.RequeueAfter == 0 || d < res.RequeueAfter) {
 			res.RequeueAfter = d // evaluated again at the deadline, whatever else wakes it
 		}
 		phase := sub.Status.Phase
-		p.PhaseChanged(string(p.Before.Status.Phase), string(phase), phase == v1alpha1.PhaseFailed || phase == v1alpha1.PhaseIneligible, "")
+		p.PhaseChanged(string(p.Before.Status.Phase), string(phase), phase == v1alpha1.PhaseFailed || phase == v1alpha1.PhaseIneligible, "", sum.Verdict)
 		// A person may record a decision meanwhile: a pass that changed the
 		// authorization must not overwrite one.
-		retErr = p.Finish(ctx, res, retErr, s.lock || !equality.Semantic.DeepEqual(p.Before.Status.Authorization, sub.Status.Authorization))
+		retErr = p.Finish(ctx, res, retErr, s.lock || !equality.Semantic.DeepEqual(p.Before.Status.Authorization, sub.Status.Authorization), sum)
 	}()
 
 	return pass.RunPhases(ctx, s,
@@ -204,7 +214,7 @@ func (r *CustomerSubscriptionReconciler) beginNextAttempt(_ context.Context, s *
 		// which a policy that still covers it gives at once.
 		st.Authorization = nil
 	}
-	s.conds.Remove(v1alpha1.ConditionSwitched)
+	s.retired = true
 	s.Event(nil, corev1.EventTypeNormal, "Retrying", "RetryOperation",
 		"Attempt %d of the switch step begins; operation %s (%s) of attempt %d ended Failed.", max(failed.Attempt, 1)+1, failed.ID, failed.Type, max(failed.Attempt, 1))
 	return nil, nil
@@ -226,26 +236,23 @@ func retireOperation(st *v1alpha1.CustomerSubscriptionStatus) {
 const maxPreviousOperations = 5
 
 func (r *CustomerSubscriptionReconciler) loadReferences(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
-	if s.sub.Status.Phase == "" {
-		s.sub.Status.Phase = v1alpha1.PhasePending
-	}
 	// status.terms describe the spec this pass reads, or nothing: a pass
 	// that ends before evaluating it must not leave an older spec's terms
 	// for a cart to send.
 	s.sub.Status.Terms = nil
 	s.customer = &v1alpha1.Customer{}
-	if found, err := core.GetReference(ctx, r.Client, s.conds, client.ObjectKey{Namespace: s.sub.Namespace, Name: s.sub.Spec.CustomerRef}, s.customer, "spec.customerRef", "subscription"); !found {
+	if found, err := core.GetReference(ctx, r.Client, &s.verdict, client.ObjectKey{Namespace: s.sub.Namespace, Name: s.sub.Spec.CustomerRef}, s.customer, "spec.customerRef", "subscription"); !found {
 		return pass.Done, err
 	}
 	if ref := s.sub.Spec.Channel.PartnerRef; ref != "" {
 		s.channelPartner = &v1alpha1.Partner{}
-		if found, err := core.GetReference(ctx, r.Client, s.conds, client.ObjectKey{Name: ref}, s.channelPartner, "spec.channel.partnerRef", "subscription"); !found {
+		if found, err := core.GetReference(ctx, r.Client, &s.verdict, client.ObjectKey{Name: ref}, s.channelPartner, "spec.channel.partnerRef", "subscription"); !found {
 			return pass.Done, err
 		}
 	}
 	if ref := s.sub.Spec.SupportPartnerRef; ref != "" {
 		s.target = &v1alpha1.Partner{}
-		if found, err := core.GetReference(ctx, r.Client, s.conds, client.ObjectKey{Name: ref}, s.target, "spec.supportPartnerRef", "subscription"); !found {
+		if found, err := core.GetReference(ctx, r.Client, &s.verdict, client.ObjectKey{Name: ref}, s.target, "spec.supportPartnerRef", "subscription"); !found {
 			return pass.Done, err
 		}
 		// A missing indirect provider is not waited for: the decision table reports it.
@@ -279,7 +286,7 @@ func (r *CustomerSubscriptionReconciler) evaluate(_ context.Context, s *subscrip
 	s.sub.Status.Eligibility = e
 	s.terms = termsOf(s.sub, s.customer, s.target, s.channelPartner, s.result.Path)
 	s.sub.Status.Terms = s.terms
-	s.conds.Set(v1alpha1.ConditionEligible, pass.BoolStatus(e.Eligible), string(e.Reason), e.Message)
+	s.eligible = pass.GateOf(pass.BoolStatus(e.Eligible), string(e.Reason), e.Message)
 	return nil, nil
 }
 
@@ -288,9 +295,7 @@ func (r *CustomerSubscriptionReconciler) stopWhenOnlyEvaluated(_ context.Context
 	if s.target != nil {
 		return nil, nil
 	}
-	dropGateConditions(s.conds)
-	s.sub.Status.Phase = v1alpha1.PhaseEvaluated
-	s.conds.Ready(v1alpha1.ReasonNoSupportPartner, "No support partner is named (spec.supportPartnerRef), so eligibility is reported for a generic CSP partner and nothing is driven.")
+	s.step = stepEvaluated
 	return pass.Done, nil
 }
 
@@ -298,9 +303,8 @@ func (r *CustomerSubscriptionReconciler) stopWhenIneligible(_ context.Context, s
 	if s.result.Eligible || s.result.Path != v1alpha1.PathNone {
 		return nil, nil
 	}
-	dropGateConditions(s.conds) // they describe a path there no longer is
-	s.sub.Status.Phase = v1alpha1.PhaseIneligible
-	s.conds.Stalled(string(s.result.Reason), s.result.Message())
+	s.step = stepIneligible
+	s.verdict = pass.Stalled(string(s.result.Reason), s.result.Message())
 	return pass.Done, nil
 }
 
@@ -309,8 +313,8 @@ func (r *CustomerSubscriptionReconciler) waitForTermEnd(_ context.Context, s *su
 	if s.result.Path != v1alpha1.PathWaitForTermEnd {
 		return nil, nil
 	}
-	s.sub.Status.Phase = v1alpha1.PhaseScheduled
-	s.conds.Progressing(v1alpha1.ReasonScheduled, fmt.Sprintf("Scheduled for %s: %s", s.result.NotBefore.UTC().Format(time.RFC3339), s.result.Message()))
+	s.step = stepScheduled
+	s.verdict = pass.Progressing(v1alpha1.ReasonScheduled, fmt.Sprintf("Scheduled for %s: %s", s.result.NotBefore.UTC().Format(time.RFC3339), s.result.Message()))
 	wait := s.result.NotBefore.Sub(s.now)
 	if t := s.sub.Spec.Term; t != nil && t.AutoRenew {
 		// The source renews at the term's end unless the source partner
@@ -318,10 +322,10 @@ func (r *CustomerSubscriptionReconciler) waitForTermEnd(_ context.Context, s *su
 		if warnIn := wait - renewalWarning; warnIn > 0 {
 			wait = warnIn
 		} else {
-			s.conds.Progressing(v1alpha1.ReasonSourceRenewsSoon, fmt.Sprintf("The source renews on %s unless partner %s turns auto-renew off before: %s",
+			s.verdict = pass.Progressing(v1alpha1.ReasonSourceRenewsSoon, fmt.Sprintf("The source renews on %s unless partner %s turns auto-renew off before: %s",
 				s.result.NotBefore.UTC().Format("2006-01-02"), s.sub.Spec.Channel.PartnerRef, s.result.Message()))
 			if ready := meta.FindStatusCondition(s.sub.Status.Conditions, v1alpha1.ConditionReady); ready == nil || ready.Reason != v1alpha1.ReasonSourceRenewsSoon {
-				s.Event(nil, corev1.EventTypeWarning, v1alpha1.ReasonSourceRenewsSoon, "WaitForTermEnd", "%s", s.conds.Message())
+				s.Event(nil, corev1.EventTypeWarning, v1alpha1.ReasonSourceRenewsSoon, "WaitForTermEnd", "%s", s.verdict.Message)
 			}
 		}
 	}
@@ -335,6 +339,7 @@ func (r *CustomerSubscriptionReconciler) stopWhenAlreadyManaged(_ context.Contex
 	if s.result.Path != v1alpha1.PathNone {
 		return nil, nil
 	}
+	s.step = stepAlreadyManaged
 	r.complete(s, s.result.Message())
 	return pass.Done, nil
 }
@@ -343,7 +348,7 @@ func (r *CustomerSubscriptionReconciler) stopWhenAlreadyManaged(_ context.Contex
 // customer whose tenant another namespace holds, or through a partner that
 // does not serve this namespace.
 func (r *CustomerSubscriptionReconciler) requireAuthorityHere(ctx context.Context, s *subscriptionScope) (*ctrl.Result, error) {
-	if ok, err := core.MayActFor(ctx, r.Client, s.conds, s.target, s.customer, s.sub.Namespace); !ok {
+	if ok, err := core.MayActFor(ctx, r.Client, &s.verdict, s.target, s.customer, s.sub.Namespace); !ok {
 		return pass.Done, err
 	}
 	return nil, nil
@@ -387,7 +392,7 @@ func (r *CustomerSubscriptionReconciler) ensureRelationship(ctx context.Context,
 		existing := &v1alpha1.ResellerRelationship{}
 		if err := r.Get(ctx, client.ObjectKeyFromObject(rr), existing); err == nil &&
 			(existing.Spec.PartnerRef != s.target.Name || existing.Spec.CustomerRef != s.customer.Name) {
-			s.conds.Stalled(v1alpha1.ReasonRelationshipNameTaken, fmt.Sprintf("ResellerRelationship %s exists but is not between customer %s and partner %s; rename it, or create one for this pair.", rr.Name, s.customer.Name, s.target.Name))
+			s.verdict = pass.Stalled(v1alpha1.ReasonRelationshipNameTaken, fmt.Sprintf("ResellerRelationship %s exists but is not between customer %s and partner %s; rename it, or create one for this pair.", rr.Name, s.customer.Name, s.target.Name))
 			return pass.Done, nil
 		}
 		return &ctrl.Result{RequeueAfter: time.Second}, nil // the cache has not seen it yet
@@ -428,32 +433,29 @@ func (r *CustomerSubscriptionReconciler) awaitApproval(ctx context.Context, s *s
 		consentMsg = fmt.Sprintf("ResellerRelationship %s is Approved, but not by the customer in Partner Center (%s); partner %s's consent is only what Partner Center shows: request it again with a new ResellerRelationship.",
 			rr.Name, approvalSource(rr), s.target.Name)
 	}
-	s.conds.Set(v1alpha1.ConditionRelationshipApproved, pass.BoolStatus(consented), string(phase), consentMsg)
+	s.consent = pass.GateOf(pass.BoolStatus(consented), string(phase), consentMsg)
 	switch phase {
 	case v1alpha1.RelationshipDenied:
-		s.sub.Status.Phase = v1alpha1.PhaseFailed
-		s.conds.Stalled(v1alpha1.ReasonRelationshipDenied, fmt.Sprintf("Customer %s denied ResellerRelationship %s with partner %s; nothing can move without it.", s.customer.Name, rr.Name, s.target.Name))
+		s.end = refused(v1alpha1.ReasonRelationshipDenied, fmt.Sprintf("Customer %s denied ResellerRelationship %s with partner %s; nothing can move without it.", s.customer.Name, rr.Name, s.target.Name))
 		return pass.Done, nil
 	case v1alpha1.RelationshipExpired:
-		s.sub.Status.Phase = v1alpha1.PhaseFailed
-		s.conds.Stalled(v1alpha1.ReasonRelationshipExpired, fmt.Sprintf("ResellerRelationship %s expired before customer %s answered; delete it to ask again.", rr.Name, s.customer.Name))
+		s.end = refused(v1alpha1.ReasonRelationshipExpired, fmt.Sprintf("ResellerRelationship %s expired before customer %s answered; delete it to ask again.", rr.Name, s.customer.Name))
 		return pass.Done, nil
 	}
-	authorized := meta.FindStatusCondition(s.sub.Status.Conditions, v1alpha1.ConditionAuthorized)
+	authorized := s.authorization
 	agreed, agreementMsg := agreementGate(s)
-	if consented && authorized != nil && authorized.Status == metav1.ConditionTrue {
-		if agreed {
-			return nil, nil
-		}
-		s.sub.Status.Phase = v1alpha1.PhaseAwaitingApproval
-		s.conds.Progressing(v1alpha1.ReasonAwaitingAgreement, "Waiting for "+agreementMsg)
+	if consented && authorized.IsOpen() && agreed {
+		return nil, nil // both gates are open, and the agreement is in place
+	}
+	s.step = stepApproval // the subscription waits at the gates
+	if consented && authorized.IsOpen() {
+		s.verdict = pass.Progressing(v1alpha1.ReasonAwaitingAgreement, "Waiting for "+agreementMsg)
 		return pass.Done, nil // the Customer's AgreementAccepted is watched
 	}
 
 	if stalled := meta.FindStatusCondition(rr.Status.Conditions, v1alpha1.ConditionStalled); !consented && stalled != nil && stalled.Status == metav1.ConditionTrue {
 		// The request itself cannot go on: that, not the customer, blocks the subscription.
-		s.sub.Status.Phase = v1alpha1.PhaseAwaitingApproval
-		s.conds.Stalled(stalled.Reason, fmt.Sprintf("ResellerRelationship %s with partner %s is stalled: %s", rr.Name, s.target.Name, stalled.Message))
+		s.verdict = pass.Stalled(stalled.Reason, fmt.Sprintf("ResellerRelationship %s with partner %s is stalled: %s", rr.Name, s.target.Name, stalled.Message))
 		return pass.Done, nil
 	}
 
@@ -470,7 +472,7 @@ func (r *CustomerSubscriptionReconciler) awaitApproval(ctx context.Context, s *s
 		}
 		waiting = append(waiting, msg)
 	}
-	if authorized != nil && authorized.Status != metav1.ConditionTrue {
+	if authorized.Known() && !authorized.IsOpen() {
 		if consented {
 			reason = v1alpha1.ReasonAwaitingAuthorization
 		}
@@ -479,22 +481,19 @@ func (r *CustomerSubscriptionReconciler) awaitApproval(ctx context.Context, s *s
 	if !agreed {
 		waiting = append(waiting, agreementMsg)
 	}
-	s.sub.Status.Phase = v1alpha1.PhaseAwaitingApproval
-	s.conds.Progressing(reason, "Waiting for "+strings.Join(waiting, "; and for "))
+	s.verdict = pass.Progressing(reason, "Waiting for "+strings.Join(waiting, "; and for "))
 	// The relationship and the policies are watched: their change requeues this subscription.
 	return pass.Done, nil
 }
 
+// complete: the switch step reached its end; the subscription is Completed.
 func (r *CustomerSubscriptionReconciler) complete(s *subscriptionScope, message string) {
-	s.sub.Status.Phase = v1alpha1.PhaseCompleted
-	s.conds.Set(v1alpha1.ConditionSwitched, metav1.ConditionTrue, v1alpha1.ReasonCompleted, message)
-	s.conds.Ready(v1alpha1.ReasonCompleted, message)
+	s.end = &ending{kind: endCompleted, reason: v1alpha1.ReasonCompleted, message: message}
 }
 
+// fail: the switch step ended without success; the subscription is Failed.
 func (r *CustomerSubscriptionReconciler) fail(s *subscriptionScope, reason, message string) {
-	s.sub.Status.Phase = v1alpha1.PhaseFailed
-	s.conds.Set(v1alpha1.ConditionSwitched, metav1.ConditionFalse, reason, message)
-	s.conds.Stalled(reason, message)
+	s.end = &ending{kind: endFailed, reason: reason, message: message}
 }
 
 // SetupWithManager registers the reconciler and what it watches with mgr.
@@ -536,12 +535,4 @@ func (r *CustomerSubscriptionReconciler) subscriptionsOfPartner(ctx context.Cont
 		}
 	}
 	return reqs
-}
-
-// dropGateConditions removes the conditions of the request, approval and
-// switch steps when the subscription no longer takes them.
-func dropGateConditions(c pass.Conditions) {
-	for _, typ := range []string{v1alpha1.ConditionRelationshipApproved, v1alpha1.ConditionAuthorized, v1alpha1.ConditionSwitched} {
-		c.Remove(typ)
-	}
 }

@@ -90,7 +90,7 @@ func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *su
 		}
 	case opConfirmed, opEnded:
 	}
-	if s.sub.Status.Phase == v1alpha1.PhaseFailed {
+	if s.sub.Status.Phase == v1alpha1.PhaseFailed || s.end.failed() {
 		return nil, pass.Done, nil
 	}
 	return op, nil, nil
@@ -131,7 +131,6 @@ func (r *CustomerSubscriptionReconciler) recordOperation(ctx context.Context, s 
 	}
 	s.sub.Status.Operation = op
 	s.sub.Status.CancellableUntil = nil // the window is the purchase's this operation replaces
-	s.sub.Status.Phase = v1alpha1.PhaseSwitching
 	if joined != "" {
 		s.Event(nil, corev1.EventTypeNormal, "JoinedTransfer", "CallPartnerCenter",
 			"Transfer %s from partner %s for customer %s is under way: operation %s joins it instead of asking for another.", joined, s.channelPartner.Name, s.customer.Name, op.ID)
@@ -142,9 +141,9 @@ func (r *CustomerSubscriptionReconciler) recordOperation(ctx context.Context, s 
 		r.shared.TransferRecorded(transferGroupOf(s), s.sub.UID)
 	}
 	if op.Cart != "" {
-		s.conds.Progressing(v1alpha1.ReasonSwitching, r.inCart(s, op))
+		s.verdict = pass.Progressing(v1alpha1.ReasonSwitching, r.inCart(s, op))
 	} else {
-		s.conds.Progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Recorded operation %s (%s) for partner %s; Partner Center is called next.", op.ID, typ, s.target.Name))
+		s.verdict = pass.Progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Recorded operation %s (%s) for partner %s; Partner Center is called next.", op.ID, typ, s.target.Name))
 	}
 	// Writing this status triggers the next pass.
 	return nil, pass.Done, nil
@@ -173,7 +172,6 @@ func (r *CustomerSubscriptionReconciler) sendOperation(ctx context.Context, s *s
 		return nil, fmt.Errorf("CustomerSubscription %s/%s: operation %s is not sent: no Authorized decision names its terms (%s), or the spec asks for others",
 			s.sub.Namespace, s.sub.Name, op.ID, describeTerms(op.Terms))
 	}
-	s.sub.Status.Phase = v1alpha1.PhaseSwitching
 	pcClient, res, err := r.targetClient(ctx, s)
 	if pcClient == nil {
 		return res, err
@@ -206,7 +204,7 @@ func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, o
 		// Microsoft Customer Agreement, which a person must bring about.
 		op.Refusal = core.Refusal(err)
 		r.unsent.refusedUnsent(op.ID, op.Refusal)
-		s.conds.Stalled(v1alpha1.ReasonAgreementRequired, fmt.Sprintf(
+		s.verdict = pass.Stalled(v1alpha1.ReasonAgreementRequired, fmt.Sprintf(
 			"Partner Center refused operation %s (%s): customer %s has not accepted the Microsoft Customer Agreement (%s). Its Global admin accepts it (Microsoft 365 admin center), or the partner records the customer's acceptance in Partner Center (the customer's Account page); the operation is sent again, with the same request ID, every %s until then.",
 			op.ID, op.Type, s.customer.Name, core.Description(err), r.opts.PollInterval))
 		return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
@@ -221,7 +219,7 @@ func (r *CustomerSubscriptionReconciler) operationFailed(s *subscriptionScope, o
 		// removed it since, or the application lacks the role. Retrying
 		// alone will not change that: Stalled until a person fixes either;
 		// nothing was created, and the same request ID is sent again then.
-		s.conds.Stalled(v1alpha1.ReasonRelationshipNotInPartnerCenter, fmt.Sprintf(
+		s.verdict = pass.Stalled(v1alpha1.ReasonRelationshipNotInPartnerCenter, fmt.Sprintf(
 			"Partner Center refused operation %s (%s) with HTTP %d: %s. It showed customer %s with partner %s as reseller (%s), so either the customer removed the relationship since, or partner %s's application lacks the Admin agent role in Partner Center; fix that. The operation is sent again, with the same request ID, every %s.",
 			op.ID, op.Type, core.StatusCode(err), core.Description(err), s.customer.Name, s.target.Name, approvalSource(s.relationship), s.target.Name, r.opts.PollInterval))
 		return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
@@ -239,7 +237,7 @@ func (r *CustomerSubscriptionReconciler) partnerCenterFailed(s *subscriptionScop
 	if res := r.polls.Throttled(s.sub.UID, err); res != nil {
 		return res, nil
 	}
-	return core.RetryPartnerCenter(s.conds, "CustomerSubscription "+s.sub.Namespace+"/"+s.sub.Name, doing, err)
+	return core.RetryPartnerCenter(&s.verdict, "CustomerSubscription "+s.sub.Namespace+"/"+s.sub.Name, doing, err)
 }
 
 // targetClient returns the support partner's Partner Center client, or nil
@@ -250,8 +248,8 @@ func (r *CustomerSubscriptionReconciler) targetClient(ctx context.Context, s *su
 		return nil, &ctrl.Result{RequeueAfter: d}, nil // throttled: ask nothing yet
 	}
 	c, caller, err := r.clients.CallerClient(ctx, r.Client, s.target)
-	ok, err := core.Usable(err, s.conds, caller, "Partner Center", func() {
-		s.conds.Stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("%s has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef or workloadIdentity), so the %s step cannot run.", core.Capitalize(core.ActingFor(caller, s.target)), s.result.Path))
+	ok, err := core.Usable(err, &s.verdict, caller, "Partner Center", func() {
+		s.verdict = pass.Stalled(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("%s has no Partner Center credentials (spec.partnerCenter.credentialsSecretRef or workloadIdentity), so the %s step cannot run.", core.Capitalize(core.ActingFor(caller, s.target)), s.result.Path))
 	})
 	if !ok {
 		return nil, pass.Done, err

@@ -74,7 +74,7 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 			return r.refused(s, op, id, err, sent)
 		}
 		if wait := r.carts.Wait(id); wait > 0 {
-			s.conds.Progressing(v1alpha1.ReasonSwitching, r.inCart(s, op)) // as recorded: no write while it waits
+			s.verdict = pass.Progressing(v1alpha1.ReasonSwitching, r.inCart(s, op)) // as recorded: no write while it waits
 			return &ctrl.Result{RequeueAfter: wait}, nil
 		}
 		members, seen, err := r.cartMembers(ctx, s, op)
@@ -90,7 +90,7 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 			ids = append(ids, m.Status.Operation.ID)
 		}
 		if unseen := r.carts.Unseen(id, seen); unseen > 0 {
-			s.conds.Progressing(v1alpha1.ReasonSwitching, r.inCart(s, op))
+			s.verdict = pass.Progressing(v1alpha1.ReasonSwitching, r.inCart(s, op))
 			return &ctrl.Result{RequeueAfter: 250 * time.Millisecond}, nil
 		}
 		own := purchaseName(s.sub)
@@ -131,7 +131,7 @@ func (r *CustomerSubscriptionReconciler) refused(s *subscriptionScope, op *v1alp
 func (r *CustomerSubscriptionReconciler) rejoin(s *subscriptionScope, op *v1alpha1.Operation, id string) (*ctrl.Result, error) {
 	op.Cart = r.carts.Join(cartGroupOf(s), s.sub.UID)
 	s.lock = true
-	s.conds.Progressing(v1alpha1.ReasonSwitching, fmt.Sprintf(
+	s.verdict = pass.Progressing(v1alpha1.ReasonSwitching, fmt.Sprintf(
 		"Cart %s was sent before this purchase was recorded in it, so nothing was bought for it there; it is recorded in cart %s and bought next.", id, op.Cart))
 	return pass.Done, nil
 }
@@ -212,7 +212,7 @@ func (r *CustomerSubscriptionReconciler) buyAlone(s *subscriptionScope, op *v1al
 	s.Event(nil, corev1.EventTypeNormal, "BuyingAlone", "CallPartnerCenter",
 		"Partner Center could not order %d line items of cart %s together (%s) and bought none of them; operation %s is bought alone in cart %s, so that only a line item at fault fails.",
 		items, id, reason, op.ID, op.Cart)
-	s.conds.Progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Partner Center could not order cart %s's %d line items together; this purchase is bought alone in cart %s next.", id, items, op.Cart))
+	s.verdict = pass.Progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Partner Center could not order cart %s's %d line items together; this purchase is bought alone in cart %s next.", id, items, op.Cart))
 	return pass.Done, nil
 }
 
@@ -320,11 +320,10 @@ func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subs
 		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf("Order %s is %q without a subscription for %s; nothing was provisioned for it.", order.ID, order.Status, li.FriendlyName))
 		return pass.Done, nil
 	}
-	s.sub.Status.Phase = v1alpha1.PhaseSwitching
 	msg := fmt.Sprintf("Order %s is %s: Partner Center has not provisioned the subscription yet.", order.ID, order.Status)
 	if st := strings.ToLower(order.Status); st != "pending" && st != "" {
 		msg = fmt.Sprintf("Order %s is %s but names no subscription for %s yet; the operator reads it again. Before a retry, check in Partner Center whether it was provisioned: a retry buys again.", order.ID, order.Status, li.FriendlyName)
 	}
-	s.conds.Progressing(v1alpha1.ReasonAwaitingOrder, msg)
+	s.verdict = pass.Progressing(v1alpha1.ReasonAwaitingOrder, msg)
 	return &ctrl.Result{RequeueAfter: r.opts.Follow(r.wake, s.target)}, nil
 }

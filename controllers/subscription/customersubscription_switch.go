@@ -114,7 +114,7 @@ func (r *CustomerSubscriptionReconciler) abandonUnwantedOperation(_ context.Cont
 	case opNone, opConfirmed, opEnded:
 		return nil, nil // confirmed: followed to its end (finishOperationInFlight)
 	case opSent:
-		s.conds.Stalled(v1alpha1.ReasonOperationInDoubt, fmt.Sprintf(
+		s.verdict = pass.Stalled(v1alpha1.ReasonOperationInDoubt, fmt.Sprintf(
 			"Operation %s (%s) records %s and may have reached Partner Center (request ID %s) before the spec changed to ask for %s; it is neither sent again nor abandoned. Restore the spec to finish it, or check Partner Center for request ID %s and delete the subscription (what Partner Center holds stays).",
 			op.ID, op.Type, describeTerms(op.Terms), op.ID, describeTerms(s.terms), op.ID))
 		return pass.Done, nil
@@ -146,7 +146,7 @@ func (r *CustomerSubscriptionReconciler) finishOperationInFlight(ctx context.Con
 		return nil, nil
 	}
 	res, err := r.runPath(ctx, s, operationPath[op.Type])
-	s.conds.RewordProgressing(func(message string) string {
+	s.verdict = s.verdict.Reworded(func(message string) string {
 		return fmt.Sprintf("Operation %s (%s) is in flight and is followed to its end before path %s (%s) is taken: %s",
 			op.ID, op.Type, s.result.Path, s.result.Reason, message)
 	})
@@ -168,8 +168,8 @@ func (r *CustomerSubscriptionReconciler) settleSource(s *subscriptionScope) (*ct
 	if disposition == v1alpha1.SourceCancelServices {
 		what = fmt.Sprintf("the services %v of source subscription %s", s.sub.Spec.Azure.Services, s.sub.Spec.SubscriptionID)
 	}
-	s.sub.Status.Phase = v1alpha1.PhaseSwitching
-	s.conds.Progressing(v1alpha1.ReasonAwaitingSourceCancellation, fmt.Sprintf(
+	s.step = stepSwitch
+	s.verdict = pass.Progressing(v1alpha1.ReasonAwaitingSourceCancellation, fmt.Sprintf(
 		"Azure subscription %s exists with partner %s; cancel %s in its channel (outside Partner Center), then set spec.state to Cancelled.",
 		s.sub.Status.TargetSubscriptionID, s.target.Name, what))
 	return pass.Done, nil // the spec change requeues it

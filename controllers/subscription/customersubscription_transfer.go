@@ -68,8 +68,7 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 		r.fail(s, v1alpha1.ReasonTransferFailed, fmt.Sprintf("Transfer %s from partner %s ended %s without moving the subscription.%s", t.ID, source, t.Status, lineItemErrors(t)))
 		return pass.Done, nil
 	}
-	s.sub.Status.Phase = v1alpha1.PhaseSwitching
-	s.conds.Progressing(v1alpha1.ReasonAwaitingTransfer, fmt.Sprintf("Waiting for partner %s to accept transfer %s (it expires %s).", source, t.ID, core.FormatTime(t.ExpirationTime)))
+	s.verdict = pass.Progressing(v1alpha1.ReasonAwaitingTransfer, fmt.Sprintf("Waiting for partner %s to accept transfer %s (it expires %s).", source, t.ID, core.FormatTime(t.ExpirationTime)))
 	wait := r.opts.Follow(r.wake, s.target)
 	if t.ExpirationTime != nil {
 		if d := t.ExpirationTime.Sub(s.now); d > 0 && d < wait {
@@ -93,7 +92,7 @@ func (r *CustomerSubscriptionReconciler) followAdoptedTransfer(ctx context.Conte
 	case s.result.Path != v1alpha1.PathPartnerSwitch:
 		// Buying while a transfer may still move the subscription could
 		// leave the customer with two: a person decides.
-		s.conds.Stalled(v1alpha1.ReasonTransferNotAdoptable, fmt.Sprintf(
+		s.verdict = pass.Stalled(v1alpha1.ReasonTransferNotAdoptable, fmt.Sprintf(
 			"spec.transferID %s names a transfer under way, but the subscription's path is now %s (%s), which buys a new one; remove spec.transferID once that transfer is cancelled or expired, or restore the spec the transfer was for.",
 			id, s.result.Path, s.result.Reason))
 		return pass.Done, nil
@@ -131,7 +130,7 @@ func (r *CustomerSubscriptionReconciler) adoptTransfer(ctx context.Context, s *s
 	if why := notAdoptable(s, t); why != "" {
 		// Read again each interval: a transfer just made in Partner
 		// Center's UI may not show yet.
-		s.conds.Stalled(v1alpha1.ReasonTransferNotAdoptable, fmt.Sprintf("spec.transferID %s: %s; correct or remove spec.transferID.", id, why))
+		s.verdict = pass.Stalled(v1alpha1.ReasonTransferNotAdoptable, fmt.Sprintf("spec.transferID %s: %s; correct or remove spec.transferID.", id, why))
 		return &ctrl.Result{RequeueAfter: r.opts.Poll()}, nil
 	}
 	if s.sub.Status.Operation != nil {
@@ -169,7 +168,7 @@ func (r *CustomerSubscriptionReconciler) joinableTransfer(ctx context.Context, s
 	group := transferGroupOf(s)
 	defer r.shared.LockGroup(group)()
 	if _, ok := r.shared.PendingFor(group, s.sub.UID); ok {
-		s.conds.Progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Another subscription of customer %s is asking partner %s for a transfer; this one joins it.", s.customer.Name, s.channelPartner.Name))
+		s.verdict = pass.Progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Another subscription of customer %s is asking partner %s for a transfer; this one joins it.", s.customer.Name, s.channelPartner.Name))
 		return "", &ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	id, ok := r.shared.ActiveTransfer(group)

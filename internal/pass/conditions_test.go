@@ -12,32 +12,39 @@ import (
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 )
 
-func newConditions(list *[]metav1.Condition) Conditions {
-	return Conditions{list: list, generation: 3, outcome: &outcome{}}
-}
+func newConditions(list *[]metav1.Condition) Conditions { return NewConditions(list, 3) }
 
-func TestSummarize(t *testing.T) {
+func TestSettleAndWrite(t *testing.T) {
 	for _, tc := range []struct {
 		name                        string
-		decide                      func(Conditions)
+		sum                         Summary
+		gates                       []metav1.Condition
 		err                         error
 		ready, reconciling, stalled metav1.ConditionStatus
 		reason                      string
 	}{
-		{"ready", func(c Conditions) { c.Ready("Done", "done.") }, nil, metav1.ConditionTrue, "", "", "Done"},
-		{"progressing", func(c Conditions) { c.Progressing("Waiting", "waits.") }, nil, metav1.ConditionFalse, metav1.ConditionTrue, "", "Waiting"},
-		{"stalled", func(c Conditions) { c.Stalled("Stuck", "stuck.") }, nil, metav1.ConditionFalse, "", metav1.ConditionTrue, "Stuck"},
-		{"the last said wins", func(c Conditions) { c.Stalled("Stuck", "stuck."); c.Ready("Done", "done.") }, nil, metav1.ConditionTrue, "", "", "Done"},
-		{"an error when nothing was decided", func(Conditions) {}, errors.New("boom"), metav1.ConditionFalse, metav1.ConditionTrue, "", v1alpha1.ReasonReconcileError},
+		{"ready", Summary{Verdict: Ready("Done", "done.")}, nil, nil, metav1.ConditionTrue, "", "", "Done"},
+		{"progressing", Summary{Verdict: Progressing("Waiting", "waits.")}, nil, nil, metav1.ConditionFalse, metav1.ConditionTrue, "", "Waiting"},
+		{"stalled", Summary{Verdict: Stalled("Stuck", "stuck.")}, nil, nil, metav1.ConditionFalse, "", metav1.ConditionTrue, "Stuck"},
+		{"an error when nothing was decided", Summary{}, nil, errors.New("boom"), metav1.ConditionFalse, metav1.ConditionTrue, "", v1alpha1.ReasonReconcileError},
+		{"a decision outlives an error", Summary{Verdict: Stalled("Stuck", "stuck.")}, nil, errors.New("boom"), metav1.ConditionFalse, "", metav1.ConditionTrue, "Stuck"},
+		{"ready over open gates", Summary{Verdict: Ready("Done", "done."), Gates: []string{"StepA", "StepB"}},
+			[]metav1.Condition{{Type: "StepA", Status: metav1.ConditionTrue, Reason: "A"}}, nil, metav1.ConditionTrue, "", "", "Done"},
+		{"a closed gate holds Ready back", Summary{Verdict: Ready("Done", "done."), Gates: []string{"StepA", "StepB"}},
+			[]metav1.Condition{{Type: "StepA", Status: metav1.ConditionTrue, Reason: "A"}, {Type: "StepB", Status: metav1.ConditionFalse, Reason: "NotB", Message: "b is not."}},
+			nil, metav1.ConditionFalse, metav1.ConditionTrue, "", "NotB"},
+		{"an unknown gate holds Ready back", Summary{Verdict: Ready("Done", "done."), Gates: []string{"StepA"}},
+			[]metav1.Condition{{Type: "StepA", Status: metav1.ConditionUnknown, Reason: "Unsure"}}, nil, metav1.ConditionFalse, metav1.ConditionTrue, "", "Unsure"},
+		{"gates do not touch a stalled verdict", Summary{Verdict: Stalled("Stuck", "stuck."), Gates: []string{"StepA"}},
+			[]metav1.Condition{{Type: "StepA", Status: metav1.ConditionFalse, Reason: "NotA"}}, nil, metav1.ConditionFalse, "", metav1.ConditionTrue, "Stuck"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			list := []metav1.Condition{
+			list := append([]metav1.Condition{
 				{Type: v1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: "Before"},
 				{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: "Before"},
-			}
+			}, tc.gates...)
 			c := newConditions(&list)
-			tc.decide(c)
-			c.summarize(tc.err)
+			c.Apply(tc.sum, tc.err)
 			for typ, want := range map[string]metav1.ConditionStatus{v1alpha1.ConditionReady: tc.ready, v1alpha1.ConditionReconciling: tc.reconciling, v1alpha1.ConditionStalled: tc.stalled} {
 				got := meta.FindStatusCondition(list, typ)
 				switch {
@@ -54,24 +61,39 @@ func TestSummarize(t *testing.T) {
 func TestNothingDecidedLeavesTheSummaries(t *testing.T) {
 	list := []metav1.Condition{{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Before"}}
 	c := newConditions(&list)
-	c.summarize(nil)
-	if len(list) != 1 || list[0].Reason != "Before" || c.Message() != "" {
-		t.Errorf("conditions = %+v, message %q", list, c.Message())
+	c.Apply(Summary{}, nil)
+	if len(list) != 1 || list[0].Reason != "Before" {
+		t.Errorf("conditions = %+v", list)
 	}
 }
 
-func TestRewordProgressing(t *testing.T) {
+func TestReworded(t *testing.T) {
+	reword := func(m string) string { return "first: " + m }
+	if got := Progressing("Waiting", "waits.").Reworded(reword); got.Message != "first: waits." || got.Reason != "Waiting" {
+		t.Errorf("reworded = %+v", got)
+	}
+	if got := Ready("Done", "done.").Reworded(reword); got.Message != "done." {
+		t.Errorf("a Ready verdict was reworded: %+v", got)
+	}
+}
+
+func TestGates(t *testing.T) {
 	var list []metav1.Condition
 	c := newConditions(&list)
-	c.Progressing("Waiting", "waits.")
-	c.RewordProgressing(func(m string) string { return "first: " + m })
-	if c.Message() != "first: waits." {
-		t.Errorf("message = %q", c.Message())
+	c.SetFrom("StepA", Gate{})
+	if len(list) != 0 {
+		t.Fatalf("an unknown gate wrote %+v", list)
 	}
-	c.Ready("Done", "done.")
-	c.RewordProgressing(func(m string) string { return "first: " + m })
-	if c.Message() != "done." {
-		t.Errorf("a Ready outcome was reworded: %q", c.Message())
+	c.SetFrom("StepA", Closed("NotYet", "not yet."))
+	if g := c.Find("StepA"); g == nil || g.Status != metav1.ConditionFalse || g.Reason != "NotYet" || g.ObservedGeneration != 3 {
+		t.Errorf("StepA = %+v", g)
+	}
+	c.SetFrom("StepA", Open("Passed", "passed."))
+	if g := c.Find("StepA"); g == nil || g.Status != metav1.ConditionTrue || g.Reason != "Passed" {
+		t.Errorf("StepA = %+v", g)
+	}
+	if (Gate{}).IsOpen() || Closed("a", "b").IsOpen() || !Open("a", "b").IsOpen() {
+		t.Error("IsOpen")
 	}
 }
 

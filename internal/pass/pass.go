@@ -1,8 +1,10 @@
 // Package pass is the shape every reconciler's pass runs: Begin snapshots the
-// object, the steps (Phases, run in order by RunPhases, or called in order)
-// edit its status and state the pass's outcome through Conditions, and
-// Finish derives Ready, Reconciling and Stalled from that outcome, writes
-// the status once if it changed, and only then emits the queued Events.
+// object; the steps (Phases, run in order by RunPhases, or called in order)
+// record what they found in their kind's scope; the kind's summarize derives
+// the status (its phase, its step conditions and a Summary) from those facts
+// in one place; and Finish writes Ready, Reconciling and Stalled from the
+// Summary, writes the status once if it changed, and only then emits the
+// queued Events.
 // It knows the conditions every kind keeps (api/v1alpha1), nothing of any
 // one kind.
 package pass
@@ -27,11 +29,12 @@ import (
 )
 
 // Pass is one reconcile pass over Obj, as every reconciler runs it: the
-// phases decide (they edit Obj's status, record the outcome in Conds and
-// queue events); Finish then derives Ready, Reconciling and Stalled from the
-// outcome, writes the status once if it changed, and only after that write
-// succeeded emits the events and logs what was decided. A pass whose write
-// fails emits nothing: the next pass decides again.
+// phases decide (they record facts in their kind's scope and queue events);
+// the kind's summarize derives the status from the facts; Finish then writes
+// Ready, Reconciling and Stalled from its Summary, writes the status once if
+// it changed, and only after that write succeeded emits the events and logs
+// what was decided. A pass whose write fails emits nothing: the next pass
+// decides again.
 type Pass[T client.Object] struct {
 	client   client.Client
 	recorder recorder.EventRecorder
@@ -70,8 +73,8 @@ func (p *Pass[T]) Event(related runtime.Object, eventType, reason, action, forma
 }
 
 // PhaseChanged queues the Event every phase change gets: the new phase as
-// reason, subject and the Ready message as what happened and why.
-func (p *Pass[T]) PhaseChanged(from, to string, warning bool, subject string) {
+// reason, subject and the verdict's message as what happened and why.
+func (p *Pass[T]) PhaseChanged(from, to string, warning bool, subject string, v Verdict) {
 	if from == to || to == "" || to == string(v1alpha1.PhasePending) {
 		return
 	}
@@ -80,11 +83,11 @@ func (p *Pass[T]) PhaseChanged(from, to string, warning bool, subject string) {
 		eventType = corev1.EventTypeWarning
 	}
 	msg := subject
-	if o := p.Conds.outcome; o.state != unsummarized {
+	if v.Decided() {
 		if msg != "" {
 			msg += ": "
 		}
-		msg += o.message
+		msg += v.Message
 	}
 	if msg == "" {
 		msg = to
@@ -92,30 +95,30 @@ func (p *Pass[T]) PhaseChanged(from, to string, warning bool, subject string) {
 	p.Event(nil, eventType, to, "Reconcile", "%s", msg)
 }
 
-// EventOnReadyChange queues an Event when the pass changes Ready's reason or status.
-func (p *Pass[T]) EventOnReadyChange(eventType, action string) {
-	o := p.Conds.outcome
-	if o.state == unsummarized {
+// EventOnReadyChange queues an Event when v changes Ready's reason or status.
+func (p *Pass[T]) EventOnReadyChange(v Verdict, eventType, action string) {
+	if !v.Decided() {
 		return
 	}
-	if was := meta.FindStatusCondition(*p.Conds.list, v1alpha1.ConditionReady); was != nil && was.Reason == o.reason && was.Status == o.readyStatus() {
+	if was := p.Conds.Find(v1alpha1.ConditionReady); was != nil && was.Reason == v.Reason && was.Status == v.readyStatus() {
 		return
 	}
-	p.Event(nil, eventType, o.reason, action, "%s", o.message)
+	p.Event(nil, eventType, v.Reason, action, "%s", v.Message)
 }
 
-// Finish summarizes the pass, sets observedGeneration when the pass ended
-// without an error, writes the status and emits the events. A
-// pass that failed before deciding anything says so in Reconciling. locked
+// Finish writes Ready, Reconciling and Stalled from sum (Ready held back by
+// any of sum.Gates that is not True), sets observedGeneration when the pass
+// ended without an error, writes the status and emits the events. A pass
+// that failed before deciding anything says so in Reconciling. locked
 // makes the write carry resourceVersion: a pass that changed a status field
 // a person also writes (a decision) must not overwrite one written since it
 // read the object; other writes merge, so that metadata written meanwhile
 // (by Argo CD or Flux) does not make them conflict.
-func (p *Pass[T]) Finish(ctx context.Context, res ctrl.Result, err error, locked bool) error {
+func (p *Pass[T]) Finish(ctx context.Context, res ctrl.Result, err error, locked bool, sum Summary) error {
 	if err == nil {
 		*p.observed = p.Obj.GetGeneration()
 	}
-	p.Conds.summarize(err)
+	p.Conds.Apply(sum, err)
 	if equality.Semantic.DeepEqual(p.Before, p.Obj) {
 		return err
 	}

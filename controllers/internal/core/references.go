@@ -13,9 +13,9 @@ import (
 )
 
 // GetReference reads into obj the object a spec field names. When it does
-// not exist, conds say that waiter waits for it (GitOps tools apply objects in
+// not exist, blocker says that waiter waits for it (GitOps tools apply objects in
 // any order; a watch wakes the waiter when it appears) and found is false.
-func GetReference(ctx context.Context, c client.Reader, conds pass.Conditions, key client.ObjectKey, obj client.Object, field, waiter string) (found bool, err error) {
+func GetReference(ctx context.Context, c client.Reader, blocker *pass.Verdict, key client.ObjectKey, obj client.Object, field, waiter string) (found bool, err error) {
 	err = c.Get(ctx, key, obj)
 	if !apierrors.IsNotFound(err) {
 		return err == nil, err
@@ -24,7 +24,7 @@ func GetReference(ctx context.Context, c client.Reader, conds pass.Conditions, k
 	if _, ok := obj.(*v1alpha1.Customer); ok {
 		kind, reason, where = "Customer", v1alpha1.ReasonCustomerNotFound, " in namespace "+key.Namespace
 	}
-	conds.Progressing(reason, fmt.Sprintf("%s %s named by %s does not exist%s; the %s waits until it does.", kind, key.Name, field, where, waiter))
+	*blocker = pass.Progressing(reason, fmt.Sprintf("%s %s named by %s does not exist%s; the %s waits until it does.", kind, key.Name, field, where, waiter))
 	return false, nil
 }
 
@@ -32,15 +32,15 @@ func GetReference(ctx context.Context, c client.Reader, conds pass.Conditions, k
 // relationship's spec names; found is false while either is missing, or
 // while the operator may not act through the partner for the customer there
 // (MayActFor).
-func GetPartnerAndCustomer(ctx context.Context, c client.Reader, conds pass.Conditions, namespace, partnerRef, customerRef, waiter string) (*v1alpha1.Partner, *v1alpha1.Customer, bool, error) {
+func GetPartnerAndCustomer(ctx context.Context, c client.Reader, blocker *pass.Verdict, namespace, partnerRef, customerRef, waiter string) (*v1alpha1.Partner, *v1alpha1.Customer, bool, error) {
 	partner, customer := &v1alpha1.Partner{}, &v1alpha1.Customer{}
-	if found, err := GetReference(ctx, c, conds, client.ObjectKey{Name: partnerRef}, partner, "spec.partnerRef", waiter); !found {
+	if found, err := GetReference(ctx, c, blocker, client.ObjectKey{Name: partnerRef}, partner, "spec.partnerRef", waiter); !found {
 		return nil, nil, false, err
 	}
-	if found, err := GetReference(ctx, c, conds, client.ObjectKey{Namespace: namespace, Name: customerRef}, customer, "spec.customerRef", waiter); !found {
+	if found, err := GetReference(ctx, c, blocker, client.ObjectKey{Namespace: namespace, Name: customerRef}, customer, "spec.customerRef", waiter); !found {
 		return nil, nil, false, err
 	}
-	if ok, err := MayActFor(ctx, c, conds, partner, customer, namespace); !ok {
+	if ok, err := MayActFor(ctx, c, blocker, partner, customer, namespace); !ok {
 		return nil, nil, false, err
 	}
 	return partner, customer, true, nil
@@ -52,7 +52,7 @@ func GetPartnerAndCustomer(ctx context.Context, c client.Reader, conds pass.Cond
 // wait (Reconciling, with the partner's reason: fixing the Secret or the
 // Partner wakes it); any other error fails the pass. ok is true when the
 // client can be used.
-func Usable(err error, conds pass.Conditions, partner *v1alpha1.Partner, service string, onReferenceOnly func()) (ok bool, _ error) {
+func Usable(err error, blocker *pass.Verdict, partner *v1alpha1.Partner, service string, onReferenceOnly func()) (ok bool, _ error) {
 	var credErr *CredentialsError
 	switch {
 	case err == nil:
@@ -61,7 +61,7 @@ func Usable(err error, conds pass.Conditions, partner *v1alpha1.Partner, service
 		onReferenceOnly()
 		return false, nil
 	case errors.As(err, &credErr):
-		conds.Progressing(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner %s cannot call %s: %s.", partner.Name, service, credErr.Error()))
+		*blocker = pass.Progressing(v1alpha1.ReasonPartnerNotReady, fmt.Sprintf("Partner %s cannot call %s: %s.", partner.Name, service, credErr.Error()))
 		return false, nil
 	}
 	return false, err

@@ -102,15 +102,15 @@ func HolderName(holder string) string {
 }
 
 // MayActFor says whether the operator may act through partner for customer
-// in namespace; when it may not, conds say why (Stalled) and ok is false.
-func MayActFor(ctx context.Context, c client.Reader, conds pass.Conditions, partner *v1alpha1.Partner, customer *v1alpha1.Customer, namespace string) (ok bool, err error) {
+// in namespace; when it may not, blocker says why (Stalled) and ok is false.
+func MayActFor(ctx context.Context, c client.Reader, blocker *pass.Verdict, partner *v1alpha1.Partner, customer *v1alpha1.Customer, namespace string) (ok bool, err error) {
 	claim := meta.FindStatusCondition(customer.Status.Conditions, v1alpha1.ConditionTenantClaimed)
 	switch {
 	case claim == nil:
-		conds.Progressing(v1alpha1.ReasonAwaitingTenantClaim, fmt.Sprintf("Customer %s's tenant %s is not claimed for it yet; the operator does so next.", customer.Name, customer.Spec.TenantID))
+		*blocker = pass.Progressing(v1alpha1.ReasonAwaitingTenantClaim, fmt.Sprintf("Customer %s's tenant %s is not claimed for it yet; the operator does so next.", customer.Name, customer.Spec.TenantID))
 		return false, nil
 	case claim.Status != metav1.ConditionTrue:
-		conds.Stalled(v1alpha1.ReasonTenantClaimedElsewhere, fmt.Sprintf("Customer %s: %s", customer.Name, claim.Message))
+		*blocker = pass.Stalled(v1alpha1.ReasonTenantClaimedElsewhere, fmt.Sprintf("Customer %s: %s", customer.Name, claim.Message))
 		return false, nil
 	}
 	// Every partner whose credentials may act here must serve the
@@ -130,7 +130,7 @@ func MayActFor(ctx context.Context, c client.Reader, conds pass.Conditions, part
 			return false, err
 		}
 		if !serves {
-			conds.Stalled(v1alpha1.ReasonPartnerNotAllowed, fmt.Sprintf(
+			*blocker = pass.Stalled(v1alpha1.ReasonPartnerNotAllowed, fmt.Sprintf(
 				"Partner %s does not serve namespace %s (its spec.namespaceSelector does not select it), so nothing is done through its credentials here%s; a cluster admin who may edit Partners can add the namespace.",
 				p.Name, namespace, map[bool]string{true: "", false: " for indirect reseller " + partner.Name}[p.Name == partner.Name]))
 			return false, nil
