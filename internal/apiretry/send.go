@@ -155,3 +155,38 @@ func (s *Sender) send(ctx context.Context, c Call, body []byte, out any) error {
 		return backoff.Permanent(apiErr)
 	}
 }
+
+// SenderConfig is what a client's Sender is made of.
+type SenderConfig struct {
+	Service string // the API as errors name it
+	// HTTPClient is the caller's client, nil for one with a 30 s timeout.
+	HTTPClient *http.Client
+	// Limits, when set, hold each tenant's budget (shared by every client
+	// built with them); otherwise the client has a budget of its own of
+	// RequestsPerMinute, or DefaultRequestsPerMinute when that is 0.
+	Limits                                      *TenantLimiters
+	TenantID                                    string
+	RequestsPerMinute, DefaultRequestsPerMinute int
+	Retry                                       Policy // zero fields take DefaultPolicy's
+	Metrics, DefaultMetrics                     *Metrics
+}
+
+// NewSender is the Sender for c, and the HTTP client the caller's token
+// requests go through (a copy of the same client, bounded by its timeout).
+// Every request carries credentials, so none follows a redirect, not even
+// with the caller's client (NoRedirects copies it).
+func NewSender(c SenderConfig) (*Sender, *http.Client) {
+	hc := c.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	metrics := c.Metrics
+	if metrics == nil {
+		metrics = c.DefaultMetrics
+	}
+	return &Sender{
+		Service: c.Service, HTTP: NoRedirects(hc, c.Service),
+		Limiter: Limiter(c.Limits, c.TenantID, c.RequestsPerMinute, c.DefaultRequestsPerMinute),
+		Retry:   c.Retry.WithDefaults(), Metrics: metrics,
+	}, hc
+}

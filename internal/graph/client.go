@@ -23,7 +23,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"golang.org/x/oauth2"
@@ -96,26 +95,16 @@ func New(cfg Config) (*Client, error) {
 			scope = ScopeUSGovernment
 		}
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	// Every request carries credentials; none follows a redirect, not even
-	// with the caller's client (apiretry.NoRedirects copies it).
-	api := apiretry.NoRedirects(hc, "microsoft graph")
-	limiter := apiretry.Limiter(cfg.Limits, cfg.TenantID, cfg.RequestsPerMinute, DefaultRequestsPerMinute)
-	metrics := cfg.Metrics
-	if metrics == nil {
-		metrics = DefaultMetrics
-	}
+	sender, hc := apiretry.NewSender(apiretry.SenderConfig{Service: "microsoft graph", HTTPClient: cfg.HTTPClient,
+		Limits: cfg.Limits, TenantID: cfg.TenantID, RequestsPerMinute: cfg.RequestsPerMinute, DefaultRequestsPerMinute: DefaultRequestsPerMinute,
+		Retry: cfg.Retry, Metrics: cfg.Metrics, DefaultMetrics: DefaultMetrics})
 	tokens, err := entra.AppTokens(entra.Config{AuthorityHost: cfg.AuthorityHost, TenantID: cfg.TenantID,
 		Credentials: cfg.Credentials, HTTPClient: hc}, scope)
 	if err != nil {
 		return nil, err
 	}
 	return &Client{
-		endpoint: endpoint, tenantID: cfg.TenantID, tokens: tokens,
-		sender: &apiretry.Sender{Service: "microsoft graph", HTTP: api, Limiter: limiter, Retry: cfg.Retry.WithDefaults(), Metrics: metrics},
+		endpoint: endpoint, tenantID: cfg.TenantID, tokens: tokens, sender: sender,
 	}, nil
 }
 

@@ -148,19 +148,9 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	// Every request carries credentials; none follows a redirect, not even
-	// with the caller's client (apiretry.NoRedirects copies it).
-	api := apiretry.NoRedirects(hc, "partner center")
-	limiter := apiretry.Limiter(cfg.Limits, cfg.TenantID, cfg.RequestsPerMinute, DefaultRequestsPerMinute)
-	metrics := cfg.Metrics
-	if metrics == nil {
-		metrics = DefaultMetrics
-	}
-
+	sender, hc := apiretry.NewSender(apiretry.SenderConfig{Service: "partner center", HTTPClient: cfg.HTTPClient,
+		Limits: cfg.Limits, TenantID: cfg.TenantID, RequestsPerMinute: cfg.RequestsPerMinute, DefaultRequestsPerMinute: DefaultRequestsPerMinute,
+		Retry: cfg.Retry, Metrics: cfg.Metrics, DefaultMetrics: DefaultMetrics})
 	// Token requests go through a copy of the same HTTP client, bounded by its timeout.
 	tokens := entra.Config{AuthorityHost: cfg.AuthorityHost, TenantID: cfg.TenantID, Credentials: cfg.Credentials, HTTPClient: hc}
 	app, err := entra.AppTokens(tokens, Scope)
@@ -171,14 +161,13 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Credentials.RefreshToken != "" {
 		user = entra.UserTokens(tokens, UserScope, cfg.OnRefreshTokenRenewed)
 	}
-	retry := cfg.Retry.WithDefaults()
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
 	}
 	return &Client{
 		endpoint: endpoint, tenantID: cfg.TenantID, app: app, user: user, now: now, clientID: cfg.Credentials.ClientID,
-		sender: &apiretry.Sender{Service: "partner center", HTTP: api, Limiter: limiter, Retry: retry, Metrics: metrics},
+		sender: sender,
 	}, nil
 }
 
