@@ -33,15 +33,12 @@ const (
 )
 
 // ApprovalSource is where an approval decision was observed.
-// +kubebuilder:validation:Enum=PartnerCenter;Policy;Manual
+// +kubebuilder:validation:Enum=PartnerCenter;Manual
 type ApprovalSource string
 
 const (
 	// ApprovalFromPartnerCenter: the customer accepted the request link in Partner Center.
 	ApprovalFromPartnerCenter ApprovalSource = "PartnerCenter"
-	// ApprovalFromPolicy is kept for objects written by earlier versions: an
-	// ApprovalPolicy no longer stands in for the customer.
-	ApprovalFromPolicy ApprovalSource = "Policy"
 	// ApprovalManual: a person recorded the decision as a condition.
 	ApprovalManual ApprovalSource = "Manual"
 )

@@ -426,7 +426,7 @@ func (r *CustomerSubscriptionReconciler) awaitApproval(ctx context.Context, s *s
 	consentMsg := fmt.Sprintf("ResellerRelationship %s is %s.", rr.Name, phase)
 	if a := rr.Status.Approval; consented {
 		consentMsg = fmt.Sprintf("ResellerRelationship %s was approved (%s: %s).", rr.Name, a.Source, a.By)
-	} else if a != nil && phase == v1alpha1.RelationshipApproved && !strings.EqualFold(core.ApprovedTenant(a), s.customer.Spec.TenantID) {
+	} else if a != nil && phase == v1alpha1.RelationshipApproved && !strings.EqualFold(a.TenantID, s.customer.Spec.TenantID) {
 		consentMsg = fmt.Sprintf("ResellerRelationship %s was approved for tenant %q (%s: %s), not for customer %s's tenant %s: consent counts only for the tenant that gave it; request it again with a new ResellerRelationship.",
 			rr.Name, a.TenantID, a.Source, a.By, s.customer.Name, s.customer.Spec.TenantID)
 	} else if phase == v1alpha1.RelationshipApproved {

@@ -273,7 +273,7 @@ var operationNamespace = uuid.MustParse("8f14e45f-ceea-4e7a-9f5b-2c1d0a6b3e94")
 func operationID(sub *v1alpha1.CustomerSubscription, typ v1alpha1.OperationType, attempt int32) string {
 	key := string(sub.UID) + "/" + string(typ)
 	if attempt > 1 {
-		key += "/" + strconv.Itoa(int(attempt)) // the first attempt keeps the ID earlier versions derived
+		key += "/" + strconv.Itoa(int(attempt)) // attempts after the first are told apart
 	}
 	return uuid.NewSHA1(operationNamespace, []byte(key)).String()
 }

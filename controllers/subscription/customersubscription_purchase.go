@@ -41,16 +41,6 @@ func purchaseName(sub *v1alpha1.CustomerSubscription) string {
 	return fmt.Sprintf("%s (%s)", offerName(sub), sub.Name)
 }
 
-// ownName is the friendly name of the subscription's line item in a cart or
-// order whose only line item, if it has one, is named only: a purchase
-// recorded alone by an earlier version was sent under the offer's name.
-func ownName(sub *v1alpha1.CustomerSubscription, op *v1alpha1.Operation, only string) string {
-	if op.Cart == "" && only != "" {
-		return only
-	}
-	return purchaseName(sub)
-}
-
 // cartLineItem is what a subscription's recorded purchase buys, for
 // partner: the catalog item and terms its operation recorded; an indirect
 // reseller is named as the line item's partner of record.
@@ -94,9 +84,6 @@ func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptio
 			return &ctrl.Result{RequeueAfter: 250 * time.Millisecond}, nil
 		}
 		own := purchaseName(s.sub)
-		if op.Cart == "" {
-			own = "" // sent alone under the offer's name by an earlier version
-		}
 		r.unsent.sending(ids...)
 		co, err = r.carts.Send(id, cartGroupOf(s), uids, items, func(items []pc.CartLineItem) (*pc.Checkout, error) {
 			return pcClient.Purchase(ctx, s.customer.Spec.TenantID, id, own, items)
@@ -166,11 +153,7 @@ func (r *CustomerSubscriptionReconciler) inCart(s *subscriptionScope, op *v1alph
 // takeFromCart records what the checkout of cart id bought for this
 // subscription.
 func (r *CustomerSubscriptionReconciler) takeFromCart(ctx context.Context, s *subscriptionScope, op *v1alpha1.Operation, id string, co *pc.Checkout) (*ctrl.Result, error) {
-	var only string
-	if len(co.Cart.LineItems) == 1 {
-		only = co.Cart.LineItems[0].FriendlyName
-	}
-	name := ownName(s.sub, op, only)
+	name := purchaseName(s.sub)
 	if order, li := co.Ordered(name); li != nil {
 		op.ExternalID = order.ID
 		if li.SubscriptionID != "" { // a pending order has none yet: awaitOrder follows it
@@ -301,11 +284,7 @@ func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subs
 	if err != nil {
 		return r.partnerCenterFailed(s, "following order "+op.ExternalID, err)
 	}
-	var only string
-	if len(order.LineItems) == 1 {
-		only = order.LineItems[0].FriendlyName
-	}
-	li := order.LineItemNamed(ownName(s.sub, op, only))
+	li := order.LineItemNamed(purchaseName(s.sub))
 	if li == nil {
 		return nil, fmt.Errorf("CustomerSubscription %s/%s: order %s has no line item %q", s.sub.Namespace, s.sub.Name, order.ID, purchaseName(s.sub))
 	}

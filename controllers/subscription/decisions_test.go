@@ -22,8 +22,8 @@ func TestOperationIDIsDeterministic(t *testing.T) {
 		operationID(a, transfer, 1) == operationID(a, transfer, 2) {
 		t.Error("different subscriptions, types or attempts share an ID")
 	}
-	// The first attempt keeps the ID earlier versions derived (UID and type
-	// only), so an operation recorded before an upgrade resumes as itself.
+	// The first attempt's ID is derived from the UID and type only, and stays
+	// so: a stored operation resumes as itself.
 	if operationID(a, transfer, 1) != uuid.NewSHA1(operationNamespace, []byte("uid-1/CreateTransfer")).String() ||
 		operationID(a, transfer, 0) != operationID(a, transfer, 1) {
 		t.Error("attempt 1 changed its ID derivation")

@@ -10,25 +10,14 @@ import (
 // Partner Center showed, or, where the operator cannot call Partner Center
 // for the partner (observable false: neither it nor, for an indirect
 // reseller, its provider has credentials), a decision a person with verb
-// approve recorded. (An approval recorded by an ApprovalPolicy under earlier
-// versions is not the customer's consent.)
+// approve recorded. Consent counts only for the tenant that gave it.
 func ConsentGiven(rr *v1alpha1.ResellerRelationship, observable bool, customer *v1alpha1.Customer) bool {
 	a := rr.Status.Approval
 	if rr.Status.Phase != v1alpha1.RelationshipApproved || a == nil || a.Decision != v1alpha1.DecisionApproved ||
-		!strings.EqualFold(ApprovedTenant(a), customer.Spec.TenantID) {
-		return false // consent is the tenant's that gave it
+		!strings.EqualFold(a.TenantID, customer.Spec.TenantID) {
+		return false
 	}
 	return a.Source == v1alpha1.ApprovalFromPartnerCenter || (a.Source == v1alpha1.ApprovalManual && !observable)
-}
-
-// ApprovedTenant is the tenant that gave the approval: status.approval.tenantID,
-// or for an approval seen in Partner Center before that field existed, the
-// tenant its by names.
-func ApprovedTenant(a *v1alpha1.Approval) string {
-	if a.TenantID == "" && a.Source == v1alpha1.ApprovalFromPartnerCenter {
-		return strings.TrimPrefix(a.By, CustomerTenantBy)
-	}
-	return a.TenantID
 }
 
 // CustomerTenantBy prefixes status.approval.by for a decision seen in Partner Center.
