@@ -49,7 +49,7 @@ func (r *CustomerReconciler) reconcileAgreement(ctx context.Context, a *agreemen
 			"The Microsoft Customer Agreement calls do not apply to customers in the US Government cloud.")
 		return 0, nil
 	}
-	if agreementHeld(c) {
+	if agreementHeld(c, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionAgreementAccepted)) {
 		return 0, nil // an acceptance Partner Center holds does not go away
 	}
 	approved := approvedPartners(relationships)
@@ -84,9 +84,18 @@ func (r *CustomerReconciler) reconcileAgreement(ctx context.Context, a *agreemen
 	return r.confirmAgreement(ctx, a, partner, pcClient)
 }
 
-// agreementHeld: an earlier pass saw Partner Center hold the acceptance.
-func agreementHeld(c *v1alpha1.Customer) bool {
-	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionAgreementAccepted)
+// condition is AgreementAccepted as the step found it: its gate, or, when
+// the step left the condition as it is, the stored one.
+func (a *agreementScope) condition() *metav1.Condition {
+	if a.gate.Known() {
+		return &metav1.Condition{Type: v1alpha1.ConditionAgreementAccepted, Status: a.gate.Status(), Reason: a.gate.Reason, Message: a.gate.Message}
+	}
+	return meta.FindStatusCondition(a.customer.Status.Conditions, v1alpha1.ConditionAgreementAccepted)
+}
+
+// agreementHeld: Partner Center was seen to hold the acceptance; cond is
+// AgreementAccepted as the caller knows it.
+func agreementHeld(c *v1alpha1.Customer, cond *metav1.Condition) bool {
 	return cond != nil && cond.Status == metav1.ConditionTrue && cond.Reason != v1alpha1.ReasonAgreementNotApplicable &&
 		c.Status.Agreement != nil && c.Status.Agreement.DateAgreed != nil
 }

@@ -84,6 +84,7 @@ func (r *CustomerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	invitations.agreement = agreement.condition()
 	remindAgain, err := r.reconcileInvitations(ctx, invitations, list.Items, gdaps.Items)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -104,8 +105,8 @@ type customerFacts struct {
 	complete bool
 }
 
-// summarize derives the Customer's status from what the pass found: its
-// relationships and admin access, its step conditions (TenantClaimed,
+// summarizeCustomer derives the Customer's status from what the pass found:
+// its relationships and admin access (once listed), its step conditions (TenantClaimed,
 // AgreementAccepted, Invited) and its verdict, which stands on the claim.
 func summarizeCustomer(c pass.Conditions, customer *v1alpha1.Customer, f customerFacts) pass.Summary {
 	c.SetFrom(v1alpha1.ConditionTenantClaimed, f.claim)
@@ -115,6 +116,11 @@ func summarizeCustomer(c pass.Conditions, customer *v1alpha1.Customer, f custome
 	} else {
 		c.SetFrom(v1alpha1.ConditionInvited, inv.invited)
 	}
+	var relationships string // Ready's message
+	if f.listed {
+		relationships = summarizeRelationships(customer, f.relationships)
+		customer.Status.AdminAccess = adminAccess(f.gdaps)
+	}
 	sum := pass.Summary{Gates: []string{v1alpha1.ConditionTenantClaimed}}
 	switch {
 	case f.claim.Known() && !f.claim.IsOpen():
@@ -123,10 +129,7 @@ func summarizeCustomer(c pass.Conditions, customer *v1alpha1.Customer, f custome
 	case f.invitations.stalled != "":
 		sum.Verdict = pass.Stalled(v1alpha1.ReasonDeliveryFailed, f.invitations.stalled)
 	default:
-		sum.Verdict = pass.Ready(v1alpha1.ReasonValid, summarizeRelationships(customer, f.relationships))
-	}
-	if f.listed {
-		customer.Status.AdminAccess = adminAccess(f.gdaps)
+		sum.Verdict = pass.Ready(v1alpha1.ReasonValid, relationships)
 	}
 	return sum
 }

@@ -150,6 +150,9 @@ func (s *gdapScope) fail(reason, message string) {
 // waits for.
 func summarizeGDAP(s *gdapScope) pass.Summary {
 	st := &s.obj.Status
+	if st.Phase == "" || s.retrying {
+		st.Phase = v1alpha1.GDAPPending // a new relationship, or the next attempt after a failure
+	}
 	switch {
 	case s.failed:
 		st.Phase = v1alpha1.GDAPFailed
@@ -157,8 +160,6 @@ func summarizeGDAP(s *gdapScope) pass.Summary {
 		st.Phase = v1alpha1.GDAPTerminated
 	case s.observed:
 		st.Phase = gdapPhase(st.GraphStatus, st.Phase)
-	case st.Phase == "" || s.retrying:
-		st.Phase = v1alpha1.GDAPPending
 	}
 	if st.Phase == v1alpha1.GDAPActive && s.expiresSoon.IsOpen() {
 		st.Phase = v1alpha1.GDAPExpiring
@@ -185,7 +186,8 @@ func summarizeGDAP(s *gdapScope) pass.Summary {
 }
 
 // gdapPhase is the phase Graph's status of the relationship gives; while
-// it is being terminated the phase stays what it was.
+// it is being terminated (or for a status it does not know) the phase stays
+// what it was.
 func gdapPhase(graphStatus string, was v1alpha1.GDAPPhase) v1alpha1.GDAPPhase {
 	switch graphStatus {
 	case graph.StatusCreated:
@@ -200,9 +202,6 @@ func gdapPhase(graphStatus string, was v1alpha1.GDAPPhase) v1alpha1.GDAPPhase {
 		return v1alpha1.GDAPExpired
 	case graph.StatusTerminated:
 		return v1alpha1.GDAPTerminated
-	}
-	if was == "" {
-		return v1alpha1.GDAPPending
 	}
 	return was
 }
@@ -295,7 +294,7 @@ func (r *DelegatedAdminRelationshipReconciler) observe(ctx context.Context, s *g
 		if graph.IsNotFound(err) {
 			s.gone = true
 			s.obj.Status.GraphStatus = ""
-			return r.keepFinal(ctx, s)
+			return pass.Done, nil // Terminated: nothing is left to follow
 		}
 		if err != nil {
 			return r.graphFailed(s, "reading the relationship", err)

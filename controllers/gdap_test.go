@@ -440,3 +440,28 @@ func TestGDAPTerminatedByTheCustomer(t *testing.T) {
 		return nil
 	})
 }
+
+// TestGDAPGoneFromGraph: a relationship Microsoft Graph no longer has
+// (its read answers 404) is Terminated, and the pass that finds so ends
+// there: nothing after it is asked of a relationship that is not there.
+func TestGDAPGoneFromGraph(t *testing.T) {
+	h := start(t)
+	contoso := h.contoso()
+	h.customer("woodgrove")
+	h.gdap("support", contoso.Name)
+	g := h.approveAndActivate("support")
+	g.Status.RelationshipID = "00000000-0000-4000-8000-00000000dead" // as if Graph had dropped it
+	if err := k8sClient.Status().Update(h.ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	g = h.waitGDAP("support", v1alpha1.GDAPTerminated)
+	if c := condition(g.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Reason != v1alpha1.ReasonGDAPTerminated {
+		t.Errorf("Stalled %+v", c)
+	}
+	if c := condition(g.Status.Conditions, v1alpha1.ConditionReconciling); c != nil {
+		t.Errorf("Reconciling %+v: the pass failed", c)
+	}
+	if g.Status.GraphStatus != "" {
+		t.Errorf("graphStatus %q, want none", g.Status.GraphStatus)
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
@@ -72,6 +71,9 @@ func remindersOf(d *v1alpha1.Delivery) reminderPolicy {
 // invitationScope is what the invitation step of one Customer pass works with.
 type invitationScope struct {
 	customer *v1alpha1.Customer
+	// agreement is AgreementAccepted as the agreement step of this pass
+	// found it.
+	agreement *metav1.Condition
 	// summarized: the pass reached the step; invited is its condition
 	// Invited then, unknown when the Customer has no invitation.
 	summarized bool
@@ -96,7 +98,7 @@ type invitationScope struct {
 // relationships waiting for approval, and the Microsoft Customer Agreement
 // when Partner Center holds none and the partner reads it. Each list is in
 // a stable order.
-func actionsByPartner(c *v1alpha1.Customer, rrs []v1alpha1.ResellerRelationship, gdaps []v1alpha1.DelegatedAdminRelationship) map[string][]v1alpha1.InvitationAction {
+func actionsByPartner(c *v1alpha1.Customer, agreement *metav1.Condition, rrs []v1alpha1.ResellerRelationship, gdaps []v1alpha1.DelegatedAdminRelationship) map[string][]v1alpha1.InvitationAction {
 	out := map[string][]v1alpha1.InvitationAction{}
 	for i := range rrs {
 		rr := &rrs[i]
@@ -117,7 +119,7 @@ func actionsByPartner(c *v1alpha1.Customer, rrs []v1alpha1.ResellerRelationship,
 		out[g.Spec.PartnerRef] = append(out[g.Spec.PartnerRef], v1alpha1.InvitationAction{
 			Kind: v1alpha1.ActionApproveAdminRelationship, Object: "DelegatedAdminRelationship/" + g.Name, URL: g.Status.InvitationURL})
 	}
-	if partner, ok := agreementAsked(c); ok {
+	if partner, ok := agreementAsked(c, agreement); ok {
 		out[partner] = append(out[partner], v1alpha1.InvitationAction{
 			Kind: v1alpha1.ActionAcceptCustomerAgreement, Object: "Customer/" + c.Name, URL: CustomerAgreementLink})
 	}
@@ -137,9 +139,9 @@ const CustomerAgreementLink = "https://admin.microsoft.com/AdminPortal/Home?ref=
 // agreementAsked says whether the customer must accept the Microsoft
 // Customer Agreement, and which partner asks: the one the operator reads it
 // through, when Partner Center holds no acceptance and spec.agreement
-// records none the operator could confirm.
-func agreementAsked(c *v1alpha1.Customer) (string, bool) {
-	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionAgreementAccepted)
+// records none the operator could confirm. cond is AgreementAccepted as the
+// agreement step of this pass found it.
+func agreementAsked(c *v1alpha1.Customer, cond *metav1.Condition) (string, bool) {
 	// False, not Unknown: Partner Center was read and holds none.
 	if cond == nil || cond.Status != metav1.ConditionFalse || cond.Reason != v1alpha1.ReasonAgreementMissing || c.Spec.Agreement != nil ||
 		c.Status.Agreement == nil || c.Status.Agreement.Partner == "" {
@@ -169,7 +171,7 @@ func deliveryID(c *v1alpha1.Customer, partner string, round, reminder int32) str
 
 // reconcileInvitations runs the invitation step; it returns when to look again.
 func (r *CustomerReconciler) reconcileInvitations(ctx context.Context, s *invitationScope, rrs []v1alpha1.ResellerRelationship, gdaps []v1alpha1.DelegatedAdminRelationship) (time.Duration, error) {
-	asks := actionsByPartner(s.customer, rrs, gdaps)
+	asks := actionsByPartner(s.customer, s.agreement, rrs, gdaps)
 	s.updateActions(asks, rrs, gdaps)
 	var states []invitationState
 	var next time.Duration
@@ -215,7 +217,7 @@ func (s *invitationScope) updateActions(asks map[string][]v1alpha1.InvitationAct
 			if slices.ContainsFunc(now, func(a v1alpha1.InvitationAction) bool { return actionKey(a) == actionKey(was) }) {
 				continue
 			}
-			if by, done := actionDone(c, was, rrs, gdaps); done {
+			if by, done := actionDone(c, s.agreement, was, rrs, gdaps); done {
 				inv.Accepted = prepend(inv.Accepted, v1alpha1.AcceptanceRecord{
 					Action: actionKey(was), SeenAt: metav1.NewTime(s.now), By: by, Reminders: inv.Reminders}, maxKeptAcceptances)
 				s.accepted = append(s.accepted, acceptance{kind: was.Kind, reminders: inv.Reminders})
@@ -244,7 +246,7 @@ func (s *invitationScope) updateActions(asks map[string][]v1alpha1.InvitationAct
 // actionDone says whether an action the customer was asked for is done
 // (not merely gone: a deleted or expired request is not an acceptance), and
 // who did it when that is known.
-func actionDone(c *v1alpha1.Customer, a v1alpha1.InvitationAction, rrs []v1alpha1.ResellerRelationship, gdaps []v1alpha1.DelegatedAdminRelationship) (by string, done bool) {
+func actionDone(c *v1alpha1.Customer, agreement *metav1.Condition, a v1alpha1.InvitationAction, rrs []v1alpha1.ResellerRelationship, gdaps []v1alpha1.DelegatedAdminRelationship) (by string, done bool) {
 	name := a.Object[strings.IndexByte(a.Object, '/')+1:]
 	switch a.Kind {
 	case v1alpha1.ActionAcceptResellerRelationship:
@@ -263,7 +265,7 @@ func actionDone(c *v1alpha1.Customer, a v1alpha1.InvitationAction, rrs []v1alpha
 			}
 		}
 	case v1alpha1.ActionAcceptCustomerAgreement:
-		if agreementHeld(c) {
+		if agreementHeld(c, agreement) {
 			if ag := c.Status.Agreement; ag != nil {
 				return ag.ContactEmail, true
 			}

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
@@ -131,7 +132,7 @@ func TestActionsByPartner(t *testing.T) {
 	customer := &v1alpha1.Customer{ObjectMeta: metav1.ObjectMeta{Name: "woodgrove"}}
 	customer.Status.Agreement = &v1alpha1.CustomerAgreementStatus{Partner: "contoso"}
 	customer.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionAgreementAccepted, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonAgreementMissing}}
-	got := actionsByPartner(customer,
+	got := actionsByPartner(customer, meta.FindStatusCondition(customer.Status.Conditions, v1alpha1.ConditionAgreementAccepted),
 		[]v1alpha1.ResellerRelationship{
 			rr("c1", "contoso", v1alpha1.RelationshipRequested, "https://admin.microsoft.com/rr"),
 			rr("c2", "contoso", v1alpha1.RelationshipApproved, "https://admin.microsoft.com/rr2"),
@@ -151,7 +152,7 @@ func TestActionsByPartner(t *testing.T) {
 		t.Errorf("the request's expiry = %v", e)
 	}
 	customer.Spec.Agreement = &v1alpha1.AgreementConfirmation{}
-	if asks := actionsByPartner(customer, nil, nil); len(asks) != 0 {
+	if asks := actionsByPartner(customer, meta.FindStatusCondition(customer.Status.Conditions, v1alpha1.ConditionAgreementAccepted), nil, nil); len(asks) != 0 {
 		t.Errorf("with spec.agreement the operator confirms it; asked %+v", asks)
 	}
 }

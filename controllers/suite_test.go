@@ -372,6 +372,7 @@ func (h *harness) startShardManager(shard string, wrote *sync.Map) {
 		CredentialsRefresh:   time.Hour,
 		Clock:                h.clock,
 		SkipNameValidation:   true,
+		PanicsCrash:          true,
 		PartnerCenter: func(c pc.Config) pc.Config {
 			c.Retry = pc.RetryPolicy{MaxAttempts: 3, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
 			c.Limits = h.limits

@@ -100,6 +100,9 @@ func TestGDAPSummary(t *testing.T) {
 		{"a failure", v1alpha1.GDAPPending, "", func(s *gdapScope) { s.fail(v1alpha1.ReasonGraphRejected, "refused.") },
 			v1alpha1.GDAPFailed, metav1.ConditionFalse, v1alpha1.ReasonGraphRejected, true},
 		{"a failure retried after a spec change", v1alpha1.GDAPFailed, "", func(s *gdapScope) { s.retrying = true }, v1alpha1.GDAPPending, "", "", true},
+		{"a failure retried, Graph terminating it", v1alpha1.GDAPFailed, graph.StatusTerminating, func(s *gdapScope) {
+			s.retrying, s.observed, s.waiting = true, true, pass.Progressing(v1alpha1.ReasonGDAPTerminating, "terminating.")
+		}, v1alpha1.GDAPPending, metav1.ConditionFalse, v1alpha1.ReasonGDAPTerminating, true},
 		{"gone from Graph", v1alpha1.GDAPActive, "", func(s *gdapScope) { s.gone = true }, v1alpha1.GDAPTerminated, metav1.ConditionFalse, v1alpha1.ReasonGDAPTerminated, false},
 		{"expired", v1alpha1.GDAPExpiring, graph.StatusExpired, func(s *gdapScope) { s.observed = true }, v1alpha1.GDAPExpired, metav1.ConditionFalse, v1alpha1.ReasonRelationshipExpired, false},
 		{"being terminated keeps the phase", v1alpha1.GDAPActive, graph.StatusTerminating, func(s *gdapScope) {
@@ -189,9 +192,9 @@ func TestCustomerSummary(t *testing.T) {
 	}{
 		{"failed before the claim", customerFacts{}, metav1.ConditionTrue, "", ""},
 		{"claimed elsewhere", customerFacts{claim: pass.Closed(v1alpha1.ReasonTenantClaimedElsewhere, "Tenant t belongs to Customer other/c.")}, metav1.ConditionTrue, metav1.ConditionFalse, v1alpha1.ReasonTenantClaimedElsewhere},
-		{"valid", customerFacts{claim: claimed, listed: true, complete: true}, metav1.ConditionTrue, metav1.ConditionTrue, v1alpha1.ReasonValid},
+		{"valid", customerFacts{claim: claimed, listed: true, complete: true, relationships: []v1alpha1.ResellerRelationship{approvedWith("contoso")}}, metav1.ConditionTrue, metav1.ConditionTrue, v1alpha1.ReasonValid},
 		{"valid, without invitations", customerFacts{claim: claimed, listed: true, complete: true, invitations: &invitationScope{summarized: true}}, "", metav1.ConditionTrue, v1alpha1.ReasonValid},
-		{"a delivery failed", customerFacts{claim: claimed, listed: true, complete: true, invitations: &invitationScope{summarized: true,
+		{"a delivery failed", customerFacts{claim: claimed, listed: true, complete: true, relationships: []v1alpha1.ResellerRelationship{approvedWith("contoso")}, invitations: &invitationScope{summarized: true,
 			invited: pass.Closed(v1alpha1.ReasonDeliveryFailed, "refused."), stalled: "refused."}}, metav1.ConditionFalse, metav1.ConditionFalse, v1alpha1.ReasonDeliveryFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -211,7 +214,36 @@ func TestCustomerSummary(t *testing.T) {
 			if claim := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionTenantClaimed); tc.f.claim.Known() && (claim == nil || claim.Status != tc.f.claim.Status()) {
 				t.Errorf("TenantClaimed = %+v, want %s", claim, tc.f.claim.Status())
 			}
+			if len(tc.f.relationships) > 0 && c.Status.Relationships == nil {
+				t.Error("status.relationships was not derived from the relationships listed")
+			}
 		})
+	}
+}
+
+func approvedWith(partner string) v1alpha1.ResellerRelationship {
+	rr := v1alpha1.ResellerRelationship{Spec: v1alpha1.ResellerRelationshipSpec{PartnerRef: partner, CustomerRef: "woodgrove"}}
+	rr.Name, rr.Status.Phase = "woodgrove-"+partner, v1alpha1.RelationshipApproved
+	return rr
+}
+
+// TestAgreementAsTheStepFoundIt: the invitation step reads AgreementAccepted
+// as the agreement step of the same pass found it, not as an earlier pass
+// left it.
+func TestAgreementAsTheStepFoundIt(t *testing.T) {
+	c := &v1alpha1.Customer{}
+	c.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionAgreementAccepted, Status: metav1.ConditionUnknown, Reason: v1alpha1.ReasonAgreementMissing}}
+	c.Status.Agreement = &v1alpha1.CustomerAgreementStatus{Partner: "contoso"}
+	a := &agreementScope{customer: c}
+	if got := a.condition(); got == nil || got.Status != metav1.ConditionUnknown {
+		t.Errorf("a step that left the condition: %+v, want the stored one", got)
+	}
+	if _, asked := agreementAsked(c, a.condition()); asked {
+		t.Error("asked for the agreement while Partner Center was not read")
+	}
+	a.gate = pass.Closed(v1alpha1.ReasonAgreementMissing, "Partner Center holds no acceptance.")
+	if partner, asked := agreementAsked(c, a.condition()); !asked || partner != "contoso" {
+		t.Errorf("asked %v through %q, want the customer asked through contoso in the pass that found none", asked, partner)
 	}
 }
 

@@ -91,6 +91,10 @@ func summarize(s *subscriptionScope) pass.Summary {
 		c.Remove(v1alpha1.ConditionRelationshipApproved)
 		c.Remove(v1alpha1.ConditionAuthorized)
 		c.Remove(v1alpha1.ConditionSwitched)
+	case stepAlreadyManaged:
+		// No request or approval: the support partner already has it.
+		c.Remove(v1alpha1.ConditionRelationshipApproved)
+		c.Remove(v1alpha1.ConditionAuthorized)
 	}
 	c.SetFrom(v1alpha1.ConditionRelationshipApproved, s.consent)
 	c.SetFrom(v1alpha1.ConditionAuthorized, s.authorization)
@@ -119,8 +123,9 @@ var subscriptionGates = []string{v1alpha1.ConditionRelationshipApproved, v1alpha
 // subscriptionPhase: Switching while an operation has not ended (it may
 // have been sent, so the spec it was sent with stays frozen by the CEL rule
 // until it ends, whatever a gate says now); else Completed or Failed when
-// the pass ended the path; else the phase of the step the pass stopped at;
-// else the phase the subscription had (Pending at first).
+// the pass ended the path (a cancellation, made or refused, keeps the
+// phase); else the phase of the step the pass stopped at; else the phase
+// the subscription had (Pending at first).
 func subscriptionPhase(s *subscriptionScope) v1alpha1.SubscriptionPhase {
 	st := s.sub.Status
 	switch {
@@ -128,7 +133,7 @@ func subscriptionPhase(s *subscriptionScope) v1alpha1.SubscriptionPhase {
 		return v1alpha1.PhaseSwitching
 	case s.end.failed():
 		return v1alpha1.PhaseFailed
-	case s.end != nil:
+	case s.end != nil && s.end.kind == endCompleted:
 		return v1alpha1.PhaseCompleted
 	}
 	if phase, ok := stepPhase[s.step]; ok {

@@ -47,6 +47,9 @@ func TestSubscriptionPhase(t *testing.T) {
 		{"completed", v1alpha1.PhaseSwitching, ended, func(s *subscriptionScope) { s.end = &ending{kind: endCompleted, reason: v1alpha1.ReasonCompleted} }, v1alpha1.PhaseCompleted},
 		{"failed", v1alpha1.PhaseSwitching, ended, func(s *subscriptionScope) { s.end = &ending{kind: endFailed, reason: v1alpha1.ReasonTransferFailed} }, v1alpha1.PhaseFailed},
 		{"denied at a gate", v1alpha1.PhaseAwaitingApproval, nil, func(s *subscriptionScope) { s.end = refused(v1alpha1.ReasonRelationshipDenied, "denied") }, v1alpha1.PhaseFailed},
+		{"a refused cancellation keeps the phase", v1alpha1.PhaseFailed, ended, func(s *subscriptionScope) {
+			s.end = &ending{kind: endCancellationRefused, reason: v1alpha1.ReasonCancellationRefused}
+		}, v1alpha1.PhaseFailed},
 		{"cancelled", v1alpha1.PhaseCompleted, ended, func(s *subscriptionScope) {
 			s.end = &ending{kind: endCancelled, reason: v1alpha1.ReasonPurchaseCancelled}
 		}, v1alpha1.PhaseCompleted},
@@ -139,7 +142,13 @@ func TestGateConditionsFollowThePath(t *testing.T) {
 			t.Errorf("ineligible: %s kept: %+v", typ, c)
 		}
 	}
-	s, v := summarized(old(), func(s *subscriptionScope) { s.step = stepEvaluated })
+	s, v := summarized(old(), func(s *subscriptionScope) {
+		s.step, s.end = stepAlreadyManaged, &ending{kind: endCompleted, reason: v1alpha1.ReasonCompleted, message: "already managed."}
+	})
+	if !v.IsReady() || s.sub.Status.Phase != v1alpha1.PhaseCompleted {
+		t.Errorf("already managed: verdict %+v, phase %s; want Ready and Completed, whatever the gates said before", v, s.sub.Status.Phase)
+	}
+	s, v = summarized(old(), func(s *subscriptionScope) { s.step = stepEvaluated })
 	if !v.IsReady() || v.Reason != v1alpha1.ReasonNoSupportPartner || meta.FindStatusCondition(s.sub.Status.Conditions, v1alpha1.ConditionSwitched) != nil {
 		t.Errorf("evaluated only: verdict %+v, conditions %+v", v, s.sub.Status.Conditions)
 	}

@@ -89,6 +89,10 @@ type Options struct {
 	Graph func(graph.Config) graph.Config
 	// SkipNameValidation lets tests start several managers in one process.
 	SkipNameValidation bool
+	// PanicsCrash makes a reconciler's panic end the process instead of
+	// being recovered as an error: tests set it, so that a panic cannot pass
+	// for a retried pass.
+	PanicsCrash bool
 }
 
 // BindFlags registers the options that are flags, with their defaults.
@@ -199,6 +203,10 @@ func (o Options) ControllerOptions() controller.Options {
 	if o.SkipNameValidation {
 		skip := true
 		opts.SkipNameValidation = &skip
+	}
+	if o.PanicsCrash {
+		crash := false
+		opts.RecoverPanic = &crash
 	}
 	return opts
 }
