@@ -262,10 +262,15 @@ func (r *PartnerReconciler) setAppUserCalls(p *pass.Pass[*v1alpha1.Partner], par
 			core.FormatTime(&at), r.opts.OperatorNamespace, core.RefreshTokenSecretName(partner.Name)))
 	default:
 		msg := fmt.Sprintf("The refresh token works, but it has not been renewed for %s (since %s): a refresh token unused for 90 days expires. The token service returns no new one; sign in again: kubectl multichannel login %s.",
-			core.DescribeAge(age), at.UTC().Format(time.RFC3339), partner.Name)
+			describeAge(age), at.UTC().Format(time.RFC3339), partner.Name)
 		if was := meta.FindStatusCondition(p.Before.Status.Conditions, v1alpha1.ConditionAppUserCalls); was == nil || was.Reason != v1alpha1.ReasonRefreshTokenAging {
 			p.Event(nil, corev1.EventTypeWarning, v1alpha1.ReasonRefreshTokenAging, "RenewRefreshToken", "%s", msg)
 		}
 		set(metav1.ConditionTrue, v1alpha1.ReasonRefreshTokenAging, msg)
 	}
+}
+
+// describeAge says an age in whole days.
+func describeAge(d time.Duration) string {
+	return fmt.Sprintf("%d days", int(d.Hours()/24))
 }

@@ -422,7 +422,7 @@ func (r *CustomerSubscriptionReconciler) awaitApproval(ctx context.Context, s *s
 	if err != nil {
 		return nil, err
 	}
-	consented := core.ConsentGiven(rr, observable, s.customer)
+	consented := consentGiven(rr, observable, s.customer)
 	consentMsg := fmt.Sprintf("ResellerRelationship %s is %s.", rr.Name, phase)
 	if a := rr.Status.Approval; consented {
 		consentMsg = fmt.Sprintf("ResellerRelationship %s was approved (%s: %s).", rr.Name, a.Source, a.By)
@@ -535,4 +535,18 @@ func (r *CustomerSubscriptionReconciler) subscriptionsOfPartner(ctx context.Cont
 		}
 	}
 	return reqs
+}
+
+// consentGiven: the relationship carries the customer's consent: what
+// Partner Center showed, or, where the operator cannot call Partner Center
+// for the partner (observable false: neither it nor, for an indirect
+// reseller, its provider has credentials), a decision a person with verb
+// approve recorded. Consent counts only for the tenant that gave it.
+func consentGiven(rr *v1alpha1.ResellerRelationship, observable bool, customer *v1alpha1.Customer) bool {
+	a := rr.Status.Approval
+	if rr.Status.Phase != v1alpha1.RelationshipApproved || a == nil || a.Decision != v1alpha1.DecisionApproved ||
+		!strings.EqualFold(a.TenantID, customer.Spec.TenantID) {
+		return false
+	}
+	return a.Source == v1alpha1.ApprovalFromPartnerCenter || (a.Source == v1alpha1.ApprovalManual && !observable)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 	corev1 "k8s.io/api/core/v1"
@@ -313,4 +314,14 @@ func offerName(sub *v1alpha1.CustomerSubscription) string {
 		return sub.Spec.Offer.DisplayName
 	}
 	return sub.Spec.Offer.ID
+}
+
+// timePtr is t as an API time, or otherwise when Partner Center gave none.
+func timePtr(t *time.Time, otherwise time.Time) *metav1.Time {
+	if t != nil {
+		mt := metav1.NewTime(*t)
+		return &mt
+	}
+	mt := metav1.NewTime(otherwise)
+	return &mt
 }

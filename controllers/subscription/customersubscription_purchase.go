@@ -157,7 +157,7 @@ func (r *CustomerSubscriptionReconciler) takeFromCart(ctx context.Context, s *su
 	if order, li := co.Ordered(name); li != nil {
 		op.ExternalID = order.ID
 		if li.SubscriptionID != "" { // a pending order has none yet: awaitOrder follows it
-			op.CompletedAt = core.TimePtr(order.CreationDate, s.now)
+			op.CompletedAt = timePtr(order.CreationDate, s.now)
 			s.sub.Status.TargetSubscriptionID = li.SubscriptionID
 		}
 		return nil, nil
@@ -290,12 +290,12 @@ func (r *CustomerSubscriptionReconciler) awaitOrder(ctx context.Context, s *subs
 	}
 	if li.SubscriptionID != "" {
 		s.sub.Status.TargetSubscriptionID = li.SubscriptionID
-		op.CompletedAt = core.TimePtr(order.CreationDate, s.now)
+		op.CompletedAt = timePtr(order.CreationDate, s.now)
 		return nil, nil
 	}
 	if core.OrderRefused(order.Status) {
 		// Refused without a subscription for this line item: waiting cannot help.
-		op.CompletedAt = core.TimePtr(nil, s.now)
+		op.CompletedAt = timePtr(nil, s.now)
 		r.fail(s, v1alpha1.ReasonPartnerCenterRejected, fmt.Sprintf("Order %s is %q without a subscription for %s; nothing was provisioned for it.", order.ID, order.Status, li.FriendlyName))
 		return pass.Done, nil
 	}

@@ -37,7 +37,7 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 	source := s.channelPartner.Name
 	switch t.Status {
 	case pc.TransferCompleted:
-		op.CompletedAt = core.TimePtr(t.CompletedTime, s.now)
+		op.CompletedAt = timePtr(t.CompletedTime, s.now)
 		// The source partner chooses the line items when it accepts. When
 		// Partner Center lists them, this subscription must be among them and
 		// have moved; a transfer that lists none is taken as accepted whole.
@@ -47,24 +47,24 @@ func (r *CustomerSubscriptionReconciler) followTransfer(ctx context.Context, s *
 			return pass.Done, nil
 		}
 		s.sub.Status.TargetSubscriptionID = s.sub.Spec.SubscriptionID
-		r.complete(s, fmt.Sprintf("Partner %s accepted transfer %s: subscription %s is now with %s.", source, t.ID, s.sub.Spec.SubscriptionID, core.WithPartner(s.target)))
+		r.complete(s, fmt.Sprintf("Partner %s accepted transfer %s: subscription %s is now with %s.", source, t.ID, s.sub.Spec.SubscriptionID, withPartner(s.target)))
 		return pass.Done, nil
 	case pc.TransferExpired:
-		op.CompletedAt = core.TimePtr(t.LastModifiedTime, s.now)
+		op.CompletedAt = timePtr(t.LastModifiedTime, s.now)
 		r.fail(s, v1alpha1.ReasonTransferExpired, fmt.Sprintf("Partner %s did not accept transfer %s within 30 days; it expired.", source, t.ID))
 		return pass.Done, nil
 	case pc.TransferActive, pc.TransferInProgress:
 		if t.ExpirationTime != nil && !s.now.Before(*t.ExpirationTime) {
 			// Partner Center documents only Active and Completed: past its
 			// expirationTime a transfer cannot complete, whatever it says.
-			op.CompletedAt = core.TimePtr(t.ExpirationTime, s.now)
+			op.CompletedAt = timePtr(t.ExpirationTime, s.now)
 			r.fail(s, v1alpha1.ReasonTransferExpired, fmt.Sprintf("Partner %s did not accept transfer %s before it expired %s.", source, t.ID, core.FormatTime(t.ExpirationTime)))
 			return pass.Done, nil
 		}
 	default:
 		// Rejected, cancelled, failed, or a status Partner Center does not
 		// document: none of them completes, so waiting longer cannot help.
-		op.CompletedAt = core.TimePtr(t.LastModifiedTime, s.now)
+		op.CompletedAt = timePtr(t.LastModifiedTime, s.now)
 		r.fail(s, v1alpha1.ReasonTransferFailed, fmt.Sprintf("Transfer %s from partner %s ended %s without moving the subscription.%s", t.ID, source, t.Status, lineItemErrors(t)))
 		return pass.Done, nil
 	}
@@ -138,7 +138,7 @@ func (r *CustomerSubscriptionReconciler) adoptTransfer(ctx context.Context, s *s
 	}
 	attempt := core.NextAttempt(s.sub.Status)
 	typ := v1alpha1.OperationCreateTransfer
-	op := &v1alpha1.Operation{ID: operationID(s.sub, typ, attempt), Type: typ, Attempt: attempt, StartedAt: core.TimePtr(t.CreatedTime, s.now),
+	op := &v1alpha1.Operation{ID: operationID(s.sub, typ, attempt), Type: typ, Attempt: attempt, StartedAt: timePtr(t.CreatedTime, s.now),
 		ExternalID: id, Terms: s.terms.DeepCopy(), Adopted: true}
 	s.sub.Status.Operation = op
 	s.Event(nil, corev1.EventTypeNormal, "AdoptedTransfer", "FollowTransfer",
@@ -288,4 +288,13 @@ func (r *CustomerSubscriptionReconciler) sendTransfer(ctx context.Context, s *su
 	op.ExternalID = t.ID
 	r.shared.TransferStarted(group, t, s.now, r.opts.FollowInterval(r.wake, s.target))
 	return nil, nil
+}
+
+// withPartner says, for messages, with whom in Partner Center what is
+// bought or transferred for partner is.
+func withPartner(partner *v1alpha1.Partner) string {
+	if partner.Spec.CSPType != v1alpha1.CSPTypeIndirectReseller {
+		return partner.Name
+	}
+	return fmt.Sprintf("indirect provider %s for indirect reseller %s (partner of record)", partner.Spec.IndirectProviderRef, partner.Name)
 }

@@ -5,22 +5,12 @@ import (
 	"fmt"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 	pc "github.com/partnerops/multichannel-operator/internal/partnercenter"
 	"github.com/partnerops/multichannel-operator/internal/pass"
 )
-
-func TimePtr(t *time.Time, otherwise time.Time) *metav1.Time {
-	if t != nil {
-		mt := metav1.NewTime(*t)
-		return &mt
-	}
-	mt := metav1.NewTime(otherwise)
-	return &mt
-}
 
 func FormatTime(t *time.Time) string {
 	if t == nil {

@@ -90,15 +90,6 @@ func PartnerIDOnRecord(partner *v1alpha1.Partner) string {
 	return partner.Spec.PartnerID
 }
 
-// WithPartner says, for messages, with whom in Partner Center what is
-// bought or transferred for partner is.
-func WithPartner(partner *v1alpha1.Partner) string {
-	if partner.Spec.CSPType != v1alpha1.CSPTypeIndirectReseller {
-		return partner.Name
-	}
-	return fmt.Sprintf("indirect provider %s for indirect reseller %s (partner of record)", partner.Spec.IndirectProviderRef, partner.Name)
-}
-
 // ActingFor says, for messages, whose credentials act for partner.
 func ActingFor(caller, partner *v1alpha1.Partner) string {
 	if caller == nil || caller.Name == partner.Name {

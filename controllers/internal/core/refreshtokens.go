@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -127,8 +126,4 @@ func (p *PartnerClients) RefreshTokenAge(partner *v1alpha1.Partner, now time.Tim
 		return 0, time.Time{}, false
 	}
 	return now.Sub(c.renewedAt), c.renewedAt, true
-}
-
-func DescribeAge(d time.Duration) string {
-	return fmt.Sprintf("%d days", int(d.Hours()/24))
 }

@@ -1,24 +1,8 @@
 package core
 
 import (
-	"strings"
-
 	v1alpha1 "github.com/partnerops/multichannel-operator/api/v1alpha1"
 )
-
-// ConsentGiven: the relationship carries the customer's consent: what
-// Partner Center showed, or, where the operator cannot call Partner Center
-// for the partner (observable false: neither it nor, for an indirect
-// reseller, its provider has credentials), a decision a person with verb
-// approve recorded. Consent counts only for the tenant that gave it.
-func ConsentGiven(rr *v1alpha1.ResellerRelationship, observable bool, customer *v1alpha1.Customer) bool {
-	a := rr.Status.Approval
-	if rr.Status.Phase != v1alpha1.RelationshipApproved || a == nil || a.Decision != v1alpha1.DecisionApproved ||
-		!strings.EqualFold(a.TenantID, customer.Spec.TenantID) {
-		return false
-	}
-	return a.Source == v1alpha1.ApprovalFromPartnerCenter || (a.Source == v1alpha1.ApprovalManual && !observable)
-}
 
 // CustomerTenantBy prefixes status.approval.by for a decision seen in Partner Center.
 const CustomerTenantBy = "customer tenant "
