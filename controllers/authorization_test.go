@@ -195,6 +195,10 @@ func TestCustomerDecisionByHand(t *testing.T) {
 	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "needs verb approve on resellerrelationships") {
 		t.Errorf("a decision without verb approve: %v; want a refusal naming verb approve", err)
 	}
+	err = recordDecisionFor(t, h, rr, v1alpha1.ConditionApproved, "ana@contoso.example", "")
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "tenantID (the customer tenant that decided)") {
+		t.Errorf("a decision that names no tenant: %v; want a refusal asking for tenantID", err)
+	}
 	if err := recordDecision(t, h, rr, v1alpha1.ConditionApproved, "ana@contoso.example"); err != nil {
 		t.Fatalf("a global admin's decision was refused: %v", err)
 	}

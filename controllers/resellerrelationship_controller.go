@@ -175,9 +175,9 @@ func (r *ResellerRelationshipReconciler) recordManualDecision(ctx context.Contex
 			continue
 		}
 		a := s.rr.Status.Approval
-		if a == nil || a.Source != v1alpha1.ApprovalManual || a.By == "" || string(a.Decision) != typ {
+		if a == nil || a.Source != v1alpha1.ApprovalManual || a.By == "" || a.TenantID == "" || string(a.Decision) != typ {
 			s.blocker = pass.Stalled(v1alpha1.ReasonDecisionWithoutRecord, fmt.Sprintf(
-				"A %s condition was written without status.approval naming who recorded it, so it is not used; record the decision with kubectl multichannel %s resellerrelationship/%s.",
+				"A %s condition was written without status.approval naming who recorded it and the customer tenant that decided (by, tenantID), so it is not used; record the decision with kubectl multichannel %s resellerrelationship/%s.",
 				typ, map[string]string{v1alpha1.ConditionApproved: "approve", v1alpha1.ConditionDenied: "deny"}[typ], s.rr.Name))
 			return pass.Done, nil
 		}

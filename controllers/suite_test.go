@@ -21,6 +21,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -603,6 +604,12 @@ func errf(format string, args ...any) error { return fmt.Errorf(format, args...)
 // multichannel approve does. It returns the API server's answer to the last try.
 func recordDecision(t *testing.T, h *harness, rr *v1alpha1.ResellerRelationship, typ, user string) error {
 	t.Helper()
+	return recordDecisionFor(t, h, rr, typ, user, woodgroveTenant)
+}
+
+// recordDecisionFor is recordDecision naming tenant as the one that decided.
+func recordDecisionFor(t *testing.T, h *harness, rr *v1alpha1.ResellerRelationship, typ, user, tenant string) error {
+	t.Helper()
 	c := h.as(user)
 	var err error
 	for range 20 { // retried on conflicts with the operator's own writes
@@ -611,9 +618,9 @@ func recordDecision(t *testing.T, h *harness, rr *v1alpha1.ResellerRelationship,
 			return err
 		}
 		now := metav1.Now()
-		fresh.Status.Conditions = append(fresh.Status.Conditions, metav1.Condition{Type: typ, Status: metav1.ConditionTrue,
+		meta.SetStatusCondition(&fresh.Status.Conditions, metav1.Condition{Type: typ, Status: metav1.ConditionTrue,
 			Reason: "RecordedByHand", Message: "The customer answered by phone.", LastTransitionTime: now})
-		fresh.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.ApprovalDecision(typ), By: user, At: &now, Source: v1alpha1.ApprovalManual, TenantID: woodgroveTenant}
+		fresh.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.ApprovalDecision(typ), By: user, At: &now, Source: v1alpha1.ApprovalManual, TenantID: tenant}
 		if err = c.Status().Update(h.ctx, fresh); !apierrors.IsConflict(err) {
 			return err
 		}

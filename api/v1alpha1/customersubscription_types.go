@@ -611,8 +611,8 @@ type Operation struct {
 	// all; each recorded the cart before it was sent, and finds its own line
 	// item in the checkout by its friendly name, "<offer> (<subscription
 	// name>)". A purchase recorded after its cart was sent is not in it,
-	// bought nothing, and records another cart. Empty for transfers, and for
-	// purchases sent alone under id.
+	// bought nothing, and records another cart. Empty for every operation
+	// but a license purchase.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	Cart string `json:"cart,omitempty"`

@@ -117,7 +117,7 @@ type Approval struct {
 	// +optional
 	At *metav1.Time `json:"at,omitempty"`
 
-	// source is where the decision was observed: PartnerCenter, Policy or Manual.
+	// source is where the decision was observed: PartnerCenter or Manual.
 	// +required
 	Source ApprovalSource `json:"source"`
 

@@ -87,6 +87,9 @@ type subscriptionScope struct {
 	eligible, consent, authorization pass.Gate
 	// retired: a failed attempt was retired, and its Switched goes.
 	retired bool
+	// ungated: the path is taken without the request and approval steps
+	// (already managed, or a transfer adopted from Partner Center).
+	ungated bool
 	// lock: the status write must not overwrite a change made since the
 	// pass read the object (it records a cart).
 	lock bool
@@ -339,7 +342,7 @@ func (r *CustomerSubscriptionReconciler) stopWhenAlreadyManaged(_ context.Contex
 	if s.result.Path != v1alpha1.PathNone {
 		return nil, nil
 	}
-	s.step = stepAlreadyManaged
+	s.ungated = true
 	r.complete(s, s.result.Message())
 	return pass.Done, nil
 }

@@ -55,9 +55,6 @@ func cartLineItem(sub *v1alpha1.CustomerSubscription, partner *v1alpha1.Partner)
 // the pass must end here.
 func (r *CustomerSubscriptionReconciler) buy(ctx context.Context, s *subscriptionScope, pcClient *pc.Client, op *v1alpha1.Operation) (*ctrl.Result, error) {
 	id := op.Cart
-	if id == "" {
-		id = op.ID // recorded alone, before purchases shared carts
-	}
 	co := r.carts.Answered(id)
 	if co == nil {
 		if err, sent := r.carts.Refusal(id, s.sub.UID); err != nil {

@@ -100,6 +100,7 @@ func (r *CustomerSubscriptionReconciler) followAdoptedTransfer(ctx context.Conte
 	op := s.sub.Status.Operation
 	switch {
 	case op != nil && op.Type == v1alpha1.OperationCreateTransfer && op.ExternalID == id:
+		s.ungated = true // made in Partner Center, not through the gates
 		return r.followTransfer(ctx, s, op)
 	case op != nil && op.CompletedAt == nil:
 		return nil, nil // another operation is in flight: the path follows it first

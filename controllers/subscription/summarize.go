@@ -15,13 +15,12 @@ import (
 type step int
 
 const (
-	stepKept           step = iota // the pass ended before a step that names a phase
-	stepEvaluated                  // no support partner: only evaluated
-	stepIneligible                 // the decision table allows no path
-	stepScheduled                  // waiting for the source's term to end
-	stepAlreadyManaged             // the support partner already has it
-	stepApproval                   // waiting at the gates
-	stepSwitch                     // the switch step waits on another party (the Azure plan, the source's cancellation)
+	stepKept       step = iota // the pass ended before a step that names a phase
+	stepEvaluated              // no support partner: only evaluated
+	stepIneligible             // the decision table allows no path
+	stepScheduled              // waiting for the source's term to end
+	stepApproval               // waiting at the gates
+	stepSwitch                 // the switch step waits on another party (the Azure plan, the source's cancellation)
 )
 
 // stepPhase is the phase each step shows.
@@ -91,8 +90,11 @@ func summarize(s *subscriptionScope) pass.Summary {
 		c.Remove(v1alpha1.ConditionRelationshipApproved)
 		c.Remove(v1alpha1.ConditionAuthorized)
 		c.Remove(v1alpha1.ConditionSwitched)
-	case stepAlreadyManaged:
-		// No request or approval: the support partner already has it.
+	}
+	if s.ungated && s.end != nil {
+		// The path ended without the request and approval steps (the
+		// support partner already has it, or a transfer made in Partner
+		// Center completed): what an earlier pass said of them is moot.
 		c.Remove(v1alpha1.ConditionRelationshipApproved)
 		c.Remove(v1alpha1.ConditionAuthorized)
 	}

@@ -76,7 +76,7 @@ func TestReadyNeverContradictsAStep(t *testing.T) {
 		refused(v1alpha1.ReasonAuthorizationDenied, "denied"), {kind: endCancelled, reason: v1alpha1.ReasonPurchaseCancelled},
 		{kind: endCancellationRefused, reason: v1alpha1.ReasonCancellationRefused}}
 	verdicts := []pass.Verdict{{}, pass.Ready(v1alpha1.ReasonNoSupportPartner, "no partner."), pass.Progressing(v1alpha1.ReasonSwitching, "switching."), pass.Stalled(v1alpha1.ReasonOfferNotAvailable, "no offer.")}
-	steps := []step{stepKept, stepEvaluated, stepIneligible, stepScheduled, stepAlreadyManaged, stepApproval, stepSwitch}
+	steps := []step{stepKept, stepEvaluated, stepIneligible, stepScheduled, stepApproval, stepSwitch}
 	cases := 0
 	for _, st := range steps {
 		for _, end := range ends {
@@ -85,35 +85,37 @@ func TestReadyNeverContradictsAStep(t *testing.T) {
 					for _, authz := range gates {
 						for _, was := range before {
 							for _, retired := range []bool{false, true} {
-								sub := &v1alpha1.CustomerSubscription{}
-								sub.Generation = 2
-								if was != "" {
-									for _, typ := range subscriptionGates {
-										meta.SetStatusCondition(&sub.Status.Conditions, metav1.Condition{Type: typ, Status: was, Reason: "Before"})
+								for _, ungated := range []bool{false, true} {
+									sub := &v1alpha1.CustomerSubscription{}
+									sub.Generation = 2
+									if was != "" {
+										for _, typ := range subscriptionGates {
+											meta.SetStatusCondition(&sub.Status.Conditions, metav1.Condition{Type: typ, Status: was, Reason: "Before"})
+										}
 									}
-								}
-								s, got := summarized(sub, func(s *subscriptionScope) {
-									s.step, s.end, s.verdict, s.consent, s.authorization, s.retired = st, end, v, consent, authz, retired
-								})
-								cases++
-								name := fmt.Sprintf("step %d, end %+v, verdict %+v, consent %+v, authorization %+v, before %q, retired %v", st, end, v, consent, authz, was, retired)
-								ready := meta.FindStatusCondition(s.sub.Status.Conditions, v1alpha1.ConditionReady)
-								if got.IsReady() != (ready != nil && ready.Status == metav1.ConditionTrue) {
-									t.Fatalf("%s: the verdict %+v is not what Ready says: %+v", name, got, ready)
-								}
-								if !got.IsReady() {
-									continue
-								}
-								for _, typ := range subscriptionGates {
-									if typ == v1alpha1.ConditionSwitched && end != nil && end.kind == endCancelled {
+									s, got := summarized(sub, func(s *subscriptionScope) {
+										s.step, s.end, s.verdict, s.consent, s.authorization, s.retired, s.ungated = st, end, v, consent, authz, retired, ungated
+									})
+									cases++
+									name := fmt.Sprintf("step %d, end %+v, verdict %+v, consent %+v, authorization %+v, before %q, retired %v, ungated %v", st, end, v, consent, authz, was, retired, ungated)
+									ready := meta.FindStatusCondition(s.sub.Status.Conditions, v1alpha1.ConditionReady)
+									if got.IsReady() != (ready != nil && ready.Status == metav1.ConditionTrue) {
+										t.Fatalf("%s: the verdict %+v is not what Ready says: %+v", name, got, ready)
+									}
+									if !got.IsReady() {
 										continue
 									}
-									if c := meta.FindStatusCondition(s.sub.Status.Conditions, typ); c != nil && c.Status != metav1.ConditionTrue {
-										t.Fatalf("%s: Ready is True while %s is %s", name, typ, c.Status)
+									for _, typ := range subscriptionGates {
+										if typ == v1alpha1.ConditionSwitched && end != nil && end.kind == endCancelled {
+											continue
+										}
+										if c := meta.FindStatusCondition(s.sub.Status.Conditions, typ); c != nil && c.Status != metav1.ConditionTrue {
+											t.Fatalf("%s: Ready is True while %s is %s", name, typ, c.Status)
+										}
 									}
-								}
-								if end != nil && end.failed() {
-									t.Fatalf("%s: Ready is True for a failed subscription", name)
+									if end != nil && end.failed() {
+										t.Fatalf("%s: Ready is True for a failed subscription", name)
+									}
 								}
 							}
 						}
@@ -143,7 +145,7 @@ func TestGateConditionsFollowThePath(t *testing.T) {
 		}
 	}
 	s, v := summarized(old(), func(s *subscriptionScope) {
-		s.step, s.end = stepAlreadyManaged, &ending{kind: endCompleted, reason: v1alpha1.ReasonCompleted, message: "already managed."}
+		s.ungated, s.end = true, &ending{kind: endCompleted, reason: v1alpha1.ReasonCompleted, message: "already managed, or adopted."}
 	})
 	if !v.IsReady() || s.sub.Status.Phase != v1alpha1.PhaseCompleted {
 		t.Errorf("already managed: verdict %+v, phase %s; want Ready and Completed, whatever the gates said before", v, s.sub.Status.Phase)

@@ -172,7 +172,8 @@ type SenderConfig struct {
 }
 
 // NewSender is the Sender for c, and the HTTP client the caller's token
-// requests go through (a copy of the same client, bounded by its timeout).
+// requests go through (c.HTTPClient or the default, which the token source
+// copies).
 // Every request carries credentials, so none follows a redirect, not even
 // with the caller's client (NoRedirects copies it).
 func NewSender(c SenderConfig) (*Sender, *http.Client) {
