@@ -203,11 +203,7 @@ func TestGDAPCrashBetweenCreateAndStatusWrite(t *testing.T) {
 // TestGDAPExpiryWarnings moves the operator's clock to 30 and 7 days before
 // the end of a relationship that does not auto-extend, then Graph's clock past it.
 func TestGDAPExpiryWarnings(t *testing.T) {
-	h := start(t)
-	contoso := h.contoso()
-	h.customer("woodgrove")
-	h.gdap("support", contoso.Name)
-	g := h.approveAndActivate("support")
+	h, g := startWithActiveGDAP(t)
 	end := g.Status.EndsAt.Time
 
 	h.clock.SetTime(end.Add(-20 * 24 * time.Hour))
@@ -354,11 +350,7 @@ func TestGDAPNeedsCredentials(t *testing.T) {
 // TestGDAPAutoExtensionChangedWhileActive: autoExtendDuration is the one
 // setting Graph lets change on an active relationship; turning it on ends the warning.
 func TestGDAPAutoExtensionChangedWhileActive(t *testing.T) {
-	h := start(t)
-	contoso := h.contoso()
-	h.customer("woodgrove")
-	h.gdap("support", contoso.Name)
-	g := h.approveAndActivate("support")
+	h, g := startWithActiveGDAP(t)
 	h.clock.SetTime(g.Status.EndsAt.Add(-5 * 24 * time.Hour))
 	g = h.waitGDAP("support", v1alpha1.GDAPExpiring)
 
@@ -415,11 +407,7 @@ func TestGDAPAdoptsAndAlignsACreatedRelationship(t *testing.T) {
 // TestGDAPTerminatedByTheCustomer: the customer ends the relationship in their
 // admin center; Terminated is final and the customer's summary drops it.
 func TestGDAPTerminatedByTheCustomer(t *testing.T) {
-	h := start(t)
-	contoso := h.contoso()
-	h.customer("woodgrove")
-	h.gdap("support", contoso.Name)
-	g := h.approveAndActivate("support")
+	h, g := startWithActiveGDAP(t)
 	h.simPost("/sim/graph/v1/relationships/"+g.Status.RelationshipID+"/terminate", nil)
 	g = h.waitGDAP("support", v1alpha1.GDAPTerminated)
 	if c := condition(g.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Reason != "RelationshipTerminated" {
@@ -445,11 +433,7 @@ func TestGDAPTerminatedByTheCustomer(t *testing.T) {
 // (its read answers 404) is Terminated, and the pass that finds so ends
 // there: nothing after it is asked of a relationship that is not there.
 func TestGDAPGoneFromGraph(t *testing.T) {
-	h := start(t)
-	contoso := h.contoso()
-	h.customer("woodgrove")
-	h.gdap("support", contoso.Name)
-	g := h.approveAndActivate("support")
+	h, g := startWithActiveGDAP(t)
 	g.Status.RelationshipID = "00000000-0000-4000-8000-00000000dead" // as if Graph had dropped it
 	if err := k8sClient.Status().Update(h.ctx, g); err != nil {
 		t.Fatal(err)
@@ -464,4 +448,15 @@ func TestGDAPGoneFromGraph(t *testing.T) {
 	if g.Status.GraphStatus != "" {
 		t.Errorf("graphStatus %q, want none", g.Status.GraphStatus)
 	}
+}
+
+// startWithActiveGDAP starts a harness with partner contoso, customer
+// woodgrove and their relationship "support", approved and active.
+func startWithActiveGDAP(t *testing.T) (*harness, *v1alpha1.DelegatedAdminRelationship) {
+	t.Helper()
+	h := start(t)
+	contoso := h.contoso()
+	h.customer("woodgrove")
+	h.gdap("support", contoso.Name)
+	return h, h.approveAndActivate("support")
 }
