@@ -298,7 +298,8 @@ func TestInvitationWebhookFailsThenDelivers(t *testing.T) {
 		if stalled == nil || stalled.Reason != v1alpha1.ReasonDeliveryFailed || !strings.Contains(stalled.Message, "503") {
 			return errf("Stalled: %+v", stalled)
 		}
-		if inv := h.invitation(contoso.Name); inv == nil || inv.Deliveries[0].Attempts < 2 {
+		// The retry itself failed too: its attempt was sent, not only recorded.
+		if inv := h.invitation(contoso.Name); inv == nil || inv.Deliveries[0].Attempts < 2 || inv.Deliveries[0].Result != v1alpha1.DeliveryFailed {
 			return errf("not retried yet: %+v", inv)
 		}
 		return nil
