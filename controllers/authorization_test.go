@@ -14,6 +14,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -526,4 +527,45 @@ func (h *harness) statusEditor(user string) {
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "status-editor"},
 		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}})
 	h.waitAllowed(user, role.Rules[0])
+}
+
+// TestManualDecisionWithoutTenantIsNotUsed: a decision recorded by hand
+// that names no customer tenant (written past the admission check, as
+// only the operator's identity can) is not taken: consent counts only for
+// the tenant that gave it.
+func TestManualDecisionWithoutTenantIsNotUsed(t *testing.T) {
+	h := start(t)
+	northwind := h.partner("northwind", "9d2c7f4e-1a3b-4c5d-8e6f-0a1b2c3d4e5f", v1alpha1.CSPTypeDirectBill, false)
+	h.customer("woodgrove")
+	h.create(&v1alpha1.ResellerRelationship{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "northwind"},
+		Spec: v1alpha1.ResellerRelationshipSpec{PartnerRef: northwind.Name, CustomerRef: "woodgrove"}})
+	rr := &v1alpha1.ResellerRelationship{}
+	h.eventually("the reference-only request waits for a person", func() error {
+		if err := k8sClient.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "northwind"}, rr); err != nil {
+			return err
+		}
+		if c := condition(rr.Status.Conditions, v1alpha1.ConditionReconciling); c == nil || c.Reason != "AwaitingManualApproval" {
+			return errf("reconciling = %+v", c)
+		}
+		return nil
+	})
+	now := metav1.Now()
+	meta.SetStatusCondition(&rr.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionApproved, Status: metav1.ConditionTrue,
+		Reason: "RecordedByHand", Message: "The customer answered by phone."})
+	rr.Status.Approval = &v1alpha1.Approval{Decision: v1alpha1.DecisionApproved, By: "ana@contoso.example", At: &now, Source: v1alpha1.ApprovalManual}
+	if err := k8sClient.Status().Update(h.ctx, rr); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("the decision without a tenant is not used", func() error {
+		if err := k8sClient.Get(h.ctx, client.ObjectKeyFromObject(rr), rr); err != nil {
+			return err
+		}
+		if c := condition(rr.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Reason != v1alpha1.ReasonDecisionWithoutRecord || !strings.Contains(c.Message, "tenantID") {
+			return errf("stalled = %+v", c)
+		}
+		return nil
+	})
+	if rr.Status.Phase == v1alpha1.RelationshipApproved {
+		t.Errorf("phase %s: a decision naming no tenant was taken", rr.Status.Phase)
+	}
 }

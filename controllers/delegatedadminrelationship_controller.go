@@ -102,7 +102,7 @@ func (r *DelegatedAdminRelationshipReconciler) Reconcile(ctx context.Context, re
 	s := &gdapScope{Pass: p, obj: obj, now: r.opts.Clock.Now()}
 	defer func() {
 		sum := summarizeGDAP(s)
-		r.events(p, obj, sum.Verdict)
+		r.events(p, obj, sum)
 		retErr = p.Finish(ctx, res, retErr, false, sum) // only the operator writes this status
 	}()
 
@@ -598,11 +598,11 @@ func (r *DelegatedAdminRelationshipReconciler) graphFailed(s *gdapScope, doing s
 
 // events: one on every phase change, and a Warning each time the end comes
 // within a warning threshold.
-func (r *DelegatedAdminRelationshipReconciler) events(p *pass.Pass[*v1alpha1.DelegatedAdminRelationship], after *v1alpha1.DelegatedAdminRelationship, v pass.Verdict) {
+func (r *DelegatedAdminRelationshipReconciler) events(p *pass.Pass[*v1alpha1.DelegatedAdminRelationship], after *v1alpha1.DelegatedAdminRelationship, sum pass.Summary) {
 	before := p.Before
 	phase := after.Status.Phase
 	warn := phase == v1alpha1.GDAPExpired || phase == v1alpha1.GDAPTerminated || phase == v1alpha1.GDAPFailed || phase == v1alpha1.GDAPExpiring
-	p.PhaseChanged(string(before.Status.Phase), string(phase), warn, "GDAP relationship with customer "+after.Spec.CustomerRef+" is "+string(phase), v)
+	p.PhaseChanged(string(before.Status.Phase), string(phase), warn, "GDAP relationship with customer "+after.Spec.CustomerRef+" is "+string(phase), sum)
 	was := meta.FindStatusCondition(before.Status.Conditions, v1alpha1.ConditionExpiresSoon)
 	now := meta.FindStatusCondition(after.Status.Conditions, v1alpha1.ConditionExpiresSoon)
 	if now != nil && now.Status == metav1.ConditionTrue && (was == nil || was.Reason != now.Reason) {

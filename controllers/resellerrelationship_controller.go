@@ -84,7 +84,7 @@ func (r *ResellerRelationshipReconciler) Reconcile(ctx context.Context, req ctrl
 		sum := summarizeRelationship(s)
 		before, phase := p.Before.Status.Phase, rr.Status.Phase
 		p.PhaseChanged(string(before), string(phase), phase == v1alpha1.RelationshipDenied || phase == v1alpha1.RelationshipExpired,
-			"Reseller relationship with partner "+rr.Spec.PartnerRef+" is "+string(phase), sum.Verdict)
+			"Reseller relationship with partner "+rr.Spec.PartnerRef+" is "+string(phase), sum)
 		// A person may record the customer's decision (a condition and
 		// status.approval) until the relationship is final: a pass that
 		// changes either must not overwrite one recorded since it read.

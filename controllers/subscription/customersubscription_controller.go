@@ -115,7 +115,7 @@ func (r *CustomerSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 			res.RequeueAfter = d // evaluated again at the deadline, whatever else wakes it
 		}
 		phase := sub.Status.Phase
-		p.PhaseChanged(string(p.Before.Status.Phase), string(phase), phase == v1alpha1.PhaseFailed || phase == v1alpha1.PhaseIneligible, "", sum.Verdict)
+		p.PhaseChanged(string(p.Before.Status.Phase), string(phase), phase == v1alpha1.PhaseFailed || phase == v1alpha1.PhaseIneligible, "", sum)
 		// A person may record a decision meanwhile: a pass that changed the
 		// authorization must not overwrite one.
 		retErr = p.Finish(ctx, res, retErr, s.lock || !equality.Semantic.DeepEqual(p.Before.Status.Authorization, sub.Status.Authorization), sum)

@@ -91,7 +91,7 @@ func (r *CustomerSubscriptionReconciler) runOperation(ctx context.Context, s *su
 		}
 	case opConfirmed, opEnded:
 	}
-	if s.sub.Status.Phase == v1alpha1.PhaseFailed || s.end.failed() {
+	if s.sub.Status.Phase == v1alpha1.PhaseFailed {
 		return nil, pass.Done, nil
 	}
 	return op, nil, nil

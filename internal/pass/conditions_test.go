@@ -116,3 +116,23 @@ func TestRunPhases(t *testing.T) {
 		t.Errorf("ran %v, result %+v, error %v", ran, res, err)
 	}
 }
+
+// TestPhaseChangedSaysWhatReadySays: the Event of a phase change carries the
+// verdict Finish writes, held back by a closed gate, not the one summarize
+// proposed; no change, or Pending, gets none.
+func TestPhaseChangedSaysWhatReadySays(t *testing.T) {
+	list := []metav1.Condition{{Type: "StepA", Status: metav1.ConditionFalse, Reason: "NotA", Message: "a is not."}}
+	p := &Pass[*v1alpha1.Partner]{Conds: newConditions(&list)}
+	sum := Summary{Verdict: Ready("Done", "done."), Gates: []string{"StepA"}}
+	p.PhaseChanged("Switching", "Completed", false, "", sum)
+	p.PhaseChanged("Completed", "Completed", false, "", sum)
+	p.PhaseChanged("", string(v1alpha1.PhasePending), false, "", sum)
+	if len(p.events) != 1 || p.events[0].message != "a is not." || p.events[0].reason != "Completed" {
+		t.Fatalf("events %+v, want one Completed saying what holds Ready back", p.events)
+	}
+	list[0].Status = metav1.ConditionTrue
+	p.PhaseChanged("Switching", "Completed", false, "subject", sum)
+	if got := p.events[1].message; got != "subject: done." {
+		t.Errorf("message %q, want the verdict's", got)
+	}
+}

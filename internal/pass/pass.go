@@ -73,8 +73,9 @@ func (p *Pass[T]) Event(related runtime.Object, eventType, reason, action, forma
 }
 
 // PhaseChanged queues the Event every phase change gets: the new phase as
-// reason, subject and the verdict's message as what happened and why.
-func (p *Pass[T]) PhaseChanged(from, to string, warning bool, subject string, v Verdict) {
+// reason, subject and the message of the verdict Finish writes for sum (its
+// gates applied) as what happened and why.
+func (p *Pass[T]) PhaseChanged(from, to string, warning bool, subject string, sum Summary) {
 	if from == to || to == "" || to == string(v1alpha1.PhasePending) {
 		return
 	}
@@ -83,7 +84,7 @@ func (p *Pass[T]) PhaseChanged(from, to string, warning bool, subject string, v 
 		eventType = corev1.EventTypeWarning
 	}
 	msg := subject
-	if v.Decided() {
+	if v := p.Conds.settle(sum, nil); v.Decided() {
 		if msg != "" {
 			msg += ": "
 		}
