@@ -138,9 +138,6 @@ func (r *CustomerSubscriptionReconciler) recordOperation(ctx context.Context, s 
 		return op, nil, nil
 	}
 	r.unsent.recorded(op.ID)
-	if typ == v1alpha1.OperationCreateTransfer {
-		r.shared.TransferRecorded(transferGroupOf(s), s.sub.UID)
-	}
 	if op.Cart != "" {
 		s.verdict = pass.Progressing(v1alpha1.ReasonSwitching, r.inCart(s, op))
 	} else {

@@ -164,10 +164,17 @@ func notAdoptable(s *subscriptionScope, t *pc.Transfer) string {
 // joinableTransfer is the transfer a new transfer operation joins: the
 // group's transfer under way, read afresh (the source partner may have
 // answered since it was last read), or "" to ask for a new one. While a
-// member of the group is asking for one, the others wait for it.
-func (r *CustomerSubscriptionReconciler) joinableTransfer(ctx context.Context, s *subscriptionScope) (string, *ctrl.Result, error) {
+// member of the group is asking for one, the others wait for it: "" claims
+// the asking for this member under the group's lock, so that two members
+// ready together never both ask.
+func (r *CustomerSubscriptionReconciler) joinableTransfer(ctx context.Context, s *subscriptionScope) (id string, res *ctrl.Result, err error) {
 	group := transferGroupOf(s)
 	defer r.shared.LockGroup(group)()
+	defer func() {
+		if id == "" && res == nil && err == nil {
+			r.shared.TransferRecorded(group, s.sub.UID) // recorded next, in this pass
+		}
+	}()
 	if _, ok := r.shared.PendingFor(group, s.sub.UID); ok {
 		s.verdict = pass.Progressing(v1alpha1.ReasonSwitching, fmt.Sprintf("Another subscription of customer %s is asking partner %s for a transfer; this one joins it.", s.customer.Name, s.channelPartner.Name))
 		return "", &ctrl.Result{RequeueAfter: time.Second}, nil
